@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The guest's view of the hypercall ABI: the operations of `hmx.argo.v1.Hypervisor` in the
+ * guest's own types, independent of how they travel. libargo and the workloads depend on this
+ * interface only; `SessionClient` implements it over the pipelined Session stream.
+ *
+ * Every Argo op resolves with Xen's `ret` (>= 0, or a negative errno from `Errno` in
+ * `@hmx/proto/abi`); a negative errno is a normal result, not an exception. Only what Xen has
+ * no errno for (quota, undecodable request, forgotten request id, lost domain) rejects, with a
+ * `HypercallStatusError` carrying the gRPC status code.
+ */
+
+/** `xen_argo_addr` without its pad. */
+export interface ArgoAddr {
+  readonly aport: number;
+  readonly domainId: number;
+}
+
+/** `xen_argo_iov` without its pad: a buffer in the caller's guest-physical memory. */
+export interface Iov {
+  readonly gpa: number;
+  readonly len: number;
+}
+
+/** Input half of `xen_argo_ring_data_ent`. */
+export interface NotifyEntry {
+  readonly ring: ArgoAddr;
+  readonly spaceRequired: number;
+}
+
+/** Output half of `xen_argo_ring_data_ent`. */
+export interface NotifyResultEntry {
+  readonly flags: number;
+  readonly maxMessageSize: number;
+}
+
+export interface DomainInfo {
+  readonly domid: number;
+  readonly memoryBytes: number;
+  readonly pageSize: number;
+  readonly label: string;
+}
+
+/** One hypercall, as it goes into a batch. */
+export type HypercallOp =
+  | { readonly op: "getDomainInfo" }
+  | { readonly op: "readMemory"; readonly gpa: number; readonly length: number }
+  | { readonly op: "writeMemory"; readonly gpa: number; readonly data: Uint8Array }
+  | {
+      readonly op: "registerRing";
+      readonly aport: number;
+      readonly partnerId: number;
+      readonly len: number;
+      readonly gfns: readonly number[];
+      readonly flags: number;
+    }
+  | { readonly op: "unregisterRing"; readonly aport: number; readonly partnerId: number }
+  | {
+      readonly op: "sendv";
+      readonly src: ArgoAddr;
+      readonly dst: ArgoAddr;
+      readonly iovs: readonly Iov[];
+      readonly messageType: number;
+    }
+  /** `ringData: null` is Xen's NULL arg1: only fire the caller's own rings' space waiters. */
+  | { readonly op: "notify"; readonly ringData: readonly NotifyEntry[] | null };
+
+/** One hypercall's outcome, in the order the batch gave them. */
+export type HypercallOutcome =
+  | { readonly op: "getDomainInfo"; readonly ret: number; readonly info: DomainInfo }
+  | { readonly op: "readMemory"; readonly ret: number; readonly data: Buffer }
+  | { readonly op: "writeMemory"; readonly ret: number }
+  | { readonly op: "registerRing"; readonly ret: number }
+  | { readonly op: "unregisterRing"; readonly ret: number }
+  | { readonly op: "sendv"; readonly ret: number }
+  | {
+      readonly op: "notify";
+      readonly ret: number;
+      readonly entries: readonly NotifyResultEntry[];
+    }
+  /** No `ret`: a gRPC status code (e.g. 10 ABORTED for a call skipped by stopOnError). */
+  | { readonly op: "status"; readonly code: number; readonly message: string };
+
+export interface BatchOptions {
+  /** End the batch at the first negative ret; later calls come back as status ABORTED (10). */
+  readonly stopOnError?: boolean;
+}
+
+/** A hypercall that came back with a gRPC status instead of a `ret`. */
+export class HypercallStatusError extends Error {
+  override readonly name = "HypercallStatusError";
+  constructor(
+    readonly code: number,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+export interface HypercallClient {
+  /** The caller's domid, known once connected. */
+  readonly domid: number;
+
+  /** Runs the calls strictly in order as one batch (a multicall); resolves with every outcome. */
+  batch(ops: readonly HypercallOp[], options?: BatchOptions): Promise<HypercallOutcome[]>;
+
+  getDomainInfo(): Promise<DomainInfo>;
+  readMemory(gpa: number, length: number): Promise<{ ret: number; data: Buffer }>;
+  writeMemory(gpa: number, data: Uint8Array): Promise<number>;
+  registerRing(args: {
+    aport: number;
+    partnerId: number;
+    len: number;
+    gfns: readonly number[];
+    flags: number;
+  }): Promise<number>;
+  unregisterRing(aport: number, partnerId: number): Promise<number>;
+  sendv(src: ArgoAddr, dst: ArgoAddr, iovs: readonly Iov[], messageType: number): Promise<number>;
+  notify(
+    ringData: readonly NotifyEntry[] | null,
+  ): Promise<{ ret: number; entries: readonly NotifyResultEntry[] }>;
+
+  /**
+   * Subscribes to VIRQ_ARGO. Listeners also fire once after every reconnect, because a VIRQ
+   * may have been raised while the link was down. Returns the unsubscribe function.
+   */
+  onVirq(listener: () => void): () => void;
+
+  /** Ends the session; pending calls reject. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Argument and result shapes of the four Argo operations, in the hypervisor's own types (the
+ * gRPC adapter converts from the wire). They mirror argo.h's structs minus the `pad` fields;
+ * 32-bit fields are plain numbers that the wire may have filled with any u32, so every op
+ * range-checks them itself (a domain id above 0xFFFF is -EINVAL, as a non-zero pad would be).
+ * 64-bit guest addresses are numbers: the adapter maps any value above
+ * Number.MAX_SAFE_INTEGER to Infinity, which every bounds check rejects.
+ */
+
+/** `xen_argo_addr`. */
+export interface ArgoAddr {
+  readonly aport: number;
+  readonly domainId: number;
+}
+
+/** `XEN_ARGO_OP_register_ring`: `xen_argo_register_ring` plus the gfn array and flags. */
+export interface RegisterRingArgs {
+  readonly aport: number;
+  readonly partnerId: number;
+  readonly len: number;
+  readonly gfns: readonly number[];
+  readonly flags: number;
+}
+
+/** `XEN_ARGO_OP_unregister_ring`: `xen_argo_unregister_ring`. */
+export interface UnregisterRingArgs {
+  readonly aport: number;
+  readonly partnerId: number;
+}
+
+/** `xen_argo_iov`: a guest-physical buffer of the sender. */
+export interface Iov {
+  readonly gpa: number;
+  readonly len: number;
+}
+
+/** `XEN_ARGO_OP_sendv`: send address, iov array and message type. */
+export interface SendvArgs {
+  readonly src: ArgoAddr;
+  readonly dst: ArgoAddr;
+  readonly iovs: readonly Iov[];
+  readonly messageType: number;
+}
+
+/** Input half of `xen_argo_ring_data_ent`. */
+export interface NotifyEntry {
+  readonly ring: ArgoAddr;
+  readonly spaceRequired: number;
+}
+
+/** Output half of `xen_argo_ring_data_ent`. */
+export interface NotifyResultEntry {
+  readonly flags: number;
+  readonly maxMessageSize: number;
+}
+
+/** What `XEN_ARGO_OP_notify` returns: `ret` plus the entries written back before any error. */
+export interface NotifyResult {
+  readonly ret: number;
+  readonly entries: readonly NotifyResultEntry[];
+}
+
+/** Boot options (`argo=<bool>,mac-permissive=<bool>`, argo-spec §5.7). */
+export interface ArgoOptions {
+  /** `--argo`: off makes every Argo op -EOPNOTSUPP. */
+  readonly enabled: boolean;
+  /** `--argo-mac-permissive`: off makes wildcard ring registration -EPERM. */
+  readonly macPermissive: boolean;
+}
+
+/** Receives VIRQ_ARGO raises; the event channel coalesces them per domain. */
+export interface VirqSink {
+  raiseVirq(domid: number): void;
+}

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The Argo ABI shared by the hypervisor and every guest: the TypeScript counterpart of Xen's
+ * `xen/include/public/argo.h`, the limits of `xen/common/argo.c` and the errno values of
+ * `xen/include/public/errno.h`. Names keep Xen's, with the `XEN_` prefix trimmed. Every ring
+ * and header field is little-endian, as on x86 and Arm.
+ */
+
+/** Guest page size; only 4 KiB pages exist, as in Argo. */
+export const PAGE_SIZE = 4096;
+/** log2(PAGE_SIZE): `gfn = gpa >> PAGE_SHIFT`. */
+export const PAGE_SHIFT = 12;
+/** gfns below this are reserved for the platform (virtual ACPI table, agent state). */
+export const FIRST_GUEST_GFN = 16;
+
+/** `XEN_ARGO_DOMID_ANY` (= DOMID_INVALID): "the caller" in sendv src, "anyone" as partner. */
+export const ARGO_DOMID_ANY = 0x7ff4;
+/** Highest domid a regular domain can have (DOMID_FIRST_RESERVED - 1). */
+export const DOMID_MAX = 0x7fef;
+
+export const ARGO_MAX_RING_SIZE = 0x1000000;
+export const ARGO_MAXIOV = 8;
+export const ARGO_MSG_SLOT_SIZE = 0x10;
+export const ARGO_REGISTER_FLAG_FAIL_EXIST = 0x1;
+/** Every register flag Xen knows; any other bit is -EINVAL. */
+export const ARGO_REGISTER_FLAG_MASK = ARGO_REGISTER_FLAG_FAIL_EXIST;
+
+/** Size of `xen_argo_ring`, the header in front of the ring data. */
+export const ARGO_RING_HEADER_SIZE = 64;
+/** Size of `xen_argo_ring_message_header`; equals one slot. */
+export const ARGO_MSG_HEADER_SIZE = 16;
+/** Smallest ring: one header slot, one payload slot and the slot that always stays free. */
+export const ARGO_MIN_RING_LEN = 48;
+/** Largest `len` that can register: NPAGES_RING(len) must stay <= 4096 (argo-spec §4.2). */
+export const ARGO_MAX_REGISTERABLE_RING_LEN = 0xffffc0;
+/** Most pages a ring may have (`MAX_RING_SIZE >> PAGE_SHIFT`). */
+export const ARGO_MAX_RING_PAGES = ARGO_MAX_RING_SIZE >> PAGE_SHIFT;
+
+export const MAX_RINGS_PER_DOMAIN = 128;
+export const MAX_NOTIFY_COUNT = 256;
+export const MAX_PENDING_PER_RING = 32;
+/** `MAX_ARGO_MESSAGE_SIZE`: MAX_RING_SIZE - header - ROUNDUP16(1) = 16,777,184. */
+export const MAX_ARGO_MESSAGE_SIZE = ARGO_MAX_RING_SIZE - ARGO_MSG_HEADER_SIZE - ARGO_MSG_SLOT_SIZE;
+
+/** Most bytes one ReadMemory / WriteMemory may move (DESIGN.md §3.2). */
+export const MAX_MEMORY_ACCESS = 16 * 1024 * 1024;
+
+/** Offsets inside `xen_argo_ring`. */
+export const RING_RX_PTR_OFFSET = 0;
+export const RING_TX_PTR_OFFSET = 4;
+
+/** Offsets inside `xen_argo_ring_message_header`. */
+export const MSG_LEN_OFFSET = 0;
+export const MSG_SOURCE_APORT_OFFSET = 4;
+export const MSG_SOURCE_DOMID_OFFSET = 8;
+export const MSG_SOURCE_PAD_OFFSET = 10;
+export const MSG_TYPE_OFFSET = 12;
+
+/** VIRQ_ARGO: the per-domain virtual IRQ raised on delivery and on space available. */
+export const VIRQ_ARGO = 11;
+
+/** Notify result flags (`xen_argo_ring_data_ent.flags`), upstream values (argo-spec §2.4). */
+export const ArgoRingFlag = {
+  EXISTS: 1 << 0,
+  SHARED: 1 << 1,
+  EMPTY: 1 << 2,
+  SUFFICIENT: 1 << 3,
+  EMSGSIZE: 1 << 4,
+  EBUSY: 1 << 5,
+} as const;
+export type ArgoRingFlag = (typeof ArgoRingFlag)[keyof typeof ArgoRingFlag];
+
+/** Xen errno values (xen/include/public/errno.h; equal to Linux x86). Hypercalls return -errno. */
+export const Errno = {
+  EPERM: 1,
+  ENOENT: 2,
+  ESRCH: 3,
+  EAGAIN: 11,
+  ENOMEM: 12,
+  EACCES: 13,
+  EFAULT: 14,
+  EBUSY: 16,
+  EEXIST: 17,
+  ENODEV: 19,
+  EINVAL: 22,
+  ENOSPC: 28,
+  EMSGSIZE: 90,
+  EOPNOTSUPP: 95,
+  ECONNREFUSED: 111,
+} as const;
+export type ErrnoName = keyof typeof Errno;
+
+const errnoNames = new Map<number, ErrnoName>(
+  (Object.entries(Errno) as [ErrnoName, number][]).map(([name, value]) => [value, name]),
+);
+
+/** Renders a hypercall return value for humans: `23`, `-EAGAIN (-11)`. */
+export function describeRet(ret: number): string {
+  if (ret >= 0) return String(ret);
+  const name = errnoNames.get(-ret);
+  return name === undefined ? String(ret) : `-${name} (${ret})`;
+}
+
+/** Rounds up to the 16-byte message slot (`ROUNDUP_MESSAGE` in argo.c). */
+export function roundUpToSlot(n: number): number {
+  return (n + ARGO_MSG_SLOT_SIZE - 1) & ~(ARGO_MSG_SLOT_SIZE - 1);
+}
+
+/** `NPAGES_RING(len)`: pages a ring of `len` data bytes occupies, header included. */
+export function npagesRing(len: number): number {
+  return Math.ceil((roundUpToSlot(len) + ARGO_RING_HEADER_SIZE) / PAGE_SIZE);
+}
+
+/** The largest payload one message can carry in a ring of `len` bytes (`max_message_size`). */
+export function maxMessageSize(len: number): number {
+  return len - ARGO_MSG_HEADER_SIZE - ARGO_MSG_SLOT_SIZE;
+}
+
+/**
+ * Payload bytes that fit in a ring right now (`ringbuf_payload_space`, argo-spec §4.4): one
+ * slot always stays free so that rx == tx means empty, and one slot is the message header.
+ * Both pointers must already be sanitised (16-aligned, < len).
+ */
+export function ringPayloadSpace(len: number, rxPtr: number, txPtr: number): number {
+  let d = rxPtr - txPtr;
+  if (d <= 0) d += len;
+  return Math.max(0, d - ARGO_MSG_HEADER_SIZE - ARGO_MSG_SLOT_SIZE);
+}
+
+/** The Linux driver's ring overhead: 64-byte ring header + one slot (`ARGO_RING_OVERHEAD`). */
+export const ARGO_RING_OVERHEAD = ARGO_RING_HEADER_SIZE + ARGO_MSG_SLOT_SIZE;
+
+/** A ring `len` that fills exactly `pages` pages (`ROUNDUP16(pages*4096 - 80)`, as Linux does). */
+export function ringLenForPages(pages: number): number {
+  return roundUpToSlot(pages * PAGE_SIZE - ARGO_RING_OVERHEAD);
+}
+
+/** Message types used by libargo sockets (OpenXT `ARGO_PROTO_DGRAM` / `ARGO_PROTO_STREAM`). */
+export const ARGO_PROTO_DGRAM = 0x6447724d;
+export const ARGO_PROTO_STREAM = 0x3574526d;

@@ -1,0 +1,35 @@
+// Original file: /work/main/proto/hmx/argo/v1/hypervisor.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface SessionReady {
+  'domid'?: (number);
+  /**
+   * Highest request id this domain has executed (0 if none).
+   */
+  'lastExecuted'?: (number | string | Long);
+  /**
+   * How many unacknowledged results the resume log keeps; a client keeps fewer in flight.
+   */
+  'resumeWindow'?: (number);
+  /**
+   * Most calls one batch may carry.
+   */
+  'maxBatch'?: (number);
+}
+
+export interface SessionReady__Output {
+  'domid': (number);
+  /**
+   * Highest request id this domain has executed (0 if none).
+   */
+  'lastExecuted': (string);
+  /**
+   * How many unacknowledged results the resume log keeps; a client keeps fewer in flight.
+   */
+  'resumeWindow': (number);
+  /**
+   * Most calls one batch may carry.
+   */
+  'maxBatch': (number);
+}

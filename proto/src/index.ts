@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Loads the hmx .proto contracts at run time with @grpc/proto-loader and gives them the types
+ * that `npm run gen` generated from the same files. Both sides (hypervisor, guest agents, bench,
+ * external TypeScript harnesses) load the services from here so that loader options and
+ * message-size limits are identical everywhere.
+ */
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ProtoGrpcType as HypervisorProto } from "./gen/hypervisor.js";
+import type { ProtoGrpcType as ToolstackProto } from "./gen/toolstack.js";
+
+/** Directory holding `hmx/argo/v1/*.proto` and `hmx/toolstack/v1/*.proto`. */
+export const PROTO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/**
+ * proto-loader options. MUST match the flags in `proto/scripts/gen.mjs`: 64-bit integers arrive
+ * as decimal strings (never lossy numbers), enums as names, defaults filled in, and the
+ * name of the set field of each oneof in a virtual property.
+ */
+export const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: false,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [PROTO_ROOT],
+};
+
+/**
+ * Largest gRPC message either side accepts: a 16 MiB Read/WriteMemory (the largest ring) plus
+ * framing. grpc-js defaults to 4 MiB on receive, which would cut a full ring in half.
+ */
+export const MAX_GRPC_MESSAGE_BYTES = 16 * 1024 * 1024 + 64 * 1024;
+
+/** Channel options every hmx client and server uses. */
+export const GRPC_MESSAGE_LIMITS = {
+  "grpc.max_receive_message_length": MAX_GRPC_MESSAGE_BYTES,
+  "grpc.max_send_message_length": MAX_GRPC_MESSAGE_BYTES,
+} as const;
+
+let hypervisorProto: HypervisorProto | undefined;
+let toolstackProto: ToolstackProto | undefined;
+
+/** The `hmx.argo.v1` package: service `Hypervisor` and its messages. */
+export function loadHypervisorProto(): HypervisorProto {
+  hypervisorProto ??= grpc.loadPackageDefinition(
+    protoLoader.loadSync("hmx/argo/v1/hypervisor.proto", LOADER_OPTIONS),
+  ) as unknown as HypervisorProto;
+  return hypervisorProto;
+}
+
+/** The `hmx.toolstack.v1` package: service `Toolstack` and its messages. */
+export function loadToolstackProto(): ToolstackProto {
+  toolstackProto ??= grpc.loadPackageDefinition(
+    protoLoader.loadSync("hmx/toolstack/v1/toolstack.proto", LOADER_OPTIONS),
+  ) as unknown as ToolstackProto;
+  return toolstackProto;
+}
+
+/** Metadata key carrying a unary call's at-most-once request id. */
+export const REQUEST_ID_METADATA_KEY = "hmx-request-id";
+
+/** `authorization: Bearer <token>` metadata for a domain credential or the admin token. */
+export function bearerMetadata(token: string): grpc.Metadata {
+  const md = new grpc.Metadata();
+  md.set("authorization", `Bearer ${token}`);
+  return md;
+}
+
