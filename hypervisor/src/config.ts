@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The hypervisor's configuration: `hmx hypervisor` flags, then `HMX_*` environment variables,
+ * then defaults. `parseHypervisorConfig` is pure and reports every problem at once, naming the
+ * flag and the bad value, so the CLI can exit 2 with one clear message.
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+
+export interface HypervisorConfig {
+  /** Guest-facing gRPC listener (`hmx.argo.v1.Hypervisor`), "host:port"; port 0 picks one. */
+  readonly listen: string;
+  /** Toolstack listener (`hmx.toolstack.v1.Toolstack`), loopback by default. */
+  readonly controlListen: string;
+  /** The toolstack's bearer token; never logged. */
+  readonly adminToken: string;
+  /** `--argo` / `--no-argo`: off makes every Argo hypercall -EOPNOTSUPP. */
+  readonly argoEnabled: boolean;
+  /** `--argo-mac-permissive`: allow wildcard rings (Xen's `argo=mac-permissive`). */
+  readonly argoMacPermissive: boolean;
+  /** Cap on guest memory materialised across all domains. */
+  readonly maxTotalMemoryBytes: number;
+  /** Largest memory one domain may be created with. */
+  readonly maxDomainMemoryBytes: number;
+  /** Unacknowledged results kept per domain for at-most-once resume. */
+  readonly resumeWindow: number;
+  /** ReadMemory bytes kept per domain in the resume log. */
+  readonly resumeLogMaxBytes: number;
+  /** Most hypercalls in one Session batch. */
+  readonly maxBatch: number;
+  readonly logLevel: string;
+  /** Deadline for a graceful stop before connections are cut. */
+  readonly shutdownDeadlineMs: number;
+}
+
+/** Bad configuration; lists every problem. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join("\n"));
+  }
+}
+
+export const HYPERVISOR_USAGE = `usage: hmx hypervisor [options]
+
+  --listen HOST:PORT           guest-facing gRPC address (env HMX_LISTEN; default 127.0.0.1:7070; port 0 = any)
+  --control-listen HOST:PORT   toolstack gRPC address (env HMX_CONTROL_LISTEN; default 127.0.0.1:7071)
+  --admin-token-file FILE      file holding the toolstack admin token (or env HMX_ADMIN_TOKEN); required
+  --argo / --no-argo           enable Argo (default on); off makes every hypercall -EOPNOTSUPP
+  --argo-mac-permissive        allow wildcard (any-sender) rings (env HMX_ARGO_MAC_PERMISSIVE=1; default off, as in Xen)
+  --max-total-memory BYTES     cap on guest memory materialised in total (env HMX_MAX_TOTAL_MEMORY; default 4 GiB)
+  --max-domain-memory BYTES    largest domain (env HMX_MAX_DOMAIN_MEMORY; default 1 GiB)
+  --resume-window N            unacknowledged results kept per domain (default 4096)
+  --max-batch N                most hypercalls per Session batch (default 1024)
+  --log-level LEVEL            trace|debug|info|warn|error|fatal (env HMX_LOG_LEVEL; default info)
+  -h, --help                   show this help
+
+Sizes accept a K, M or G suffix (powers of 1024).`;
+
+const LOG_LEVELS = new Set(["trace", "debug", "info", "warn", "error", "fatal", "silent"]);
+
+/** "host:port" with port 0..65535; IPv6 hosts in brackets. */
+export function parseHostPort(value: string): { host: string; port: number } | undefined {
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
+  if (match === null) return undefined;
+  const port = Number(match[2]);
+  if (port > 65535) return undefined;
+  return { host: match[1] ?? "", port };
+}
+
+/** "123", "64K", "16M", "4G" → bytes. */
+export function parseSize(value: string): number | undefined {
+  const match = /^(\d+)([KMG]?)$/i.exec(value.trim());
+  if (match === null) return undefined;
+  const unit = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[(match[2] ?? "").toUpperCase()] ?? 1;
+  const n = Number(match[1]) * unit;
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+function truthy(value: string | undefined): boolean | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  return undefined;
+}
+
+export function parseHypervisorConfig(input: {
+  argv: readonly string[];
+  env: Readonly<Record<string, string | undefined>>;
+  readFile?: (path: string) => string;
+}): HypervisorConfig | "help" {
+  const { argv, env } = input;
+  const readFile = input.readFile ?? ((path: string) => readFileSync(path, "utf8"));
+  const problems: string[] = [];
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      allowNegative: true,
+      options: {
+        listen: { type: "string" },
+        "control-listen": { type: "string" },
+        "admin-token-file": { type: "string" },
+        argo: { type: "boolean" },
+        "argo-mac-permissive": { type: "boolean" },
+        "max-total-memory": { type: "string" },
+        "max-domain-memory": { type: "string" },
+        "resume-window": { type: "string" },
+        "max-batch": { type: "string" },
+        "log-level": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (err) {
+    throw new ConfigError([(err as Error).message]);
+  }
+  if (values.help === true) return "help";
+
+  const address = (flag: string, value: string): string => {
+    if (parseHostPort(value) === undefined) problems.push(`--${flag} ${JSON.stringify(value)}: expected HOST:PORT with port 0..65535`);
+    return value;
+  };
+  const size = (flag: string, value: string): number => {
+    const n = parseSize(value);
+    if (n === undefined || n <= 0) problems.push(`--${flag} ${JSON.stringify(value)}: expected a positive size like 4G, 512M or 65536`);
+    return n ?? 0;
+  };
+  const count = (flag: string, value: string, min: number, max: number): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) problems.push(`--${flag} ${JSON.stringify(value)}: expected an integer in ${min}..${max}`);
+    return n;
+  };
+
+  const listen = address("listen", values.listen ?? env["HMX_LISTEN"] ?? "127.0.0.1:7070");
+  const controlListen = address("control-listen", values["control-listen"] ?? env["HMX_CONTROL_LISTEN"] ?? "127.0.0.1:7071");
+
+  let adminToken = "";
+  const tokenFile = values["admin-token-file"];
+  if (tokenFile !== undefined) {
+    try {
+      adminToken = readFile(tokenFile).trim();
+      if (adminToken === "") problems.push(`--admin-token-file ${JSON.stringify(tokenFile)}: the file is empty`);
+    } catch (err) {
+      problems.push(`--admin-token-file ${JSON.stringify(tokenFile)}: ${(err as Error).message}`);
+    }
+  } else if (env["HMX_ADMIN_TOKEN"] !== undefined && env["HMX_ADMIN_TOKEN"].trim() !== "") {
+    adminToken = env["HMX_ADMIN_TOKEN"].trim();
+  } else {
+    problems.push("no admin token: pass --admin-token-file FILE or set HMX_ADMIN_TOKEN (the toolstack never runs unauthenticated)");
+  }
+  if (adminToken !== "" && adminToken.length < 16) problems.push("the admin token is shorter than 16 characters");
+
+  const macEnv = env["HMX_ARGO_MAC_PERMISSIVE"];
+  const macFromEnv = truthy(macEnv);
+  if (macEnv !== undefined && macEnv !== "" && macFromEnv === undefined) {
+    problems.push(`HMX_ARGO_MAC_PERMISSIVE ${JSON.stringify(macEnv)}: expected 1/0, true/false, yes/no or on/off`);
+  }
+
+  const logLevel = values["log-level"] ?? env["HMX_LOG_LEVEL"] ?? "info";
+  if (!LOG_LEVELS.has(logLevel)) problems.push(`--log-level ${JSON.stringify(logLevel)}: expected one of ${[...LOG_LEVELS].join(", ")}`);
+
+  const config: HypervisorConfig = {
+    listen,
+    controlListen,
+    adminToken,
+    argoEnabled: values.argo ?? true,
+    argoMacPermissive: values["argo-mac-permissive"] ?? macFromEnv ?? false,
+    maxTotalMemoryBytes: size("max-total-memory", values["max-total-memory"] ?? env["HMX_MAX_TOTAL_MEMORY"] ?? "4G"),
+    maxDomainMemoryBytes: size("max-domain-memory", values["max-domain-memory"] ?? env["HMX_MAX_DOMAIN_MEMORY"] ?? "1G"),
+    resumeWindow: count("resume-window", values["resume-window"] ?? "4096", 16, 1 << 20),
+    resumeLogMaxBytes: 64 * 1024 * 1024,
+    maxBatch: count("max-batch", values["max-batch"] ?? "1024", 1, 65536),
+    logLevel,
+    shutdownDeadlineMs: 5000,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

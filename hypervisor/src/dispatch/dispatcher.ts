@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The single entry point for every guest hypercall (Xen's `do_argo_op` plus hmx's memory
+ * calls). The unary RPCs and the Session stream both come here, so the two framings cannot
+ * drift apart. It is synchronous: the event loop is the lock, and a hypercall runs to
+ * completion before any other starts, which is what makes a Session batch execute strictly in
+ * order. Per-domain counters and the trace-level hypercall log live here too.
+ */
+import { MAX_MEMORY_ACCESS, PAGE_SIZE, Errno, describeRet } from "@hmx/proto/abi";
+import type { Logger } from "pino";
+import type { Argo } from "../argo/argo.js";
+import type { Domain } from "../domain/domain.js";
+import { CallStatusCode, type Hypercall, type HypercallResult } from "./hypercall.js";
+import { ResumeLog, type ResumeLogLimits } from "./resume-log.js";
+
+export class HypercallDispatcher {
+  /** Keyed by the Domain object, so a destroyed domain's log goes with it. */
+  private readonly resumeLogs = new WeakMap<Domain, ResumeLog>();
+
+  constructor(
+    private readonly argo: Argo,
+    private readonly log: Logger,
+    readonly resumeLimits: ResumeLogLimits,
+  ) {}
+
+  /** The domain's at-most-once log (created on first use). */
+  resumeLog(domain: Domain): ResumeLog {
+    let log = this.resumeLogs.get(domain);
+    if (log === undefined) {
+      log = new ResumeLog(this.resumeLimits);
+      this.resumeLogs.set(domain, log);
+    }
+    return log;
+  }
+
+  /** Runs a hypercall that carries a request id at most once (see `answerOnce`). */
+  executeOnce(caller: Domain, requestId: number, call: Hypercall): HypercallResult {
+    return this.answerOnce(caller, requestId, () => this.execute(caller, call));
+  }
+
+  /**
+   * At-most-once answering: a new id is answered by `produce()` and logged; an id already
+   * answered gets the logged result; an id the log no longer holds is FAILED_PRECONDITION (it
+   * ran, but its result is gone, and running it again could duplicate a message).
+   */
+  answerOnce(caller: Domain, requestId: number, produce: () => HypercallResult): HypercallResult {
+    const log = this.resumeLog(caller);
+    const decision = log.decide(requestId);
+    switch (decision.kind) {
+      case "replay":
+        return decision.result;
+      case "forgotten":
+        return {
+          op: "status",
+          code: CallStatusCode.FAILED_PRECONDITION,
+          message: `request id ${requestId} was already executed and its result has left the resume log (last executed: ${log.lastExecuted})`,
+        };
+      case "execute": {
+        const result = produce();
+        log.record(requestId, result);
+        return result;
+      }
+    }
+  }
+
+  /** Runs one hypercall for `caller` and returns its result. Never throws for guest input. */
+  execute(caller: Domain, call: Hypercall): HypercallResult {
+    const result = this.run(caller, call);
+    caller.counters.hypercalls++;
+    if (result.op === "status" || result.ret < 0) caller.counters.errors++;
+    if (this.log.isLevelEnabled("trace")) {
+      this.log.trace(
+        {
+          domid: caller.domid,
+          op: call.op,
+          ret: result.op === "status" ? undefined : describeRet(result.ret),
+          status: result.op === "status" ? result.code : undefined,
+        },
+        "hypercall",
+      );
+    }
+    return result;
+  }
+
+  private run(caller: Domain, call: Hypercall): HypercallResult {
+    switch (call.op) {
+      case "getDomainInfo":
+        return {
+          op: "getDomainInfo",
+          ret: 0,
+          info: {
+            domid: caller.domid,
+            memoryBytes: caller.memory.sizeBytes,
+            pageSize: PAGE_SIZE,
+            label: caller.label,
+          },
+        };
+      case "readMemory": {
+        if (call.length > MAX_MEMORY_ACCESS) {
+          return { op: "readMemory", ret: -Errno.EINVAL, data: Buffer.alloc(0) };
+        }
+        const data = caller.memory.read(call.gpa, call.length);
+        return data === null
+          ? { op: "readMemory", ret: -Errno.EFAULT, data: Buffer.alloc(0) }
+          : { op: "readMemory", ret: 0, data };
+      }
+      case "writeMemory": {
+        if (call.data.length > MAX_MEMORY_ACCESS) return { op: "writeMemory", ret: -Errno.EINVAL };
+        const outcome = caller.memory.write(call.gpa, call.data);
+        if (outcome === "quota") {
+          return {
+            op: "status",
+            code: CallStatusCode.RESOURCE_EXHAUSTED,
+            message: `hypervisor memory quota exhausted: writing ${call.data.length} bytes at gpa 0x${call.gpa.toString(16)} needs pages the quota cannot give`,
+          };
+        }
+        return { op: "writeMemory", ret: outcome === "ok" ? 0 : -Errno.EFAULT };
+      }
+      case "registerRing":
+        return { op: "registerRing", ret: this.argo.registerRing(caller, call.args) };
+      case "unregisterRing":
+        return { op: "unregisterRing", ret: this.argo.unregisterRing(caller, call.args) };
+      case "sendv":
+        return { op: "sendv", ret: this.argo.sendv(caller, call.args) };
+      case "notify": {
+        const { ret, entries } = this.argo.notify(caller, call.ringData);
+        return { op: "notify", ret, entries };
+      }
+    }
+  }
+}

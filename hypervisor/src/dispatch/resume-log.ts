@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * At-most-once execution across link drops. Each domain has one increasing sequence of
+ * request ids, shared by its Session streams and by unary calls carrying `hmx-request-id`.
+ * The log remembers every result the guest has not yet acknowledged, so a hypercall resent
+ * after a reconnect is answered from memory instead of running twice (a sendv applied twice
+ * would duplicate a message). It is bounded by count and by bytes so a guest that never
+ * acknowledges can only make the hypervisor forget its own old results, not exhaust it.
+ */
+import type { HypercallResult } from "./hypercall.js";
+
+/** What to do with an incoming request id. */
+export type ResumeDecision =
+  | { readonly kind: "execute" }
+  | { readonly kind: "replay"; readonly result: HypercallResult }
+  | { readonly kind: "forgotten" };
+
+export interface ResumeLogLimits {
+  /** Most unacknowledged results kept. */
+  readonly maxEntries: number;
+  /** Most bytes of ReadMemory data kept. */
+  readonly maxBytes: number;
+}
+
+function resultBytes(result: HypercallResult): number {
+  return result.op === "readMemory" ? result.data.length : 0;
+}
+
+export class ResumeLog {
+  /** Highest request id executed so far (0: none). */
+  private highest = 0;
+  /** id → result, in increasing id order (Map keeps insertion order). */
+  private readonly entries = new Map<number, HypercallResult>();
+  private bytes = 0;
+
+  constructor(private readonly limits: ResumeLogLimits) {}
+
+  get lastExecuted(): number {
+    return this.highest;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  decide(requestId: number): ResumeDecision {
+    if (requestId > this.highest) return { kind: "execute" };
+    const result = this.entries.get(requestId);
+    return result === undefined ? { kind: "forgotten" } : { kind: "replay", result };
+  }
+
+  record(requestId: number, result: HypercallResult): void {
+    this.highest = requestId;
+    this.entries.set(requestId, result);
+    this.bytes += resultBytes(result);
+    while (
+      this.entries.size > this.limits.maxEntries ||
+      (this.bytes > this.limits.maxBytes && this.entries.size > 1)
+    ) {
+      this.evictOldest();
+    }
+  }
+
+  /** Drops every result with id <= `through`: the guest has them. */
+  acknowledge(through: number): void {
+    for (const id of this.entries.keys()) {
+      if (id > through) break;
+      this.evictOldest();
+    }
+  }
+
+  private evictOldest(): void {
+    const first = this.entries.entries().next();
+    if (first.done === true) return;
+    const [id, result] = first.value;
+    this.entries.delete(id);
+    this.bytes -= resultBytes(result);
+  }
+}

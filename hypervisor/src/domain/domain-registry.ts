@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The table of live domains: creation (with validated configuration, fresh guest memory and a
+ * credential), lookup by domid or credential, and destruction. It plays the part of Xen's
+ * domain list (`rcu_lock_domain_by_id`) plus the toolstack's `domain_create` / `domain_kill`:
+ * lifecycle hooks run `argo_init` after creation and `argo_destroy` during destruction, before
+ * the domain's memory goes back to the quota. Domids run from 1 up to DOMID_MAX and are never
+ * reused within a run, so a stale domid can never reach a new domain.
+ */
+import { DOMID_MAX, PAGE_SIZE } from "@hmx/proto/abi";
+
+import { GuestMemory } from "../memory/guest-memory.js";
+import type { MemoryQuota } from "../memory/memory-quota.js";
+import { credentialDomid, issueCredential, verifyCredential } from "./credential.js";
+import { Domain } from "./domain.js";
+
+/** Smallest domain: 16 pages (the platform-reserved gfns 0..15 and nothing else would be useless). */
+export const MIN_DOMAIN_MEMORY_BYTES = 65536;
+
+const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+const LABEL_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/** What the toolstack asks for in CreateDomain. */
+export interface DomainConfig {
+  readonly name: string;
+  readonly label: string;
+  readonly memoryBytes: number;
+}
+
+/** A bad CreateDomain field; names the field and quotes the offending value. */
+export class DomainConfigError extends Error {
+  override readonly name = "DomainConfigError";
+  constructor(
+    /** Which field was wrong: "name", "label" or "memoryBytes". */
+    readonly field: keyof DomainConfig,
+    /** The rejected value, as given. */
+    readonly value: unknown,
+    reason: string,
+  ) {
+    super(`invalid domain ${field} ${quote(value)}: ${reason}`);
+  }
+}
+
+/** Every domid 1..DOMID_MAX has been handed out in this run. */
+export class DomainIdsExhaustedError extends Error {
+  override readonly name = "DomainIdsExhaustedError";
+  constructor() {
+    super(`all domain ids 1..${DOMID_MAX} have been used in this run; restart the hypervisor`);
+  }
+}
+
+/** Lifecycle callbacks; Argo uses them for `argo_init` / `argo_destroy`. */
+export interface DomainLifecycleHooks {
+  /** After the domain is in the table, before `create` returns. */
+  readonly created?: (domain: Domain) => void;
+  /** After the domain left the table and is marked dead, before its memory is released. */
+  readonly destroying?: (domain: Domain) => void;
+}
+
+/** Construction options of `DomainRegistry`. */
+export interface DomainRegistryOptions {
+  /** The hypervisor-wide budget guest memory is charged to. */
+  readonly quota: MemoryQuota;
+  /** Largest `memoryBytes` one domain may ask for. */
+  readonly maxDomainMemoryBytes: number;
+}
+
+/** Result of `DomainRegistry.create`. */
+export interface CreatedDomain {
+  readonly domain: Domain;
+  /** The domain's bearer credential: returned once, stored only as a digest. */
+  readonly credential: string;
+}
+
+/** The live domains of one hypervisor. */
+export class DomainRegistry {
+  readonly #quota: MemoryQuota;
+  readonly #maxDomainMemoryBytes: number;
+  readonly #domains = new Map<number, Domain>();
+  readonly #digests = new Map<number, Buffer>();
+  readonly #names = new Set<string>();
+  readonly #hooks: DomainLifecycleHooks[] = [];
+  #nextDomid = 1;
+
+  constructor(options: DomainRegistryOptions) {
+    if (!Number.isSafeInteger(options.maxDomainMemoryBytes) || options.maxDomainMemoryBytes < MIN_DOMAIN_MEMORY_BYTES) {
+      throw new RangeError(
+        `maxDomainMemoryBytes must be an integer >= ${MIN_DOMAIN_MEMORY_BYTES}, got ${String(options.maxDomainMemoryBytes)}`,
+      );
+    }
+    this.#quota = options.quota;
+    this.#maxDomainMemoryBytes = options.maxDomainMemoryBytes;
+  }
+
+  /** Adds lifecycle hooks; they run in the order added (teardown in the same order). */
+  addHooks(hooks: DomainLifecycleHooks): void {
+    this.#hooks.push(hooks);
+  }
+
+  /**
+   * Creates a domain. Every field is validated before any state changes; a bad field throws
+   * `DomainConfigError`, running out of domids throws `DomainIdsExhaustedError`.
+   */
+  create(config: DomainConfig): CreatedDomain {
+    this.#validate(config);
+    if (this.#nextDomid > DOMID_MAX) throw new DomainIdsExhaustedError();
+    const domid = this.#nextDomid++;
+    const memory = new GuestMemory(config.memoryBytes, this.#quota);
+    const domain = new Domain({ domid, name: config.name, label: config.label, memory });
+    const { credential, digest } = issueCredential(domid);
+    this.#domains.set(domid, domain);
+    this.#digests.set(domid, digest);
+    this.#names.add(domain.name);
+    try {
+      for (const hooks of this.#hooks) hooks.created?.(domain);
+    } catch (err) {
+      // A failed init leaves nothing behind (the domid stays consumed: ids are never reused).
+      this.destroy(domid);
+      throw err;
+    }
+    return { domain, credential };
+  }
+
+  /** The live domain with this id (Xen `rcu_lock_domain_by_id`), or undefined. */
+  get(domid: number): Domain | undefined {
+    return this.#domains.get(domid);
+  }
+
+  /**
+   * The live domain a credential belongs to, or undefined for a malformed, unknown, revoked or
+   * wrong credential. The comparison is constant-time over SHA-256 digests.
+   */
+  authenticate(credential: string): Domain | undefined {
+    const domid = credentialDomid(credential);
+    const digest = domid === undefined ? undefined : this.#digests.get(domid);
+    if (!verifyCredential(credential, digest) || domid === undefined) return undefined;
+    return this.#domains.get(domid);
+  }
+
+  /**
+   * Destroys a live domain: marks it dead, removes it from the table (its credential stops
+   * working), runs the `destroying` hooks (Argo teardown), then releases its memory. Returns
+   * false if there was no such live domain.
+   */
+  destroy(domid: number): boolean {
+    const domain = this.#domains.get(domid);
+    if (domain === undefined) return false;
+    domain.alive = false;
+    this.#domains.delete(domid);
+    this.#digests.delete(domid);
+    this.#names.delete(domain.name);
+    try {
+      for (const hooks of this.#hooks) hooks.destroying?.(domain);
+    } finally {
+      domain.memory.release();
+    }
+    return true;
+  }
+
+  /** Live domains in domid order. */
+  list(): Domain[] {
+    return [...this.#domains.values()];
+  }
+
+  /** Number of live domains. */
+  get size(): number {
+    return this.#domains.size;
+  }
+
+  #validate(config: DomainConfig): void {
+    const { name, label, memoryBytes } = config;
+    if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
+      throw new DomainConfigError("name", name, "must be 1..64 characters of [A-Za-z0-9._-]");
+    }
+    if (this.#names.has(name)) {
+      throw new DomainConfigError("name", name, "a live domain already has this name");
+    }
+    if (typeof label !== "string" || !LABEL_PATTERN.test(label)) {
+      throw new DomainConfigError("label", label, "must be 1..64 characters of [A-Za-z0-9_.:-]");
+    }
+    if (typeof memoryBytes !== "number" || !Number.isSafeInteger(memoryBytes) || memoryBytes % PAGE_SIZE !== 0) {
+      throw new DomainConfigError("memoryBytes", memoryBytes, `must be a multiple of ${PAGE_SIZE}`);
+    }
+    if (memoryBytes < MIN_DOMAIN_MEMORY_BYTES) {
+      throw new DomainConfigError("memoryBytes", memoryBytes, `must be at least ${MIN_DOMAIN_MEMORY_BYTES}`);
+    }
+    if (memoryBytes > this.#maxDomainMemoryBytes) {
+      throw new DomainConfigError("memoryBytes", memoryBytes, `must be at most ${this.#maxDomainMemoryBytes}`);
+    }
+  }
+}
+
+/** Renders a rejected value for an error message: strings quoted and cut at 80 characters. */
+function quote(value: unknown): string {
+  if (typeof value === "string") {
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  }
+  if (typeof value === "bigint") return `${value}n`;
+  return String(value);
+}

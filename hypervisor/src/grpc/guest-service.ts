@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The unary RPCs and WatchEvents of `hmx.argo.v1.Hypervisor`: thin adapters that authenticate
+ * the caller, decode, run the hypercall through the shared dispatcher (at most once when the
+ * call carries `hmx-request-id`), and encode. No Argo logic lives here.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { REQUEST_ID_METADATA_KEY } from "@hmx/proto";
+import type { Event } from "@hmx/proto/gen/hmx/argo/v1/Event.js";
+import type { HypervisorHandlers } from "@hmx/proto/gen/hmx/argo/v1/Hypervisor.js";
+import type { WatchEventsRequest__Output } from "@hmx/proto/gen/hmx/argo/v1/WatchEventsRequest.js";
+import type { Logger } from "pino";
+import type { HypercallDispatcher } from "../dispatch/dispatcher.js";
+import type { Hypercall, HypercallResult as CoreResult } from "../dispatch/hypercall.js";
+import type { DomainRegistry } from "../domain/domain-registry.js";
+import type { EventChannel } from "../events/event-channel.js";
+import { GrpcError, authenticateGuest } from "./auth.js";
+import {
+  decodeNotify,
+  decodeRegisterRing,
+  decodeSendv,
+  decodeUnregisterRing,
+  encodeResult,
+  parseRequestId,
+  u64ToNumber,
+  DecodeError,
+} from "./codec.js";
+import type { GuestStreams } from "./guest-streams.js";
+import { createSessionHandler } from "./session-service.js";
+
+export interface GuestServiceContext {
+  readonly registry: DomainRegistry;
+  readonly dispatcher: HypercallDispatcher;
+  readonly events: EventChannel;
+  readonly streams: GuestStreams;
+  readonly log: Logger;
+  readonly maxBatch: number;
+  /** True once shutdown began: new calls get UNAVAILABLE. */
+  readonly isStopping: () => boolean;
+}
+
+/** Maps anything thrown by an adapter to a gRPC status object. */
+export function toServiceError(err: unknown, log: Logger): Partial<grpc.StatusObject> {
+  if (err instanceof GrpcError) return { code: err.code, details: err.details };
+  if (err instanceof DecodeError) return { code: grpc.status.INVALID_ARGUMENT, details: err.message };
+  log.error({ err }, "internal error in guest call");
+  return { code: grpc.status.INTERNAL, details: "internal error" };
+}
+
+type Encoded = ReturnType<typeof encodeResult>;
+
+function unary<Req, K extends keyof Encoded>(
+  ctx: GuestServiceContext,
+  field: K,
+  decode: (request: Req) => Hypercall,
+): grpc.handleUnaryCall<Req, NonNullable<Encoded[K]>> {
+  return (call, callback) => {
+    try {
+      if (ctx.isStopping()) throw new GrpcError(grpc.status.UNAVAILABLE, "hypervisor is shutting down");
+      const domain = authenticateGuest(ctx.registry, call.metadata);
+      const hypercall = decode(call.request);
+      const rawId = call.metadata.get(REQUEST_ID_METADATA_KEY)[0];
+      const result: CoreResult =
+        rawId === undefined
+          ? ctx.dispatcher.execute(domain, hypercall)
+          : ctx.dispatcher.executeOnce(domain, parseRequestId(String(rawId)), hypercall);
+      if (result.op === "status") {
+        callback({ code: result.code, details: result.message });
+        return;
+      }
+      callback(null, encodeResult(0, result)[field] as NonNullable<Encoded[K]>);
+    } catch (err) {
+      callback(toServiceError(err, ctx.log));
+    }
+  };
+}
+
+function watchEvents(ctx: GuestServiceContext): grpc.handleServerStreamingCall<WatchEventsRequest__Output, Event> {
+  return (call) => {
+    let domid: number;
+    try {
+      if (ctx.isStopping()) throw new GrpcError(grpc.status.UNAVAILABLE, "hypervisor is shutting down");
+      domid = authenticateGuest(ctx.registry, call.metadata).domid;
+    } catch (err) {
+      call.emit("error", toServiceError(err, ctx.log));
+      return;
+    }
+    let ended = false;
+    const stream = {
+      kind: "watch" as const,
+      end: (code: grpc.status, details: string) => {
+        if (ended) return;
+        cleanup();
+        call.emit("error", { code, details });
+      },
+    };
+    const detach = ctx.events.attach(domid, {
+      deliverVirq: (virq) => {
+        if (!ended) call.write({ virq: { virq } });
+      },
+    });
+    const cleanup = () => {
+      if (ended) return;
+      ended = true;
+      detach();
+      ctx.streams.remove(domid, stream);
+    };
+    ctx.streams.add(domid, stream);
+    call.on("cancelled", cleanup);
+    call.on("close", cleanup);
+    call.on("error", cleanup);
+  };
+}
+
+/** Builds the handler table of `hmx.argo.v1.Hypervisor`. */
+export function createGuestService(ctx: GuestServiceContext): HypervisorHandlers {
+  return {
+    GetDomainInfo: unary(ctx, "getDomainInfo", () => ({ op: "getDomainInfo" })),
+    ReadMemory: unary(ctx, "readMemory", (r) => ({ op: "readMemory", gpa: u64ToNumber(r.gpa), length: r.length })),
+    WriteMemory: unary(ctx, "writeMemory", (r) => ({ op: "writeMemory", gpa: u64ToNumber(r.gpa), data: r.data })),
+    RegisterRing: unary(ctx, "registerRing", (r) => ({ op: "registerRing", args: decodeRegisterRing(r) })),
+    UnregisterRing: unary(ctx, "unregisterRing", (r) => ({ op: "unregisterRing", args: decodeUnregisterRing(r) })),
+    Sendv: unary(ctx, "sendv", (r) => ({ op: "sendv", args: decodeSendv(r) })),
+    Notify: unary(ctx, "notify", (r) => ({ op: "notify", ringData: decodeNotify(r) })),
+    WatchEvents: watchEvents(ctx),
+    Session: createSessionHandler(ctx),
+  };
+}

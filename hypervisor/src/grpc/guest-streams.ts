@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Book-keeping of the live guest streams (Session and WatchEvents) per domain: the newest
+ * Session of a domain takes over from an older one, a destroyed domain's streams are ended,
+ * and shutdown ends them all. A stream registers an `end(code, details)` callback.
+ */
+import type * as grpc from "@grpc/grpc-js";
+
+export interface GuestStream {
+  readonly kind: "session" | "watch";
+  end(code: grpc.status, details: string): void;
+}
+
+export class GuestStreams {
+  private readonly byDomain = new Map<number, Set<GuestStream>>();
+
+  add(domid: number, stream: GuestStream): void {
+    let set = this.byDomain.get(domid);
+    if (set === undefined) {
+      set = new Set();
+      this.byDomain.set(domid, set);
+    }
+    set.add(stream);
+  }
+
+  remove(domid: number, stream: GuestStream): void {
+    const set = this.byDomain.get(domid);
+    if (set === undefined) return;
+    set.delete(stream);
+    if (set.size === 0) this.byDomain.delete(domid);
+  }
+
+  /** The domain's Session streams other than `keep`. */
+  otherSessions(domid: number, keep: GuestStream): GuestStream[] {
+    return [...(this.byDomain.get(domid) ?? [])].filter((s) => s.kind === "session" && s !== keep);
+  }
+
+  isConnected(domid: number): boolean {
+    return this.byDomain.has(domid);
+  }
+
+  /** Ends every stream of one domain (destroyed) or of all domains (shutdown). */
+  endAll(code: grpc.status, details: string, domid?: number): void {
+    const sets = domid === undefined ? [...this.byDomain.values()] : [this.byDomain.get(domid) ?? new Set()];
+    for (const set of sets) for (const stream of [...set]) stream.end(code, details);
+  }
+}

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `hmx.toolstack.v1.Toolstack`: the administrator's API (Xen's toolstack role) on its own
+ * listener. Every call checks the admin token first; bad input is INVALID_ARGUMENT naming the
+ * field and value, and changes nothing.
+ */
+import * as grpc from "@grpc/grpc-js";
+import type { ToolstackHandlers } from "@hmx/proto/gen/hmx/toolstack/v1/Toolstack.js";
+import type { Logger } from "pino";
+import type { Argo } from "../argo/argo.js";
+import { DomainConfigError, DomainIdsExhaustedError } from "../domain/domain-registry.js";
+import type { DomainRegistry } from "../domain/domain-registry.js";
+import { GrpcError, type AdminAuth } from "./auth.js";
+import { u64ToNumber } from "./codec.js";
+import type { GuestStreams } from "./guest-streams.js";
+
+export interface ToolstackContext {
+  readonly registry: DomainRegistry;
+  readonly argo: Argo;
+  readonly streams: GuestStreams;
+  readonly auth: AdminAuth;
+  readonly log: Logger;
+}
+
+/** A name clash is the one DomainConfigError that is ALREADY_EXISTS rather than INVALID_ARGUMENT. */
+function isNameClash(err: DomainConfigError): boolean {
+  return err.message.includes("already");
+}
+
+function toStatus(err: unknown, log: Logger): Partial<grpc.StatusObject> {
+  if (err instanceof GrpcError) return { code: err.code, details: err.details };
+  if (err instanceof DomainConfigError) {
+    const duplicate = err.field === "name" && isNameClash(err);
+    return { code: duplicate ? grpc.status.ALREADY_EXISTS : grpc.status.INVALID_ARGUMENT, details: err.message };
+  }
+  if (err instanceof DomainIdsExhaustedError) return { code: grpc.status.RESOURCE_EXHAUSTED, details: err.message };
+  log.error({ err }, "internal error in toolstack call");
+  return { code: grpc.status.INTERNAL, details: "internal error" };
+}
+
+/** Wraps a synchronous handler body with admin auth and error mapping. */
+function handler<Req, Res>(ctx: ToolstackContext, body: (request: Req) => Res): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    try {
+      ctx.auth.check(call.metadata);
+      callback(null, body(call.request));
+    } catch (err) {
+      callback(toStatus(err, ctx.log));
+    }
+  };
+}
+
+export function createToolstackService(ctx: ToolstackContext): ToolstackHandlers {
+  return {
+    CreateDomain: handler(ctx, (r) => {
+      const memoryBytes = u64ToNumber(r.memoryBytes);
+      const { domain, credential } = ctx.registry.create({ name: r.name, label: r.label, memoryBytes });
+      ctx.log.info({ domid: domain.domid, name: domain.name, label: domain.label, memoryBytes }, "domain created");
+      return { domid: domain.domid, credential };
+    }),
+    DestroyDomain: handler(ctx, (r) => {
+      if (!ctx.registry.destroy(r.domid)) throw new GrpcError(grpc.status.NOT_FOUND, `no domain with domid ${r.domid}`);
+      ctx.streams.endAll(grpc.status.UNAUTHENTICATED, `domain ${r.domid} was destroyed`, r.domid);
+      ctx.log.info({ domid: r.domid }, "domain destroyed");
+      return {};
+    }),
+    ListDomains: handler(ctx, () => ({
+      domains: ctx.registry.list().map((d) => ({
+        domid: d.domid,
+        name: d.name,
+        label: d.label,
+        memoryBytes: String(d.memory.sizeBytes),
+        memoryResidentBytes: String(d.memory.residentBytes),
+        rings: ctx.argo.ringCount(d),
+        connected: ctx.streams.isConnected(d.domid),
+        counters: {
+          hypercalls: String(d.counters.hypercalls),
+          errors: String(d.counters.errors),
+          messagesSent: String(d.counters.messagesSent),
+          bytesSent: String(d.counters.bytesSent),
+          messagesReceived: String(d.counters.messagesReceived),
+          bytesReceived: String(d.counters.bytesReceived),
+          virqs: String(d.counters.virqs),
+        },
+      })),
+    })),
+  };
+}

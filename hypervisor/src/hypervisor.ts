@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Assembles a running hypervisor: the pure core (domains, memory, Argo), the event channel, the
+ * dispatcher, and two gRPC servers — the guest-facing `hmx.argo.v1.Hypervisor` and the
+ * toolstack on its own listener — each with the standard gRPC health service. `stop()` drains
+ * and then cuts, and tears every domain down in `argo_destroy` order.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { GRPC_MESSAGE_LIMITS, loadHypervisorProto, loadToolstackProto } from "@hmx/proto";
+import { HealthImplementation } from "grpc-health-check";
+import type { Logger } from "pino";
+import type { HypervisorConfig } from "./config.js";
+import { createHypervisorCore, type HypervisorCore } from "./core.js";
+import { HypercallDispatcher } from "./dispatch/dispatcher.js";
+import { EventChannel } from "./events/event-channel.js";
+import { AdminAuth } from "./grpc/auth.js";
+import { createGuestService } from "./grpc/guest-service.js";
+import { GuestStreams } from "./grpc/guest-streams.js";
+import { createToolstackService } from "./grpc/toolstack-service.js";
+
+/** Fully qualified service names, as the health service reports them. */
+export const GUEST_SERVICE_NAME = "hmx.argo.v1.Hypervisor";
+export const TOOLSTACK_SERVICE_NAME = "hmx.toolstack.v1.Toolstack";
+
+export interface RunningHypervisor {
+  /** Actual guest-facing address, "host:port". */
+  readonly listen: string;
+  /** Actual toolstack address, "host:port". */
+  readonly controlListen: string;
+  readonly core: HypervisorCore;
+  /** Graceful stop: NOT_SERVING, end streams, drain until the deadline, then force. */
+  stop(): Promise<void>;
+}
+
+const SERVER_OPTIONS: grpc.ServerOptions = {
+  ...GRPC_MESSAGE_LIMITS,
+  // Detect dead guests whose link dropped silently (ecosystem.md §3.2).
+  "grpc.keepalive_time_ms": 10_000,
+  "grpc.keepalive_timeout_ms": 5_000,
+  "grpc.keepalive_permit_without_calls": 1,
+  "grpc.http2.min_ping_interval_without_data_ms": 1_000,
+};
+
+function bind(server: grpc.Server, address: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => {
+      if (err !== null) {
+        reject(new Error(`cannot listen on ${address}: ${err.message}`, { cause: err }));
+        return;
+      }
+      resolve(`${address.slice(0, address.lastIndexOf(":"))}:${port}`);
+    });
+  });
+}
+
+function shutdown(server: grpc.Server, deadlineMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, deadlineMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+export async function startHypervisor(config: HypervisorConfig, log: Logger): Promise<RunningHypervisor> {
+  const events = new EventChannel();
+  const core = createHypervisorCore({
+    argo: { enabled: config.argoEnabled, macPermissive: config.argoMacPermissive },
+    maxTotalMemoryBytes: config.maxTotalMemoryBytes,
+    maxDomainMemoryBytes: config.maxDomainMemoryBytes,
+    virq: events,
+  });
+  events.setRaiseListener((domid) => {
+    const domain = core.domains.get(domid);
+    if (domain !== undefined) domain.counters.virqs++;
+  });
+  core.domains.addHooks({
+    destroying: (d) => {
+      events.forget(d.domid);
+    },
+  });
+
+  const argoLog = log.child({ component: "argo" });
+  const dispatcher = new HypercallDispatcher(core.argo, argoLog, {
+    maxEntries: config.resumeWindow,
+    maxBytes: config.resumeLogMaxBytes,
+  });
+  const streams = new GuestStreams();
+  let stopping = false;
+
+  const guestServer = new grpc.Server(SERVER_OPTIONS);
+  const guestHealth = new HealthImplementation({ "": "NOT_SERVING", [GUEST_SERVICE_NAME]: "NOT_SERVING" });
+  guestHealth.addToServer(guestServer);
+  guestServer.addService(
+    loadHypervisorProto().hmx.argo.v1.Hypervisor.service,
+    createGuestService({
+      registry: core.domains,
+      dispatcher,
+      events,
+      streams,
+      log: argoLog,
+      maxBatch: config.maxBatch,
+      isStopping: () => stopping,
+    }),
+  );
+
+  const controlServer = new grpc.Server(SERVER_OPTIONS);
+  const controlHealth = new HealthImplementation({ "": "NOT_SERVING", [TOOLSTACK_SERVICE_NAME]: "NOT_SERVING" });
+  controlHealth.addToServer(controlServer);
+  controlServer.addService(
+    loadToolstackProto().hmx.toolstack.v1.Toolstack.service,
+    createToolstackService({
+      registry: core.domains,
+      argo: core.argo,
+      streams,
+      auth: new AdminAuth(config.adminToken),
+      log: log.child({ component: "toolstack" }),
+    }),
+  );
+
+  let listen: string;
+  let controlListen: string;
+  try {
+    listen = await bind(guestServer, config.listen);
+    controlListen = await bind(controlServer, config.controlListen);
+  } catch (err) {
+    guestServer.forceShutdown();
+    controlServer.forceShutdown();
+    throw err;
+  }
+  for (const [health, name] of [
+    [guestHealth, GUEST_SERVICE_NAME],
+    [controlHealth, TOOLSTACK_SERVICE_NAME],
+  ] as const) {
+    health.setStatus("", "SERVING");
+    health.setStatus(name, "SERVING");
+  }
+
+  let stopped: Promise<void> | undefined;
+  return {
+    listen,
+    controlListen,
+    core,
+    stop: () => {
+      stopped ??= (async () => {
+        stopping = true;
+        for (const [health, name] of [
+          [guestHealth, GUEST_SERVICE_NAME],
+          [controlHealth, TOOLSTACK_SERVICE_NAME],
+        ] as const) {
+          health.setStatus("", "NOT_SERVING");
+          health.setStatus(name, "NOT_SERVING");
+        }
+        streams.endAll(grpc.status.UNAVAILABLE, "hypervisor is shutting down");
+        await Promise.all([
+          shutdown(guestServer, config.shutdownDeadlineMs),
+          shutdown(controlServer, config.shutdownDeadlineMs),
+        ]);
+        // Teardown in argo_destroy order for every domain still alive.
+        for (const domain of core.domains.list()) core.domains.destroy(domain.domid);
+        log.info("hypervisor stopped");
+      })();
+      return stopped;
+    },
+  };
+}

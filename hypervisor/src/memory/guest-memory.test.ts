@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: Apache-2.0
+/** Tests of lazily materialised guest memory: zero-fill, bounds (EFAULT) and quota all-or-nothing. */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+
+import { PAGE_SIZE } from "@hmx/proto/abi";
+
+import { GuestMemory } from "./guest-memory.js";
+import { MemoryQuota } from "./memory-quota.js";
+
+const MiB = 1024 * 1024;
+
+describe("GuestMemory lazy allocation", () => {
+  test("a new domain materialises no pages and charges nothing to the quota", () => {
+    const q = new MemoryQuota(16 * MiB);
+    const m = new GuestMemory(64 * MiB, q);
+    assert.equal(m.sizeBytes, 64 * MiB);
+    assert.equal(m.pageCount, 64 * MiB / PAGE_SIZE);
+    assert.equal(m.residentBytes, 0);
+    assert.equal(q.usedBytes, 0);
+  });
+
+  test("reading unwritten memory returns zeros without materialising pages", () => {
+    const q = new MemoryQuota(MiB);
+    const m = new GuestMemory(MiB, q);
+    const data = m.read(3 * PAGE_SIZE - 10, 100);
+    assert.ok(data !== null);
+    assert.deepEqual(data, Buffer.alloc(100));
+    assert.equal(m.residentBytes, 0);
+  });
+
+  test("a write materialises exactly the pages it touches and charges them to the quota", () => {
+    const q = new MemoryQuota(MiB);
+    const m = new GuestMemory(MiB, q);
+    assert.equal(m.write(PAGE_SIZE - 2, Buffer.from([1, 2, 3, 4])), "ok");
+    assert.equal(m.residentBytes, 2 * PAGE_SIZE);
+    assert.equal(q.usedBytes, 2 * PAGE_SIZE);
+    assert.equal(m.isResident(0), true);
+    assert.equal(m.isResident(1), true);
+    assert.equal(m.isResident(2), false);
+    assert.deepEqual(m.read(PAGE_SIZE - 3, 6), Buffer.from([0, 1, 2, 3, 4, 0]));
+  });
+
+  test("a materialised page is zero-filled apart from what was written", () => {
+    const m = new GuestMemory(MiB, new MemoryQuota(MiB));
+    m.write(100, Buffer.from([0xff]));
+    const page = m.read(0, PAGE_SIZE);
+    assert.ok(page !== null);
+    assert.equal(page.filter((b) => b !== 0).length, 1);
+  });
+
+  test("write copies the caller's bytes rather than keeping a reference to them", () => {
+    const m = new GuestMemory(MiB, new MemoryQuota(MiB));
+    const src = Buffer.from([1, 2, 3]);
+    m.write(0, src);
+    src[0] = 9;
+    assert.deepEqual(m.read(0, 3), Buffer.from([1, 2, 3]));
+  });
+
+  test("write accepts a Uint8Array view with a non-zero byteOffset", () => {
+    const m = new GuestMemory(MiB, new MemoryQuota(MiB));
+    const backing = new Uint8Array([9, 9, 1, 2, 3, 9]);
+    assert.equal(m.write(10, backing.subarray(2, 5)), "ok");
+    assert.deepEqual(m.read(10, 3), Buffer.from([1, 2, 3]));
+  });
+});
+
+describe("GuestMemory bounds", () => {
+  const size = 16 * PAGE_SIZE;
+  const cases: [string, number, number][] = [
+    ["read past the end", size - 1, 2],
+    ["negative gpa", -1, 1],
+    ["Infinity gpa", Infinity, 1],
+    ["NaN gpa", Number.NaN, 1],
+    ["fractional gpa", 1.5, 1],
+    ["huge length", 0, 2 ** 60],
+    ["gpa beyond 2^53", 2 ** 54, 1],
+  ];
+  for (const [what, gpa, length] of cases) {
+    test(`read returns null (EFAULT) for ${what}`, () => {
+      const m = new GuestMemory(size, new MemoryQuota(MiB));
+      assert.equal(m.read(gpa, length), null);
+    });
+  }
+
+  test("write returns efault for any byte outside memory and writes nothing", () => {
+    const q = new MemoryQuota(MiB);
+    const m = new GuestMemory(size, q);
+    assert.equal(m.write(size - 2, Buffer.from([1, 2, 3])), "efault");
+    assert.equal(m.write(Infinity, Buffer.from([1])), "efault");
+    assert.equal(m.residentBytes, 0);
+    assert.equal(q.usedBytes, 0);
+  });
+
+  test("a zero-length access at the very end of memory is in bounds", () => {
+    const m = new GuestMemory(size, new MemoryQuota(MiB));
+    assert.deepEqual(m.read(size, 0), Buffer.alloc(0));
+    assert.equal(m.write(size, Buffer.alloc(0)), "ok");
+    assert.equal(m.read(size + 1, 0), null);
+  });
+
+  test("the last byte of memory is readable and writable", () => {
+    const m = new GuestMemory(size, new MemoryQuota(MiB));
+    assert.equal(m.write(size - 1, Buffer.from([7])), "ok");
+    assert.deepEqual(m.read(size - 1, 1), Buffer.from([7]));
+  });
+});
+
+describe("GuestMemory quota", () => {
+  test("a write needing more pages than the quota allows fails with quota and writes nothing", () => {
+    const q = new MemoryQuota(2 * PAGE_SIZE);
+    const m = new GuestMemory(MiB, q);
+    assert.equal(m.write(0, Buffer.alloc(3 * PAGE_SIZE, 1)), "quota");
+    assert.equal(m.residentBytes, 0);
+    assert.equal(q.usedBytes, 0);
+    assert.deepEqual(m.read(0, 4), Buffer.alloc(4));
+  });
+
+  test("rewriting resident pages needs no quota", () => {
+    const q = new MemoryQuota(PAGE_SIZE);
+    const m = new GuestMemory(MiB, q);
+    assert.equal(m.write(0, Buffer.from([1])), "ok");
+    assert.equal(m.write(10, Buffer.from([2])), "ok");
+    assert.equal(m.write(PAGE_SIZE, Buffer.from([3])), "quota");
+  });
+
+  test("the quota is shared: one domain's pages count against another's writes", () => {
+    const q = new MemoryQuota(PAGE_SIZE);
+    const a = new GuestMemory(MiB, q);
+    const b = new GuestMemory(MiB, q);
+    assert.equal(a.write(0, Buffer.from([1])), "ok");
+    assert.equal(b.write(0, Buffer.from([1])), "quota");
+  });
+
+  test("release returns every page to the quota and leaves the memory empty", () => {
+    const q = new MemoryQuota(MiB);
+    const m = new GuestMemory(MiB, q);
+    m.write(0, Buffer.alloc(5 * PAGE_SIZE, 1));
+    m.release();
+    assert.equal(q.usedBytes, 0);
+    assert.equal(m.residentBytes, 0);
+    assert.equal(m.sizeBytes, 0);
+    assert.equal(m.read(0, 1), null);
+    assert.equal(m.write(0, Buffer.from([1])), "efault");
+    m.release();
+    assert.equal(q.usedBytes, 0);
+  });
+});
+
+describe("GuestMemory pinPages", () => {
+  test("pinPages materialises the pages and returns the live page buffers in order", () => {
+    const q = new MemoryQuota(MiB);
+    const m = new GuestMemory(MiB, q);
+    m.write(17 * PAGE_SIZE, Buffer.from([0xaa]));
+    const pages = m.pinPages([17, 16]);
+    assert.ok(Array.isArray(pages));
+    assert.equal(pages.length, 2);
+    assert.equal(pages[0]?.[0], 0xaa);
+    pages[1]?.writeUInt8(0x55, 3);
+    assert.deepEqual(m.read(16 * PAGE_SIZE + 3, 1), Buffer.from([0x55]));
+    assert.equal(q.usedBytes, 2 * PAGE_SIZE);
+  });
+
+  test("pinPages charges a gfn listed twice only once", () => {
+    const q = new MemoryQuota(MiB);
+    const m = new GuestMemory(MiB, q);
+    const pages = m.pinPages([20, 20]);
+    assert.ok(Array.isArray(pages));
+    assert.equal(pages[0], pages[1]);
+    assert.equal(q.usedBytes, PAGE_SIZE);
+  });
+
+  const bad: [string, number][] = [
+    ["a platform-reserved gfn below 16", 15],
+    ["gfn 0", 0],
+    ["a gfn past the end of memory", 256],
+    ["a negative gfn", -1],
+    ["a fractional gfn", 16.5],
+    ["an infinite gfn", Infinity],
+  ];
+  for (const [what, gfn] of bad) {
+    test(`pinPages rejects ${what} with einval and materialises nothing`, () => {
+      const q = new MemoryQuota(MiB);
+      const m = new GuestMemory(MiB, q);
+      assert.equal(m.pinPages([16, gfn]), "einval");
+      assert.equal(q.usedBytes, 0);
+    });
+  }
+
+  test("pinPages fails with enomem when the quota cannot hold the new pages, materialising none", () => {
+    const q = new MemoryQuota(PAGE_SIZE);
+    const m = new GuestMemory(MiB, q);
+    assert.equal(m.pinPages([16, 17]), "enomem");
+    assert.equal(q.usedBytes, 0);
+    assert.equal(m.isResident(16), false);
+  });
+});

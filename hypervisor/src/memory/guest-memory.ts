@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * A domain's guest-physical memory: `sizeBytes` of 4 KiB pages held by the hypervisor, the
+ * stand-in for the RAM Xen gives a domain. Pages are materialised lazily (on first write or when
+ * a ring pins them) and zero-filled, so an idle domain costs a few objects and a page never
+ * exposes another domain's data. Every materialised page is charged to the shared
+ * `MemoryQuota`. Bounds are checked before anything is touched: an access with any byte
+ * outside memory fails as a whole, like `copy_from_guest` / `guest_handle_okay` in argo.c, and a
+ * write reserves quota for every page it needs before writing a byte (all-or-nothing).
+ *
+ * Addresses and lengths may arrive as `Infinity` or other non-integers (the gRPC adapter maps
+ * u64 values above 2^53 to Infinity): anything that is not a safe integer in range is out of
+ * bounds.
+ */
+import { FIRST_GUEST_GFN, PAGE_SHIFT, PAGE_SIZE } from "@hmx/proto/abi";
+
+import type { MemoryQuota } from "./memory-quota.js";
+
+/** Result of `GuestMemory.write`: `efault` = some byte outside memory, `quota` = quota exhausted. */
+export type GuestWriteResult = "ok" | "efault" | "quota";
+
+/** Result of `GuestMemory.pinPages` when it fails (-EINVAL / -ENOMEM in register_ring). */
+export type PinFailure = "einval" | "enomem";
+
+/** The guest-physical memory of one domain. */
+export class GuestMemory {
+  readonly #sizeBytes: number;
+  readonly #pageCount: number;
+  readonly #quota: MemoryQuota;
+  /** Materialised pages by gfn. A gfn absent here reads as zeros. */
+  readonly #pages = new Map<number, Buffer>();
+  #released = false;
+
+  /**
+   * @param sizeBytes a positive multiple of PAGE_SIZE (the registry validates it first).
+   * @param quota the hypervisor-wide budget every materialised page is charged to.
+   */
+  constructor(sizeBytes: number, quota: MemoryQuota) {
+    if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0 || sizeBytes % PAGE_SIZE !== 0) {
+      throw new RangeError(`guest memory size must be a positive multiple of ${PAGE_SIZE}, got ${String(sizeBytes)}`);
+    }
+    this.#sizeBytes = sizeBytes;
+    this.#pageCount = sizeBytes / PAGE_SIZE;
+    this.#quota = quota;
+  }
+
+  /** Configured size in bytes (0 once released). */
+  get sizeBytes(): number {
+    return this.#released ? 0 : this.#sizeBytes;
+  }
+
+  /** Configured size in pages (0 once released). */
+  get pageCount(): number {
+    return this.#released ? 0 : this.#pageCount;
+  }
+
+  /** Bytes actually materialised (and charged to the quota). */
+  get residentBytes(): number {
+    return this.#pages.size * PAGE_SIZE;
+  }
+
+  /**
+   * Whether `[gpa, gpa + length)` lies inside memory. A zero-length range is inside when `gpa`
+   * is in `[0, sizeBytes]`. Both values must be safe integers; `gpa + length` then stays below
+   * 2^54, which doubles represent exactly, so the compare cannot be fooled by rounding.
+   */
+  contains(gpa: number, length: number): boolean {
+    return (
+      Number.isSafeInteger(gpa) &&
+      Number.isSafeInteger(length) &&
+      gpa >= 0 &&
+      length >= 0 &&
+      gpa + length <= this.sizeBytes
+    );
+  }
+
+  /**
+   * Copies `length` bytes at `gpa` out into a new Buffer, or returns null when some byte lies
+   * outside memory (the caller's -EFAULT). Unwritten pages read as zeros and stay unmaterialised.
+   */
+  read(gpa: number, length: number): Buffer | null {
+    if (!this.contains(gpa, length)) return null;
+    const out = Buffer.allocUnsafe(length);
+    this.copyOut(gpa, length, out, 0);
+    return out;
+  }
+
+  /**
+   * Copies `length` bytes at `gpa` into `target[targetOffset..]`, page by page, without
+   * allocating. Precondition: `contains(gpa, length)` and `target` has room; the sendv hot
+   * path checks bounds once for the whole iov and then calls this per destination chunk.
+   */
+  copyOut(gpa: number, length: number, target: Buffer, targetOffset: number): void {
+    let done = 0;
+    while (done < length) {
+      const addr = gpa + done;
+      // addr < sizeBytes <= 2^53, so the division is exact for the page index.
+      const gfn = Math.floor(addr / PAGE_SIZE);
+      const offset = addr - gfn * PAGE_SIZE;
+      const chunk = Math.min(PAGE_SIZE - offset, length - done);
+      const page = this.#pages.get(gfn);
+      if (page === undefined) {
+        target.fill(0, targetOffset + done, targetOffset + done + chunk);
+      } else {
+        page.copy(target, targetOffset + done, offset, offset + chunk);
+      }
+      done += chunk;
+    }
+  }
+
+  /**
+   * Writes `data` at `gpa`, all or nothing: bounds are checked and quota reserved for every page
+   * that is not yet materialised before any byte is written.
+   */
+  write(gpa: number, data: Uint8Array): GuestWriteResult {
+    const length = data.byteLength;
+    if (!this.contains(gpa, length)) return "efault";
+    if (length === 0) return "ok";
+    const firstGfn = Math.floor(gpa / PAGE_SIZE);
+    const lastGfn = Math.floor((gpa + length - 1) / PAGE_SIZE);
+    let missing = 0;
+    for (let gfn = firstGfn; gfn <= lastGfn; gfn++) {
+      if (!this.#pages.has(gfn)) missing++;
+    }
+    if (missing > 0 && !this.#quota.tryReserve(missing * PAGE_SIZE)) return "quota";
+    // A Buffer view over the caller's bytes (no copy) so Buffer.copy can move each page chunk.
+    const source = Buffer.from(data.buffer, data.byteOffset, length);
+    let done = 0;
+    for (let gfn = firstGfn; gfn <= lastGfn; gfn++) {
+      const page = this.#residentOrNew(gfn);
+      const offset = gfn === firstGfn ? gpa - firstGfn * PAGE_SIZE : 0;
+      const chunk = Math.min(PAGE_SIZE - offset, length - done);
+      source.copy(page, offset, done, done + chunk);
+      done += chunk;
+    }
+    return "ok";
+  }
+
+  /**
+   * Materialises and returns the pages backing a ring, in the order given (the same gfn may
+   * appear twice; it is then one page mapped twice, as in Xen). A gfn that is not an integer,
+   * lies outside memory or below FIRST_GUEST_GFN (platform-reserved) is "einval" (Xen: not a
+   * RAM page); not enough quota for the new pages is "enomem". Nothing is materialised on
+   * failure. The returned Buffers stay valid (and are the very pages guest reads and writes
+   * see) until `release()`.
+   */
+  pinPages(gfns: readonly number[]): Buffer[] | PinFailure {
+    const pageCount = this.pageCount;
+    const fresh = new Set<number>();
+    for (const gfn of gfns) {
+      if (!Number.isSafeInteger(gfn) || gfn < FIRST_GUEST_GFN || gfn >= pageCount) return "einval";
+      if (!this.#pages.has(gfn)) fresh.add(gfn);
+    }
+    if (fresh.size > 0 && !this.#quota.tryReserve(fresh.size * PAGE_SIZE)) return "enomem";
+    return gfns.map((gfn) => this.#residentOrNew(gfn));
+  }
+
+  /** Whether page `gfn` is materialised (for tests and metrics). */
+  isResident(gfn: number): boolean {
+    return this.#pages.has(gfn);
+  }
+
+  /**
+   * Returns every page to the quota and makes the memory empty (size 0): used when the domain
+   * is destroyed, after Argo teardown has dropped every ring that pinned these pages.
+   * Idempotent.
+   */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#quota.release(this.#pages.size * PAGE_SIZE);
+    this.#pages.clear();
+  }
+
+  /** The page at `gfn`, materialising it zero-filled; the quota must already be reserved. */
+  #residentOrNew(gfn: number): Buffer {
+    let page = this.#pages.get(gfn);
+    if (page === undefined) {
+      page = Buffer.alloc(PAGE_SIZE);
+      this.#pages.set(gfn, page);
+    }
+    return page;
+  }
+}
+
+/** `gpa >> PAGE_SHIFT` for gpas beyond 32 bits (the `>>` operator truncates to int32). */
+export function gfnOf(gpa: number): number {
+  return Math.floor(gpa / 2 ** PAGE_SHIFT);
+}

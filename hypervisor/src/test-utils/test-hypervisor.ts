@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * A real hypervisor on loopback port 0 for gRPC-level tests, plus helpers to create domains
+ * through the toolstack and talk to the guest API with the generated client — exactly what an
+ * external harness does, in-process. Not part of the build's public surface.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { GRPC_MESSAGE_LIMITS, bearerMetadata, loadHypervisorProto } from "@hmx/proto";
+import type { HypervisorClient } from "@hmx/proto/gen/hmx/argo/v1/Hypervisor.js";
+import { randomBytes } from "node:crypto";
+import { pino } from "pino";
+import type { HypervisorConfig } from "../config.js";
+import { startHypervisor, type RunningHypervisor } from "../hypervisor.js";
+import { ToolstackClient } from "../toolstack-client.js";
+
+export interface TestGuest {
+  readonly domid: number;
+  readonly credential: string;
+  readonly client: HypervisorClient;
+  readonly metadata: grpc.Metadata;
+  /** Promisified unary call on this guest's client. */
+  call<Res>(method: string, request: object, metadata?: grpc.Metadata): Promise<Res>;
+}
+
+export interface TestHypervisor {
+  readonly hv: RunningHypervisor;
+  readonly toolstack: ToolstackClient;
+  readonly adminToken: string;
+  createGuest(name: string, memoryBytes?: number): Promise<TestGuest>;
+  stop(): Promise<void>;
+}
+
+export async function startTestHypervisor(overrides: Partial<HypervisorConfig> = {}): Promise<TestHypervisor> {
+  const adminToken = randomBytes(24).toString("base64url");
+  const config: HypervisorConfig = {
+    listen: "127.0.0.1:0",
+    controlListen: "127.0.0.1:0",
+    adminToken,
+    argoEnabled: true,
+    argoMacPermissive: true,
+    maxTotalMemoryBytes: 1024 * 1024 * 1024,
+    maxDomainMemoryBytes: 256 * 1024 * 1024,
+    resumeWindow: 4096,
+    resumeLogMaxBytes: 64 * 1024 * 1024,
+    maxBatch: 1024,
+    logLevel: "silent",
+    shutdownDeadlineMs: 1000,
+    ...overrides,
+  };
+  const hv = await startHypervisor(config, pino({ level: config.logLevel }));
+  const toolstack = new ToolstackClient(hv.controlListen, adminToken);
+  const clients: grpc.Client[] = [];
+  const Hypervisor = loadHypervisorProto().hmx.argo.v1.Hypervisor;
+  return {
+    hv,
+    toolstack,
+    adminToken: config.adminToken,
+    async createGuest(name, memoryBytes = 4 * 1024 * 1024) {
+      const { domid, credential } = await toolstack.createDomain({ name, label: `${name}_t`, memoryBytes });
+      const client = new Hypervisor(hv.listen, grpc.credentials.createInsecure(), GRPC_MESSAGE_LIMITS);
+      clients.push(client);
+      const metadata = bearerMetadata(credential);
+      return {
+        domid,
+        credential,
+        client,
+        metadata,
+        call<Res>(method: string, request: object, md: grpc.Metadata = metadata): Promise<Res> {
+          return new Promise((resolve, reject) => {
+            const fn = (client as unknown as Record<string, (...args: unknown[]) => unknown>)[method];
+            if (fn === undefined) throw new Error(`no method ${method}`);
+            fn.call(client, request, md, (err: grpc.ServiceError | null, res: Res) => {
+              if (err !== null) reject(err);
+              else resolve(res);
+            });
+          });
+        },
+      };
+    },
+    async stop() {
+      for (const c of clients) c.close();
+      toolstack.close();
+      await hv.stop();
+    },
+  };
+}
