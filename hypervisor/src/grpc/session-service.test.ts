@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The Session stream's rules (hypervisor.proto, DESIGN.md §3.2), checked with raw frames so the
+ * protocol itself is under test, not a client's interpretation of it.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { ARGO_DOMID_ANY, Errno, FIRST_GUEST_GFN, PAGE_SIZE, VIRQ_ARGO } from "@hmx/proto/abi";
+import type { SessionRequest } from "@hmx/proto/gen/hmx/argo/v1/SessionRequest.js";
+import type { SessionResponse__Output } from "@hmx/proto/gen/hmx/argo/v1/SessionResponse.js";
+import type { HypercallResult__Output } from "@hmx/proto/gen/hmx/argo/v1/HypercallResult.js";
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { startTestHypervisor, type TestGuest, type TestHypervisor } from "../test-utils/test-hypervisor.js";
+
+/** A Session stream with an awaitable queue of incoming frames. */
+class RawSession {
+  readonly call: grpc.ClientDuplexStream<SessionRequest, SessionResponse__Output>;
+  private readonly frames: SessionResponse__Output[] = [];
+  private waiters: (() => void)[] = [];
+  status: grpc.StatusObject | undefined;
+  error: grpc.ServiceError | undefined;
+
+  constructor(guest: TestGuest) {
+    this.call = guest.client.session(guest.metadata);
+    this.call.on("data", (f: SessionResponse__Output) => {
+      this.frames.push(f);
+      this.wake();
+    });
+    this.call.on("error", (err: grpc.ServiceError) => {
+      this.error = err;
+      this.wake();
+    });
+    this.call.on("status", (s: grpc.StatusObject) => {
+      this.status = s;
+      this.wake();
+    });
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  send(frame: SessionRequest): void {
+    this.call.write(frame);
+  }
+
+  /** The next frame that is not a VIRQ event (unless `events` is set). */
+  async next(kind?: "ready" | "results" | "event"): Promise<SessionResponse__Output> {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const i = this.frames.findIndex((f) => (kind === undefined ? f.kind !== "event" : f.kind === kind));
+      if (i >= 0) return this.frames.splice(i, 1)[0] as SessionResponse__Output;
+      if (this.error !== undefined) throw this.error;
+      if (Date.now() > deadline) throw new Error(`no ${kind ?? "frame"} within 5 s`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 100);
+      });
+    }
+  }
+
+  async results(): Promise<HypercallResult__Output[]> {
+    return (await this.next("results")).results?.results ?? [];
+  }
+
+  async ended(): Promise<grpc.ServiceError> {
+    const deadline = Date.now() + 5000;
+    while (this.error === undefined) {
+      if (Date.now() > deadline) throw new Error("session did not end within 5 s");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return this.error;
+  }
+}
+
+const GPA = String(FIRST_GUEST_GFN * PAGE_SIZE);
+
+function write(id: number, data: string) {
+  return { requestId: String(id), writeMemory: { gpa: GPA, data: Buffer.from(data) } };
+}
+function read(id: number, length: number) {
+  return { requestId: String(id), readMemory: { gpa: GPA, length } };
+}
+
+describe("Session stream", () => {
+  let t: TestHypervisor;
+  before(async () => {
+    t = await startTestHypervisor({ resumeWindow: 16, maxBatch: 32 });
+  });
+  after(async () => {
+    await t.stop();
+  });
+
+  test("the first frame must be open; a batch first ends the session with INVALID_ARGUMENT", async () => {
+    const g = await t.createGuest("first-frame");
+    const s = new RawSession(g);
+    s.send({ batch: { calls: [read(1, 1)] } });
+    assert.equal((await s.ended()).code, grpc.status.INVALID_ARGUMENT);
+  });
+
+  test("ready reports the domid, the last executed request id and the limits", async () => {
+    const g = await t.createGuest("ready");
+    const s = new RawSession(g);
+    s.send({ open: { ackThrough: "0" } });
+    const ready = (await s.next("ready")).ready;
+    assert.deepEqual(ready, { domid: g.domid, lastExecuted: "0", resumeWindow: 16, maxBatch: 32 });
+    s.call.end();
+  });
+
+  test("a batch executes strictly in order and stop_on_error skips the calls after the first failure", async () => {
+    const g = await t.createGuest("ordered");
+    const s = new RawSession(g);
+    s.send({ open: {} });
+    await s.next("ready");
+    s.send({
+      batch: {
+        stopOnError: true,
+        calls: [
+          write(1, "abc"),
+          read(2, 3),
+          { requestId: "3", sendv: { src: { aport: 1, domainId: ARGO_DOMID_ANY }, dst: { domainId: g.domid, aport: 99 }, iovs: [], messageType: 0 } },
+          write(4, "zzz"),
+        ],
+      },
+    });
+    const results = await s.results();
+    assert.deepEqual(results.map((r) => [r.requestId, r.outcome]), [["1", "writeMemory"], ["2", "readMemory"], ["3", "sendv"], ["4", "status"]]);
+    assert.equal(results[1]?.readMemory?.data.toString(), "abc", "the read saw the write before it");
+    assert.equal(results[2]?.sendv?.ret, -Errno.ECONNREFUSED);
+    assert.equal(results[3]?.status?.code, grpc.status.ABORTED);
+    const check = await g.call<{ data: Buffer }>("ReadMemory", { gpa: GPA, length: 3 });
+    assert.equal(check.data.toString(), "abc", "the skipped write did not run");
+    s.call.end();
+  });
+
+  test("a batch resent on a new session is answered from the resume log, not run again", async () => {
+    const g = await t.createGuest("resume");
+    const s1 = new RawSession(g);
+    s1.send({ open: {} });
+    await s1.next("ready");
+    s1.send({ batch: { calls: [write(1, "one"), write(2, "two")] } });
+    await s1.results();
+    // Overwrite behind the log's back: a re-run of request 2 would restore "two".
+    await g.call("WriteMemory", { gpa: GPA, data: Buffer.from("xxx") });
+    const s2 = new RawSession(g);
+    s2.send({ open: { ackThrough: "0" } });
+    assert.equal((await s2.next("ready")).ready?.lastExecuted, "2");
+    s2.send({ batch: { calls: [write(1, "one"), write(2, "two"), read(3, 3)] } });
+    const results = await s2.results();
+    assert.deepEqual(results.map((r) => r.outcome), ["writeMemory", "writeMemory", "readMemory"]);
+    assert.equal(results[2]?.readMemory?.data.toString(), "xxx", "requests 1 and 2 were not applied twice");
+    s2.call.end();
+  });
+
+  test("the newest session of a domain takes over and the older one ends with ABORTED", async () => {
+    const g = await t.createGuest("takeover");
+    const s1 = new RawSession(g);
+    s1.send({ open: {} });
+    await s1.next("ready");
+    const s2 = new RawSession(g);
+    s2.send({ open: {} });
+    await s2.next("ready");
+    assert.equal((await s1.ended()).code, grpc.status.ABORTED);
+    s2.call.end();
+  });
+
+  test("an executed request id that left the resume log is FAILED_PRECONDITION", async () => {
+    const g = await t.createGuest("forgotten");
+    const s = new RawSession(g);
+    s.send({ open: {} });
+    await s.next("ready");
+    s.send({ batch: { calls: Array.from({ length: 20 }, (_, i) => write(i + 1, "x")) } });
+    await s.results();
+    s.send({ batch: { calls: [write(1, "x"), write(20, "x")] } });
+    const [old, recent] = await s.results();
+    assert.equal(old?.status?.code, grpc.status.FAILED_PRECONDITION, "id 1 fell out of a 16-entry window");
+    assert.equal(recent?.outcome, "writeMemory");
+    s.call.end();
+  });
+
+  test("acknowledged results leave the log: ack_through frees them", async () => {
+    const g = await t.createGuest("acked");
+    const s = new RawSession(g);
+    s.send({ open: {} });
+    await s.next("ready");
+    s.send({ batch: { calls: [write(1, "a"), write(2, "b")] } });
+    await s.results();
+    s.send({ batch: { ackThrough: "1", calls: [write(1, "a"), write(2, "b")] } });
+    const [one, two] = await s.results();
+    assert.equal(one?.status?.code, grpc.status.FAILED_PRECONDITION);
+    assert.equal(two?.outcome, "writeMemory");
+    s.call.end();
+  });
+
+  test("a batch larger than max_batch ends the session with RESOURCE_EXHAUSTED", async () => {
+    const g = await t.createGuest("toolarge");
+    const s = new RawSession(g);
+    s.send({ open: {} });
+    await s.next("ready");
+    s.send({ batch: { calls: Array.from({ length: 33 }, (_, i) => read(i + 1, 1)) } });
+    assert.equal((await s.ended()).code, grpc.status.RESOURCE_EXHAUSTED);
+  });
+
+  test("a hypercall with no operation is answered INVALID_ARGUMENT without ending the session", async () => {
+    const g = await t.createGuest("noop");
+    const s = new RawSession(g);
+    s.send({ open: {} });
+    await s.next("ready");
+    s.send({ batch: { calls: [{ requestId: "1" }, read(2, 1)] } });
+    const [bad, good] = await s.results();
+    assert.equal(bad?.status?.code, grpc.status.INVALID_ARGUMENT);
+    assert.equal(good?.readMemory?.ret, 0);
+    s.call.end();
+  });
+
+  test("the session pushes VIRQ_ARGO when a message arrives for the domain", async () => {
+    const g = await t.createGuest("virq");
+    const s = new RawSession(g);
+    s.send({ open: {} });
+    await s.next("ready");
+    s.send({
+      batch: {
+        calls: [
+          { requestId: "1", writeMemory: { gpa: GPA, data: Buffer.alloc(64) } },
+          { requestId: "2", registerRing: { aport: 1, partnerId: g.domid, len: 4032, gfns: [String(FIRST_GUEST_GFN)], flags: 0 } },
+          { requestId: "3", sendv: { src: { aport: 1, domainId: ARGO_DOMID_ANY }, dst: { domainId: g.domid, aport: 1 }, iovs: [], messageType: 0 } },
+        ],
+      },
+    });
+    const results = await s.results();
+    assert.deepEqual(results.map((r) => r.writeMemory?.ret ?? r.registerRing?.ret ?? r.sendv?.ret), [0, 0, 0]);
+    assert.equal((await s.next("event")).event?.virq?.virq, VIRQ_ARGO);
+    s.call.end();
+  });
+
+  test("a destroyed domain's session ends with UNAUTHENTICATED", async () => {
+    const g = await t.createGuest("doomed");
+    const s = new RawSession(g);
+    s.send({ open: {} });
+    await s.next("ready");
+    await t.toolstack.destroyDomain(g.domid);
+    assert.equal((await s.ended()).code, grpc.status.UNAUTHENTICATED);
+  });
+});
