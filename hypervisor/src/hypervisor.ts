@@ -74,10 +74,6 @@ export async function startHypervisor(config: HypervisorConfig, log: Logger): Pr
     maxDomainMemoryBytes: config.maxDomainMemoryBytes,
     virq: events,
   });
-  events.setRaiseListener((domid) => {
-    const domain = core.domains.get(domid);
-    if (domain !== undefined) domain.counters.virqs++;
-  });
   core.domains.addHooks({
     destroying: (d) => {
       events.forget(d.domid);

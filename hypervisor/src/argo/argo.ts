@@ -54,7 +54,9 @@ import type {
 // ARGO_MAX_RING_SIZE is kept in the len check (as in argo.c) although NPAGES_RING caps the
 // registrable length at ARGO_MAX_REGISTERABLE_RING_LEN; this asserts the two agree.
 if (npagesRing(ARGO_MAX_REGISTERABLE_RING_LEN) !== ARGO_MAX_RING_PAGES) {
-  throw new Error("ABI constants inconsistent: the largest registrable ring must fill MAX_RING_SIZE >> 12 pages");
+  throw new Error(
+    "ABI constants inconsistent: the largest registrable ring must fill MAX_RING_SIZE >> 12 pages",
+  );
 }
 
 /** A u32 as the wire delivers it: an integer in [0, 2^32). */
@@ -70,6 +72,8 @@ function isDomidField(value: number): boolean {
 /** The notify write-back for an entry whose domain or ring does not exist (hmx: size 0). */
 const NO_RING: NotifyResultEntry = Object.freeze({ flags: 0, maxMessageSize: 0 });
 const NO_ENTRIES: readonly NotifyResultEntry[] = Object.freeze([]);
+/** notify's result when `ringData` is null and nothing failed. */
+const NOTIFY_OK: NotifyResult = Object.freeze({ ret: 0, entries: NO_ENTRIES });
 
 /** A ring as the toolstack and observability see it. */
 export interface RingSnapshot {
@@ -97,7 +101,12 @@ export class Argo {
    * @param virq receives VIRQ_ARGO raises.
    * @param mac the XSM hooks; defaults to Xen's dummy module (allow everything).
    */
-  constructor(domains: DomainRegistry, options: ArgoOptions, virq: VirqSink, mac: ArgoMac = dummyMac) {
+  constructor(
+    domains: DomainRegistry,
+    options: ArgoOptions,
+    virq: VirqSink,
+    mac: ArgoMac = dummyMac,
+  ) {
     this.#domains = domains;
     this.#options = { enabled: options.enabled, macPermissive: options.macPermissive };
     this.#virq = virq;
@@ -222,7 +231,12 @@ export class Argo {
     const entry = this.#enter(caller);
     if (entry !== 0) return entry;
     if (iovs.length > ARGO_MAXIOV) return -Errno.EINVAL;
-    if (!isU32(src.aport) || !isU32(dst.aport) || !isDomidField(src.domainId) || !isDomidField(dst.domainId)) {
+    if (
+      !isU32(src.aport) ||
+      !isU32(dst.aport) ||
+      !isDomidField(src.domainId) ||
+      !isDomidField(dst.domainId)
+    ) {
       return -Errno.EINVAL;
     }
     // Only the source domid is authenticated; src.aport is copied verbatim, as in Xen.
@@ -243,12 +257,21 @@ export class Argo {
     // 2 * MAX_ARGO_MESSAGE_SIZE < 2^26 and cannot lose precision.
     let total = 0;
     for (const iov of iovs) {
-      if (!Number.isInteger(iov.len) || iov.len < 0 || iov.len > MAX_ARGO_MESSAGE_SIZE) return -Errno.EINVAL;
+      if (!Number.isInteger(iov.len) || iov.len < 0 || iov.len > MAX_ARGO_MESSAGE_SIZE)
+        return -Errno.EINVAL;
       total += iov.len;
       if (total > MAX_ARGO_MESSAGE_SIZE) return -Errno.EMSGSIZE;
     }
 
-    const ret = ringbufInsert(ring, caller.memory, src.aport, caller.domid, iovs, total, messageType);
+    const ret = ringbufInsert(
+      ring,
+      caller.memory,
+      src.aport,
+      caller.domid,
+      iovs,
+      total,
+      messageType,
+    );
     if (ret === -Errno.EAGAIN) {
       return pendingRequeue(ring, caller.domid, total, senderState) ? -Errno.EAGAIN : -Errno.EBUSY;
     }
@@ -274,29 +297,31 @@ export class Argo {
     const state = caller.argo;
     if (state === null) return { ret: -Errno.ENODEV, entries: NO_ENTRIES };
 
-    const fired: number[] = [];
-    notifyCheckPending(state, fired);
-    let result: NotifyResult;
-    if (ringData === null) {
-      result = { ret: 0, entries: NO_ENTRIES };
-    } else if (ringData.length > MAX_NOTIFY_COUNT) {
-      result = { ret: -Errno.EACCES, entries: NO_ENTRIES };
-    } else {
-      const entries: NotifyResultEntry[] = [];
-      let ret = 0;
-      for (const ent of ringData) {
-        const filled = this.#fillRingData(caller, state, ent);
-        if (typeof filled === "number") {
-          ret = filled;
-          break;
+    // notify(NULL) follows every guest read, so the common case allocates nothing.
+    const fired = notifyCheckPending(state);
+    let result: NotifyResult = NOTIFY_OK;
+    if (ringData !== null) {
+      if (ringData.length > MAX_NOTIFY_COUNT) {
+        result = { ret: -Errno.EACCES, entries: NO_ENTRIES };
+      } else {
+        const entries: NotifyResultEntry[] = [];
+        let ret = 0;
+        for (const ent of ringData) {
+          const filled = this.#fillRingData(caller, state, ent);
+          if (typeof filled === "number") {
+            ret = filled;
+            break;
+          }
+          entries.push(filled);
         }
-        entries.push(filled);
+        result = { ret, entries };
       }
-      result = { ret, entries };
     }
-    for (const domid of fired) {
-      const waiter = this.#domains.get(domid);
-      if (waiter !== undefined) this.#signal(waiter);
+    if (fired !== undefined) {
+      for (const domid of fired) {
+        const waiter = this.#domains.get(domid);
+        if (waiter !== undefined) this.#signal(waiter);
+      }
     }
     return result;
   }
@@ -358,7 +383,11 @@ export class Argo {
    * `fill_ring_data`: one notify entry. Returns the entry to write back, or a negative errno
    * that stops the whole notify (xsm send denial; a malformed number that the wire cannot carry).
    */
-  #fillRingData(caller: Domain, callerState: DomainArgoState, ent: NotifyEntry): NotifyResultEntry | number {
+  #fillRingData(
+    caller: Domain,
+    callerState: DomainArgoState,
+    ent: NotifyEntry,
+  ): NotifyResultEntry | number {
     const { ring: addr, spaceRequired } = ent;
     if (!isU32(spaceRequired) || !isU32(addr.aport)) return -Errno.EINVAL;
     // Xen ignores the pad of a notify entry's address: an id that is not a u16 names no domain.
@@ -412,17 +441,27 @@ export class Argo {
  * `find_ring_info_by_match`: the ring `(owner, aport, partner = sender)` if there is one, else
  * the wildcard ring `(owner, aport, DOMID_ANY)`.
  */
-export function findRingInfoByMatch(ownerState: DomainArgoState, aport: number, senderDomid: number): RingInfo | undefined {
-  return ownerState.rings.get(ringKey(aport, senderDomid)) ?? ownerState.rings.get(ringKey(aport, ARGO_DOMID_ANY));
+export function findRingInfoByMatch(
+  ownerState: DomainArgoState,
+  aport: number,
+  senderDomid: number,
+): RingInfo | undefined {
+  return (
+    ownerState.rings.get(ringKey(aport, senderDomid)) ??
+    ownerState.rings.get(ringKey(aport, ARGO_DOMID_ANY))
+  );
 }
 
 /**
  * `notify_check_pending`: for every ring the caller owns, removes the waiters whose space is
- * now available and collects their domids in `fired`.
+ * now available; returns their domids, or undefined (no allocation) when none fired.
  */
-function notifyCheckPending(state: DomainArgoState, fired: number[]): void {
+function notifyCheckPending(state: DomainArgoState): number[] | undefined {
+  let fired: number[] | undefined;
   for (const ring of state.rings.values()) {
     if (ring.pending.size === 0) continue;
+    fired ??= [];
     pendingFind(ring, payloadSpace(ring), fired);
   }
+  return fired !== undefined && fired.length > 0 ? fired : undefined;
 }

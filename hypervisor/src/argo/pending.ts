@@ -27,7 +27,12 @@ export interface PendingEnt {
  * Returns false when a new waiter would exceed MAX_PENDING_PER_RING (the caller's -EBUSY or
  * EBUSY flag); nothing changes then.
  */
-export function pendingRequeue(ring: RingInfo, domid: number, len: number, waiterState: DomainArgoState): boolean {
+export function pendingRequeue(
+  ring: RingInfo,
+  domid: number,
+  len: number,
+  waiterState: DomainArgoState,
+): boolean {
   const existing = ring.pending.get(domid);
   if (existing !== undefined) {
     if (existing.len < len) existing.len = len;

@@ -41,7 +41,8 @@ const PAGE_MASK = PAGE_SIZE - 1;
 /** The page holding ring byte `ringOffset`, or a thrown invariant violation (never a guest error). */
 function pageAt(pages: readonly Buffer[], index: number): Buffer {
   const page = pages[index];
-  if (page === undefined) throw new Error(`ring page ${index} missing: pinned page count inconsistent`);
+  if (page === undefined)
+    throw new Error(`ring page ${index} missing: pinned page count inconsistent`);
   return page;
 }
 
@@ -93,7 +94,13 @@ export function initTxPtr(pages: readonly Buffer[], len: number): number {
  * `[offset, offset + length)`, page by page. Precondition: `offset + length <= len` (the caller
  * splits at the wrap point) and the source range is inside the sender's memory.
  */
-function copyIntoRing(pages: readonly Buffer[], offset: number, source: GuestMemory, gpa: number, length: number): void {
+function copyIntoRing(
+  pages: readonly Buffer[],
+  offset: number,
+  source: GuestMemory,
+  gpa: number,
+  length: number,
+): void {
   let done = 0;
   while (done < length) {
     // 64 + offset + done < 64 + len <= 64 + 0xFFFFC0 < 2^31, so the bit operations are exact.

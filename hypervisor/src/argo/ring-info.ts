@@ -62,6 +62,10 @@ export class RingInfo implements RingBuffer {
 
   /** `vm<owner>:<aport> vm<partner>` for logs. */
   toString(): string {
-    return ringIdString({ domainId: this.owner.domid, aport: this.aport, partnerId: this.partnerId });
+    return ringIdString({
+      domainId: this.owner.domid,
+      aport: this.aport,
+      partnerId: this.partnerId,
+    });
   }
 }

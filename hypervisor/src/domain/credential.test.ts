@@ -3,7 +3,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { credentialDigest, credentialDomid, issueCredential, verifyCredential } from "./credential.js";
+import {
+  credentialDigest,
+  credentialDomid,
+  issueCredential,
+  verifyCredential,
+} from "./credential.js";
 
 describe("credentials", () => {
   test("a credential is the domid, a dot and 43 base64url characters", () => {

@@ -27,7 +27,12 @@ describe("DomainRegistry.create validation", () => {
     ["a label longer than 64 characters", { label: "l".repeat(65) }, "label", "l".repeat(65)],
     ["memoryBytes not a multiple of 4096", { memoryBytes: MiB + 1 }, "memoryBytes", MiB + 1],
     ["memoryBytes below 65536", { memoryBytes: 61440 }, "memoryBytes", 61440],
-    ["memoryBytes above the per-domain maximum", { memoryBytes: 32 * MiB }, "memoryBytes", 32 * MiB],
+    [
+      "memoryBytes above the per-domain maximum",
+      { memoryBytes: 32 * MiB },
+      "memoryBytes",
+      32 * MiB,
+    ],
     ["fractional memoryBytes", { memoryBytes: 65536.5 }, "memoryBytes", 65536.5],
     ["infinite memoryBytes", { memoryBytes: Infinity }, "memoryBytes", Infinity],
   ];
@@ -41,7 +46,8 @@ describe("DomainRegistry.create validation", () => {
           assert.equal(err.field, field);
           assert.equal(err.value, value);
           assert.ok(err.message.includes(field));
-          if (typeof value === "string" && value.length > 0 && value.length <= 80) assert.ok(err.message.includes(value));
+          if (typeof value === "string" && value.length > 0 && value.length <= 80)
+            assert.ok(err.message.includes(value));
           if (typeof value === "number") assert.ok(err.message.includes(String(value)));
           return true;
         },
@@ -60,7 +66,10 @@ describe("DomainRegistry.create validation", () => {
   test("create rejects a name already used by a live domain", () => {
     const r = registry();
     r.create(ok);
-    assert.throws(() => r.create(ok), (err: unknown) => err instanceof DomainConfigError && err.field === "name");
+    assert.throws(
+      () => r.create(ok),
+      (err: unknown) => err instanceof DomainConfigError && err.field === "name",
+    );
   });
 
   test("a destroyed domain's name can be used again", () => {
@@ -93,7 +102,10 @@ describe("DomainRegistry domids", () => {
       const { domain } = r.create({ name: `d${i}`, label: "x", memoryBytes: 65536 });
       if (i % 2 === 0) r.destroy(domain.domid);
     }
-    assert.throws(() => r.create({ name: "last", label: "x", memoryBytes: 65536 }), DomainIdsExhaustedError);
+    assert.throws(
+      () => r.create({ name: "last", label: "x", memoryBytes: 65536 }),
+      DomainIdsExhaustedError,
+    );
   });
 });
 
@@ -130,7 +142,8 @@ describe("DomainRegistry lifecycle", () => {
     const seen: string[] = [];
     r.addHooks({
       created: (d) => seen.push(`created ${d.domid}`),
-      destroying: (d) => seen.push(`destroying ${d.domid} alive=${d.alive} resident=${d.memory.residentBytes}`),
+      destroying: (d) =>
+        seen.push(`destroying ${d.domid} alive=${d.alive} resident=${d.memory.residentBytes}`),
     });
     const { domain } = r.create(ok);
     domain.memory.write(0, Buffer.from([1]));

@@ -14,7 +14,7 @@ import type { MemoryQuota } from "../memory/memory-quota.js";
 import { credentialDomid, issueCredential, verifyCredential } from "./credential.js";
 import { Domain } from "./domain.js";
 
-/** Smallest domain: 16 pages (the platform-reserved gfns 0..15 and nothing else would be useless). */
+/** Smallest domain the toolstack may create: 16 pages, the size of the platform-reserved gfns 0..15. */
 export const MIN_DOMAIN_MEMORY_BYTES = 65536;
 
 const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
@@ -36,6 +36,8 @@ export class DomainConfigError extends Error {
     /** The rejected value, as given. */
     readonly value: unknown,
     reason: string,
+    /** "conflict": valid on its own but clashes with a live domain (a taken name). */
+    readonly kind: "invalid" | "conflict" = "invalid",
   ) {
     super(`invalid domain ${field} ${quote(value)}: ${reason}`);
   }
@@ -83,7 +85,10 @@ export class DomainRegistry {
   #nextDomid = 1;
 
   constructor(options: DomainRegistryOptions) {
-    if (!Number.isSafeInteger(options.maxDomainMemoryBytes) || options.maxDomainMemoryBytes < MIN_DOMAIN_MEMORY_BYTES) {
+    if (
+      !Number.isSafeInteger(options.maxDomainMemoryBytes) ||
+      options.maxDomainMemoryBytes < MIN_DOMAIN_MEMORY_BYTES
+    ) {
       throw new RangeError(
         `maxDomainMemoryBytes must be an integer >= ${MIN_DOMAIN_MEMORY_BYTES}, got ${String(options.maxDomainMemoryBytes)}`,
       );
@@ -173,19 +178,31 @@ export class DomainRegistry {
       throw new DomainConfigError("name", name, "must be 1..64 characters of [A-Za-z0-9._-]");
     }
     if (this.#names.has(name)) {
-      throw new DomainConfigError("name", name, "a live domain already has this name");
+      throw new DomainConfigError("name", name, "a live domain already has this name", "conflict");
     }
     if (typeof label !== "string" || !LABEL_PATTERN.test(label)) {
       throw new DomainConfigError("label", label, "must be 1..64 characters of [A-Za-z0-9_.:-]");
     }
-    if (typeof memoryBytes !== "number" || !Number.isSafeInteger(memoryBytes) || memoryBytes % PAGE_SIZE !== 0) {
+    if (
+      typeof memoryBytes !== "number" ||
+      !Number.isSafeInteger(memoryBytes) ||
+      memoryBytes % PAGE_SIZE !== 0
+    ) {
       throw new DomainConfigError("memoryBytes", memoryBytes, `must be a multiple of ${PAGE_SIZE}`);
     }
     if (memoryBytes < MIN_DOMAIN_MEMORY_BYTES) {
-      throw new DomainConfigError("memoryBytes", memoryBytes, `must be at least ${MIN_DOMAIN_MEMORY_BYTES}`);
+      throw new DomainConfigError(
+        "memoryBytes",
+        memoryBytes,
+        `must be at least ${MIN_DOMAIN_MEMORY_BYTES}`,
+      );
     }
     if (memoryBytes > this.#maxDomainMemoryBytes) {
-      throw new DomainConfigError("memoryBytes", memoryBytes, `must be at most ${this.#maxDomainMemoryBytes}`);
+      throw new DomainConfigError(
+        "memoryBytes",
+        memoryBytes,
+        `must be at most ${this.#maxDomainMemoryBytes}`,
+      );
     }
   }
 }

@@ -21,15 +21,7 @@ export class EventChannel implements VirqSink {
   private readonly pending = new Set<number>();
   private readonly watchers = new Map<number, Set<EventWatcher>>();
   private flushScheduled = false;
-  private onRaise: (domid: number) => void = () => undefined;
-
-  /** Installs a callback run on every raise (the hypervisor counts VIRQs per domain with it). */
-  setRaiseListener(listener: (domid: number) => void): void {
-    this.onRaise = listener;
-  }
-
   raiseVirq(domid: number): void {
-    this.onRaise(domid);
     this.pending.add(domid);
     if (this.watchers.has(domid)) this.scheduleFlush();
   }

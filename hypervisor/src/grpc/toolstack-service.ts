@@ -22,16 +22,10 @@ export interface ToolstackContext {
   readonly log: Logger;
 }
 
-/** A name clash is the one DomainConfigError that is ALREADY_EXISTS rather than INVALID_ARGUMENT. */
-function isNameClash(err: DomainConfigError): boolean {
-  return err.message.includes("already");
-}
-
 function toStatus(err: unknown, log: Logger): Partial<grpc.StatusObject> {
   if (err instanceof GrpcError) return { code: err.code, details: err.details };
   if (err instanceof DomainConfigError) {
-    const duplicate = err.field === "name" && isNameClash(err);
-    return { code: duplicate ? grpc.status.ALREADY_EXISTS : grpc.status.INVALID_ARGUMENT, details: err.message };
+    return { code: err.kind === "conflict" ? grpc.status.ALREADY_EXISTS : grpc.status.INVALID_ARGUMENT, details: err.message };
   }
   if (err instanceof DomainIdsExhaustedError) return { code: grpc.status.RESOURCE_EXHAUSTED, details: err.message };
   log.error({ err }, "internal error in toolstack call");

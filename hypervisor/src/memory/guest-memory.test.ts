@@ -15,7 +15,7 @@ describe("GuestMemory lazy allocation", () => {
     const q = new MemoryQuota(16 * MiB);
     const m = new GuestMemory(64 * MiB, q);
     assert.equal(m.sizeBytes, 64 * MiB);
-    assert.equal(m.pageCount, 64 * MiB / PAGE_SIZE);
+    assert.equal(m.pageCount, (64 * MiB) / PAGE_SIZE);
     assert.equal(m.residentBytes, 0);
     assert.equal(q.usedBytes, 0);
   });

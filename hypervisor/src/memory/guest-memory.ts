@@ -12,7 +12,7 @@
  * u64 values above 2^53 to Infinity): anything that is not a safe integer in range is out of
  * bounds.
  */
-import { FIRST_GUEST_GFN, PAGE_SHIFT, PAGE_SIZE } from "@hmx/proto/abi";
+import { FIRST_GUEST_GFN, PAGE_SIZE } from "@hmx/proto/abi";
 
 import type { MemoryQuota } from "./memory-quota.js";
 
@@ -37,7 +37,9 @@ export class GuestMemory {
    */
   constructor(sizeBytes: number, quota: MemoryQuota) {
     if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0 || sizeBytes % PAGE_SIZE !== 0) {
-      throw new RangeError(`guest memory size must be a positive multiple of ${PAGE_SIZE}, got ${String(sizeBytes)}`);
+      throw new RangeError(
+        `guest memory size must be a positive multiple of ${PAGE_SIZE}, got ${String(sizeBytes)}`,
+      );
     }
     this.#sizeBytes = sizeBytes;
     this.#pageCount = sizeBytes / PAGE_SIZE;
@@ -181,9 +183,4 @@ export class GuestMemory {
     }
     return page;
   }
-}
-
-/** `gpa >> PAGE_SHIFT` for gpas beyond 32 bits (the `>>` operator truncates to int32). */
-export function gfnOf(gpa: number): number {
-  return Math.floor(gpa / 2 ** PAGE_SHIFT);
 }

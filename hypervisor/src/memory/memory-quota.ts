@@ -15,7 +15,9 @@ export class MemoryQuota {
   /** @param limitBytes the most bytes that may be materialised at once; a non-negative safe integer. */
   constructor(limitBytes: number) {
     if (!Number.isSafeInteger(limitBytes) || limitBytes < 0) {
-      throw new RangeError(`memory quota limit must be a non-negative safe integer, got ${String(limitBytes)}`);
+      throw new RangeError(
+        `memory quota limit must be a non-negative safe integer, got ${String(limitBytes)}`,
+      );
     }
     this.#limitBytes = limitBytes;
   }

@@ -71,8 +71,11 @@ export function createHarness(options: HarnessOptions = {}): Harness {
   const doms: Domain[] = [];
   for (let i = 1; i <= (options.domains ?? 2); i++) {
     doms.push(
-      core.domains.create({ name: `vm${i}`, label: `system_u:system_r:domU_t`, memoryBytes: options.memoryBytes ?? 4 * 1024 * 1024 })
-        .domain,
+      core.domains.create({
+        name: `vm${i}`,
+        label: `system_u:system_r:domU_t`,
+        memoryBytes: options.memoryBytes ?? 4 * 1024 * 1024,
+      }).domain,
     );
   }
   return { core, argo: core.argo, virq, doms };
@@ -138,14 +141,24 @@ export interface RegisterOptions {
 }
 
 /** Allocates pages, writes the header's rx/tx, registers the ring; returns the ret and the ring. */
-export function registerRing(h: Harness, d: Domain, o: RegisterOptions): { ret: number; ring: GuestRing } {
+export function registerRing(
+  h: Harness,
+  d: Domain,
+  o: RegisterOptions,
+): { ret: number; ring: GuestRing } {
   const gfns = o.gfns ?? allocGfns(d, npagesRing(o.len));
   const ring: GuestRing = { owner: d, aport: o.aport, partnerId: o.partnerId, len: o.len, gfns };
   if (gfns.length > 0 && o.gfns === undefined) {
     setRxPtr(ring, o.rxPtr ?? 0);
     setGuestTxPtr(ring, o.txPtr ?? 0);
   }
-  const ret = h.argo.registerRing(d, { aport: o.aport, partnerId: o.partnerId, len: o.len, gfns, flags: o.flags ?? 0 });
+  const ret = h.argo.registerRing(d, {
+    aport: o.aport,
+    partnerId: o.partnerId,
+    len: o.len,
+    gfns,
+    flags: o.flags ?? 0,
+  });
   return { ret, ring };
 }
 
@@ -194,7 +207,8 @@ export function readRingBytes(ring: GuestRing, offset: number, n: number): Buffe
 
 /** Writes logical ring bytes starting at `offset`, wrapping (to plant stale patterns). */
 export function fillRing(ring: GuestRing, byte: number): void {
-  for (let i = 0; i < ring.len; i++) writeGuest(ring.owner, ringByteGpa(ring, i), Uint8Array.of(byte));
+  for (let i = 0; i < ring.len; i++)
+    writeGuest(ring.owner, ringByteGpa(ring, i), Uint8Array.of(byte));
 }
 
 /** A message as a guest reads it out of its ring. */
@@ -221,8 +235,13 @@ export function readMessage(ring: GuestRing, peek = false): ReadMessage | undefi
   if (available < ARGO_MSG_HEADER_SIZE) return undefined;
   const header = readRingBytes(ring, rx, ARGO_MSG_HEADER_SIZE);
   const len = header.readUInt32LE(0);
-  if (available < len || len < ARGO_MSG_HEADER_SIZE) throw new Error(`corrupt ring: ${available} bytes, header len ${len}`);
-  const payload = readRingBytes(ring, (rx + ARGO_MSG_HEADER_SIZE) % ring.len, len - ARGO_MSG_HEADER_SIZE);
+  if (available < len || len < ARGO_MSG_HEADER_SIZE)
+    throw new Error(`corrupt ring: ${available} bytes, header len ${len}`);
+  const payload = readRingBytes(
+    ring,
+    (rx + ARGO_MSG_HEADER_SIZE) % ring.len,
+    len - ARGO_MSG_HEADER_SIZE,
+  );
   if (!peek) setRxPtr(ring, (Math.ceil((rx + len) / 16) * 16) % ring.len);
   return {
     len,

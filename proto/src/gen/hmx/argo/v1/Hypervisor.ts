@@ -48,10 +48,10 @@ export interface HypervisorClient extends grpc.Client {
    * SUFFICIENT cancels the caller's waiter on that ring; insufficient space queues one (EBUSY
    * flag when 32 are already queued).
    * -EACCES  more than 256 entries (Xen's choice of errno)
-   * -EINVAL  an entry's domain_id > 0xFFFF
    * MAC denial of `send` toward an entry's ring owner stops processing with that error;
    * `entries` then holds the entries processed before it.
-   * An entry naming a missing domain or ring gets flags 0 and max_message_size 0.
+   * An entry naming a missing domain or ring gets flags 0 and max_message_size 0; so does a
+   * domain_id > 0xFFFF (Xen does not check the pad of a notify entry's address).
    */
   Notify(argument: _hmx_argo_v1_NotifyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_argo_v1_NotifyResponse__Output>): grpc.ClientUnaryCall;
   Notify(argument: _hmx_argo_v1_NotifyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_argo_v1_NotifyResponse__Output>): grpc.ClientUnaryCall;
@@ -66,10 +66,10 @@ export interface HypervisorClient extends grpc.Client {
    * SUFFICIENT cancels the caller's waiter on that ring; insufficient space queues one (EBUSY
    * flag when 32 are already queued).
    * -EACCES  more than 256 entries (Xen's choice of errno)
-   * -EINVAL  an entry's domain_id > 0xFFFF
    * MAC denial of `send` toward an entry's ring owner stops processing with that error;
    * `entries` then holds the entries processed before it.
-   * An entry naming a missing domain or ring gets flags 0 and max_message_size 0.
+   * An entry naming a missing domain or ring gets flags 0 and max_message_size 0; so does a
+   * domain_id > 0xFFFF (Xen does not check the pad of a notify entry's address).
    */
   notify(argument: _hmx_argo_v1_NotifyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_argo_v1_NotifyResponse__Output>): grpc.ClientUnaryCall;
   notify(argument: _hmx_argo_v1_NotifyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_argo_v1_NotifyResponse__Output>): grpc.ClientUnaryCall;
@@ -214,7 +214,7 @@ export interface HypervisorClient extends grpc.Client {
    * * Every hypercall carries a request_id. Ids are per domain and strictly increasing.
    * * A batch is executed strictly in order, like a Xen multicall. With stop_on_error, the
    * first result whose ret < 0 (or that fails with a status) ends the batch; the remaining
-   * calls are answered with status ABORTED and are NOT executed, so their ids may be reused.
+   * calls are answered with status ABORTED and are NOT executed (a retry needs new ids).
    * * A request id that was already executed is answered from the resume log, not run again.
    * The log keeps every result not yet acknowledged (`ack_through`), up to a bounded count;
    * results older than that are FAILED_PRECONDITION.
@@ -231,7 +231,7 @@ export interface HypervisorClient extends grpc.Client {
    * * Every hypercall carries a request_id. Ids are per domain and strictly increasing.
    * * A batch is executed strictly in order, like a Xen multicall. With stop_on_error, the
    * first result whose ret < 0 (or that fails with a status) ends the batch; the remaining
-   * calls are answered with status ABORTED and are NOT executed, so their ids may be reused.
+   * calls are answered with status ABORTED and are NOT executed (a retry needs new ids).
    * * A request id that was already executed is answered from the resume log, not run again.
    * The log keeps every result not yet acknowledged (`ack_through`), up to a bounded count;
    * results older than that are FAILED_PRECONDITION.
@@ -323,10 +323,10 @@ export interface HypervisorHandlers extends grpc.UntypedServiceImplementation {
    * SUFFICIENT cancels the caller's waiter on that ring; insufficient space queues one (EBUSY
    * flag when 32 are already queued).
    * -EACCES  more than 256 entries (Xen's choice of errno)
-   * -EINVAL  an entry's domain_id > 0xFFFF
    * MAC denial of `send` toward an entry's ring owner stops processing with that error;
    * `entries` then holds the entries processed before it.
-   * An entry naming a missing domain or ring gets flags 0 and max_message_size 0.
+   * An entry naming a missing domain or ring gets flags 0 and max_message_size 0; so does a
+   * domain_id > 0xFFFF (Xen does not check the pad of a notify entry's address).
    */
   Notify: grpc.handleUnaryCall<_hmx_argo_v1_NotifyRequest__Output, _hmx_argo_v1_NotifyResponse>;
   
@@ -396,7 +396,7 @@ export interface HypervisorHandlers extends grpc.UntypedServiceImplementation {
    * * Every hypercall carries a request_id. Ids are per domain and strictly increasing.
    * * A batch is executed strictly in order, like a Xen multicall. With stop_on_error, the
    * first result whose ret < 0 (or that fails with a status) ends the batch; the remaining
-   * calls are answered with status ABORTED and are NOT executed, so their ids may be reused.
+   * calls are answered with status ABORTED and are NOT executed (a retry needs new ids).
    * * A request id that was already executed is answered from the resume log, not run again.
    * The log keeps every result not yet acknowledged (`ack_through`), up to a bounded count;
    * results older than that are FAILED_PRECONDITION.
