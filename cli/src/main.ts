@@ -1,1 +1,43 @@
-export {};
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `hmx`: one command, three jobs. `up` runs the embedded default (a hypervisor plus a fleet of
+ * guest processes, live); `hypervisor` and `guest` run one part alone. Exit codes everywhere:
+ * 0 clean, 1 runtime failure, 2 bad usage.
+ */
+import { runGuestCommand } from "./commands/guest.js";
+import { runHypervisorCommand } from "./commands/hypervisor.js";
+import { runUpCommand } from "./commands/up.js";
+import { ExitCode } from "./exit-codes.js";
+
+const USAGE = `hmx — the Argo hypervisor testbed
+
+usage: hmx <command> [options]
+
+commands:
+  up           start a hypervisor and a small fleet of guests on this machine, show it live (Ctrl-C stops)
+  hypervisor   run the hypervisor service alone
+  guest        run one guest agent against a hypervisor
+
+Run 'hmx <command> --help' for a command's options.`;
+
+const commands: Record<string, (argv: string[]) => Promise<number>> = {
+  up: runUpCommand,
+  hypervisor: runHypervisorCommand,
+  guest: runGuestCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    console.log(USAGE);
+    return name === undefined ? ExitCode.USAGE : ExitCode.OK;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    console.error(`hmx: unknown command ${JSON.stringify(name)}\n\n${USAGE}`);
+    return ExitCode.USAGE;
+  }
+  return command(rest);
+}
+
+process.exitCode = await main(process.argv.slice(2));

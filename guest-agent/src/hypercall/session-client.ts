@@ -125,6 +125,19 @@ class StreamContext {
 
 const noop = (): void => undefined;
 
+/**
+ * Stream endings that reconnecting cannot cure: the credential is bad or revoked, the server
+ * does not speak this protocol, or it rejected our frames as malformed or over its limits (a
+ * client bug that would otherwise turn into an endless reconnect loop).
+ */
+const FATAL_STREAM_CODES: ReadonlySet<number> = new Set([
+  grpc.status.UNAUTHENTICATED,
+  grpc.status.UNIMPLEMENTED,
+  grpc.status.INVALID_ARGUMENT,
+  grpc.status.RESOURCE_EXHAUSTED,
+  grpc.status.PERMISSION_DENIED,
+]);
+
 /** The hypercall client of a guest agent over the Session stream. */
 export class SessionClient implements HypercallClient {
   readonly #client: grpc.Client & { Session(metadata: grpc.Metadata): SessionStream };
@@ -429,7 +442,7 @@ export class SessionClient implements HypercallClient {
       clearTimeout(this.#readyTimer);
       this.#readyTimer = undefined;
     }
-    if (status.code === grpc.status.UNAUTHENTICATED || status.code === grpc.status.UNIMPLEMENTED) {
+    if (FATAL_STREAM_CODES.has(status.code)) {
       this.#fail(
         new HypercallStatusError(status.code, `hypervisor refused the session: ${status.details}`),
       );

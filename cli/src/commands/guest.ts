@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `hmx guest`: one guest agent (one guest VM) running a workload against a hypervisor.
+ * SIGTERM/SIGINT close its sockets, unregister its rings and end its session cleanly.
+ */
+import { GuestConfigError, GUEST_USAGE, parseGuestConfig, runGuest } from "@hmx/guest-agent";
+import { ExitCode } from "../exit-codes.js";
+import { onShutdownSignal } from "../shutdown.js";
+
+export async function runGuestCommand(argv: string[]): Promise<number> {
+  let config;
+  try {
+    config = parseGuestConfig({ argv, env: process.env });
+  } catch (err) {
+    if (!(err instanceof GuestConfigError)) throw err;
+    console.error(`hmx guest: ${err.problems.join("\n  ")}\n\n${GUEST_USAGE}`);
+    return ExitCode.USAGE;
+  }
+  if (config === "help") {
+    console.log(GUEST_USAGE);
+    return ExitCode.OK;
+  }
+  const abort = new AbortController();
+  const off = onShutdownSignal(() => {
+    abort.abort();
+  });
+  try {
+    await runGuest(config, { signal: abort.signal });
+    return ExitCode.OK;
+  } catch (err) {
+    console.error(`hmx guest: ${(err as Error).message}`);
+    return ExitCode.FAILURE;
+  } finally {
+    off();
+  }
+}

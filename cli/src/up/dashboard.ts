@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * What `hmx up` shows: a full-screen table redrawn in place on a terminal, or one plain status
+ * line every few seconds when stdout is a pipe or a file (CI logs, `| tee`). Rates come from the
+ * difference between two toolstack snapshots, so they are the hypervisor's own counts.
+ */
+import type { DomainView } from "@hmx/hypervisor";
+import type { Fleet, GuestState } from "./fleet.js";
+
+export interface Snapshot {
+  readonly at: number;
+  readonly domains: readonly DomainView[];
+}
+
+function pad(value: string | number, width: number): string {
+  const s = String(value);
+  return s.length >= width ? s : s + " ".repeat(width - s.length);
+}
+
+function rate(now: Snapshot, before: Snapshot | undefined, domid: number, key: "messagesSent" | "messagesReceived"): number {
+  if (before === undefined) return 0;
+  const a = before.domains.find((d) => d.domid === domid);
+  const b = now.domains.find((d) => d.domid === domid);
+  if (a === undefined || b === undefined) return 0;
+  const seconds = (now.at - before.at) / 1000;
+  return seconds > 0 ? Math.round((b.counters[key] - a.counters[key]) / seconds) : 0;
+}
+
+/** The workload numbers worth a glance, from a guest's last stats record. */
+export function workloadSummary(guest: GuestState): string {
+  const s = guest.stats;
+  if (s === undefined) return guest.ready ? "running" : "starting";
+  const n = (key: string) => {
+    const v = s[key];
+    return typeof v === "number" ? v : undefined;
+  };
+  const parts: string[] = [];
+  const p50 = n("rttP50Us");
+  const p99 = n("rttP99Us");
+  if (p50 !== undefined) parts.push(`rtt p50 ${(p50 / 1000).toFixed(2)} ms p99 ${((p99 ?? 0) / 1000).toFixed(2)} ms`);
+  for (const key of ["sent", "received", "lost", "gaps", "duplicates", "reordered", "eagains", "errors"]) {
+    const v = n(key);
+    if (v !== undefined) parts.push(`${key} ${v}`);
+  }
+  return parts.join(", ");
+}
+
+export function totals(now: Snapshot, before: Snapshot | undefined): { rings: number; msgsPerSec: number; errnos: number } {
+  let rings = 0;
+  let msgsPerSec = 0;
+  let errnos = 0;
+  for (const d of now.domains) {
+    rings += d.rings;
+    errnos += d.counters.errors;
+    msgsPerSec += rate(now, before, d.domid, "messagesReceived");
+  }
+  return { rings, msgsPerSec, errnos };
+}
+
+/** The full-screen view. */
+export function renderScreen(fleet: Fleet, mode: string, now: Snapshot, before: Snapshot | undefined, startedAt: number): string {
+  const lines: string[] = [];
+  const uptime = Math.round((now.at - startedAt) / 1000);
+  lines.push(`hmx up — Argo ${mode} — hypervisor ${fleet.listen} — toolstack ${fleet.controlListen} — up ${uptime}s`);
+  lines.push("");
+  lines.push(
+    [pad("DOMID", 6), pad("NAME", 10), pad("LABEL", 10), pad("RINGS", 6), pad("SENT/s", 8), pad("RECV/s", 8), pad("SENT", 10), pad("RECV", 10), pad("ERRNO", 7), pad("VIRQS", 9), pad("LINK", 5), "WORKLOAD"].join(" "),
+  );
+  for (const d of now.domains) {
+    const guest = fleet.guests.find((g) => g.domid === d.domid);
+    lines.push(
+      [
+        pad(d.domid, 6),
+        pad(d.name, 10),
+        pad(d.label, 10),
+        pad(d.rings, 6),
+        pad(rate(now, before, d.domid, "messagesSent"), 8),
+        pad(rate(now, before, d.domid, "messagesReceived"), 8),
+        pad(d.counters.messagesSent, 10),
+        pad(d.counters.messagesReceived, 10),
+        pad(d.counters.errors, 7),
+        pad(d.counters.virqs, 9),
+        pad(d.connected ? "up" : "down", 5),
+        guest === undefined ? "" : `${guest.spec.workload}: ${workloadSummary(guest)}`,
+      ].join(" "),
+    );
+  }
+  const t = totals(now, before);
+  lines.push("");
+  lines.push(`${now.domains.length} domains, ${t.rings} rings, ${t.msgsPerSec} msgs/s delivered, ${t.errnos} hypercalls returned an errno (EAGAIN is flow control)`);
+  lines.push("");
+  lines.push("recent events:");
+  for (const e of fleet.events.slice(-6)) {
+    lines.push(`  ${new Date(e.at).toISOString().slice(11, 19)} ${pad(e.source, 10)} ${e.text}`);
+  }
+  lines.push("");
+  lines.push("Ctrl-C stops everything.");
+  return lines.join("\n");
+}
+
+/** The one-line view for pipes and logs. */
+export function renderLine(fleet: Fleet, now: Snapshot, before: Snapshot | undefined, startedAt: number): string {
+  const t = totals(now, before);
+  const uptime = Math.round((now.at - startedAt) / 1000);
+  const guests = fleet.guests.map((g) => `${g.spec.name}[${workloadSummary(g)}]`).join(" ");
+  return `hmx up ${uptime}s: ${now.domains.length} domains, ${t.rings} rings, ${t.msgsPerSec} msgs/s, ${t.errnos} errno; ${guests}`;
+}

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The embedded default fleet of `hmx up`: one hypervisor process and four guest-agent processes
+ * doing real Argo work — a ping client against an echo server, and a numbered traffic stream
+ * into a sink that proves nothing was lost, duplicated or reordered. Domains are created through
+ * the toolstack like any harness would; each guest gets only its own credential.
+ */
+import { ToolstackClient } from "@hmx/hypervisor";
+import { randomBytes } from "node:crypto";
+import { SupervisedChild, type LogRecord } from "./child-process.js";
+
+/** A guest of the default fleet: its domain and the workload it runs. */
+export interface GuestSpec {
+  readonly name: string;
+  readonly label: string;
+  readonly workload: string;
+  /** Extra `hmx guest` flags; `{peer:NAME}` is replaced by that guest's domid. */
+  readonly args: readonly string[];
+}
+
+export const DEFAULT_FLEET: readonly GuestSpec[] = [
+  { name: "echo", label: "echo_t", workload: "echo", args: ["--port", "7"] },
+  { name: "sink", label: "sink_t", workload: "sink", args: ["--port", "9"] },
+  { name: "pinger", label: "client_t", workload: "ping", args: ["--peer", "{peer:echo}", "--port", "7", "--interval-ms", "100", "--size", "64"] },
+  { name: "streamer", label: "client_t", workload: "traffic", args: ["--peer", "{peer:sink}", "--port", "9", "--rate", "2000", "--size", "256"] },
+];
+
+export interface GuestState {
+  readonly spec: GuestSpec;
+  readonly domid: number;
+  readonly child: SupervisedChild;
+  /** The latest "guest stats" record the guest logged. */
+  stats: Record<string, unknown> | undefined;
+  ready: boolean;
+}
+
+export interface FleetEvent {
+  readonly at: number;
+  readonly source: string;
+  readonly text: string;
+}
+
+export interface FleetOptions {
+  readonly macPermissive: boolean;
+  readonly domainMemoryBytes: number;
+  readonly guestStatsIntervalMs: number;
+}
+
+const READY_TIMEOUT_MS = 20_000;
+
+export class Fleet {
+  readonly events: FleetEvent[] = [];
+  readonly guests: GuestState[] = [];
+  hypervisor: SupervisedChild | undefined;
+  listen = "";
+  controlListen = "";
+  toolstack: ToolstackClient | undefined;
+  private readonly adminToken = randomBytes(32).toString("base64url");
+
+  constructor(private readonly options: FleetOptions) {}
+
+  private note(source: string, text: string): void {
+    this.events.push({ at: Date.now(), source, text });
+    if (this.events.length > 200) this.events.splice(0, this.events.length - 200);
+  }
+
+  /** Records warnings and errors a child logged, for the dashboard's event panel. */
+  private observe(source: string, record: LogRecord): void {
+    if (typeof record.level === "number" && record.level >= 40) {
+      const err = record["err"] as { message?: string } | undefined;
+      this.note(source, `${record.msg ?? ""}${err?.message !== undefined ? `: ${err.message}` : ""}`);
+    }
+  }
+
+  async start(): Promise<void> {
+    const args = ["hypervisor", "--listen", "127.0.0.1:0", "--control-listen", "127.0.0.1:0"];
+    if (this.options.macPermissive) args.push("--argo-mac-permissive");
+    const ready = new Promise<LogRecord>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`the hypervisor did not report ready within ${READY_TIMEOUT_MS} ms`));
+      }, READY_TIMEOUT_MS);
+      this.hypervisor = new SupervisedChild(
+        "hypervisor",
+        args,
+        { HMX_ADMIN_TOKEN: this.adminToken },
+        (record) => {
+          if (record.msg === "hypervisor ready") {
+            clearTimeout(timer);
+            resolve(record);
+          }
+          this.observe("hypervisor", record);
+        },
+        (line) => {
+          this.note("hypervisor", line);
+        },
+      );
+      void this.hypervisor.exited.then(({ code }) => {
+        clearTimeout(timer);
+        reject(new Error(`the hypervisor exited during start-up (code ${code})`));
+      });
+    });
+    const record = await ready;
+    this.listen = String(record["listen"]);
+    this.controlListen = String(record["controlListen"]);
+    this.toolstack = new ToolstackClient(this.controlListen, this.adminToken);
+    this.note("hmx up", `hypervisor ready on ${this.listen} (toolstack ${this.controlListen})`);
+
+    const domids = new Map<string, number>();
+    const created: { spec: GuestSpec; domid: number; credential: string }[] = [];
+    for (const spec of DEFAULT_FLEET) {
+      const { domid, credential } = await this.toolstack.createDomain({
+        name: spec.name,
+        label: spec.label,
+        memoryBytes: this.options.domainMemoryBytes,
+      });
+      domids.set(spec.name, domid);
+      created.push({ spec, domid, credential });
+    }
+    for (const { spec, domid, credential } of created) {
+      const args = spec.args.map((a) => a.replace(/^\{peer:(.+)\}$/, (_, peer: string) => String(domids.get(peer))));
+      const state: GuestState = {
+        spec,
+        domid,
+        stats: undefined,
+        ready: false,
+        child: new SupervisedChild(
+          spec.name,
+          ["guest", "--hypervisor", this.listen, "--workload", spec.workload, "--stats-interval-ms", String(this.options.guestStatsIntervalMs), ...args],
+          { HMX_DOMAIN_CREDENTIAL: credential },
+          (rec) => {
+            if (rec.msg === "guest stats") state.stats = rec;
+            else if (rec.msg === "guest ready") state.ready = true;
+            this.observe(spec.name, rec);
+          },
+          (line) => {
+            this.note(spec.name, line);
+          },
+        ),
+      };
+      void state.child.exited.then(({ code, signal }) => {
+        this.note(spec.name, `guest exited (${signal ?? `code ${code}`})`);
+      });
+      this.guests.push(state);
+    }
+  }
+
+  /** Stops the guests first (they unregister their rings), then the hypervisor. */
+  async stop(): Promise<void> {
+    await Promise.all(this.guests.map((g) => g.child.stop()));
+    this.toolstack?.close();
+    await this.hypervisor?.stop();
+  }
+}

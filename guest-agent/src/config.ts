@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The guest agent's configuration: `hmx guest` flags, then `HMX_*` environment variables, then
+ * per-workload defaults (DESIGN.md §3.1). `parseGuestConfig` parses with `node:util` `parseArgs`
+ * in strict mode and reports every problem at once, each naming the flag and the bad value, in
+ * one `ConfigError` (the CLI exits 2 on it). The credential is read from `--credential-file`
+ * or taken from `HMX_DOMAIN_CREDENTIAL`; it is never part of an error message or a log line.
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { DOMID_MAX, MAX_ARGO_MESSAGE_SIZE } from "@hmx/proto/abi";
+import { NUMBERED_HEADER_SIZE } from "./workloads/common.js";
+import { WORKLOAD_NAMES, type WorkloadName } from "./workloads/index.js";
+
+export interface GuestConfig {
+  /** The hypervisor's guest-facing address, "host:port". */
+  readonly hypervisor: string;
+  /** The domain credential; never logged. */
+  readonly credential: string;
+  readonly workload: WorkloadName;
+  /** echo / sink: the port to bind; ping / traffic: the peer's port. */
+  readonly port: number;
+  /** ping / traffic: the peer domid (required); echo / sink: the only sender allowed (optional). */
+  readonly peer: number | undefined;
+  /** ping / traffic payload bytes. */
+  readonly size: number;
+  /** ping / traffic / sink: messages, 0 = until stopped. */
+  readonly count: number;
+  /** traffic: messages per second, 0 = as fast as possible. */
+  readonly rate: number;
+  /** ping: pause between pings. */
+  readonly intervalMs: number;
+  /** How often a "guest stats" line is logged. */
+  readonly statsIntervalMs: number;
+  readonly logLevel: string;
+}
+
+/** Bad usage; lists every problem. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join("\n"));
+  }
+}
+
+export const GUEST_USAGE = `usage: hmx guest --hypervisor HOST:PORT (--credential-file FILE | env HMX_DOMAIN_CREDENTIAL) --workload NAME [options]
+
+  --hypervisor HOST:PORT     the hypervisor's guest-facing address (env HMX_HYPERVISOR)
+  --credential-file FILE     file holding this domain's credential (or env HMX_DOMAIN_CREDENTIAL)
+  --workload NAME            echo | ping | traffic | sink
+  --port N                   echo/sink: port to bind (default 7 echo, 9 sink);
+                             ping/traffic: the peer's port (default 7 ping, 9 traffic)
+  --peer DOMID               ping/traffic: the peer (required); echo/sink: accept only this sender
+                             (without it the ring is a wildcard ring: needs --argo-mac-permissive)
+  --size N                   ping/traffic payload bytes, >= ${NUMBERED_HEADER_SIZE} (default 64)
+  --count N                  ping/traffic/sink: messages, 0 = until stopped (default 0)
+  --rate N                   traffic: messages per second, 0 = as fast as possible (default 100)
+  --interval-ms N            ping: pause between pings (default 1000)
+  --stats-interval-ms N      how often to log a "guest stats" line (default 1000)
+  --log-level LEVEL          trace|debug|info|warn|error|fatal|silent (env HMX_LOG_LEVEL; default info)
+  -h, --help                 show this help`;
+
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
+
+/** Which workloads each workload-specific flag applies to. */
+const APPLIES: Record<string, readonly WorkloadName[]> = {
+  size: ["ping", "traffic"],
+  count: ["ping", "traffic", "sink"],
+  rate: ["traffic"],
+  "interval-ms": ["ping"],
+};
+
+const DEFAULT_PORT: Record<WorkloadName, number> = { echo: 7, ping: 7, traffic: 9, sink: 9 };
+
+function isHostPort(value: string): boolean {
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
+  return match !== null && Number(match[2]) >= 1 && Number(match[2]) <= 65535;
+}
+
+/**
+ * Parses `hmx guest` arguments (without the `guest` word) and the environment. Returns "help"
+ * for -h/--help; throws `ConfigError` listing every problem.
+ */
+export function parseGuestConfig(input: {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly readFile?: (path: string) => string;
+}): GuestConfig | "help" {
+  const { env } = input;
+  const readFile = input.readFile ?? ((path: string) => readFileSync(path, "utf8"));
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...input.argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        hypervisor: { type: "string" },
+        "credential-file": { type: "string" },
+        workload: { type: "string" },
+        port: { type: "string" },
+        peer: { type: "string" },
+        size: { type: "string" },
+        count: { type: "string" },
+        rate: { type: "string" },
+        "interval-ms": { type: "string" },
+        "stats-interval-ms": { type: "string" },
+        "log-level": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (err) {
+    // parseArgs names the offending flag or positional itself.
+    throw new ConfigError([err instanceof Error ? err.message : String(err)]);
+  }
+  if (values["help"] === true) return "help";
+  const str = (name: string): string | undefined => {
+    const v = values[name];
+    return typeof v === "string" ? v : undefined;
+  };
+  const problems: string[] = [];
+
+  const hypervisor = str("hypervisor") ?? env["HMX_HYPERVISOR"];
+  if (hypervisor === undefined || hypervisor === "") {
+    problems.push("--hypervisor HOST:PORT (or HMX_HYPERVISOR) is required");
+  } else if (!isHostPort(hypervisor)) {
+    problems.push(`--hypervisor: "${hypervisor}" is not HOST:PORT with a port in 1..65535`);
+  }
+
+  let credential = "";
+  const credentialFile = str("credential-file");
+  if (credentialFile !== undefined) {
+    try {
+      credential = readFile(credentialFile).trim();
+      if (credential === "") problems.push(`--credential-file: "${credentialFile}" is empty`);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? "unreadable";
+      problems.push(`--credential-file: cannot read "${credentialFile}" (${code})`);
+    }
+  } else {
+    credential = (env["HMX_DOMAIN_CREDENTIAL"] ?? "").trim();
+    if (credential === "")
+      problems.push("--credential-file FILE (or HMX_DOMAIN_CREDENTIAL) is required");
+  }
+
+  const workloadRaw = str("workload");
+  let workload: WorkloadName | undefined;
+  if (workloadRaw === undefined)
+    problems.push(`--workload is required (${WORKLOAD_NAMES.join(", ")})`);
+  else if ((WORKLOAD_NAMES as readonly string[]).includes(workloadRaw))
+    workload = workloadRaw as WorkloadName;
+  else problems.push(`--workload: "${workloadRaw}" is not one of ${WORKLOAD_NAMES.join(", ")}`);
+
+  const int = (flag: string, min: number, max: number, fallback: number): number => {
+    const raw = str(flag);
+    if (raw === undefined) return fallback;
+    const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      problems.push(`--${flag}: "${raw}" is not an integer in [${min}, ${max}]`);
+      return fallback;
+    }
+    return n;
+  };
+
+  const port = int("port", 1, 0xffffffff, workload === undefined ? 0 : DEFAULT_PORT[workload]);
+  const peerRaw = str("peer");
+  const peer = peerRaw === undefined ? undefined : int("peer", 1, DOMID_MAX, 0);
+  const size = int("size", NUMBERED_HEADER_SIZE, MAX_ARGO_MESSAGE_SIZE, 64);
+  const count = int("count", 0, Number.MAX_SAFE_INTEGER, 0);
+  const rate = int("rate", 0, 10_000_000, 100);
+  const intervalMs = int("interval-ms", 0, 3_600_000, 1000);
+  const statsIntervalMs = int("stats-interval-ms", 100, 3_600_000, 1000);
+
+  const logLevel = str("log-level") ?? env["HMX_LOG_LEVEL"] ?? "info";
+  if (!LOG_LEVELS.includes(logLevel)) {
+    problems.push(`--log-level: "${logLevel}" is not one of ${LOG_LEVELS.join(", ")}`);
+  }
+
+  if (workload !== undefined) {
+    for (const [flag, workloads] of Object.entries(APPLIES)) {
+      if (str(flag) !== undefined && !workloads.includes(workload)) {
+        problems.push(
+          `--${flag}: does not apply to the ${workload} workload (only ${workloads.join(", ")})`,
+        );
+      }
+    }
+    if ((workload === "ping" || workload === "traffic") && peerRaw === undefined) {
+      problems.push(`--peer DOMID is required for the ${workload} workload`);
+    }
+  }
+
+  if (problems.length > 0 || workload === undefined || hypervisor === undefined) {
+    throw new ConfigError(problems);
+  }
+  return {
+    hypervisor,
+    credential,
+    workload,
+    port,
+    peer,
+    size,
+    count,
+    rate,
+    intervalMs,
+    statsIntervalMs,
+    logLevel,
+  };
+}
+
+/** The config as it may be logged: the credential replaced. */
+export function redactedConfig(
+  config: GuestConfig,
+): Omit<GuestConfig, "credential"> & { credential: string } {
+  return { ...config, credential: "[redacted]" };
+}

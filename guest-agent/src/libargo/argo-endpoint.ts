@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * One guest's Argo endpoint: owns the page allocator, every receive ring and socket, and the
+ * VIRQ_ARGO handling. It is the counterpart of the OpenXT Linux driver's module state
+ * (argo-spec §7.1) and of its interrupt path (§5.3): `argo_interrupt_rx` drains every ring
+ * with unread data, then `argo_notify` retries blocked senders.
+ *
+ * VIRQ handling. VIRQs are undifferentiated and coalescing ("something happened", §5.3), so on
+ * each one the endpoint (a) wakes every parked sender, which retries its sendv (see
+ * dgram-socket.ts for why a retry instead of Linux's notify-with-entries), and (b) runs a drain
+ * pass: one multicall reads the tx_ptr of every ring (and prefetches its data), then each ring
+ * with rx != tx is drained concurrently. A VIRQ that arrives during a pass marks it "again", and the pass loops, so no
+ * event is lost and passes never overlap. Rings whose socket has no receive room left are
+ * skipped until the application takes messages (receive back-pressure: the ring fills and the
+ * sender gets -EAGAIN, as with Linux's `MAX_PENDING_RECVS`).
+ */
+import { randomInt } from "node:crypto";
+import { ARGO_DOMID_ANY } from "@hmx/proto/abi";
+import { pino, type Logger } from "pino";
+import type { HypercallClient } from "../hypercall/hypercall-client.js";
+import { DgramSocket, type SocketHost, type SocketTuning } from "./dgram-socket.js";
+import { ArgoSocketError } from "./errors.js";
+import { readDataOf } from "./outcomes.js";
+import { PageAllocator } from "./page-allocator.js";
+import type { RingCorruption } from "./ring-reader.js";
+import { DEFAULT_RING_LEN, RxRing, validateRingLen } from "./rx-ring.js";
+
+/** Options of `ArgoEndpoint.bind`. */
+export interface BindOptions {
+  /** Port to bind; 0 or absent picks a random port in [0x80000000, 0xF0000000) as Linux does. */
+  readonly aport?: number;
+  /**
+   * The only domain that may send to this socket, or ARGO_DOMID_ANY (the default) for a
+   * wildcard ring, which the hypervisor refuses with -EPERM unless it runs with
+   * `--argo-mac-permissive` (argo-spec §3.2 step 4).
+   */
+  readonly partner?: number;
+  /** Receive ring length (multiple of 16 in [48, 0xFFFFC0]); default 130,992 (32 pages). */
+  readonly ringLen?: number;
+  readonly maxBatchMessages?: number;
+  readonly maxBatchBytes?: number;
+  readonly rxQueueLimit?: number;
+}
+
+export interface EndpointOptions {
+  /** Defaults to a silent logger. */
+  readonly logger?: Logger;
+  /** Guest memory size; fetched with GetDomainInfo when absent. */
+  readonly memoryBytes?: number;
+}
+
+/** Endpoint-wide counters. */
+export interface EndpointStats {
+  virqs: number;
+  drainPasses: number;
+  drainErrors: number;
+  ringCorruptions: number;
+}
+
+const DEFAULT_TUNING: SocketTuning = {
+  maxBatchMessages: 64,
+  maxBatchBytes: 256 * 1024,
+  rxQueueLimit: 1024,
+};
+
+const RANDOM_PORT_MIN = 0x80000000;
+const RANDOM_PORT_END = 0xf0000000;
+
+/** A guest's Argo endpoint: create one per guest with `ArgoEndpoint.create`. */
+export class ArgoEndpoint {
+  readonly client: HypercallClient;
+  readonly allocator: PageAllocator;
+  readonly stats: EndpointStats = { virqs: 0, drainPasses: 0, drainErrors: 0, ringCorruptions: 0 };
+  readonly #log: Logger;
+  /** Bound sockets by `aport:partner`; a key is reserved before the ring registers. */
+  readonly #bound = new Map<string, DgramSocket | null>();
+  readonly #parked = new Set<DgramSocket>();
+  readonly #unsubscribe: () => void;
+  #virqCount = 0;
+  #pass: Promise<void> | null = null;
+  #again = false;
+  #closing: Promise<void> | null = null;
+  readonly #host: SocketHost;
+
+  private constructor(client: HypercallClient, memoryBytes: number, logger: Logger) {
+    this.client = client;
+    this.allocator = new PageAllocator({ memoryBytes });
+    this.#log = logger;
+    this.#host = {
+      client,
+      allocator: this.allocator,
+      domid: client.domid,
+      virqCount: () => this.#virqCount,
+      park: (s) => this.#parked.add(s),
+      unpark: (s) => this.#parked.delete(s),
+      requestDrain: () => {
+        this.#scheduleDrain();
+      },
+      released: (s) => {
+        const key = bindKey(s.aport, s.partner);
+        if (this.#bound.get(key) === s) this.#bound.delete(key);
+        this.#parked.delete(s);
+      },
+      onCorruption: (s, c) => {
+        this.#onCorruption(s, c);
+      },
+    };
+    this.#unsubscribe = client.onVirq(() => {
+      this.#onVirq();
+    });
+  }
+
+  /** Creates the endpoint of the guest behind `client` and subscribes to its VIRQs. */
+  static async create(
+    client: HypercallClient,
+    options: EndpointOptions = {},
+  ): Promise<ArgoEndpoint> {
+    const memoryBytes = options.memoryBytes ?? (await client.getDomainInfo()).memoryBytes;
+    const logger = options.logger ?? pino({ level: "silent" });
+    return new ArgoEndpoint(client, memoryBytes, logger);
+  }
+
+  /** This guest's domid. */
+  get domid(): number {
+    return this.client.domid;
+  }
+
+  /** The sockets currently bound. */
+  get sockets(): DgramSocket[] {
+    return [...this.#bound.values()].filter((s): s is DgramSocket => s !== null);
+  }
+
+  /**
+   * Binds a datagram socket: registers a receive ring (aport, partner) in this guest's memory.
+   * Rejects with `ArgoSocketError`: EADDRINUSE if (aport, partner) is bound already (here, or in
+   * the hypervisor with another length), EPERM for a wildcard ring without mac-permissive,
+   * ESRCH for a partner that does not exist, ENOSPC at 128 rings, ENOMEM when guest memory is
+   * exhausted, EINVAL for a bad port or ring length.
+   */
+  async bind(options: BindOptions = {}): Promise<DgramSocket> {
+    if (this.#closing !== null) throw new ArgoSocketError("ESHUTDOWN", "endpoint closed");
+    const partner = options.partner ?? ARGO_DOMID_ANY;
+    const ringLen = options.ringLen ?? DEFAULT_RING_LEN;
+    validateRingLen(ringLen);
+    if (!Number.isInteger(partner) || partner < 0 || partner > 0xffff) {
+      throw new ArgoSocketError("EINVAL", `bad partner domid ${partner}`, { partnerId: partner });
+    }
+    let aport = options.aport ?? 0;
+    if (!Number.isInteger(aport) || aport < 0 || aport > 0xffffffff) {
+      throw new ArgoSocketError("EINVAL", `bad aport ${aport}`, { aport });
+    }
+    if (aport === 0) aport = this.#randomPort();
+    const key = bindKey(aport, partner);
+    if (this.#bound.has(key)) {
+      throw new ArgoSocketError(
+        "EADDRINUSE",
+        `aport 0x${aport.toString(16)} partner ${partner} is already bound`,
+        { aport, partnerId: partner },
+      );
+    }
+    this.#bound.set(key, null); // reserved while the ring registers
+    let ring: RxRing;
+    try {
+      ring = await RxRing.register(this.client, this.allocator, {
+        aport,
+        partnerId: partner,
+        len: ringLen,
+      });
+    } catch (err) {
+      this.#bound.delete(key);
+      if (err instanceof ArgoSocketError && err.code === "EEXIST") {
+        throw new ArgoSocketError(
+          "EADDRINUSE",
+          `aport 0x${aport.toString(16)} partner ${partner} is registered with another length`,
+          err.info,
+          { cause: err },
+        );
+      }
+      if (err instanceof Error && err.name === "OutOfGuestMemoryError") {
+        throw new ArgoSocketError(
+          "ENOMEM",
+          err.message,
+          { aport, partnerId: partner, ringLen },
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+    const socket = new DgramSocket(this.#host, ring, {
+      maxBatchMessages: options.maxBatchMessages ?? DEFAULT_TUNING.maxBatchMessages,
+      maxBatchBytes: options.maxBatchBytes ?? DEFAULT_TUNING.maxBatchBytes,
+      rxQueueLimit: options.rxQueueLimit ?? DEFAULT_TUNING.rxQueueLimit,
+    });
+    if (this.#isClosing()) {
+      await socket.close();
+      throw new ArgoSocketError("ESHUTDOWN", "endpoint closed during bind");
+    }
+    this.#bound.set(key, socket);
+    this.#log.debug({ aport, partner, ringLen }, "socket bound");
+    // Nothing can be in a brand-new ring, but a re-registered one (restarted agent) keeps tx.
+    this.#scheduleDrain();
+    return socket;
+  }
+
+  /**
+   * Closes every socket (their rings are unregistered), stops VIRQ handling and waits for the
+   * drain pass in progress. Does not close the client: its owner does.
+   */
+  close(): Promise<void> {
+    if (this.#closing !== null) return this.#closing;
+    this.#closing = (async () => {
+      this.#unsubscribe();
+      const results = await Promise.allSettled(this.sockets.map((s) => s.close()));
+      for (const r of results) {
+        if (r.status === "rejected")
+          this.#log.warn({ err: r.reason as unknown }, "socket close failed");
+      }
+      await this.#pass;
+    })();
+    return this.#closing;
+  }
+
+  #onVirq(): void {
+    this.#virqCount++;
+    this.stats.virqs++;
+    for (const s of [...this.#parked]) s.wake();
+    this.#scheduleDrain();
+  }
+
+  #scheduleDrain(): void {
+    if (this.#closing !== null) return;
+    if (this.#pass !== null) {
+      this.#again = true;
+      return;
+    }
+    this.#pass = this.#drainLoop().finally(() => {
+      this.#pass = null;
+    });
+  }
+
+  async #drainLoop(): Promise<void> {
+    do {
+      this.#again = false;
+      try {
+        await this.#drainPass();
+      } catch (err) {
+        this.stats.drainErrors++;
+        if (this.#isClosing()) return;
+        this.#log.warn({ err }, "ring drain failed");
+        // No immediate retry, so a persistent failure (link down) cannot spin: only a VIRQ
+        // that arrived meanwhile (`again`; the client also raises one after a reconnect)
+        // starts the next pass.
+      }
+    } while (this.#againRequested() && !this.#isClosing());
+  }
+
+  /** Whether a VIRQ arrived during the pass (read through a call: it changes across awaits). */
+  #againRequested(): boolean {
+    return this.#again;
+  }
+
+  /** A method, not a field read: `close()` may run during any await, which narrowing misses. */
+  #isClosing(): boolean {
+    return this.#closing !== null;
+  }
+
+  /** Reads every ring's tx in one multicall, then drains the rings with unread data. */
+  async #drainPass(): Promise<void> {
+    const sockets = this.sockets.filter((s) => !s.closed && s.room() > 0);
+    if (sockets.length === 0) return;
+    this.stats.drainPasses++;
+    // Per ring: its tx, then a prefetch of its data from rx (in this order, see rx-ring.ts).
+    const from = sockets.map((s) => s.ring.rxPtr);
+    const outcomes = await this.client.batch(
+      sockets.flatMap((s) => [s.ring.readTxOp(), s.ring.prefetchOp()]),
+    );
+    const drains: Promise<void>[] = [];
+    sockets.forEach((s, i) => {
+      const tx = readDataOf(outcomes, 2 * i).readUInt32LE(0);
+      const ahead = { at: from[i] ?? -1, data: readDataOf(outcomes, 2 * i + 1) };
+      if (tx !== s.ring.rxPtr && !s.ring.closed) drains.push(s.ring.drain(tx, s, ahead));
+    });
+    const results = await Promise.allSettled(drains);
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed !== undefined) throw failed.reason;
+  }
+
+  #onCorruption(socket: DgramSocket, c: RingCorruption): void {
+    this.stats.ringCorruptions++;
+    // A corrupt ring is this guest's problem (only we write rx) or a hypervisor bug: warn.
+    this.#log.warn(
+      { aport: socket.aport, partner: socket.partner, ...c },
+      "receive ring corrupt, unread data discarded",
+    );
+  }
+
+  /** Linux's port choice: random in [0x80000000, 0xF0000000), else the highest in use + 1. */
+  #randomPort(): number {
+    const inUse = new Set([...this.#bound.keys()].map((k) => Number(k.split(":")[0])));
+    for (let i = 0; i < 16; i++) {
+      const p = randomInt(RANDOM_PORT_MIN, RANDOM_PORT_END);
+      if (!inUse.has(p)) return p;
+    }
+    return Math.max(RANDOM_PORT_MIN, ...inUse) + 1;
+  }
+}
+
+function bindKey(aport: number, partner: number): string {
+  return `${aport}:${partner}`;
+}

@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: Apache-2.0
+/** The guest workloads (echo, ping, traffic, sink) and their option and stats types. */
+export { runEcho, newEchoStats, type EchoOptions, type EchoStats } from "./echo.js";
+export { runPing, newPingStats, type PingOptions, type PingStats } from "./ping.js";
+export { runTraffic, newTrafficStats, type TrafficOptions, type TrafficStats } from "./traffic.js";
+export {
+  runSink,
+  newSinkStats,
+  SequenceChecker,
+  type SinkOptions,
+  type SinkStats,
+} from "./sink.js";
+export {
+  LatencyHistogram,
+  NUMBERED_HEADER_SIZE,
+  numberedPayload,
+  readNumbered,
+  waitForPeer,
+  writeNumbered,
+  type WorkloadBaseOptions,
+} from "./common.js";
+
+/** Workload names as `--workload` accepts them. */
+export const WORKLOAD_NAMES = ["echo", "ping", "traffic", "sink"] as const;
+export type WorkloadName = (typeof WORKLOAD_NAMES)[number];

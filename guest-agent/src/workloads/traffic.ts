@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The traffic workload: a stream of numbered datagrams (u64 sequence number and a random
+ * per-run u32 tag, then filler, see common.ts) to a sink, at a fixed rate or as fast as the
+ * rings allow. Sends are pipelined up to a window so that the socket can batch them; the
+ * socket keeps them in order and waits out full rings, so every message the hypervisor
+ * accepted reaches the sink exactly once, in order — which the sink checks.
+ */
+import { randomInt } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { ArgoEndpoint } from "../libargo/argo-endpoint.js";
+import { ArgoSocketError } from "../libargo/errors.js";
+import { numberedPayload, SendWindow, waitForPeer, type WorkloadBaseOptions } from "./common.js";
+
+export interface TrafficOptions extends WorkloadBaseOptions {
+  readonly peer: number;
+  /** The sink's port. */
+  readonly port: number;
+  /** Payload bytes (>= 12). */
+  readonly size: number;
+  /** Messages to send; 0 = until aborted. */
+  readonly count: number;
+  /** Messages per second; 0 = as fast as possible. */
+  readonly rate: number;
+  /** Most sends outstanding at once; default 1024. */
+  readonly window?: number;
+  /** The sender tag; default random (a restarted sender is a new stream). */
+  readonly tag?: number;
+}
+
+export interface TrafficStats {
+  sent: number;
+  bytes: number;
+  errors: number;
+  eagains: number;
+  /** Sends queued and not yet accepted by the hypervisor. */
+  pending: number;
+}
+
+export function newTrafficStats(): TrafficStats {
+  return { sent: 0, bytes: 0, errors: 0, eagains: 0, pending: 0 };
+}
+
+/** Runs traffic until `count` messages are accepted (or failed) or `options.signal` aborts. */
+export async function runTraffic(
+  endpoint: ArgoEndpoint,
+  options: TrafficOptions,
+  stats: TrafficStats,
+): Promise<void> {
+  const { signal } = options;
+  const socket = await endpoint.bind({ partner: options.peer });
+  const dst = { domainId: options.peer, aport: options.port };
+  const tag = options.tag ?? randomInt(0, 0x100000000);
+  const window = new SendWindow(options.window ?? 1024);
+  try {
+    if (!(await waitForPeer(endpoint, dst, signal))) return;
+    options.onReady?.({ aport: socket.aport, partner: socket.partner });
+    const started = performance.now();
+    for (let seq = 0; (options.count === 0 || seq < options.count) && !signal.aborted; seq++) {
+      if (options.rate > 0) {
+        // Message `seq` is due at started + seq / rate; sleep only when ahead (>= 1 ms).
+        const aheadMs = started + (seq * 1000) / options.rate - performance.now();
+        if (aheadMs >= 1) {
+          try {
+            await sleep(aheadMs, undefined, { signal });
+          } catch {
+            break;
+          }
+        }
+      }
+      const size = options.size;
+      const p = socket.sendTo(dst, numberedPayload(size, seq, tag)).then(
+        () => {
+          stats.sent++;
+          stats.bytes += size;
+        },
+        (err: unknown) => {
+          if (!(err instanceof ArgoSocketError && err.code === "ESHUTDOWN")) stats.errors++;
+        },
+      );
+      await window.add(p);
+      stats.eagains = socket.stats.eagains;
+      stats.pending = socket.pendingSends;
+    }
+    // Let what was queued be accepted (unless stopped): a counted run ends with all of it sent.
+    if (!signal.aborted) await window.drain();
+  } finally {
+    await socket.close();
+    await window.drain();
+    stats.eagains = socket.stats.eagains;
+    stats.pending = 0;
+  }
+}
