@@ -68,11 +68,20 @@ export class Testbed {
     return p;
   }
 
-  /** Creates a domain and starts `hmx guest` for it with the given workload flags. */
-  async guest(name: string, workloadArgs: readonly string[], options: { hypervisor?: string; memoryBytes?: number } = {}): Promise<{ domid: number; process: TestProcess }> {
-    const { domid, credential } = await this.toolstack.createDomain({ name, label: `${name}_t`, memoryBytes: options.memoryBytes ?? 16 * 1024 * 1024 });
-    const process = this.spawn(name, ["guest", "--hypervisor", options.hypervisor ?? this.listen, "--stats-interval-ms", "200", ...workloadArgs], { HMX_DOMAIN_CREDENTIAL: credential });
-    return { domid, process };
+  /** Creates a domain through the toolstack (16 MiB unless told otherwise). */
+  domain(name: string, memoryBytes = 16 * 1024 * 1024): Promise<{ domid: number; credential: string }> {
+    return this.toolstack.createDomain({ name, label: `${name}_t`, memoryBytes });
+  }
+
+  /** Starts `hmx guest` for a domain with the given workload flags. */
+  runGuest(name: string, credential: string, workloadArgs: readonly string[], hypervisor = this.listen): TestProcess {
+    return this.spawn(name, ["guest", "--hypervisor", hypervisor, "--stats-interval-ms", "200", ...workloadArgs], { HMX_DOMAIN_CREDENTIAL: credential });
+  }
+
+  /** Creates a domain and starts `hmx guest` for it. */
+  async guest(name: string, workloadArgs: readonly string[]): Promise<{ domid: number; process: TestProcess }> {
+    const { domid, credential } = await this.domain(name);
+    return { domid, process: this.runGuest(name, credential, workloadArgs) };
   }
 
   async stopAll(): Promise<void> {
