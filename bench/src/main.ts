@@ -1,1 +1,501 @@
-export {};
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `npm run bench`: the hmx path against a bare grpc-js relay, in one run, every party its own
+ * process, and the memory an idle domain costs. This file only orchestrates: it starts the
+ * hypervisor (`hypervisor-process.ts`), the two guests (`hmx-worker.ts`), the relay and its
+ * two clients (`relay-server.ts`, `relay-worker.ts`), drives each phase over IPC, checks that
+ * every message arrived exactly once, and hands the numbers to `report.ts`.
+ *
+ * Phases, per payload size: a short warm-up, then a saturated phase (bounded by a message count
+ * and a send time) for throughput, alternating hmx and baseline for `rounds` rounds; then a
+ * paced phase for one-way latency. Throughput is the messages the receiver counted over the
+ * time from the sender's first send to the receiver's last arrival. CPU use of every process is
+ * sampled around each phase (who saturates shows where the time goes). Every child is stopped
+ * at the end, also on failure (`children.ts`).
+ *
+ * Options (all for investigating; the defaults are the published measurement):
+ * `--quick` shrinks every bound (for trying the harness, not for numbers); `--sizes 64,65536`
+ * picks payload sizes; `--no-memory` skips the idle-domain phase; `--cpu-prof DIR` runs every
+ * child with node's `--cpu-prof` into DIR; `--batch-bytes N` / `--batch-messages N` override
+ * the hmx sender socket's batching (libargo's `maxBatchBytes` / `maxBatchMessages`);
+ * `--hypervisor-flags "--trace-gc"` adds node flags to the traffic hypervisor only, and
+ * `--hypervisor-log FILE` appends its stdout to FILE.
+ */
+import { randomInt } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { ToolstackClient } from "@hmx/hypervisor";
+import {
+  distScript,
+  killAll,
+  liveChildren,
+  nodeFlags,
+  setChildNodeFlags,
+  spawnUntilReady,
+  stopChild,
+  Worker,
+} from "./children.js";
+import { REPO_ROOT, startHypervisorProcess, type HypervisorProcess } from "./hypervisor-process.js";
+import type { InitReport, ReceiveReport, SendReport, TransportInit } from "./ipc.js";
+import { measureMemory, type MemoryResult } from "./memory.js";
+import { BENCH_USAGE, parseBenchOptions, UsageError, type BenchConfig } from "./options.js";
+import { now } from "./payload.js";
+import { cpuSnapshot, cpuUse } from "./proc-stat.js";
+import {
+  consoleTable,
+  environment,
+  formatRate,
+  formatSize,
+  formatUs,
+  markdownTable,
+  rttLine,
+  targetVerdicts,
+  verdictLines,
+  writeResults,
+  type SizeResult,
+} from "./report.js";
+import { ratio, summarize, throughput, type Summary } from "./stats.js";
+import { deliveryProblem } from "./tally.js";
+
+let parsed: BenchConfig | "help";
+try {
+  parsed = parseBenchOptions(process.argv.slice(2));
+} catch (err) {
+  if (!(err instanceof UsageError)) throw err;
+  console.error(`bench: ${err.message}\n\n${BENCH_USAGE}`);
+  process.exit(2);
+}
+if (parsed === "help") {
+  console.log(BENCH_USAGE);
+  process.exit(0);
+}
+const CONFIG: BenchConfig = parsed;
+const quick = CONFIG.quick;
+
+const started = now();
+function log(message: string): void {
+  console.log(`[${((now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}`);
+}
+
+/** One side of the comparison: its sender and receiver workers and the processes to watch. */
+interface System {
+  readonly name: "hmx" | "baseline";
+  readonly sender: Worker;
+  readonly receiver: Worker;
+  readonly pids: Readonly<Record<string, number>>;
+}
+
+interface PhaseRecord {
+  readonly system: string;
+  readonly kind: "warm-up" | "saturated" | "paced";
+  readonly round: number;
+  readonly payload: number;
+  readonly sent: SendReport;
+  readonly received: Omit<ReceiveReport, "latenciesUs">;
+  readonly durationMs: number;
+  readonly msgsPerSec: number;
+  readonly mbPerSec: number;
+  /** CPU-seconds per second of each process during the phase. */
+  readonly cpu: Record<string, number | null>;
+  readonly latencyUs?: Summary;
+}
+
+const phases: PhaseRecord[] = [];
+
+/** Each worker's counters at the end of its last phase: workers report running totals. */
+const lastCounters = new Map<Worker, Readonly<Record<string, number>>>();
+
+function counterDelta(
+  worker: Worker,
+  total: Readonly<Record<string, number>>,
+): Record<string, number> {
+  const before = lastCounters.get(worker) ?? {};
+  lastCounters.set(worker, total);
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(total)) out[k] = v - (before[k] ?? 0);
+  return out;
+}
+
+function cpuLine(cpu: Record<string, number | null>): string {
+  return Object.entries(cpu)
+    .map(([k, v]) => `${k} ${v === null ? "?" : v.toFixed(2)}`)
+    .join(", ");
+}
+
+/** Arms the receiver, runs `send` on the sender, collects, checks delivery. */
+async function runPhase(
+  sys: System,
+  kind: PhaseRecord["kind"],
+  round: number,
+  size: number,
+  capacity: number,
+  recordLatency: boolean,
+  send: (tag: number) => Promise<SendReport>,
+): Promise<{ record: PhaseRecord; latenciesUs: Float64Array | null }> {
+  const tag = randomInt(1, 0xffffffff);
+  await sys.receiver.request({ cmd: "arm", tag, size, capacity, recordLatency }, 10_000);
+  const cpuBefore = cpuSnapshot(sys.pids);
+  const t0 = now();
+  const sent = await send(tag);
+  const received = await sys.receiver.request<ReceiveReport>(
+    { cmd: "collect", expected: sent.count, timeoutMs: 30_000 },
+    40_000,
+  );
+  const wall = now() - t0;
+  const cpu = cpuUse(cpuBefore, cpuSnapshot(sys.pids), wall);
+  const problem = deliveryProblem(received);
+  if (problem !== null) {
+    throw new Error(`${sys.name} ${formatSize(size)} ${kind}: delivery check FAILED: ${problem}`);
+  }
+  const durationMs = received.lastAt - sent.startAt;
+  const tp = throughput(sent.count, size, durationMs);
+  const { latenciesUs, ...rest } = received;
+  const record: PhaseRecord = {
+    system: sys.name,
+    kind,
+    round,
+    payload: size,
+    sent: { ...sent, counters: counterDelta(sys.sender, sent.counters) },
+    received: { ...rest, counters: counterDelta(sys.receiver, rest.counters) },
+    durationMs,
+    ...tp,
+    cpu,
+    ...(latenciesUs === null ? {} : { latencyUs: summarize(latenciesUs) }),
+  };
+  phases.push(record);
+  return { record, latenciesUs };
+}
+
+async function saturated(
+  sys: System,
+  size: number,
+  round: number,
+  warmUp: boolean,
+): Promise<PhaseRecord> {
+  const maxMessages = warmUp ? CONFIG.warmupMessages : CONFIG.maxMessages;
+  const maxMs = warmUp ? CONFIG.warmupMs : CONFIG.maxSendMs;
+  const { record } = await runPhase(
+    sys,
+    warmUp ? "warm-up" : "saturated",
+    round,
+    size,
+    maxMessages,
+    false,
+    (tag) =>
+      sys.sender.request<SendReport>(
+        { cmd: "saturate", tag, size, maxMessages, maxMs },
+        maxMs + 60_000,
+      ),
+  );
+  if (!warmUp) {
+    log(
+      `  ${sys.name.padEnd(8)} ${formatSize(size).padStart(6)} saturated: ${formatRate(record.msgsPerSec)} msgs/s, ` +
+        `${record.mbPerSec.toFixed(1)} MB/s (${record.sent.count} msgs in ${(record.durationMs / 1000).toFixed(2)} s, ` +
+        `all received once) cpu: ${cpuLine(record.cpu)}`,
+    );
+    if (sys.name === "hmx") {
+      log(
+        `             sender:   ${rttLine(record.sent.counters, record.durationMs)}; EAGAIN ${record.sent.counters["eagains"] ?? 0}`,
+      );
+      log(
+        `             receiver: ${rttLine(record.received.counters, record.durationMs)}; VIRQs ${record.received.counters["virqs"] ?? 0}`,
+      );
+    }
+  }
+  return record;
+}
+
+async function paced(sys: System, size: number): Promise<Summary> {
+  const count = CONFIG.latencyCount;
+  const rate = CONFIG.latencyRatePerSec[size] ?? 1000;
+  const { record, latenciesUs } = await runPhase(sys, "paced", 0, size, count, true, (tag) =>
+    sys.sender.request<SendReport>(
+      { cmd: "paced", tag, size, count, ratePerSec: rate },
+      (count / rate) * 1000 + 60_000,
+    ),
+  );
+  const s = summarize(latenciesUs ?? []);
+  if (s.min < 0)
+    log(`  warning: negative one-way latency (${s.min.toFixed(0)} µs): process clocks disagree`);
+  log(
+    `  ${sys.name.padEnd(8)} ${formatSize(size).padStart(6)} latency: p50 ${formatUs(s.p50)} µs, p99 ${formatUs(s.p99)} µs, ` +
+      `max ${formatUs(s.max)} µs (${count} msgs at ${rate}/s) cpu: ${cpuLine(record.cpu)}`,
+  );
+  return s;
+}
+
+async function startHmx(hv: HypervisorProcess): Promise<System> {
+  const toolstack = new ToolstackClient(hv.controlListen, hv.adminToken);
+  try {
+    const rxDom = await toolstack.createDomain({
+      name: "bench-rx",
+      label: "bench",
+      memoryBytes: CONFIG.guestMemoryBytes,
+    });
+    const txDom = await toolstack.createDomain({
+      name: "bench-tx",
+      label: "bench",
+      memoryBytes: CONFIG.guestMemoryBytes,
+    });
+    const base = {
+      kind: "hmx",
+      address: hv.listen,
+      memoryBytes: CONFIG.guestMemoryBytes,
+      aport: CONFIG.aport,
+      ringLen: CONFIG.ringLen,
+    } as const;
+    const { maxBatchBytes, maxBatchMessages } = CONFIG.senderBatch;
+    const tuning = {
+      ...(maxBatchBytes === null ? {} : { maxBatchBytes }),
+      ...(maxBatchMessages === null ? {} : { maxBatchMessages }),
+    };
+    const receiver = new Worker("hmx receiver", "hmx-worker.js");
+    const rxInit: TransportInit = { ...base, credential: rxDom.credential, peerDomid: txDom.domid };
+    await receiver.request<InitReport>(
+      { cmd: "init", role: "receiver", transport: rxInit },
+      30_000,
+    );
+    const sender = new Worker("hmx sender", "hmx-worker.js");
+    const txInit: TransportInit = {
+      ...base,
+      ...tuning,
+      credential: txDom.credential,
+      peerDomid: rxDom.domid,
+    };
+    await sender.request<InitReport>({ cmd: "init", role: "sender", transport: txInit }, 30_000);
+    log(
+      `hmx: receiver dom${rxDom.domid} (pid ${receiver.pid}, ring ${CONFIG.ringLen} B), sender dom${txDom.domid} (pid ${sender.pid})`,
+    );
+    return {
+      name: "hmx",
+      sender,
+      receiver,
+      pids: { hypervisor: hv.pid, sender: sender.pid, receiver: receiver.pid },
+    };
+  } finally {
+    toolstack.close();
+  }
+}
+
+async function startBaseline(): Promise<{ sys: System; stopRelay: () => Promise<void> }> {
+  const relay = await spawnUntilReady(
+    process.execPath,
+    [...nodeFlags(), distScript("relay-server.js")],
+    {
+      env: process.env,
+      cwd: REPO_ROOT,
+      readyMsg: "relay ready",
+      timeoutMs: 15_000,
+      ipc: true,
+    },
+  );
+  const address = relay.ready["listen"];
+  if (typeof address !== "string") throw new Error("relay ready line lacks listen");
+  const init: TransportInit = { kind: "relay", address };
+  const receiver = new Worker("relay receiver", "relay-worker.js");
+  await receiver.request({ cmd: "init", role: "receiver", transport: init }, 30_000);
+  const sender = new Worker("relay sender", "relay-worker.js");
+  await sender.request({ cmd: "init", role: "sender", transport: init }, 30_000);
+  const relayPid = relay.child.pid ?? -1;
+  log(
+    `baseline: relay at ${address} (pid ${relayPid}), receiver pid ${receiver.pid}, sender pid ${sender.pid}`,
+  );
+  return {
+    sys: {
+      name: "baseline",
+      sender,
+      receiver,
+      pids: { relay: relayPid, sender: sender.pid, receiver: receiver.pid },
+    },
+    stopRelay: () => stopChild(relay.child),
+  };
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+async function main(): Promise<number> {
+  const env = environment();
+  log(
+    `hmx bench${quick ? " (--quick: bounds shrunk, numbers not comparable)" : ""}: node ${env.node}, ${env.cpus} × ${env.cpuModel}`,
+  );
+  const systems: System[] = [];
+  let hv: HypervisorProcess | null = null;
+  let stopRelay: (() => Promise<void>) | null = null;
+  const startDate = new Date();
+  const results: Record<string, unknown> = { ...env, config: CONFIG };
+  const cpuProf = CONFIG.cpuProfDir;
+  if (cpuProf !== null) {
+    const dir = resolve(cpuProf);
+    mkdirSync(dir, { recursive: true });
+    setChildNodeFlags(["--cpu-prof", `--cpu-prof-dir=${dir}`]);
+    log(`CPU profiles of every child go to ${dir}`);
+  }
+  if (CONFIG.senderBatch.maxBatchBytes !== null || CONFIG.senderBatch.maxBatchMessages !== null) {
+    log(
+      `hmx sender batching overridden: ${JSON.stringify(CONFIG.senderBatch)} (not the default configuration)`,
+    );
+  }
+  try {
+    log("starting the hypervisor (node cli/bin/hmx.js hypervisor --argo-mac-permissive) …");
+    hv = await startHypervisorProcess({
+      nodeArgs: CONFIG.hypervisorFlags,
+      ...(CONFIG.hypervisorLog === null ? {} : { logFile: resolve(CONFIG.hypervisorLog) }),
+    });
+    log(
+      `hypervisor pid ${hv.pid} at ${hv.listen}, toolstack at ${hv.controlListen} (launcher: ${hv.launcher})`,
+    );
+    if (hv.launcherNote !== null) log(`  note: ${hv.launcherNote}`);
+    results["hypervisorLauncher"] = hv.launcher;
+    results["hypervisorLauncherNote"] = hv.launcherNote;
+    const hmx = await startHmx(hv);
+    systems.push(hmx);
+    log("starting the baseline relay and its two clients …");
+    const baseline = await startBaseline();
+    systems.push(baseline.sys);
+    stopRelay = baseline.stopRelay;
+
+    const throughputs = new Map<string, number[]>();
+    for (const size of CONFIG.sizes) {
+      log(
+        `throughput, ${formatSize(size)}: warm-up, then ${CONFIG.rounds} round(s) of ≤${CONFIG.maxMessages} msgs / ${CONFIG.maxSendMs / 1000} s per system …`,
+      );
+      for (const sys of systems) await saturated(sys, size, 0, true);
+      for (let round = 1; round <= CONFIG.rounds; round++) {
+        for (const sys of round % 2 === 1 ? systems : [...systems].reverse()) {
+          const r = await saturated(sys, size, round, false);
+          const key = `${sys.name}:${size}`;
+          throughputs.set(key, [...(throughputs.get(key) ?? []), r.msgsPerSec]);
+        }
+      }
+    }
+
+    const latencies = new Map<string, Summary>();
+    for (const size of CONFIG.sizes) {
+      log(
+        `latency, ${formatSize(size)}: ${CONFIG.latencyCount} msgs at ${CONFIG.latencyRatePerSec[size] ?? 1000}/s per system …`,
+      );
+      for (const sys of systems) latencies.set(`${sys.name}:${size}`, await paced(sys, size));
+    }
+
+    const rows: SizeResult[] = CONFIG.sizes.map((size) => {
+      const sys = (name: string) => {
+        const msgsPerSec = mean(throughputs.get(`${name}:${size}`) ?? [Number.NaN]);
+        const latency = latencies.get(`${name}:${size}`) ?? summarize([]);
+        return { msgsPerSec, mbPerSec: (msgsPerSec * size) / 1e6, latency };
+      };
+      const h = sys("hmx");
+      const b = sys("baseline");
+      return {
+        payload: size,
+        hmx: h,
+        baseline: b,
+        throughputRatio: ratio(h.msgsPerSec, b.msgsPerSec),
+        latencyRatioP50: ratio(h.latency.p50, b.latency.p50),
+      };
+    });
+    results["results"] = rows;
+
+    log("closing the traffic processes …");
+    await Promise.all(systems.map((s) => Promise.all([s.sender.close(), s.receiver.close()])));
+    systems.length = 0;
+    await stopRelay();
+    stopRelay = null;
+    await hv.stop();
+    hv = null;
+
+    let memory: MemoryResult | null = null;
+    if (CONFIG.memory) {
+      log(`memory per idle domain: a fresh hypervisor, ${CONFIG.idleDomains} domains of 16 MiB …`);
+      memory = await measureMemory(CONFIG.idleDomains, log);
+    }
+    results["memory"] = memory;
+    results["phases"] = phases;
+    results["durationSec"] = Math.round((now() - started) / 100) / 10;
+    const verdicts = targetVerdicts(rows);
+    results["targets"] = verdicts;
+
+    console.log("");
+    console.log(consoleTable(rows));
+    console.log("");
+    console.log(
+      "(throughput: mean of the saturated rounds; MB/s = 10^6 payload bytes/s; latency: one-way, paced phase)",
+    );
+    for (const line of verdictLines(verdicts)) console.log(line);
+    // This is often a shared machine: say how much CPU other processes took meanwhile.
+    const measured = phases.filter((p) => p.kind === "saturated");
+    const background = mean(measured.map((p) => p.cpu["others"] ?? 0));
+    results["backgroundCpu"] = background;
+    console.log(
+      `background load during the saturated phases: ${background.toFixed(2)} CPUs of ${env.cpus} used by other processes` +
+        (background > 0.25 ? " — numbers are disturbed; rerun on a quiet machine to compare" : ""),
+    );
+    if (memory !== null) {
+      console.log(
+        `memory per idle domain (16 MiB, untouched): ${memory.rss.bytesPerDomain.toLocaleString("en-US")} B by hypervisor RSS; ` +
+          `${memory.inProcess.bytesPerDomain.toLocaleString("en-US")} B heap+external in process after GC`,
+      );
+    }
+    console.log("\nMarkdown:\n");
+    console.log(markdownTable(rows));
+    for (const line of verdictLines(verdicts)) console.log(`- ${line}`);
+    if (memory !== null) {
+      console.log(
+        `- Memory per idle domain (16 MiB, untouched): ${memory.rss.bytesPerDomain.toLocaleString("en-US")} B (hypervisor RSS over ${memory.rss.domains} domains), ` +
+          `${memory.inProcess.bytesPerDomain.toLocaleString("en-US")} B (heap after GC, in process).`,
+      );
+    }
+    const rates = CONFIG.sizes.map(
+      (s) => `${CONFIG.latencyRatePerSec[s] ?? "?"}/s at ${formatSize(s)}`,
+    );
+    console.log(
+      `- Throughput: saturated sender, ≤${CONFIG.maxMessages.toLocaleString("en-US")} messages or ${CONFIG.maxSendMs / 1000} s, ` +
+        `mean of ${CONFIG.rounds} rounds, every message checked to arrive exactly once; hmx batches up to 64 messages per ` +
+        `multicall (libargo's default), the baseline sends one gRPC message per message. Latency: one-way, ` +
+        `${CONFIG.latencyCount.toLocaleString("en-US")} paced messages (${rates.join(", ")}).`,
+    );
+    console.log(
+      `- Measured ${env.date.slice(0, 10)} on ${env.cpus} × ${env.cpuModel}, node ${env.node}; each party a separate process ` +
+        `(hypervisor + 2 guests; relay + 2 clients); background load ${background.toFixed(2)} CPUs; \`npm run bench\`.`,
+    );
+    const path = writeResults(
+      join(REPO_ROOT, "bench-results", ...(CONFIG.experimental ? ["experiments"] : [])),
+      { ok: true, ...results },
+      startDate,
+    );
+    console.log("");
+    log(`results: ${path} (and latest.json beside it)`);
+    return 0;
+  } catch (err) {
+    console.error(
+      `\nbench FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
+    results["error"] = err instanceof Error ? err.message : String(err);
+    results["phases"] = phases;
+    try {
+      const path = writeResults(
+        join(REPO_ROOT, "bench-results", "failed"),
+        { ok: false, ...results },
+        startDate,
+      );
+      console.error(`partial results: ${path}`);
+    } catch {
+      // nothing more to do
+    }
+    return 1;
+  } finally {
+    await Promise.allSettled(
+      systems.map((s) => Promise.all([s.sender.close(), s.receiver.close()])),
+    );
+    await stopRelay?.();
+    await hv?.stop();
+    await killAll();
+    const left = liveChildren();
+    log(
+      left === 0 ? "all child processes stopped" : `WARNING: ${left} child processes still alive`,
+    );
+  }
+}
+
+process.exitCode = await main();

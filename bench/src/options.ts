@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The benchmark's configuration: the published defaults, and the few command-line options
+ * that exist for investigating (a quick smoke run, a subset of sizes, profiles, GC traces,
+ * other sender batching). Parsing is pure and throws `UsageError` on a bad option, so that
+ * `main.ts` can print the usage and exit 2.
+ */
+import { parseArgs } from "node:util";
+import { ringLenForPages } from "@hmx/proto/abi";
+
+export const BENCH_USAGE = `usage: node bench/dist/main.js [options]   (npm run bench)
+
+  --quick                   shrink every bound (tries the harness; numbers not comparable)
+  --sizes 64,1024,65536     payload sizes in bytes (default: 64, 1 KiB, 64 KiB)
+  --no-memory               skip the memory-per-idle-domain measurement
+  --cpu-prof DIR            run every child process with node --cpu-prof into DIR
+  --hypervisor-flags=FLAGS  extra node flags for the traffic hypervisor (e.g. --trace-gc)
+  --hypervisor-log FILE     append the traffic hypervisor's stdout to FILE
+  --batch-bytes N           hmx sender socket maxBatchBytes (default: libargo's)
+  --batch-messages N        hmx sender socket maxBatchMessages (default: libargo's)
+  -h, --help                show this help`;
+
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+export interface BenchConfig {
+  /**
+   * True when any option changed what is measured: such a run writes to
+   * bench-results/experiments/, so that bench-results/latest.json is always a full default run.
+   */
+  readonly experimental: boolean;
+  readonly quick: boolean;
+  readonly sizes: readonly number[];
+  /** Saturated rounds per size and system, alternating which system goes first. */
+  readonly rounds: number;
+  readonly maxMessages: number;
+  readonly maxSendMs: number;
+  readonly warmupMessages: number;
+  readonly warmupMs: number;
+  readonly latencyCount: number;
+  /** Paced rate of each payload size, messages per second. */
+  readonly latencyRatePerSec: Readonly<Record<number, number>>;
+  readonly ringLen: number;
+  readonly guestMemoryBytes: number;
+  readonly idleDomains: number;
+  readonly aport: number;
+  readonly memory: boolean;
+  readonly cpuProfDir: string | null;
+  readonly hypervisorFlags: readonly string[];
+  readonly hypervisorLog: string | null;
+  /** Overrides of the hmx sender socket's batching; null = libargo's default. */
+  readonly senderBatch: {
+    readonly maxBatchBytes: number | null;
+    readonly maxBatchMessages: number | null;
+  };
+}
+
+function positiveInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/**
+ * Paced rate per payload size: "moderate" means a small fraction of either system's capacity,
+ * so the figure is the latency of one message rather than of a queue. 1000/s of 64 KiB would
+ * be 65 MB/s, most of what the hmx path carries at all, so large payloads go at 250/s.
+ */
+export function pacedRate(size: number): number {
+  return size > 4096 ? 250 : 1000;
+}
+
+/** Parses `argv` (without node and the script); "help" when help was asked for. */
+export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help" {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        quick: { type: "boolean", default: false },
+        sizes: { type: "string" },
+        memory: { type: "boolean", default: true },
+        "cpu-prof": { type: "string" },
+        "hypervisor-flags": { type: "string" },
+        "hypervisor-log": { type: "string" },
+        "batch-bytes": { type: "string" },
+        "batch-messages": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      allowNegative: true,
+      allowPositionals: false,
+      strict: true,
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help === true) return "help";
+  const quick = values.quick;
+  const sizes =
+    values.sizes === undefined
+      ? [64, 1024, 64 * 1024]
+      : values.sizes.split(",").map((v) => positiveInt("sizes", v.trim()));
+  for (const s of sizes) {
+    if (s < 16) throw new UsageError(`--sizes: ${s} is below the 16-byte message header`);
+  }
+  const batchBytes = values["batch-bytes"];
+  const batchMessages = values["batch-messages"];
+  const experimental =
+    quick ||
+    values.sizes !== undefined ||
+    !values.memory ||
+    values["cpu-prof"] !== undefined ||
+    values["hypervisor-flags"] !== undefined ||
+    batchBytes !== undefined ||
+    batchMessages !== undefined;
+  return {
+    experimental,
+    quick,
+    sizes,
+    rounds: quick ? 1 : 2,
+    maxMessages: quick ? 20_000 : 200_000,
+    maxSendMs: quick ? 1000 : 5000,
+    warmupMessages: quick ? 2000 : 20_000,
+    warmupMs: quick ? 300 : 1000,
+    latencyCount: quick ? 300 : 2000,
+    latencyRatePerSec: Object.fromEntries(sizes.map((s) => [s, pacedRate(s)])),
+    // 1 MiB receive ring: room for 64 KiB messages with plenty to spare.
+    ringLen: ringLenForPages(256),
+    guestMemoryBytes: 64 * 1024 * 1024,
+    idleDomains: quick ? 100 : 1000,
+    aport: 1000,
+    memory: values.memory,
+    cpuProfDir: values["cpu-prof"] ?? null,
+    hypervisorFlags: values["hypervisor-flags"]?.split(" ").filter((f) => f !== "") ?? [],
+    hypervisorLog: values["hypervisor-log"] ?? null,
+    senderBatch: {
+      maxBatchBytes: batchBytes === undefined ? null : positiveInt("batch-bytes", batchBytes),
+      maxBatchMessages:
+        batchMessages === undefined ? null : positiveInt("batch-messages", batchMessages),
+    },
+  };
+}

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The benchmark's math: nearest-rank percentiles (edges: one sample, exact ranks, p100),
+ * summaries of unsorted input, throughput units, ratios, the delivery check of a receiver's
+ * tally, the report's number formatting and target verdicts, and which options make a run
+ * experimental.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { ReceiveReport } from "./ipc.js";
+import { parseBenchOptions, UsageError } from "./options.js";
+import { stampPayload, payloadTemplate } from "./payload.js";
+import { formatRate, formatUs, markdownTable, targetVerdicts, type SizeResult } from "./report.js";
+import { percentile, ratio, summarize, throughput } from "./stats.js";
+import { deliveryProblem, Tally } from "./tally.js";
+
+describe("percentile (nearest rank)", () => {
+  const hundred = Float64Array.from({ length: 100 }, (_, i) => i + 1); // 1..100
+
+  it("p50 of 1..100 is 50 and p99 is 99, p100 is the max", () => {
+    assert.equal(percentile(hundred, 50), 50);
+    assert.equal(percentile(hundred, 99), 99);
+    assert.equal(percentile(hundred, 100), 100);
+    assert.equal(percentile(hundred, 0.5), 1);
+  });
+
+  it("one sample is every percentile; no sample is NaN", () => {
+    assert.equal(percentile([7], 1), 7);
+    assert.equal(percentile([7], 99.9), 7);
+    assert.ok(Number.isNaN(percentile([], 50)));
+  });
+
+  it("rounds the rank up: p50 of 4 samples is the 2nd, p99 of 10 is the 10th", () => {
+    assert.equal(percentile([1, 2, 3, 4], 50), 2);
+    assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 99), 10);
+  });
+
+  it("refuses p outside (0, 100]", () => {
+    assert.throws(() => percentile([1], 0), RangeError);
+    assert.throws(() => percentile([1], 101), RangeError);
+  });
+});
+
+describe("summarize", () => {
+  it("sorts numerically (not as strings) without touching the input", () => {
+    const input = [100, 9, 1000, 20];
+    const s = summarize(input);
+    assert.deepEqual(input, [100, 9, 1000, 20]);
+    assert.equal(s.min, 9);
+    assert.equal(s.max, 1000);
+    assert.equal(s.p50, 20);
+    assert.equal(s.mean, 282.25);
+    assert.equal(s.count, 4);
+  });
+});
+
+describe("throughput and ratio", () => {
+  it("counts messages per second and MB/s in 10^6 bytes", () => {
+    const t = throughput(50_000, 1024, 500);
+    assert.equal(t.msgsPerSec, 100_000);
+    assert.equal(t.mbPerSec, 102.4);
+  });
+
+  it("gives NaN for an empty window and a non-positive baseline", () => {
+    assert.ok(Number.isNaN(throughput(1, 1, 0).msgsPerSec));
+    assert.equal(ratio(50, 100), 0.5);
+    assert.ok(Number.isNaN(ratio(1, 0)));
+  });
+});
+
+describe("tally", () => {
+  const size = 64;
+  const template = payloadTemplate(size);
+
+  function run(seqs: number[], expected: number): ReceiveReport {
+    const t = new Tally({ tag: 7, size, capacity: 10, recordLatency: true });
+    for (const s of seqs) t.observe(stampPayload(template, s, 7));
+    return t.report(expected, false, {});
+  }
+
+  it("every number once is clean, in any order", () => {
+    const r = run([0, 2, 1, 3], 4);
+    assert.equal(deliveryProblem(r), null);
+    assert.equal(r.outOfOrder, 1);
+    assert.equal(r.latenciesUs?.length, 4);
+  });
+
+  it("a gap, a duplicate and an extra are each reported", () => {
+    const r = run([0, 1, 1, 3, 5], 4);
+    assert.equal(r.missing, 1);
+    assert.equal(r.duplicates, 1);
+    assert.equal(r.outOfRange, 1);
+    assert.match(
+      deliveryProblem(r) ?? "",
+      /1 lost, 1 duplicated, 1 with a sequence number never sent/,
+    );
+  });
+
+  it("a message of another phase is foreign, not counted", () => {
+    const t = new Tally({ tag: 7, size, capacity: 10, recordLatency: false });
+    t.observe(stampPayload(template, 0, 8));
+    t.observe(Buffer.alloc(3));
+    const r = t.report(0, false, {});
+    assert.equal(r.foreign, 2);
+    assert.equal(r.received, 0);
+  });
+});
+
+describe("report", () => {
+  const row = (payload: number, r: number): SizeResult => ({
+    payload,
+    hmx: { msgsPerSec: r * 1000, mbPerSec: 1, latency: summarize([100, 200]) },
+    baseline: { msgsPerSec: 1000, mbPerSec: 1, latency: summarize([50, 60]) },
+    throughputRatio: r,
+    latencyRatioP50: 2,
+  });
+
+  it("formats rates and microseconds compactly", () => {
+    assert.equal(formatRate(123_456), "123.5k");
+    assert.equal(formatRate(999), "999");
+    assert.equal(formatUs(1234.4), "1,234");
+    assert.equal(formatUs(Number.NaN), "–");
+  });
+
+  it("judges the targets: >= 0.5 at 64 B, >= 0.7 at 64 KiB", () => {
+    const v = targetVerdicts([row(64, 0.5), row(1024, 0.1), row(65536, 0.69)]);
+    assert.deepEqual(
+      v.map((t) => [t.payload, t.met]),
+      [
+        [64, true],
+        [65536, false],
+      ],
+    );
+  });
+
+  it("renders a Markdown table with one row per payload", () => {
+    const md = markdownTable([row(64, 0.5), row(65536, 0.8)]);
+    const lines = md.trim().split("\n");
+    assert.equal(lines.length, 4);
+    assert.match(lines[2] ?? "", /^\| 64 B \|/);
+    assert.match(lines[3] ?? "", /^\| 64 KiB \|/);
+  });
+});
+
+describe("options", () => {
+  it("the defaults are the published measurement; any investigating option makes a run experimental", () => {
+    const d = parseBenchOptions([]);
+    assert.ok(d !== "help");
+    assert.deepEqual(d.sizes, [64, 1024, 65536]);
+    assert.equal(d.experimental, false);
+    assert.equal(d.latencyRatePerSec[65536], 250);
+    const q = parseBenchOptions(["--quick", "--sizes", "64"]);
+    assert.ok(q !== "help" && q.experimental);
+    assert.throws(() => parseBenchOptions(["--sizes", "8"]), UsageError);
+    assert.throws(() => parseBenchOptions(["--nope"]), UsageError);
+  });
+});
