@@ -101,9 +101,13 @@ describe("ring arithmetic properties", () => {
               iovs.push({ gpa: scratch + prev, len: p - prev });
               prev = p;
             }
-            const space = Math.max(0, len - used - 32);
+            // ringbuf_insert's rule itself: the message plus its header must leave at least one
+            // slot free (argo-spec §4.3 step 4). Not `size <= ringPayloadSpace()`: that space is
+            // clamped at 0, so with exactly one free slot a header-only message (size 0) would
+            // look like it fits, yet Xen — and hmx — answer -EAGAIN (seed 1847928367 found it).
+            const free = len - used;
             const expected =
-              op.size <= space
+              roundUp16(op.size) + 16 < free
                 ? op.size
                 : len <= 16 + roundUp16(op.size)
                   ? -Errno.EMSGSIZE

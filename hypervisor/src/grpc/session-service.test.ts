@@ -51,7 +51,8 @@ class RawSession {
     const deadline = Date.now() + 5000;
     for (;;) {
       const i = this.frames.findIndex((f) => (kind === undefined ? f.kind !== "event" : f.kind === kind));
-      if (i >= 0) return this.frames.splice(i, 1)[0] as SessionResponse__Output;
+      const [frame] = i >= 0 ? this.frames.splice(i, 1) : [];
+      if (frame !== undefined) return frame;
       if (this.error !== undefined) throw this.error;
       if (Date.now() > deadline) throw new Error(`no ${kind ?? "frame"} within 5 s`);
       await new Promise<void>((resolve) => {
