@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * `hmx`: one command, three jobs. `up` runs the embedded default (a hypervisor plus a fleet of
- * guest processes, live); `hypervisor` and `guest` run one part alone. Exit codes everywhere:
- * 0 clean, 1 runtime failure, 2 bad usage.
+ * `hmx`: one command, several jobs. `up` runs the embedded default (a hypervisor plus a fleet of
+ * guest processes, live); `hypervisor` and `guest` run one part alone; `policy` and
+ * `viptables` administer mandatory access control through the toolstack. Exit codes
+ * everywhere: 0 clean, 1 runtime failure, 2 bad usage.
  */
 import { runGuestCommand } from "./commands/guest.js";
 import { runHypervisorCommand } from "./commands/hypervisor.js";
+import { runPolicyCommand } from "./commands/policy.js";
+import { runViptablesCommand } from "./commands/viptables.js";
 import { runUpCommand } from "./commands/up.js";
 import { ExitCode } from "./exit-codes.js";
 
@@ -17,6 +20,8 @@ commands:
   up           start a hypervisor and a small fleet of guests on this machine, show it live (Ctrl-C stops)
   hypervisor   run the hypervisor service alone
   guest        run one guest agent against a hypervisor
+  policy       load, show, validate and query the XSM/Flask policy (what-if), audit denials
+  viptables    administer the Argo firewall (OpenXT viptables flags)
 
 Run 'hmx <command> --help' for a command's options.`;
 
@@ -24,6 +29,8 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   up: runUpCommand,
   hypervisor: runHypervisorCommand,
   guest: runGuestCommand,
+  policy: (argv) => runPolicyCommand(argv),
+  viptables: (argv) => runViptablesCommand(argv),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -7,6 +7,18 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
+import type { FirewallVerdict } from "./mac/firewall.js";
+import type { FlaskMode } from "./mac/mac-controller.js";
+import { formatDiagnostic } from "./mac/policy-parser.js";
+import { compilePolicy } from "./mac/policy.js";
+import { XSM_MODULE_NAMES, type XsmModuleName } from "./mac/xsm-module.js";
+
+/** A policy file as read at boot. */
+export interface PolicySource {
+  readonly fileName: string;
+  readonly source: string;
+}
+
 export interface HypervisorConfig {
   /** Guest-facing gRPC listener (`hmx.argo.v1.Hypervisor`), "host:port"; port 0 picks one. */
   readonly listen: string;
@@ -31,6 +43,14 @@ export interface HypervisorConfig {
   readonly logLevel: string;
   /** Deadline for a graceful stop before connections are cut. */
   readonly shutdownDeadlineMs: number;
+  /** `--xsm`: the XSM module (Xen's `xsm=`). Default: flask with a policy, else dummy. */
+  readonly xsm?: XsmModuleName;
+  /** `--policy FILE`: the Flask policy loaded at boot (already validated by the parser). */
+  readonly policy?: PolicySource;
+  /** `--flask-mode`: enforcing (default) or permissive. */
+  readonly flaskMode?: FlaskMode;
+  /** `--firewall-default`: the verdict when no firewall rule matches (default accept). */
+  readonly firewallDefault?: FirewallVerdict;
 }
 
 /** Bad configuration; lists every problem. */
@@ -48,6 +68,10 @@ export const HYPERVISOR_USAGE = `usage: hmx hypervisor [options]
   --admin-token-file FILE      file holding the toolstack admin token (or env HMX_ADMIN_TOKEN); required
   --argo / --no-argo           enable Argo (default on); off makes every hypercall -EOPNOTSUPP
   --argo-mac-permissive        allow wildcard (any-sender) rings (env HMX_ARGO_MAC_PERMISSIVE=1; default off, as in Xen)
+  --xsm dummy|flask|silo       XSM module (env HMX_XSM; default flask with --policy, else dummy = allow all)
+  --policy FILE                Flask policy loaded at boot (env HMX_POLICY; grammar in docs/mac.md)
+  --flask-mode MODE            enforcing|permissive (env HMX_FLASK_MODE; default enforcing); permissive logs denials and allows
+  --firewall-default VERDICT   accept|reject when no Argo firewall rule matches (env HMX_FIREWALL_DEFAULT; default accept, as viptables)
   --max-total-memory BYTES     cap on guest memory materialised in total (env HMX_MAX_TOTAL_MEMORY; default 4 GiB)
   --max-domain-memory BYTES    largest domain (env HMX_MAX_DOMAIN_MEMORY; default 1 GiB)
   --resume-window N            unacknowledged results kept per domain (default 4096)
@@ -75,6 +99,10 @@ export function parseSize(value: string): number | undefined {
   const unit = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[(match[2] ?? "").toUpperCase()] ?? 1;
   const n = Number(match[1]) * unit;
   return Number.isSafeInteger(n) ? n : undefined;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
 }
 
 function truthy(value: string | undefined): boolean | undefined {
@@ -105,6 +133,10 @@ export function parseHypervisorConfig(input: {
         "admin-token-file": { type: "string" },
         argo: { type: "boolean" },
         "argo-mac-permissive": { type: "boolean" },
+        xsm: { type: "string" },
+        policy: { type: "string" },
+        "flask-mode": { type: "string" },
+        "firewall-default": { type: "string" },
         "max-total-memory": { type: "string" },
         "max-domain-memory": { type: "string" },
         "resume-window": { type: "string" },
@@ -161,6 +193,33 @@ export function parseHypervisorConfig(input: {
   const logLevel = values["log-level"] ?? env["HMX_LOG_LEVEL"] ?? "info";
   if (!LOG_LEVELS.has(logLevel)) problems.push(`--log-level ${JSON.stringify(logLevel)}: expected one of ${[...LOG_LEVELS].join(", ")}`);
 
+  const policyFile = values.policy ?? nonEmpty(env["HMX_POLICY"]);
+  let policy: PolicySource | undefined;
+  if (policyFile !== undefined) {
+    try {
+      policy = { fileName: policyFile, source: readFile(policyFile) };
+    } catch (err) {
+      problems.push(`--policy ${JSON.stringify(policyFile)}: ${(err as Error).message}`);
+    }
+    if (policy !== undefined) {
+      const compiled = compilePolicy(policy.source, policy.fileName);
+      if (!compiled.ok) {
+        problems.push(`--policy ${JSON.stringify(policyFile)}: the policy has ${compiled.errors.length} error(s):`);
+        problems.push(...compiled.errors.map((e) => `  ${formatDiagnostic(e)}`));
+      }
+    }
+  }
+  const xsmValue = values.xsm ?? nonEmpty(env["HMX_XSM"]) ?? (policyFile !== undefined ? "flask" : "dummy");
+  const xsm = XSM_MODULE_NAMES.find((m) => m === xsmValue);
+  if (xsm === undefined) problems.push(`--xsm ${JSON.stringify(xsmValue)}: expected one of ${XSM_MODULE_NAMES.join(", ")}`);
+  else if (policyFile !== undefined && xsm !== "flask") problems.push(`--policy needs --xsm flask (got --xsm ${xsm})`);
+  const flaskModeValue = values["flask-mode"] ?? nonEmpty(env["HMX_FLASK_MODE"]) ?? "enforcing";
+  const flaskMode = flaskModeValue === "enforcing" || flaskModeValue === "permissive" ? flaskModeValue : undefined;
+  if (flaskMode === undefined) problems.push(`--flask-mode ${JSON.stringify(flaskModeValue)}: expected enforcing or permissive`);
+  const fwValue = values["firewall-default"] ?? nonEmpty(env["HMX_FIREWALL_DEFAULT"]) ?? "accept";
+  const firewallDefault = fwValue === "accept" || fwValue === "reject" ? fwValue : undefined;
+  if (firewallDefault === undefined) problems.push(`--firewall-default ${JSON.stringify(fwValue)}: expected accept or reject`);
+
   const config: HypervisorConfig = {
     listen,
     controlListen,
@@ -174,6 +233,10 @@ export function parseHypervisorConfig(input: {
     maxBatch: count("max-batch", values["max-batch"] ?? "1024", 1, 65536),
     logLevel,
     shutdownDeadlineMs: 5000,
+    xsm: xsm ?? "dummy",
+    ...(policy === undefined ? {} : { policy }),
+    flaskMode: flaskMode ?? "enforcing",
+    firewallDefault: firewallDefault ?? "accept",
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

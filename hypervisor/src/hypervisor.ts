@@ -16,7 +16,12 @@ import { EventChannel } from "./events/event-channel.js";
 import { AdminAuth } from "./grpc/auth.js";
 import { createGuestService } from "./grpc/guest-service.js";
 import { GuestStreams } from "./grpc/guest-streams.js";
+import { createMacService } from "./grpc/mac-service.js";
 import { createToolstackService } from "./grpc/toolstack-service.js";
+import { Audit } from "./mac/audit.js";
+import { MacController } from "./mac/mac-controller.js";
+import { compilePolicy } from "./mac/policy.js";
+import { formatDiagnostic } from "./mac/policy-parser.js";
 
 /** Fully qualified service names, as the health service reports them. */
 export const GUEST_SERVICE_NAME = "hmx.argo.v1.Hypervisor";
@@ -28,6 +33,8 @@ export interface RunningHypervisor {
   /** Actual toolstack address, "host:port". */
   readonly controlListen: string;
   readonly core: HypervisorCore;
+  /** The MAC stack (XSM module, policy, firewall, audit) the core calls. */
+  readonly mac: MacController;
   /** Graceful stop: NOT_SERVING, end streams, drain until the deadline, then force. */
   stop(): Promise<void>;
 }
@@ -66,13 +73,47 @@ function shutdown(server: grpc.Server, deadlineMs: number): Promise<void> {
   });
 }
 
+/** Builds the MAC stack from the configuration; a bad boot policy throws, naming each error. */
+function createMac(config: HypervisorConfig, log: Logger): MacController {
+  let policy;
+  if (config.policy !== undefined) {
+    const compiled = compilePolicy(config.policy.source, config.policy.fileName);
+    if (!compiled.ok) {
+      throw new Error(`policy ${config.policy.fileName} has errors:\n${compiled.errors.map(formatDiagnostic).join("\n")}`);
+    }
+    policy = compiled.policy;
+  }
+  const macLog = log.child({ component: "mac" });
+  const mac = new MacController({
+    module: config.xsm ?? (policy === undefined ? "dummy" : "flask"),
+    ...(policy === undefined ? {} : { policy }),
+    flaskMode: config.flaskMode ?? "enforcing",
+    firewallDefault: config.firewallDefault ?? "accept",
+    macPermissive: config.argoMacPermissive,
+    audit: new Audit(macLog),
+    log: macLog,
+  });
+  macLog.info(
+    {
+      xsm: mac.moduleName,
+      flaskMode: mac.flaskMode,
+      firewallDefault: mac.firewallTable.defaultVerdict,
+      ...(policy === undefined ? {} : { policy: policy.fileName, sha256: policy.sha256, rules: policy.rules.length }),
+    },
+    "mac configured",
+  );
+  return mac;
+}
+
 export async function startHypervisor(config: HypervisorConfig, log: Logger): Promise<RunningHypervisor> {
   const events = new EventChannel();
+  const mac = createMac(config, log);
   const core = createHypervisorCore({
     argo: { enabled: config.argoEnabled, macPermissive: config.argoMacPermissive },
     maxTotalMemoryBytes: config.maxTotalMemoryBytes,
     maxDomainMemoryBytes: config.maxDomainMemoryBytes,
     virq: events,
+    mac,
   });
   core.domains.addHooks({
     destroying: (d) => {
@@ -104,6 +145,8 @@ export async function startHypervisor(config: HypervisorConfig, log: Logger): Pr
     }),
   );
 
+  const toolstackLog = log.child({ component: "toolstack" });
+  const macService = createMacService({ mac, registry: core.domains, auth: new AdminAuth(config.adminToken), log: toolstackLog });
   const controlServer = new grpc.Server(SERVER_OPTIONS);
   const controlHealth = new HealthImplementation({ "": "NOT_SERVING", [TOOLSTACK_SERVICE_NAME]: "NOT_SERVING" });
   controlHealth.addToServer(controlServer);
@@ -114,7 +157,8 @@ export async function startHypervisor(config: HypervisorConfig, log: Logger): Pr
       argo: core.argo,
       streams,
       auth: new AdminAuth(config.adminToken),
-      log: log.child({ component: "toolstack" }),
+      log: toolstackLog,
+      mac: macService.handlers,
     }),
   );
 
@@ -141,6 +185,7 @@ export async function startHypervisor(config: HypervisorConfig, log: Logger): Pr
     listen,
     controlListen,
     core,
+    mac,
     stop: () => {
       stopped ??= (async () => {
         stopping = true;
@@ -152,6 +197,7 @@ export async function startHypervisor(config: HypervisorConfig, log: Logger): Pr
           health.setStatus(name, "NOT_SERVING");
         }
         streams.endAll(grpc.status.UNAVAILABLE, "hypervisor is shutting down");
+        macService.endWatchers(grpc.status.UNAVAILABLE, "hypervisor is shutting down");
         await Promise.all([
           shutdown(guestServer, config.shutdownDeadlineMs),
           shutdown(controlServer, config.shutdownDeadlineMs),

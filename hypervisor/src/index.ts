@@ -3,7 +3,31 @@
 export { startHypervisor, GUEST_SERVICE_NAME, TOOLSTACK_SERVICE_NAME, type RunningHypervisor } from "./hypervisor.js";
 export { parseHypervisorConfig, ConfigError, HYPERVISOR_USAGE, parseHostPort, parseSize, type HypervisorConfig } from "./config.js";
 export { createLogger } from "./logger.js";
-export { ToolstackClient, type DomainView, type DomainCountersView } from "./toolstack-client.js";
+export {
+  ToolstackClient,
+  type DomainView,
+  type DomainCountersView,
+  type PolicyInfoView,
+  type PolicyDiagnosticView,
+  type ValidatePolicyView,
+  type FirewallEndpoint,
+  type FirewallRuleView,
+  type FirewallPageView,
+  type Verdict,
+  type SubjectRef,
+  type PermissionName,
+  type CheckAccessQuery,
+  type CheckAccessView,
+  type AccessStepView,
+  type AuditCountersView,
+  type AuditRecordView,
+  type AuditWatch,
+} from "./toolstack-client.js";
+export { compilePolicy, CompiledPolicy, type CompileResult } from "./mac/policy.js";
+export { formatDiagnostic, type PolicyDiagnostic } from "./mac/policy-parser.js";
+export { MacController, type FlaskMode, type AccessCheck, type AccessQuery } from "./mac/mac-controller.js";
+export { Audit, type AuditRecord } from "./mac/audit.js";
+export type { XsmModuleName } from "./mac/xsm-module.js";
 export { createHypervisorCore, type HypervisorCore, type HypervisorCoreOptions } from "./core.js";
 export { Argo, type RingSnapshot } from "./argo/argo.js";
 export { DomainRegistry, DomainConfigError, DomainIdsExhaustedError, type DomainConfig } from "./domain/domain-registry.js";

@@ -33,6 +33,8 @@ export async function runHypervisorCommand(argv: string[]): Promise<number> {
       listen: running.listen,
       controlListen: running.controlListen,
       argo: config.argoEnabled ? (config.argoMacPermissive ? "mac-permissive" : "strict") : "disabled",
+      xsm: running.mac.moduleName,
+      ...(running.mac.moduleName === "flask" ? { flaskMode: running.mac.flaskMode, policy: running.mac.loaded?.policy.fileName ?? null } : {}),
     },
     "hypervisor ready",
   );

@@ -7,6 +7,7 @@
  */
 import { ToolstackClient } from "@hmx/hypervisor";
 import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
 import { SupervisedChild, type LogRecord } from "./child-process.js";
 
 /** A guest of the default fleet: its domain and the workload it runs. */
@@ -17,6 +18,9 @@ export interface GuestSpec {
   /** Extra `hmx guest` flags; `{peer:NAME}` is replaced by that guest's domid. */
   readonly args: readonly string[];
 }
+
+/** The Flask policy the fleet runs under (docs/mac.md): allows exactly what the demo needs. */
+export const DEFAULT_POLICY = fileURLToPath(new URL("../../../deploy/policy/default.te", import.meta.url));
 
 export const DEFAULT_FLEET: readonly GuestSpec[] = [
   { name: "echo", label: "echo_t", workload: "echo", args: ["--port", "7"] },
@@ -73,7 +77,7 @@ export class Fleet {
   }
 
   async start(): Promise<void> {
-    const args = ["hypervisor", "--listen", "127.0.0.1:0", "--control-listen", "127.0.0.1:0"];
+    const args = ["hypervisor", "--listen", "127.0.0.1:0", "--control-listen", "127.0.0.1:0", "--policy", DEFAULT_POLICY];
     if (this.options.macPermissive) args.push("--argo-mac-permissive");
     const ready = new Promise<LogRecord>((resolve, reject) => {
       const timer = setTimeout(() => {

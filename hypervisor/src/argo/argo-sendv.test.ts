@@ -180,6 +180,43 @@ describe("sendv argument checks", () => {
     assert.ok(mac.calls.includes("send 2->1"));
   });
 
+  test("sendv calls the firewall hook right after xsm send, with src.aport as written and dst.aport", () => {
+    const mac = new ScriptedMac();
+    const { h, b } = setup({ mac });
+    mac.calls.length = 0;
+    assert.equal(sendv(h, b), 10);
+    assert.deepEqual(mac.calls, ["enable 2", "send 2->1", "firewall 2:7->1:1"]);
+  });
+
+  test("sendv returns a firewall rejection (viptables -EPERM) before the Argo state checks", () => {
+    const mac = new ScriptedMac();
+    const { h, b } = setup({ mac });
+    mac.firewallRc = () => -EPERM;
+    h.argo.destroyDomain(b);
+    assert.equal(sendv(h, b), -EPERM);
+  });
+
+  test("sendv does not reach the firewall when xsm send denies", () => {
+    const mac = new ScriptedMac();
+    const { h, b } = setup({ mac });
+    mac.sendRc = () => -EACCES;
+    assert.equal(sendv(h, b), -EACCES);
+    assert.equal(
+      mac.calls.some((c) => c.startsWith("firewall")),
+      false,
+    );
+  });
+
+  test("notify never calls the firewall hook (viptables is sendv only)", () => {
+    const mac = new ScriptedMac();
+    const { h, b } = setup({ mac });
+    assert.equal(h.argo.notify(b, [{ ring: { domainId: 1, aport: 1 }, spaceRequired: 0 }]).ret, 0);
+    assert.equal(
+      mac.calls.some((c) => c.startsWith("firewall")),
+      false,
+    );
+  });
+
   test("sendv returns -ENODEV when the sender has no Argo state", () => {
     const { h, b } = setup();
     h.argo.destroyDomain(b);

@@ -220,7 +220,8 @@ export class Argo {
    * `XEN_ARGO_OP_sendv`: returns the payload bytes sent or a negative errno. Order: message
    * type fits 32 bits (-EINVAL) → Argo enabled (-EOPNOTSUPP) → xsm enable → niov <= 8
    * (-EINVAL) → address fields (-EINVAL) → src domid is 0x7FF4 or the caller (-EPERM) → dst
-   * domain exists (-ESRCH) → xsm send → sender has Argo state (-ENODEV) → dst has Argo state
+   * domain exists (-ESRCH) → xsm send → firewall (OpenXT viptables; -EPERM on REJECT) →
+   * sender has Argo state (-ENODEV) → dst has Argo state
    * (-ECONNREFUSED) → ring exact-then-wildcard (-ECONNREFUSED) → iov lengths (-EINVAL; total
    * -EMSGSIZE) → ringbuf_insert (-EMSGSIZE, -EAGAIN, -EFAULT) → on -EAGAIN a waiter
    * (-EBUSY at the cap) → on success counters, then VIRQ_ARGO on the destination.
@@ -246,6 +247,9 @@ export class Argo {
     if (dstDomain === undefined) return -Errno.ESRCH;
     const macRc = this.#mac.send(caller, dstDomain);
     if (macRc !== 0) return macRc;
+    // OpenXT viptables: after XSM, on the address as given (src.aport is unauthenticated).
+    const fwRc = this.#mac.firewall(caller, src.aport, dstDomain, dst.aport);
+    if (fwRc !== 0) return fwRc;
     const senderState = caller.argo;
     if (senderState === null) return -Errno.ENODEV;
     const dstState = dstDomain.argo;

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The four XSM hooks Argo calls, one-for-one (argo-spec §6.1). Each returns 0 to allow or a
- * negative errno to deny. Until a policy module is configured hmx behaves as Xen built without
- * XSM: the dummy module allows everything.
+ * The four XSM hooks Argo calls, one-for-one (argo-spec §6.1), plus OpenXT's viptables check
+ * (argo-spec §6.3), which sendv makes right after a successful `send`. Each returns 0 to allow
+ * or a negative errno to deny. Until a policy module is configured hmx behaves as Xen built
+ * without XSM: the dummy module allows everything and there is no firewall. The MAC
+ * controller (`mac/mac-controller.ts`) is the configurable implementation.
  */
 import type { Domain } from "../domain/domain.js";
 
@@ -15,6 +17,11 @@ export interface ArgoMac {
   registerAnySource(owner: Domain): number;
   /** `xsm_argo_send(sender, ringOwner)`: on sendv and on every notify entry. */
   send(sender: Domain, ringOwner: Domain): number;
+  /**
+   * OpenXT viptables: sendv only, after `send`, with the source port as the sender wrote it
+   * (unauthenticated) and the destination port. A REJECT is -EPERM.
+   */
+  firewall(sender: Domain, srcAport: number, ringOwner: Domain, dstAport: number): number;
 }
 
 /** Xen's dummy XSM module (`xen/include/xsm/dummy.h`): every hook returns 0. */
@@ -23,4 +30,5 @@ export const dummyMac: ArgoMac = {
   registerSingleSource: () => 0,
   registerAnySource: () => 0,
   send: () => 0,
+  firewall: () => 0,
 };

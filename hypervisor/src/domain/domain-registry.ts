@@ -25,6 +25,8 @@ export interface DomainConfig {
   readonly name: string;
   readonly label: string;
   readonly memoryBytes: number;
+  /** The control domain (Xen `is_control_domain`); default false. */
+  readonly privileged?: boolean;
 }
 
 /** A bad CreateDomain field; names the field and quotes the offending value. */
@@ -111,7 +113,13 @@ export class DomainRegistry {
     if (this.#nextDomid > DOMID_MAX) throw new DomainIdsExhaustedError();
     const domid = this.#nextDomid++;
     const memory = new GuestMemory(config.memoryBytes, this.#quota);
-    const domain = new Domain({ domid, name: config.name, label: config.label, memory });
+    const domain = new Domain({
+      domid,
+      name: config.name,
+      label: config.label,
+      memory,
+      privileged: config.privileged === true,
+    });
     const { credential, digest } = issueCredential(domid);
     this.#domains.set(domid, domain);
     this.#digests.set(domid, digest);
@@ -173,7 +181,10 @@ export class DomainRegistry {
   }
 
   #validate(config: DomainConfig): void {
-    const { name, label, memoryBytes } = config;
+    const { name, label, memoryBytes, privileged } = config;
+    if (privileged !== undefined && typeof privileged !== "boolean") {
+      throw new DomainConfigError("privileged", privileged, "must be true or false");
+    }
     if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
       throw new DomainConfigError("name", name, "must be 1..64 characters of [A-Za-z0-9._-]");
     }

@@ -6,6 +6,7 @@
  * `-ENODEV` for the domain itself and `-ECONNREFUSED` for its peers).
  */
 import type { DomainArgoState } from "../argo/domain-argo-state.js";
+import type { DomainSecurity } from "../mac/domain-security.js";
 import type { GuestMemory } from "../memory/guest-memory.js";
 
 /** Per-domain counters, plain numbers (exported as metrics and shown by the toolstack). */
@@ -32,6 +33,8 @@ export interface DomainInit {
   readonly name: string;
   readonly label: string;
   readonly memory: GuestMemory;
+  /** The control domain (Xen `is_control_domain`); default false. */
+  readonly privileged?: boolean;
 }
 
 /** One domain. Created and destroyed only through `DomainRegistry`. */
@@ -42,10 +45,17 @@ export class Domain {
   readonly name: string;
   /** The security label the MAC policy decides on; `[A-Za-z0-9_.:-]{1,64}`. */
   readonly label: string;
+  /**
+   * The control domain (Xen `is_control_domain`): SILO lets it talk to every domain. Flask
+   * ignores it; the policy decides by label.
+   */
+  readonly privileged: boolean;
   /** The domain's guest-physical memory. */
   readonly memory: GuestMemory;
   /** `d->argo`: Argo state, or null if Argo is not enabled for the domain (or it is torn down). */
   argo: DomainArgoState | null = null;
+  /** Xen's `d->ssid`: the MAC controller's per-domain memo (null until it first looks). */
+  ssid: DomainSecurity | null = null;
   /** False once destruction has started; never true again. */
   alive = true;
   readonly counters: DomainCounters = {
@@ -62,6 +72,7 @@ export class Domain {
     this.domid = init.domid;
     this.name = init.name;
     this.label = init.label;
+    this.privileged = init.privileged ?? false;
     this.memory = init.memory;
   }
 }

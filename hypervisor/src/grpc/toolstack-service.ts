@@ -2,7 +2,7 @@
 /**
  * `hmx.toolstack.v1.Toolstack`: the administrator's API (Xen's toolstack role) on its own
  * listener. Every call checks the admin token first; bad input is INVALID_ARGUMENT naming the
- * field and value, and changes nothing.
+ * field and value, and changes nothing. The MAC RPCs live in `mac-service.ts`.
  */
 import * as grpc from "@grpc/grpc-js";
 import type { ToolstackHandlers } from "@hmx/proto/gen/hmx/toolstack/v1/Toolstack.js";
@@ -13,6 +13,7 @@ import type { DomainRegistry } from "../domain/domain-registry.js";
 import { GrpcError, type AdminAuth } from "./auth.js";
 import { u64ToNumber } from "./codec.js";
 import type { GuestStreams } from "./guest-streams.js";
+import type { MacService } from "./mac-service.js";
 
 export interface ToolstackContext {
   readonly registry: DomainRegistry;
@@ -20,6 +21,8 @@ export interface ToolstackContext {
   readonly streams: GuestStreams;
   readonly auth: AdminAuth;
   readonly log: Logger;
+  /** The MAC RPCs (policy, what-if, firewall, audit), served on the same service. */
+  readonly mac: MacService["handlers"];
 }
 
 function toStatus(err: unknown, log: Logger): Partial<grpc.StatusObject> {
@@ -48,8 +51,11 @@ export function createToolstackService(ctx: ToolstackContext): ToolstackHandlers
   return {
     CreateDomain: handler(ctx, (r) => {
       const memoryBytes = u64ToNumber(r.memoryBytes);
-      const { domain, credential } = ctx.registry.create({ name: r.name, label: r.label, memoryBytes });
-      ctx.log.info({ domid: domain.domid, name: domain.name, label: domain.label, memoryBytes }, "domain created");
+      const { domain, credential } = ctx.registry.create({ name: r.name, label: r.label, memoryBytes, privileged: r.privileged });
+      ctx.log.info(
+        { domid: domain.domid, name: domain.name, label: domain.label, privileged: domain.privileged, memoryBytes },
+        "domain created",
+      );
       return { domid: domain.domid, credential };
     }),
     DestroyDomain: handler(ctx, (r) => {
@@ -63,6 +69,7 @@ export function createToolstackService(ctx: ToolstackContext): ToolstackHandlers
         domid: d.domid,
         name: d.name,
         label: d.label,
+        privileged: d.privileged,
         memoryBytes: String(d.memory.sizeBytes),
         memoryResidentBytes: String(d.memory.residentBytes),
         rings: ctx.argo.ringCount(d),
@@ -78,5 +85,6 @@ export function createToolstackService(ctx: ToolstackContext): ToolstackHandlers
         },
       })),
     })),
+    ...ctx.mac,
   };
 }

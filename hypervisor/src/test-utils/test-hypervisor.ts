@@ -26,7 +26,8 @@ export interface TestHypervisor {
   readonly hv: RunningHypervisor;
   readonly toolstack: ToolstackClient;
   readonly adminToken: string;
-  createGuest(name: string, memoryBytes?: number): Promise<TestGuest>;
+  /** Creates a domain labelled `${name}_t` unless `options.label` says otherwise. */
+  createGuest(name: string, memoryBytes?: number, options?: { label?: string; privileged?: boolean }): Promise<TestGuest>;
   stop(): Promise<void>;
 }
 
@@ -55,8 +56,13 @@ export async function startTestHypervisor(overrides: Partial<HypervisorConfig> =
     hv,
     toolstack,
     adminToken: config.adminToken,
-    async createGuest(name, memoryBytes = 4 * 1024 * 1024) {
-      const { domid, credential } = await toolstack.createDomain({ name, label: `${name}_t`, memoryBytes });
+    async createGuest(name, memoryBytes = 4 * 1024 * 1024, options = {}) {
+      const { domid, credential } = await toolstack.createDomain({
+        name,
+        label: options.label ?? `${name}_t`,
+        memoryBytes,
+        privileged: options.privileged ?? false,
+      });
       const client = new Hypervisor(hv.listen, grpc.credentials.createInsecure(), GRPC_MESSAGE_LIMITS);
       clients.push(client);
       const metadata = bearerMetadata(credential);

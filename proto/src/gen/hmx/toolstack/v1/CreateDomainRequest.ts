@@ -12,6 +12,11 @@ export interface CreateDomainRequest {
    */
   'label'?: (string);
   'memoryBytes'?: (number | string | Long);
+  /**
+   * The control domain (Xen `is_control_domain`): SILO lets it talk to everyone. Flask
+   * ignores it (the policy decides by label). Default false.
+   */
+  'privileged'?: (boolean);
 }
 
 export interface CreateDomainRequest__Output {
@@ -24,4 +29,9 @@ export interface CreateDomainRequest__Output {
    */
   'label': (string);
   'memoryBytes': (string);
+  /**
+   * The control domain (Xen `is_control_domain`): SILO lets it talk to everyone. Flask
+   * ignores it (the policy decides by label). Default false.
+   */
+  'privileged': (boolean);
 }

@@ -18,6 +18,7 @@ export interface DomainSummary {
    */
   'connected'?: (boolean);
   'counters'?: (_hmx_toolstack_v1_DomainCounters | null);
+  'privileged'?: (boolean);
 }
 
 export interface DomainSummary__Output {
@@ -35,4 +36,5 @@ export interface DomainSummary__Output {
    */
   'connected': (boolean);
   'counters': (_hmx_toolstack_v1_DomainCounters__Output | null);
+  'privileged': (boolean);
 }

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * What the administrative commands (`hmx policy`, `hmx viptables`) share: reaching the
+ * toolstack with `--control HOST:PORT` (env HMX_CONTROL) and the admin token
+ * (`--admin-token-file FILE` or env HMX_ADMIN_TOKEN), usage errors that name the bad value
+ * (exit 2), and readable gRPC failures (exit 1).
+ */
+import { ToolstackClient, parseHostPort } from "@hmx/hypervisor";
+import { readFileSync } from "node:fs";
+
+/** Bad command-line usage: exit code 2. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+/** Where the command prints; tests pass their own. */
+export interface CommandIo {
+  log(line: string): void;
+  error(line: string): void;
+}
+
+export const CONSOLE_IO: CommandIo = {
+  log: (line) => {
+    console.log(line);
+  },
+  error: (line) => {
+    console.error(line);
+  },
+};
+
+export const CONTROL_OPTIONS_USAGE = `  --control HOST:PORT        the hypervisor's toolstack address (env HMX_CONTROL; default 127.0.0.1:7071)
+  --admin-token-file FILE    file holding the admin token (or env HMX_ADMIN_TOKEN)`;
+
+/** The connection options, as parsed from flags and the environment. */
+export interface ControlOptions {
+  readonly control: string;
+  readonly adminToken: string;
+}
+
+/** Reads `--control` and the admin token; throws UsageError naming the bad value. */
+export function resolveControl(
+  flags: { control?: string | undefined; adminTokenFile?: string | undefined },
+  env: Readonly<Record<string, string | undefined>>,
+  readFile: (path: string) => string = (p) => readFileSync(p, "utf8"),
+): ControlOptions {
+  const control =
+    flags.control ??
+    (env["HMX_CONTROL"] === "" ? undefined : env["HMX_CONTROL"]) ??
+    "127.0.0.1:7071";
+  if (parseHostPort(control) === undefined)
+    throw new UsageError(`--control ${JSON.stringify(control)}: expected HOST:PORT`);
+  let adminToken: string;
+  if (flags.adminTokenFile !== undefined) {
+    try {
+      adminToken = readFile(flags.adminTokenFile).trim();
+    } catch (err) {
+      throw new UsageError(
+        `--admin-token-file ${JSON.stringify(flags.adminTokenFile)}: ${(err as Error).message}`,
+      );
+    }
+    if (adminToken === "")
+      throw new UsageError(
+        `--admin-token-file ${JSON.stringify(flags.adminTokenFile)}: the file is empty`,
+      );
+  } else {
+    adminToken = (env["HMX_ADMIN_TOKEN"] ?? "").trim();
+    if (adminToken === "")
+      throw new UsageError("no admin token: pass --admin-token-file FILE or set HMX_ADMIN_TOKEN");
+  }
+  return { control, adminToken };
+}
+
+/** Runs `body` with a connected client and closes it afterwards. */
+export async function withToolstack<T>(
+  options: ControlOptions,
+  body: (client: ToolstackClient) => Promise<T>,
+): Promise<T> {
+  const client = new ToolstackClient(options.control, options.adminToken);
+  try {
+    return await body(client);
+  } finally {
+    client.close();
+  }
+}
+
+/** A one-line description of a failed toolstack call. */
+export function describeError(err: unknown): string {
+  const e = err as { code?: unknown; details?: unknown };
+  if (typeof e.code === "number" && typeof e.details === "string") {
+    const names: Record<number, string> = {
+      3: "invalid argument",
+      5: "not found",
+      8: "resource exhausted",
+      9: "failed precondition",
+      11: "out of range",
+      14: "the toolstack is unreachable",
+      16: "unauthenticated (wrong admin token?)",
+    };
+    return `${names[e.code] ?? `gRPC status ${e.code}`}: ${e.details}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A non-negative integer flag value, or UsageError naming the flag and value. */
+export function parseUint(flag: string, value: string | undefined, max = 0xffffffff): number {
+  if (value === undefined || !/^\d+$/.test(value) || Number(value) > max) {
+    throw new UsageError(
+      `${flag} ${JSON.stringify(value ?? "")}: expected an integer in 0..${max}`,
+    );
+  }
+  return Number(value);
+}

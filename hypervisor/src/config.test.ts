@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: Apache-2.0
+/** The MAC flags of `hmx hypervisor`: defaults, env equivalents, and ConfigErrors naming flag and value. */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+
+import { ConfigError, parseHypervisorConfig, type HypervisorConfig } from "./config.js";
+
+const TOKEN = { HMX_ADMIN_TOKEN: "0123456789abcdef0123" };
+const GOOD = "type a_t; allow a_t xen_t:argo enable;\n";
+
+function parse(
+  argv: string[],
+  env: Record<string, string> = {},
+  files: Record<string, string> = {},
+): HypervisorConfig {
+  const c = parseHypervisorConfig({
+    argv,
+    env: { ...TOKEN, ...env },
+    readFile: (p) => {
+      const text = files[p];
+      if (text === undefined) throw new Error(`ENOENT: no such file '${p}'`);
+      return text;
+    },
+  });
+  assert.notEqual(c, "help");
+  return c as HypervisorConfig;
+}
+
+function problems(
+  argv: string[],
+  env: Record<string, string> = {},
+  files: Record<string, string> = {},
+): string[] {
+  try {
+    parse(argv, env, files);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return [...err.problems];
+  }
+  assert.fail("expected a ConfigError");
+}
+
+describe("MAC configuration", () => {
+  test("without a policy the XSM module is dummy, flask enforcing, firewall default accept", () => {
+    const c = parse([]);
+    assert.deepEqual(
+      [c.xsm, c.policy, c.flaskMode, c.firewallDefault],
+      ["dummy", undefined, "enforcing", "accept"],
+    );
+  });
+
+  test("--policy FILE selects flask and carries the file", () => {
+    const c = parse(["--policy", "p.te"], {}, { "p.te": GOOD });
+    assert.equal(c.xsm, "flask");
+    assert.deepEqual(c.policy, { fileName: "p.te", source: GOOD });
+  });
+
+  test("HMX_XSM, HMX_POLICY, HMX_FLASK_MODE and HMX_FIREWALL_DEFAULT are the env equivalents", () => {
+    const c = parse(
+      [],
+      { HMX_POLICY: "p.te", HMX_FLASK_MODE: "permissive", HMX_FIREWALL_DEFAULT: "reject" },
+      { "p.te": GOOD },
+    );
+    assert.deepEqual([c.xsm, c.flaskMode, c.firewallDefault], ["flask", "permissive", "reject"]);
+    assert.equal(parse([], { HMX_XSM: "silo" }).xsm, "silo");
+    assert.equal(
+      parse(["--xsm", "dummy"], { HMX_XSM: "silo" }).xsm,
+      "dummy",
+      "the flag wins over the env",
+    );
+  });
+
+  test("bad MAC values are ConfigErrors naming the flag and the value", () => {
+    assert.deepEqual(problems(["--xsm", "selinux"]), [
+      '--xsm "selinux": expected one of dummy, flask, silo',
+    ]);
+    assert.deepEqual(problems(["--flask-mode", "lax"]), [
+      '--flask-mode "lax": expected enforcing or permissive',
+    ]);
+    assert.deepEqual(problems(["--firewall-default", "drop"]), [
+      '--firewall-default "drop": expected accept or reject',
+    ]);
+    assert.deepEqual(problems(["--policy", "p.te", "--xsm", "silo"], {}, { "p.te": GOOD }), [
+      "--policy needs --xsm flask (got --xsm silo)",
+    ]);
+    assert.match(problems(["--policy", "missing.te"])[0] ?? "", /^--policy "missing\.te": ENOENT/);
+  });
+
+  test("a boot policy with errors is a ConfigError listing each error with file:line:col", () => {
+    assert.deepEqual(
+      problems(
+        ["--policy", "bad.te"],
+        {},
+        { "bad.te": "type a_t;\nallow a_t b_t:argo send;\nallow a_t a_t:argo nope;\n" },
+      ),
+      [
+        '--policy "bad.te": the policy has 2 error(s):',
+        "  bad.te:2:11: unknown type or attribute 'b_t'",
+        "  bad.te:3:20: unknown permission 'nope' of class argo (expected one of enable, register_single_source, register_any_source, send)",
+      ],
+    );
+  });
+});

@@ -1,0 +1,8 @@
+// Original file: /work/main/proto/hmx/toolstack/v1/toolstack.proto
+
+
+export interface WatchAuditRequest {
+}
+
+export interface WatchAuditRequest__Output {
+}
