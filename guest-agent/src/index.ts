@@ -43,3 +43,5 @@ export {
 } from "./config.js";
 export { createGuestLogger } from "./logger.js";
 export { runGuest, type RunGuestOptions, type GuestClient } from "./agent.js";
+// VirtIO (part 1 of the VirtIO-over-Argo issue): queues, devices, drivers, loopback transport.
+export * as virtio from "./virtio/index.js";

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The device-model contract: what every virtio device model (blk, net, console) is, whatever
+ * transport hosts it — after Firecracker's `VirtioDevice` trait and `DeviceState` enum
+ * (`device.rs`) and rust-vmm's `VirtioDeviceActions`. A model offers features, queue sizes and
+ * a config space; once the driver sets DRIVER_OK it is *activated* with the negotiated features,
+ * its `DeviceQueue`s and an interrupt line; on reset it quiesces and goes back to inactive.
+ * The lifecycle is a type (`DeviceState`), never a boolean, and models never see a transport:
+ * the loopback transport and the Argo device host drive the same object
+ * (virtio-argo.md §4.1: the BE "runs device models").
+ *
+ * `VirtioDeviceBase` carries the shared mechanics: the state, in-flight request tracking so
+ * `reset()` resolves only when nothing can touch a queue any more (§2.1.2 / §3.1: after a reset
+ * the device "MUST NOT notify or touch the queues"), and an epoch so a completion that arrives
+ * after a reset is dropped instead of writing into a ring the driver has reclaimed.
+ */
+import type { ConfigSpace } from "./config-space.js";
+import type { DeviceQueue } from "./queue/device-queue.js";
+import type { ViolationLog } from "./violation-log.js";
+
+/** Virtio device IDs, VirtIO 1.2 §5 (virtio-argo.md §2.12). */
+export const VirtioDeviceId = {
+  net: 1,
+  block: 2,
+  console: 3,
+} as const;
+export type VirtioDeviceId = (typeof VirtioDeviceId)[keyof typeof VirtioDeviceId];
+
+/** The device's way to raise notifications that are not per-queue. */
+export interface VirtioInterrupt {
+  /** A configuration change notification (§2.5). */
+  configChanged(): void;
+  /** Enters DEVICE_NEEDS_RESET (and notifies the driver, §2.1.2). */
+  needsReset(reason: string): void;
+}
+
+/** Everything a device gets when the driver sets DRIVER_OK (cloud-hypervisor `ActivationContext`). */
+export interface ActivationContext {
+  /** The negotiated features. */
+  readonly features: bigint;
+  /** One queue per index the driver set up; undefined where it did not. */
+  readonly queues: readonly (DeviceQueue | undefined)[];
+  readonly interrupt: VirtioInterrupt;
+  /** Where the model reports its peer's violations (e.g. a malformed request). */
+  readonly violations: ViolationLog;
+}
+
+/** The device lifecycle (Firecracker `DeviceState`). */
+export type DeviceState =
+  | { readonly kind: "inactive" }
+  | { readonly kind: "activated"; readonly context: ActivationContext; readonly epoch: number };
+
+/** A device model. */
+export interface VirtioDevice {
+  readonly deviceType: VirtioDeviceId;
+  /** A name for logs, e.g. "blk0". */
+  readonly name: string;
+  /** Features offered (device-type bits plus transport bits). */
+  readonly availableFeatures: bigint;
+  /** QueueNumMax per queue index; the number of queues is its length. */
+  readonly queueMaxSizes: readonly number[];
+  readonly config: ConfigSpace;
+  readonly state: DeviceState;
+  /** Device-type feature rules (dependencies), checked at FEATURES_OK; a reason to refuse. */
+  validateFeatures?(features: bigint): string | undefined;
+  /** DRIVER_OK: start serving. Throws `ActivateError` if the setup cannot work. */
+  activate(context: ActivationContext): void;
+  /** An available-buffer notification for queue `index`. */
+  queueNotify(index: number): void;
+  /** Device reset: stop, wait for in-flight work, forget the queues. */
+  reset(): Promise<void>;
+}
+
+/** A device refused to activate (e.g. a required queue was not set up). */
+export class ActivateError extends Error {
+  override readonly name = "ActivateError";
+}
+
+/** Shared lifecycle mechanics for device models (see the module comment). */
+export abstract class VirtioDeviceBase implements VirtioDevice {
+  abstract readonly deviceType: VirtioDeviceId;
+  abstract readonly name: string;
+  abstract readonly availableFeatures: bigint;
+  abstract readonly queueMaxSizes: readonly number[];
+  abstract readonly config: ConfigSpace;
+
+  #state: DeviceState = { kind: "inactive" };
+  #epoch = 0;
+  readonly #inflight = new Set<Promise<unknown>>();
+
+  get state(): DeviceState {
+    return this.#state;
+  }
+
+  activate(context: ActivationContext): void {
+    if (this.#state.kind === "activated")
+      throw new ActivateError(`${this.name}: already activated`);
+    this.onActivate(context);
+    this.#state = { kind: "activated", context, epoch: ++this.#epoch };
+    // Buffers may already be waiting (rx buffers posted before DRIVER_OK are legal to add).
+    context.queues.forEach((q, i) => {
+      if (q !== undefined) this.queueNotify(i);
+    });
+  }
+
+  async reset(): Promise<void> {
+    this.#state = { kind: "inactive" };
+    this.#epoch++;
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+    this.onReset();
+  }
+
+  abstract queueNotify(index: number): void;
+
+  /** Checks the setup before activation (throw `ActivateError`). */
+  protected onActivate(_context: ActivationContext): void {
+    // Default: nothing to check.
+  }
+
+  /** Drops device-side state after a reset (backlogs, partial requests). */
+  protected onReset(): void {
+    // Default: nothing to drop.
+  }
+
+  /** The active context, or undefined when inactive. */
+  protected get active(): ActivationContext | undefined {
+    return this.#state.kind === "activated" ? this.#state.context : undefined;
+  }
+
+  /** The queue at `index` if the device is active and the driver set it up. */
+  protected queue(index: number): DeviceQueue | undefined {
+    return this.active?.queues[index];
+  }
+
+  /**
+   * Runs async work for the current activation. `complete` runs only if the device was not reset
+   * meanwhile, so late completions never touch a reclaimed ring; `reset()` waits for `work`.
+   */
+  protected track<T>(
+    work: Promise<T>,
+    complete: (value: T) => void,
+    failed: (err: unknown) => void,
+  ): void {
+    const epoch = this.#epoch;
+    const current = (): boolean => epoch === this.#epoch && this.#state.kind === "activated";
+    const p: Promise<void> = work
+      .then((v) => {
+        if (current()) complete(v);
+      })
+      .catch((err: unknown) => {
+        if (current()) failed(err);
+      })
+      .finally(() => {
+        this.#inflight.delete(p);
+      });
+    this.#inflight.add(p);
+  }
+
+  /** Requests currently in flight. */
+  protected get inflightCount(): number {
+    return this.#inflight.size;
+  }
+}

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * virtio-net constants, VirtIO 1.2 §5.1 "Network Device" (virtio-argo.md §2.14), with the spec's
+ * names: the features hmx uses, the config layout, and `struct virtio_net_hdr` (12 bytes with
+ * VERSION_1). Shared by the device model and the front-end driver.
+ */
+
+export const VIRTIO_NET_F_CSUM = 0;
+export const VIRTIO_NET_F_MTU = 3;
+export const VIRTIO_NET_F_MAC = 5;
+export const VIRTIO_NET_F_MRG_RXBUF = 15;
+export const VIRTIO_NET_F_STATUS = 16;
+export const VIRTIO_NET_F_CTRL_VQ = 17;
+
+/** Queue indexes with one queue pair (§5.1.2). */
+export const VIRTIO_NET_RX_QUEUE = 0;
+export const VIRTIO_NET_TX_QUEUE = 1;
+
+// Config layout (§5.1.4).
+export const VIRTIO_NET_CFG_MAC = 0;
+export const VIRTIO_NET_CFG_STATUS = 6;
+export const VIRTIO_NET_CFG_MAX_VQ_PAIRS = 8;
+export const VIRTIO_NET_CFG_MTU = 10;
+/** Bytes of config hmx exposes (mac, status, max_virtqueue_pairs, mtu). */
+export const VIRTIO_NET_CONFIG_SIZE = 12;
+export const VIRTIO_NET_S_LINK_UP = 1;
+
+/** `struct virtio_net_hdr` with VERSION_1 (num_buffers included): 12 bytes. */
+export const VIRTIO_NET_HDR_SIZE = 12;
+export const VIRTIO_NET_HDR_GSO_NONE = 0;
+/** Offset of `num_buffers` in the header. */
+export const VIRTIO_NET_HDR_NUM_BUFFERS = 10;
+
+/** MTU the device advertises; frames are at most MTU + 14 (+4 for an 802.1Q tag). */
+export const DEFAULT_MTU = 1500;
+/** Receive buffer size without MRG_RXBUF or GSO: header + 1514-byte frame (+ VLAN tag). */
+export const RX_BUFFER_SIZE = VIRTIO_NET_HDR_SIZE + 1518;

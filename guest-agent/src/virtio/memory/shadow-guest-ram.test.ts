@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `ShadowGuestRam` against a fake hypervisor memory: residency rules, dirty tracking, flush
+ * batching (adjacent dirty spans merged across pages into one WriteMemory, all in one batch),
+ * load keeping newer local bytes, and failure handling (a failed flush keeps bytes dirty).
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type {
+  BatchOptions,
+  HypercallOp,
+  HypercallOutcome,
+} from "../../hypercall/hypercall-client.js";
+import { InProcessHypervisor } from "../../test-utils/in-process-client.js";
+import { BlkDevice } from "../devices/blk/blk-device.js";
+import { MemoryBlockBackend } from "../devices/blk/block-backend.js";
+import { BlkDriver } from "../drivers/blk/blk-driver.js";
+import { LoopbackTransport } from "../transport/loopback-transport.js";
+import { DmaAllocator } from "./dma-allocator.js";
+import { GuestRamError } from "./guest-ram.js";
+import { InMemoryGuestRam } from "./in-memory-guest-ram.js";
+import { ShadowGuestRam } from "./shadow-guest-ram.js";
+
+class FakeHypervisorMemory {
+  readonly bytes = new Uint8Array(64 * 4096);
+  readonly batches: HypercallOp[][] = [];
+  failWrites = false;
+
+  batch(ops: readonly HypercallOp[], _options?: BatchOptions): Promise<HypercallOutcome[]> {
+    this.batches.push([...ops]);
+    return Promise.resolve(
+      ops.map((op): HypercallOutcome => {
+        if (op.op === "writeMemory") {
+          if (this.failWrites) return { op: "writeMemory", ret: -14 };
+          this.bytes.set(op.data, op.gpa);
+          return { op: "writeMemory", ret: 0 };
+        }
+        if (op.op === "readMemory") {
+          return {
+            op: "readMemory",
+            ret: 0,
+            data: Buffer.from(this.bytes.subarray(op.gpa, op.gpa + op.length)),
+          };
+        }
+        return { op: "status", code: 12, message: "unimplemented" };
+      }),
+    );
+  }
+}
+
+describe("shadow guest ram", () => {
+  it("touching a page that was neither loaded nor adopted throws kind notResident", () => {
+    const ram = new ShadowGuestRam(new FakeHypervisorMemory(), 64 * 4096);
+    assert.throws(
+      () => ram.read(0x2000, 4),
+      (e: unknown) => e instanceof GuestRamError && e.kind === "notResident",
+    );
+    assert.throws(
+      () => {
+        ram.writeU32(0x2000, 1);
+      },
+      (e: unknown) => e instanceof GuestRamError && e.kind === "notResident",
+    );
+  });
+
+  it("an access outside guest memory throws kind outOfBounds", () => {
+    const ram = new ShadowGuestRam(new FakeHypervisorMemory(), 64 * 4096);
+    assert.throws(
+      () => ram.read(64 * 4096 - 2, 4),
+      (e: unknown) => e instanceof GuestRamError && e.kind === "outOfBounds",
+    );
+  });
+
+  it("load fetches pages; reads are then synchronous and see the hypervisor's bytes", async () => {
+    const hv = new FakeHypervisorMemory();
+    hv.bytes.set([1, 2, 3, 4], 0x3ffe);
+    const ram = new ShadowGuestRam(hv, 64 * 4096);
+    await ram.load(0x3000, 0x2000);
+    assert.deepEqual([...ram.read(0x3ffe, 4)], [1, 2, 3, 4], "across a page boundary");
+    assert.equal(ram.readU32(0x3ffe), 0x04030201);
+  });
+
+  it("flush writes only dirty bytes, merging spans that meet across pages, in one batch", async () => {
+    const hv = new FakeHypervisorMemory();
+    const ram = new ShadowGuestRam(hv, 64 * 4096);
+    await ram.load(0x4000, 3 * 4096);
+    ram.write(0x4ff0, new Uint8Array(0x20).fill(7)); // spans pages 4 and 5
+    ram.writeU16(0x6010, 0xbeef);
+    assert.equal(ram.dirtyBytes, 0x22);
+    await ram.flush();
+    assert.equal(hv.batches.length, 2, "one load batch, one flush batch");
+    const writes = hv.batches[1] ?? [];
+    assert.deepEqual(
+      writes.map((w) => (w.op === "writeMemory" ? [w.gpa, w.data.length] : [])),
+      [
+        [0x4ff0, 0x20],
+        [0x6010, 2],
+      ],
+    );
+    assert.equal(hv.bytes[0x5000], 7);
+    assert.equal(ram.dirtyBytes, 0);
+    await ram.flush();
+    assert.equal(hv.batches.length, 2, "nothing dirty, no hypercall");
+  });
+
+  it("adoptZeroed makes page runs resident, zero and dirty without a load", async () => {
+    const hv = new FakeHypervisorMemory();
+    hv.bytes.fill(0xaa, 0x8000, 0x9000);
+    const ram = new ShadowGuestRam(hv, 64 * 4096);
+    ram.adoptZeroed(0x8000, 0x1000);
+    assert.equal(ram.readU8(0x8000), 0);
+    await ram.flush();
+    assert.ok(hv.bytes.subarray(0x8000, 0x9000).every((b) => b === 0));
+    assert.throws(() => {
+      ram.adoptZeroed(0x8001, 0x1000);
+    }, RangeError);
+  });
+
+  it("load keeps local dirty bytes over the fetched ones (the shadow is newer)", async () => {
+    const hv = new FakeHypervisorMemory();
+    const ram = new ShadowGuestRam(hv, 64 * 4096);
+    await ram.load(0, 4096);
+    ram.writeU8(10, 0x55);
+    hv.bytes[10] = 0x11;
+    hv.bytes[11] = 0x22;
+    await ram.load(0, 4096);
+    assert.equal(ram.readU8(10), 0x55);
+    assert.equal(ram.readU8(11), 0x22);
+  });
+
+  it("a failed flush throws kind hypercallFailed and leaves the bytes dirty for the next flush", async () => {
+    const hv = new FakeHypervisorMemory();
+    const ram = new ShadowGuestRam(hv, 64 * 4096);
+    await ram.load(0, 4096);
+    ram.writeU32(100, 0x01020304);
+    hv.failWrites = true;
+    await assert.rejects(
+      ram.flush(),
+      (e: unknown) => e instanceof GuestRamError && e.kind === "hypercallFailed",
+    );
+    assert.equal(ram.dirtyBytes, 4);
+    hv.failWrites = false;
+    await ram.flush();
+    assert.equal(hv.bytes[100], 4);
+  });
+
+  it("writes made while a flush is in flight stay dirty for the next one", async () => {
+    const hv = new FakeHypervisorMemory();
+    const ram = new ShadowGuestRam(hv, 64 * 4096);
+    await ram.load(0, 4096);
+    ram.writeU8(1, 1);
+    const f = ram.flush();
+    ram.writeU8(2, 2);
+    await f;
+    assert.equal(ram.dirtyBytes, 1);
+  });
+});
+
+describe("in-memory guest ram", () => {
+  it("typed accessors are little-endian and bounds-checked", () => {
+    const ram = new InMemoryGuestRam(16);
+    ram.writeU64(8, 0x0102030405060708n);
+    assert.deepEqual([...ram.read(8, 8)], [8, 7, 6, 5, 4, 3, 2, 1]);
+    assert.equal(ram.readU16(8), 0x0708);
+    assert.throws(
+      () => ram.readU32(14),
+      (e: unknown) => e instanceof GuestRamError && e.kind === "outOfBounds",
+    );
+    assert.equal(ram.contains(0, 16), true);
+    assert.equal(ram.contains(1, 16), false);
+    assert.equal(ram.contains(Number.MAX_SAFE_INTEGER, 1), false);
+  });
+});
+
+describe("shadow guest ram over the real hypervisor core", () => {
+  it("a blk round trip over the loopback transport runs on shadowed guest pages and flushes to the hypervisor", async () => {
+    const hv = new InProcessHypervisor();
+    const client = hv.createGuest({ memoryBytes: 4 << 20 });
+    const ram = new ShadowGuestRam(client, 4 << 20);
+    const region = { gpa: 0x100000, len: 0x100000 };
+    ram.adoptZeroed(region.gpa, region.len);
+    const transport = new LoopbackTransport({
+      ram,
+      dma: new DmaAllocator(region.gpa, region.len),
+      device: new BlkDevice({ backend: new MemoryBlockBackend(16 * 512) }),
+    });
+    const blk = await BlkDriver.create(transport);
+    const data = new Uint8Array(512).fill(0x5a);
+    await blk.write(2, data);
+    assert.deepEqual(await blk.read(2, 1), data);
+    await ram.flush();
+    // The hypervisor's copy now holds the rings the driver wrote: avail.idx of queue 0 is 2.
+    const setup = transport.controller.queueSetup(0);
+    assert.ok(setup);
+    const { ret, data: idx } = await client.readMemory(setup.binding.availAddr + 2, 2);
+    assert.equal(ret, 0);
+    assert.equal(idx.readUInt16LE(0), 2);
+    await client.close();
+  });
+});
