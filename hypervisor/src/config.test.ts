@@ -101,3 +101,25 @@ describe("MAC configuration", () => {
     );
   });
 });
+
+describe("hypervisor fleet flags", () => {
+  test("--listen accepts a unix: socket path as well as HOST:PORT", () => {
+    assert.equal(parse(["--listen", "unix:/run/hmx/guest.sock"]).listen, "unix:/run/hmx/guest.sock");
+    assert.ok(problems(["--listen", "unix:relative.sock"]).some((p) => p.includes("unix:relative.sock")));
+  });
+
+  test("--enrolment-template takes its token from HMX_ENROLMENT_TOKEN_<NAME>", () => {
+    const c = parse(["--enrolment-template", "guest:guest_t:16M:64"], { HMX_ENROLMENT_TOKEN_GUEST: "abcdefghijklmnopqrstuvwxyz" });
+    assert.deepEqual(c.enrolmentTemplates, [{ name: "guest", label: "guest_t", memoryBytes: 16 * 1024 * 1024, maxDomains: 64, token: "abcdefghijklmnopqrstuvwxyz" }]);
+  });
+
+  test("a template without its token, or malformed, is a problem naming the variable or the value", () => {
+    assert.ok(problems(["--enrolment-template", "guest:guest_t:16M:64"]).some((p) => p.includes("HMX_ENROLMENT_TOKEN_GUEST")));
+    assert.ok(problems(["--enrolment-template", "guest:guest_t:5000:64"], { HMX_ENROLMENT_TOKEN_GUEST: "abcdefghijklmnopqrstuvwxyz" }).some((p) => p.includes("guest:guest_t:5000:64")));
+  });
+
+  test("--grace-period must be a positive number of seconds", () => {
+    assert.equal(parse(["--grace-period", "2.5"]).gracePeriodMs, 2500);
+    assert.ok(problems(["--grace-period", "0"]).some((p) => p.includes('"0"')));
+  });
+});

@@ -5,6 +5,7 @@
  * flag and the bad value, so the CLI can exit 2 with one clear message.
  */
 import { readFileSync } from "node:fs";
+import type { DomainTemplate } from "./fleet/enrolment.js";
 import { parseArgs } from "node:util";
 
 import type { FirewallVerdict } from "./mac/firewall.js";
@@ -20,7 +21,10 @@ export interface PolicySource {
 }
 
 export interface HypervisorConfig {
-  /** Guest-facing gRPC listener (`hmx.argo.v1.Hypervisor`), "host:port"; port 0 picks one. */
+  /**
+   * Guest-facing gRPC listener (`hmx.argo.v1.Hypervisor`): "host:port" (port 0 picks one) or
+   * "unix:/path" — a Unix socket lets container guests reach the hypervisor with no network.
+   */
   readonly listen: string;
   /** Toolstack listener (`hmx.toolstack.v1.Toolstack`), loopback by default. */
   readonly controlListen: string;
@@ -51,6 +55,10 @@ export interface HypervisorConfig {
   readonly flaskMode?: FlaskMode;
   /** `--firewall-default`: the verdict when no firewall rule matches (default accept). */
   readonly firewallDefault?: FirewallVerdict;
+  /** `--enrolment-template`: domain templates guests may enrol into, with their tokens. */
+  readonly enrolmentTemplates: readonly DomainTemplate[];
+  /** `--grace-period`: how long an enrolled guest may stay away before its domain is destroyed. */
+  readonly gracePeriodMs: number;
 }
 
 /** Bad configuration; lists every problem. */
@@ -63,7 +71,7 @@ export class ConfigError extends Error {
 
 export const HYPERVISOR_USAGE = `usage: hmx hypervisor [options]
 
-  --listen HOST:PORT           guest-facing gRPC address (env HMX_LISTEN; default 127.0.0.1:7070; port 0 = any)
+  --listen HOST:PORT|unix:PATH guest-facing gRPC address (env HMX_LISTEN; default 127.0.0.1:7070; port 0 = any)
   --control-listen HOST:PORT   toolstack gRPC address (env HMX_CONTROL_LISTEN; default 127.0.0.1:7071)
   --admin-token-file FILE      file holding the toolstack admin token (or env HMX_ADMIN_TOKEN); required
   --argo / --no-argo           enable Argo (default on); off makes every hypercall -EOPNOTSUPP
@@ -72,6 +80,10 @@ export const HYPERVISOR_USAGE = `usage: hmx hypervisor [options]
   --policy FILE                Flask policy loaded at boot (env HMX_POLICY; grammar in docs/mac.md)
   --flask-mode MODE            enforcing|permissive (env HMX_FLASK_MODE; default enforcing); permissive logs denials and allows
   --firewall-default VERDICT   accept|reject when no Argo firewall rule matches (env HMX_FIREWALL_DEFAULT; default accept, as viptables)
+  --enrolment-template NAME:LABEL:MEMORY:MAX
+                               a domain template guests may enrol into (repeatable); its token comes
+                               from env HMX_ENROLMENT_TOKEN_<NAME> (upper case, - as _)
+  --grace-period SECONDS       destroy an enrolled domain whose guest stayed away this long (env HMX_GRACE_PERIOD; default 60)
   --max-total-memory BYTES     cap on guest memory materialised in total (env HMX_MAX_TOTAL_MEMORY; default 4 GiB)
   --max-domain-memory BYTES    largest domain (env HMX_MAX_DOMAIN_MEMORY; default 1 GiB)
   --resume-window N            unacknowledged results kept per domain (default 4096)
@@ -90,6 +102,16 @@ export function parseHostPort(value: string): { host: string; port: number } | u
   const port = Number(match[2]);
   if (port > 65535) return undefined;
   return { host: match[1] ?? "", port };
+}
+
+/** A listen address: "host:port", or "unix:/absolute/path" for a Unix socket. */
+export function isListenAddress(value: string): boolean {
+  return parseHostPort(value) !== undefined || /^unix:\/[^\0]+$/.test(value);
+}
+
+/** The environment variable holding a template's enrolment token. */
+export function enrolmentTokenEnv(template: string): string {
+  return `HMX_ENROLMENT_TOKEN_${template.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
 }
 
 /** "123", "64K", "16M", "4G" → bytes. */
@@ -129,6 +151,8 @@ export function parseHypervisorConfig(input: {
       allowNegative: true,
       options: {
         listen: { type: "string" },
+        "enrolment-template": { type: "string", multiple: true },
+        "grace-period": { type: "string" },
         "control-listen": { type: "string" },
         "admin-token-file": { type: "string" },
         argo: { type: "boolean" },
@@ -151,7 +175,7 @@ export function parseHypervisorConfig(input: {
   if (values.help === true) return "help";
 
   const address = (flag: string, value: string): string => {
-    if (parseHostPort(value) === undefined) problems.push(`--${flag} ${JSON.stringify(value)}: expected HOST:PORT with port 0..65535`);
+    if (!isListenAddress(value)) problems.push(`--${flag} ${JSON.stringify(value)}: expected HOST:PORT with port 0..65535, or unix:/PATH`);
     return value;
   };
   const size = (flag: string, value: string): number => {
@@ -220,6 +244,33 @@ export function parseHypervisorConfig(input: {
   const firewallDefault = fwValue === "accept" || fwValue === "reject" ? fwValue : undefined;
   if (firewallDefault === undefined) problems.push(`--firewall-default ${JSON.stringify(fwValue)}: expected accept or reject`);
 
+  const enrolmentTemplates: DomainTemplate[] = [];
+  for (const spec of values["enrolment-template"] ?? []) {
+    const match = /^([a-z][a-z0-9-]{0,14}):([A-Za-z0-9_.:-]{1,64}):(\w+):(\d+)$/.exec(spec);
+    const memoryBytes = match === null ? undefined : parseSize(match[3] ?? "");
+    if (match === null || memoryBytes === undefined || memoryBytes % 4096 !== 0) {
+      problems.push(`--enrolment-template ${JSON.stringify(spec)}: expected NAME:LABEL:MEMORY:MAX, e.g. guest:guest_t:16M:64 (NAME lower-case, MEMORY a multiple of 4 KiB)`);
+      continue;
+    }
+    const name = match[1] ?? "";
+    const tokenVar = enrolmentTokenEnv(name);
+    const token = nonEmpty(env[tokenVar]?.trim());
+    if (token === undefined || token.length < 16) {
+      problems.push(`--enrolment-template ${name}: set ${tokenVar} to its enrolment token (at least 16 characters; hmx fleet init makes one)`);
+      continue;
+    }
+    if (enrolmentTemplates.some((t) => t.name === name)) {
+      problems.push(`--enrolment-template ${name}: the template is given twice`);
+      continue;
+    }
+    enrolmentTemplates.push({ name, label: match[2] ?? "", memoryBytes, maxDomains: Number(match[4]), token });
+  }
+  const graceValue = values["grace-period"] ?? nonEmpty(env["HMX_GRACE_PERIOD"]) ?? "60";
+  const graceSeconds = Number(graceValue);
+  if (!(Number.isFinite(graceSeconds) && graceSeconds > 0 && graceSeconds <= 86400)) {
+    problems.push(`--grace-period ${JSON.stringify(graceValue)}: expected seconds in (0, 86400]`);
+  }
+
   const config: HypervisorConfig = {
     listen,
     controlListen,
@@ -237,6 +288,8 @@ export function parseHypervisorConfig(input: {
     ...(policy === undefined ? {} : { policy }),
     flaskMode: flaskMode ?? "enforcing",
     firewallDefault: firewallDefault ?? "accept",
+    enrolmentTemplates,
+    gracePeriodMs: Math.round(graceSeconds * 1000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

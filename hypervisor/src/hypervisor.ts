@@ -8,6 +8,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { GRPC_MESSAGE_LIMITS, loadHypervisorProto, loadToolstackProto } from "@hmx/proto";
 import { HealthImplementation } from "grpc-health-check";
+import { lstatSync, unlinkSync } from "node:fs";
 import type { Logger } from "pino";
 import type { HypervisorConfig } from "./config.js";
 import { createHypervisorCore, type HypervisorCore } from "./core.js";
@@ -16,6 +17,7 @@ import { EventChannel } from "./events/event-channel.js";
 import { AdminAuth } from "./grpc/auth.js";
 import { createGuestService } from "./grpc/guest-service.js";
 import { GuestStreams } from "./grpc/guest-streams.js";
+import { EnrolmentService } from "./fleet/enrolment.js";
 import { createMacService } from "./grpc/mac-service.js";
 import { createToolstackService } from "./grpc/toolstack-service.js";
 import { Audit } from "./mac/audit.js";
@@ -49,15 +51,28 @@ const SERVER_OPTIONS: grpc.ServerOptions = {
 };
 
 function bind(server: grpc.Server, address: string): Promise<string> {
+  if (address.startsWith("unix:")) removeStaleSocket(address.slice("unix:".length));
   return new Promise((resolve, reject) => {
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => {
       if (err !== null) {
         reject(new Error(`cannot listen on ${address}: ${err.message}`, { cause: err }));
         return;
       }
-      resolve(`${address.slice(0, address.lastIndexOf(":"))}:${port}`);
+      resolve(address.startsWith("unix:") ? address : `${address.slice(0, address.lastIndexOf(":"))}:${port}`);
     });
   });
+}
+
+/**
+ * A Unix socket left by a previous run (a killed container) would make the bind fail with
+ * EADDRINUSE; remove it, but never a file that is not a socket.
+ */
+function removeStaleSocket(path: string): void {
+  try {
+    if (lstatSync(path).isSocket()) unlinkSync(path);
+  } catch {
+    // Nothing there: nothing to remove.
+  }
 }
 
 function shutdown(server: grpc.Server, deadlineMs: number): Promise<void> {
@@ -127,6 +142,7 @@ export async function startHypervisor(config: HypervisorConfig, log: Logger): Pr
     maxBytes: config.resumeLogMaxBytes,
   });
   const streams = new GuestStreams();
+  const enrolment = new EnrolmentService(core.domains, config.enrolmentTemplates, config.gracePeriodMs, log.child({ component: "enrolment" }));
   let stopping = false;
 
   const guestServer = new grpc.Server(SERVER_OPTIONS);
@@ -142,10 +158,17 @@ export async function startHypervisor(config: HypervisorConfig, log: Logger): Pr
       log: argoLog,
       maxBatch: config.maxBatch,
       isStopping: () => stopping,
+      enrolment,
     }),
   );
 
   const toolstackLog = log.child({ component: "toolstack" });
+  enrolment.start(
+    (domid) => streams.isConnected(domid),
+    (domid) => {
+      streams.endAll(grpc.status.UNAUTHENTICATED, `domain ${domid} was destroyed after its grace period`, domid);
+    },
+  );
   const macService = createMacService({ mac, registry: core.domains, auth: new AdminAuth(config.adminToken), log: toolstackLog });
   const controlServer = new grpc.Server(SERVER_OPTIONS);
   const controlHealth = new HealthImplementation({ "": "NOT_SERVING", [TOOLSTACK_SERVICE_NAME]: "NOT_SERVING" });
@@ -196,6 +219,7 @@ export async function startHypervisor(config: HypervisorConfig, log: Logger): Pr
           health.setStatus("", "NOT_SERVING");
           health.setStatus(name, "NOT_SERVING");
         }
+        enrolment.stop();
         streams.endAll(grpc.status.UNAVAILABLE, "hypervisor is shutting down");
         macService.endWatchers(grpc.status.UNAVAILABLE, "hypervisor is shutting down");
         await Promise.all([

@@ -151,6 +151,24 @@ export class DomainRegistry {
   }
 
   /**
+   * Issues a new credential for a live domain and revokes the old one (enrolment resume: the
+   * holder of the template's enrolment token takes the domain back). Undefined if no such domain.
+   */
+  rotateCredential(domid: number): string | undefined {
+    if (!this.#domains.has(domid)) return undefined;
+    const { credential, digest } = issueCredential(domid);
+    this.#digests.set(domid, digest);
+    return credential;
+  }
+
+  /** The live domain with this name, or undefined. */
+  byName(name: string): Domain | undefined {
+    if (!this.#names.has(name)) return undefined;
+    for (const d of this.#domains.values()) if (d.name === name) return d;
+    return undefined;
+  }
+
+  /**
    * Destroys a live domain: marks it dead, removes it from the table (its credential stops
    * working), runs the `destroying` hooks (Argo teardown), then releases its memory. Returns
    * false if there was no such live domain.

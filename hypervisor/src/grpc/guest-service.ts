@@ -9,12 +9,17 @@ import { REQUEST_ID_METADATA_KEY } from "@hmx/proto";
 import type { Event } from "@hmx/proto/gen/hmx/argo/v1/Event.js";
 import type { HypervisorHandlers } from "@hmx/proto/gen/hmx/argo/v1/Hypervisor.js";
 import type { WatchEventsRequest__Output } from "@hmx/proto/gen/hmx/argo/v1/WatchEventsRequest.js";
+import type { EnrolRequest__Output } from "@hmx/proto/gen/hmx/argo/v1/EnrolRequest.js";
+import type { EnrolResponse } from "@hmx/proto/gen/hmx/argo/v1/EnrolResponse.js";
+import type { ListPeersRequest__Output } from "@hmx/proto/gen/hmx/argo/v1/ListPeersRequest.js";
+import type { ListPeersResponse } from "@hmx/proto/gen/hmx/argo/v1/ListPeersResponse.js";
 import type { Logger } from "pino";
 import type { HypercallDispatcher } from "../dispatch/dispatcher.js";
 import type { Hypercall, HypercallResult as CoreResult } from "../dispatch/hypercall.js";
 import type { DomainRegistry } from "../domain/domain-registry.js";
 import type { EventChannel } from "../events/event-channel.js";
-import { GrpcError, authenticateGuest } from "./auth.js";
+import { EnrolmentError, type EnrolmentService } from "../fleet/enrolment.js";
+import { GrpcError, authenticateGuest, bearerToken } from "./auth.js";
 import {
   decodeNotify,
   decodeRegisterRing,
@@ -37,12 +42,18 @@ export interface GuestServiceContext {
   readonly maxBatch: number;
   /** True once shutdown began: new calls get UNAVAILABLE. */
   readonly isStopping: () => boolean;
+  /** Domain templates guests may enrol into (Enrol). */
+  readonly enrolment: EnrolmentService;
 }
 
 /** Maps anything thrown by an adapter to a gRPC status object. */
 export function toServiceError(err: unknown, log: Logger): Partial<grpc.StatusObject> {
   if (err instanceof GrpcError) return { code: err.code, details: err.details };
   if (err instanceof DecodeError) return { code: grpc.status.INVALID_ARGUMENT, details: err.message };
+  if (err instanceof EnrolmentError) {
+    const code = { unauthenticated: grpc.status.UNAUTHENTICATED, exhausted: grpc.status.RESOURCE_EXHAUSTED, invalid: grpc.status.INVALID_ARGUMENT }[err.kind];
+    return { code, details: err.message };
+  }
   log.error({ err }, "internal error in guest call");
   return { code: grpc.status.INTERNAL, details: "internal error" };
 }
@@ -112,6 +123,39 @@ function watchEvents(ctx: GuestServiceContext): grpc.handleServerStreamingCall<W
   };
 }
 
+/** Enrol: the enrolment token is the bearer; a domain credential is the wrong kind. */
+function enrol(ctx: GuestServiceContext): grpc.handleUnaryCall<EnrolRequest__Output, EnrolResponse> {
+  return (call, callback) => {
+    try {
+      if (ctx.isStopping()) throw new GrpcError(grpc.status.UNAVAILABLE, "hypervisor is shutting down");
+      const token = bearerToken(call.metadata);
+      if (token === undefined) {
+        throw new GrpcError(grpc.status.UNAUTHENTICATED, "missing 'authorization: Bearer <enrolment token>' metadata");
+      }
+      const enrolled = ctx.enrolment.enrol(token, call.request.instance);
+      callback(null, enrolled);
+    } catch (err) {
+      callback(toServiceError(err, ctx.log));
+    }
+  };
+}
+
+/** ListPeers: every other live domain, as the guest may see it. */
+function listPeers(ctx: GuestServiceContext): grpc.handleUnaryCall<ListPeersRequest__Output, ListPeersResponse> {
+  return (call, callback) => {
+    try {
+      const caller = authenticateGuest(ctx.registry, call.metadata);
+      const peers = ctx.registry
+        .list()
+        .filter((d) => d.domid !== caller.domid)
+        .map((d) => ({ domid: d.domid, name: d.name, label: d.label }));
+      callback(null, { peers });
+    } catch (err) {
+      callback(toServiceError(err, ctx.log));
+    }
+  };
+}
+
 /** Builds the handler table of `hmx.argo.v1.Hypervisor`. */
 export function createGuestService(ctx: GuestServiceContext): HypervisorHandlers {
   return {
@@ -123,6 +167,8 @@ export function createGuestService(ctx: GuestServiceContext): HypervisorHandlers
     Sendv: unary(ctx, "sendv", (r) => ({ op: "sendv", args: decodeSendv(r) })),
     Notify: unary(ctx, "notify", (r) => ({ op: "notify", ringData: decodeNotify(r) })),
     WatchEvents: watchEvents(ctx),
+    Enrol: enrol(ctx),
+    ListPeers: listPeers(ctx),
     Session: createSessionHandler(ctx),
   };
 }

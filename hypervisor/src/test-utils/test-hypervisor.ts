@@ -46,6 +46,8 @@ export async function startTestHypervisor(overrides: Partial<HypervisorConfig> =
     maxBatch: 1024,
     logLevel: "silent",
     shutdownDeadlineMs: 1000,
+    enrolmentTemplates: [],
+    gracePeriodMs: 60_000,
     ...overrides,
   };
   const hv = await startHypervisor(config, pino({ level: config.logLevel }));

@@ -3,6 +3,8 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { ArgoAddr as _hmx_argo_v1_ArgoAddr, ArgoAddr__Output as _hmx_argo_v1_ArgoAddr__Output } from './hmx/argo/v1/ArgoAddr.js';
 import type { CallStatus as _hmx_argo_v1_CallStatus, CallStatus__Output as _hmx_argo_v1_CallStatus__Output } from './hmx/argo/v1/CallStatus.js';
+import type { EnrolRequest as _hmx_argo_v1_EnrolRequest, EnrolRequest__Output as _hmx_argo_v1_EnrolRequest__Output } from './hmx/argo/v1/EnrolRequest.js';
+import type { EnrolResponse as _hmx_argo_v1_EnrolResponse, EnrolResponse__Output as _hmx_argo_v1_EnrolResponse__Output } from './hmx/argo/v1/EnrolResponse.js';
 import type { Event as _hmx_argo_v1_Event, Event__Output as _hmx_argo_v1_Event__Output } from './hmx/argo/v1/Event.js';
 import type { GetDomainInfoRequest as _hmx_argo_v1_GetDomainInfoRequest, GetDomainInfoRequest__Output as _hmx_argo_v1_GetDomainInfoRequest__Output } from './hmx/argo/v1/GetDomainInfoRequest.js';
 import type { GetDomainInfoResponse as _hmx_argo_v1_GetDomainInfoResponse, GetDomainInfoResponse__Output as _hmx_argo_v1_GetDomainInfoResponse__Output } from './hmx/argo/v1/GetDomainInfoResponse.js';
@@ -12,8 +14,11 @@ import type { HypercallResult as _hmx_argo_v1_HypercallResult, HypercallResult__
 import type { HypercallResults as _hmx_argo_v1_HypercallResults, HypercallResults__Output as _hmx_argo_v1_HypercallResults__Output } from './hmx/argo/v1/HypercallResults.js';
 import type { HypervisorClient as _hmx_argo_v1_HypervisorClient, HypervisorDefinition as _hmx_argo_v1_HypervisorDefinition } from './hmx/argo/v1/Hypervisor.js';
 import type { Iov as _hmx_argo_v1_Iov, Iov__Output as _hmx_argo_v1_Iov__Output } from './hmx/argo/v1/Iov.js';
+import type { ListPeersRequest as _hmx_argo_v1_ListPeersRequest, ListPeersRequest__Output as _hmx_argo_v1_ListPeersRequest__Output } from './hmx/argo/v1/ListPeersRequest.js';
+import type { ListPeersResponse as _hmx_argo_v1_ListPeersResponse, ListPeersResponse__Output as _hmx_argo_v1_ListPeersResponse__Output } from './hmx/argo/v1/ListPeersResponse.js';
 import type { NotifyRequest as _hmx_argo_v1_NotifyRequest, NotifyRequest__Output as _hmx_argo_v1_NotifyRequest__Output } from './hmx/argo/v1/NotifyRequest.js';
 import type { NotifyResponse as _hmx_argo_v1_NotifyResponse, NotifyResponse__Output as _hmx_argo_v1_NotifyResponse__Output } from './hmx/argo/v1/NotifyResponse.js';
+import type { Peer as _hmx_argo_v1_Peer, Peer__Output as _hmx_argo_v1_Peer__Output } from './hmx/argo/v1/Peer.js';
 import type { ReadMemoryRequest as _hmx_argo_v1_ReadMemoryRequest, ReadMemoryRequest__Output as _hmx_argo_v1_ReadMemoryRequest__Output } from './hmx/argo/v1/ReadMemoryRequest.js';
 import type { ReadMemoryResponse as _hmx_argo_v1_ReadMemoryResponse, ReadMemoryResponse__Output as _hmx_argo_v1_ReadMemoryResponse__Output } from './hmx/argo/v1/ReadMemoryResponse.js';
 import type { RegisterRingRequest as _hmx_argo_v1_RegisterRingRequest, RegisterRingRequest__Output as _hmx_argo_v1_RegisterRingRequest__Output } from './hmx/argo/v1/RegisterRingRequest.js';
@@ -44,6 +49,8 @@ export interface ProtoGrpcType {
       v1: {
         ArgoAddr: MessageTypeDefinition<_hmx_argo_v1_ArgoAddr, _hmx_argo_v1_ArgoAddr__Output>
         CallStatus: MessageTypeDefinition<_hmx_argo_v1_CallStatus, _hmx_argo_v1_CallStatus__Output>
+        EnrolRequest: MessageTypeDefinition<_hmx_argo_v1_EnrolRequest, _hmx_argo_v1_EnrolRequest__Output>
+        EnrolResponse: MessageTypeDefinition<_hmx_argo_v1_EnrolResponse, _hmx_argo_v1_EnrolResponse__Output>
         Event: MessageTypeDefinition<_hmx_argo_v1_Event, _hmx_argo_v1_Event__Output>
         GetDomainInfoRequest: MessageTypeDefinition<_hmx_argo_v1_GetDomainInfoRequest, _hmx_argo_v1_GetDomainInfoRequest__Output>
         GetDomainInfoResponse: MessageTypeDefinition<_hmx_argo_v1_GetDomainInfoResponse, _hmx_argo_v1_GetDomainInfoResponse__Output>
@@ -53,8 +60,11 @@ export interface ProtoGrpcType {
         HypercallResults: MessageTypeDefinition<_hmx_argo_v1_HypercallResults, _hmx_argo_v1_HypercallResults__Output>
         Hypervisor: SubtypeConstructor<typeof grpc.Client, _hmx_argo_v1_HypervisorClient> & { service: _hmx_argo_v1_HypervisorDefinition }
         Iov: MessageTypeDefinition<_hmx_argo_v1_Iov, _hmx_argo_v1_Iov__Output>
+        ListPeersRequest: MessageTypeDefinition<_hmx_argo_v1_ListPeersRequest, _hmx_argo_v1_ListPeersRequest__Output>
+        ListPeersResponse: MessageTypeDefinition<_hmx_argo_v1_ListPeersResponse, _hmx_argo_v1_ListPeersResponse__Output>
         NotifyRequest: MessageTypeDefinition<_hmx_argo_v1_NotifyRequest, _hmx_argo_v1_NotifyRequest__Output>
         NotifyResponse: MessageTypeDefinition<_hmx_argo_v1_NotifyResponse, _hmx_argo_v1_NotifyResponse__Output>
+        Peer: MessageTypeDefinition<_hmx_argo_v1_Peer, _hmx_argo_v1_Peer__Output>
         ReadMemoryRequest: MessageTypeDefinition<_hmx_argo_v1_ReadMemoryRequest, _hmx_argo_v1_ReadMemoryRequest__Output>
         ReadMemoryResponse: MessageTypeDefinition<_hmx_argo_v1_ReadMemoryResponse, _hmx_argo_v1_ReadMemoryResponse__Output>
         RegisterRingRequest: MessageTypeDefinition<_hmx_argo_v1_RegisterRingRequest, _hmx_argo_v1_RegisterRingRequest__Output>

@@ -2,9 +2,13 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { EnrolRequest as _hmx_argo_v1_EnrolRequest, EnrolRequest__Output as _hmx_argo_v1_EnrolRequest__Output } from '../../../hmx/argo/v1/EnrolRequest.js';
+import type { EnrolResponse as _hmx_argo_v1_EnrolResponse, EnrolResponse__Output as _hmx_argo_v1_EnrolResponse__Output } from '../../../hmx/argo/v1/EnrolResponse.js';
 import type { Event as _hmx_argo_v1_Event, Event__Output as _hmx_argo_v1_Event__Output } from '../../../hmx/argo/v1/Event.js';
 import type { GetDomainInfoRequest as _hmx_argo_v1_GetDomainInfoRequest, GetDomainInfoRequest__Output as _hmx_argo_v1_GetDomainInfoRequest__Output } from '../../../hmx/argo/v1/GetDomainInfoRequest.js';
 import type { GetDomainInfoResponse as _hmx_argo_v1_GetDomainInfoResponse, GetDomainInfoResponse__Output as _hmx_argo_v1_GetDomainInfoResponse__Output } from '../../../hmx/argo/v1/GetDomainInfoResponse.js';
+import type { ListPeersRequest as _hmx_argo_v1_ListPeersRequest, ListPeersRequest__Output as _hmx_argo_v1_ListPeersRequest__Output } from '../../../hmx/argo/v1/ListPeersRequest.js';
+import type { ListPeersResponse as _hmx_argo_v1_ListPeersResponse, ListPeersResponse__Output as _hmx_argo_v1_ListPeersResponse__Output } from '../../../hmx/argo/v1/ListPeersResponse.js';
 import type { NotifyRequest as _hmx_argo_v1_NotifyRequest, NotifyRequest__Output as _hmx_argo_v1_NotifyRequest__Output } from '../../../hmx/argo/v1/NotifyRequest.js';
 import type { NotifyResponse as _hmx_argo_v1_NotifyResponse, NotifyResponse__Output as _hmx_argo_v1_NotifyResponse__Output } from '../../../hmx/argo/v1/NotifyResponse.js';
 import type { ReadMemoryRequest as _hmx_argo_v1_ReadMemoryRequest, ReadMemoryRequest__Output as _hmx_argo_v1_ReadMemoryRequest__Output } from '../../../hmx/argo/v1/ReadMemoryRequest.js';
@@ -23,6 +27,43 @@ import type { WriteMemoryResponse as _hmx_argo_v1_WriteMemoryResponse, WriteMemo
 
 export interface HypervisorClient extends grpc.Client {
   /**
+   * Enrolment: how a guest with no pre-issued credential gets a domain. The call carries
+   * `authorization: Bearer <enrolment token>` (not a domain credential). The token is bound to
+   * a domain template (label, memory, maximum count) configured on the hypervisor.
+   * instance  the guest's stable name (e.g. its container or pod name); 1..48 characters of
+   * [A-Za-z0-9._-]. The domain is named "<template>-<instance>".
+   * Reply: domid and a fresh credential. If a live domain of the same template already has this
+   * instance name, that domain is resumed: same domid, rings and memory intact, and its old
+   * credential is revoked (whoever holds the enrolment token is trusted for the whole template).
+   * Errors: UNAUTHENTICATED unknown token or a domain credential; RESOURCE_EXHAUSTED the
+   * template's maximum count is reached; INVALID_ARGUMENT a bad instance name (named in the
+   * message). An enrolled domain whose guest stays disconnected longer than the hypervisor's
+   * grace period is destroyed with full Argo teardown.
+   */
+  Enrol(argument: _hmx_argo_v1_EnrolRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_argo_v1_EnrolResponse__Output>): grpc.ClientUnaryCall;
+  Enrol(argument: _hmx_argo_v1_EnrolRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_argo_v1_EnrolResponse__Output>): grpc.ClientUnaryCall;
+  Enrol(argument: _hmx_argo_v1_EnrolRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_argo_v1_EnrolResponse__Output>): grpc.ClientUnaryCall;
+  Enrol(argument: _hmx_argo_v1_EnrolRequest, callback: grpc.requestCallback<_hmx_argo_v1_EnrolResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Enrolment: how a guest with no pre-issued credential gets a domain. The call carries
+   * `authorization: Bearer <enrolment token>` (not a domain credential). The token is bound to
+   * a domain template (label, memory, maximum count) configured on the hypervisor.
+   * instance  the guest's stable name (e.g. its container or pod name); 1..48 characters of
+   * [A-Za-z0-9._-]. The domain is named "<template>-<instance>".
+   * Reply: domid and a fresh credential. If a live domain of the same template already has this
+   * instance name, that domain is resumed: same domid, rings and memory intact, and its old
+   * credential is revoked (whoever holds the enrolment token is trusted for the whole template).
+   * Errors: UNAUTHENTICATED unknown token or a domain credential; RESOURCE_EXHAUSTED the
+   * template's maximum count is reached; INVALID_ARGUMENT a bad instance name (named in the
+   * message). An enrolled domain whose guest stays disconnected longer than the hypervisor's
+   * grace period is destroyed with full Argo teardown.
+   */
+  enrol(argument: _hmx_argo_v1_EnrolRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_argo_v1_EnrolResponse__Output>): grpc.ClientUnaryCall;
+  enrol(argument: _hmx_argo_v1_EnrolRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_argo_v1_EnrolResponse__Output>): grpc.ClientUnaryCall;
+  enrol(argument: _hmx_argo_v1_EnrolRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_argo_v1_EnrolResponse__Output>): grpc.ClientUnaryCall;
+  enrol(argument: _hmx_argo_v1_EnrolRequest, callback: grpc.requestCallback<_hmx_argo_v1_EnrolResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * Describes the calling domain.
    * Reply: domid (1..0x7FEF), memory_bytes (multiple of page_size), page_size (4096), label.
    */
@@ -38,6 +79,23 @@ export interface HypervisorClient extends grpc.Client {
   getDomainInfo(argument: _hmx_argo_v1_GetDomainInfoRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_argo_v1_GetDomainInfoResponse__Output>): grpc.ClientUnaryCall;
   getDomainInfo(argument: _hmx_argo_v1_GetDomainInfoRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_argo_v1_GetDomainInfoResponse__Output>): grpc.ClientUnaryCall;
   getDomainInfo(argument: _hmx_argo_v1_GetDomainInfoRequest, callback: grpc.requestCallback<_hmx_argo_v1_GetDomainInfoResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * The peers the caller may see: every other live domain, with its domid, name and label.
+   * Whether the caller may actually send to one is for MAC to decide at sendv.
+   */
+  ListPeers(argument: _hmx_argo_v1_ListPeersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_argo_v1_ListPeersResponse__Output>): grpc.ClientUnaryCall;
+  ListPeers(argument: _hmx_argo_v1_ListPeersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_argo_v1_ListPeersResponse__Output>): grpc.ClientUnaryCall;
+  ListPeers(argument: _hmx_argo_v1_ListPeersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_argo_v1_ListPeersResponse__Output>): grpc.ClientUnaryCall;
+  ListPeers(argument: _hmx_argo_v1_ListPeersRequest, callback: grpc.requestCallback<_hmx_argo_v1_ListPeersResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * The peers the caller may see: every other live domain, with its domid, name and label.
+   * Whether the caller may actually send to one is for MAC to decide at sendv.
+   */
+  listPeers(argument: _hmx_argo_v1_ListPeersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_argo_v1_ListPeersResponse__Output>): grpc.ClientUnaryCall;
+  listPeers(argument: _hmx_argo_v1_ListPeersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_argo_v1_ListPeersResponse__Output>): grpc.ClientUnaryCall;
+  listPeers(argument: _hmx_argo_v1_ListPeersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_argo_v1_ListPeersResponse__Output>): grpc.ClientUnaryCall;
+  listPeers(argument: _hmx_argo_v1_ListPeersRequest, callback: grpc.requestCallback<_hmx_argo_v1_ListPeersResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * XEN_ARGO_OP_notify (4). First, for every ring the CALLER owns, fires each pending space
@@ -309,10 +367,32 @@ export interface HypervisorClient extends grpc.Client {
 
 export interface HypervisorHandlers extends grpc.UntypedServiceImplementation {
   /**
+   * Enrolment: how a guest with no pre-issued credential gets a domain. The call carries
+   * `authorization: Bearer <enrolment token>` (not a domain credential). The token is bound to
+   * a domain template (label, memory, maximum count) configured on the hypervisor.
+   * instance  the guest's stable name (e.g. its container or pod name); 1..48 characters of
+   * [A-Za-z0-9._-]. The domain is named "<template>-<instance>".
+   * Reply: domid and a fresh credential. If a live domain of the same template already has this
+   * instance name, that domain is resumed: same domid, rings and memory intact, and its old
+   * credential is revoked (whoever holds the enrolment token is trusted for the whole template).
+   * Errors: UNAUTHENTICATED unknown token or a domain credential; RESOURCE_EXHAUSTED the
+   * template's maximum count is reached; INVALID_ARGUMENT a bad instance name (named in the
+   * message). An enrolled domain whose guest stays disconnected longer than the hypervisor's
+   * grace period is destroyed with full Argo teardown.
+   */
+  Enrol: grpc.handleUnaryCall<_hmx_argo_v1_EnrolRequest__Output, _hmx_argo_v1_EnrolResponse>;
+  
+  /**
    * Describes the calling domain.
    * Reply: domid (1..0x7FEF), memory_bytes (multiple of page_size), page_size (4096), label.
    */
   GetDomainInfo: grpc.handleUnaryCall<_hmx_argo_v1_GetDomainInfoRequest__Output, _hmx_argo_v1_GetDomainInfoResponse>;
+  
+  /**
+   * The peers the caller may see: every other live domain, with its domid, name and label.
+   * Whether the caller may actually send to one is for MAC to decide at sendv.
+   */
+  ListPeers: grpc.handleUnaryCall<_hmx_argo_v1_ListPeersRequest__Output, _hmx_argo_v1_ListPeersResponse>;
   
   /**
    * XEN_ARGO_OP_notify (4). First, for every ring the CALLER owns, fires each pending space
@@ -434,7 +514,9 @@ export interface HypervisorHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface HypervisorDefinition extends grpc.ServiceDefinition {
+  Enrol: MethodDefinition<_hmx_argo_v1_EnrolRequest, _hmx_argo_v1_EnrolResponse, _hmx_argo_v1_EnrolRequest__Output, _hmx_argo_v1_EnrolResponse__Output>
   GetDomainInfo: MethodDefinition<_hmx_argo_v1_GetDomainInfoRequest, _hmx_argo_v1_GetDomainInfoResponse, _hmx_argo_v1_GetDomainInfoRequest__Output, _hmx_argo_v1_GetDomainInfoResponse__Output>
+  ListPeers: MethodDefinition<_hmx_argo_v1_ListPeersRequest, _hmx_argo_v1_ListPeersResponse, _hmx_argo_v1_ListPeersRequest__Output, _hmx_argo_v1_ListPeersResponse__Output>
   Notify: MethodDefinition<_hmx_argo_v1_NotifyRequest, _hmx_argo_v1_NotifyResponse, _hmx_argo_v1_NotifyRequest__Output, _hmx_argo_v1_NotifyResponse__Output>
   ReadMemory: MethodDefinition<_hmx_argo_v1_ReadMemoryRequest, _hmx_argo_v1_ReadMemoryResponse, _hmx_argo_v1_ReadMemoryRequest__Output, _hmx_argo_v1_ReadMemoryResponse__Output>
   RegisterRing: MethodDefinition<_hmx_argo_v1_RegisterRingRequest, _hmx_argo_v1_RegisterRingResponse, _hmx_argo_v1_RegisterRingRequest__Output, _hmx_argo_v1_RegisterRingResponse__Output>

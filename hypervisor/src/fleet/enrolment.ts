@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Enrolment: how a scaled guest with no pre-issued credential gets a domain. The operator
+ * configures domain templates (label, memory, maximum count), each bound to a secret enrolment
+ * token; a guest presenting the token and its instance name gets a domain of that template. The
+ * same instance enrolling again resumes its live domain (same domid, rings intact) with a fresh
+ * credential, which is how a restarted container finds its domain again. An enrolled domain
+ * whose guest stays away longer than the grace period is destroyed — full Argo teardown — so a
+ * fleet that scales down does not leak domains. Tokens are compared in constant time and never
+ * logged.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { Logger } from "pino";
+import type { DomainRegistry } from "../domain/domain-registry.js";
+
+/** One template, as configured (`--enrolment-template NAME:LABEL:MEMORY:MAX`). */
+export interface DomainTemplate {
+  readonly name: string;
+  readonly label: string;
+  readonly memoryBytes: number;
+  readonly maxDomains: number;
+  /** The enrolment token (from `HMX_ENROLMENT_TOKEN_<NAME>`); kept only as a digest. */
+  readonly token: string;
+}
+
+/** Why an enrolment was refused; the gRPC adapter maps `kind` to a status. */
+export class EnrolmentError extends Error {
+  override readonly name = "EnrolmentError";
+  constructor(
+    readonly kind: "unauthenticated" | "exhausted" | "invalid",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Enrolled {
+  readonly domid: number;
+  readonly credential: string;
+  readonly resumed: boolean;
+  readonly template: string;
+}
+
+const INSTANCE_PATTERN = /^[A-Za-z0-9._-]{1,48}$/;
+
+interface TemplateState {
+  readonly template: DomainTemplate;
+  readonly digest: Buffer;
+}
+
+function digest(value: string): Buffer {
+  return createHash("sha256").update(value).digest();
+}
+
+export class EnrolmentService {
+  readonly #registry: DomainRegistry;
+  readonly #templates: TemplateState[];
+  readonly #gracePeriodMs: number;
+  readonly #log: Logger;
+  /** Enrolled domid → its template and when its guest was last seen connected. */
+  readonly #enrolled = new Map<number, { template: string; lastSeen: number }>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(registry: DomainRegistry, templates: readonly DomainTemplate[], gracePeriodMs: number, log: Logger) {
+    this.#registry = registry;
+    this.#templates = templates.map((t) => ({ template: t, digest: digest(t.token) }));
+    this.#gracePeriodMs = gracePeriodMs;
+    this.#log = log;
+  }
+
+  /** Whether `token` is an enrolment token at all (a domain credential is the wrong kind). */
+  #match(token: string): TemplateState | undefined {
+    const presented = digest(token);
+    let found: TemplateState | undefined;
+    // Compare against every template, no early exit: the time taken says nothing about which.
+    for (const t of this.#templates) if (timingSafeEqual(presented, t.digest)) found = t;
+    return found;
+  }
+
+  enrol(token: string, instance: string, now = Date.now()): Enrolled {
+    const state = this.#match(token);
+    if (state === undefined) throw new EnrolmentError("unauthenticated", "unknown enrolment token");
+    const { template } = state;
+    if (!INSTANCE_PATTERN.test(instance)) {
+      throw new EnrolmentError("invalid", `instance name ${JSON.stringify(instance.slice(0, 80))} must be 1..48 characters of [A-Za-z0-9._-]`);
+    }
+    const name = `${template.name}-${instance}`;
+    const existing = this.#registry.byName(name);
+    if (existing !== undefined && this.#enrolled.get(existing.domid)?.template === template.name) {
+      const credential = this.#registry.rotateCredential(existing.domid);
+      if (credential !== undefined) {
+        this.#enrolled.set(existing.domid, { template: template.name, lastSeen: now });
+        this.#log.info({ domid: existing.domid, name, template: template.name }, "enrolled domain resumed");
+        return { domid: existing.domid, credential, resumed: true, template: template.name };
+      }
+    }
+    const count = [...this.#enrolled.values()].filter((e) => e.template === template.name).length;
+    if (count >= template.maxDomains) {
+      throw new EnrolmentError("exhausted", `template ${JSON.stringify(template.name)} allows at most ${template.maxDomains} domains and all are in use`);
+    }
+    // DomainRegistry validates the name (a taken name, e.g. a toolstack-made domain, is refused).
+    const { domain, credential } = this.#registry.create({ name, label: template.label, memoryBytes: template.memoryBytes });
+    this.#enrolled.set(domain.domid, { template: template.name, lastSeen: now });
+    this.#log.info({ domid: domain.domid, name, template: template.name, label: template.label }, "domain enrolled");
+    return { domid: domain.domid, credential, resumed: false, template: template.name };
+  }
+
+  /**
+   * Destroys every enrolled domain whose guest has been disconnected for longer than the grace
+   * period; returns the domids destroyed. `isConnected` says whether a guest stream is open.
+   */
+  sweep(isConnected: (domid: number) => boolean, onDestroyed: (domid: number) => void, now = Date.now()): number[] {
+    const reaped: number[] = [];
+    for (const [domid, entry] of this.#enrolled) {
+      if (this.#registry.get(domid) === undefined) {
+        this.#enrolled.delete(domid);
+      } else if (isConnected(domid)) {
+        entry.lastSeen = now;
+      } else if (now - entry.lastSeen > this.#gracePeriodMs) {
+        this.#enrolled.delete(domid);
+        this.#registry.destroy(domid);
+        onDestroyed(domid);
+        reaped.push(domid);
+        this.#log.info({ domid, template: entry.template, gracePeriodMs: this.#gracePeriodMs }, "enrolled domain destroyed after its grace period");
+      }
+    }
+    return reaped;
+  }
+
+  /** Sweeps once a second (or faster for short grace periods) until `stop()`. */
+  start(isConnected: (domid: number) => boolean, onDestroyed: (domid: number) => void): void {
+    const period = Math.max(100, Math.min(1000, Math.floor(this.#gracePeriodMs / 4)));
+    this.#timer = setInterval(() => this.sweep(isConnected, onDestroyed), period);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  get templateNames(): string[] {
+    return this.#templates.map((t) => t.template.name);
+  }
+}
