@@ -14,9 +14,14 @@ import { SessionClient } from "./hypercall/session-client.js";
 import { ArgoEndpoint } from "./libargo/argo-endpoint.js";
 import type { GuestConfig } from "./config.js";
 import { redactedConfig } from "./config.js";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { PeerDirectory, enrol, isUnauthenticated } from "./platform-client.js";
 import { createGuestLogger } from "./logger.js";
 import {
   newEchoStats,
+  newFleetStats,
+  runFleet,
   newPingStats,
   newSinkStats,
   newTrafficStats,
@@ -49,15 +54,12 @@ export async function runGuest(config: GuestConfig, options: RunGuestOptions): P
   const log = options.logger ?? createGuestLogger(config.logLevel);
   log.debug({ config: redactedConfig(config) }, "guest config");
   const connect = options.connect ?? ((args) => SessionClient.connect(args));
-  const client = await connect({
-    address: config.hypervisor,
-    credential: config.credential,
-    logger: log.child({ component: "session" }),
-  });
+  const { client, credential } = await connectAsDomain(config, connect, log);
   if (options.signal.aborted) {
     await client.close();
     return;
   }
+  const health = startHealthFile(config.healthFile, client, config.workload);
   // Stops the workload on the caller's abort or on a fatal session failure.
   const stop = new AbortController();
   let fatal: Error | undefined;
@@ -98,6 +100,7 @@ export async function runGuest(config: GuestConfig, options: RunGuestOptions): P
       },
     };
     timer = setInterval(logStats, config.statsIntervalMs);
+    health?.write();
     const partner = config.peer === undefined ? {} : { partner: config.peer };
     switch (workload) {
       case "echo": {
@@ -129,6 +132,21 @@ export async function runGuest(config: GuestConfig, options: RunGuestOptions): P
         );
         break;
       }
+      case "fleet": {
+        const s = newFleetStats();
+        stats = s;
+        const peers = new PeerDirectory(config.hypervisor, credential);
+        try {
+          await runFleet(
+            endpoint,
+            { ...base, port: config.port, size: config.size, rate: config.rate, listPeers: () => peers.list(), log },
+            s,
+          );
+        } finally {
+          peers.close();
+        }
+        break;
+      }
       case "traffic": {
         const s = newTrafficStats();
         stats = s;
@@ -152,6 +170,7 @@ export async function runGuest(config: GuestConfig, options: RunGuestOptions): P
     throw fatal ?? err;
   } finally {
     if (timer !== undefined) clearInterval(timer);
+    health?.stop();
     logStats();
     options.signal.removeEventListener("abort", onAbort);
     offFatal?.();
@@ -163,6 +182,84 @@ export async function runGuest(config: GuestConfig, options: RunGuestOptions): P
     log.info({ workload, domid }, "guest stopped");
   }
   if (fatal !== undefined) throw fatal;
+}
+
+/** What `connect` needs, and what `connectAsDomain` returns. */
+type Connect = NonNullable<RunGuestOptions["connect"]>;
+
+/**
+ * Connects as this guest's domain. With a credential, that is the domain. With an enrolment
+ * token, a credential kept in the state directory is tried first (the domain survived our
+ * restart), and otherwise the guest enrols — which resumes the same domain when the hypervisor
+ * still has this instance — and keeps the new credential for next time.
+ */
+async function connectAsDomain(config: GuestConfig, connect: Connect, log: Logger): Promise<{ client: GuestClient; credential: string }> {
+  const logger = log.child({ component: "session" });
+  if (config.credential !== "" || config.enrolmentToken === undefined) {
+    return { client: await connect({ address: config.hypervisor, credential: config.credential, logger }), credential: config.credential };
+  }
+  const stored = config.stateDir === undefined ? undefined : readStoredCredential(config.stateDir);
+  if (stored !== undefined) {
+    try {
+      const client = await connect({ address: config.hypervisor, credential: stored, logger });
+      log.info({ domid: client.domid }, "resumed domain with stored credential");
+      return { client, credential: stored };
+    } catch (err) {
+      if (!isUnauthenticated(err)) throw err;
+      log.info("stored credential no longer valid; enrolling");
+    }
+  }
+  const enrolled = await enrol(config.hypervisor, config.enrolmentToken, config.instance);
+  log.info({ domid: enrolled.domid, template: enrolled.template, instance: config.instance, resumed: enrolled.resumed }, "enrolled");
+  if (config.stateDir !== undefined) storeCredential(config.stateDir, enrolled.credential);
+  return { client: await connect({ address: config.hypervisor, credential: enrolled.credential, logger }), credential: enrolled.credential };
+}
+
+function readStoredCredential(stateDir: string): string | undefined {
+  try {
+    const value = readFileSync(join(stateDir, "credential"), "utf8").trim();
+    return value === "" ? undefined : value;
+  } catch {
+    return undefined;
+  }
+}
+
+function storeCredential(stateDir: string, credential: string): void {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const path = join(stateDir, "credential");
+  // Write then rename, so a crash never leaves half a credential behind.
+  writeFileSync(`${path}.tmp`, `${credential}\n`, { mode: 0o600 });
+  renameSync(`${path}.tmp`, path);
+}
+
+/**
+ * Rewrites `path` every 2 s with `{state, domid, workload, at}`; a container health check (which
+ * has no shell) reads it: fresh and "ready" means healthy. No file configured, nothing done.
+ */
+function startHealthFile(path: string | undefined, client: GuestClient, workload: string): { write(): void; stop(): void } | undefined {
+  if (path === undefined) return undefined;
+  const write = (): void => {
+    const state = (client as { state?: string }).state ?? "ready";
+    try {
+      writeFileSync(path, JSON.stringify({ state, domid: client.domid, workload, at: new Date().toISOString() }));
+    } catch {
+      // A read-only or missing directory only costs the health signal.
+    }
+  };
+  const timer = setInterval(write, 2000);
+  timer.unref();
+  write();
+  return {
+    write,
+    stop: () => {
+      clearInterval(timer);
+      try {
+        writeFileSync(path, JSON.stringify({ state: "stopped", domid: client.domid, workload, at: new Date().toISOString() }));
+      } catch {
+        // As above.
+      }
+    },
+  };
 }
 
 function requirePeer(config: GuestConfig): number {

@@ -113,9 +113,9 @@ describe("guest config", () => {
       "loud",
     ]);
     assert.deepEqual(p, [
-      '--hypervisor: "nohost" is not HOST:PORT with a port in 1..65535',
+      '--hypervisor: "nohost" is not HOST:PORT with a port in 1..65535, nor unix:/PATH',
       '--credential-file: cannot read "/missing" (ENOENT)',
-      '--workload: "flood" is not one of echo, ping, traffic, sink',
+      '--workload: "flood" is not one of echo, ping, traffic, sink, fleet',
       '--port: "0" is not an integer in [1, 4294967295]',
       '--peer: "70000" is not an integer in [1, 32751]',
       '--log-level: "loud" is not one of trace, debug, info, warn, error, fatal, silent',
@@ -167,5 +167,22 @@ describe("guest config", () => {
     assert.ok(p.every((line) => !line.includes("s3cret")));
     const c = parse([...base, "--workload", "echo"]);
     assert.ok(!JSON.stringify(redactedConfig(c)).includes("s3cret"));
+  });
+
+  it("an enrolment token may stand in for a credential, with a unix: hypervisor address", () => {
+    const c = parseGuestConfig({
+      argv: ["--hypervisor", "unix:/run/hmx/guest.sock", "--workload", "fleet", "--instance", "pod-3", "--state-dir", "/var/lib/hmx"],
+      env: { HMX_ENROLMENT_TOKEN: "enrol-me-0123456789" },
+    });
+    assert.ok(c !== "help");
+    assert.deepEqual([c.hypervisor, c.credential, c.enrolmentToken, c.instance, c.stateDir, c.rate], ["unix:/run/hmx/guest.sock", "", "enrol-me-0123456789", "pod-3", "/var/lib/hmx", 20]);
+    assert.equal(redactedConfig(c).enrolmentToken, "[redacted]");
+  });
+
+  it("without a credential or an enrolment token the guest refuses to start, saying which to give", () => {
+    assert.throws(
+      () => parseGuestConfig({ argv: ["--hypervisor", "h:1", "--workload", "echo"], env: {} }),
+      (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.includes("HMX_ENROLMENT_TOKEN")),
+    );
   });
 });

@@ -3,20 +3,30 @@
  * The guest agent's configuration: `hmx guest` flags, then `HMX_*` environment variables, then
  * per-workload defaults (DESIGN.md §3.1). `parseGuestConfig` parses with `node:util` `parseArgs`
  * in strict mode and reports every problem at once, each naming the flag and the bad value, in
- * one `ConfigError` (the CLI exits 2 on it). The credential is read from `--credential-file`
- * or taken from `HMX_DOMAIN_CREDENTIAL`; it is never part of an error message or a log line.
+ * one `ConfigError` (the CLI exits 2 on it). The guest's identity is either a domain credential
+ * (`--credential-file` / `HMX_DOMAIN_CREDENTIAL`) or an enrolment token (`--enrolment-token-file`
+ * / `HMX_ENROLMENT_TOKEN`) with an instance name; neither is ever part of a message or a log line.
  */
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { DOMID_MAX, MAX_ARGO_MESSAGE_SIZE } from "@hmx/proto/abi";
 import { NUMBERED_HEADER_SIZE } from "./workloads/common.js";
 import { WORKLOAD_NAMES, type WorkloadName } from "./workloads/index.js";
 
 export interface GuestConfig {
-  /** The hypervisor's guest-facing address, "host:port". */
+  /** The hypervisor's guest-facing address, "host:port" or "unix:/path". */
   readonly hypervisor: string;
-  /** The domain credential; never logged. */
+  /** The domain credential ("" when enrolling); never logged. */
   readonly credential: string;
+  /** An enrolment token, used when there is no credential; never logged. */
+  readonly enrolmentToken: string | undefined;
+  /** The instance name to enrol as (default: the host name, i.e. the container's). */
+  readonly instance: string;
+  /** Where the agent keeps its credential across restarts (enrolment), if anywhere. */
+  readonly stateDir: string | undefined;
+  /** A file rewritten every few seconds with the session state, for container health checks. */
+  readonly healthFile: string | undefined;
   readonly workload: WorkloadName;
   /** echo / sink: the port to bind; ping / traffic: the peer's port. */
   readonly port: number;
@@ -43,18 +53,23 @@ export class ConfigError extends Error {
   }
 }
 
-export const GUEST_USAGE = `usage: hmx guest --hypervisor HOST:PORT (--credential-file FILE | env HMX_DOMAIN_CREDENTIAL) --workload NAME [options]
+export const GUEST_USAGE = `usage: hmx guest --hypervisor ADDRESS (--credential-file FILE | --enrolment-token-file FILE) --workload NAME [options]
 
-  --hypervisor HOST:PORT     the hypervisor's guest-facing address (env HMX_HYPERVISOR)
+  --hypervisor ADDRESS       the hypervisor's guest-facing address, HOST:PORT or unix:/PATH (env HMX_HYPERVISOR)
   --credential-file FILE     file holding this domain's credential (or env HMX_DOMAIN_CREDENTIAL)
-  --workload NAME            echo | ping | traffic | sink
+  --enrolment-token-file F   enrol with a template's token instead (or env HMX_ENROLMENT_TOKEN)
+  --instance NAME            the name to enrol as (env HMX_INSTANCE; default the host name)
+  --state-dir DIR            keep the enrolled credential here, to resume the domain after a restart (env HMX_STATE_DIR)
+  --health-file FILE         rewrite FILE every 2 s with the session state, for health checks (env HMX_HEALTH_FILE)
+  --workload NAME            echo | ping | traffic | sink | fleet
   --port N                   echo/sink: port to bind (default 7 echo, 9 sink);
                              ping/traffic: the peer's port (default 7 ping, 9 traffic)
   --peer DOMID               ping/traffic: the peer (required); echo/sink: accept only this sender
                              (without it the ring is a wildcard ring: needs --argo-mac-permissive)
   --size N                   ping/traffic payload bytes, >= ${NUMBERED_HEADER_SIZE} (default 64)
   --count N                  ping/traffic/sink: messages, 0 = until stopped (default 0)
-  --rate N                   traffic: messages per second, 0 = as fast as possible (default 100)
+  --rate N                   traffic: messages per second, 0 = as fast as possible (default 100);
+                             fleet: messages per second to each peer (default 20)
   --interval-ms N            ping: pause between pings (default 1000)
   --stats-interval-ms N      how often to log a "guest stats" line (default 1000)
   --log-level LEVEL          trace|debug|info|warn|error|fatal|silent (env HMX_LOG_LEVEL; default info)
@@ -64,17 +79,21 @@ const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"
 
 /** Which workloads each workload-specific flag applies to. */
 const APPLIES: Record<string, readonly WorkloadName[]> = {
-  size: ["ping", "traffic"],
+  size: ["ping", "traffic", "fleet"],
   count: ["ping", "traffic", "sink"],
-  rate: ["traffic"],
+  rate: ["traffic", "fleet"],
   "interval-ms": ["ping"],
 };
 
-const DEFAULT_PORT: Record<WorkloadName, number> = { echo: 7, ping: 7, traffic: 9, sink: 9 };
+const DEFAULT_PORT: Record<WorkloadName, number> = { echo: 7, ping: 7, traffic: 9, sink: 9, fleet: 9 };
 
 function isHostPort(value: string): boolean {
   const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
   return match !== null && Number(match[2]) >= 1 && Number(match[2]) <= 65535;
+}
+
+function isAddress(value: string): boolean {
+  return isHostPort(value) || /^unix:\/[^\0]+$/.test(value);
 }
 
 /**
@@ -97,6 +116,10 @@ export function parseGuestConfig(input: {
       options: {
         hypervisor: { type: "string" },
         "credential-file": { type: "string" },
+        "enrolment-token-file": { type: "string" },
+        instance: { type: "string" },
+        "state-dir": { type: "string" },
+        "health-file": { type: "string" },
         workload: { type: "string" },
         port: { type: "string" },
         peer: { type: "string" },
@@ -123,25 +146,40 @@ export function parseGuestConfig(input: {
   const hypervisor = str("hypervisor") ?? env["HMX_HYPERVISOR"];
   if (hypervisor === undefined || hypervisor === "") {
     problems.push("--hypervisor HOST:PORT (or HMX_HYPERVISOR) is required");
-  } else if (!isHostPort(hypervisor)) {
-    problems.push(`--hypervisor: "${hypervisor}" is not HOST:PORT with a port in 1..65535`);
+  } else if (!isAddress(hypervisor)) {
+    problems.push(`--hypervisor: "${hypervisor}" is not HOST:PORT with a port in 1..65535, nor unix:/PATH`);
   }
 
-  let credential = "";
-  const credentialFile = str("credential-file");
-  if (credentialFile !== undefined) {
+  const readSecret = (flag: string, path: string): string => {
     try {
-      credential = readFile(credentialFile).trim();
-      if (credential === "") problems.push(`--credential-file: "${credentialFile}" is empty`);
+      const value = readFile(path).trim();
+      if (value === "") problems.push(`--${flag}: "${path}" is empty`);
+      return value;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? "unreadable";
-      problems.push(`--credential-file: cannot read "${credentialFile}" (${code})`);
+      problems.push(`--${flag}: cannot read "${path}" (${code})`);
+      return "";
     }
-  } else {
-    credential = (env["HMX_DOMAIN_CREDENTIAL"] ?? "").trim();
-    if (credential === "")
-      problems.push("--credential-file FILE (or HMX_DOMAIN_CREDENTIAL) is required");
+  };
+  const credentialFile = str("credential-file");
+  const credential =
+    credentialFile !== undefined ? readSecret("credential-file", credentialFile) : (env["HMX_DOMAIN_CREDENTIAL"] ?? "").trim();
+  const tokenFile = str("enrolment-token-file");
+  const enrolmentToken =
+    (tokenFile !== undefined ? readSecret("enrolment-token-file", tokenFile) : (env["HMX_ENROLMENT_TOKEN"] ?? "").trim()) || undefined;
+  if (credential === "" && enrolmentToken === undefined && credentialFile === undefined && tokenFile === undefined) {
+    problems.push("a domain credential (--credential-file FILE or HMX_DOMAIN_CREDENTIAL) or an enrolment token (--enrolment-token-file FILE or HMX_ENROLMENT_TOKEN) is required");
   }
+  const fromEnv = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v === "" ? undefined : v;
+  };
+  const instance = str("instance") ?? fromEnv("HMX_INSTANCE") ?? hostname();
+  if (!/^[A-Za-z0-9._-]{1,48}$/.test(instance)) {
+    problems.push(`--instance: "${instance.slice(0, 80)}" must be 1..48 characters of [A-Za-z0-9._-]`);
+  }
+  const stateDir = str("state-dir") ?? fromEnv("HMX_STATE_DIR");
+  const healthFile = str("health-file") ?? fromEnv("HMX_HEALTH_FILE");
 
   const workloadRaw = str("workload");
   let workload: WorkloadName | undefined;
@@ -167,7 +205,7 @@ export function parseGuestConfig(input: {
   const peer = peerRaw === undefined ? undefined : int("peer", 1, DOMID_MAX, 0);
   const size = int("size", NUMBERED_HEADER_SIZE, MAX_ARGO_MESSAGE_SIZE, 64);
   const count = int("count", 0, Number.MAX_SAFE_INTEGER, 0);
-  const rate = int("rate", 0, 10_000_000, 100);
+  const rate = int("rate", workload === "fleet" ? 1 : 0, 10_000_000, workload === "fleet" ? 20 : 100);
   const intervalMs = int("interval-ms", 0, 3_600_000, 1000);
   const statsIntervalMs = int("stats-interval-ms", 100, 3_600_000, 1000);
 
@@ -195,6 +233,10 @@ export function parseGuestConfig(input: {
   return {
     hypervisor,
     credential,
+    enrolmentToken,
+    instance,
+    stateDir,
+    healthFile,
     workload,
     port,
     peer,
@@ -208,8 +250,10 @@ export function parseGuestConfig(input: {
 }
 
 /** The config as it may be logged: the credential replaced. */
-export function redactedConfig(
-  config: GuestConfig,
-): Omit<GuestConfig, "credential"> & { credential: string } {
-  return { ...config, credential: "[redacted]" };
+export function redactedConfig(config: GuestConfig): GuestConfig {
+  return {
+    ...config,
+    credential: config.credential === "" ? "" : "[redacted]",
+    enrolmentToken: config.enrolmentToken === undefined ? undefined : "[redacted]",
+  };
 }

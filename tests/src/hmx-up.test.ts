@@ -26,10 +26,11 @@ test("hmx up runs a live fleet, reports it, and Ctrl-C stops every process it st
     });
   });
   try {
-    // Wait (bounded) until the sink has proven some traffic arrived intact.
+    // Wait (bounded) until the sink has proven traffic arrived intact and the pinger has RTTs:
+    // the guests report every half second, each on its own schedule.
     const deadline = Date.now() + 30_000;
-    while (!/sink\[[^\]]*received [1-9]/.test(out)) {
-      if (Date.now() > deadline) throw new Error(`no sink traffic within 30 s; output:\n${out}`);
+    while (!(/sink\[[^\]]*received [1-9]/.test(out) && /pinger\[[^\]]*rtt p50/.test(out))) {
+      if (Date.now() > deadline) throw new Error(`no sink traffic and ping RTTs within 30 s; output:\n${out}`);
       if (child.exitCode !== null) throw new Error(`hmx up exited early (${child.exitCode}):\n${out}`);
       await new Promise((r) => setTimeout(r, 200));
     }

@@ -20,6 +20,8 @@ export {
   type WorkloadBaseOptions,
 } from "./common.js";
 
+export { runFleet, newFleetStats, type FleetOptions, type FleetStats, type FleetPeer, type FleetLogger } from "./fleet.js";
+
 /** Workload names as `--workload` accepts them. */
-export const WORKLOAD_NAMES = ["echo", "ping", "traffic", "sink"] as const;
+export const WORKLOAD_NAMES = ["echo", "ping", "traffic", "sink", "fleet"] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The fleet workload, what every guest of a container fleet runs: it binds one wildcard ring
+ * (its sink), finds its peers through the hypervisor's ListPeers, and sends each peer a steady
+ * numbered stream, while checking every stream it receives for loss, duplicates and reordering
+ * (the sink's SequenceChecker). A peer the MAC policy forbids is reported once — the hypervisor
+ * audits the denial too — and left alone; a peer that disappears is dropped and picked up again
+ * if it comes back. So a fleet does visible work out of the box, under policy.
+ */
+import { randomInt } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ARGO_DOMID_ANY, ArgoRingFlag, Errno } from "@hmx/proto/abi";
+import type { ArgoEndpoint } from "../libargo/argo-endpoint.js";
+import type { DgramSocket } from "../libargo/dgram-socket.js";
+import { ArgoSocketError } from "../libargo/errors.js";
+import { isAborted, numberedPayload, receiveOrNull, type WorkloadBaseOptions } from "./common.js";
+import { newSinkStats, SequenceChecker, type SinkStats } from "./sink.js";
+
+/** A domain another guest may see (ListPeers). */
+export interface FleetPeer {
+  readonly domid: number;
+  readonly name: string;
+  readonly label: string;
+}
+
+/** Where the fleet workload reports a refused peer (a pino logger fits). */
+export interface FleetLogger {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+}
+
+export interface FleetOptions extends WorkloadBaseOptions {
+  /** The port every fleet guest binds and sends to. */
+  readonly port: number;
+  /** Payload bytes per message (>= 12). */
+  readonly size: number;
+  /** Messages per second to each peer. */
+  readonly rate: number;
+  /** Lists the other domains (the hypervisor's ListPeers). */
+  readonly listPeers: () => Promise<readonly FleetPeer[]>;
+  /** How often to look for new peers. */
+  readonly refreshMs?: number;
+  readonly log?: FleetLogger;
+}
+
+export interface FleetStats extends SinkStats {
+  /** Peers currently being sent to. */
+  peers: number;
+  /** Peers the policy refused (send or notify answered -EACCES / -EPERM). */
+  denied: number;
+  sent: number;
+  errors: number;
+}
+
+export function newFleetStats(): FleetStats {
+  return { ...newSinkStats(), peers: 0, denied: 0, sent: 0, errors: 0 };
+}
+
+const DENIAL_CODES = new Set(["EACCES", "EPERM"]);
+
+type PeerOutcome = "denied" | "gone" | "stopped";
+
+/** Sends one peer a numbered stream until stopped, denied, or the peer goes away. */
+async function streamToPeer(socket: DgramSocket, endpoint: ArgoEndpoint, peer: FleetPeer, options: FleetOptions, stats: FleetStats, signal: AbortSignal): Promise<PeerOutcome> {
+  const dst = { domainId: peer.domid, aport: options.port };
+  // Wait for the peer's ring; notify is MAC-checked, so a forbidden peer shows up here already.
+  for (;;) {
+    if (signal.aborted) return "stopped";
+    const { ret, entries } = await endpoint.client.notify([{ ring: dst, spaceRequired: 0 }]);
+    if (ret === -Errno.EACCES || ret === -Errno.EPERM) return "denied";
+    if (ret === 0 && ((entries[0]?.flags ?? 0) & ArgoRingFlag.EXISTS) !== 0) break;
+    try {
+      await sleep(500, undefined, { signal });
+    } catch {
+      return "stopped";
+    }
+  }
+  const tag = randomInt(0, 0x100000000);
+  const started = performance.now();
+  for (let seq = 0; !isAborted(signal); seq++) {
+    const dueIn = started + (seq * 1000) / options.rate - performance.now();
+    if (dueIn >= 1) {
+      try {
+        await sleep(dueIn, undefined, { signal });
+      } catch {
+        return "stopped";
+      }
+    }
+    try {
+      await socket.sendTo(dst, numberedPayload(options.size, seq, tag));
+      stats.sent++;
+    } catch (err) {
+      if (err instanceof ArgoSocketError && DENIAL_CODES.has(err.code)) return "denied";
+      if (err instanceof ArgoSocketError && (err.code === "ECONNREFUSED" || err.code === "ESRCH")) return "gone";
+      if (err instanceof ArgoSocketError && err.code === "ESHUTDOWN") return "stopped";
+      stats.errors++;
+      return "gone";
+    }
+  }
+  return "stopped";
+}
+
+export async function runFleet(endpoint: ArgoEndpoint, options: FleetOptions, stats: FleetStats): Promise<void> {
+  const { signal } = options;
+  const socket = await endpoint.bind({ aport: options.port, partner: ARGO_DOMID_ANY });
+  const checker = new SequenceChecker(stats);
+  const active = new Map<number, Promise<void>>();
+  const denied = new Set<number>();
+  const refreshMs = options.refreshMs ?? 2000;
+  options.onReady?.({ aport: socket.aport, partner: socket.partner });
+
+  const receiving = (async () => {
+    for (;;) {
+      const m = await receiveOrNull(socket, signal);
+      if (m === null) return;
+      checker.observe(m.source, m.data);
+    }
+  })();
+
+  try {
+    while (!signal.aborted) {
+      let peers: readonly FleetPeer[] = [];
+      try {
+        peers = await options.listPeers();
+      } catch (err) {
+        stats.errors++;
+        options.log?.warn({ err }, "listing peers failed");
+      }
+      for (const peer of peers) {
+        if (active.has(peer.domid) || denied.has(peer.domid)) continue;
+        const task = streamToPeer(socket, endpoint, peer, options, stats, signal).then((outcome) => {
+          active.delete(peer.domid);
+          stats.peers = active.size;
+          if (outcome === "denied") {
+            denied.add(peer.domid);
+            stats.denied = denied.size;
+            options.log?.warn({ peer: peer.name, peerDomid: peer.domid, peerLabel: peer.label }, "sending to peer denied by policy");
+          }
+        });
+        active.set(peer.domid, task);
+        stats.peers = active.size;
+      }
+      try {
+        await sleep(refreshMs, undefined, { signal });
+      } catch {
+        break;
+      }
+    }
+  } finally {
+    await socket.close();
+    await Promise.all([...active.values(), receiving]);
+  }
+}
