@@ -5,6 +5,7 @@
  * `viptables` administer mandatory access control through the toolstack. Exit codes
  * everywhere: 0 clean, 1 runtime failure, 2 bad usage.
  */
+import { runFleetCommand } from "./commands/fleet.js";
 import { runGuestCommand } from "./commands/guest.js";
 import { runHypervisorCommand } from "./commands/hypervisor.js";
 import { runPolicyCommand } from "./commands/policy.js";
@@ -22,6 +23,7 @@ commands:
   guest        run one guest agent against a hypervisor
   policy       load, show, validate and query the XSM/Flask policy (what-if), audit denials
   viptables    administer the Argo firewall (OpenXT viptables flags)
+  fleet        prepare the container fleet: 'hmx fleet init' writes its secrets and builds the image contents
 
 Run 'hmx <command> --help' for a command's options.`;
 
@@ -31,6 +33,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   guest: runGuestCommand,
   policy: (argv) => runPolicyCommand(argv),
   viptables: (argv) => runViptablesCommand(argv),
+  fleet: runFleetCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

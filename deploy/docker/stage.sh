@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Builds hmx on the host and stages what the image needs in deploy/docker/.stage: compiled
-# JavaScript (no tests), the .proto files, and production-only node_modules. The Dockerfile
-# then only COPYs, so it works on the official Node image and on a shell-less local base alike.
+# Builds hmx on the host and stages what the image needs in deploy/docker/.stage/app: compiled
+# JavaScript (no tests), the .proto files, and production-only node_modules — plus the empty
+# directories the containers write to (a shell-less base cannot mkdir them). The Dockerfile then
+# only COPYs, so it works on the official Node image and on a shell-less local base alike.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-stage=deploy/docker/.stage
-rm -rf "$stage"
-mkdir -p "$stage"
+root=deploy/docker/.stage
+stage="$root/app"
+rm -rf "$root"
+mkdir -p "$stage" "$root/run/hmx" "$root/var/lib/hmx"
 
 echo "stage: building TypeScript"
 npx tsc -b
@@ -29,4 +31,4 @@ find "$stage" -type d -name test-utils -prune -exec rm -rf {} +
 
 echo "stage: installing production dependencies"
 (cd "$stage" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
-echo "stage: $(du -sh "$stage" | cut -f1) in $stage"
+echo "stage: $(du -sh "$root" | cut -f1) in $root"

@@ -111,10 +111,6 @@ export {
   CONSOLE_DRIVER_FEATURES,
   type ConsoleDriverOptions,
 } from "./drivers/console/console-driver.js";
-// Test harness (driver side of a split queue), for device tests in other packages.
-export {
-  MockSplitQueue,
-  type MockDesc,
-  type MockBuffer,
-  type MockSplitQueueOptions,
-} from "./test-utils/mock-split-queue.js";
+// The test harness (test-utils/mock-split-queue.ts) is deliberately not exported: test
+// utilities stay out of the shipped package (the image build drops test-utils/); tests import
+// it by path.
