@@ -10,6 +10,8 @@ root=deploy/docker/.stage
 stage="$root/app"
 rm -rf "$root"
 mkdir -p "$stage" "$root/run/hmx" "$root/var/lib/hmx"
+# A placeholder in each: some build-context packers (testcontainers') drop empty directories.
+touch "$root/run/hmx/.keep" "$root/var/lib/hmx/.keep"
 
 echo "stage: building TypeScript"
 npx tsc -b

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The real docker-compose.yml, brought up with testcontainers' DockerComposeEnvironment exactly
+ * as a user runs it (secrets from the environment, the image built by Compose): every service
+ * becomes healthy, the guests exchange traffic, and the toolstack answers on loopback. Uses
+ * Compose v2 (`docker compose`) when the machine has it, else v1 (`docker-compose`). Skipped,
+ * with the reason, without Docker or Compose.
+ */
+import { ToolstackClient } from "@hmx/hypervisor";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createServer } from "node:net";
+import { after, describe, test } from "node:test";
+import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment } from "testcontainers";
+import { BASE_IMAGE, LogTail, REPO_ROOT, dockerUnavailable, eventually, num } from "./docker.js";
+
+function composeFlavour(): "v2" | "v1" | undefined {
+  if (spawnSync("docker", ["compose", "version"], { stdio: "ignore" }).status === 0) return "v2";
+  if (spawnSync("docker-compose", ["version"], { stdio: "ignore" }).status === 0) return "v1";
+  return undefined;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      s.close(() => {
+        resolve(typeof a === "object" && a !== null ? a.port : 0);
+      });
+    });
+  });
+}
+
+const dockerReason = dockerUnavailable();
+const flavour = dockerReason === undefined ? composeFlavour() : undefined;
+const skip = dockerReason ?? (flavour === undefined ? "neither `docker compose` nor `docker-compose` is installed" : undefined);
+
+describe("docker-compose.yml", { skip: skip ?? false, timeout: 600_000 }, () => {
+  let env: StartedDockerComposeEnvironment | undefined;
+  const logs: LogTail[] = [];
+  after(async () => {
+    for (const l of logs) l.close();
+    await env?.down({ removeVolumes: true, timeout: 10_000 });
+  });
+
+  test("the compose fleet comes up healthy, the guests exchange traffic, and the toolstack answers on loopback", async () => {
+    spawnSync("bash", ["deploy/docker/make-base-image.sh"], { cwd: REPO_ROOT, stdio: "ignore" });
+    spawnSync("bash", ["deploy/docker/stage.sh"], { cwd: REPO_ROOT, stdio: "ignore" });
+    const project = `hmxtest${randomBytes(3).toString("hex")}`;
+    const adminToken = randomBytes(24).toString("base64url");
+    const controlPort = await freePort();
+    const name = (service: string) => (flavour === "v1" ? `${project}_${service}_1` : `${service}-1`);
+    env = await new DockerComposeEnvironment(REPO_ROOT, "docker-compose.yml")
+      .withProjectName(project)
+      .withBuild()
+      .withEnvironment({
+        HMX_NODE_BASE: BASE_IMAGE,
+        HMX_ADMIN_TOKEN: adminToken,
+        HMX_ENROLMENT_TOKEN_GUEST: randomBytes(24).toString("base64url"),
+        HMX_ENROLMENT_TOKEN_ISOLATED: randomBytes(24).toString("base64url"),
+        HMX_CONTROL_PORT: String(controlPort),
+      })
+      .withClientOptions(flavour === "v1" ? { executable: { standalone: true } } : {})
+      .withDefaultWaitStrategy(Wait.forHealthCheck())
+      .withStartupTimeout(120_000)
+      .up();
+
+    const guest = env.getContainer(name("guest"));
+    const log = await LogTail.of(guest);
+    logs.push(log);
+    const isolatedLog = await LogTail.of(env.getContainer(name("isolated")));
+    logs.push(isolatedLog);
+    // One guest and the isolated guest: traffic flows isolated → guest; guest → isolated is the
+    // fleet's deliberate denial.
+    const stats = await eventually("the compose guest to receive traffic and be refused the isolated peer", 60_000, () => {
+      const s = log.records("guest stats").at(-1);
+      return num(s, "received") > 0 && num(s, "denied") === 1 ? s : undefined;
+    });
+    assert.deepEqual([num(stats, "gaps"), num(stats, "duplicates"), num(stats, "reordered")], [0, 0, 0]);
+    const iso = isolatedLog.records("guest stats").at(-1);
+    assert.ok(num(iso, "sent") > 0, `the isolated guest sends: ${JSON.stringify(iso)}`);
+    assert.equal(num(iso, "received"), 0, "nothing reaches the isolated guest");
+
+    const toolstack = new ToolstackClient(`127.0.0.1:${controlPort}`, adminToken);
+    try {
+      const domains = await toolstack.listDomains();
+      assert.deepEqual(domains.map((d) => d.label).sort(), ["guest_t", "isolated_t"]);
+      assert.ok(domains.every((d) => d.connected));
+    } finally {
+      toolstack.close();
+    }
+  });
+});

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * What the container tests need from the machine: whether a Docker daemon answers (the tests
+ * report as skipped, with the reason, when not), the registry-free base image, the host-built
+ * image contents, and one hmx image built from deploy/docker/Dockerfile for the whole run.
+ * Every image, container and network made here carries the label hmx.test=true so that
+ * `.ci/run` can sweep them even after a crash; each test also removes its own.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { GenericContainer, type StartedTestContainer } from "testcontainers";
+import type { Readable } from "node:stream";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+export const BASE_IMAGE = "hmx-node-base:local";
+export const TEST_LABELS = { "hmx.test": "true" } as const;
+
+// No image registry is reachable: never start the Ryuk reaper (it would be pulled).
+process.env["TESTCONTAINERS_RYUK_DISABLED"] = "true";
+
+/** Undefined when Docker is usable, else why not (the tests then skip with this reason). */
+export function dockerUnavailable(): string | undefined {
+  const r = spawnSync("docker", ["info", "--format", "{{.ServerVersion}}"], { encoding: "utf8", timeout: 20_000 });
+  if (r.error !== undefined) return `no docker client: ${r.error.message}`;
+  if (r.status !== 0) return `no Docker daemon answers (${(r.stderr || "docker info failed").trim().split("\n")[0]})`;
+  return undefined;
+}
+
+function run(script: string): void {
+  execFileSync("bash", [script], { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "inherit"], timeout: 300_000 });
+}
+
+/** Builds the base image if missing, stages the host build, and builds a uniquely tagged hmx image. */
+export async function buildTestImage(): Promise<string> {
+  if (spawnSync("docker", ["image", "inspect", BASE_IMAGE], { stdio: "ignore" }).status !== 0) run("deploy/docker/make-base-image.sh");
+  run("deploy/docker/stage.sh");
+  const name = `hmx-test:${randomBytes(4).toString("hex")}`;
+  await GenericContainer.fromDockerfile(REPO_ROOT, "deploy/docker/Dockerfile")
+    .withBuildArgs({ NODE_BASE: BASE_IMAGE })
+    .build(name, { deleteOnExit: false });
+  return name;
+}
+
+/** Removes a test image and the untagged build stages it left behind. */
+export function removeImage(name: string): void {
+  spawnSync("docker", ["rmi", "-f", name], { stdio: "ignore" });
+  spawnSync("docker", ["image", "prune", "-f", "--filter", "label=hmx.stage=app"], { stdio: "ignore" });
+}
+
+/** A container's log, accumulated as it is written. */
+export class LogTail {
+  text = "";
+  private constructor(private readonly stream: Readable) {
+    stream.on("data", (chunk: Buffer | string) => {
+      this.text += chunk.toString();
+    });
+    stream.on("error", () => undefined);
+  }
+
+  static async of(container: StartedTestContainer): Promise<LogTail> {
+    return new LogTail(await container.logs());
+  }
+
+  /** The JSON log records with this `msg`. */
+  records(msg: string): Record<string, unknown>[] {
+    const out: Record<string, unknown>[] = [];
+    for (const line of this.text.split("\n")) {
+      const start = line.indexOf("{");
+      if (start < 0) continue;
+      try {
+        const r = JSON.parse(line.slice(start)) as Record<string, unknown>;
+        if (r["msg"] === msg) out.push(r);
+      } catch {
+        // A partial or non-JSON line.
+      }
+    }
+    return out;
+  }
+
+  close(): void {
+    this.stream.destroy();
+  }
+}
+
+/** Polls `check` every 250 ms until it returns a value, or throws after `timeoutMs`. */
+export async function eventually<T>(what: string, timeoutMs: number, check: () => T | undefined | Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export function num(r: Record<string, unknown> | undefined, key: string): number {
+  const v = r?.[key];
+  return typeof v === "number" ? v : Number.NaN;
+}
