@@ -8,6 +8,7 @@
  * `{"msg":"relay ready","listen":"127.0.0.1:PORT"}` and runs until killed or its parent goes.
  */
 import * as grpc from "@grpc/grpc-js";
+import { tuneHeapForDataPath } from "@hmx/hypervisor";
 import { GRPC_MESSAGE_LIMITS } from "@hmx/proto";
 import { loadRelayService, ROLE_METADATA_KEY, type Frame } from "./relay-proto.js";
 
@@ -55,6 +56,8 @@ function pipe(call: Pipe): void {
   call.on("error", () => undefined);
 }
 
+// The same V8 heap settings as the hypervisor process, so the comparison measures code only.
+tuneHeapForDataPath();
 const server = new grpc.Server(GRPC_MESSAGE_LIMITS);
 server.addService(loadRelayService().service, { Pipe: pipe });
 server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) => {

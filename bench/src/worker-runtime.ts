@@ -10,6 +10,7 @@
  * orchestrator goes away (IPC disconnect), so none outlives a failed run.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { tuneHeapForDataPath } from "@hmx/hypervisor";
 import type {
   InitReport,
   ReceiveReport,
@@ -209,6 +210,8 @@ export function runWorker(factory: TransportFactory): void {
     console.error("this is a benchmark worker: run `node bench/dist/main.js` instead");
     process.exit(2);
   }
+  // Same V8 settings in every measured process, hmx's and the baseline relay's alike.
+  tuneHeapForDataPath();
   const state = new WorkerState(factory);
   // The orchestrator died or closed the channel: never linger.
   process.on("disconnect", () => process.exit(0));

@@ -82,7 +82,9 @@ export async function runGuest(config: GuestConfig, options: RunGuestOptions): P
     log.info({ workload, domid, ...stats }, "guest stats");
   };
   try {
-    endpoint = await ArgoEndpoint.create(client, { logger: log.child({ component: "libargo" }) });
+    // With a state directory the guest expects to restart into the same domain: resume its
+    // rings from its own memory and leave them registered when it stops (agent-state.ts).
+    endpoint = await ArgoEndpoint.create(client, { logger: log.child({ component: "libargo" }), resume: config.stateDir !== undefined });
     const base = {
       signal: stop.signal,
       onReady: (info: { aport: number; partner: number }) => {

@@ -3,6 +3,7 @@
 export { startHypervisor, GUEST_SERVICE_NAME, TOOLSTACK_SERVICE_NAME, type RunningHypervisor } from "./hypervisor.js";
 export { parseHypervisorConfig, ConfigError, HYPERVISOR_USAGE, parseHostPort, parseSize, type HypervisorConfig } from "./config.js";
 export { createLogger } from "./logger.js";
+export { tuneHeapForDataPath, DATA_PATH_HEAP_GROWING_PERCENT } from "./memory/heap-tuning.js";
 export {
   ToolstackClient,
   type DomainView,

@@ -4,6 +4,7 @@
  * SIGTERM/SIGINT close its sockets, unregister its rings and end its session cleanly.
  */
 import { GuestConfigError, GUEST_USAGE, parseGuestConfig, runGuest } from "@hmx/guest-agent";
+import { tuneHeapForDataPath } from "@hmx/hypervisor";
 import { ExitCode } from "../exit-codes.js";
 import { onShutdownSignal } from "../shutdown.js";
 
@@ -20,6 +21,8 @@ export async function runGuestCommand(argv: string[]): Promise<number> {
     console.log(GUEST_USAGE);
     return ExitCode.OK;
   }
+  // The guest moves every payload through short-lived Buffers too (heap-tuning.ts).
+  tuneHeapForDataPath();
   const abort = new AbortController();
   const off = onShutdownSignal(() => {
     abort.abort();

@@ -3,7 +3,7 @@
  * `hmx hypervisor`: the service alone. Prints the JSON "hypervisor ready" line with the bound
  * addresses once both listeners are up; SIGTERM/SIGINT stop it gracefully.
  */
-import { ConfigError, HYPERVISOR_USAGE, createLogger, parseHypervisorConfig, startHypervisor } from "@hmx/hypervisor";
+import { ConfigError, HYPERVISOR_USAGE, createLogger, parseHypervisorConfig, startHypervisor, tuneHeapForDataPath } from "@hmx/hypervisor";
 import { ExitCode } from "../exit-codes.js";
 import { onShutdownSignal } from "../shutdown.js";
 
@@ -21,6 +21,8 @@ export async function runHypervisorCommand(argv: string[]): Promise<number> {
     return ExitCode.OK;
   }
   const log = createLogger(config.logLevel);
+  // A byte-moving service: see hypervisor/src/memory/heap-tuning.ts for why and what it costs.
+  const heapGrowingPercent = tuneHeapForDataPath();
   let running;
   try {
     running = await startHypervisor(config, log);
@@ -33,6 +35,7 @@ export async function runHypervisorCommand(argv: string[]): Promise<number> {
       listen: running.listen,
       controlListen: running.controlListen,
       argo: config.argoEnabled ? (config.argoMacPermissive ? "mac-permissive" : "strict") : "disabled",
+      heapGrowingPercent,
       xsm: running.mac.moduleName,
       ...(running.mac.moduleName === "flask" ? { flaskMode: running.mac.flaskMode, policy: running.mac.loaded?.policy.fileName ?? null } : {}),
     },

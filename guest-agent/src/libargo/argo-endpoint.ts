@@ -15,15 +15,16 @@
  * sender gets -EAGAIN, as with Linux's `MAX_PENDING_RECVS`).
  */
 import { randomInt } from "node:crypto";
-import { ARGO_DOMID_ANY } from "@hmx/proto/abi";
+import { ARGO_DOMID_ANY, Errno, npagesRing } from "@hmx/proto/abi";
 import { pino, type Logger } from "pino";
 import type { HypercallClient } from "../hypercall/hypercall-client.js";
 import { DgramSocket, type SocketHost, type SocketTuning } from "./dgram-socket.js";
 import { ArgoSocketError } from "./errors.js";
 import { readDataOf } from "./outcomes.js";
-import { PageAllocator } from "./page-allocator.js";
+import { PageAllocator, runOf } from "./page-allocator.js";
 import type { RingCorruption } from "./ring-reader.js";
 import { DEFAULT_RING_LEN, RxRing, validateRingLen } from "./rx-ring.js";
+import { readAgentState, writeAgentState, type AgentState, type RingRecord } from "./agent-state.js";
 
 /** Options of `ArgoEndpoint.bind`. */
 export interface BindOptions {
@@ -47,6 +48,12 @@ export interface EndpointOptions {
   readonly logger?: Logger;
   /** Guest memory size; fetched with GetDomainInfo when absent. */
   readonly memoryBytes?: number;
+  /**
+   * Survive agent restarts (agent-state.ts): read the state a previous run left in this
+   * guest's memory (its rings come back on the same pages, contents and rx_ptr intact, when
+   * bound again), and on close leave the rings registered and write the state back.
+   */
+  readonly resume?: boolean;
 }
 
 /** Endpoint-wide counters. */
@@ -81,12 +88,31 @@ export class ArgoEndpoint {
   #again = false;
   #closing: Promise<void> | null = null;
   readonly #host: SocketHost;
+  readonly #resume: boolean;
+  /** Rings a previous run left registered, by bind key, not yet bound again in this run. */
+  readonly #resumable = new Map<string, RingRecord>();
+  /** What the workload asked to keep across a restart (written on close when resuming). */
+  appState: unknown;
+  /** What a previous run kept (undefined on a first start). */
+  readonly restoredAppState: unknown;
 
-  private constructor(client: HypercallClient, memoryBytes: number, logger: Logger) {
+  private constructor(client: HypercallClient, memoryBytes: number, logger: Logger, resume: boolean, state: AgentState | undefined) {
     this.client = client;
     this.allocator = new PageAllocator({ memoryBytes });
     this.#log = logger;
+    this.#resume = resume;
+    this.restoredAppState = state?.app;
+    for (const r of state?.rings ?? []) {
+      try {
+        // The pages are still the ring's (the hypervisor may be writing into them): hold them.
+        this.allocator.reserve(r.gfn, npagesRing(r.len));
+        this.#resumable.set(bindKey(r.aport, r.partnerId), r);
+      } catch {
+        logger.warn({ ring: r }, "agent state names pages that are not free; ignoring that ring");
+      }
+    }
     this.#host = {
+      keepRingsOnClose: resume,
       client,
       allocator: this.allocator,
       domid: client.domid,
@@ -99,6 +125,8 @@ export class ArgoEndpoint {
       released: (s) => {
         const key = bindKey(s.aport, s.partner);
         if (this.#bound.get(key) === s) this.#bound.delete(key);
+        // A socket closed while resuming leaves its ring registered: remember it for the state.
+        if (resume) this.#resumable.set(key, s.ringRecord);
         this.#parked.delete(s);
       },
       onCorruption: (s, c) => {
@@ -117,7 +145,19 @@ export class ArgoEndpoint {
   ): Promise<ArgoEndpoint> {
     const memoryBytes = options.memoryBytes ?? (await client.getDomainInfo()).memoryBytes;
     const logger = options.logger ?? pino({ level: "silent" });
-    return new ArgoEndpoint(client, memoryBytes, logger);
+    const resume = options.resume === true;
+    const state = resume ? await readAgentState(client) : undefined;
+    if (state !== undefined) logger.info({ rings: state.rings.length }, "agent state found: resuming");
+    return new ArgoEndpoint(client, memoryBytes, logger, resume, state);
+  }
+
+  /** Unregisters a ring a previous run left and gives its pages back. */
+  async #release(record: RingRecord): Promise<void> {
+    this.#resumable.delete(bindKey(record.aport, record.partnerId));
+    const ret = await this.client.unregisterRing(record.aport, record.partnerId);
+    if (ret === 0 || ret === -Errno.ENOENT) {
+      this.allocator.free(runOf(record.gfn, npagesRing(record.len)));
+    }
   }
 
   /** This guest's domid. */
@@ -160,12 +200,25 @@ export class ArgoEndpoint {
     }
     this.#bound.set(key, null); // reserved while the ring registers
     let ring: RxRing;
+    const previous = this.#resumable.get(key);
+    if (previous !== undefined && previous.len !== ringLen) {
+      // Another length cannot re-register (-EEXIST): let the old ring go first.
+      await this.#release(previous);
+    }
+    const resumeGfn = previous !== undefined && previous.len === ringLen ? previous.gfn : undefined;
     try {
+      if (resumeGfn !== undefined) {
+        // RxRing takes these pages again; they stop being "held for a previous run".
+        this.#resumable.delete(key);
+        this.allocator.free(runOf(resumeGfn, npagesRing(ringLen)));
+      }
       ring = await RxRing.register(this.client, this.allocator, {
         aport,
         partnerId: partner,
         len: ringLen,
+        ...(resumeGfn === undefined ? {} : { resumeGfn }),
       });
+      if (resumeGfn !== undefined) this.#log.info({ aport, partner, ringLen, rxPtr: ring.rxPtr }, "ring resumed");
     } catch (err) {
       this.#bound.delete(key);
       if (err instanceof ArgoSocketError && err.code === "EEXIST") {
@@ -211,6 +264,15 @@ export class ArgoEndpoint {
     this.#closing = (async () => {
       this.#unsubscribe();
       const results = await Promise.allSettled(this.sockets.map((s) => s.close()));
+      if (this.#resume) {
+        // Every ring still registered: those of sockets closed now or earlier, and those a
+        // previous run left that this run did not bind again.
+        const rings = [...this.#resumable.values()];
+        const ret = await writeAgentState(this.client, { rings, app: this.appState });
+        if (ret < 0) this.#log.warn({ ret }, "could not write the agent state");
+      } else {
+        await Promise.allSettled([...this.#resumable.values()].map((r) => this.#release(r)));
+      }
       for (const r of results) {
         if (r.status === "rejected")
           this.#log.warn({ err: r.reason as unknown }, "socket close failed");
@@ -278,7 +340,8 @@ export class ArgoEndpoint {
     sockets.forEach((s, i) => {
       const tx = readDataOf(outcomes, 2 * i).readUInt32LE(0);
       const ahead = { at: from[i] ?? -1, data: readDataOf(outcomes, 2 * i + 1) };
-      if (tx !== s.ring.rxPtr && !s.ring.closed) drains.push(s.ring.drain(tx, s, ahead));
+      // Called even when the ring is empty: the ring learns that its prefetch was wasted.
+      if (!s.ring.closed) drains.push(s.ring.drain(tx, s, ahead));
     });
     const results = await Promise.allSettled(drains);
     const failed = results.find((r) => r.status === "rejected");

@@ -8,8 +8,13 @@
  * Sending. A sendv's payload must already be in the sender's guest memory, so each message is
  * staged by a WriteMemory and sent by a sendv whose iov points at it. Messages queued on a
  * socket go out in batches (multicalls) of at most `maxBatchMessages` messages or
- * `maxBatchBytes` bytes: one WriteMemory of all payloads packed back to back into the socket's
- * staging buffer, each message its own slice, then one sendv per message. One batch per socket
+ * `maxBatchBytes` bytes: the payloads are staged back to back in the socket's staging buffer,
+ * each message its own slice, then one sendv per message. Small payloads are packed into one
+ * WriteMemory (one call instead of many); a payload of `PACK_BELOW` bytes or more gets a
+ * WriteMemory of its own that carries the caller's buffer by reference, because packing it
+ * would copy it into a fresh large Buffer only for the encoder to copy it again (at 64 KiB
+ * that extra allocation was a quarter of the sender's Buffer churn, and V8 pays for Buffer
+ * churn with full collections). One batch per socket
  * is in flight at a time and the batch runs with `stopOnError`, so when sendv k fails with
  * EAGAIN, k+1.. were not executed and stay queued behind k: per-socket order is kept. (Own
  * slices rather than one reused slot: both are correct because a session executes calls in
@@ -100,6 +105,8 @@ export interface SocketHost {
   /** The socket is closed; forget it. */
   released(socket: DgramSocket): void;
   onCorruption(socket: DgramSocket, corruption: RingCorruption): void;
+  /** Leave rings registered on close, for an agent that will resume them (agent-state.ts). */
+  readonly keepRingsOnClose: boolean;
 }
 
 interface PendingSend {
@@ -115,6 +122,8 @@ type Waiter = (message: DgramMessage | null) => void;
 const EBUSY_RETRY_MIN_MS = 2;
 const EBUSY_RETRY_MAX_MS = 200;
 const PARKED_BACKSTOP_MS = 1000;
+/** Payloads at least this large are staged by reference, not packed (see the module comment). */
+const PACK_BELOW = 4096;
 
 /** A bound datagram socket; create it with `ArgoEndpoint.bind`. */
 export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
@@ -152,6 +161,8 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
   readonly #waiters: Waiter[] = [];
 
   #closing: Promise<void> | null = null;
+  /** Receiving paused: drains leave messages in the ring (see `quiesce`). */
+  #paused = false;
 
   /** @internal Use `ArgoEndpoint.bind`. */
   constructor(host: SocketHost, ring: RxRing, tuning: SocketTuning) {
@@ -187,6 +198,7 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
    * reordering anything) while that ring is full. Rejects with an `ArgoSocketError` whose
    * `code` is the errno: ECONNREFUSED (no ring), ESRCH (no domain), EMSGSIZE (can never fit),
    * EPERM / EACCES (MAC), ESHUTDOWN (socket closed first), EIO (hypercall transport failed).
+   * `data` is not copied at once: do not modify it until the returned promise settles.
    */
   sendTo(dst: ArgoAddr, data: Uint8Array): Promise<number> {
     if (this.#closing !== null) {
@@ -260,6 +272,25 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
    * flight completes, receivers get end-of-stream, the ring is unregistered and the pages go
    * back to the allocator. Idempotent.
    */
+  /**
+   * Stops taking messages out of the ring — further drains leave them there, where they survive
+   * an agent restart — waits for a drain in progress, and returns the messages already taken but
+   * not yet received, so the caller can account for them before it closes the socket.
+   */
+  async quiesce(): Promise<DgramMessage[]> {
+    this.#paused = true;
+    await this.#ring.idle();
+    const queued = this.#rxQueue.slice(this.#rxHead);
+    this.#rxQueue = [];
+    this.#rxHead = 0;
+    return queued;
+  }
+
+  /** The ring record a restarted agent needs to resume this socket's ring (agent-state.ts). */
+  get ringRecord(): { aport: number; partnerId: number; len: number; gfn: number } {
+    return { aport: this.aport, partnerId: this.partner, len: this.#ring.len, gfn: this.#ring.gfn };
+  }
+
   close(): Promise<void> {
     if (this.#closing !== null) return this.#closing;
     this.#closing = (async () => {
@@ -268,7 +299,10 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
       await this.#pump;
       for (const w of this.#waiters.splice(0)) w(null);
       try {
-        await this.#ring.close();
+        // An agent that will resume keeps its rings registered: senders then wait on a full
+        // ring instead of failing while it restarts, and what is in the ring stays there.
+        if (this.#host.keepRingsOnClose) await this.#ring.detach();
+        else await this.#ring.close();
       } finally {
         if (this.#staging !== null) this.#host.allocator.free(this.#staging);
         this.#staging = null;
@@ -282,7 +316,7 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
 
   /** @internal */
   room(): number {
-    if (this.#closing !== null) return 0;
+    if (this.#closing !== null || this.#paused) return 0;
     return this.#tuning.rxQueueLimit - (this.#rxQueue.length - this.#rxHead) + this.#waiters.length;
   }
 
@@ -425,15 +459,38 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
       return;
     }
 
-    const packed = Buffer.allocUnsafe(bytes);
-    const ops: HypercallOp[] = [{ op: "writeMemory", gpa: staging.gpa, data: packed }];
+    // Staging writes first (small payloads packed, large ones by reference), then the sendvs.
+    const ops: HypercallOp[] = [];
+    const sends: HypercallOp[] = [];
     const src: ArgoAddr = { aport: this.aport, domainId: ARGO_DOMID_ANY };
     let offset = 0;
+    let runStart = 0;
+    let run: Uint8Array[] = [];
+    let runBytes = 0;
+    const flushRun = (): void => {
+      if (run.length === 0) return;
+      const packed = Buffer.allocUnsafe(runBytes);
+      let at = 0;
+      for (const d of run) {
+        packed.set(d, at);
+        at += d.length;
+      }
+      ops.push({ op: "writeMemory", gpa: staging.gpa + runStart, data: packed });
+      run = [];
+      runBytes = 0;
+    };
     for (let k = 0; k < count; k++) {
       const p = this.#txQueue[this.#txHead + k];
       if (p === undefined) break;
-      packed.set(p.data, offset);
-      ops.push({
+      if (p.data.length >= PACK_BELOW) {
+        flushRun();
+        ops.push({ op: "writeMemory", gpa: staging.gpa + offset, data: p.data });
+      } else {
+        if (run.length === 0) runStart = offset;
+        run.push(p.data);
+        runBytes += p.data.length;
+      }
+      sends.push({
         op: "sendv",
         src,
         dst: p.dst,
@@ -443,6 +500,9 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
       });
       offset += p.data.length;
     }
+    flushRun();
+    const writes = ops.length;
+    for (const op of sends) ops.push(op);
 
     const virqsBefore = this.#host.virqCount();
     let outcomes: HypercallOutcome[];
@@ -469,8 +529,9 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
       if (temporary) this.#host.allocator.free(staging);
     }
 
-    const w = outcomes[0];
-    if (w?.op !== "writeMemory" || w.ret < 0) {
+    // The first staging write that failed, if any (stopOnError skipped everything after it).
+    const w = outcomes.slice(0, writes).find((o) => o.op !== "writeMemory" || o.ret < 0);
+    if (w !== undefined || outcomes.length < writes) {
       // Our own staging pages refused the write (a libargo bug, not the peer's doing), or the
       // hypervisor refused the call itself (a quota status): none of the sendvs ran.
       const err =
@@ -489,7 +550,7 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
       return;
     }
     for (let k = 0; k < count; k++) {
-      const o = outcomes[k + 1];
+      const o = outcomes[writes + k];
       const p = this.#txQueue[this.#txHead];
       if (o === undefined || p === undefined) return;
       if (o.op === "status") {

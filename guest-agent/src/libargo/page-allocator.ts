@@ -106,6 +106,24 @@ export class PageAllocator {
     return runOf(gfn, npages);
   }
 
+  /**
+   * Takes the specific run [gfn, gfn + npages) — a resumed agent's ring, whose pages it must get
+   * back exactly. Throws RangeError if any of those pages is not free.
+   */
+  reserve(gfn: number, npages: number): PageRun {
+    const index = this.#free.findIndex((e) => e.gfn <= gfn && gfn + npages <= e.gfn + e.npages);
+    const extent = this.#free[index];
+    if (extent === undefined || !Number.isSafeInteger(npages) || npages < 1) {
+      throw new RangeError(`pages ${gfn}..${gfn + npages - 1} are not free to reserve`);
+    }
+    // Split the free extent around the reserved run.
+    const before = { gfn: extent.gfn, npages: gfn - extent.gfn };
+    const after = { gfn: gfn + npages, npages: extent.gfn + extent.npages - (gfn + npages) };
+    this.#free.splice(index, 1, ...[before, after].filter((e) => e.npages > 0));
+    this.#allocated.set(gfn, npages);
+    return runOf(gfn, npages);
+  }
+
   /** Returns a run to the free list; the run must be one `allocate` returned and not yet freed. */
   free(run: PageRun): void {
     const npages = this.#allocated.get(run.gfn);
@@ -128,7 +146,8 @@ export class PageAllocator {
   }
 }
 
-function runOf(gfn: number, npages: number): PageRun {
+/** The run of `npages` pages starting at `gfn`. */
+export function runOf(gfn: number, npages: number): PageRun {
   // Multiplication, not `gfn << PAGE_SHIFT`: a shift overflows int32 above 2 GiB of memory.
   return { gfn, npages, gpa: gfn * PAGE_SIZE, bytes: npages * PAGE_SIZE };
 }

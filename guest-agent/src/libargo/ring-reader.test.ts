@@ -260,3 +260,84 @@ describe("ring reader property (argo-spec §4.3 writer model vs §4.6 reader)", 
     );
   });
 });
+
+describe("ring reader: partial fetches (limit) and zero-copy spans", () => {
+  it("stops cleanly at a message that is in the ring but not fetched yet, without corruption", () => {
+    const ring = newModelRing(512);
+    modelInsert(ring, SRC, TYPE, bytes(40, 1)); // 16 + 40 -> 64 ring bytes
+    modelInsert(ring, SRC, TYPE, bytes(100, 2)); // 16 + 100 -> 128 ring bytes
+    const tx = ring.txPtr;
+    assert.equal(tx, 192);
+    // Only the first message and half of the second were fetched.
+    const r = readRing({ len: 512, rxPtr: 0, txPtr: tx, ring: ring.data, limit: 64 + 60 });
+    assert.equal(r.corruption, null);
+    assert.equal(r.messages.length, 1);
+    assert.deepEqual(r.messages[0]?.data, bytes(40, 1));
+    assert.equal(r.rxPtr, 64);
+    // Fewer bytes than one header: nothing taken, rx unchanged, still no corruption.
+    const none = readRing({ len: 512, rxPtr: 0, txPtr: tx, ring: ring.data, limit: 8 });
+    assert.deepEqual(none, { messages: [], rxPtr: 0, corruption: null });
+    // A limit that covers everything reads everything.
+    const all = readRing({ len: 512, rxPtr: 0, txPtr: tx, ring: ring.data, limit: 192 });
+    assert.equal(all.messages.length, 2);
+    assert.equal(all.rxPtr, tx);
+  });
+
+  it("still reports a header len beyond tx as corruption, whatever the limit", () => {
+    const ring = newModelRing(256);
+    modelInsert(ring, SRC, TYPE, bytes(20));
+    new DataView(ring.data.buffer).setUint32(0, 1000, true); // header len past tx
+    const r = readRing({ len: 256, rxPtr: 0, txPtr: ring.txPtr, ring: ring.data, limit: 16 });
+    assert.equal(r.corruption?.reason, "header len too large");
+    assert.equal(r.rxPtr, ring.txPtr);
+  });
+
+  it("hands out payloads inside a span as views of it, others as copies of the image", () => {
+    const ring = newModelRing(512);
+    modelInsert(ring, SRC, TYPE, bytes(40, 1)); // ring bytes [0, 64)
+    modelInsert(ring, SRC, TYPE, bytes(100, 2)); // ring bytes [64, 192)
+    const span = Buffer.from(ring.data.subarray(0, 64)); // as if fetched by one ReadMemory
+    const r = readRing({
+      len: 512,
+      rxPtr: 0,
+      txPtr: ring.txPtr,
+      ring: ring.data,
+      spans: [{ at: 0, data: span }],
+    });
+    assert.equal(r.messages.length, 2);
+    const [first, second] = r.messages;
+    assert.ok(first !== undefined && second !== undefined);
+    assert.deepEqual(first.data, bytes(40, 1));
+    assert.deepEqual(second.data, bytes(100, 2));
+    // Aliasing, observed by writing: the first payload is a view of the span, and neither is a
+    // view of the ring image (small Buffers share a pool, so identity checks would mislead).
+    span[16] = 0xee;
+    ring.data.fill(0);
+    assert.equal(first.data[0], 0xee);
+    assert.deepEqual(second.data, bytes(100, 2));
+  });
+
+  it("copies a payload that wraps even when spans cover both of its parts", () => {
+    const ring = newModelRing(128, 96);
+    modelInsert(ring, SRC, TYPE, bytes(40, 3)); // header at 96, payload wraps to [0, 24)
+    const tail = Buffer.from(ring.data.subarray(96, 128));
+    const head = Buffer.from(ring.data.subarray(0, 32));
+    const r = readRing({
+      len: 128,
+      rxPtr: 96,
+      txPtr: ring.txPtr,
+      ring: ring.data,
+      spans: [
+        { at: 96, data: tail },
+        { at: 0, data: head },
+      ],
+    });
+    const [only] = r.messages;
+    assert.ok(only !== undefined && r.messages.length === 1);
+    assert.deepEqual(only.data, bytes(40, 3));
+    tail.fill(0);
+    head.fill(0);
+    ring.data.fill(0);
+    assert.deepEqual(only.data, bytes(40, 3));
+  });
+});

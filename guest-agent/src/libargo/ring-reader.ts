@@ -14,6 +14,12 @@
  * hypervisor publishes `tx_ptr` only after the data, §4.3 step 9, so a message is never seen
  * half-written). Recovery is Linux's `recover_ring`: set `rx = tx`, discarding everything
  * unread, and report it so that the caller can count and log it.
+ *
+ * Two additions serve a reader that fetches the ring in pieces (rx-ring.ts): `limit` says how
+ * many bytes from rx the caller actually has, so a message that is complete in the ring but
+ * not yet fetched ends the parse cleanly (rather than looking corrupt); and `spans` are the
+ * fetched buffers themselves, so a payload that lies inside one is handed out as a view of it
+ * instead of a fresh copy (no allocation per message on the receive path).
  */
 import {
   ARGO_MIN_RING_LEN,
@@ -32,7 +38,10 @@ export interface RingMessage {
   /** Authenticated source domain (stamped by the hypervisor) and the sender-chosen aport. */
   readonly source: ArgoAddr;
   readonly messageType: number;
-  /** A copy of the payload; it does not alias the ring buffer. */
+  /**
+   * The payload. It never aliases the `ring` image (which the caller reuses); it is either a
+   * copy or a view of one of the input's `spans`, which the caller guarantees nobody modifies.
+   */
   readonly data: Buffer;
 }
 
@@ -63,6 +72,23 @@ export interface RingReadInput {
   readonly ring: Uint8Array;
   /** Stop after this many messages (receive back-pressure); default unlimited. */
   readonly maxMessages?: number;
+  /**
+   * Bytes from rx that `ring` really holds (default: all of [rx, tx)). A message whose bytes
+   * run past this is left unread, without being called corrupt: the caller has not fetched
+   * it yet. Corruption is still judged against tx.
+   */
+  readonly limit?: number;
+  /**
+   * Immutable buffers holding ring bytes [at, at + data.length) (never wrapping), the same
+   * bytes as `ring` there. A payload entirely inside one span is returned as a view of it.
+   */
+  readonly spans?: readonly RingSpan[];
+}
+
+/** Ring bytes [at, at + data.length) as fetched; see `RingReadInput.spans`. */
+export interface RingSpan {
+  readonly at: number;
+  readonly data: Buffer;
 }
 
 export interface RingReadResult {
@@ -115,8 +141,14 @@ export function readRing(input: RingReadInput): RingReadResult {
   }
 
   const view = new DataView(ring.buffer, ring.byteOffset, ring.byteLength);
+  const spans = input.spans ?? [];
+  // Bytes from the input rx that the caller holds; `used` counts what has been parsed.
+  const limit = input.limit ?? ringBytesAvailable(len, rx, txPtr);
+  let used = 0;
   while (messages.length < maxMessages) {
     const available = ringBytesAvailable(len, rx, txPtr);
+    // A header not fetched yet: stop here, nothing is wrong with the ring.
+    if (available >= ARGO_MSG_HEADER_SIZE && used + ARGO_MSG_HEADER_SIZE > limit) break;
     // Both pointers are slot-aligned, so `available` is 0 or at least one header.
     if (available < ARGO_MSG_HEADER_SIZE) break;
     // The header never wraps: rx is 16-aligned and len is a multiple of 16, so rx + 16 <= len.
@@ -134,6 +166,8 @@ export function readRing(input: RingReadInput): RingReadResult {
         },
       };
     }
+    // Complete in the ring but not all fetched: leave it for the caller's next read.
+    if (used + hdrLen > limit) break;
     const source: ArgoAddr = {
       aport: view.getUint32(rx + MSG_SOURCE_APORT_OFFSET, true),
       domainId: view.getUint16(rx + MSG_SOURCE_DOMID_OFFSET, true),
@@ -144,7 +178,11 @@ export function readRing(input: RingReadInput): RingReadResult {
     if (start === len) start = 0;
     let data: Buffer;
     if (start + payloadLen <= len) {
-      data = Buffer.from(ring.subarray(start, start + payloadLen));
+      const span = spanHolding(spans, start, payloadLen);
+      data =
+        span === undefined
+          ? Buffer.from(ring.subarray(start, start + payloadLen))
+          : span.data.subarray(start - span.at, start - span.at + payloadLen);
     } else {
       // The payload wraps: tail of the ring, then its head (§4.3 step 7 wrote it that way).
       const head = len - start;
@@ -154,8 +192,21 @@ export function readRing(input: RingReadInput): RingReadResult {
     }
     messages.push({ source, messageType, data });
     // hdrLen <= available < len, so rx + roundUp(hdrLen) < 2 * len: one subtraction reduces it.
-    rx = roundUpToSlot(rx + hdrLen);
-    if (rx >= len) rx -= len;
+    const next = roundUpToSlot(rx + hdrLen);
+    used += next - rx;
+    rx = next >= len ? next - len : next;
   }
   return { messages, rxPtr: rx, corruption: null };
+}
+
+/** The span holding ring bytes [start, start + length), if any. */
+function spanHolding(
+  spans: readonly RingSpan[],
+  start: number,
+  length: number,
+): RingSpan | undefined {
+  for (const span of spans) {
+    if (start >= span.at && start + length <= span.at + span.data.length) return span;
+  }
+  return undefined;
 }

@@ -10,11 +10,25 @@
  * The ring's pages are one contiguous gfn run, so its data is contiguous in guest-physical
  * memory too: the unread bytes are one ReadMemory, or two when they wrap. Round trips are
  * saved by batching: the rx store, the notify and the next tx read travel as one multicall,
- * followed by a prefetch of the data from the new rx (up to the end of the ring, sized by what
- * the last turn found). When the prefetch covers [rx, tx) the turn needs no second round trip.
+ * followed, when more data is known or expected, by a prefetch of the data from the new rx.
  * Reading tx before the data in one in-order multicall is what makes the prefetch safe: the
  * hypervisor publishes tx only after the data it covers (argo-spec §4.3 step 9), so every byte
  * in [rx, tx) was in place before the prefetch read it; bytes past tx are never looked at.
+ *
+ * What is read, and why (every byte read costs the hypervisor a copy, an encode and a frame,
+ * and this guest a frame and a decode):
+ * - A turn consumes the complete messages it HAS (from the prefetch) and publishes rx at once;
+ *   it reads the rest of [rx, tx) only when not even one message is complete. A streaming ring
+ *   therefore costs one round trip per turn, and a full ring is freed for the sender early.
+ * - The prefetch after a publish covers the bytes already known to be in [rx, tx), plus, only
+ *   while the sender is outpacing us (the last tx read found new data), as much again as
+ *   arrived during the last turn. A turn that leaves the ring empty prefetches nothing, so an
+ *   idle or paced ring reads only 4 bytes of tx after each message.
+ * - The prefetch of a VIRQ pass (`prefetchOp`) is the size of the last burst, and shrinks to
+ *   one message's worth once such a prefetch found the ring empty (a VIRQ for data already
+ *   consumed), so a spurious VIRQ wastes at most one message's bytes.
+ * - Payloads are handed to the sink as views of the fetched buffers (see ring-reader.ts), not
+ *   copied again; the shadow image is kept only for headers and wrapped payloads.
  *
  * Concurrency: only one `drain` runs at a time per ring (the endpoint serialises passes), and
  * `close` waits for it, so rx is never written into pages that were already freed.
@@ -24,7 +38,10 @@ import {
   ARGO_MIN_RING_LEN,
   ARGO_MSG_SLOT_SIZE,
   ARGO_RING_HEADER_SIZE,
+  ARGO_MSG_HEADER_SIZE,
   Errno,
+  roundUpToSlot,
+  MSG_LEN_OFFSET,
   npagesRing,
   RING_RX_PTR_OFFSET,
   RING_TX_PTR_OFFSET,
@@ -39,6 +56,7 @@ import {
   ringBytesAvailable,
   type RingCorruption,
   type RingMessage,
+  type RingSpan,
 } from "./ring-reader.js";
 
 /** Ring data read ahead, from ring offset `at`. */
@@ -47,9 +65,13 @@ export interface Prefetch {
   readonly data: Buffer;
 }
 
-/** Bounds of the adaptive data prefetch. */
-const PREFETCH_MIN = 512;
-const PREFETCH_MAX = 64 * 1024;
+/**
+ * Bounds of the adaptive data prefetch. The minimum covers one small message (a 64-byte
+ * payload is 80 ring bytes) without reading much past it; the maximum bounds one read (and
+ * so one result frame) while covering a few 64 KiB messages.
+ */
+const PREFETCH_MIN = 256;
+const PREFETCH_MAX = 512 * 1024;
 
 /** Linux's `DEFAULT_RING_SIZE`: `ROUNDUP16(32 * 4096 - 80)` = 130,992 bytes, exactly 32 pages. */
 export const DEFAULT_RING_LEN = ringLenForPages(32);
@@ -69,6 +91,12 @@ export interface RxRingOptions {
   readonly len?: number;
   /** Fill the data area with 0x5a before registering, as Linux does; default true. */
   readonly fill?: boolean;
+  /**
+   * Resume a ring a previous run of this agent registered at this first gfn (agent-state.ts):
+   * take those exact pages back, keep their contents and rx_ptr, and re-register (which keeps
+   * tx_ptr, argo-spec §3.2 step 10), so nothing that arrived meanwhile is lost.
+   */
+  readonly resumeGfn?: number;
 }
 
 /** Checks a ring length the way register_ring will (argo-spec §3.2 step 3). */
@@ -99,8 +127,14 @@ export class RxRing {
   readonly #shadow: Buffer;
   /** The rx_ptr last published; only this guest writes it, so the local copy is authoritative. */
   #rxPtr = 0;
-  /** Bytes to prefetch with the next tx read: what the last turn found, within bounds. */
-  #prefetch = PREFETCH_MIN;
+  /** Prefetch size of the next VIRQ pass: the last burst, or one message after a wasted one. */
+  #burst = PREFETCH_MIN;
+  /** Ring bytes of the last message taken (header included): the smallest useful prefetch. */
+  #lastMessage = PREFETCH_MIN;
+  /** Bytes that arrived during the last turn (between two tx reads). */
+  #arrived = 0;
+  /** Whether the last post-publish tx read found new data (the sender outpaces this reader). */
+  #streaming = false;
   #draining: Promise<void> | null = null;
   #closed: Promise<void> | null = null;
 
@@ -135,6 +169,7 @@ export class RxRing {
     const len = options.len ?? DEFAULT_RING_LEN;
     validateRingLen(len);
     const npages = npagesRing(len);
+    if (options.resumeGfn !== undefined) return RxRing.#resume(client, allocator, options, len, options.resumeGfn);
     const run = allocator.allocate(npages);
     const ring = new RxRing(client, allocator, run, {
       aport: options.aport,
@@ -177,6 +212,44 @@ export class RxRing {
     }
   }
 
+  /** Re-registers a ring on the pages it had, without touching its header or data. */
+  static async #resume(client: HypercallClient, allocator: PageAllocator, options: RxRingOptions, len: number, gfn: number): Promise<RxRing> {
+    const run = allocator.reserve(gfn, npagesRing(len));
+    const ring = new RxRing(client, allocator, run, { aport: options.aport, partnerId: options.partnerId, len });
+    try {
+      const outcomes = await client.batch(
+        [
+          { op: "readMemory", gpa: run.gpa, length: 8 },
+          { op: "registerRing", aport: options.aport, partnerId: options.partnerId, len, gfns: gfnsOf(run), flags: 0 },
+        ],
+        { stopOnError: true },
+      );
+      const header = outcomes[0];
+      if (header?.op !== "readMemory" || header.ret < 0) throw hypercallError("ring header read", header?.op === "readMemory" ? header.ret : -Errno.EINVAL, { aport: options.aport });
+      const ret = retOf(outcomes, 1, "registerRing");
+      if (ret < 0) {
+        throw hypercallError(`registerRing (resume) aport 0x${options.aport.toString(16)} partner ${options.partnerId}`, ret, {
+          op: "registerRing",
+          aport: options.aport,
+          partnerId: options.partnerId,
+          ringLen: len,
+        });
+      }
+      // Continue from the rx_ptr we last published, sanitised as the hypervisor does (§4.5).
+      const rx = roundUpToSlot(header.data.readUInt32LE(RING_RX_PTR_OFFSET));
+      ring.#rxPtr = rx >= len ? 0 : rx;
+      return ring;
+    } catch (err) {
+      allocator.free(run);
+      throw err;
+    }
+  }
+
+  /** First gfn of the ring's pages (recorded in the agent state so a restart can resume it). */
+  get gfn(): number {
+    return this.#run.gfn;
+  }
+
   /** Guest-physical address of the 64-byte ring header. */
   get gpa(): number {
     return this.#run.gpa;
@@ -201,14 +274,14 @@ export class RxRing {
    * must come after `readTxOp()` in the same multicall (see the module comment).
    */
   prefetchOp(): HypercallOp {
-    return this.#prefetchFrom(this.#rxPtr);
+    return this.#prefetchFrom(this.#rxPtr, this.#burst);
   }
 
-  #prefetchFrom(rx: number): HypercallOp {
+  #prefetchFrom(rx: number, length: number): HypercallOp {
     return {
       op: "readMemory",
       gpa: this.#run.gpa + ARGO_RING_HEADER_SIZE + rx,
-      length: Math.min(this.#prefetch, this.len - rx),
+      length: Math.min(length, PREFETCH_MAX, this.len - rx),
     };
   }
 
@@ -229,6 +302,12 @@ export class RxRing {
   async #drainLoop(txPtr: number, sink: RingSink, prefetched?: Prefetch): Promise<void> {
     let tx = txPtr;
     let ahead = prefetched;
+    if (ahead?.at === this.#rxPtr) {
+      // A VIRQ pass: did its prefetch find anything? If not, the next pass reads one message's
+      // worth (enough to deliver the next message in one round trip, never a whole burst).
+      if (tx === this.#rxPtr) this.#burst = Math.max(PREFETCH_MIN, this.#lastMessage);
+      else this.#burst = ringBytesAvailable(this.len, this.#rxPtr, tx);
+    }
     const dataGpa = this.#run.gpa + ARGO_RING_HEADER_SIZE;
     // Bounded: each turn either consumes at least one message (rx moves), recovers (rx = tx),
     // or leaves; a ring cannot produce more than the sender's rate of messages.
@@ -242,30 +321,38 @@ export class RxRing {
         return;
       }
       const available = ringBytesAvailable(this.len, rx, tx);
-      this.#prefetch = Math.min(PREFETCH_MAX, Math.max(PREFETCH_MIN, available));
       const firstPart = Math.min(available, this.len - rx);
       // A prefetch from this rx never wraps: it covers a prefix of [rx, len).
       const usable = ahead?.at === rx ? ahead.data : undefined;
-      const covered = Math.min(usable?.length ?? 0, firstPart);
-      if (usable !== undefined && covered > 0) usable.copy(this.#shadow, rx, 0, covered);
       ahead = undefined;
-      const reads: { op: HypercallOp; at: number }[] = [];
-      if (covered < firstPart) {
-        const gpa = dataGpa + rx + covered;
-        reads.push({
-          op: { op: "readMemory", gpa, length: firstPart - covered },
-          at: rx + covered,
-        });
+      let covered = Math.min(usable?.length ?? 0, firstPart);
+      const spans: RingSpan[] = [];
+      if (usable !== undefined && covered > 0) {
+        usable.copy(this.#shadow, rx, 0, covered);
+        spans.push({ at: rx, data: usable.subarray(0, covered) });
       }
-      if (available > firstPart) {
-        reads.push({
-          op: { op: "readMemory", gpa: dataGpa, length: available - firstPart },
-          at: 0,
-        });
-      }
-      if (reads.length > 0) {
+      if (!this.#firstMessageIn(rx, covered, available)) {
+        // Not even one whole message yet: fetch the rest of [rx, tx), exactly.
+        const reads: { op: HypercallOp; at: number }[] = [];
+        if (covered < firstPart) {
+          reads.push({
+            op: { op: "readMemory", gpa: dataGpa + rx + covered, length: firstPart - covered },
+            at: rx + covered,
+          });
+        }
+        if (available > firstPart) {
+          reads.push({
+            op: { op: "readMemory", gpa: dataGpa, length: available - firstPart },
+            at: 0,
+          });
+        }
         const got = await this.#client.batch(reads.map((r) => r.op));
-        reads.forEach((r, i) => readDataOf(got, i).copy(this.#shadow, r.at));
+        reads.forEach((r, i) => {
+          const data = readDataOf(got, i);
+          data.copy(this.#shadow, r.at);
+          spans.push({ at: r.at, data });
+        });
+        covered = available;
         if (this.closed) return; // closed while the read was out
       }
 
@@ -275,28 +362,54 @@ export class RxRing {
         txPtr: tx,
         ring: this.#shadow,
         maxMessages: room,
+        limit: covered,
+        spans,
       });
-      if (result.messages.length > 0) sink.deliver(result.messages);
+      const last = result.messages.at(-1);
+      if (last !== undefined) {
+        this.#lastMessage = ARGO_MSG_HEADER_SIZE + last.data.length;
+        sink.deliver(result.messages);
+      }
       if (result.corruption !== null) sink.corrupt(result.corruption);
       if (result.rxPtr === rx) return; // nothing consumable (only a bad tx does that)
 
-      // Publish rx (§4.6 step 5), notify(NULL) to fire waiters (step 6), read the next tx and
-      // prefetch from the new rx,
-      // all in one multicall: executed in order, so the tx read sees everything sent so far.
+      // Publish rx (§4.6 step 5), notify(NULL) to fire waiters (step 6), read the next tx and,
+      // when data is known or expected there, prefetch from the new rx: all in one multicall,
+      // executed in order, so the tx read sees everything sent so far.
+      const newRx = result.rxPtr;
+      const known = ringBytesAvailable(this.len, newRx, tx);
+      const want = known + (this.#streaming ? this.#arrived : 0);
       const rxBytes = Buffer.allocUnsafe(4);
-      rxBytes.writeUInt32LE(result.rxPtr, 0);
-      const after = await this.#client.batch([
+      rxBytes.writeUInt32LE(newRx, 0);
+      const ops: HypercallOp[] = [
         { op: "writeMemory", gpa: this.#run.gpa + RING_RX_PTR_OFFSET, data: rxBytes },
         { op: "notify", ringData: null },
         this.readTxOp(),
-        this.#prefetchFrom(result.rxPtr),
-      ]);
+      ];
+      if (want > 0) ops.push(this.#prefetchFrom(newRx, Math.max(want, PREFETCH_MIN)));
+      const after = await this.#client.batch(ops);
       const wret = retOf(after, 0, "writeMemory");
       if (wret < 0) throw hypercallError("rx_ptr write", wret, { aport: this.aport });
-      this.#rxPtr = result.rxPtr;
+      this.#rxPtr = newRx;
       tx = readDataOf(after, 2).readUInt32LE(0);
-      ahead = { at: result.rxPtr, data: readDataOf(after, 3) };
+      if (want > 0) ahead = { at: newRx, data: readDataOf(after, 3) };
+      // What arrived while this turn ran sizes the next prefetch.
+      const nowAvailable = ringBytesAvailable(this.len, newRx, tx);
+      this.#arrived = Math.max(0, nowAvailable - known);
+      this.#streaming = this.#arrived > 0;
+      if (this.#streaming) this.#burst = Math.max(PREFETCH_MIN, nowAvailable);
     }
+  }
+
+  /**
+   * Whether the `covered` bytes fetched from `rx` hold the first message whole, or show that
+   * the ring is corrupt there (the reader then reports it; fetching more would not help).
+   */
+  #firstMessageIn(rx: number, covered: number, available: number): boolean {
+    if (covered >= available) return true;
+    if (covered < ARGO_MSG_HEADER_SIZE) return false;
+    const hdrLen = this.#shadow.readUInt32LE(rx + MSG_LEN_OFFSET);
+    return hdrLen < ARGO_MSG_HEADER_SIZE || hdrLen > available || hdrLen <= covered;
   }
 
   /**
@@ -304,6 +417,23 @@ export class RxRing {
    * finished. Idempotent. Resolves with unregister's ret (-ENOENT if the hypervisor already
    * tore the ring down, e.g. because the partner domain died, §5.5).
    */
+  /** Resolves once no drain of this ring is running. */
+  async idle(): Promise<void> {
+    await this.#draining?.catch(() => undefined);
+  }
+
+  /**
+   * Leaves the ring registered (its pages stay in use and keep receiving) and stops using it:
+   * for an agent that will resume it after a restart. The pages are not freed.
+   */
+  detach(): Promise<void> {
+    if (this.#closed !== null) return this.#closed;
+    this.#closed = (async () => {
+      await this.#draining?.catch(() => undefined);
+    })();
+    return this.#closed;
+  }
+
   close(): Promise<number> {
     if (this.#closed !== null) return this.#closed.then(() => 0);
     let ret = 0;

@@ -104,6 +104,8 @@ export async function runFleet(endpoint: ArgoEndpoint, options: FleetOptions, st
   const { signal } = options;
   const socket = await endpoint.bind({ aport: options.port, partner: ARGO_DOMID_ANY });
   const checker = new SequenceChecker(stats);
+  // A restarted agent continues the streams it was checking (agent-state.ts keeps them).
+  checker.restore((endpoint.restoredAppState as { fleetStreams?: unknown } | undefined)?.fleetStreams);
   const active = new Map<number, Promise<void>>();
   const denied = new Set<number>();
   const refreshMs = options.refreshMs ?? 2000;
@@ -147,6 +149,10 @@ export async function runFleet(endpoint: ArgoEndpoint, options: FleetOptions, st
       }
     }
   } finally {
+    // Account for what was taken from the ring but not yet checked, then remember where every
+    // stream stands: the rest stays in the ring for the next run (when the agent resumes).
+    for (const m of await socket.quiesce()) checker.observe(m.source, m.data);
+    endpoint.appState = { fleetStreams: checker.snapshot() };
     await socket.close();
     await Promise.all([...active.values(), receiving]);
   }

@@ -94,6 +94,25 @@ export class SequenceChecker {
     }
   }
 
+  /** The per-stream positions, to be kept across an agent restart (JSON-able). */
+  snapshot(): Record<string, number> {
+    return Object.fromEntries([...this.#streams].map(([k, s]) => [k, s.next]));
+  }
+
+  /**
+   * Continues the streams a previous run of this agent was checking (see `snapshot`): a stream
+   * then goes on exactly where it stopped, so a message lost across the restart is a gap. A
+   * malformed snapshot is ignored.
+   */
+  restore(snapshot: unknown): void {
+    if (typeof snapshot !== "object" || snapshot === null) return;
+    for (const [key, next] of Object.entries(snapshot)) {
+      if (!Number.isSafeInteger(next) || (next as number) < 0 || this.#streams.has(key)) continue;
+      this.#streams.set(key, { next: next as number, missing: new Set() });
+      this.stats.streams++;
+    }
+  }
+
   /** Next expected sequence number per stream key (`domid:aport:tag`). */
   expected(): Map<string, number> {
     return new Map([...this.#streams].map(([k, s]) => [k, s.next]));
