@@ -38,6 +38,7 @@ import {
 import { REPO_ROOT, startHypervisorProcess, type HypervisorProcess } from "./hypervisor-process.js";
 import type { InitReport, ReceiveReport, SendReport, TransportInit } from "./ipc.js";
 import { measureMemory, type MemoryResult } from "./memory.js";
+import { MAC_BENCH_RULES, runMacBench, type MacBenchResult } from "./mac-bench.js";
 import { BENCH_USAGE, parseBenchOptions, UsageError, type BenchConfig } from "./options.js";
 import { now } from "./payload.js";
 import { cpuSnapshot, cpuUse } from "./proc-stat.js";
@@ -411,6 +412,12 @@ async function main(): Promise<number> {
       memory = await measureMemory(CONFIG.idleDomains, log);
     }
     results["memory"] = memory;
+    let mac: MacBenchResult | null = null;
+    if (CONFIG.mac) {
+      log(`MAC cost: in-process sendv, dummy vs a ${MAC_BENCH_RULES}-rule flask policy + ${MAC_BENCH_RULES}-rule firewall …`);
+      mac = await runMacBench();
+    }
+    results["mac"] = mac;
     results["phases"] = phases;
     results["durationSec"] = Math.round((now() - started) / 100) / 10;
     const verdicts = targetVerdicts(rows);
@@ -437,6 +444,7 @@ async function main(): Promise<number> {
           `${memory.inProcess.bytesPerDomain.toLocaleString("en-US")} B heap+external in process after GC`,
       );
     }
+    if (mac !== null) console.log(macLine(mac));
     console.log("\nMarkdown:\n");
     console.log(markdownTable(rows));
     for (const line of verdictLines(verdicts)) console.log(`- ${line}`);
@@ -446,6 +454,7 @@ async function main(): Promise<number> {
           `${memory.inProcess.bytesPerDomain.toLocaleString("en-US")} B (heap after GC, in process).`,
       );
     }
+    if (mac !== null) console.log(`- ${macLine(mac)}`);
     const rates = CONFIG.sizes.map(
       (s) => `${CONFIG.latencyRatePerSec[s] ?? "?"}/s at ${formatSize(s)}`,
     );
@@ -499,3 +508,13 @@ async function main(): Promise<number> {
 }
 
 process.exitCode = await main();
+
+/** One line on what MAC costs, with its target verdict. */
+function macLine(mac: MacBenchResult): string {
+  const [dummy, flask] = mac.rows;
+  return (
+    `MAC cost (sendv, ${mac.payloadBytes} B, in process): dummy ${Math.round(dummy?.msgsPerSec ?? 0).toLocaleString("en-US")} msgs/s, ` +
+    `flask ${MAC_BENCH_RULES} rules + firewall ${MAC_BENCH_RULES} rules ${Math.round(flask?.msgsPerSec ?? 0).toLocaleString("en-US")} msgs/s, ` +
+    `ratio ${mac.ratio.toFixed(2)} (target >= ${mac.targetRatio}) — ${mac.meetsTarget ? "MET" : "MISSED"}`
+  );
+}

@@ -13,6 +13,7 @@ export const BENCH_USAGE = `usage: node bench/dist/main.js [options]   (npm run 
   --quick                   shrink every bound (tries the harness; numbers not comparable)
   --sizes 64,1024,65536     payload sizes in bytes (default: 64, 1 KiB, 64 KiB)
   --no-memory               skip the memory-per-idle-domain measurement
+  --no-mac                  skip the MAC cost measurement (1,000-rule policy + firewall vs dummy)
   --cpu-prof DIR            run every child process with node --cpu-prof into DIR
   --hypervisor-flags=FLAGS  extra node flags for the traffic hypervisor (e.g. --trace-gc)
   --hypervisor-log FILE     append the traffic hypervisor's stdout to FILE
@@ -46,6 +47,8 @@ export interface BenchConfig {
   readonly idleDomains: number;
   readonly aport: number;
   readonly memory: boolean;
+  /** Measure sendv under a 1,000-rule policy and firewall against dummy (mac-bench.ts). */
+  readonly mac: boolean;
   readonly cpuProfDir: string | null;
   readonly hypervisorFlags: readonly string[];
   readonly hypervisorLog: string | null;
@@ -83,6 +86,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
         quick: { type: "boolean", default: false },
         sizes: { type: "string" },
         memory: { type: "boolean", default: true },
+        mac: { type: "boolean", default: true },
         "cpu-prof": { type: "string" },
         "hypervisor-flags": { type: "string" },
         "hypervisor-log": { type: "string" },
@@ -112,6 +116,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     quick ||
     values.sizes !== undefined ||
     !values.memory ||
+    !values.mac ||
     values["cpu-prof"] !== undefined ||
     values["hypervisor-flags"] !== undefined ||
     batchBytes !== undefined ||
@@ -133,6 +138,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     idleDomains: quick ? 100 : 1000,
     aport: 1000,
     memory: values.memory,
+    mac: values.mac,
     cpuProfDir: values["cpu-prof"] ?? null,
     hypervisorFlags: values["hypervisor-flags"]?.split(" ").filter((f) => f !== "") ?? [],
     hypervisorLog: values["hypervisor-log"] ?? null,

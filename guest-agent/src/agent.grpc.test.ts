@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
-import { startHypervisor, ToolstackClient, type RunningHypervisor } from "@hmx/hypervisor";
+import { embeddedHypervisorConfig, startHypervisor, ToolstackClient, type RunningHypervisor } from "@hmx/hypervisor";
 import { pino } from "pino";
 import { runGuest } from "./agent.js";
 import type { GuestConfig } from "./config.js";
@@ -37,22 +37,7 @@ describe("guest runner over gRPC", { timeout: 60_000 }, () => {
   before(async () => {
     const adminToken = randomBytes(24).toString("base64url");
     hv = await startHypervisor(
-      {
-        listen: "127.0.0.1:0",
-        controlListen: "127.0.0.1:0",
-        adminToken,
-        argoEnabled: true,
-        argoMacPermissive: false,
-        maxTotalMemoryBytes: 256 * 1024 * 1024,
-        maxDomainMemoryBytes: 64 * 1024 * 1024,
-        resumeWindow: 4096,
-        resumeLogMaxBytes: 64 * 1024 * 1024,
-        maxBatch: 1024,
-        enrolmentTemplates: [],
-        gracePeriodMs: 60_000,
-        logLevel: "silent",
-        shutdownDeadlineMs: 1000,
-      },
+      { ...embeddedHypervisorConfig(adminToken), argoMacPermissive: false, maxTotalMemoryBytes: 256 * 1024 * 1024, maxDomainMemoryBytes: 64 * 1024 * 1024 },
       pino({ level: "silent" }),
     );
     toolstack = new ToolstackClient(hv.controlListen, adminToken);

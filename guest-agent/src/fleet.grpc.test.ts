@@ -5,7 +5,7 @@
  * numbered messages to every peer it may reach, and checks what it receives — while a Flask
  * policy denies one direction on purpose, which the sender reports and the hypervisor audits.
  */
-import { startHypervisor, type RunningHypervisor } from "@hmx/hypervisor";
+import { embeddedHypervisorConfig, startHypervisor, type RunningHypervisor } from "@hmx/hypervisor";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
@@ -50,25 +50,15 @@ describe("fleet workload with enrolment over gRPC", { timeout: 60_000 }, () => {
   before(async () => {
     hv = await startHypervisor(
       {
-        listen: "127.0.0.1:0",
-        controlListen: "127.0.0.1:0",
-        adminToken: randomBytes(24).toString("base64url"),
-        argoEnabled: true,
-        argoMacPermissive: true,
+        ...embeddedHypervisorConfig(randomBytes(24).toString("base64url")),
         maxTotalMemoryBytes: 256 * 1024 * 1024,
         maxDomainMemoryBytes: 64 * 1024 * 1024,
-        resumeWindow: 4096,
-        resumeLogMaxBytes: 64 * 1024 * 1024,
-        maxBatch: 1024,
-        logLevel: "silent",
-        shutdownDeadlineMs: 1000,
         xsm: "flask",
         policy: { fileName: "fleet-test.te", source: POLICY },
         enrolmentTemplates: [
           { name: "guest", label: "guest_t", memoryBytes: 8 * 1024 * 1024, maxDomains: 8, token: GUEST_TOKEN },
           { name: "isolated", label: "isolated_t", memoryBytes: 8 * 1024 * 1024, maxDomains: 1, token: ISOLATED_TOKEN },
         ],
-        gracePeriodMs: 60_000,
       },
       pino({ level: "silent" }),
     );

@@ -6,7 +6,7 @@
  * memory, re-registers it on the same pages, and reads on from its old rx_ptr — every message
  * exactly once, in order, across the restart.
  */
-import { startHypervisor, type RunningHypervisor, ToolstackClient } from "@hmx/hypervisor";
+import { embeddedHypervisorConfig, startHypervisor, type RunningHypervisor, ToolstackClient } from "@hmx/hypervisor";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
@@ -21,22 +21,7 @@ const adminToken = randomBytes(24).toString("base64url");
 
 before(async () => {
   hv = await startHypervisor(
-    {
-      listen: "127.0.0.1:0",
-      controlListen: "127.0.0.1:0",
-      adminToken,
-      argoEnabled: true,
-      argoMacPermissive: false,
-      maxTotalMemoryBytes: 256 * 1024 * 1024,
-      maxDomainMemoryBytes: 64 * 1024 * 1024,
-      resumeWindow: 4096,
-      resumeLogMaxBytes: 64 * 1024 * 1024,
-      maxBatch: 1024,
-      logLevel: "silent",
-      shutdownDeadlineMs: 1000,
-      enrolmentTemplates: [],
-      gracePeriodMs: 60_000,
-    },
+    { ...embeddedHypervisorConfig(adminToken), argoMacPermissive: false, maxTotalMemoryBytes: 256 * 1024 * 1024, maxDomainMemoryBytes: 64 * 1024 * 1024 },
     pino({ level: "silent" }),
   );
   toolstack = new ToolstackClient(hv.controlListen, adminToken);

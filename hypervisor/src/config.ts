@@ -61,6 +61,30 @@ export interface HypervisorConfig {
   readonly gracePeriodMs: number;
 }
 
+/**
+ * A complete configuration for running a hypervisor in-process (tests, harnesses, benchmarks):
+ * loopback listeners on free ports, Argo on, permissive wildcard rings, dummy XSM, quiet logs.
+ * Override what matters: `{ ...embeddedHypervisorConfig(token), argoMacPermissive: false }`.
+ */
+export function embeddedHypervisorConfig(adminToken: string): HypervisorConfig {
+  return {
+    listen: "127.0.0.1:0",
+    controlListen: "127.0.0.1:0",
+    adminToken,
+    argoEnabled: true,
+    argoMacPermissive: true,
+    maxTotalMemoryBytes: 1024 * 1024 * 1024,
+    maxDomainMemoryBytes: 256 * 1024 * 1024,
+    resumeWindow: 4096,
+    resumeLogMaxBytes: 64 * 1024 * 1024,
+    maxBatch: 1024,
+    logLevel: "silent",
+    shutdownDeadlineMs: 1000,
+    enrolmentTemplates: [],
+    gracePeriodMs: 60_000,
+  };
+}
+
 /** Bad configuration; lists every problem. */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";

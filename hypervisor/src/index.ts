@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /** Public surface of the hypervisor package: run it, configure it, or embed its pure core. */
 export { startHypervisor, GUEST_SERVICE_NAME, TOOLSTACK_SERVICE_NAME, type RunningHypervisor } from "./hypervisor.js";
-export { parseHypervisorConfig, ConfigError, HYPERVISOR_USAGE, parseHostPort, parseSize, type HypervisorConfig } from "./config.js";
+export { parseHypervisorConfig, embeddedHypervisorConfig, ConfigError, HYPERVISOR_USAGE, parseHostPort, parseSize, type HypervisorConfig } from "./config.js";
 export { createLogger } from "./logger.js";
 export { tuneHeapForDataPath, DATA_PATH_HEAP_GROWING_PERCENT } from "./memory/heap-tuning.js";
 export {

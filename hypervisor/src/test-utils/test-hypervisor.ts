@@ -9,7 +9,7 @@ import { GRPC_MESSAGE_LIMITS, bearerMetadata, loadHypervisorProto } from "@hmx/p
 import type { HypervisorClient } from "@hmx/proto/gen/hmx/argo/v1/Hypervisor.js";
 import { randomBytes } from "node:crypto";
 import { pino } from "pino";
-import type { HypervisorConfig } from "../config.js";
+import { embeddedHypervisorConfig, type HypervisorConfig } from "../config.js";
 import { startHypervisor, type RunningHypervisor } from "../hypervisor.js";
 import { ToolstackClient } from "../toolstack-client.js";
 
@@ -33,23 +33,7 @@ export interface TestHypervisor {
 
 export async function startTestHypervisor(overrides: Partial<HypervisorConfig> = {}): Promise<TestHypervisor> {
   const adminToken = randomBytes(24).toString("base64url");
-  const config: HypervisorConfig = {
-    listen: "127.0.0.1:0",
-    controlListen: "127.0.0.1:0",
-    adminToken,
-    argoEnabled: true,
-    argoMacPermissive: true,
-    maxTotalMemoryBytes: 1024 * 1024 * 1024,
-    maxDomainMemoryBytes: 256 * 1024 * 1024,
-    resumeWindow: 4096,
-    resumeLogMaxBytes: 64 * 1024 * 1024,
-    maxBatch: 1024,
-    logLevel: "silent",
-    shutdownDeadlineMs: 1000,
-    enrolmentTemplates: [],
-    gracePeriodMs: 60_000,
-    ...overrides,
-  };
+  const config: HypervisorConfig = { ...embeddedHypervisorConfig(adminToken), ...overrides };
   const hv = await startHypervisor(config, pino({ level: config.logLevel }));
   const toolstack = new ToolstackClient(hv.controlListen, adminToken);
   const clients: grpc.Client[] = [];
