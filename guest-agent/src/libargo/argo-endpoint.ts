@@ -205,7 +205,7 @@ export class ArgoEndpoint {
       // Another length cannot re-register (-EEXIST): let the old ring go first.
       await this.#release(previous);
     }
-    const resumeGfn = previous !== undefined && previous.len === ringLen ? previous.gfn : undefined;
+    const resumeGfn = previous?.len === ringLen ? previous.gfn : undefined;
     try {
       if (resumeGfn !== undefined) {
         // RxRing takes these pages again; they stop being "held for a previous run".
