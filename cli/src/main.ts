@@ -6,6 +6,7 @@
  * everywhere: 0 clean, 1 runtime failure, 2 bad usage.
  */
 import { runFleetCommand } from "./commands/fleet.js";
+import { runConsoleCommand } from "./commands/console.js";
 import { runGuestCommand } from "./commands/guest.js";
 import { runHypervisorCommand } from "./commands/hypervisor.js";
 import { runPolicyCommand } from "./commands/policy.js";
@@ -23,6 +24,7 @@ commands:
   guest        run one guest agent against a hypervisor
   policy       load, show, validate and query the XSM/Flask policy (what-if), audit denials
   viptables    administer the Argo firewall (OpenXT viptables flags)
+  console      show a guest's virtio-console output (collected by its back end), send it input
   fleet        prepare the container fleet: 'hmx fleet init' writes its secrets and builds the image contents
 
 Run 'hmx <command> --help' for a command's options.`;
@@ -34,6 +36,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   policy: (argv) => runPolicyCommand(argv),
   viptables: (argv) => runViptablesCommand(argv),
   fleet: runFleetCommand,
+  console: runConsoleCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -29,6 +29,10 @@ import {
   runPing,
   runSink,
   runTraffic,
+  newVirtioBackendStats,
+  newVirtioDemoStats,
+  runVirtioBackend,
+  runVirtioDemo,
 } from "./workloads/index.js";
 
 /** A client plus, optionally, the SessionClient's "gave up for good" notification. */
@@ -147,6 +151,34 @@ export async function runGuest(config: GuestConfig, options: RunGuestOptions): P
         } finally {
           peers.close();
         }
+        break;
+      }
+      case "virtio-backend": {
+        const s = newVirtioBackendStats();
+        stats = s;
+        await runVirtioBackend(
+          endpoint,
+          {
+            ...base,
+            client,
+            address: config.hypervisor,
+            credential,
+            imageDir: config.imageDir ?? "hmx-images",
+            ...(config.consoleDir === undefined ? {} : { consoleDir: config.consoleDir }),
+            log,
+          },
+          s,
+        );
+        break;
+      }
+      case "virtio-demo": {
+        const s = newVirtioDemoStats();
+        stats = s;
+        await runVirtioDemo(
+          endpoint,
+          { ...base, client, address: config.hypervisor, credential, count: config.count, intervalMs: config.intervalMs, log, ...(config.peer === undefined ? {} : { peer: config.peer }) },
+          s,
+        );
         break;
       }
       case "traffic": {

@@ -42,6 +42,10 @@ export interface GuestConfig {
   readonly intervalMs: number;
   /** How often a "guest stats" line is logged. */
   readonly statsIntervalMs: number;
+  /** virtio-backend: directory of the raw disk images (created on demand). */
+  readonly imageDir?: string;
+  /** virtio-backend: directory of the per-guest console logs and input files. */
+  readonly consoleDir?: string;
   readonly logLevel: string;
 }
 
@@ -61,16 +65,19 @@ export const GUEST_USAGE = `usage: hmx guest --hypervisor ADDRESS (--credential-
   --instance NAME            the name to enrol as (env HMX_INSTANCE; default the host name)
   --state-dir DIR            keep the enrolled credential here, to resume the domain after a restart (env HMX_STATE_DIR)
   --health-file FILE         rewrite FILE every 2 s with the session state, for health checks (env HMX_HEALTH_FILE)
-  --workload NAME            echo | ping | traffic | sink | fleet
+  --workload NAME            echo | ping | traffic | sink | fleet | virtio-backend | virtio-demo
   --port N                   echo/sink: port to bind (default 7 echo, 9 sink);
                              ping/traffic: the peer's port (default 7 ping, 9 traffic)
   --peer DOMID               ping/traffic: the peer (required); echo/sink: accept only this sender
-                             (without it the ring is a wildcard ring: needs --argo-mac-permissive)
+                             (without it the ring is a wildcard ring: needs --argo-mac-permissive);
+                             virtio-demo: the guest to ping over virtio-net (optional)
+  --image-dir DIR            virtio-backend: raw disk images, created on demand (env HMX_IMAGE_DIR; default ./hmx-images)
+  --console-dir DIR          virtio-backend: per-guest console logs for 'hmx console' (env HMX_CONSOLE_DIR)
   --size N                   ping/traffic payload bytes, >= ${NUMBERED_HEADER_SIZE} (default 64)
   --count N                  ping/traffic/sink: messages, 0 = until stopped (default 0)
   --rate N                   traffic: messages per second, 0 = as fast as possible (default 100);
                              fleet: messages per second to each peer (default 20)
-  --interval-ms N            ping: pause between pings (default 1000)
+  --interval-ms N            ping: pause between pings; virtio-demo: between rounds (default 1000)
   --stats-interval-ms N      how often to log a "guest stats" line (default 1000)
   --log-level LEVEL          trace|debug|info|warn|error|fatal|silent (env HMX_LOG_LEVEL; default info)
   -h, --help                 show this help`;
@@ -80,12 +87,14 @@ const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"
 /** Which workloads each workload-specific flag applies to. */
 const APPLIES: Record<string, readonly WorkloadName[]> = {
   size: ["ping", "traffic", "fleet"],
-  count: ["ping", "traffic", "sink"],
+  count: ["ping", "traffic", "sink", "virtio-demo"],
   rate: ["traffic", "fleet"],
-  "interval-ms": ["ping"],
+  "interval-ms": ["ping", "virtio-demo"],
+  "image-dir": ["virtio-backend"],
+  "console-dir": ["virtio-backend"],
 };
 
-const DEFAULT_PORT: Record<WorkloadName, number> = { echo: 7, ping: 7, traffic: 9, sink: 9, fleet: 9 };
+const DEFAULT_PORT: Record<WorkloadName, number> = { echo: 7, ping: 7, traffic: 9, sink: 9, fleet: 9, "virtio-backend": 1, "virtio-demo": 1 };
 
 function isHostPort(value: string): boolean {
   const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
@@ -128,6 +137,8 @@ export function parseGuestConfig(input: {
         rate: { type: "string" },
         "interval-ms": { type: "string" },
         "stats-interval-ms": { type: "string" },
+        "image-dir": { type: "string" },
+        "console-dir": { type: "string" },
         "log-level": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -227,6 +238,9 @@ export function parseGuestConfig(input: {
     }
   }
 
+  const imageDir = workload === "virtio-backend" ? (str("image-dir") ?? fromEnv("HMX_IMAGE_DIR") ?? "hmx-images") : undefined;
+  const consoleDir = workload === "virtio-backend" ? (str("console-dir") ?? fromEnv("HMX_CONSOLE_DIR")) : undefined;
+
   if (problems.length > 0 || workload === undefined || hypervisor === undefined) {
     throw new ConfigError(problems);
   }
@@ -246,6 +260,8 @@ export function parseGuestConfig(input: {
     intervalMs,
     statsIntervalMs,
     logLevel,
+    ...(imageDir === undefined ? {} : { imageDir }),
+    ...(consoleDir === undefined ? {} : { consoleDir }),
   };
 }
 

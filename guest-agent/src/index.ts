@@ -45,3 +45,5 @@ export { createGuestLogger } from "./logger.js";
 export { runGuest, type RunGuestOptions, type GuestClient } from "./agent.js";
 // VirtIO (part 1 of the VirtIO-over-Argo issue): queues, devices, drivers, loopback transport.
 export * as virtio from "./virtio/index.js";
+// VirtIO over Argo, part 2: transport, device host, discovery (docs/virtio-argo.md).
+export * as virtioArgo from "./virtio/transport/argo/index.js";

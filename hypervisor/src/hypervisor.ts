@@ -20,6 +20,7 @@ import { GuestStreams } from "./grpc/guest-streams.js";
 import { EnrolmentService } from "./fleet/enrolment.js";
 import { createMacService } from "./grpc/mac-service.js";
 import { createToolstackService } from "./grpc/toolstack-service.js";
+import { DeviceManager } from "./devices/device-manager.js";
 import { Audit } from "./mac/audit.js";
 import { MacController } from "./mac/mac-controller.js";
 import { compilePolicy } from "./mac/policy.js";
@@ -37,6 +38,8 @@ export interface RunningHypervisor {
   readonly core: HypervisorCore;
   /** The MAC stack (XSM module, policy, firewall, audit) the core calls. */
   readonly mac: MacController;
+  /** VirtIO device placement and the virtual ACPI tables at gfn 0. */
+  readonly devices: DeviceManager;
   /** Graceful stop: NOT_SERVING, end streams, drain until the deadline, then force. */
   stop(): Promise<void>;
 }
@@ -163,6 +166,7 @@ export async function startHypervisor(config: HypervisorConfig, log: Logger): Pr
   );
 
   const toolstackLog = log.child({ component: "toolstack" });
+  const devices = new DeviceManager({ registry: core.domains, events, log: toolstackLog.child({ component: "devices" }) });
   enrolment.start(
     (domid) => streams.isConnected(domid),
     (domid) => {
@@ -182,6 +186,7 @@ export async function startHypervisor(config: HypervisorConfig, log: Logger): Pr
       auth: new AdminAuth(config.adminToken),
       log: toolstackLog,
       mac: macService.handlers,
+      devices,
     }),
   );
 
@@ -209,6 +214,7 @@ export async function startHypervisor(config: HypervisorConfig, log: Logger): Pr
     controlListen,
     core,
     mac,
+    devices,
     stop: () => {
       stopped ??= (async () => {
         stopping = true;

@@ -8,6 +8,9 @@ export {
   ToolstackClient,
   type DomainView,
   type DomainCountersView,
+  type DeviceSpecView,
+  type DeviceInfoView,
+  type DeviceTypeName,
   type PolicyInfoView,
   type PolicyDiagnosticView,
   type ValidatePolicyView,
@@ -39,3 +42,6 @@ export { ringIdString } from "./argo/ring-id.js";
 export { HypercallDispatcher } from "./dispatch/dispatcher.js";
 export { CallStatusCode, isFailure, type Hypercall, type HypercallResult } from "./dispatch/hypercall.js";
 export type { ArgoOptions, VirqSink } from "./argo/types.js";
+export { DeviceManager, DeviceConfigError, type DeviceSpecInput, type PlacedDevice } from "./devices/device-manager.js";
+export { encodeVargTable, acpiChecksum, type VargEntry, type VargTableHeader } from "./devices/varg-table.js";
+export type { DeviceEvent } from "./events/event-channel.js";

@@ -8,12 +8,77 @@
 import * as grpc from "@grpc/grpc-js";
 import { GRPC_MESSAGE_LIMITS, bearerMetadata, loadToolstackProto } from "@hmx/proto";
 import type { AuditRecord__Output } from "@hmx/proto/gen/hmx/toolstack/v1/AuditRecord.js";
+import type { DeviceInfo__Output } from "@hmx/proto/gen/hmx/toolstack/v1/DeviceInfo.js";
+import type { DeviceSpec } from "@hmx/proto/gen/hmx/toolstack/v1/DeviceSpec.js";
 import type { DomainSummary__Output } from "@hmx/proto/gen/hmx/toolstack/v1/DomainSummary.js";
 import type { FirewallMatch, FirewallMatch__Output } from "@hmx/proto/gen/hmx/toolstack/v1/FirewallMatch.js";
 import type { FirewallRule__Output } from "@hmx/proto/gen/hmx/toolstack/v1/FirewallRule.js";
 import type { MacSubject } from "@hmx/proto/gen/hmx/toolstack/v1/MacSubject.js";
 import type { PolicyInfo__Output } from "@hmx/proto/gen/hmx/toolstack/v1/PolicyInfo.js";
 import type { ToolstackClient as GeneratedClient } from "@hmx/proto/gen/hmx/toolstack/v1/Toolstack.js";
+
+/** A virtio device type by name; the VirtIO device IDs are net 1, blk 2, console 3. */
+export type DeviceTypeName = "net" | "blk" | "console";
+
+/** A virtio device to create (fields left out take the toolstack's defaults). */
+export interface DeviceSpecView {
+  readonly type: DeviceTypeName;
+  readonly backendDomid: number;
+  readonly name?: string;
+  readonly capacityBytes?: number;
+  readonly readOnly?: boolean;
+  readonly imagePath?: string;
+  readonly mac?: string;
+  readonly queueSize?: number;
+  readonly ringLen?: number;
+}
+
+/** A device as the toolstack placed it. */
+export interface DeviceInfoView {
+  readonly frontendDomid: number;
+  readonly devIndex: number;
+  readonly spec: Required<DeviceSpecView>;
+  readonly backendPort: number;
+  readonly frontendPort: number;
+}
+
+const DEVICE_TYPE_WIRE = { net: "DEVICE_TYPE_NET", blk: "DEVICE_TYPE_BLK", console: "DEVICE_TYPE_CONSOLE" } as const;
+
+function toDeviceSpecMessage(d: DeviceSpecView): DeviceSpec {
+  return {
+    type: DEVICE_TYPE_WIRE[d.type],
+    backendDomid: d.backendDomid,
+    name: d.name ?? "",
+    capacityBytes: String(d.capacityBytes ?? 0),
+    readOnly: d.readOnly ?? false,
+    imagePath: d.imagePath ?? "",
+    mac: d.mac ?? "",
+    queueSize: d.queueSize ?? 0,
+    ringLen: d.ringLen ?? 0,
+  };
+}
+
+function toDeviceInfoView(d: DeviceInfo__Output): DeviceInfoView {
+  const s = d.spec;
+  const type: DeviceTypeName = s?.type === "DEVICE_TYPE_NET" ? "net" : s?.type === "DEVICE_TYPE_CONSOLE" ? "console" : "blk";
+  return {
+    frontendDomid: d.frontendDomid,
+    devIndex: d.devIndex,
+    backendPort: d.backendPort,
+    frontendPort: d.frontendPort,
+    spec: {
+      type,
+      backendDomid: s?.backendDomid ?? 0,
+      name: s?.name ?? "",
+      capacityBytes: Number(s?.capacityBytes ?? 0),
+      readOnly: s?.readOnly ?? false,
+      imagePath: s?.imagePath ?? "",
+      mac: s?.mac ?? "",
+      queueSize: s?.queueSize ?? 0,
+      ringLen: s?.ringLen ?? 0,
+    },
+  };
+}
 
 export interface DomainCountersView {
   readonly hypercalls: number;
@@ -260,17 +325,50 @@ export class ToolstackClient {
     this.metadata = bearerMetadata(adminToken);
   }
 
-  createDomain(request: { name: string; label: string; memoryBytes: number; privileged?: boolean }): Promise<{ domid: number; credential: string }> {
+  createDomain(request: {
+    name: string;
+    label: string;
+    memoryBytes: number;
+    privileged?: boolean;
+    /** VirtIO devices of the new domain (docs/virtio-argo.md "Discovery"). */
+    devices?: readonly DeviceSpecView[];
+  }): Promise<{ domid: number; credential: string; devices: DeviceInfoView[] }> {
     return new Promise((resolve, reject) => {
       this.client.createDomain(
-        { name: request.name, label: request.label, memoryBytes: String(request.memoryBytes), privileged: request.privileged ?? false },
+        {
+          name: request.name,
+          label: request.label,
+          memoryBytes: String(request.memoryBytes),
+          privileged: request.privileged ?? false,
+          devices: (request.devices ?? []).map(toDeviceSpecMessage),
+        },
         this.metadata,
         (err, res) => {
           if (err !== null || res === undefined) reject(err ?? new Error("empty CreateDomain reply"));
-          else resolve({ domid: res.domid, credential: res.credential });
+          else resolve({ domid: res.domid, credential: res.credential, devices: res.devices.map(toDeviceInfoView) });
         },
       );
     });
+  }
+
+  /** Hot-adds a virtio device to a live domain. */
+  async attachDevice(domid: number, device: DeviceSpecView): Promise<DeviceInfoView> {
+    const res = await this.#unary<{ device: DeviceInfo__Output | null }>((cb) =>
+      this.client.attachDevice({ domid, device: toDeviceSpecMessage(device) }, this.metadata, cb),
+    );
+    if (res.device === null) throw new Error("empty AttachDevice reply");
+    return toDeviceInfoView(res.device);
+  }
+
+  /** Removes device `devIndex` of `domid`. */
+  async detachDevice(domid: number, devIndex: number): Promise<void> {
+    await this.#unary((cb) => this.client.detachDevice({ domid, devIndex }, this.metadata, cb));
+  }
+
+  /** The devices of one front-end domain, or of all (no domid). */
+  async listDevices(domid?: number): Promise<DeviceInfoView[]> {
+    const res = await this.#unary<{ devices: DeviceInfo__Output[] }>((cb) => this.client.listDevices({ domid: domid ?? 0 }, this.metadata, cb));
+    return res.devices.map(toDeviceInfoView);
   }
 
   destroyDomain(domid: number): Promise<void> {

@@ -138,3 +138,114 @@ export function ringLenForPages(pages: number): number {
 /** Message types used by libargo sockets (OpenXT `ARGO_PROTO_DGRAM` / `ARGO_PROTO_STREAM`). */
 export const ARGO_PROTO_DGRAM = 0x6447724d;
 export const ARGO_PROTO_STREAM = 0x3574526d;
+
+// ---- VirtIO over Argo (docs/virtio-argo.md "Transport over Argo" and "Discovery") -----------
+
+/** `message_type` of every virtio-argo transport message: "VIOA" (virtio-argo.md §4.2). */
+export const VIRTIO_ARGO_MESSAGE_TYPE = 0x56494f41;
+
+/**
+ * Port plan (virtio-argo.md §4.3): the back end receives a device's messages on
+ * `VIRTIO_ARGO_BE_PORT_BASE + dev_index * 0x100 + virtio device id` (unicast, partner = the
+ * front end) and the front end on the same offset from `VIRTIO_ARGO_FE_PORT_BASE` (partner =
+ * the back end). `dev_index` is unique per front end, so every (port, partner) pair is unique.
+ */
+export const VIRTIO_ARGO_BE_PORT_BASE = 0x1000;
+export const VIRTIO_ARGO_FE_PORT_BASE = 0x2000;
+/** Most devices one front end may have (the table's capacity, see VARG_MAX_ENTRIES). */
+export const VIRTIO_ARGO_MAX_DEVICES = 24;
+
+/** The back end's and the front end's receive ports for device `devIndex` of type `deviceId`. */
+export function virtioArgoPorts(devIndex: number, deviceId: number): { bePort: number; fePort: number } {
+  const offset = devIndex * 0x100 + deviceId;
+  return { bePort: VIRTIO_ARGO_BE_PORT_BASE + offset, fePort: VIRTIO_ARGO_FE_PORT_BASE + offset };
+}
+
+/** Default ring length per direction per device: 64 pages with the ring header (262,064 B). */
+export const VIRTIO_ARGO_DEFAULT_RING_LEN = ringLenForPages(64);
+
+/**
+ * The virtual ACPI device table ("VARG") the toolstack writes at gfn 0 of every domain that has
+ * virtio devices (DESIGN.md §3.2 reserves gfn 0 for it). An ACPI System Description Table
+ * header (ACPI 6.5 §5.2.6: signature, length, revision, checksum so that all `length` bytes sum
+ * to 0 mod 256, OEM id, OEM table id, OEM revision, creator id and revision), then a fixed
+ * 12-byte VARG header and `entry_count` entries of `entry_size` bytes. All little-endian.
+ */
+export const VARG_TABLE_GFN = 0;
+export const VARG_SIGNATURE = "VARG";
+export const VARG_REVISION = 1;
+export const VARG_OEM_ID = "HMX   ";
+export const VARG_OEM_TABLE_ID = "VIRTARGO";
+export const VARG_CREATOR_ID = "HMX ";
+
+/** ACPI SDT header offsets. */
+export const VARG_SIGNATURE_OFFSET = 0;
+export const VARG_LENGTH_OFFSET = 4;
+export const VARG_REVISION_OFFSET = 8;
+export const VARG_CHECKSUM_OFFSET = 9;
+export const VARG_OEM_ID_OFFSET = 10;
+export const VARG_OEM_TABLE_ID_OFFSET = 16;
+export const VARG_OEM_REVISION_OFFSET = 24;
+export const VARG_CREATOR_ID_OFFSET = 28;
+export const VARG_CREATOR_REVISION_OFFSET = 32;
+/** VARG header after the SDT header. */
+export const VARG_ENTRY_COUNT_OFFSET = 36;
+export const VARG_ENTRY_SIZE_OFFSET = 38;
+/** Bumped on every rewrite (hot-add / removal), so a reader can tell two tables apart. */
+export const VARG_GENERATION_OFFSET = 40;
+/** The domid the table was written for (a reader checks it is its own). */
+export const VARG_DOMID_OFFSET = 44;
+export const VARG_HEADER_SIZE = 48;
+
+/** One device entry. */
+export const VARG_ENTRY_SIZE = 160;
+export const VARG_MAX_ENTRIES = Math.floor((PAGE_SIZE - VARG_HEADER_SIZE) / VARG_ENTRY_SIZE);
+/** le16: the device's index in the front end's table (`dev_id` of its messages). */
+export const VARG_ENT_DEV_INDEX = 0;
+/** u8: VargRole. */
+export const VARG_ENT_ROLE = 2;
+/** u8: VargFlag bits. */
+export const VARG_ENT_FLAGS = 3;
+/** le32: VirtIO device ID. */
+export const VARG_ENT_DEVICE_ID = 4;
+/** le32: VirtIO vendor ID ("HMX\0" little-endian). */
+export const VARG_ENT_VENDOR_ID = 8;
+/** le16: the other end's domid (front end: the back end; back end: the front end). */
+export const VARG_ENT_PEER_DOMID = 12;
+/** le32: where the back end receives (its ring's aport; partner = the front end). */
+export const VARG_ENT_BE_PORT = 16;
+/** le32: where the front end receives (partner = the back end). */
+export const VARG_ENT_FE_PORT = 20;
+/** le16: number of virtqueues (QueueNumMax is non-zero for indexes below it). */
+export const VARG_ENT_NUM_QUEUES = 24;
+/** le16: largest QueueNumMax. */
+export const VARG_ENT_QUEUE_SIZE_MAX = 26;
+/** le32: bytes of device-specific config. */
+export const VARG_ENT_CONFIG_SIZE = 28;
+/** le32: bytes of each of the device's Argo rings. */
+export const VARG_ENT_RING_LEN = 32;
+/** le64 (at 40): blk capacity in 512-byte sectors; 0 for other devices. */
+export const VARG_ENT_CAPACITY_SECTORS = 40;
+/** u8[6] (at 48): net MAC address. */
+export const VARG_ENT_MAC = 48;
+/** char[32] (at 64): NUL-padded name: the device's name (front end) or the front end's name (back end). */
+export const VARG_ENT_NAME = 64;
+export const VARG_ENT_NAME_LEN = 32;
+/** char[64] (at 96): NUL-padded back-end option (blk: the image path); empty in front-end entries. */
+export const VARG_ENT_OPTION = 96;
+export const VARG_ENT_OPTION_LEN = 64;
+
+/** Which end of the device the table's owner is. */
+export const VargRole = {
+  frontend: 1,
+  backend: 2,
+} as const;
+export type VargRole = (typeof VargRole)[keyof typeof VargRole];
+
+/** Entry flags. */
+export const VargFlag = {
+  readOnly: 1 << 0,
+} as const;
+
+/** "HMX\0" as a little-endian u32: the vendor ID of every hmx virtio device. */
+export const VIRTIO_ARGO_VENDOR_ID = 0x00584d48;

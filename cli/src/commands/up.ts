@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { ExitCode } from "../exit-codes.js";
 import { onShutdownSignal } from "../shutdown.js";
 import { renderLine, renderScreen, type Snapshot } from "../up/dashboard.js";
-import { DEFAULT_FLEET, Fleet } from "../up/fleet.js";
+import { Fleet } from "../up/fleet.js";
 
 const UP_USAGE = `usage: hmx up [options]
 
@@ -20,6 +20,9 @@ reordered. Shows domains, rings, messages/s and errors live until Ctrl-C.
   --strict             run Argo without mac-permissive (wildcard rings refused, as Xen's default);
                        the echo and sink servers then cannot bind and the demo shows the -EPERM
   --refresh-ms N       screen refresh period (default 1000; 3000 for the plain status line)
+  --virtio             add the virtio-argo guests: a back-end driver domain serving virtio-blk,
+                       -net and -console to two front ends (and one the policy forbids);
+                       read a guest's console with 'hmx console vdemo1'
   -h, --help           show this help`;
 
 export async function runUpCommand(argv: string[]): Promise<number> {
@@ -32,6 +35,7 @@ export async function runUpCommand(argv: string[]): Promise<number> {
         duration: { type: "string" },
         strict: { type: "boolean" },
         "refresh-ms": { type: "string" },
+        virtio: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -57,14 +61,15 @@ export async function runUpCommand(argv: string[]): Promise<number> {
   const macPermissive = values.strict !== true;
   const mode = macPermissive ? "mode: mac-permissive (wildcard rings allowed)" : "mode: strict (wildcard rings refused with -EPERM)";
 
-  const fleet = new Fleet({ macPermissive, domainMemoryBytes: 16 * 1024 * 1024, guestStatsIntervalMs: Math.min(refreshMs, 1000) });
+  const fleet = new Fleet({ macPermissive, domainMemoryBytes: 16 * 1024 * 1024, guestStatsIntervalMs: Math.min(refreshMs, 1000), virtio: values.virtio === true });
   const control = { stopRequested: false };
   let wake: () => void = () => undefined;
   const off = onShutdownSignal(() => {
     control.stopRequested = true;
     wake();
   });
-  console.log(`hmx up: starting a hypervisor and ${DEFAULT_FLEET.length} guests, Argo ${mode}`);
+  console.log(`hmx up: starting a hypervisor and ${fleet.specs.length} guests, Argo ${mode}`);
+  if (values.virtio === true) console.log(`hmx up: virtio consoles in ${fleet.consoleDir} (hmx console vdemo1)`);
   const startedAt = Date.now();
   let exitCode: number = ExitCode.OK;
   try {

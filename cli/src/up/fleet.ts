@@ -5,8 +5,11 @@
  * into a sink that proves nothing was lost, duplicated or reordered. Domains are created through
  * the toolstack like any harness would; each guest gets only its own credential.
  */
-import { ToolstackClient } from "@hmx/hypervisor";
+import { ToolstackClient, type DeviceSpecView, type DeviceTypeName } from "@hmx/hypervisor";
 import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SupervisedChild, type LogRecord } from "./child-process.js";
 
@@ -15,8 +18,13 @@ export interface GuestSpec {
   readonly name: string;
   readonly label: string;
   readonly workload: string;
-  /** Extra `hmx guest` flags; `{peer:NAME}` is replaced by that guest's domid. */
+  /**
+   * Extra `hmx guest` flags; `{peer:NAME}` is replaced by that guest's domid, `{imageDir}` and
+   * `{consoleDir}` by the fleet's virtio directories.
+   */
   readonly args: readonly string[];
+  /** VirtIO devices of the domain, served by the guest named `backend` (created before it). */
+  readonly devices?: readonly { readonly type: DeviceTypeName; readonly backend: string; readonly capacityBytes?: number }[];
 }
 
 /** The Flask policy the fleet runs under (docs/mac.md): allows exactly what the demo needs. */
@@ -28,6 +36,33 @@ export const DEFAULT_FLEET: readonly GuestSpec[] = [
   { name: "pinger", label: "client_t", workload: "ping", args: ["--peer", "{peer:echo}", "--port", "7", "--interval-ms", "100", "--size", "64"] },
   { name: "streamer", label: "client_t", workload: "traffic", args: ["--peer", "{peer:sink}", "--port", "9", "--rate", "2000", "--size", "256"] },
 ];
+
+/** The policy rules the virtio guests add (deploy/policy/virtio.te, appended to default.te). */
+export const VIRTIO_POLICY = fileURLToPath(new URL("../../../deploy/policy/virtio.te", import.meta.url));
+
+const VIRTIO_DEVICES = [
+  { type: "blk", backend: "vbackend", capacityBytes: 8 * 1024 * 1024 },
+  { type: "net", backend: "vbackend" },
+  { type: "console", backend: "vbackend" },
+] as const;
+
+/**
+ * The virtio-argo guests `hmx up --virtio` adds (docs/virtio-argo.md): a driver domain hosting
+ * every device, two front ends that use a disk, a NIC (vdemo2 pings vdemo1 through the back
+ * end's switch) and a console, and a front end the policy forbids (its devices fail their probe
+ * with -EACCES, and the hypervisor audits the denial). `hmx console vdemo1` shows a console.
+ */
+export const VIRTIO_FLEET: readonly GuestSpec[] = [
+  { name: "vbackend", label: "vbackend_t", workload: "virtio-backend", args: ["--image-dir", "{imageDir}", "--console-dir", "{consoleDir}"] },
+  { name: "vdemo1", label: "vdemo_t", workload: "virtio-demo", args: ["--interval-ms", "500"], devices: VIRTIO_DEVICES },
+  { name: "vdemo2", label: "vdemo_t", workload: "virtio-demo", args: ["--peer", "{peer:vdemo1}", "--interval-ms", "500"], devices: VIRTIO_DEVICES },
+  { name: "vrogue", label: "vrogue_t", workload: "virtio-demo", args: ["--interval-ms", "2000"], devices: [{ type: "blk", backend: "vbackend" }] },
+];
+
+/** Where the virtio back end of `hmx up` writes console logs (what `hmx console` reads by default). */
+export function defaultConsoleDir(): string {
+  return process.env["HMX_CONSOLE_DIR"] ?? join(tmpdir(), "hmx-console");
+}
 
 export interface GuestState {
   readonly spec: GuestSpec;
@@ -48,6 +83,8 @@ export interface FleetOptions {
   readonly macPermissive: boolean;
   readonly domainMemoryBytes: number;
   readonly guestStatsIntervalMs: number;
+  /** Add the virtio-argo guests (VIRTIO_FLEET). */
+  readonly virtio?: boolean;
 }
 
 const READY_TIMEOUT_MS = 20_000;
@@ -60,6 +97,14 @@ export class Fleet {
   controlListen = "";
   toolstack: ToolstackClient | undefined;
   private readonly adminToken = randomBytes(32).toString("base64url");
+  /** Temporary files of this run (combined policy, disk images), removed by `stop`. */
+  private readonly scratch = join(tmpdir(), `hmx-up-${process.pid}-${randomBytes(4).toString("hex")}`);
+  readonly consoleDir = defaultConsoleDir();
+
+  /** The guests this fleet runs. */
+  get specs(): readonly GuestSpec[] {
+    return this.options.virtio === true ? [...DEFAULT_FLEET, ...VIRTIO_FLEET] : DEFAULT_FLEET;
+  }
 
   constructor(private readonly options: FleetOptions) {}
 
@@ -77,7 +122,14 @@ export class Fleet {
   }
 
   async start(): Promise<void> {
-    const args = ["hypervisor", "--listen", "127.0.0.1:0", "--control-listen", "127.0.0.1:0", "--policy", DEFAULT_POLICY];
+    let policy = DEFAULT_POLICY;
+    if (this.options.virtio === true) {
+      // One policy file: the demo's rules plus the virtio guests' (docs/virtio-argo.md "MAC").
+      mkdirSync(this.scratch, { recursive: true });
+      policy = join(this.scratch, "fleet.te");
+      writeFileSync(policy, `${readFileSync(DEFAULT_POLICY, "utf8")}\n${readFileSync(VIRTIO_POLICY, "utf8")}`);
+    }
+    const args = ["hypervisor", "--listen", "127.0.0.1:0", "--control-listen", "127.0.0.1:0", "--policy", policy];
     if (this.options.macPermissive) args.push("--argo-mac-permissive");
     const ready = new Promise<LogRecord>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -111,17 +163,29 @@ export class Fleet {
 
     const domids = new Map<string, number>();
     const created: { spec: GuestSpec; domid: number; credential: string }[] = [];
-    for (const spec of DEFAULT_FLEET) {
+    for (const spec of this.specs) {
+      // Back ends come first in the list, so their domids exist when a front end names them.
+      const devices: DeviceSpecView[] = (spec.devices ?? []).map((d) => ({
+        type: d.type,
+        backendDomid: domids.get(d.backend) ?? 0,
+        ...(d.capacityBytes === undefined ? {} : { capacityBytes: d.capacityBytes }),
+      }));
       const { domid, credential } = await this.toolstack.createDomain({
         name: spec.name,
         label: spec.label,
         memoryBytes: this.options.domainMemoryBytes,
+        devices,
       });
       domids.set(spec.name, domid);
       created.push({ spec, domid, credential });
     }
     for (const { spec, domid, credential } of created) {
-      const args = spec.args.map((a) => a.replace(/^\{peer:(.+)\}$/, (_, peer: string) => String(domids.get(peer))));
+      const args = spec.args.map((a) =>
+        a
+          .replace(/^\{peer:(.+)\}$/, (_, peer: string) => String(domids.get(peer)))
+          .replace("{imageDir}", join(this.scratch, "images"))
+          .replace("{consoleDir}", this.consoleDir),
+      );
       const state: GuestState = {
         spec,
         domid,
@@ -153,5 +217,6 @@ export class Fleet {
     await Promise.all(this.guests.map((g) => g.child.stop()));
     this.toolstack?.close();
     await this.hypervisor?.stop();
+    rmSync(this.scratch, { recursive: true, force: true });
   }
 }

@@ -22,6 +22,9 @@ export {
 
 export { runFleet, newFleetStats, type FleetOptions, type FleetStats, type FleetPeer, type FleetLogger } from "./fleet.js";
 
+export { runVirtioBackend, newVirtioBackendStats, type VirtioBackendOptions, type VirtioBackendStats } from "./virtio-backend.js";
+export { runVirtioDemo, newVirtioDemoStats, demoIp, type VirtioDemoOptions, type VirtioDemoStats } from "./virtio-demo.js";
+
 /** Workload names as `--workload` accepts them. */
-export const WORKLOAD_NAMES = ["echo", "ping", "traffic", "sink", "fleet"] as const;
+export const WORKLOAD_NAMES = ["echo", "ping", "traffic", "sink", "fleet", "virtio-backend", "virtio-demo"] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];

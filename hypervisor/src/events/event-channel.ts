@@ -12,17 +12,54 @@
 import { VIRQ_ARGO } from "@hmx/proto/abi";
 import type { VirqSink } from "../argo/types.js";
 
+/**
+ * A virtio device appeared in or left a domain's device table (docs/virtio-argo.md
+ * "Discovery"); `hmx.argo.v1.DeviceEvent` without the proto types.
+ */
+export interface DeviceEvent {
+  readonly kind: "added" | "removed";
+  readonly devIndex: number;
+  readonly virtioDeviceId: number;
+  readonly peerDomid: number;
+  /** 1 = the domain is the front end, 2 = it hosts the back end. */
+  readonly role: number;
+  readonly tableGeneration: number;
+}
+
+/** Device events kept per domain while nobody watches (the oldest are dropped beyond it). */
+const MAX_PENDING_DEVICE_EVENTS = 64;
+
 /** A live consumer of a domain's events: a WatchEvents stream or a Session stream. */
 export interface EventWatcher {
   deliverVirq(virq: number): void;
+  /** Device hot-add / removal; watchers without it never see device events. */
+  deliverDevice?(event: DeviceEvent): void;
 }
 
 export class EventChannel implements VirqSink {
   private readonly pending = new Set<number>();
   private readonly watchers = new Map<number, Set<EventWatcher>>();
+  private readonly pendingDevices = new Map<number, DeviceEvent[]>();
   private flushScheduled = false;
   raiseVirq(domid: number): void {
     this.pending.add(domid);
+    if (this.watchers.has(domid)) this.scheduleFlush();
+  }
+
+  /**
+   * Queues a device event for the domain, delivered like a VIRQ (after the current call, to
+   * every watcher). Unlike the VIRQ bit, device events do not coalesce: each is its own record,
+   * bounded per domain — the guest re-reads its table on any of them, so a dropped one loses
+   * nothing but the hint.
+   */
+  raiseDeviceEvent(domid: number, event: DeviceEvent): void {
+    let list = this.pendingDevices.get(domid);
+    if (list === undefined) {
+      list = [];
+      this.pendingDevices.set(domid, list);
+    }
+    list.push(event);
+    if (list.length > MAX_PENDING_DEVICE_EVENTS) list.splice(0, list.length - MAX_PENDING_DEVICE_EVENTS);
     if (this.watchers.has(domid)) this.scheduleFlush();
   }
 
@@ -34,7 +71,7 @@ export class EventChannel implements VirqSink {
       this.watchers.set(domid, set);
     }
     set.add(watcher);
-    if (this.pending.has(domid)) this.scheduleFlush();
+    if (this.pending.has(domid) || this.pendingDevices.has(domid)) this.scheduleFlush();
     return () => {
       const current = this.watchers.get(domid);
       if (current === undefined) return;
@@ -51,6 +88,7 @@ export class EventChannel implements VirqSink {
   /** Forgets a destroyed domain: its pending bit goes; its watchers are ended by their owners. */
   forget(domid: number): void {
     this.pending.delete(domid);
+    this.pendingDevices.delete(domid);
   }
 
   private scheduleFlush(): void {
@@ -68,6 +106,12 @@ export class EventChannel implements VirqSink {
       if (set === undefined) continue;
       this.pending.delete(domid);
       for (const watcher of set) watcher.deliverVirq(VIRQ_ARGO);
+    }
+    for (const [domid, events] of this.pendingDevices) {
+      const set = this.watchers.get(domid);
+      if (set === undefined) continue;
+      this.pendingDevices.delete(domid);
+      for (const event of events) for (const watcher of set) watcher.deliverDevice?.(event);
     }
   }
 }

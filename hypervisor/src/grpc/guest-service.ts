@@ -17,7 +17,7 @@ import type { Logger } from "pino";
 import type { HypercallDispatcher } from "../dispatch/dispatcher.js";
 import type { Hypercall, HypercallResult as CoreResult } from "../dispatch/hypercall.js";
 import type { DomainRegistry } from "../domain/domain-registry.js";
-import type { EventChannel } from "../events/event-channel.js";
+import type { DeviceEvent, EventChannel } from "../events/event-channel.js";
 import { EnrolmentError, type EnrolmentService } from "../fleet/enrolment.js";
 import { GrpcError, authenticateGuest, bearerToken } from "./auth.js";
 import {
@@ -86,6 +86,18 @@ function unary<Req, K extends keyof Encoded>(
   };
 }
 
+/** A device event as the `Event` oneof carries it (WatchEvents and the Session stream). */
+export function deviceEventMessage(event: DeviceEvent): Event {
+  const body = {
+    devIndex: event.devIndex,
+    virtioDeviceId: event.virtioDeviceId,
+    peerDomid: event.peerDomid,
+    role: event.role,
+    tableGeneration: event.tableGeneration,
+  };
+  return event.kind === "added" ? { deviceAdded: body } : { deviceRemoved: body };
+}
+
 function watchEvents(ctx: GuestServiceContext): grpc.handleServerStreamingCall<WatchEventsRequest__Output, Event> {
   return (call) => {
     let domid: number;
@@ -108,6 +120,9 @@ function watchEvents(ctx: GuestServiceContext): grpc.handleServerStreamingCall<W
     const detach = ctx.events.attach(domid, {
       deliverVirq: (virq) => {
         if (!ended) call.write({ virq: { virq } });
+      },
+      deliverDevice: (event) => {
+        if (!ended) call.write(deviceEventMessage(event));
       },
     });
     const cleanup = () => {

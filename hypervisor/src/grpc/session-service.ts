@@ -20,7 +20,7 @@ import { GrpcError, authenticateGuest } from "./auth.js";
 import { ABORTED_BY_STOP_ON_ERROR, DecodeError, decodeHypercall, encodeResult, parseRequestId, u64ToNumber } from "./codec.js";
 import type { GuestStream } from "./guest-streams.js";
 import type { GuestServiceContext } from "./guest-service.js";
-import { toServiceError } from "./guest-service.js";
+import { deviceEventMessage, toServiceError } from "./guest-service.js";
 
 type SessionCall = grpc.ServerDuplexStream<SessionRequest__Output, SessionResponse>;
 
@@ -110,6 +110,9 @@ class Session implements GuestStream {
     this.detachEvents = ctx.events.attach(domain.domid, {
       deliverVirq: (virq) => {
         this.write({ event: { virq: { virq } } });
+      },
+      deliverDevice: (event) => {
+        this.write({ event: deviceEventMessage(event) });
       },
     });
     ctx.log.debug({ domid: domain.domid, lastExecuted: log.lastExecuted }, "session opened");

@@ -14,6 +14,8 @@ import { GrpcError, type AdminAuth } from "./auth.js";
 import { u64ToNumber } from "./codec.js";
 import type { GuestStreams } from "./guest-streams.js";
 import type { MacService } from "./mac-service.js";
+import { DeviceConfigError, type DeviceManager } from "../devices/device-manager.js";
+import { createDeviceHandlers, decodeDeviceSpec, deviceErrorStatus, encodeDeviceInfo } from "./device-service.js";
 
 export interface ToolstackContext {
   readonly registry: DomainRegistry;
@@ -23,6 +25,8 @@ export interface ToolstackContext {
   readonly log: Logger;
   /** The MAC RPCs (policy, what-if, firewall, audit), served on the same service. */
   readonly mac: MacService["handlers"];
+  /** VirtIO device placement and the tables at gfn 0 (docs/virtio-argo.md "Discovery"). */
+  readonly devices: DeviceManager;
 }
 
 function toStatus(err: unknown, log: Logger): Partial<grpc.StatusObject> {
@@ -30,6 +34,7 @@ function toStatus(err: unknown, log: Logger): Partial<grpc.StatusObject> {
   if (err instanceof DomainConfigError) {
     return { code: err.kind === "conflict" ? grpc.status.ALREADY_EXISTS : grpc.status.INVALID_ARGUMENT, details: err.message };
   }
+  if (err instanceof DeviceConfigError) return toStatus(deviceErrorStatus(err), log);
   if (err instanceof DomainIdsExhaustedError) return { code: grpc.status.RESOURCE_EXHAUSTED, details: err.message };
   log.error({ err }, "internal error in toolstack call");
   return { code: grpc.status.INTERNAL, details: "internal error" };
@@ -51,12 +56,22 @@ export function createToolstackService(ctx: ToolstackContext): ToolstackHandlers
   return {
     CreateDomain: handler(ctx, (r) => {
       const memoryBytes = u64ToNumber(r.memoryBytes);
+      // Decode the devices first, so a malformed one changes nothing.
+      const specs = r.devices.map(decodeDeviceSpec);
       const { domain, credential } = ctx.registry.create({ name: r.name, label: r.label, memoryBytes, privileged: r.privileged });
+      let devices;
+      try {
+        devices = ctx.devices.attach(domain.domid, specs);
+      } catch (err) {
+        // All or nothing: a domain whose devices cannot be placed is not created.
+        ctx.registry.destroy(domain.domid);
+        throw err;
+      }
       ctx.log.info(
         { domid: domain.domid, name: domain.name, label: domain.label, privileged: domain.privileged, memoryBytes },
         "domain created",
       );
-      return { domid: domain.domid, credential };
+      return { domid: domain.domid, credential, devices: devices.map(encodeDeviceInfo) };
     }),
     DestroyDomain: handler(ctx, (r) => {
       if (!ctx.registry.destroy(r.domid)) throw new GrpcError(grpc.status.NOT_FOUND, `no domain with domid ${r.domid}`);
@@ -86,5 +101,6 @@ export function createToolstackService(ctx: ToolstackContext): ToolstackHandlers
       })),
     })),
     ...ctx.mac,
+    ...createDeviceHandlers(ctx.devices, (body) => handler(ctx, body)),
   };
 }

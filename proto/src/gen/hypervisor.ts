@@ -3,6 +3,7 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { ArgoAddr as _hmx_argo_v1_ArgoAddr, ArgoAddr__Output as _hmx_argo_v1_ArgoAddr__Output } from './hmx/argo/v1/ArgoAddr.js';
 import type { CallStatus as _hmx_argo_v1_CallStatus, CallStatus__Output as _hmx_argo_v1_CallStatus__Output } from './hmx/argo/v1/CallStatus.js';
+import type { DeviceEvent as _hmx_argo_v1_DeviceEvent, DeviceEvent__Output as _hmx_argo_v1_DeviceEvent__Output } from './hmx/argo/v1/DeviceEvent.js';
 import type { EnrolRequest as _hmx_argo_v1_EnrolRequest, EnrolRequest__Output as _hmx_argo_v1_EnrolRequest__Output } from './hmx/argo/v1/EnrolRequest.js';
 import type { EnrolResponse as _hmx_argo_v1_EnrolResponse, EnrolResponse__Output as _hmx_argo_v1_EnrolResponse__Output } from './hmx/argo/v1/EnrolResponse.js';
 import type { Event as _hmx_argo_v1_Event, Event__Output as _hmx_argo_v1_Event__Output } from './hmx/argo/v1/Event.js';
@@ -49,6 +50,7 @@ export interface ProtoGrpcType {
       v1: {
         ArgoAddr: MessageTypeDefinition<_hmx_argo_v1_ArgoAddr, _hmx_argo_v1_ArgoAddr__Output>
         CallStatus: MessageTypeDefinition<_hmx_argo_v1_CallStatus, _hmx_argo_v1_CallStatus__Output>
+        DeviceEvent: MessageTypeDefinition<_hmx_argo_v1_DeviceEvent, _hmx_argo_v1_DeviceEvent__Output>
         EnrolRequest: MessageTypeDefinition<_hmx_argo_v1_EnrolRequest, _hmx_argo_v1_EnrolRequest__Output>
         EnrolResponse: MessageTypeDefinition<_hmx_argo_v1_EnrolResponse, _hmx_argo_v1_EnrolResponse__Output>
         Event: MessageTypeDefinition<_hmx_argo_v1_Event, _hmx_argo_v1_Event__Output>

@@ -4,6 +4,8 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 import type { AccessStep as _hmx_toolstack_v1_AccessStep, AccessStep__Output as _hmx_toolstack_v1_AccessStep__Output } from './hmx/toolstack/v1/AccessStep.js';
 import type { AddFirewallRuleRequest as _hmx_toolstack_v1_AddFirewallRuleRequest, AddFirewallRuleRequest__Output as _hmx_toolstack_v1_AddFirewallRuleRequest__Output } from './hmx/toolstack/v1/AddFirewallRuleRequest.js';
 import type { AddFirewallRuleResponse as _hmx_toolstack_v1_AddFirewallRuleResponse, AddFirewallRuleResponse__Output as _hmx_toolstack_v1_AddFirewallRuleResponse__Output } from './hmx/toolstack/v1/AddFirewallRuleResponse.js';
+import type { AttachDeviceRequest as _hmx_toolstack_v1_AttachDeviceRequest, AttachDeviceRequest__Output as _hmx_toolstack_v1_AttachDeviceRequest__Output } from './hmx/toolstack/v1/AttachDeviceRequest.js';
+import type { AttachDeviceResponse as _hmx_toolstack_v1_AttachDeviceResponse, AttachDeviceResponse__Output as _hmx_toolstack_v1_AttachDeviceResponse__Output } from './hmx/toolstack/v1/AttachDeviceResponse.js';
 import type { AuditCounter as _hmx_toolstack_v1_AuditCounter, AuditCounter__Output as _hmx_toolstack_v1_AuditCounter__Output } from './hmx/toolstack/v1/AuditCounter.js';
 import type { AuditRecord as _hmx_toolstack_v1_AuditRecord, AuditRecord__Output as _hmx_toolstack_v1_AuditRecord__Output } from './hmx/toolstack/v1/AuditRecord.js';
 import type { CheckAccessRequest as _hmx_toolstack_v1_CheckAccessRequest, CheckAccessRequest__Output as _hmx_toolstack_v1_CheckAccessRequest__Output } from './hmx/toolstack/v1/CheckAccessRequest.js';
@@ -14,6 +16,10 @@ import type { DeleteFirewallRuleRequest as _hmx_toolstack_v1_DeleteFirewallRuleR
 import type { DeleteFirewallRuleResponse as _hmx_toolstack_v1_DeleteFirewallRuleResponse, DeleteFirewallRuleResponse__Output as _hmx_toolstack_v1_DeleteFirewallRuleResponse__Output } from './hmx/toolstack/v1/DeleteFirewallRuleResponse.js';
 import type { DestroyDomainRequest as _hmx_toolstack_v1_DestroyDomainRequest, DestroyDomainRequest__Output as _hmx_toolstack_v1_DestroyDomainRequest__Output } from './hmx/toolstack/v1/DestroyDomainRequest.js';
 import type { DestroyDomainResponse as _hmx_toolstack_v1_DestroyDomainResponse, DestroyDomainResponse__Output as _hmx_toolstack_v1_DestroyDomainResponse__Output } from './hmx/toolstack/v1/DestroyDomainResponse.js';
+import type { DetachDeviceRequest as _hmx_toolstack_v1_DetachDeviceRequest, DetachDeviceRequest__Output as _hmx_toolstack_v1_DetachDeviceRequest__Output } from './hmx/toolstack/v1/DetachDeviceRequest.js';
+import type { DetachDeviceResponse as _hmx_toolstack_v1_DetachDeviceResponse, DetachDeviceResponse__Output as _hmx_toolstack_v1_DetachDeviceResponse__Output } from './hmx/toolstack/v1/DetachDeviceResponse.js';
+import type { DeviceInfo as _hmx_toolstack_v1_DeviceInfo, DeviceInfo__Output as _hmx_toolstack_v1_DeviceInfo__Output } from './hmx/toolstack/v1/DeviceInfo.js';
+import type { DeviceSpec as _hmx_toolstack_v1_DeviceSpec, DeviceSpec__Output as _hmx_toolstack_v1_DeviceSpec__Output } from './hmx/toolstack/v1/DeviceSpec.js';
 import type { DomainCounters as _hmx_toolstack_v1_DomainCounters, DomainCounters__Output as _hmx_toolstack_v1_DomainCounters__Output } from './hmx/toolstack/v1/DomainCounters.js';
 import type { DomainSummary as _hmx_toolstack_v1_DomainSummary, DomainSummary__Output as _hmx_toolstack_v1_DomainSummary__Output } from './hmx/toolstack/v1/DomainSummary.js';
 import type { FirewallMatch as _hmx_toolstack_v1_FirewallMatch, FirewallMatch__Output as _hmx_toolstack_v1_FirewallMatch__Output } from './hmx/toolstack/v1/FirewallMatch.js';
@@ -25,6 +31,8 @@ import type { GetAuditCountersRequest as _hmx_toolstack_v1_GetAuditCountersReque
 import type { GetAuditCountersResponse as _hmx_toolstack_v1_GetAuditCountersResponse, GetAuditCountersResponse__Output as _hmx_toolstack_v1_GetAuditCountersResponse__Output } from './hmx/toolstack/v1/GetAuditCountersResponse.js';
 import type { GetPolicyRequest as _hmx_toolstack_v1_GetPolicyRequest, GetPolicyRequest__Output as _hmx_toolstack_v1_GetPolicyRequest__Output } from './hmx/toolstack/v1/GetPolicyRequest.js';
 import type { GetPolicyResponse as _hmx_toolstack_v1_GetPolicyResponse, GetPolicyResponse__Output as _hmx_toolstack_v1_GetPolicyResponse__Output } from './hmx/toolstack/v1/GetPolicyResponse.js';
+import type { ListDevicesRequest as _hmx_toolstack_v1_ListDevicesRequest, ListDevicesRequest__Output as _hmx_toolstack_v1_ListDevicesRequest__Output } from './hmx/toolstack/v1/ListDevicesRequest.js';
+import type { ListDevicesResponse as _hmx_toolstack_v1_ListDevicesResponse, ListDevicesResponse__Output as _hmx_toolstack_v1_ListDevicesResponse__Output } from './hmx/toolstack/v1/ListDevicesResponse.js';
 import type { ListDomainsRequest as _hmx_toolstack_v1_ListDomainsRequest, ListDomainsRequest__Output as _hmx_toolstack_v1_ListDomainsRequest__Output } from './hmx/toolstack/v1/ListDomainsRequest.js';
 import type { ListDomainsResponse as _hmx_toolstack_v1_ListDomainsResponse, ListDomainsResponse__Output as _hmx_toolstack_v1_ListDomainsResponse__Output } from './hmx/toolstack/v1/ListDomainsResponse.js';
 import type { ListFirewallRulesRequest as _hmx_toolstack_v1_ListFirewallRulesRequest, ListFirewallRulesRequest__Output as _hmx_toolstack_v1_ListFirewallRulesRequest__Output } from './hmx/toolstack/v1/ListFirewallRulesRequest.js';
@@ -55,6 +63,8 @@ export interface ProtoGrpcType {
         AddFirewallRuleRequest: MessageTypeDefinition<_hmx_toolstack_v1_AddFirewallRuleRequest, _hmx_toolstack_v1_AddFirewallRuleRequest__Output>
         AddFirewallRuleResponse: MessageTypeDefinition<_hmx_toolstack_v1_AddFirewallRuleResponse, _hmx_toolstack_v1_AddFirewallRuleResponse__Output>
         ArgoPermission: EnumTypeDefinition
+        AttachDeviceRequest: MessageTypeDefinition<_hmx_toolstack_v1_AttachDeviceRequest, _hmx_toolstack_v1_AttachDeviceRequest__Output>
+        AttachDeviceResponse: MessageTypeDefinition<_hmx_toolstack_v1_AttachDeviceResponse, _hmx_toolstack_v1_AttachDeviceResponse__Output>
         AuditCounter: MessageTypeDefinition<_hmx_toolstack_v1_AuditCounter, _hmx_toolstack_v1_AuditCounter__Output>
         AuditRecord: MessageTypeDefinition<_hmx_toolstack_v1_AuditRecord, _hmx_toolstack_v1_AuditRecord__Output>
         CheckAccessRequest: MessageTypeDefinition<_hmx_toolstack_v1_CheckAccessRequest, _hmx_toolstack_v1_CheckAccessRequest__Output>
@@ -65,6 +75,11 @@ export interface ProtoGrpcType {
         DeleteFirewallRuleResponse: MessageTypeDefinition<_hmx_toolstack_v1_DeleteFirewallRuleResponse, _hmx_toolstack_v1_DeleteFirewallRuleResponse__Output>
         DestroyDomainRequest: MessageTypeDefinition<_hmx_toolstack_v1_DestroyDomainRequest, _hmx_toolstack_v1_DestroyDomainRequest__Output>
         DestroyDomainResponse: MessageTypeDefinition<_hmx_toolstack_v1_DestroyDomainResponse, _hmx_toolstack_v1_DestroyDomainResponse__Output>
+        DetachDeviceRequest: MessageTypeDefinition<_hmx_toolstack_v1_DetachDeviceRequest, _hmx_toolstack_v1_DetachDeviceRequest__Output>
+        DetachDeviceResponse: MessageTypeDefinition<_hmx_toolstack_v1_DetachDeviceResponse, _hmx_toolstack_v1_DetachDeviceResponse__Output>
+        DeviceInfo: MessageTypeDefinition<_hmx_toolstack_v1_DeviceInfo, _hmx_toolstack_v1_DeviceInfo__Output>
+        DeviceSpec: MessageTypeDefinition<_hmx_toolstack_v1_DeviceSpec, _hmx_toolstack_v1_DeviceSpec__Output>
+        DeviceType: EnumTypeDefinition
         DomainCounters: MessageTypeDefinition<_hmx_toolstack_v1_DomainCounters, _hmx_toolstack_v1_DomainCounters__Output>
         DomainSummary: MessageTypeDefinition<_hmx_toolstack_v1_DomainSummary, _hmx_toolstack_v1_DomainSummary__Output>
         FirewallMatch: MessageTypeDefinition<_hmx_toolstack_v1_FirewallMatch, _hmx_toolstack_v1_FirewallMatch__Output>
@@ -78,6 +93,8 @@ export interface ProtoGrpcType {
         GetAuditCountersResponse: MessageTypeDefinition<_hmx_toolstack_v1_GetAuditCountersResponse, _hmx_toolstack_v1_GetAuditCountersResponse__Output>
         GetPolicyRequest: MessageTypeDefinition<_hmx_toolstack_v1_GetPolicyRequest, _hmx_toolstack_v1_GetPolicyRequest__Output>
         GetPolicyResponse: MessageTypeDefinition<_hmx_toolstack_v1_GetPolicyResponse, _hmx_toolstack_v1_GetPolicyResponse__Output>
+        ListDevicesRequest: MessageTypeDefinition<_hmx_toolstack_v1_ListDevicesRequest, _hmx_toolstack_v1_ListDevicesRequest__Output>
+        ListDevicesResponse: MessageTypeDefinition<_hmx_toolstack_v1_ListDevicesResponse, _hmx_toolstack_v1_ListDevicesResponse__Output>
         ListDomainsRequest: MessageTypeDefinition<_hmx_toolstack_v1_ListDomainsRequest, _hmx_toolstack_v1_ListDomainsRequest__Output>
         ListDomainsResponse: MessageTypeDefinition<_hmx_toolstack_v1_ListDomainsResponse, _hmx_toolstack_v1_ListDomainsResponse__Output>
         ListFirewallRulesRequest: MessageTypeDefinition<_hmx_toolstack_v1_ListFirewallRulesRequest, _hmx_toolstack_v1_ListFirewallRulesRequest__Output>

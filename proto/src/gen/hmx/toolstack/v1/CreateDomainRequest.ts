@@ -1,5 +1,6 @@
 // Original file: /work/main/proto/hmx/toolstack/v1/toolstack.proto
 
+import type { DeviceSpec as _hmx_toolstack_v1_DeviceSpec, DeviceSpec__Output as _hmx_toolstack_v1_DeviceSpec__Output } from '../../../hmx/toolstack/v1/DeviceSpec.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface CreateDomainRequest {
@@ -17,6 +18,11 @@ export interface CreateDomainRequest {
    * ignores it (the policy decides by label). Default false.
    */
   'privileged'?: (boolean);
+  /**
+   * VirtIO devices of the new domain (its front ends): written into its virtual ACPI table at
+   * gfn 0 before this call returns, and into each back end's table (docs/virtio-argo.md).
+   */
+  'devices'?: (_hmx_toolstack_v1_DeviceSpec)[];
 }
 
 export interface CreateDomainRequest__Output {
@@ -34,4 +40,9 @@ export interface CreateDomainRequest__Output {
    * ignores it (the policy decides by label). Default false.
    */
   'privileged': (boolean);
+  /**
+   * VirtIO devices of the new domain (its front ends): written into its virtual ACPI table at
+   * gfn 0 before this call returns, and into each back end's table (docs/virtio-argo.md).
+   */
+  'devices': (_hmx_toolstack_v1_DeviceSpec__Output)[];
 }

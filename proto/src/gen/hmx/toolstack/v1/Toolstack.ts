@@ -4,6 +4,8 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { AddFirewallRuleRequest as _hmx_toolstack_v1_AddFirewallRuleRequest, AddFirewallRuleRequest__Output as _hmx_toolstack_v1_AddFirewallRuleRequest__Output } from '../../../hmx/toolstack/v1/AddFirewallRuleRequest.js';
 import type { AddFirewallRuleResponse as _hmx_toolstack_v1_AddFirewallRuleResponse, AddFirewallRuleResponse__Output as _hmx_toolstack_v1_AddFirewallRuleResponse__Output } from '../../../hmx/toolstack/v1/AddFirewallRuleResponse.js';
+import type { AttachDeviceRequest as _hmx_toolstack_v1_AttachDeviceRequest, AttachDeviceRequest__Output as _hmx_toolstack_v1_AttachDeviceRequest__Output } from '../../../hmx/toolstack/v1/AttachDeviceRequest.js';
+import type { AttachDeviceResponse as _hmx_toolstack_v1_AttachDeviceResponse, AttachDeviceResponse__Output as _hmx_toolstack_v1_AttachDeviceResponse__Output } from '../../../hmx/toolstack/v1/AttachDeviceResponse.js';
 import type { AuditRecord as _hmx_toolstack_v1_AuditRecord, AuditRecord__Output as _hmx_toolstack_v1_AuditRecord__Output } from '../../../hmx/toolstack/v1/AuditRecord.js';
 import type { CheckAccessRequest as _hmx_toolstack_v1_CheckAccessRequest, CheckAccessRequest__Output as _hmx_toolstack_v1_CheckAccessRequest__Output } from '../../../hmx/toolstack/v1/CheckAccessRequest.js';
 import type { CheckAccessResponse as _hmx_toolstack_v1_CheckAccessResponse, CheckAccessResponse__Output as _hmx_toolstack_v1_CheckAccessResponse__Output } from '../../../hmx/toolstack/v1/CheckAccessResponse.js';
@@ -13,12 +15,16 @@ import type { DeleteFirewallRuleRequest as _hmx_toolstack_v1_DeleteFirewallRuleR
 import type { DeleteFirewallRuleResponse as _hmx_toolstack_v1_DeleteFirewallRuleResponse, DeleteFirewallRuleResponse__Output as _hmx_toolstack_v1_DeleteFirewallRuleResponse__Output } from '../../../hmx/toolstack/v1/DeleteFirewallRuleResponse.js';
 import type { DestroyDomainRequest as _hmx_toolstack_v1_DestroyDomainRequest, DestroyDomainRequest__Output as _hmx_toolstack_v1_DestroyDomainRequest__Output } from '../../../hmx/toolstack/v1/DestroyDomainRequest.js';
 import type { DestroyDomainResponse as _hmx_toolstack_v1_DestroyDomainResponse, DestroyDomainResponse__Output as _hmx_toolstack_v1_DestroyDomainResponse__Output } from '../../../hmx/toolstack/v1/DestroyDomainResponse.js';
+import type { DetachDeviceRequest as _hmx_toolstack_v1_DetachDeviceRequest, DetachDeviceRequest__Output as _hmx_toolstack_v1_DetachDeviceRequest__Output } from '../../../hmx/toolstack/v1/DetachDeviceRequest.js';
+import type { DetachDeviceResponse as _hmx_toolstack_v1_DetachDeviceResponse, DetachDeviceResponse__Output as _hmx_toolstack_v1_DetachDeviceResponse__Output } from '../../../hmx/toolstack/v1/DetachDeviceResponse.js';
 import type { FlushFirewallRequest as _hmx_toolstack_v1_FlushFirewallRequest, FlushFirewallRequest__Output as _hmx_toolstack_v1_FlushFirewallRequest__Output } from '../../../hmx/toolstack/v1/FlushFirewallRequest.js';
 import type { FlushFirewallResponse as _hmx_toolstack_v1_FlushFirewallResponse, FlushFirewallResponse__Output as _hmx_toolstack_v1_FlushFirewallResponse__Output } from '../../../hmx/toolstack/v1/FlushFirewallResponse.js';
 import type { GetAuditCountersRequest as _hmx_toolstack_v1_GetAuditCountersRequest, GetAuditCountersRequest__Output as _hmx_toolstack_v1_GetAuditCountersRequest__Output } from '../../../hmx/toolstack/v1/GetAuditCountersRequest.js';
 import type { GetAuditCountersResponse as _hmx_toolstack_v1_GetAuditCountersResponse, GetAuditCountersResponse__Output as _hmx_toolstack_v1_GetAuditCountersResponse__Output } from '../../../hmx/toolstack/v1/GetAuditCountersResponse.js';
 import type { GetPolicyRequest as _hmx_toolstack_v1_GetPolicyRequest, GetPolicyRequest__Output as _hmx_toolstack_v1_GetPolicyRequest__Output } from '../../../hmx/toolstack/v1/GetPolicyRequest.js';
 import type { GetPolicyResponse as _hmx_toolstack_v1_GetPolicyResponse, GetPolicyResponse__Output as _hmx_toolstack_v1_GetPolicyResponse__Output } from '../../../hmx/toolstack/v1/GetPolicyResponse.js';
+import type { ListDevicesRequest as _hmx_toolstack_v1_ListDevicesRequest, ListDevicesRequest__Output as _hmx_toolstack_v1_ListDevicesRequest__Output } from '../../../hmx/toolstack/v1/ListDevicesRequest.js';
+import type { ListDevicesResponse as _hmx_toolstack_v1_ListDevicesResponse, ListDevicesResponse__Output as _hmx_toolstack_v1_ListDevicesResponse__Output } from '../../../hmx/toolstack/v1/ListDevicesResponse.js';
 import type { ListDomainsRequest as _hmx_toolstack_v1_ListDomainsRequest, ListDomainsRequest__Output as _hmx_toolstack_v1_ListDomainsRequest__Output } from '../../../hmx/toolstack/v1/ListDomainsRequest.js';
 import type { ListDomainsResponse as _hmx_toolstack_v1_ListDomainsResponse, ListDomainsResponse__Output as _hmx_toolstack_v1_ListDomainsResponse__Output } from '../../../hmx/toolstack/v1/ListDomainsResponse.js';
 import type { ListFirewallRulesRequest as _hmx_toolstack_v1_ListFirewallRulesRequest, ListFirewallRulesRequest__Output as _hmx_toolstack_v1_ListFirewallRulesRequest__Output } from '../../../hmx/toolstack/v1/ListFirewallRulesRequest.js';
@@ -52,6 +58,23 @@ export interface ToolstackClient extends grpc.Client {
   addFirewallRule(argument: _hmx_toolstack_v1_AddFirewallRuleRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_toolstack_v1_AddFirewallRuleResponse__Output>): grpc.ClientUnaryCall;
   addFirewallRule(argument: _hmx_toolstack_v1_AddFirewallRuleRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_AddFirewallRuleResponse__Output>): grpc.ClientUnaryCall;
   addFirewallRule(argument: _hmx_toolstack_v1_AddFirewallRuleRequest, callback: grpc.requestCallback<_hmx_toolstack_v1_AddFirewallRuleResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Hot-adds a virtio device to a live front-end domain: rewrites the front end's and the back
+   * end's virtual ACPI tables at gfn 0 and sends both a `device_added` event.
+   */
+  AttachDevice(argument: _hmx_toolstack_v1_AttachDeviceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_AttachDeviceResponse__Output>): grpc.ClientUnaryCall;
+  AttachDevice(argument: _hmx_toolstack_v1_AttachDeviceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_toolstack_v1_AttachDeviceResponse__Output>): grpc.ClientUnaryCall;
+  AttachDevice(argument: _hmx_toolstack_v1_AttachDeviceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_AttachDeviceResponse__Output>): grpc.ClientUnaryCall;
+  AttachDevice(argument: _hmx_toolstack_v1_AttachDeviceRequest, callback: grpc.requestCallback<_hmx_toolstack_v1_AttachDeviceResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Hot-adds a virtio device to a live front-end domain: rewrites the front end's and the back
+   * end's virtual ACPI tables at gfn 0 and sends both a `device_added` event.
+   */
+  attachDevice(argument: _hmx_toolstack_v1_AttachDeviceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_AttachDeviceResponse__Output>): grpc.ClientUnaryCall;
+  attachDevice(argument: _hmx_toolstack_v1_AttachDeviceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_toolstack_v1_AttachDeviceResponse__Output>): grpc.ClientUnaryCall;
+  attachDevice(argument: _hmx_toolstack_v1_AttachDeviceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_AttachDeviceResponse__Output>): grpc.ClientUnaryCall;
+  attachDevice(argument: _hmx_toolstack_v1_AttachDeviceRequest, callback: grpc.requestCallback<_hmx_toolstack_v1_AttachDeviceResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * The what-if query: would `source` be allowed `permission` on `target` (for SEND: to the
@@ -140,6 +163,21 @@ export interface ToolstackClient extends grpc.Client {
   destroyDomain(argument: _hmx_toolstack_v1_DestroyDomainRequest, callback: grpc.requestCallback<_hmx_toolstack_v1_DestroyDomainResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * Removes a device: rewrites both tables and sends both a `device_removed` event.
+   */
+  DetachDevice(argument: _hmx_toolstack_v1_DetachDeviceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_DetachDeviceResponse__Output>): grpc.ClientUnaryCall;
+  DetachDevice(argument: _hmx_toolstack_v1_DetachDeviceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_toolstack_v1_DetachDeviceResponse__Output>): grpc.ClientUnaryCall;
+  DetachDevice(argument: _hmx_toolstack_v1_DetachDeviceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_DetachDeviceResponse__Output>): grpc.ClientUnaryCall;
+  DetachDevice(argument: _hmx_toolstack_v1_DetachDeviceRequest, callback: grpc.requestCallback<_hmx_toolstack_v1_DetachDeviceResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Removes a device: rewrites both tables and sends both a `device_removed` event.
+   */
+  detachDevice(argument: _hmx_toolstack_v1_DetachDeviceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_DetachDeviceResponse__Output>): grpc.ClientUnaryCall;
+  detachDevice(argument: _hmx_toolstack_v1_DetachDeviceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_toolstack_v1_DetachDeviceResponse__Output>): grpc.ClientUnaryCall;
+  detachDevice(argument: _hmx_toolstack_v1_DetachDeviceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_DetachDeviceResponse__Output>): grpc.ClientUnaryCall;
+  detachDevice(argument: _hmx_toolstack_v1_DetachDeviceRequest, callback: grpc.requestCallback<_hmx_toolstack_v1_DetachDeviceResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * Removes every rule (OpenXT `viptables_del` with a NULL rule and position -1). The default
    * verdict is kept.
    */
@@ -191,6 +229,21 @@ export interface ToolstackClient extends grpc.Client {
   getPolicy(argument: _hmx_toolstack_v1_GetPolicyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_toolstack_v1_GetPolicyResponse__Output>): grpc.ClientUnaryCall;
   getPolicy(argument: _hmx_toolstack_v1_GetPolicyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_GetPolicyResponse__Output>): grpc.ClientUnaryCall;
   getPolicy(argument: _hmx_toolstack_v1_GetPolicyRequest, callback: grpc.requestCallback<_hmx_toolstack_v1_GetPolicyResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Lists the devices of one front-end domain (domid 0: of every domain).
+   */
+  ListDevices(argument: _hmx_toolstack_v1_ListDevicesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_ListDevicesResponse__Output>): grpc.ClientUnaryCall;
+  ListDevices(argument: _hmx_toolstack_v1_ListDevicesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_toolstack_v1_ListDevicesResponse__Output>): grpc.ClientUnaryCall;
+  ListDevices(argument: _hmx_toolstack_v1_ListDevicesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_ListDevicesResponse__Output>): grpc.ClientUnaryCall;
+  ListDevices(argument: _hmx_toolstack_v1_ListDevicesRequest, callback: grpc.requestCallback<_hmx_toolstack_v1_ListDevicesResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Lists the devices of one front-end domain (domid 0: of every domain).
+   */
+  listDevices(argument: _hmx_toolstack_v1_ListDevicesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_ListDevicesResponse__Output>): grpc.ClientUnaryCall;
+  listDevices(argument: _hmx_toolstack_v1_ListDevicesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_toolstack_v1_ListDevicesResponse__Output>): grpc.ClientUnaryCall;
+  listDevices(argument: _hmx_toolstack_v1_ListDevicesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_ListDevicesResponse__Output>): grpc.ClientUnaryCall;
+  listDevices(argument: _hmx_toolstack_v1_ListDevicesRequest, callback: grpc.requestCallback<_hmx_toolstack_v1_ListDevicesResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Lists live domains with their Argo state and counters.
@@ -328,6 +381,12 @@ export interface ToolstackHandlers extends grpc.UntypedServiceImplementation {
   AddFirewallRule: grpc.handleUnaryCall<_hmx_toolstack_v1_AddFirewallRuleRequest__Output, _hmx_toolstack_v1_AddFirewallRuleResponse>;
   
   /**
+   * Hot-adds a virtio device to a live front-end domain: rewrites the front end's and the back
+   * end's virtual ACPI tables at gfn 0 and sends both a `device_added` event.
+   */
+  AttachDevice: grpc.handleUnaryCall<_hmx_toolstack_v1_AttachDeviceRequest__Output, _hmx_toolstack_v1_AttachDeviceResponse>;
+  
+  /**
    * The what-if query: would `source` be allowed `permission` on `target` (for SEND: to the
    * port `dst_port`, from `src_port`), and which module, hook and rule decided. Answered by the
    * same functions that enforce hypercalls, in sendv's order (enable, send, firewall), but
@@ -361,6 +420,11 @@ export interface ToolstackHandlers extends grpc.UntypedServiceImplementation {
   DestroyDomain: grpc.handleUnaryCall<_hmx_toolstack_v1_DestroyDomainRequest__Output, _hmx_toolstack_v1_DestroyDomainResponse>;
   
   /**
+   * Removes a device: rewrites both tables and sends both a `device_removed` event.
+   */
+  DetachDevice: grpc.handleUnaryCall<_hmx_toolstack_v1_DetachDeviceRequest__Output, _hmx_toolstack_v1_DetachDeviceResponse>;
+  
+  /**
    * Removes every rule (OpenXT `viptables_del` with a NULL rule and position -1). The default
    * verdict is kept.
    */
@@ -378,6 +442,11 @@ export interface ToolstackHandlers extends grpc.UntypedServiceImplementation {
    * as Xen's Flask does before its first policy load).
    */
   GetPolicy: grpc.handleUnaryCall<_hmx_toolstack_v1_GetPolicyRequest__Output, _hmx_toolstack_v1_GetPolicyResponse>;
+  
+  /**
+   * Lists the devices of one front-end domain (domid 0: of every domain).
+   */
+  ListDevices: grpc.handleUnaryCall<_hmx_toolstack_v1_ListDevicesRequest__Output, _hmx_toolstack_v1_ListDevicesResponse>;
   
   /**
    * Lists live domains with their Argo state and counters.
@@ -430,13 +499,16 @@ export interface ToolstackHandlers extends grpc.UntypedServiceImplementation {
 
 export interface ToolstackDefinition extends grpc.ServiceDefinition {
   AddFirewallRule: MethodDefinition<_hmx_toolstack_v1_AddFirewallRuleRequest, _hmx_toolstack_v1_AddFirewallRuleResponse, _hmx_toolstack_v1_AddFirewallRuleRequest__Output, _hmx_toolstack_v1_AddFirewallRuleResponse__Output>
+  AttachDevice: MethodDefinition<_hmx_toolstack_v1_AttachDeviceRequest, _hmx_toolstack_v1_AttachDeviceResponse, _hmx_toolstack_v1_AttachDeviceRequest__Output, _hmx_toolstack_v1_AttachDeviceResponse__Output>
   CheckAccess: MethodDefinition<_hmx_toolstack_v1_CheckAccessRequest, _hmx_toolstack_v1_CheckAccessResponse, _hmx_toolstack_v1_CheckAccessRequest__Output, _hmx_toolstack_v1_CheckAccessResponse__Output>
   CreateDomain: MethodDefinition<_hmx_toolstack_v1_CreateDomainRequest, _hmx_toolstack_v1_CreateDomainResponse, _hmx_toolstack_v1_CreateDomainRequest__Output, _hmx_toolstack_v1_CreateDomainResponse__Output>
   DeleteFirewallRule: MethodDefinition<_hmx_toolstack_v1_DeleteFirewallRuleRequest, _hmx_toolstack_v1_DeleteFirewallRuleResponse, _hmx_toolstack_v1_DeleteFirewallRuleRequest__Output, _hmx_toolstack_v1_DeleteFirewallRuleResponse__Output>
   DestroyDomain: MethodDefinition<_hmx_toolstack_v1_DestroyDomainRequest, _hmx_toolstack_v1_DestroyDomainResponse, _hmx_toolstack_v1_DestroyDomainRequest__Output, _hmx_toolstack_v1_DestroyDomainResponse__Output>
+  DetachDevice: MethodDefinition<_hmx_toolstack_v1_DetachDeviceRequest, _hmx_toolstack_v1_DetachDeviceResponse, _hmx_toolstack_v1_DetachDeviceRequest__Output, _hmx_toolstack_v1_DetachDeviceResponse__Output>
   FlushFirewall: MethodDefinition<_hmx_toolstack_v1_FlushFirewallRequest, _hmx_toolstack_v1_FlushFirewallResponse, _hmx_toolstack_v1_FlushFirewallRequest__Output, _hmx_toolstack_v1_FlushFirewallResponse__Output>
   GetAuditCounters: MethodDefinition<_hmx_toolstack_v1_GetAuditCountersRequest, _hmx_toolstack_v1_GetAuditCountersResponse, _hmx_toolstack_v1_GetAuditCountersRequest__Output, _hmx_toolstack_v1_GetAuditCountersResponse__Output>
   GetPolicy: MethodDefinition<_hmx_toolstack_v1_GetPolicyRequest, _hmx_toolstack_v1_GetPolicyResponse, _hmx_toolstack_v1_GetPolicyRequest__Output, _hmx_toolstack_v1_GetPolicyResponse__Output>
+  ListDevices: MethodDefinition<_hmx_toolstack_v1_ListDevicesRequest, _hmx_toolstack_v1_ListDevicesResponse, _hmx_toolstack_v1_ListDevicesRequest__Output, _hmx_toolstack_v1_ListDevicesResponse__Output>
   ListDomains: MethodDefinition<_hmx_toolstack_v1_ListDomainsRequest, _hmx_toolstack_v1_ListDomainsResponse, _hmx_toolstack_v1_ListDomainsRequest__Output, _hmx_toolstack_v1_ListDomainsResponse__Output>
   ListFirewallRules: MethodDefinition<_hmx_toolstack_v1_ListFirewallRulesRequest, _hmx_toolstack_v1_ListFirewallRulesResponse, _hmx_toolstack_v1_ListFirewallRulesRequest__Output, _hmx_toolstack_v1_ListFirewallRulesResponse__Output>
   LoadPolicy: MethodDefinition<_hmx_toolstack_v1_LoadPolicyRequest, _hmx_toolstack_v1_LoadPolicyResponse, _hmx_toolstack_v1_LoadPolicyRequest__Output, _hmx_toolstack_v1_LoadPolicyResponse__Output>

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Test support for virtio-argo end to end (virtio-argo.md §4.11 scenarios): a real hypervisor
+ * on loopback port 0 (the same configuration as the hypervisor's `startTestHypervisor`), domains
+ * made through the toolstack with devices, and real guests — `SessionClient` + `ArgoEndpoint`
+ * — running a `DeviceHost` (back end) or `FrontendDevices` (front end) from their own gfn-0
+ * table. Not part of the build's public surface.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import {
+  startHypervisor,
+  ToolstackClient,
+  type DeviceSpecView,
+  type RunningHypervisor,
+  type XsmModuleName,
+} from "@hmx/hypervisor";
+import { pino } from "pino";
+import { SessionClient } from "../../hypercall/session-client.js";
+import { ArgoEndpoint } from "../../libargo/argo-endpoint.js";
+import { FrontendDevices, type FrontendDevicesOptions } from "../discovery/frontend-devices.js";
+import { readDeviceTable, type VargTable } from "../discovery/varg-reader.js";
+import { VioaHub } from "../transport/argo/vioa-hub.js";
+import { DeviceHost } from "./device-host.js";
+
+export interface WorldOptions {
+  readonly xsm?: XsmModuleName;
+  readonly policy?: { readonly fileName: string; readonly source: string };
+}
+
+export interface TestGuestHandle {
+  readonly domid: number;
+  readonly name: string;
+  readonly credential: string;
+  readonly client: SessionClient;
+  readonly endpoint: ArgoEndpoint;
+  table(): Promise<VargTable>;
+  close(): Promise<void>;
+}
+
+export interface World {
+  readonly hv: RunningHypervisor;
+  readonly toolstack: ToolstackClient;
+  readonly dir: string;
+  createDomain(
+    name: string,
+    label: string,
+    devices?: readonly DeviceSpecView[],
+    memoryBytes?: number,
+  ): Promise<{ domid: number; credential: string }>;
+  connect(name: string, domid: number, credential: string): Promise<TestGuestHandle>;
+  /** A back-end guest hosting what its table lists. */
+  backend(guest: TestGuestHandle, consoleDir?: string): Promise<DeviceHost>;
+  /** A front-end guest with its devices probed. */
+  frontend(
+    guest: TestGuestHandle,
+    options?: Partial<FrontendDevicesOptions>,
+  ): Promise<FrontendDevices>;
+  stop(): Promise<void>;
+}
+
+export async function startWorld(o: WorldOptions = {}): Promise<World> {
+  const adminToken = randomBytes(24).toString("base64url");
+  const hv = await startHypervisor(
+    {
+      listen: "127.0.0.1:0",
+      controlListen: "127.0.0.1:0",
+      adminToken,
+      argoEnabled: true,
+      argoMacPermissive: false,
+      maxTotalMemoryBytes: 1024 * 1024 * 1024,
+      maxDomainMemoryBytes: 256 * 1024 * 1024,
+      resumeWindow: 4096,
+      resumeLogMaxBytes: 64 * 1024 * 1024,
+      maxBatch: 1024,
+      logLevel: "silent",
+      shutdownDeadlineMs: 1000,
+      enrolmentTemplates: [],
+      gracePeriodMs: 60_000,
+      ...(o.xsm === undefined ? {} : { xsm: o.xsm }),
+      ...(o.policy === undefined ? {} : { policy: o.policy }),
+    },
+    pino({ level: "silent" }),
+  );
+  const toolstack = new ToolstackClient(hv.controlListen, adminToken);
+  const dir = mkdtempSync(join(tmpdir(), "hmx-virtio-"));
+  const closers: (() => Promise<void>)[] = [];
+  return {
+    hv,
+    toolstack,
+    dir,
+    async createDomain(name, label, devices = [], memoryBytes = 32 * 1024 * 1024) {
+      const r = await toolstack.createDomain({ name, label, memoryBytes, devices });
+      return { domid: r.domid, credential: r.credential };
+    },
+    async connect(name, domid, credential) {
+      const client = await SessionClient.connect({ address: hv.listen, credential });
+      const endpoint = await ArgoEndpoint.create(client);
+      const handle: TestGuestHandle = {
+        domid,
+        name,
+        credential,
+        client,
+        endpoint,
+        async table() {
+          const r = await readDeviceTable(client);
+          if (!r.ok) throw new Error(`bad device table: ${r.reason}`);
+          return r.table;
+        },
+        async close() {
+          await endpoint.close();
+          await client.close();
+        },
+      };
+      closers.push(() => handle.close());
+      return handle;
+    },
+    async backend(guest, consoleDir) {
+      const hub = new VioaHub(guest.client, guest.endpoint.allocator);
+      const host = new DeviceHost({
+        hub,
+        imageDir: dir,
+        ...(consoleDir === undefined ? {} : { consoleDir }),
+      });
+      await host.apply((await guest.table()).devices);
+      closers.unshift(async () => {
+        await host.close();
+        await hub.close();
+      });
+      return host;
+    },
+    async frontend(guest, options = {}) {
+      const fe = new FrontendDevices({
+        client: guest.client,
+        allocator: guest.endpoint.allocator,
+        memoryBytes: (await guest.client.getDomainInfo()).memoryBytes,
+        timeoutMs: 2000,
+        probeTimeoutMs: 5000,
+        ...options,
+      });
+      await fe.apply(await guest.table());
+      closers.unshift(() => fe.close());
+      return fe;
+    },
+    async stop() {
+      for (const c of closers) await c().catch(() => undefined);
+      toolstack.close();
+      await hv.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `VioaChannel`: one virtio-argo link end — a unicast receive ring in this guest's memory
+ * (partner = the peer, virtio-argo.md §4.3: "Rings are unicast ... so register_single_source is
+ * checked on both sides") and a sender towards the peer's ring, every message of type "VIOA"
+ * (§4.2). It is a small cousin of libargo's `DgramSocket`, which cannot be used here: a socket
+ * sends only `ARGO_PROTO_DGRAM` from a staging copy and drops other types, while the data path
+ * needs `message_type` VIOA and iovs that point straight at the driver's buffers (§4.6).
+ *
+ * Sending. A message is a list of parts: bytes (staged: copied into the channel's staging pages
+ * by a WriteMemory in the same multicall) or a guest range (an iov as is). At most eight iovs
+ * per message (Xen's `XEN_ARGO_MAXIOV`). Queued messages go out in order, one multicall at a
+ * time, `[writeMemory(staged bytes), sendv, sendv, ...]` with stopOnError, so a full ring
+ * (-EAGAIN) stops the batch at that message and nothing behind it overtakes it. The hypervisor
+ * queued a space waiter; the channel waits for the next VIRQ (or a one-second backstop) and
+ * retries — the socket's EAGAIN→wait, with the same reasoning. -EBUSY retries on a backing-off
+ * timer. Any other negative ret fails that message (the caller turns it into a device error).
+ *
+ * Receiving is driven by `VioaHub` (one per guest), which reads every channel's ring on a VIRQ.
+ * Messages of another type or from another domain are dropped and counted (the hypervisor
+ * stamps the source domid, so a unicast ring only ever holds the partner's, but we check).
+ */
+import {
+  ARGO_DOMID_ANY,
+  ARGO_MAXIOV,
+  Errno,
+  PAGE_SIZE,
+  VIRTIO_ARGO_MESSAGE_TYPE,
+} from "@hmx/proto/abi";
+import type {
+  ArgoAddr,
+  HypercallClient,
+  HypercallOp,
+  HypercallOutcome,
+} from "../../../hypercall/hypercall-client.js";
+import type { PageAllocator, PageRun } from "../../../libargo/page-allocator.js";
+import type { RingCorruption, RingMessage } from "../../../libargo/ring-reader.js";
+import type { RingSink, RxRing } from "../../../libargo/rx-ring.js";
+
+/** A piece of a message: bytes to stage, or a range of this guest's memory sent in place. */
+export type MessagePart =
+  { readonly bytes: Uint8Array } | { readonly gpa: number; readonly len: number };
+
+/** A send that failed for good; `errno` is the positive Xen errno (ECONNREFUSED, EACCES, ...). */
+export class VioaSendError extends Error {
+  override readonly name = "VioaSendError";
+  constructor(
+    readonly errno: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface VioaChannelStats {
+  sent: number;
+  sentBytes: number;
+  received: number;
+  receivedBytes: number;
+  eagains: number;
+  batches: number;
+  /** Messages of another type or source, dropped. */
+  dropped: number;
+  corruptions: number;
+  sendErrors: number;
+}
+
+interface Pending {
+  readonly parts: readonly MessagePart[];
+  readonly staged: number;
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
+/** What a channel needs from the hub that drives it. */
+export interface ChannelHost {
+  readonly client: HypercallClient;
+  readonly allocator: PageAllocator;
+  virqCount(): number;
+  park(channel: VioaChannel): void;
+  unpark(channel: VioaChannel): void;
+  released(channel: VioaChannel): void;
+}
+
+const EBUSY_RETRY_MIN_MS = 2;
+const EBUSY_RETRY_MAX_MS = 200;
+const PARKED_BACKSTOP_MS = 1000;
+/** A channel keeps at most this many received messages for a slow consumer (back-pressure). */
+const RX_ROOM = 4096;
+
+/** One end of a virtio-argo link (see the module comment). Create with `VioaHub.open`. */
+export class VioaChannel implements RingSink {
+  readonly peer: ArgoAddr;
+  readonly stats: VioaChannelStats = {
+    sent: 0,
+    sentBytes: 0,
+    received: 0,
+    receivedBytes: 0,
+    eagains: 0,
+    batches: 0,
+    dropped: 0,
+    corruptions: 0,
+    sendErrors: 0,
+  };
+  readonly #host: ChannelHost;
+  readonly #ring: RxRing;
+  readonly #onMessage: (data: Buffer) => void;
+  readonly #staging: PageRun;
+  #queue: Pending[] = [];
+  #pump: Promise<void> | null = null;
+  #parked = false;
+  #timer: NodeJS.Timeout | null = null;
+  #ebusyDelay = EBUSY_RETRY_MIN_MS;
+  #closing: Promise<void> | null = null;
+
+  /** @internal Use `VioaHub.open`. */
+  constructor(
+    host: ChannelHost,
+    ring: RxRing,
+    peer: ArgoAddr,
+    staging: PageRun,
+    onMessage: (data: Buffer) => void,
+  ) {
+    this.#host = host;
+    this.#ring = ring;
+    this.peer = peer;
+    this.#staging = staging;
+    this.#onMessage = onMessage;
+  }
+
+  /** This end's receive port. */
+  get aport(): number {
+    return this.#ring.aport;
+  }
+
+  get ring(): RxRing {
+    return this.#ring;
+  }
+
+  get closed(): boolean {
+    return this.#closing !== null;
+  }
+
+  /** Largest bytes one message may stage. */
+  get stagingBytes(): number {
+    return this.#staging.bytes;
+  }
+
+  /** Queues one message; resolves once the hypervisor put it in the peer's ring. */
+  send(parts: readonly MessagePart[]): Promise<void> {
+    if (this.#closing !== null)
+      return Promise.reject(new VioaSendError(Errno.ENODEV, "channel closed"));
+    const staged = parts.reduce((n, p) => n + ("bytes" in p ? p.bytes.length : 0), 0);
+    const iovs = parts.filter((p) => !("bytes" in p)).length + (staged > 0 ? 1 : 0);
+    if (iovs > ARGO_MAXIOV || staged > this.#staging.bytes) {
+      return Promise.reject(
+        new VioaSendError(
+          Errno.EINVAL,
+          `message of ${iovs} iovs / ${staged} staged bytes is too large`,
+        ),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ parts, staged, resolve, reject });
+      this.#kick();
+    });
+  }
+
+  /** Messages waiting to be accepted. */
+  get pendingSends(): number {
+    return this.#queue.length;
+  }
+
+  /** Unregisters the ring and frees the pages; pending sends reject. Idempotent. */
+  close(): Promise<void> {
+    if (this.#closing !== null) return this.#closing;
+    this.#closing = (async () => {
+      this.#unpark();
+      for (const p of this.#queue.splice(0))
+        p.reject(new VioaSendError(Errno.ENODEV, "channel closed"));
+      await this.#pump;
+      try {
+        await this.#ring.close();
+      } finally {
+        this.#host.allocator.free(this.#staging);
+        this.#host.released(this);
+      }
+    })();
+    return this.#closing;
+  }
+
+  // ---- RingSink ----
+
+  /** @internal */
+  room(): number {
+    return this.#closing === null ? RX_ROOM : 0;
+  }
+
+  /** @internal */
+  deliver(messages: readonly RingMessage[]): void {
+    for (const m of messages) {
+      if (m.messageType !== VIRTIO_ARGO_MESSAGE_TYPE || m.source.domainId !== this.peer.domainId) {
+        this.stats.dropped++;
+        continue;
+      }
+      this.stats.received++;
+      this.stats.receivedBytes += m.data.length;
+      this.#onMessage(m.data);
+    }
+  }
+
+  /** @internal */
+  corrupt(_c: RingCorruption): void {
+    this.stats.corruptions++;
+  }
+
+  /** @internal A VIRQ arrived: a parked sender retries. */
+  wake(): void {
+    if (!this.#parked) return;
+    this.#unpark();
+    this.#kick();
+  }
+
+  #unpark(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#parked) {
+      this.#parked = false;
+      this.#host.unpark(this);
+    }
+  }
+
+  #park(ms: number): void {
+    if (this.#closing !== null) return;
+    this.#parked = true;
+    this.#host.park(this);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.wake();
+    }, ms);
+  }
+
+  #kick(): void {
+    if (this.#pump !== null || this.#parked || this.#queue.length === 0) return;
+    this.#pump = this.#run().finally(() => {
+      this.#pump = null;
+      if (!this.#parked && this.#queue.length > 0 && this.#closing === null) this.#kick();
+    });
+  }
+
+  async #run(): Promise<void> {
+    // Bounded by the queue: each batch settles at least its first message or parks.
+    while (this.#queue.length > 0 && !this.#parked && this.#closing === null) {
+      await this.#batch();
+    }
+  }
+
+  async #batch(): Promise<void> {
+    // Take messages while their staged bytes fit the staging pages.
+    const take: Pending[] = [];
+    let staged = 0;
+    for (const p of this.#queue) {
+      if (take.length >= 64 || (take.length > 0 && staged + p.staged > this.#staging.bytes)) break;
+      take.push(p);
+      staged += p.staged;
+    }
+    const image = new Uint8Array(staged);
+    const ops: HypercallOp[] = [];
+    const src: ArgoAddr = { aport: this.#ring.aport, domainId: ARGO_DOMID_ANY };
+    let at = 0;
+    for (const p of take) {
+      const iovs: { gpa: number; len: number }[] = [];
+      for (const part of p.parts) {
+        if ("bytes" in part) {
+          image.set(part.bytes, at);
+          iovs.push({ gpa: this.#staging.gpa + at, len: part.bytes.length });
+          at += part.bytes.length;
+        } else {
+          iovs.push({ gpa: part.gpa, len: part.len });
+        }
+      }
+      ops.push({
+        op: "sendv",
+        src,
+        dst: this.peer,
+        iovs: mergeAdjacent(iovs),
+        messageType: VIRTIO_ARGO_MESSAGE_TYPE,
+      });
+    }
+    const writes = staged > 0 ? 1 : 0;
+    if (writes === 1) ops.unshift({ op: "writeMemory", gpa: this.#staging.gpa, data: image });
+    const virqsBefore = this.#host.virqCount();
+    this.stats.batches++;
+    let outcomes: HypercallOutcome[];
+    try {
+      outcomes = await this.#host.client.batch(ops, { stopOnError: true });
+    } catch (err) {
+      // The link failed; nothing says which calls ran. Fail the batch (the device resets).
+      for (const p of take)
+        this.#settle(p, new VioaSendError(Errno.EAGAIN, `send batch failed: ${String(err)}`));
+      return;
+    }
+    const w = outcomes[0];
+    if (writes === 1 && (w?.op !== "writeMemory" || w.ret < 0)) {
+      for (const p of take)
+        this.#settle(p, new VioaSendError(Errno.EFAULT, "staging write failed"));
+      return;
+    }
+    for (let k = 0; k < take.length; k++) {
+      const o = outcomes[writes + k];
+      const p = take[k];
+      if (p === undefined) return;
+      if (o === undefined || o.op === "status") {
+        if (o !== undefined && o.code !== 10)
+          this.#settle(p, new VioaSendError(Errno.EINVAL, `sendv: status ${o.code} ${o.message}`));
+        return; // skipped (ABORTED) after an earlier failure: stays queued
+      }
+      const ret = o.op === "sendv" ? o.ret : -Errno.EINVAL;
+      if (ret >= 0) {
+        this.stats.sent++;
+        this.stats.sentBytes += ret;
+        this.#ebusyDelay = EBUSY_RETRY_MIN_MS;
+        this.#settle(p, null);
+        continue;
+      }
+      if (ret === -Errno.EAGAIN) {
+        this.stats.eagains++;
+        if (this.#host.virqCount() === virqsBefore) this.#park(PARKED_BACKSTOP_MS);
+        return;
+      }
+      if (ret === -Errno.EBUSY) {
+        this.#park(this.#ebusyDelay);
+        this.#ebusyDelay = Math.min(this.#ebusyDelay * 2, EBUSY_RETRY_MAX_MS);
+        return;
+      }
+      this.#settle(
+        p,
+        new VioaSendError(
+          -ret,
+          `sendv to vm${this.peer.domainId}:0x${this.peer.aport.toString(16)} failed with ${ret}`,
+        ),
+      );
+    }
+  }
+
+  #settle(p: Pending, err: Error | null): void {
+    const i = this.#queue.indexOf(p);
+    if (i >= 0) this.#queue.splice(i, 1);
+    if (err === null) p.resolve();
+    else {
+      this.stats.sendErrors++;
+      p.reject(err);
+    }
+  }
+}
+
+/** Merges iovs that are contiguous in guest memory (fewer iovs, same bytes). */
+function mergeAdjacent(
+  iovs: readonly { gpa: number; len: number }[],
+): { gpa: number; len: number }[] {
+  const out: { gpa: number; len: number }[] = [];
+  for (const v of iovs) {
+    const last = out.at(-1);
+    if (last !== undefined && last.gpa + last.len === v.gpa) last.len += v.len;
+    else out.push({ ...v });
+  }
+  return out;
+}
+
+/** Pages for a staging area of at least `bytes`. */
+export function stagingPages(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / PAGE_SIZE));
+}
