@@ -39,6 +39,7 @@ import { REPO_ROOT, startHypervisorProcess, type HypervisorProcess } from "./hyp
 import type { InitReport, ReceiveReport, SendReport, TransportInit } from "./ipc.js";
 import { measureMemory, type MemoryResult } from "./memory.js";
 import { MAC_BENCH_RULES, runMacBench, type MacBenchResult } from "./mac-bench.js";
+import { runVirtioBench, type VirtioBenchResult } from "./virtio-bench.js";
 import { BENCH_USAGE, parseBenchOptions, UsageError, type BenchConfig } from "./options.js";
 import { now } from "./payload.js";
 import { cpuSnapshot, cpuUse } from "./proc-stat.js";
@@ -418,6 +419,12 @@ async function main(): Promise<number> {
       mac = await runMacBench();
     }
     results["mac"] = mac;
+    let vio: VirtioBenchResult | null = null;
+    if (CONFIG.virtio) {
+      log("VirtIO: virtio-blk 4 KiB random / 1 MiB sequential and virtio-net frames, over Argo and in-process loopback …");
+      vio = await runVirtioBench();
+    }
+    results["virtio"] = vio;
     results["phases"] = phases;
     results["durationSec"] = Math.round((now() - started) / 100) / 10;
     const verdicts = targetVerdicts(rows);
@@ -445,6 +452,7 @@ async function main(): Promise<number> {
       );
     }
     if (mac !== null) console.log(macLine(mac));
+    if (vio !== null) console.log(`\n${virtioTable(vio)}`);
     console.log("\nMarkdown:\n");
     console.log(markdownTable(rows));
     for (const line of verdictLines(verdicts)) console.log(`- ${line}`);
@@ -455,6 +463,7 @@ async function main(): Promise<number> {
       );
     }
     if (mac !== null) console.log(`- ${macLine(mac)}`);
+    if (vio !== null) console.log(`\n${virtioTable(vio)}\n`);
     const rates = CONFIG.sizes.map(
       (s) => `${CONFIG.latencyRatePerSec[s] ?? "?"}/s at ${formatSize(s)}`,
     );
@@ -517,4 +526,19 @@ function macLine(mac: MacBenchResult): string {
     `flask ${MAC_BENCH_RULES} rules + firewall ${MAC_BENCH_RULES} rules ${Math.round(flask?.msgsPerSec ?? 0).toLocaleString("en-US")} msgs/s, ` +
     `ratio ${mac.ratio.toFixed(2)} (target >= ${mac.targetRatio}) — ${mac.meetsTarget ? "MET" : "MISSED"}`
   );
+}
+
+/** The VirtIO rows as a Markdown table: over Argo against the same device model in process. */
+function virtioTable(vio: VirtioBenchResult): string {
+  const tests = [...new Set(vio.rows.map((r) => r.test))];
+  const lines = ["| virtio test | in-process loopback | over Argo | ratio |", "|---|--:|--:|--:|"];
+  for (const test of tests) {
+    const at = (transport: "argo" | "loopback") => vio.rows.find((r) => r.test === test && r.transport === transport);
+    const argo = at("argo");
+    const loop = at("loopback");
+    const fmt = (r: typeof argo) => (r === undefined ? "–" : `${Math.round(r.value).toLocaleString("en-US")} ${r.unit}`);
+    const ratio = vio.ratios[test];
+    lines.push(`| ${test} | ${fmt(loop)} | ${fmt(argo)} | ${ratio === undefined ? "–" : ratio.toFixed(3)} |`);
+  }
+  return lines.join("\n");
 }

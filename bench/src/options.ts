@@ -14,6 +14,7 @@ export const BENCH_USAGE = `usage: node bench/dist/main.js [options]   (npm run 
   --sizes 64,1024,65536     payload sizes in bytes (default: 64, 1 KiB, 64 KiB)
   --no-memory               skip the memory-per-idle-domain measurement
   --no-mac                  skip the MAC cost measurement (1,000-rule policy + firewall vs dummy)
+  --no-virtio               skip the VirtIO measurement (virtio-blk and virtio-net over Argo vs loopback)
   --cpu-prof DIR            run every child process with node --cpu-prof into DIR
   --hypervisor-flags=FLAGS  extra node flags for the traffic hypervisor (e.g. --trace-gc)
   --hypervisor-log FILE     append the traffic hypervisor's stdout to FILE
@@ -49,6 +50,8 @@ export interface BenchConfig {
   readonly memory: boolean;
   /** Measure sendv under a 1,000-rule policy and firewall against dummy (mac-bench.ts). */
   readonly mac: boolean;
+  /** Measure virtio-blk / virtio-net over Argo against the in-process loopback (virtio-bench.ts). */
+  readonly virtio: boolean;
   readonly cpuProfDir: string | null;
   readonly hypervisorFlags: readonly string[];
   readonly hypervisorLog: string | null;
@@ -87,6 +90,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
         sizes: { type: "string" },
         memory: { type: "boolean", default: true },
         mac: { type: "boolean", default: true },
+        virtio: { type: "boolean", default: true },
         "cpu-prof": { type: "string" },
         "hypervisor-flags": { type: "string" },
         "hypervisor-log": { type: "string" },
@@ -117,6 +121,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     values.sizes !== undefined ||
     !values.memory ||
     !values.mac ||
+    !values.virtio ||
     values["cpu-prof"] !== undefined ||
     values["hypervisor-flags"] !== undefined ||
     batchBytes !== undefined ||
@@ -139,6 +144,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     aport: 1000,
     memory: values.memory,
     mac: values.mac,
+    virtio: values.virtio,
     cpuProfDir: values["cpu-prof"] ?? null,
     hypervisorFlags: values["hypervisor-flags"]?.split(" ").filter((f) => f !== "") ?? [],
     hypervisorLog: values["hypervisor-log"] ?? null,
