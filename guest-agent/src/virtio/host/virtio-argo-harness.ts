@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
-  startHypervisor,
+  embeddedHypervisorConfig, startHypervisor,
   ToolstackClient,
   type DeviceSpecView,
   type RunningHypervisor,
@@ -65,20 +65,8 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
   const adminToken = randomBytes(24).toString("base64url");
   const hv = await startHypervisor(
     {
-      listen: "127.0.0.1:0",
-      controlListen: "127.0.0.1:0",
-      adminToken,
-      argoEnabled: true,
+      ...embeddedHypervisorConfig(adminToken),
       argoMacPermissive: false,
-      maxTotalMemoryBytes: 1024 * 1024 * 1024,
-      maxDomainMemoryBytes: 256 * 1024 * 1024,
-      resumeWindow: 4096,
-      resumeLogMaxBytes: 64 * 1024 * 1024,
-      maxBatch: 1024,
-      logLevel: "silent",
-      shutdownDeadlineMs: 1000,
-      enrolmentTemplates: [],
-      gracePeriodMs: 60_000,
       ...(o.xsm === undefined ? {} : { xsm: o.xsm }),
       ...(o.policy === undefined ? {} : { policy: o.policy }),
     },
