@@ -197,6 +197,34 @@ describe("guest API over gRPC", () => {
     assert.equal((await b.call<Ret>("UnregisterRing", { aport: 500, partnerId: a.domid })).ret, 0);
   });
 
+  test("a domain may hold at most 8 WatchEvents streams; the 9th is RESOURCE_EXHAUSTED", async () => {
+    const g = await t.createGuest("watcher");
+    const streams = Array.from({ length: 8 }, () => {
+      const s = g.client.watchEvents({}, g.metadata);
+      s.on("error", () => undefined);
+      return s;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const ninth = g.client.watchEvents({}, g.metadata);
+    const code = await new Promise<number>((resolve) => {
+      ninth.on("error", (err: grpc.ServiceError) => {
+        resolve(err.code);
+      });
+    });
+    assert.equal(code, grpc.status.RESOURCE_EXHAUSTED);
+    for (const s of streams) s.cancel();
+    await new Promise((r) => setTimeout(r, 100));
+    // Closing streams frees their places: a new one is accepted (no error before we cancel it).
+    const again = g.client.watchEvents({}, g.metadata);
+    let againCode: number | undefined;
+    again.on("error", (err: grpc.ServiceError) => {
+      againCode = err.code;
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(againCode, undefined);
+    again.cancel();
+  });
+
   test("the largest registrable ring (0xFFFFC0) carries a maximum-size message over gRPC", async () => {
     const big = await t.createGuest("big", 40 * 1024 * 1024);
     const len = ARGO_MAX_REGISTERABLE_RING_LEN;

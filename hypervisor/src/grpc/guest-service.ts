@@ -46,6 +46,9 @@ export interface GuestServiceContext {
   readonly enrolment: EnrolmentService;
 }
 
+/** Most WatchEvents streams one domain may hold open at once (an hmx quota). */
+export const MAX_WATCHERS_PER_DOMAIN = 8;
+
 /** Maps anything thrown by an adapter to a gRPC status object. */
 export function toServiceError(err: unknown, log: Logger): Partial<grpc.StatusObject> {
   if (err instanceof GrpcError) return { code: err.code, details: err.details };
@@ -104,6 +107,10 @@ function watchEvents(ctx: GuestServiceContext): grpc.handleServerStreamingCall<W
     try {
       if (ctx.isStopping()) throw new GrpcError(grpc.status.UNAVAILABLE, "hypervisor is shutting down");
       domid = authenticateGuest(ctx.registry, call.metadata).domid;
+      // Each open stream costs the hypervisor a watcher: a guest may not open them without end.
+      if (ctx.streams.count(domid, "watch") >= MAX_WATCHERS_PER_DOMAIN) {
+        throw new GrpcError(grpc.status.RESOURCE_EXHAUSTED, `at most ${MAX_WATCHERS_PER_DOMAIN} WatchEvents streams per domain are open already`);
+      }
     } catch (err) {
       call.emit("error", toServiceError(err, ctx.log));
       return;

@@ -35,6 +35,13 @@ export class GuestStreams {
     return [...(this.byDomain.get(domid) ?? [])].filter((s) => s.kind === "session" && s !== keep);
   }
 
+  /** How many streams of this kind the domain holds open. */
+  count(domid: number, kind: GuestStream["kind"]): number {
+    let n = 0;
+    for (const s of this.byDomain.get(domid) ?? []) if (s.kind === kind) n++;
+    return n;
+  }
+
   isConnected(domid: number): boolean {
     return this.byDomain.has(domid);
   }

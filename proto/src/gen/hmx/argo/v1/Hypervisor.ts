@@ -325,7 +325,8 @@ export interface HypervisorClient extends grpc.Client {
    * The caller's event channel: a stream of coalesced events. VIRQ_ARGO (11) is raised when a
    * message is delivered to one of the caller's rings, or when space the caller waited for
    * became available. A VIRQ raised while no watcher is attached stays pending and is delivered
-   * when one attaches.
+   * when one attaches. A domain may hold at most 8 WatchEvents streams at once; another one is
+   * RESOURCE_EXHAUSTED.
    */
   WatchEvents(argument: _hmx_argo_v1_WatchEventsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_hmx_argo_v1_Event__Output>;
   WatchEvents(argument: _hmx_argo_v1_WatchEventsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_hmx_argo_v1_Event__Output>;
@@ -333,7 +334,8 @@ export interface HypervisorClient extends grpc.Client {
    * The caller's event channel: a stream of coalesced events. VIRQ_ARGO (11) is raised when a
    * message is delivered to one of the caller's rings, or when space the caller waited for
    * became available. A VIRQ raised while no watcher is attached stays pending and is delivered
-   * when one attaches.
+   * when one attaches. A domain may hold at most 8 WatchEvents streams at once; another one is
+   * RESOURCE_EXHAUSTED.
    */
   watchEvents(argument: _hmx_argo_v1_WatchEventsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_hmx_argo_v1_Event__Output>;
   watchEvents(argument: _hmx_argo_v1_WatchEventsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_hmx_argo_v1_Event__Output>;
@@ -497,7 +499,8 @@ export interface HypervisorHandlers extends grpc.UntypedServiceImplementation {
    * The caller's event channel: a stream of coalesced events. VIRQ_ARGO (11) is raised when a
    * message is delivered to one of the caller's rings, or when space the caller waited for
    * became available. A VIRQ raised while no watcher is attached stays pending and is delivered
-   * when one attaches.
+   * when one attaches. A domain may hold at most 8 WatchEvents streams at once; another one is
+   * RESOURCE_EXHAUSTED.
    */
   WatchEvents: grpc.handleServerStreamingCall<_hmx_argo_v1_WatchEventsRequest__Output, _hmx_argo_v1_Event>;
   

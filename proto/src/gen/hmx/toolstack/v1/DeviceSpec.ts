@@ -38,7 +38,7 @@ export interface DeviceSpec {
    */
   'queueSize'?: (number);
   /**
-   * Bytes of each Argo ring of the device (a multiple of 16; default 262,080 = 64 pages).
+   * Bytes of each Argo ring of the device (a multiple of 16; default 262,064 = 64 pages with the header).
    */
   'ringLen'?: (number);
 }
@@ -78,7 +78,7 @@ export interface DeviceSpec__Output {
    */
   'queueSize': (number);
   /**
-   * Bytes of each Argo ring of the device (a multiple of 16; default 262,080 = 64 pages).
+   * Bytes of each Argo ring of the device (a multiple of 16; default 262,064 = 64 pages with the header).
    */
   'ringLen': (number);
 }
