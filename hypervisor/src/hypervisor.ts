@@ -167,13 +167,8 @@ export async function startHypervisor(config: HypervisorConfig, log: Logger): Pr
 
   const toolstackLog = log.child({ component: "toolstack" });
   const devices = new DeviceManager({ registry: core.domains, events, log: toolstackLog.child({ component: "devices" }) });
-  enrolment.start(
-    (domid) => streams.isConnected(domid),
-    (domid) => {
-      streams.endAll(grpc.status.UNAUTHENTICATED, `domain ${domid} was destroyed after its grace period`, domid);
-    },
-  );
-  const macService = createMacService({ mac, registry: core.domains, auth: new AdminAuth(config.adminToken), log: toolstackLog });
+  const adminAuth = new AdminAuth(config.adminToken);
+  const macService = createMacService({ mac, registry: core.domains, auth: adminAuth, log: toolstackLog });
   const controlServer = new grpc.Server(SERVER_OPTIONS);
   const controlHealth = new HealthImplementation({ "": "NOT_SERVING", [TOOLSTACK_SERVICE_NAME]: "NOT_SERVING" });
   controlHealth.addToServer(controlServer);
@@ -183,7 +178,7 @@ export async function startHypervisor(config: HypervisorConfig, log: Logger): Pr
       registry: core.domains,
       argo: core.argo,
       streams,
-      auth: new AdminAuth(config.adminToken),
+      auth: adminAuth,
       log: toolstackLog,
       mac: macService.handlers,
       devices,
@@ -200,13 +195,24 @@ export async function startHypervisor(config: HypervisorConfig, log: Logger): Pr
     controlServer.forceShutdown();
     throw err;
   }
-  for (const [health, name] of [
-    [guestHealth, GUEST_SERVICE_NAME],
-    [controlHealth, TOOLSTACK_SERVICE_NAME],
-  ] as const) {
-    health.setStatus("", "SERVING");
-    health.setStatus(name, "SERVING");
-  }
+  /** Both listeners' health, for the whole server ('') and for their service. */
+  const setHealth = (status: "SERVING" | "NOT_SERVING"): void => {
+    for (const [health, name] of [
+      [guestHealth, GUEST_SERVICE_NAME],
+      [controlHealth, TOOLSTACK_SERVICE_NAME],
+    ] as const) {
+      health.setStatus("", status);
+      health.setStatus(name, status);
+    }
+  };
+  setHealth("SERVING");
+  // Only a hypervisor that is up reaps enrolled domains whose guests stayed away.
+  enrolment.start(
+    (domid) => streams.isConnected(domid),
+    (domid) => {
+      streams.endAll(grpc.status.UNAUTHENTICATED, `domain ${domid} was destroyed after its grace period`, domid);
+    },
+  );
 
   let stopped: Promise<void> | undefined;
   return {
@@ -218,13 +224,7 @@ export async function startHypervisor(config: HypervisorConfig, log: Logger): Pr
     stop: () => {
       stopped ??= (async () => {
         stopping = true;
-        for (const [health, name] of [
-          [guestHealth, GUEST_SERVICE_NAME],
-          [controlHealth, TOOLSTACK_SERVICE_NAME],
-        ] as const) {
-          health.setStatus("", "NOT_SERVING");
-          health.setStatus(name, "NOT_SERVING");
-        }
+        setHealth("NOT_SERVING");
         enrolment.stop();
         streams.endAll(grpc.status.UNAVAILABLE, "hypervisor is shutting down");
         macService.endWatchers(grpc.status.UNAVAILABLE, "hypervisor is shutting down");
