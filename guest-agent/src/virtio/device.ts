@@ -16,7 +16,8 @@
  */
 import type { ConfigSpace } from "./config-space.js";
 import type { DeviceQueue } from "./queue/device-queue.js";
-import type { ViolationLog } from "./violation-log.js";
+import { ViolationKind, type ViolationLog } from "./violation-log.js";
+import type { DescriptorChain } from "./queue/descriptor-chain.js";
 
 /** Virtio device IDs, VirtIO 1.2 §5 (virtio-argo.md §2.12). */
 export const VirtioDeviceId = {
@@ -130,6 +131,29 @@ export abstract class VirtioDeviceBase implements VirtioDevice {
   /** The queue at `index` if the device is active and the driver set it up. */
   protected queue(index: number): DeviceQueue | undefined {
     return this.active?.queues[index];
+  }
+
+  /**
+   * Completes every available chain of a driver-to-device queue (console and net transmit):
+   * such buffers are device-readable only, so a chain with device-writable segments is a
+   * violation and is returned untouched; every other chain goes to `handle`. Each chain is
+   * returned with 0 bytes written, and the driver is signalled once for the lot.
+   */
+  protected drainTransmitQueue(index: number, handle: (chain: DescriptorChain, context: ActivationContext) => void): void {
+    const q = this.queue(index);
+    const ctx = this.active;
+    if (q === undefined || ctx === undefined) return;
+    let any = false;
+    for (let chain = q.pop(); chain !== undefined; chain = q.pop()) {
+      any = true;
+      if (chain.writableBytes > 0) {
+        ctx.violations.report(ViolationKind.readableRequired, { device: this.name, queue: index, head: chain.head });
+      } else {
+        handle(chain, ctx);
+      }
+      q.addUsed(chain.head, 0);
+    }
+    if (any) q.signalUsed();
   }
 
   /**

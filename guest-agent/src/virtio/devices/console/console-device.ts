@@ -117,24 +117,9 @@ export class ConsoleDevice extends VirtioDeviceBase {
   }
 
   #drainTx(): void {
-    const q = this.queue(VIRTIO_CONSOLE_TX_QUEUE);
-    const ctx = this.active;
-    if (q === undefined || ctx === undefined) return;
-    let any = false;
-    for (let chain = q.pop(); chain !== undefined; chain = q.pop()) {
-      any = true;
-      if (chain.writableBytes > 0) {
-        ctx.violations.report(ViolationKind.readableRequired, {
-          device: this.name,
-          queue: VIRTIO_CONSOLE_TX_QUEUE,
-          head: chain.head,
-        });
-      } else {
-        this.#output(chain.reader().readAll());
-      }
-      q.addUsed(chain.head, 0);
-    }
-    if (any) q.signalUsed();
+    this.drainTransmitQueue(VIRTIO_CONSOLE_TX_QUEUE, (chain) => {
+      this.#output(chain.reader().readAll());
+    });
   }
 
   #fillRx(): void {

@@ -115,35 +115,22 @@ export class NetDevice extends VirtioDeviceBase {
   }
 
   #transmit(): void {
-    const q = this.queue(VIRTIO_NET_TX_QUEUE);
-    const ctx = this.active;
-    if (q === undefined || ctx === undefined) return;
-    let any = false;
-    for (let chain = q.pop(); chain !== undefined; chain = q.pop()) {
-      any = true;
-      if (chain.writableBytes > 0) {
-        ctx.violations.report(ViolationKind.readableRequired, {
-          device: this.name,
-          queue: VIRTIO_NET_TX_QUEUE,
-          head: chain.head,
-        });
-      } else if (chain.readableBytes < VIRTIO_NET_HDR_SIZE) {
+    this.drainTransmitQueue(VIRTIO_NET_TX_QUEUE, (chain, ctx) => {
+      if (chain.readableBytes < VIRTIO_NET_HDR_SIZE) {
         ctx.violations.report(ViolationKind.malformedRequest, {
           device: this.name,
           queue: VIRTIO_NET_TX_QUEUE,
           head: chain.head,
         });
-      } else {
-        const r = chain.reader();
-        r.read(VIRTIO_NET_HDR_SIZE); // no offloads negotiated: nothing in the header matters
-        const frame = r.readAll();
-        this.stats.txFrames++;
-        this.stats.txBytes += frame.length;
-        this.#switch.forward(this.port, frame);
+        return;
       }
-      q.addUsed(chain.head, 0);
-    }
-    if (any) q.signalUsed();
+      const r = chain.reader();
+      r.read(VIRTIO_NET_HDR_SIZE); // no offloads negotiated: nothing in the header matters
+      const frame = r.readAll();
+      this.stats.txFrames++;
+      this.stats.txBytes += frame.length;
+      this.#switch.forward(this.port, frame);
+    });
   }
 
   #receive(frame: Uint8Array): void {
