@@ -104,18 +104,101 @@ describe("MAC configuration", () => {
 
 describe("hypervisor fleet flags", () => {
   test("--listen accepts a unix: socket path as well as HOST:PORT", () => {
-    assert.equal(parse(["--listen", "unix:/run/hmx/guest.sock"]).listen, "unix:/run/hmx/guest.sock");
-    assert.ok(problems(["--listen", "unix:relative.sock"]).some((p) => p.includes("unix:relative.sock")));
+    assert.equal(
+      parse(["--listen", "unix:/run/hmx/guest.sock"]).listen,
+      "unix:/run/hmx/guest.sock",
+    );
+    assert.ok(
+      problems(["--listen", "unix:relative.sock"]).some((p) => p.includes("unix:relative.sock")),
+    );
   });
 
   test("--enrolment-template takes its token from HMX_ENROLMENT_TOKEN_<NAME>", () => {
-    const c = parse(["--enrolment-template", "guest:guest_t:16M:64"], { HMX_ENROLMENT_TOKEN_GUEST: "abcdefghijklmnopqrstuvwxyz" });
-    assert.deepEqual(c.enrolmentTemplates, [{ name: "guest", label: "guest_t", memoryBytes: 16 * 1024 * 1024, maxDomains: 64, token: "abcdefghijklmnopqrstuvwxyz" }]);
+    const c = parse(["--enrolment-template", "guest:guest_t:16M:64"], {
+      HMX_ENROLMENT_TOKEN_GUEST: "abcdefghijklmnopqrstuvwxyz",
+    });
+    assert.deepEqual(c.enrolmentTemplates, [
+      {
+        name: "guest",
+        label: "guest_t",
+        memoryBytes: 16 * 1024 * 1024,
+        maxDomains: 64,
+        token: "abcdefghijklmnopqrstuvwxyz",
+      },
+    ]);
   });
 
   test("a template without its token, or malformed, is a problem naming the variable or the value", () => {
-    assert.ok(problems(["--enrolment-template", "guest:guest_t:16M:64"]).some((p) => p.includes("HMX_ENROLMENT_TOKEN_GUEST")));
-    assert.ok(problems(["--enrolment-template", "guest:guest_t:5000:64"], { HMX_ENROLMENT_TOKEN_GUEST: "abcdefghijklmnopqrstuvwxyz" }).some((p) => p.includes("guest:guest_t:5000:64")));
+    assert.ok(
+      problems(["--enrolment-template", "guest:guest_t:16M:64"]).some((p) =>
+        p.includes("HMX_ENROLMENT_TOKEN_GUEST"),
+      ),
+    );
+    assert.ok(
+      problems(["--enrolment-template", "guest:guest_t:5000:64"], {
+        HMX_ENROLMENT_TOKEN_GUEST: "abcdefghijklmnopqrstuvwxyz",
+      }).some((p) => p.includes("guest:guest_t:5000:64")),
+    );
+  });
+
+  describe("--enrolment-devices", () => {
+    const TOKENS = {
+      HMX_ENROLMENT_TOKEN_GUEST: "abcdefghijklmnopqrstuvwxyz",
+      HMX_ENROLMENT_TOKEN_VBACKEND: "zyxwvutsrqponmlkjihgfedcba",
+    };
+    const templates = [
+      "--enrolment-template",
+      "guest:guest_t:16M:64",
+      "--enrolment-template",
+      "vbackend:vbackend_t:32M:1",
+    ];
+
+    test("a rule names a front-end template, a one-domain back-end template and device types in order", () => {
+      const c = parse(
+        [...templates, "--enrolment-devices", "guest:vbackend:console,blk,net"],
+        TOKENS,
+      );
+      assert.deepEqual(c.enrolmentDevices, [
+        {
+          frontendTemplate: "guest",
+          backendTemplate: "vbackend",
+          types: ["console", "blk", "net"],
+        },
+      ]);
+    });
+
+    test("a rule naming an unknown template, a back end allowing more than one domain, itself, a bad or repeated type is refused naming it", () => {
+      const cases: [string, string][] = [
+        ["guest:nobody:blk", '"nobody"'],
+        ["nobody:vbackend:blk", '"nobody"'],
+        ["vbackend:guest:blk", "must allow exactly one domain (MAX 1), not 64"],
+        ["vbackend:vbackend:blk", "cannot serve devices to itself"],
+        ["guest:vbackend:blk,gpu", 'device type "gpu"'],
+        ["guest:vbackend:blk,blk", "device type blk is given twice"],
+        ["guest/vbackend", '"guest/vbackend"'],
+      ];
+      for (const [rule, expected] of cases) {
+        const found = problems([...templates, "--enrolment-devices", rule], TOKENS);
+        assert.ok(
+          found.some((p) => p.includes(expected)),
+          `${rule}: expected a problem mentioning ${expected}, got ${JSON.stringify(found)}`,
+        );
+      }
+    });
+
+    test("the same front-end/back-end pair twice is refused", () => {
+      const found = problems(
+        [
+          ...templates,
+          "--enrolment-devices",
+          "guest:vbackend:blk",
+          "--enrolment-devices",
+          "guest:vbackend:net",
+        ],
+        TOKENS,
+      );
+      assert.ok(found.some((p) => p.includes("guest already gets devices from vbackend")));
+    });
   });
 
   test("--grace-period must be a positive number of seconds", () => {

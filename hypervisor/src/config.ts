@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { DomainTemplate } from "./fleet/enrolment.js";
+import type { EnrolmentDeviceRule, EnrolmentDeviceType } from "./fleet/enrolment-devices.js";
 import { parseArgs } from "node:util";
 
 import type { FirewallVerdict } from "./mac/firewall.js";
@@ -57,6 +58,8 @@ export interface HypervisorConfig {
   readonly firewallDefault?: FirewallVerdict;
   /** `--enrolment-template`: domain templates guests may enrol into, with their tokens. */
   readonly enrolmentTemplates: readonly DomainTemplate[];
+  /** `--enrolment-devices`: VirtIO devices that enrolled domains get from an enrolled back end. */
+  readonly enrolmentDevices: readonly EnrolmentDeviceRule[];
   /** `--grace-period`: how long an enrolled guest may stay away before its domain is destroyed. */
   readonly gracePeriodMs: number;
 }
@@ -81,6 +84,7 @@ export function embeddedHypervisorConfig(adminToken: string): HypervisorConfig {
     logLevel: "silent",
     shutdownDeadlineMs: 1000,
     enrolmentTemplates: [],
+    enrolmentDevices: [],
     gracePeriodMs: 60_000,
   };
 }
@@ -107,6 +111,10 @@ export const HYPERVISOR_USAGE = `usage: hmx hypervisor [options]
   --enrolment-template NAME:LABEL:MEMORY:MAX
                                a domain template guests may enrol into (repeatable); its token comes
                                from env HMX_ENROLMENT_TOKEN_<NAME> (upper case, - as _)
+  --enrolment-devices FRONTEND:BACKEND:TYPE[,TYPE...]
+                               VirtIO devices (blk, net, console) every domain of template FRONTEND gets,
+                               served by the one domain of template BACKEND (MAX 1), placed as soon as
+                               both have enrolled (repeatable; docs/virtio-argo.md)
   --grace-period SECONDS       destroy an enrolled domain whose guest stayed away this long (env HMX_GRACE_PERIOD; default 60)
   --max-total-memory BYTES     cap on guest memory materialised in total (env HMX_MAX_TOTAL_MEMORY; default 4 GiB)
   --max-domain-memory BYTES    largest domain (env HMX_MAX_DOMAIN_MEMORY; default 1 GiB)
@@ -176,6 +184,7 @@ export function parseHypervisorConfig(input: {
       options: {
         listen: { type: "string" },
         "enrolment-template": { type: "string", multiple: true },
+        "enrolment-devices": { type: "string", multiple: true },
         "grace-period": { type: "string" },
         "control-listen": { type: "string" },
         "admin-token-file": { type: "string" },
@@ -199,47 +208,66 @@ export function parseHypervisorConfig(input: {
   if (values.help === true) return "help";
 
   const address = (flag: string, value: string): string => {
-    if (!isListenAddress(value)) problems.push(`--${flag} ${JSON.stringify(value)}: expected HOST:PORT with port 0..65535, or unix:/PATH`);
+    if (!isListenAddress(value))
+      problems.push(
+        `--${flag} ${JSON.stringify(value)}: expected HOST:PORT with port 0..65535, or unix:/PATH`,
+      );
     return value;
   };
   const size = (flag: string, value: string): number => {
     const n = parseSize(value);
-    if (n === undefined || n <= 0) problems.push(`--${flag} ${JSON.stringify(value)}: expected a positive size like 4G, 512M or 65536`);
+    if (n === undefined || n <= 0)
+      problems.push(
+        `--${flag} ${JSON.stringify(value)}: expected a positive size like 4G, 512M or 65536`,
+      );
     return n ?? 0;
   };
   const count = (flag: string, value: string, min: number, max: number): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value) || n < min || n > max) problems.push(`--${flag} ${JSON.stringify(value)}: expected an integer in ${min}..${max}`);
+    if (!/^\d+$/.test(value) || n < min || n > max)
+      problems.push(`--${flag} ${JSON.stringify(value)}: expected an integer in ${min}..${max}`);
     return n;
   };
 
   const listen = address("listen", values.listen ?? env["HMX_LISTEN"] ?? "127.0.0.1:7070");
-  const controlListen = address("control-listen", values["control-listen"] ?? env["HMX_CONTROL_LISTEN"] ?? "127.0.0.1:7071");
+  const controlListen = address(
+    "control-listen",
+    values["control-listen"] ?? env["HMX_CONTROL_LISTEN"] ?? "127.0.0.1:7071",
+  );
 
   let adminToken = "";
   const tokenFile = values["admin-token-file"];
   if (tokenFile !== undefined) {
     try {
       adminToken = readFile(tokenFile).trim();
-      if (adminToken === "") problems.push(`--admin-token-file ${JSON.stringify(tokenFile)}: the file is empty`);
+      if (adminToken === "")
+        problems.push(`--admin-token-file ${JSON.stringify(tokenFile)}: the file is empty`);
     } catch (err) {
       problems.push(`--admin-token-file ${JSON.stringify(tokenFile)}: ${(err as Error).message}`);
     }
   } else if (env["HMX_ADMIN_TOKEN"] !== undefined && env["HMX_ADMIN_TOKEN"].trim() !== "") {
     adminToken = env["HMX_ADMIN_TOKEN"].trim();
   } else {
-    problems.push("no admin token: pass --admin-token-file FILE or set HMX_ADMIN_TOKEN (the toolstack never runs unauthenticated)");
+    problems.push(
+      "no admin token: pass --admin-token-file FILE or set HMX_ADMIN_TOKEN (the toolstack never runs unauthenticated)",
+    );
   }
-  if (adminToken !== "" && adminToken.length < 16) problems.push("the admin token is shorter than 16 characters");
+  if (adminToken !== "" && adminToken.length < 16)
+    problems.push("the admin token is shorter than 16 characters");
 
   const macEnv = env["HMX_ARGO_MAC_PERMISSIVE"];
   const macFromEnv = truthy(macEnv);
   if (macEnv !== undefined && macEnv !== "" && macFromEnv === undefined) {
-    problems.push(`HMX_ARGO_MAC_PERMISSIVE ${JSON.stringify(macEnv)}: expected 1/0, true/false, yes/no or on/off`);
+    problems.push(
+      `HMX_ARGO_MAC_PERMISSIVE ${JSON.stringify(macEnv)}: expected 1/0, true/false, yes/no or on/off`,
+    );
   }
 
   const logLevel = values["log-level"] ?? env["HMX_LOG_LEVEL"] ?? "info";
-  if (!LOG_LEVELS.has(logLevel)) problems.push(`--log-level ${JSON.stringify(logLevel)}: expected one of ${[...LOG_LEVELS].join(", ")}`);
+  if (!LOG_LEVELS.has(logLevel))
+    problems.push(
+      `--log-level ${JSON.stringify(logLevel)}: expected one of ${[...LOG_LEVELS].join(", ")}`,
+    );
 
   const policyFile = values.policy ?? nonEmpty(env["HMX_POLICY"]);
   let policy: PolicySource | undefined;
@@ -252,43 +280,70 @@ export function parseHypervisorConfig(input: {
     if (policy !== undefined) {
       const compiled = compilePolicy(policy.source, policy.fileName);
       if (!compiled.ok) {
-        problems.push(`--policy ${JSON.stringify(policyFile)}: the policy has ${compiled.errors.length} error(s):`);
+        problems.push(
+          `--policy ${JSON.stringify(policyFile)}: the policy has ${compiled.errors.length} error(s):`,
+        );
         problems.push(...compiled.errors.map((e) => `  ${formatDiagnostic(e)}`));
       }
     }
   }
-  const xsmValue = values.xsm ?? nonEmpty(env["HMX_XSM"]) ?? (policyFile !== undefined ? "flask" : "dummy");
+  const xsmValue =
+    values.xsm ?? nonEmpty(env["HMX_XSM"]) ?? (policyFile !== undefined ? "flask" : "dummy");
   const xsm = XSM_MODULE_NAMES.find((m) => m === xsmValue);
-  if (xsm === undefined) problems.push(`--xsm ${JSON.stringify(xsmValue)}: expected one of ${XSM_MODULE_NAMES.join(", ")}`);
-  else if (policyFile !== undefined && xsm !== "flask") problems.push(`--policy needs --xsm flask (got --xsm ${xsm})`);
+  if (xsm === undefined)
+    problems.push(
+      `--xsm ${JSON.stringify(xsmValue)}: expected one of ${XSM_MODULE_NAMES.join(", ")}`,
+    );
+  else if (policyFile !== undefined && xsm !== "flask")
+    problems.push(`--policy needs --xsm flask (got --xsm ${xsm})`);
   const flaskModeValue = values["flask-mode"] ?? nonEmpty(env["HMX_FLASK_MODE"]) ?? "enforcing";
-  const flaskMode = flaskModeValue === "enforcing" || flaskModeValue === "permissive" ? flaskModeValue : undefined;
-  if (flaskMode === undefined) problems.push(`--flask-mode ${JSON.stringify(flaskModeValue)}: expected enforcing or permissive`);
+  const flaskMode =
+    flaskModeValue === "enforcing" || flaskModeValue === "permissive" ? flaskModeValue : undefined;
+  if (flaskMode === undefined)
+    problems.push(
+      `--flask-mode ${JSON.stringify(flaskModeValue)}: expected enforcing or permissive`,
+    );
   const fwValue = values["firewall-default"] ?? nonEmpty(env["HMX_FIREWALL_DEFAULT"]) ?? "accept";
   const firewallDefault = fwValue === "accept" || fwValue === "reject" ? fwValue : undefined;
-  if (firewallDefault === undefined) problems.push(`--firewall-default ${JSON.stringify(fwValue)}: expected accept or reject`);
+  if (firewallDefault === undefined)
+    problems.push(`--firewall-default ${JSON.stringify(fwValue)}: expected accept or reject`);
 
   const enrolmentTemplates: DomainTemplate[] = [];
   for (const spec of values["enrolment-template"] ?? []) {
     const match = /^([a-z][a-z0-9-]{0,14}):([A-Za-z0-9_.:-]{1,64}):(\w+):(\d+)$/.exec(spec);
     const memoryBytes = match === null ? undefined : parseSize(match[3] ?? "");
     if (match === null || memoryBytes === undefined || memoryBytes % 4096 !== 0) {
-      problems.push(`--enrolment-template ${JSON.stringify(spec)}: expected NAME:LABEL:MEMORY:MAX, e.g. guest:guest_t:16M:64 (NAME lower-case, MEMORY a multiple of 4 KiB)`);
+      problems.push(
+        `--enrolment-template ${JSON.stringify(spec)}: expected NAME:LABEL:MEMORY:MAX, e.g. guest:guest_t:16M:64 (NAME lower-case, MEMORY a multiple of 4 KiB)`,
+      );
       continue;
     }
     const name = match[1] ?? "";
     const tokenVar = enrolmentTokenEnv(name);
     const token = nonEmpty(env[tokenVar]?.trim());
     if (token === undefined || token.length < 16) {
-      problems.push(`--enrolment-template ${name}: set ${tokenVar} to its enrolment token (at least 16 characters; hmx fleet init makes one)`);
+      problems.push(
+        `--enrolment-template ${name}: set ${tokenVar} to its enrolment token (at least 16 characters; hmx fleet init makes one)`,
+      );
       continue;
     }
     if (enrolmentTemplates.some((t) => t.name === name)) {
       problems.push(`--enrolment-template ${name}: the template is given twice`);
       continue;
     }
-    enrolmentTemplates.push({ name, label: match[2] ?? "", memoryBytes, maxDomains: Number(match[4]), token });
+    enrolmentTemplates.push({
+      name,
+      label: match[2] ?? "",
+      memoryBytes,
+      maxDomains: Number(match[4]),
+      token,
+    });
   }
+  const enrolmentDevices = parseEnrolmentDevices(
+    values["enrolment-devices"] ?? [],
+    enrolmentTemplates,
+    problems,
+  );
   const graceValue = values["grace-period"] ?? nonEmpty(env["HMX_GRACE_PERIOD"]) ?? "60";
   const graceSeconds = Number(graceValue);
   if (!(Number.isFinite(graceSeconds) && graceSeconds > 0 && graceSeconds <= 86400)) {
@@ -301,8 +356,14 @@ export function parseHypervisorConfig(input: {
     adminToken,
     argoEnabled: values.argo ?? true,
     argoMacPermissive: values["argo-mac-permissive"] ?? macFromEnv ?? false,
-    maxTotalMemoryBytes: size("max-total-memory", values["max-total-memory"] ?? env["HMX_MAX_TOTAL_MEMORY"] ?? "4G"),
-    maxDomainMemoryBytes: size("max-domain-memory", values["max-domain-memory"] ?? env["HMX_MAX_DOMAIN_MEMORY"] ?? "1G"),
+    maxTotalMemoryBytes: size(
+      "max-total-memory",
+      values["max-total-memory"] ?? env["HMX_MAX_TOTAL_MEMORY"] ?? "4G",
+    ),
+    maxDomainMemoryBytes: size(
+      "max-domain-memory",
+      values["max-domain-memory"] ?? env["HMX_MAX_DOMAIN_MEMORY"] ?? "1G",
+    ),
     resumeWindow: count("resume-window", values["resume-window"] ?? "4096", 16, 1 << 20),
     resumeLogMaxBytes: 64 * 1024 * 1024,
     maxBatch: count("max-batch", values["max-batch"] ?? "1024", 1, 65536),
@@ -313,8 +374,62 @@ export function parseHypervisorConfig(input: {
     flaskMode: flaskMode ?? "enforcing",
     firewallDefault: firewallDefault ?? "accept",
     enrolmentTemplates,
+    enrolmentDevices,
     gracePeriodMs: Math.round(graceSeconds * 1000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+const ENROLMENT_DEVICE_TYPES: readonly EnrolmentDeviceType[] = ["blk", "net", "console"];
+
+/** `--enrolment-devices FRONTEND:BACKEND:TYPE[,TYPE...]`, checked against the templates. */
+function parseEnrolmentDevices(
+  specs: readonly string[],
+  templates: readonly DomainTemplate[],
+  problems: string[],
+): EnrolmentDeviceRule[] {
+  const rules: EnrolmentDeviceRule[] = [];
+  for (const spec of specs) {
+    const flag = `--enrolment-devices ${JSON.stringify(spec)}`;
+    const match = /^([a-z][a-z0-9-]{0,14}):([a-z][a-z0-9-]{0,14}):([a-z,]+)$/.exec(spec);
+    if (match === null) {
+      problems.push(
+        `${flag}: expected FRONTEND:BACKEND:TYPE[,TYPE...], e.g. guest:vbackend:blk,net,console`,
+      );
+      continue;
+    }
+    const [, frontendTemplate = "", backendTemplate = "", typeList = ""] = match;
+    const before = problems.length;
+    const backend = templates.find((t) => t.name === backendTemplate);
+    if (!templates.some((t) => t.name === frontendTemplate))
+      problems.push(`${flag}: no --enrolment-template named ${JSON.stringify(frontendTemplate)}`);
+    if (backend === undefined)
+      problems.push(`${flag}: no --enrolment-template named ${JSON.stringify(backendTemplate)}`);
+    else if (backend.maxDomains !== 1)
+      problems.push(
+        `${flag}: the back-end template ${backendTemplate} must allow exactly one domain (MAX 1), not ${backend.maxDomains}`,
+      );
+    if (frontendTemplate === backendTemplate)
+      problems.push(`${flag}: a template cannot serve devices to itself`);
+    const types: EnrolmentDeviceType[] = [];
+    for (const name of typeList.split(",")) {
+      const type = ENROLMENT_DEVICE_TYPES.find((t) => t === name);
+      if (type === undefined)
+        problems.push(
+          `${flag}: device type ${JSON.stringify(name)}: expected one of ${ENROLMENT_DEVICE_TYPES.join(", ")}`,
+        );
+      else if (types.includes(type)) problems.push(`${flag}: device type ${type} is given twice`);
+      else types.push(type);
+    }
+    if (
+      rules.some(
+        (r) => r.frontendTemplate === frontendTemplate && r.backendTemplate === backendTemplate,
+      )
+    ) {
+      problems.push(`${flag}: ${frontendTemplate} already gets devices from ${backendTemplate}`);
+    }
+    if (problems.length === before) rules.push({ frontendTemplate, backendTemplate, types });
+  }
+  return rules;
 }

@@ -18,6 +18,7 @@ import { AdminAuth } from "./grpc/auth.js";
 import { createGuestService } from "./grpc/guest-service.js";
 import { GuestStreams } from "./grpc/guest-streams.js";
 import { EnrolmentService } from "./fleet/enrolment.js";
+import { EnrolmentDevices } from "./fleet/enrolment-devices.js";
 import { createMacService } from "./grpc/mac-service.js";
 import { createToolstackService } from "./grpc/toolstack-service.js";
 import { DeviceManager } from "./devices/device-manager.js";
@@ -61,7 +62,11 @@ function bind(server: grpc.Server, address: string): Promise<string> {
         reject(new Error(`cannot listen on ${address}: ${err.message}`, { cause: err }));
         return;
       }
-      resolve(address.startsWith("unix:") ? address : `${address.slice(0, address.lastIndexOf(":"))}:${port}`);
+      resolve(
+        address.startsWith("unix:")
+          ? address
+          : `${address.slice(0, address.lastIndexOf(":"))}:${port}`,
+      );
     });
   });
 }
@@ -97,7 +102,9 @@ function createMac(config: HypervisorConfig, log: Logger): MacController {
   if (config.policy !== undefined) {
     const compiled = compilePolicy(config.policy.source, config.policy.fileName);
     if (!compiled.ok) {
-      throw new Error(`policy ${config.policy.fileName} has errors:\n${compiled.errors.map(formatDiagnostic).join("\n")}`);
+      throw new Error(
+        `policy ${config.policy.fileName} has errors:\n${compiled.errors.map(formatDiagnostic).join("\n")}`,
+      );
     }
     policy = compiled.policy;
   }
@@ -116,14 +123,19 @@ function createMac(config: HypervisorConfig, log: Logger): MacController {
       xsm: mac.moduleName,
       flaskMode: mac.flaskMode,
       firewallDefault: mac.firewallTable.defaultVerdict,
-      ...(policy === undefined ? {} : { policy: policy.fileName, sha256: policy.sha256, rules: policy.rules.length }),
+      ...(policy === undefined
+        ? {}
+        : { policy: policy.fileName, sha256: policy.sha256, rules: policy.rules.length }),
     },
     "mac configured",
   );
   return mac;
 }
 
-export async function startHypervisor(config: HypervisorConfig, log: Logger): Promise<RunningHypervisor> {
+export async function startHypervisor(
+  config: HypervisorConfig,
+  log: Logger,
+): Promise<RunningHypervisor> {
   const events = new EventChannel();
   const mac = createMac(config, log);
   const core = createHypervisorCore({
@@ -145,11 +157,35 @@ export async function startHypervisor(config: HypervisorConfig, log: Logger): Pr
     maxBytes: config.resumeLogMaxBytes,
   });
   const streams = new GuestStreams();
-  const enrolment = new EnrolmentService(core.domains, config.enrolmentTemplates, config.gracePeriodMs, log.child({ component: "enrolment" }));
+  const toolstackLog = log.child({ component: "toolstack" });
+  const devices = new DeviceManager({
+    registry: core.domains,
+    events,
+    log: toolstackLog.child({ component: "devices" }),
+  });
+  const enrolmentLog = log.child({ component: "enrolment" });
+  const enrolment = new EnrolmentService(
+    core.domains,
+    config.enrolmentTemplates,
+    config.gracePeriodMs,
+    enrolmentLog,
+  );
+  const enrolmentDevices = new EnrolmentDevices(
+    config.enrolmentDevices,
+    devices,
+    (t) => enrolment.domainsOf(t),
+    enrolmentLog,
+  );
+  enrolment.onEnrolled((e) => {
+    enrolmentDevices.enrolled(e);
+  });
   let stopping = false;
 
   const guestServer = new grpc.Server(SERVER_OPTIONS);
-  const guestHealth = new HealthImplementation({ "": "NOT_SERVING", [GUEST_SERVICE_NAME]: "NOT_SERVING" });
+  const guestHealth = new HealthImplementation({
+    "": "NOT_SERVING",
+    [GUEST_SERVICE_NAME]: "NOT_SERVING",
+  });
   guestHealth.addToServer(guestServer);
   guestServer.addService(
     loadHypervisorProto().hmx.argo.v1.Hypervisor.service,
@@ -165,12 +201,18 @@ export async function startHypervisor(config: HypervisorConfig, log: Logger): Pr
     }),
   );
 
-  const toolstackLog = log.child({ component: "toolstack" });
-  const devices = new DeviceManager({ registry: core.domains, events, log: toolstackLog.child({ component: "devices" }) });
   const adminAuth = new AdminAuth(config.adminToken);
-  const macService = createMacService({ mac, registry: core.domains, auth: adminAuth, log: toolstackLog });
+  const macService = createMacService({
+    mac,
+    registry: core.domains,
+    auth: adminAuth,
+    log: toolstackLog,
+  });
   const controlServer = new grpc.Server(SERVER_OPTIONS);
-  const controlHealth = new HealthImplementation({ "": "NOT_SERVING", [TOOLSTACK_SERVICE_NAME]: "NOT_SERVING" });
+  const controlHealth = new HealthImplementation({
+    "": "NOT_SERVING",
+    [TOOLSTACK_SERVICE_NAME]: "NOT_SERVING",
+  });
   controlHealth.addToServer(controlServer);
   controlServer.addService(
     loadToolstackProto().hmx.toolstack.v1.Toolstack.service,
@@ -210,7 +252,11 @@ export async function startHypervisor(config: HypervisorConfig, log: Logger): Pr
   enrolment.start(
     (domid) => streams.isConnected(domid),
     (domid) => {
-      streams.endAll(grpc.status.UNAUTHENTICATED, `domain ${domid} was destroyed after its grace period`, domid);
+      streams.endAll(
+        grpc.status.UNAUTHENTICATED,
+        `domain ${domid} was destroyed after its grace period`,
+        domid,
+      );
     },
   );
 

@@ -59,9 +59,15 @@ export class EnrolmentService {
   readonly #log: Logger;
   /** Enrolled domid → its template and when its guest was last seen connected. */
   readonly #enrolled = new Map<number, { template: string; lastSeen: number }>();
+  readonly #listeners: ((e: Enrolled) => void)[] = [];
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(registry: DomainRegistry, templates: readonly DomainTemplate[], gracePeriodMs: number, log: Logger) {
+  constructor(
+    registry: DomainRegistry,
+    templates: readonly DomainTemplate[],
+    gracePeriodMs: number,
+    log: Logger,
+  ) {
     this.#registry = registry;
     this.#templates = templates.map((t) => ({ template: t, digest: digest(t.token) }));
     this.#gracePeriodMs = gracePeriodMs;
@@ -82,7 +88,10 @@ export class EnrolmentService {
     if (state === undefined) throw new EnrolmentError("unauthenticated", "unknown enrolment token");
     const { template } = state;
     if (!INSTANCE_PATTERN.test(instance)) {
-      throw new EnrolmentError("invalid", `instance name ${JSON.stringify(instance.slice(0, 80))} must be 1..48 characters of [A-Za-z0-9._-]`);
+      throw new EnrolmentError(
+        "invalid",
+        `instance name ${JSON.stringify(instance.slice(0, 80))} must be 1..48 characters of [A-Za-z0-9._-]`,
+      );
     }
     const name = `${template.name}-${instance}`;
     const existing = this.#registry.byName(name);
@@ -90,26 +99,71 @@ export class EnrolmentService {
       const credential = this.#registry.rotateCredential(existing.domid);
       if (credential !== undefined) {
         this.#enrolled.set(existing.domid, { template: template.name, lastSeen: now });
-        this.#log.info({ domid: existing.domid, name, template: template.name }, "enrolled domain resumed");
-        return { domid: existing.domid, credential, resumed: true, template: template.name };
+        this.#log.info(
+          { domid: existing.domid, name, template: template.name },
+          "enrolled domain resumed",
+        );
+        return this.#announce({
+          domid: existing.domid,
+          credential,
+          resumed: true,
+          template: template.name,
+        });
       }
     }
     const count = [...this.#enrolled.values()].filter((e) => e.template === template.name).length;
     if (count >= template.maxDomains) {
-      throw new EnrolmentError("exhausted", `template ${JSON.stringify(template.name)} allows at most ${template.maxDomains} domains and all are in use`);
+      throw new EnrolmentError(
+        "exhausted",
+        `template ${JSON.stringify(template.name)} allows at most ${template.maxDomains} domains and all are in use`,
+      );
     }
     // DomainRegistry validates the name (a taken name, e.g. a toolstack-made domain, is refused).
-    const { domain, credential } = this.#registry.create({ name, label: template.label, memoryBytes: template.memoryBytes });
+    const { domain, credential } = this.#registry.create({
+      name,
+      label: template.label,
+      memoryBytes: template.memoryBytes,
+    });
     this.#enrolled.set(domain.domid, { template: template.name, lastSeen: now });
-    this.#log.info({ domid: domain.domid, name, template: template.name, label: template.label }, "domain enrolled");
-    return { domid: domain.domid, credential, resumed: false, template: template.name };
+    this.#log.info(
+      { domid: domain.domid, name, template: template.name, label: template.label },
+      "domain enrolled",
+    );
+    return this.#announce({
+      domid: domain.domid,
+      credential,
+      resumed: false,
+      template: template.name,
+    });
+  }
+
+  /** Calls `listener` after every successful enrolment (new or resumed), before it is answered. */
+  onEnrolled(listener: (e: Enrolled) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  /** The live enrolled domains of a template, oldest first. */
+  domainsOf(template: string): number[] {
+    const domids: number[] = [];
+    for (const [domid, e] of this.#enrolled)
+      if (e.template === template && this.#registry.get(domid) !== undefined) domids.push(domid);
+    return domids;
+  }
+
+  #announce(e: Enrolled): Enrolled {
+    for (const listener of this.#listeners) listener(e);
+    return e;
   }
 
   /**
    * Destroys every enrolled domain whose guest has been disconnected for longer than the grace
    * period; returns the domids destroyed. `isConnected` says whether a guest stream is open.
    */
-  sweep(isConnected: (domid: number) => boolean, onDestroyed: (domid: number) => void, now = Date.now()): number[] {
+  sweep(
+    isConnected: (domid: number) => boolean,
+    onDestroyed: (domid: number) => void,
+    now = Date.now(),
+  ): number[] {
     const reaped: number[] = [];
     for (const [domid, entry] of this.#enrolled) {
       if (this.#registry.get(domid) === undefined) {
@@ -121,7 +175,10 @@ export class EnrolmentService {
         this.#registry.destroy(domid);
         onDestroyed(domid);
         reaped.push(domid);
-        this.#log.info({ domid, template: entry.template, gracePeriodMs: this.#gracePeriodMs }, "enrolled domain destroyed after its grace period");
+        this.#log.info(
+          { domid, template: entry.template, gracePeriodMs: this.#gracePeriodMs },
+          "enrolled domain destroyed after its grace period",
+        );
       }
     }
     return reaped;
