@@ -81,14 +81,18 @@ export async function runGuest(config: GuestConfig, options: RunGuestOptions): P
   let timer: NodeJS.Timeout | undefined;
   const domid = client.domid;
   const { workload } = config;
-  let stats: object = {};
+  /** The running workload's counters, read afresh for every stats record. */
+  let stats: () => object = () => ({});
   const logStats = (): void => {
-    log.info({ workload, domid, ...stats }, "guest stats");
+    log.info({ workload, domid, ...stats() }, "guest stats");
   };
   try {
     // With a state directory the guest expects to restart into the same domain: resume its
     // rings from its own memory and leave them registered when it stops (agent-state.ts).
-    endpoint = await ArgoEndpoint.create(client, { logger: log.child({ component: "libargo" }), resume: config.stateDir !== undefined });
+    endpoint = await ArgoEndpoint.create(client, {
+      logger: log.child({ component: "libargo" }),
+      resume: config.stateDir !== undefined,
+    });
     const base = {
       signal: stop.signal,
       onReady: (info: { aport: number; partner: number }) => {
@@ -111,19 +115,19 @@ export async function runGuest(config: GuestConfig, options: RunGuestOptions): P
     switch (workload) {
       case "echo": {
         const s = newEchoStats();
-        stats = s;
+        stats = () => s;
         await runEcho(endpoint, { ...base, port: config.port, ...partner }, s);
         break;
       }
       case "sink": {
         const s = newSinkStats();
-        stats = s;
+        stats = () => s;
         await runSink(endpoint, { ...base, port: config.port, count: config.count, ...partner }, s);
         break;
       }
       case "ping": {
         const s = newPingStats();
-        stats = s;
+        stats = () => s;
         await runPing(
           endpoint,
           {
@@ -139,23 +143,56 @@ export async function runGuest(config: GuestConfig, options: RunGuestOptions): P
         break;
       }
       case "fleet": {
+        // The Argo streams, and alongside them whatever VirtIO devices the toolstack gave this
+        // domain (none: the device part only watches its table for a hot-add).
         const s = newFleetStats();
-        stats = s;
+        const vs = newVirtioDemoStats();
+        stats = () => ({ ...s, virtio: vs });
         const peers = new PeerDirectory(config.hypervisor, credential);
+        const { label } = await client.getDomainInfo();
+        // Same label, same template, same devices: those peers share our back end's switch.
+        const pingTargets = async () =>
+          (await peers.list().catch(() => [])).filter((p) => p.label === label).map((p) => p.domid);
+        const devices = runVirtioDemo(
+          endpoint,
+          {
+            signal: stop.signal,
+            client,
+            address: config.hypervisor,
+            credential,
+            count: 0,
+            intervalMs: config.intervalMs,
+            log,
+            pingTargets,
+          },
+          vs,
+        ).catch((err: unknown) => {
+          // The devices failing must not take the Argo streams down with them.
+          log.warn({ err }, "virtio devices stopped with an error");
+        });
         try {
           await runFleet(
             endpoint,
-            { ...base, port: config.port, size: config.size, rate: config.rate, listPeers: () => peers.list(), log },
+            {
+              ...base,
+              port: config.port,
+              size: config.size,
+              rate: config.rate,
+              listPeers: () => peers.list(),
+              log,
+            },
             s,
           );
         } finally {
+          stop.abort();
+          await devices;
           peers.close();
         }
         break;
       }
       case "virtio-backend": {
         const s = newVirtioBackendStats();
-        stats = s;
+        stats = () => s;
         await runVirtioBackend(
           endpoint,
           {
@@ -173,17 +210,26 @@ export async function runGuest(config: GuestConfig, options: RunGuestOptions): P
       }
       case "virtio-demo": {
         const s = newVirtioDemoStats();
-        stats = s;
+        stats = () => s;
         await runVirtioDemo(
           endpoint,
-          { ...base, client, address: config.hypervisor, credential, count: config.count, intervalMs: config.intervalMs, log, ...(config.peer === undefined ? {} : { peer: config.peer }) },
+          {
+            ...base,
+            client,
+            address: config.hypervisor,
+            credential,
+            count: config.count,
+            intervalMs: config.intervalMs,
+            log,
+            pingTargets: () => (config.peer === undefined ? [] : [config.peer]),
+          },
           s,
         );
         break;
       }
       case "traffic": {
         const s = newTrafficStats();
-        stats = s;
+        stats = () => s;
         await runTraffic(
           endpoint,
           {
@@ -227,10 +273,17 @@ type Connect = NonNullable<RunGuestOptions["connect"]>;
  * restart), and otherwise the guest enrols — which resumes the same domain when the hypervisor
  * still has this instance — and keeps the new credential for next time.
  */
-async function connectAsDomain(config: GuestConfig, connect: Connect, log: Logger): Promise<{ client: GuestClient; credential: string }> {
+async function connectAsDomain(
+  config: GuestConfig,
+  connect: Connect,
+  log: Logger,
+): Promise<{ client: GuestClient; credential: string }> {
   const logger = log.child({ component: "session" });
   if (config.credential !== "" || config.enrolmentToken === undefined) {
-    return { client: await connect({ address: config.hypervisor, credential: config.credential, logger }), credential: config.credential };
+    return {
+      client: await connect({ address: config.hypervisor, credential: config.credential, logger }),
+      credential: config.credential,
+    };
   }
   const stored = config.stateDir === undefined ? undefined : readStoredCredential(config.stateDir);
   if (stored !== undefined) {
@@ -244,9 +297,20 @@ async function connectAsDomain(config: GuestConfig, connect: Connect, log: Logge
     }
   }
   const enrolled = await enrol(config.hypervisor, config.enrolmentToken, config.instance);
-  log.info({ domid: enrolled.domid, template: enrolled.template, instance: config.instance, resumed: enrolled.resumed }, "enrolled");
+  log.info(
+    {
+      domid: enrolled.domid,
+      template: enrolled.template,
+      instance: config.instance,
+      resumed: enrolled.resumed,
+    },
+    "enrolled",
+  );
   if (config.stateDir !== undefined) storeCredential(config.stateDir, enrolled.credential);
-  return { client: await connect({ address: config.hypervisor, credential: enrolled.credential, logger }), credential: enrolled.credential };
+  return {
+    client: await connect({ address: config.hypervisor, credential: enrolled.credential, logger }),
+    credential: enrolled.credential,
+  };
 }
 
 function readStoredCredential(stateDir: string): string | undefined {
@@ -270,12 +334,19 @@ function storeCredential(stateDir: string, credential: string): void {
  * Rewrites `path` every 2 s with `{state, domid, workload, at}`; a container health check (which
  * has no shell) reads it: fresh and "ready" means healthy. No file configured, nothing done.
  */
-function startHealthFile(path: string | undefined, client: GuestClient, workload: string): { write(): void; stop(): void } | undefined {
+function startHealthFile(
+  path: string | undefined,
+  client: GuestClient,
+  workload: string,
+): { write(): void; stop(): void } | undefined {
   if (path === undefined) return undefined;
   const write = (): void => {
     const state = (client as { state?: string }).state ?? "ready";
     try {
-      writeFileSync(path, JSON.stringify({ state, domid: client.domid, workload, at: new Date().toISOString() }));
+      writeFileSync(
+        path,
+        JSON.stringify({ state, domid: client.domid, workload, at: new Date().toISOString() }),
+      );
     } catch {
       // A read-only or missing directory only costs the health signal.
     }
@@ -288,7 +359,15 @@ function startHealthFile(path: string | undefined, client: GuestClient, workload
     stop: () => {
       clearInterval(timer);
       try {
-        writeFileSync(path, JSON.stringify({ state: "stopped", domid: client.domid, workload, at: new Date().toISOString() }));
+        writeFileSync(
+          path,
+          JSON.stringify({
+            state: "stopped",
+            domid: client.domid,
+            workload,
+            at: new Date().toISOString(),
+          }),
+        );
       } catch {
         // As above.
       }

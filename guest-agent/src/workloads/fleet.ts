@@ -46,6 +46,11 @@ export interface FleetOptions extends WorkloadBaseOptions {
 export interface FleetStats extends SinkStats {
   /** Peers currently being sent to. */
   peers: number;
+  /**
+   * Peers we may send to whose ring is not there (yet): a guest still starting, or a domain
+   * that runs no fleet sink at all, such as a VirtIO back end.
+   */
+  waiting: number;
   /** Peers the policy refused (send or notify answered -EACCES / -EPERM). */
   denied: number;
   sent: number;
@@ -53,7 +58,7 @@ export interface FleetStats extends SinkStats {
 }
 
 export function newFleetStats(): FleetStats {
-  return { ...newSinkStats(), peers: 0, denied: 0, sent: 0, errors: 0 };
+  return { ...newSinkStats(), peers: 0, waiting: 0, denied: 0, sent: 0, errors: 0 };
 }
 
 const DENIAL_CODES = new Set(["EACCES", "EPERM"]);
@@ -61,20 +66,48 @@ const DENIAL_CODES = new Set(["EACCES", "EPERM"]);
 type PeerOutcome = "denied" | "gone" | "stopped";
 
 /** Sends one peer a numbered stream until stopped, denied, or the peer goes away. */
-async function streamToPeer(socket: DgramSocket, endpoint: ArgoEndpoint, peer: FleetPeer, options: FleetOptions, stats: FleetStats, signal: AbortSignal): Promise<PeerOutcome> {
+async function streamToPeer(
+  socket: DgramSocket,
+  endpoint: ArgoEndpoint,
+  peer: FleetPeer,
+  options: FleetOptions,
+  stats: FleetStats,
+  signal: AbortSignal,
+): Promise<PeerOutcome> {
   const dst = { domainId: peer.domid, aport: options.port };
   // Wait for the peer's ring; notify is MAC-checked, so a forbidden peer shows up here already.
-  for (;;) {
-    if (signal.aborted) return "stopped";
-    const { ret, entries } = await endpoint.client.notify([{ ring: dst, spaceRequired: 0 }]);
-    if (ret === -Errno.EACCES || ret === -Errno.EPERM) return "denied";
-    if (ret === 0 && ((entries[0]?.flags ?? 0) & ArgoRingFlag.EXISTS) !== 0) break;
-    try {
-      await sleep(500, undefined, { signal });
-    } catch {
-      return "stopped";
+  stats.waiting++;
+  try {
+    for (;;) {
+      if (signal.aborted) return "stopped";
+      const { ret, entries } = await endpoint.client.notify([{ ring: dst, spaceRequired: 0 }]);
+      if (ret === -Errno.EACCES || ret === -Errno.EPERM) return "denied";
+      if (ret === 0 && ((entries[0]?.flags ?? 0) & ArgoRingFlag.EXISTS) !== 0) break;
+      try {
+        await sleep(500, undefined, { signal });
+      } catch {
+        return "stopped";
+      }
     }
+  } finally {
+    stats.waiting--;
   }
+  stats.peers++;
+  try {
+    return await sendStream(socket, dst, options, stats, signal);
+  } finally {
+    stats.peers--;
+  }
+}
+
+/** The numbered stream itself, paced at `options.rate`. */
+async function sendStream(
+  socket: DgramSocket,
+  dst: { domainId: number; aport: number },
+  options: FleetOptions,
+  stats: FleetStats,
+  signal: AbortSignal,
+): Promise<PeerOutcome> {
   const tag = randomInt(0, 0x100000000);
   const started = performance.now();
   for (let seq = 0; !isAborted(signal); seq++) {
@@ -91,7 +124,8 @@ async function streamToPeer(socket: DgramSocket, endpoint: ArgoEndpoint, peer: F
       stats.sent++;
     } catch (err) {
       if (err instanceof ArgoSocketError && DENIAL_CODES.has(err.code)) return "denied";
-      if (err instanceof ArgoSocketError && (err.code === "ECONNREFUSED" || err.code === "ESRCH")) return "gone";
+      if (err instanceof ArgoSocketError && (err.code === "ECONNREFUSED" || err.code === "ESRCH"))
+        return "gone";
       if (err instanceof ArgoSocketError && err.code === "ESHUTDOWN") return "stopped";
       stats.errors++;
       return "gone";
@@ -100,12 +134,18 @@ async function streamToPeer(socket: DgramSocket, endpoint: ArgoEndpoint, peer: F
   return "stopped";
 }
 
-export async function runFleet(endpoint: ArgoEndpoint, options: FleetOptions, stats: FleetStats): Promise<void> {
+export async function runFleet(
+  endpoint: ArgoEndpoint,
+  options: FleetOptions,
+  stats: FleetStats,
+): Promise<void> {
   const { signal } = options;
   const socket = await endpoint.bind({ aport: options.port, partner: ARGO_DOMID_ANY });
   const checker = new SequenceChecker(stats);
   // A restarted agent continues the streams it was checking (agent-state.ts keeps them).
-  checker.restore((endpoint.restoredAppState as { fleetStreams?: unknown } | undefined)?.fleetStreams);
+  checker.restore(
+    (endpoint.restoredAppState as { fleetStreams?: unknown } | undefined)?.fleetStreams,
+  );
   const active = new Map<number, Promise<void>>();
   const denied = new Set<number>();
   const refreshMs = options.refreshMs ?? 2000;
@@ -130,17 +170,20 @@ export async function runFleet(endpoint: ArgoEndpoint, options: FleetOptions, st
       }
       for (const peer of peers) {
         if (active.has(peer.domid) || denied.has(peer.domid)) continue;
-        const task = streamToPeer(socket, endpoint, peer, options, stats, signal).then((outcome) => {
-          active.delete(peer.domid);
-          stats.peers = active.size;
-          if (outcome === "denied") {
-            denied.add(peer.domid);
-            stats.denied = denied.size;
-            options.log?.warn({ peer: peer.name, peerDomid: peer.domid, peerLabel: peer.label }, "sending to peer denied by policy");
-          }
-        });
+        const task = streamToPeer(socket, endpoint, peer, options, stats, signal).then(
+          (outcome) => {
+            active.delete(peer.domid);
+            if (outcome === "denied") {
+              denied.add(peer.domid);
+              stats.denied = denied.size;
+              options.log?.warn(
+                { peer: peer.name, peerDomid: peer.domid, peerLabel: peer.label },
+                "sending to peer denied by policy",
+              );
+            }
+          },
+        );
         active.set(peer.domid, task);
-        stats.peers = active.size;
       }
       try {
         await sleep(refreshMs, undefined, { signal });

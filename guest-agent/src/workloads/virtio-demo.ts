@@ -3,7 +3,8 @@
  * The virtio-demo workload: a front-end guest using standard virtio devices over Argo
  * (virtio-argo.md §4.4–§4.6). It discovers its devices from the VARG table at gfn 0, then, every
  * `intervalMs`: writes a pattern to its disk and reads it back (counting any mismatch), pings
- * `peer` over virtio-net through the back end's L2 switch (addresses 10.77.<domid/256>.<domid%256>),
+ * the next of its ping targets over virtio-net through the back end's L2 switch (addresses
+ * 10.77.<domid/256>.<domid%256>),
  * and writes a line to its console (input typed into the console is counted and logged). A
  * device whose probe failed — a MAC denial, say — is reported once with its errno and skipped.
  */
@@ -23,8 +24,11 @@ export interface VirtioDemoOptions extends WorkloadBaseOptions {
   readonly client: HypercallClient;
   readonly address: string;
   readonly credential: string;
-  /** The domid to ping over virtio-net (none: answer pings only). */
-  readonly peer?: number;
+  /**
+   * The domids to ping over virtio-net, one per round in turn (none: answer pings only). Asked
+   * every round, so a fleet can follow its peers as they come and go.
+   */
+  readonly pingTargets: () => readonly number[] | Promise<readonly number[]>;
   /** Rounds; 0 = until stopped. */
   readonly count: number;
   readonly intervalMs: number;
@@ -41,6 +45,8 @@ export interface VirtioDemoStats {
   pings: number;
   received: number;
   lost: number;
+  /** Pings whose target never answered ARP: not on this guest's switch (or not up yet). */
+  unreachable: number;
   rttP50Us: number;
   rttP99Us: number;
   consoleBytes: number;
@@ -59,6 +65,7 @@ export function newVirtioDemoStats(): VirtioDemoStats {
     pings: 0,
     received: 0,
     lost: 0,
+    unreachable: 0,
     rttP50Us: 0,
     rttP99Us: 0,
     consoleBytes: 0,
@@ -137,7 +144,7 @@ export async function runVirtioDemo(
       stats.consoleInputBytes += d.length;
       o.log.info({ input: new TextDecoder().decode(d).slice(0, 200) }, "console input");
     });
-    o.onReady?.({ aport: 0, partner: o.peer ?? 0 });
+    o.onReady?.({ aport: 0, partner: 0 });
     const rtt = new LatencyHistogram();
     const tag = randomInt(0, 256);
     for (let round = 0; (o.count === 0 || round < o.count) && !o.signal.aborted; round++) {
@@ -184,16 +191,22 @@ async function demoRound(
       o.log.warn({ err }, "virtio-blk request failed");
     }
   }
-  if (stack !== undefined && o.peer !== undefined) {
+  const targets = stack === undefined ? [] : await o.pingTargets();
+  const target = targets[round % Math.max(1, targets.length)];
+  if (stack !== undefined && target !== undefined) {
+    const ip = demoIp(target);
     stats.pings++;
     try {
-      const r = await stack.ping(demoIp(o.peer), { timeoutMs: 1000 });
+      const r = await stack.ping(ip, { timeoutMs: 1000 });
       stats.received++;
       rtt.record(r.rttMs * 1000);
       stats.rttP50Us = rtt.percentile(50);
       stats.rttP99Us = rtt.percentile(99);
     } catch {
-      stats.lost++;
+      // No ARP answer means nobody on the switch has that address; an ARP answer without an
+      // echo reply is a lost ping.
+      if (stack.arpLookup(ip) === undefined) stats.unreachable++;
+      else stats.lost++;
     }
   }
   const con = devices.console();
