@@ -3,6 +3,7 @@
  * `hmx up`, the embedded default, as a user runs it: it starts a hypervisor and a fleet of
  * guest processes, says which Argo mode it runs in, shows live status (a plain line per
  * refresh when stdout is not a terminal), and Ctrl-C stops everything with no process left.
+ * This runs the Argo guests alone (`--no-virtio`); hmx-up-virtio.test.ts runs the whole default.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -11,9 +12,9 @@ import { test } from "node:test";
 import { HMX_BIN } from "@hmx/cli/supervisor";
 import { processesWithMarker } from "./support/leftovers.js";
 
-test("hmx up runs a live fleet, reports it, and Ctrl-C stops every process it started", async () => {
+test("hmx up --no-virtio runs a live fleet, reports it, and Ctrl-C stops every process it started", async () => {
   const marker = randomUUID();
-  const child = spawn(process.execPath, [HMX_BIN, "up", "--refresh-ms", "500"], {
+  const child = spawn(process.execPath, [HMX_BIN, "up", "--no-virtio", "--refresh-ms", "500"], {
     env: { ...process.env, HMX_TEST_MARKER: marker },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -30,14 +31,20 @@ test("hmx up runs a live fleet, reports it, and Ctrl-C stops every process it st
     // the guests report every half second, each on its own schedule.
     const deadline = Date.now() + 30_000;
     while (!(/sink\[[^\]]*received [1-9]/.test(out) && /pinger\[[^\]]*rtt p50/.test(out))) {
-      if (Date.now() > deadline) throw new Error(`no sink traffic and ping RTTs within 30 s; output:\n${out}`);
-      if (child.exitCode !== null) throw new Error(`hmx up exited early (${child.exitCode}):\n${out}`);
+      if (Date.now() > deadline)
+        throw new Error(`no sink traffic and ping RTTs within 30 s; output:\n${out}`);
+      if (child.exitCode !== null)
+        throw new Error(`hmx up exited early (${child.exitCode}):\n${out}`);
       await new Promise((r) => setTimeout(r, 200));
     }
     assert.match(out, /Argo mode: mac-permissive/);
     assert.match(out, /4 domains, [3-9] rings/);
     assert.match(out, /pinger\[[^\]]*rtt p50/);
-    assert.doesNotMatch(out, /sink\[[^\]]*(gaps|duplicates|reordered) [1-9]/, "the sink saw no loss, duplicate or reorder");
+    assert.doesNotMatch(
+      out,
+      /sink\[[^\]]*(gaps|duplicates|reordered) [1-9]/,
+      "the sink saw no loss, duplicate or reorder",
+    );
   } finally {
     child.kill("SIGINT");
   }

@@ -7,7 +7,7 @@
  * other. No hypervisor call is needed, by design: the hypervisor never interprets guest bytes,
  * and the back end is a guest reachable only over Argo, so the console directory (a volume in
  * a container fleet) is the hand-off point. `--dir` defaults to `HMX_CONSOLE_DIR` or the
- * directory `hmx up --virtio` uses.
+ * directory `hmx up` uses.
  */
 import { appendFileSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -16,27 +16,47 @@ import { ExitCode } from "../exit-codes.js";
 import { defaultConsoleDir } from "../up/fleet.js";
 
 const USAGE = `usage: hmx console <guest-domid-or-name> [options]
+       hmx console --list [--dir DIR]
 
 Shows a guest's virtio-console output as its back end collected it.
 
-  --dir DIR        the back end's console directory (env HMX_CONSOLE_DIR; default: the one 'hmx up --virtio' uses)
+  --list           list the guests whose consoles the directory holds (domid, name, bytes)
+  --dir DIR        the back end's console directory (env HMX_CONSOLE_DIR; default: the one 'hmx up' uses)
   --follow, -f     keep printing new output until Ctrl-C
   --send TEXT      send TEXT (plus a newline) to the guest's console input
   --tail N         print only the last N lines
   -h, --help       show this help`;
 
-/** The `<domid>-<name>` stem of the guest's files in `dir`, if exactly one matches. */
-export function findConsole(dir: string, guest: string): string | { error: string } {
-  let names: string[];
+/** The `<domid>-<name>` stems of the console logs in `dir`. */
+function consoleStems(dir: string): string[] | { error: string } {
   try {
-    names = readdirSync(dir)
+    return readdirSync(dir)
       .filter((n) => n.endsWith(".log"))
-      .map((n) => n.slice(0, -4));
+      .map((n) => n.slice(0, -4))
+      .sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10));
   } catch {
     return {
       error: `no console directory ${dir} (is a virtio back end running with --console-dir?)`,
     };
   }
+}
+
+/** `--list`: one line per console, `DOMID NAME BYTES`. */
+export function listConsoles(dir: string): string | { error: string } {
+  const stems = consoleStems(dir);
+  if (!Array.isArray(stems)) return stems;
+  if (stems.length === 0) return { error: `no consoles in ${dir} yet` };
+  const rows = stems.map((stem) => {
+    const dash = stem.indexOf("-");
+    return `${stem.slice(0, dash).padEnd(6)} ${stem.slice(dash + 1).padEnd(32)} ${statSync(join(dir, `${stem}.log`)).size}`;
+  });
+  return [`${"DOMID".padEnd(6)} ${"NAME".padEnd(32)} BYTES`, ...rows, ""].join("\n");
+}
+
+/** The `<domid>-<name>` stem of the guest's files in `dir`, if exactly one matches. */
+export function findConsole(dir: string, guest: string): string | { error: string } {
+  const names = consoleStems(dir);
+  if (!Array.isArray(names)) return names;
   const byDomid = /^\d+$/.test(guest);
   const hits = names.filter((stem) => {
     const dash = stem.indexOf("-");
@@ -61,6 +81,7 @@ export async function runConsoleCommand(argv: string[]): Promise<number> {
         dir: { type: "string" },
         follow: { type: "boolean", short: "f" },
         send: { type: "string" },
+        list: { type: "boolean" },
         tail: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -72,6 +93,21 @@ export async function runConsoleCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   if (values.help === true) {
     console.log(USAGE);
+    return ExitCode.OK;
+  }
+  if (values.list === true) {
+    if (positionals.length > 0) {
+      console.error(
+        `hmx console: --list takes no guest (got ${JSON.stringify(positionals.join(" "))})`,
+      );
+      return ExitCode.USAGE;
+    }
+    const listing = listConsoles(values.dir ?? defaultConsoleDir());
+    if (typeof listing !== "string") {
+      console.error(`hmx console: ${listing.error}`);
+      return ExitCode.FAILURE;
+    }
+    process.stdout.write(listing);
     return ExitCode.OK;
   }
   const [guest, ...extra] = positionals;

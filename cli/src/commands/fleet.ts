@@ -20,7 +20,7 @@ import { ExitCode } from "../exit-codes.js";
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 /** The templates docker-compose.yml declares; each needs an enrolment token. */
-const TEMPLATES = ["guest", "isolated"] as const;
+const TEMPLATES = ["guest", "isolated", "vbackend"] as const;
 
 const FLEET_USAGE = `usage: hmx fleet init [--force] [--local-base] [--env-file FILE] [--no-stage]
        hmx fleet init --k8s > hmx-fleet.yaml
@@ -41,7 +41,10 @@ function token(): string {
 
 function run(script: string): boolean {
   console.error(`hmx fleet: running ${script}`);
-  const r = spawnSync("bash", [join(REPO_ROOT, script)], { cwd: REPO_ROOT, stdio: ["ignore", "inherit", "inherit"] });
+  const r = spawnSync("bash", [join(REPO_ROOT, script)], {
+    cwd: REPO_ROOT,
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   if (r.status !== 0) console.error(`hmx fleet: ${script} failed (exit ${r.status ?? r.signal})`);
   return r.status === 0;
 }
@@ -65,6 +68,7 @@ function k8sYaml(secrets: Record<string, string>): string {
     `  admin-token: ${JSON.stringify(secrets["HMX_ADMIN_TOKEN"])}`,
     `  guest-enrolment-token: ${JSON.stringify(secrets["HMX_ENROLMENT_TOKEN_GUEST"])}`,
     `  isolated-enrolment-token: ${JSON.stringify(secrets["HMX_ENROLMENT_TOKEN_ISOLATED"])}`,
+    `  vbackend-enrolment-token: ${JSON.stringify(secrets["HMX_ENROLMENT_TOKEN_VBACKEND"])}`,
     "---",
     "apiVersion: v1",
     "kind: ConfigMap",
@@ -108,7 +112,9 @@ function fleet(argv: string[]): number {
     return ExitCode.OK;
   }
   if (positionals.length !== 1 || positionals[0] !== "init") {
-    console.error(`hmx fleet: expected the subcommand 'init', got ${JSON.stringify(positionals.join(" "))}\n\n${FLEET_USAGE}`);
+    console.error(
+      `hmx fleet: expected the subcommand 'init', got ${JSON.stringify(positionals.join(" "))}\n\n${FLEET_USAGE}`,
+    );
     return ExitCode.USAGE;
   }
   const secrets: Record<string, string> = { HMX_ADMIN_TOKEN: token() };
@@ -120,7 +126,9 @@ function fleet(argv: string[]): number {
 
   const envFile = values["env-file"] ?? join(REPO_ROOT, ".env");
   if (existsSync(envFile) && values.force !== true) {
-    console.error(`hmx fleet: ${envFile} exists; keeping its secrets (use --force to replace them)`);
+    console.error(
+      `hmx fleet: ${envFile} exists; keeping its secrets (use --force to replace them)`,
+    );
   } else {
     const lines = [
       "# Written by `hmx fleet init`: the fleet's secrets. Never commit this file.",
@@ -129,9 +137,12 @@ function fleet(argv: string[]): number {
       "",
     ];
     writeFileSync(envFile, lines.join("\n"), { mode: 0o600 });
-    console.error(`hmx fleet: wrote ${envFile} (admin token and ${TEMPLATES.length} enrolment tokens)`);
+    console.error(
+      `hmx fleet: wrote ${envFile} (admin token and ${TEMPLATES.length} enrolment tokens)`,
+    );
   }
-  if (values["local-base"] === true && !run("deploy/docker/make-base-image.sh")) return ExitCode.FAILURE;
+  if (values["local-base"] === true && !run("deploy/docker/make-base-image.sh"))
+    return ExitCode.FAILURE;
   if (values["no-stage"] !== true && !run("deploy/docker/stage.sh")) return ExitCode.FAILURE;
   console.error("hmx fleet: ready; now run: docker compose up -d --scale guest=8");
   return ExitCode.OK;

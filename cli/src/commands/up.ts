@@ -12,18 +12,20 @@ import { Fleet } from "../up/fleet.js";
 
 const UP_USAGE = `usage: hmx up [options]
 
-Starts a hypervisor and four guest agents as local processes (no Docker): a ping client against an
-echo server, and a numbered traffic stream into a sink that checks nothing is lost, duplicated or
-reordered. Shows domains, rings, messages/s and errors live until Ctrl-C.
+Starts a hypervisor and eight guest agents as local processes (no Docker): a ping client against
+an echo server, a numbered traffic stream into a sink that checks nothing is lost, duplicated or
+reordered, and VirtIO over Argo: a back-end driver domain serving virtio-blk, -net and -console to
+two front ends (which ping each other through its switch), and to one the policy forbids. Shows
+domains, rings, messages/s, device traffic and errors live until Ctrl-C.
 
   --duration SECONDS   stop by itself after this long (default: run until Ctrl-C)
   --strict             run Argo without mac-permissive (wildcard rings refused, as Xen's default);
                        the echo and sink servers then cannot bind and the demo shows the -EPERM
   --refresh-ms N       screen refresh period (default 1000; 3000 for the plain status line)
-  --virtio             add the virtio-argo guests: a back-end driver domain serving virtio-blk,
-                       -net and -console to two front ends (and one the policy forbids);
-                       read a guest's console with 'hmx console vdemo1'
-  -h, --help           show this help`;
+  --no-virtio          run only the four Argo guests (no VirtIO back end and front ends)
+  -h, --help           show this help
+
+While it runs, 'hmx console vdemo1' shows a front end's virtio console.`;
 
 export async function runUpCommand(argv: string[]): Promise<number> {
   let values;
@@ -35,7 +37,9 @@ export async function runUpCommand(argv: string[]): Promise<number> {
         duration: { type: "string" },
         strict: { type: "boolean" },
         "refresh-ms": { type: "string" },
+        // --virtio is the default now; still accepted so older scripts keep working.
         virtio: { type: "boolean" },
+        "no-virtio": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -49,19 +53,36 @@ export async function runUpCommand(argv: string[]): Promise<number> {
   }
   const duration = values.duration === undefined ? undefined : Number(values.duration);
   if (duration !== undefined && !(Number.isFinite(duration) && duration > 0)) {
-    console.error(`hmx up: --duration ${JSON.stringify(values.duration)}: expected a positive number of seconds`);
+    console.error(
+      `hmx up: --duration ${JSON.stringify(values.duration)}: expected a positive number of seconds`,
+    );
     return ExitCode.USAGE;
   }
   const tty = process.stdout.isTTY;
-  const refreshMs = values["refresh-ms"] === undefined ? (tty ? 1000 : 3000) : Number(values["refresh-ms"]);
+  const refreshMs =
+    values["refresh-ms"] === undefined ? (tty ? 1000 : 3000) : Number(values["refresh-ms"]);
   if (!(Number.isInteger(refreshMs) && refreshMs >= 100)) {
-    console.error(`hmx up: --refresh-ms ${JSON.stringify(values["refresh-ms"])}: expected an integer >= 100`);
+    console.error(
+      `hmx up: --refresh-ms ${JSON.stringify(values["refresh-ms"])}: expected an integer >= 100`,
+    );
     return ExitCode.USAGE;
   }
   const macPermissive = values.strict !== true;
-  const mode = macPermissive ? "mode: mac-permissive (wildcard rings allowed)" : "mode: strict (wildcard rings refused with -EPERM)";
+  const mode = macPermissive
+    ? "mode: mac-permissive (wildcard rings allowed)"
+    : "mode: strict (wildcard rings refused with -EPERM)";
 
-  const fleet = new Fleet({ macPermissive, domainMemoryBytes: 16 * 1024 * 1024, guestStatsIntervalMs: Math.min(refreshMs, 1000), virtio: values.virtio === true });
+  if (values.virtio === true && values["no-virtio"] === true) {
+    console.error("hmx up: --virtio and --no-virtio contradict each other");
+    return ExitCode.USAGE;
+  }
+  const virtio = values["no-virtio"] !== true;
+  const fleet = new Fleet({
+    macPermissive,
+    domainMemoryBytes: 16 * 1024 * 1024,
+    guestStatsIntervalMs: Math.min(refreshMs, 1000),
+    virtio,
+  });
   const control = { stopRequested: false };
   let wake: () => void = () => undefined;
   const off = onShutdownSignal(() => {
@@ -69,7 +90,7 @@ export async function runUpCommand(argv: string[]): Promise<number> {
     wake();
   });
   console.log(`hmx up: starting a hypervisor and ${fleet.specs.length} guests, Argo ${mode}`);
-  if (values.virtio === true) console.log(`hmx up: virtio consoles in ${fleet.consoleDir} (hmx console vdemo1)`);
+  if (virtio) console.log(`hmx up: virtio consoles in ${fleet.consoleDir} (hmx console vdemo1)`);
   const startedAt = Date.now();
   let exitCode: number = ExitCode.OK;
   try {
@@ -85,7 +106,8 @@ export async function runUpCommand(argv: string[]): Promise<number> {
       const toolstack = fleet.toolstack;
       if (toolstack === undefined) break;
       const now: Snapshot = { at: Date.now(), domains: await toolstack.listDomains() };
-      if (tty) process.stdout.write(`\x1b[H\x1b[2J${renderScreen(fleet, mode, now, before, startedAt)}\n`);
+      if (tty)
+        process.stdout.write(`\x1b[H\x1b[2J${renderScreen(fleet, mode, now, before, startedAt)}\n`);
       else console.log(renderLine(fleet, now, before, startedAt));
       before = now;
       await new Promise<void>((resolve) => {

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The embedded default fleet of `hmx up`: one hypervisor process and four guest-agent processes
- * doing real Argo work — a ping client against an echo server, and a numbered traffic stream
- * into a sink that proves nothing was lost, duplicated or reordered. Domains are created through
- * the toolstack like any harness would; each guest gets only its own credential.
+ * The embedded default fleet of `hmx up`: one hypervisor process and guest-agent processes doing
+ * real work — a ping client against an echo server, a numbered traffic stream into a sink that
+ * proves nothing was lost, duplicated or reordered, and (unless `--no-virtio`) a VirtIO back end
+ * serving disks, a network and consoles to front ends over Argo. Domains are created through the
+ * toolstack like any harness would; each guest gets only its own credential.
  */
 import { ToolstackClient, type DeviceSpecView, type DeviceTypeName } from "@hmx/hypervisor";
 import { randomBytes } from "node:crypto";
@@ -24,21 +25,39 @@ export interface GuestSpec {
    */
   readonly args: readonly string[];
   /** VirtIO devices of the domain, served by the guest named `backend` (created before it). */
-  readonly devices?: readonly { readonly type: DeviceTypeName; readonly backend: string; readonly capacityBytes?: number }[];
+  readonly devices?: readonly {
+    readonly type: DeviceTypeName;
+    readonly backend: string;
+    readonly capacityBytes?: number;
+  }[];
 }
 
 /** The Flask policy the fleet runs under (docs/mac.md): allows exactly what the demo needs. */
-export const DEFAULT_POLICY = fileURLToPath(new URL("../../../deploy/policy/default.te", import.meta.url));
+export const DEFAULT_POLICY = fileURLToPath(
+  new URL("../../../deploy/policy/default.te", import.meta.url),
+);
 
 export const DEFAULT_FLEET: readonly GuestSpec[] = [
   { name: "echo", label: "echo_t", workload: "echo", args: ["--port", "7"] },
   { name: "sink", label: "sink_t", workload: "sink", args: ["--port", "9"] },
-  { name: "pinger", label: "client_t", workload: "ping", args: ["--peer", "{peer:echo}", "--port", "7", "--interval-ms", "100", "--size", "64"] },
-  { name: "streamer", label: "client_t", workload: "traffic", args: ["--peer", "{peer:sink}", "--port", "9", "--rate", "2000", "--size", "256"] },
+  {
+    name: "pinger",
+    label: "client_t",
+    workload: "ping",
+    args: ["--peer", "{peer:echo}", "--port", "7", "--interval-ms", "100", "--size", "64"],
+  },
+  {
+    name: "streamer",
+    label: "client_t",
+    workload: "traffic",
+    args: ["--peer", "{peer:sink}", "--port", "9", "--rate", "2000", "--size", "256"],
+  },
 ];
 
 /** The policy rules the virtio guests add (deploy/policy/virtio.te, appended to default.te). */
-export const VIRTIO_POLICY = fileURLToPath(new URL("../../../deploy/policy/virtio.te", import.meta.url));
+export const VIRTIO_POLICY = fileURLToPath(
+  new URL("../../../deploy/policy/virtio.te", import.meta.url),
+);
 
 const VIRTIO_DEVICES = [
   { type: "blk", backend: "vbackend", capacityBytes: 8 * 1024 * 1024 },
@@ -47,16 +66,39 @@ const VIRTIO_DEVICES = [
 ] as const;
 
 /**
- * The virtio-argo guests `hmx up --virtio` adds (docs/virtio-argo.md): a driver domain hosting
+ * The virtio-argo guests `hmx up` runs unless `--no-virtio` (docs/virtio-argo.md): a driver domain hosting
  * every device, two front ends that use a disk, a NIC (vdemo2 pings vdemo1 through the back
  * end's switch) and a console, and a front end the policy forbids (its devices fail their probe
  * with -EACCES, and the hypervisor audits the denial). `hmx console vdemo1` shows a console.
  */
 export const VIRTIO_FLEET: readonly GuestSpec[] = [
-  { name: "vbackend", label: "vbackend_t", workload: "virtio-backend", args: ["--image-dir", "{imageDir}", "--console-dir", "{consoleDir}"] },
-  { name: "vdemo1", label: "vdemo_t", workload: "virtio-demo", args: ["--interval-ms", "500"], devices: VIRTIO_DEVICES },
-  { name: "vdemo2", label: "vdemo_t", workload: "virtio-demo", args: ["--peer", "{peer:vdemo1}", "--interval-ms", "500"], devices: VIRTIO_DEVICES },
-  { name: "vrogue", label: "vrogue_t", workload: "virtio-demo", args: ["--interval-ms", "2000"], devices: [{ type: "blk", backend: "vbackend" }] },
+  {
+    name: "vbackend",
+    label: "vbackend_t",
+    workload: "virtio-backend",
+    args: ["--image-dir", "{imageDir}", "--console-dir", "{consoleDir}"],
+  },
+  {
+    name: "vdemo1",
+    label: "vdemo_t",
+    workload: "virtio-demo",
+    args: ["--interval-ms", "500"],
+    devices: VIRTIO_DEVICES,
+  },
+  {
+    name: "vdemo2",
+    label: "vdemo_t",
+    workload: "virtio-demo",
+    args: ["--peer", "{peer:vdemo1}", "--interval-ms", "500"],
+    devices: VIRTIO_DEVICES,
+  },
+  {
+    name: "vrogue",
+    label: "vrogue_t",
+    workload: "virtio-demo",
+    args: ["--interval-ms", "2000"],
+    devices: [{ type: "blk", backend: "vbackend" }],
+  },
 ];
 
 /** Where the virtio back end of `hmx up` writes console logs (what `hmx console` reads by default). */
@@ -98,7 +140,10 @@ export class Fleet {
   toolstack: ToolstackClient | undefined;
   private readonly adminToken = randomBytes(32).toString("base64url");
   /** Temporary files of this run (combined policy, disk images), removed by `stop`. */
-  private readonly scratch = join(tmpdir(), `hmx-up-${process.pid}-${randomBytes(4).toString("hex")}`);
+  private readonly scratch = join(
+    tmpdir(),
+    `hmx-up-${process.pid}-${randomBytes(4).toString("hex")}`,
+  );
   readonly consoleDir = defaultConsoleDir();
 
   /** The guests this fleet runs. */
@@ -117,7 +162,10 @@ export class Fleet {
   private observe(source: string, record: LogRecord): void {
     if (typeof record.level === "number" && record.level >= 40) {
       const err = record["err"] as { message?: string } | undefined;
-      this.note(source, `${record.msg ?? ""}${err?.message !== undefined ? `: ${err.message}` : ""}`);
+      this.note(
+        source,
+        `${record.msg ?? ""}${err?.message !== undefined ? `: ${err.message}` : ""}`,
+      );
     }
   }
 
@@ -127,9 +175,20 @@ export class Fleet {
       // One policy file: the demo's rules plus the virtio guests' (docs/virtio-argo.md "MAC").
       mkdirSync(this.scratch, { recursive: true });
       policy = join(this.scratch, "fleet.te");
-      writeFileSync(policy, `${readFileSync(DEFAULT_POLICY, "utf8")}\n${readFileSync(VIRTIO_POLICY, "utf8")}`);
+      writeFileSync(
+        policy,
+        `${readFileSync(DEFAULT_POLICY, "utf8")}\n${readFileSync(VIRTIO_POLICY, "utf8")}`,
+      );
     }
-    const args = ["hypervisor", "--listen", "127.0.0.1:0", "--control-listen", "127.0.0.1:0", "--policy", policy];
+    const args = [
+      "hypervisor",
+      "--listen",
+      "127.0.0.1:0",
+      "--control-listen",
+      "127.0.0.1:0",
+      "--policy",
+      policy,
+    ];
     if (this.options.macPermissive) args.push("--argo-mac-permissive");
     const ready = new Promise<LogRecord>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -193,7 +252,16 @@ export class Fleet {
         ready: false,
         child: new SupervisedChild(
           spec.name,
-          ["guest", "--hypervisor", this.listen, "--workload", spec.workload, "--stats-interval-ms", String(this.options.guestStatsIntervalMs), ...args],
+          [
+            "guest",
+            "--hypervisor",
+            this.listen,
+            "--workload",
+            spec.workload,
+            "--stats-interval-ms",
+            String(this.options.guestStatsIntervalMs),
+            ...args,
+          ],
           { HMX_DOMAIN_CREDENTIAL: credential },
           (rec) => {
             if (rec.msg === "guest stats") state.stats = rec;
