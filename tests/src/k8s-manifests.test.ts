@@ -24,7 +24,9 @@ interface Manifest {
 
 function manifests(): Manifest[] {
   const out: Manifest[] = [];
-  for (const file of readdirSync(K8S_DIR).filter((f) => f.endsWith(".yaml") && f !== "kustomization.yaml")) {
+  for (const file of readdirSync(K8S_DIR).filter(
+    (f) => f.endsWith(".yaml") && f !== "kustomization.yaml",
+  )) {
     for (const d of parseAllDocuments(readFileSync(join(K8S_DIR, file), "utf8"))) {
       assert.deepEqual(d.errors, [], `${file} parses as YAML`);
       out.push({ file, doc: d.toJS() as Manifest["doc"] });
@@ -68,9 +70,19 @@ test("a manifest that breaks the schema is rejected (the validation is real)", (
 });
 
 test("the hypervisor runs as a single replica with native gRPC probes and a non-root user", () => {
-  const d = (byKind(manifests(), "Deployment") as unknown as {
-    spec: { replicas: number; template: { spec: { securityContext: { runAsNonRoot: boolean }; containers: { readinessProbe: { grpc?: unknown }; livenessProbe: { grpc?: unknown } }[] } } };
-  }[]).at(0);
+  const d = (
+    byKind(manifests(), "Deployment") as unknown as {
+      spec: {
+        replicas: number;
+        template: {
+          spec: {
+            securityContext: { runAsNonRoot: boolean };
+            containers: { readinessProbe: { grpc?: unknown }; livenessProbe: { grpc?: unknown } }[];
+          };
+        };
+      };
+    }[]
+  ).at(0);
   assert.ok(d !== undefined, "a hypervisor Deployment exists");
   assert.equal(d.spec.replicas, 1);
   const c = d.spec.template.spec.containers[0];
@@ -78,10 +90,29 @@ test("the hypervisor runs as a single replica with native gRPC probes and a non-
   assert.equal(d.spec.template.spec.securityContext.runAsNonRoot, true);
 });
 
-test("guests are a StatefulSet that enrols with a token and keeps its credential in a volume", () => {
-  const [s] = byKind(manifests(), "StatefulSet") as unknown as {
-    spec: { volumeClaimTemplates: unknown[]; template: { spec: { containers: { args: string[]; env: { name: string }[] }[] } } };
+/** The StatefulSets by name, as far as these tests look into them. */
+function statefulSet(name: string) {
+  const all = byKind(manifests(), "StatefulSet") as unknown as {
+    metadata: { name: string };
+    spec: {
+      replicas: number;
+      volumeClaimTemplates: unknown[];
+      template: {
+        metadata: { labels: Record<string, string> };
+        spec: {
+          containers: {
+            args: string[];
+            env: { name: string; value?: string; valueFrom?: { secretKeyRef?: { key: string } } }[];
+          }[];
+        };
+      };
+    };
   }[];
+  return all.find((s) => s.metadata.name === name);
+}
+
+test("guests are a StatefulSet that enrols with a token and keeps its credential in a volume", () => {
+  const s = statefulSet("hmx-guest");
   const c = s?.spec.template.spec.containers[0];
   assert.ok(c?.env.some((e) => e.name === "HMX_ENROLMENT_TOKEN"));
   assert.ok(c?.args.some((a) => a.startsWith("--state-dir=")));
@@ -90,13 +121,49 @@ test("guests are a StatefulSet that enrols with a token and keeps its credential
 
 test("the NetworkPolicy lets guests reach only the hypervisor's guest API, never the toolstack or each other", () => {
   const policies = byKind(manifests(), "NetworkPolicy") as unknown as {
-    spec: { podSelector: { matchLabels: Record<string, string> }; ingress?: unknown[]; egress?: { to: { podSelector?: { matchLabels: Record<string, string> } }[]; ports: { port: number }[] }[] };
+    spec: {
+      podSelector: { matchLabels: Record<string, string> };
+      ingress?: unknown[];
+      egress?: {
+        to: { podSelector?: { matchLabels: Record<string, string> } }[];
+        ports: { port: number }[];
+      }[];
+    };
   }[];
   const guest = policies.find((p) => p.spec.podSelector.matchLabels["hmx.dev/role"] === "guest");
   assert.ok(guest !== undefined);
   assert.deepEqual(guest.spec.ingress, [], "nothing may connect to a guest");
   const egressPorts = (guest.spec.egress ?? []).flatMap((e) => e.ports.map((p) => p.port));
   assert.ok(!egressPorts.includes(7071), "guests may not reach the toolstack port");
-  const hvRule = guest.spec.egress?.find((e) => e.to.some((t) => t.podSelector?.matchLabels["hmx.dev/role"] === "hypervisor"));
-  assert.deepEqual(hvRule?.ports.map((p) => p.port), [7070]);
+  const hvRule = guest.spec.egress?.find((e) =>
+    e.to.some((t) => t.podSelector?.matchLabels["hmx.dev/role"] === "hypervisor"),
+  );
+  assert.deepEqual(
+    hvRule?.ports.map((p) => p.port),
+    [7070],
+  );
+});
+
+test("the VirtIO back end is one pod of the template the hypervisor's --enrolment-devices names, isolated like a guest", () => {
+  const be = statefulSet("hmx-vbackend");
+  assert.ok(be !== undefined, "a hmx-vbackend StatefulSet exists");
+  assert.equal(be.spec.replicas, 1, "a back-end template holds exactly one domain");
+  assert.equal(
+    be.spec.template.metadata.labels["hmx.dev/role"],
+    "guest",
+    "the guest NetworkPolicy applies to it",
+  );
+  const c = be.spec.template.spec.containers[0];
+  assert.ok(c?.args.includes("--workload=virtio-backend"));
+  const tokenKey = c?.env.find((e) => e.name === "HMX_ENROLMENT_TOKEN")?.valueFrom?.secretKeyRef
+    ?.key;
+  assert.equal(tokenKey, "vbackend-enrolment-token");
+  const hv = (
+    byKind(manifests(), "Deployment") as unknown as {
+      spec: { template: { spec: { containers: { args: string[] }[] } } };
+    }[]
+  ).at(0);
+  const args = hv?.spec.template.spec.containers[0]?.args ?? [];
+  assert.ok(args.includes("--enrolment-template=vbackend:vbackend_t:32M:1"));
+  assert.ok(args.includes("--enrolment-devices=guest:vbackend:blk,net,console"));
 });

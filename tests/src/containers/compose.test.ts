@@ -2,7 +2,8 @@
 /**
  * The real docker-compose.yml, brought up with testcontainers' DockerComposeEnvironment exactly
  * as a user runs it (secrets from the environment, the image built by Compose): every service
- * becomes healthy, the guests exchange traffic, and the toolstack answers on loopback. Uses
+ * becomes healthy, the guests exchange traffic, the VirtIO back end serves the guest a disk and
+ * a console over Argo (placed by --enrolment-devices), and the toolstack answers on loopback. Uses
  * Compose v2 (`docker compose`) when the machine has it, else v1 (`docker-compose`). Skipped,
  * with the reason, without Docker or Compose.
  */
@@ -12,7 +13,11 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { after, describe, test } from "node:test";
-import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment } from "testcontainers";
+import {
+  DockerComposeEnvironment,
+  Wait,
+  type StartedDockerComposeEnvironment,
+} from "testcontainers";
 import { BASE_IMAGE, LogTail, REPO_ROOT, dockerUnavailable, eventually, num } from "./docker.js";
 
 function composeFlavour(): "v2" | "v1" | undefined {
@@ -34,7 +39,11 @@ async function freePort(): Promise<number> {
 
 const dockerReason = dockerUnavailable();
 const flavour = dockerReason === undefined ? composeFlavour() : undefined;
-const skip = dockerReason ?? (flavour === undefined ? "neither `docker compose` nor `docker-compose` is installed" : undefined);
+const skip =
+  dockerReason ??
+  (flavour === undefined
+    ? "neither `docker compose` nor `docker-compose` is installed"
+    : undefined);
 
 describe("docker-compose.yml", { skip: skip ?? false, timeout: 600_000 }, () => {
   let env: StartedDockerComposeEnvironment | undefined;
@@ -50,7 +59,8 @@ describe("docker-compose.yml", { skip: skip ?? false, timeout: 600_000 }, () => 
     const project = `hmxtest${randomBytes(3).toString("hex")}`;
     const adminToken = randomBytes(24).toString("base64url");
     const controlPort = await freePort();
-    const name = (service: string) => (flavour === "v1" ? `${project}_${service}_1` : `${service}-1`);
+    const name = (service: string) =>
+      flavour === "v1" ? `${project}_${service}_1` : `${service}-1`;
     env = await new DockerComposeEnvironment(REPO_ROOT, "docker-compose.yml")
       .withProjectName(project)
       .withBuild()
@@ -59,6 +69,7 @@ describe("docker-compose.yml", { skip: skip ?? false, timeout: 600_000 }, () => 
         HMX_ADMIN_TOKEN: adminToken,
         HMX_ENROLMENT_TOKEN_GUEST: randomBytes(24).toString("base64url"),
         HMX_ENROLMENT_TOKEN_ISOLATED: randomBytes(24).toString("base64url"),
+        HMX_ENROLMENT_TOKEN_VBACKEND: randomBytes(24).toString("base64url"),
         HMX_CONTROL_PORT: String(controlPort),
       })
       .withClientOptions(flavour === "v1" ? { executable: { standalone: true } } : {})
@@ -73,19 +84,49 @@ describe("docker-compose.yml", { skip: skip ?? false, timeout: 600_000 }, () => 
     logs.push(isolatedLog);
     // One guest and the isolated guest: traffic flows isolated → guest; guest → isolated is the
     // fleet's deliberate denial.
-    const stats = await eventually("the compose guest to receive traffic and be refused the isolated peer", 60_000, () => {
-      const s = log.records("guest stats").at(-1);
-      return num(s, "received") > 0 && num(s, "denied") === 1 ? s : undefined;
-    });
-    assert.deepEqual([num(stats, "gaps"), num(stats, "duplicates"), num(stats, "reordered")], [0, 0, 0]);
+    const stats = await eventually(
+      "the compose guest to receive traffic and be refused the isolated peer",
+      60_000,
+      () => {
+        const s = log.records("guest stats").at(-1);
+        return num(s, "received") > 0 && num(s, "denied") === 1 ? s : undefined;
+      },
+    );
+    assert.deepEqual(
+      [num(stats, "gaps"), num(stats, "duplicates"), num(stats, "reordered")],
+      [0, 0, 0],
+    );
     const iso = isolatedLog.records("guest stats").at(-1);
     assert.ok(num(iso, "sent") > 0, `the isolated guest sends: ${JSON.stringify(iso)}`);
     assert.equal(num(iso, "received"), 0, "nothing reaches the isolated guest");
 
+    // VirtIO: the guest found its three devices in its table and uses the disk and console.
+    const virtio = await eventually(
+      "the guest's virtio disk and console to carry traffic",
+      90_000,
+      () => {
+        const v = log.records("guest stats").at(-1)?.["virtio"] as
+          Record<string, unknown> | undefined;
+        return num(v, "devices") === 3 && num(v, "blkReads") > 0 && num(v, "consoleBytes") > 0
+          ? v
+          : undefined;
+      },
+    );
+    assert.deepEqual([num(virtio, "failedDevices"), num(virtio, "blkVerifyErrors")], [0, 0]);
+    const isoVirtio = isolatedLog.records("guest stats").at(-1)?.["virtio"] as
+      Record<string, unknown> | undefined;
+    assert.equal(num(isoVirtio, "devices"), 0, "the isolated guest gets no devices");
+    // What the compose file's header tells users to run to find a console.
+    const listing = await env
+      .getContainer(name("vbackend"))
+      .exec(["node", "/app/cli/bin/hmx.js", "console", "--dir", "/var/lib/hmx/consoles", "--list"]);
+    assert.equal(listing.exitCode, 0, listing.output);
+    assert.match(listing.output, /guest-/);
+
     const toolstack = new ToolstackClient(`127.0.0.1:${controlPort}`, adminToken);
     try {
       const domains = await toolstack.listDomains();
-      assert.deepEqual(domains.map((d) => d.label).sort(), ["guest_t", "isolated_t"]);
+      assert.deepEqual(domains.map((d) => d.label).sort(), ["guest_t", "isolated_t", "vbackend_t"]);
       assert.ok(domains.every((d) => d.connected));
     } finally {
       toolstack.close();
