@@ -10,6 +10,7 @@ import { MAX_MEMORY_ACCESS, PAGE_SIZE, Errno, describeRet } from "@hmx/proto/abi
 import type { Logger } from "pino";
 import type { Argo } from "../argo/argo.js";
 import type { Domain } from "../domain/domain.js";
+import { READ_ONLY_GFN_REASON, touchesReadOnlyGfn } from "../memory/read-only-gfns.js";
 import { CallStatusCode, type Hypercall, type HypercallResult } from "./hypercall.js";
 import { ResumeLog, type ResumeLogLimits } from "./resume-log.js";
 
@@ -106,6 +107,15 @@ export class HypercallDispatcher {
       }
       case "writeMemory": {
         if (call.data.length > MAX_MEMORY_ACCESS) return { op: "writeMemory", ret: -Errno.EINVAL };
+        if (touchesReadOnlyGfn(call.gpa, call.data.length)) {
+          // -EFAULT, as for a byte outside memory: Xen's copy to a read-only guest page fails
+          // the same way. The reply has no message field, so the reason goes to the log.
+          this.log.debug(
+            { domid: caller.domid, gpa: call.gpa, length: call.data.length },
+            `WriteMemory refused: ${READ_ONLY_GFN_REASON}`,
+          );
+          return { op: "writeMemory", ret: -Errno.EFAULT };
+        }
         const outcome = caller.memory.write(call.gpa, call.data);
         if (outcome === "quota") {
           return {

@@ -10,7 +10,11 @@ import type { SessionResponse__Output } from "@hmx/proto/gen/hmx/argo/v1/Session
 import type { HypercallResult__Output } from "@hmx/proto/gen/hmx/argo/v1/HypercallResult.js";
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { startTestHypervisor, type TestGuest, type TestHypervisor } from "../test-utils/test-hypervisor.js";
+import {
+  startTestHypervisor,
+  type TestGuest,
+  type TestHypervisor,
+} from "../test-utils/test-hypervisor.js";
 
 /** A Session stream with an awaitable queue of incoming frames. */
 class RawSession {
@@ -50,7 +54,9 @@ class RawSession {
   async next(kind?: "ready" | "results" | "event"): Promise<SessionResponse__Output> {
     const deadline = Date.now() + 5000;
     for (;;) {
-      const i = this.frames.findIndex((f) => (kind === undefined ? f.kind !== "event" : f.kind === kind));
+      const i = this.frames.findIndex((f) =>
+        kind === undefined ? f.kind !== "event" : f.kind === kind,
+      );
       const [frame] = i >= 0 ? this.frames.splice(i, 1) : [];
       if (frame !== undefined) return frame;
       if (this.error !== undefined) throw this.error;
@@ -121,18 +127,88 @@ describe("Session stream", () => {
         calls: [
           write(1, "abc"),
           read(2, 3),
-          { requestId: "3", sendv: { src: { aport: 1, domainId: ARGO_DOMID_ANY }, dst: { domainId: g.domid, aport: 99 }, iovs: [], messageType: 0 } },
+          {
+            requestId: "3",
+            sendv: {
+              src: { aport: 1, domainId: ARGO_DOMID_ANY },
+              dst: { domainId: g.domid, aport: 99 },
+              iovs: [],
+              messageType: 0,
+            },
+          },
           write(4, "zzz"),
         ],
       },
     });
     const results = await s.results();
-    assert.deepEqual(results.map((r) => [r.requestId, r.outcome]), [["1", "writeMemory"], ["2", "readMemory"], ["3", "sendv"], ["4", "status"]]);
-    assert.equal(results[1]?.readMemory?.data.toString(), "abc", "the read saw the write before it");
+    assert.deepEqual(
+      results.map((r) => [r.requestId, r.outcome]),
+      [
+        ["1", "writeMemory"],
+        ["2", "readMemory"],
+        ["3", "sendv"],
+        ["4", "status"],
+      ],
+    );
+    assert.equal(
+      results[1]?.readMemory?.data.toString(),
+      "abc",
+      "the read saw the write before it",
+    );
     assert.equal(results[2]?.sendv?.ret, -Errno.ECONNREFUSED);
     assert.equal(results[3]?.status?.code, grpc.status.ABORTED);
     const check = await g.call<{ data: Buffer }>("ReadMemory", { gpa: GPA, length: 3 });
     assert.equal(check.data.toString(), "abc", "the skipped write did not run");
+    s.call.end();
+  });
+
+  test("a batch (multicall) with a WriteMemory into gfn 0 fails that call with -EFAULT, writes nothing there, and stop_on_error skips the rest", async () => {
+    const g = await t.createGuest("gfn0-batch");
+    const s = new RawSession(g);
+    s.send({ open: {} });
+    await s.next("ready");
+    s.send({
+      batch: {
+        stopOnError: true,
+        calls: [
+          write(1, "ok1"),
+          { requestId: "2", writeMemory: { gpa: "0", data: Buffer.from("forged table") } },
+          write(3, "zzz"),
+        ],
+      },
+    });
+    const results = await s.results();
+    assert.deepEqual(
+      results.map((r) => [r.requestId, r.outcome]),
+      [
+        ["1", "writeMemory"],
+        ["2", "writeMemory"],
+        ["3", "status"],
+      ],
+    );
+    assert.equal(results[0]?.writeMemory?.ret, 0);
+    assert.equal(results[1]?.writeMemory?.ret, -Errno.EFAULT);
+    assert.equal(results[2]?.status?.code, grpc.status.ABORTED);
+    const gfn0 = await g.call<{ data: Buffer }>("ReadMemory", { gpa: "0", length: 12 });
+    assert.deepEqual(gfn0.data, Buffer.alloc(12), "gfn 0 unchanged");
+    const mine = await g.call<{ data: Buffer }>("ReadMemory", { gpa: GPA, length: 3 });
+    assert.equal(mine.data.toString(), "ok1", "the call before ran, the skipped one did not");
+    // Without stop_on_error the refusal is just that call's result; the rest run.
+    s.send({
+      batch: {
+        calls: [
+          { requestId: "4", writeMemory: { gpa: "0", data: Buffer.from("again") } },
+          write(5, "ok5"),
+        ],
+      },
+    });
+    const more = await s.results();
+    assert.equal(more[0]?.writeMemory?.ret, -Errno.EFAULT);
+    assert.equal(more[1]?.writeMemory?.ret, 0);
+    assert.deepEqual(
+      (await g.call<{ data: Buffer }>("ReadMemory", { gpa: "0", length: 12 })).data,
+      Buffer.alloc(12),
+    );
     s.call.end();
   });
 
@@ -150,8 +226,15 @@ describe("Session stream", () => {
     assert.equal((await s2.next("ready")).ready?.lastExecuted, "2");
     s2.send({ batch: { calls: [write(1, "one"), write(2, "two"), read(3, 3)] } });
     const results = await s2.results();
-    assert.deepEqual(results.map((r) => r.outcome), ["writeMemory", "writeMemory", "readMemory"]);
-    assert.equal(results[2]?.readMemory?.data.toString(), "xxx", "requests 1 and 2 were not applied twice");
+    assert.deepEqual(
+      results.map((r) => r.outcome),
+      ["writeMemory", "writeMemory", "readMemory"],
+    );
+    assert.equal(
+      results[2]?.readMemory?.data.toString(),
+      "xxx",
+      "requests 1 and 2 were not applied twice",
+    );
     s2.call.end();
   });
 
@@ -176,7 +259,11 @@ describe("Session stream", () => {
     await s.results();
     s.send({ batch: { calls: [write(1, "x"), write(20, "x")] } });
     const [old, recent] = await s.results();
-    assert.equal(old?.status?.code, grpc.status.FAILED_PRECONDITION, "id 1 fell out of a 16-entry window");
+    assert.equal(
+      old?.status?.code,
+      grpc.status.FAILED_PRECONDITION,
+      "id 1 fell out of a 16-entry window",
+    );
     assert.equal(recent?.outcome, "writeMemory");
     s.call.end();
   });
@@ -225,13 +312,33 @@ describe("Session stream", () => {
       batch: {
         calls: [
           { requestId: "1", writeMemory: { gpa: GPA, data: Buffer.alloc(64) } },
-          { requestId: "2", registerRing: { aport: 1, partnerId: g.domid, len: 4032, gfns: [String(FIRST_GUEST_GFN)], flags: 0 } },
-          { requestId: "3", sendv: { src: { aport: 1, domainId: ARGO_DOMID_ANY }, dst: { domainId: g.domid, aport: 1 }, iovs: [], messageType: 0 } },
+          {
+            requestId: "2",
+            registerRing: {
+              aport: 1,
+              partnerId: g.domid,
+              len: 4032,
+              gfns: [String(FIRST_GUEST_GFN)],
+              flags: 0,
+            },
+          },
+          {
+            requestId: "3",
+            sendv: {
+              src: { aport: 1, domainId: ARGO_DOMID_ANY },
+              dst: { domainId: g.domid, aport: 1 },
+              iovs: [],
+              messageType: 0,
+            },
+          },
         ],
       },
     });
     const results = await s.results();
-    assert.deepEqual(results.map((r) => r.writeMemory?.ret ?? r.registerRing?.ret ?? r.sendv?.ret), [0, 0, 0]);
+    assert.deepEqual(
+      results.map((r) => r.writeMemory?.ret ?? r.registerRing?.ret ?? r.sendv?.ret),
+      [0, 0, 0],
+    );
     assert.equal((await s.next("event")).event?.virq?.virq, VIRQ_ARGO);
     s.call.end();
   });

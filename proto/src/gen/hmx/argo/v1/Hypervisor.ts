@@ -139,6 +139,7 @@ export interface HypervisorClient extends grpc.Client {
    * ret:  0 on success, `data` holds the bytes (never-written memory reads as zeros).
    * -EFAULT any byte of [gpa, gpa+length) lies outside the caller's memory.
    * -EINVAL length > 16 MiB (16777216).
+   * gfn 0, the virtual ACPI device table, is readable like any other page.
    */
   ReadMemory(argument: _hmx_argo_v1_ReadMemoryRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_argo_v1_ReadMemoryResponse__Output>): grpc.ClientUnaryCall;
   ReadMemory(argument: _hmx_argo_v1_ReadMemoryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_argo_v1_ReadMemoryResponse__Output>): grpc.ClientUnaryCall;
@@ -149,6 +150,7 @@ export interface HypervisorClient extends grpc.Client {
    * ret:  0 on success, `data` holds the bytes (never-written memory reads as zeros).
    * -EFAULT any byte of [gpa, gpa+length) lies outside the caller's memory.
    * -EINVAL length > 16 MiB (16777216).
+   * gfn 0, the virtual ACPI device table, is readable like any other page.
    */
   readMemory(argument: _hmx_argo_v1_ReadMemoryRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_argo_v1_ReadMemoryResponse__Output>): grpc.ClientUnaryCall;
   readMemory(argument: _hmx_argo_v1_ReadMemoryRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_argo_v1_ReadMemoryResponse__Output>): grpc.ClientUnaryCall;
@@ -171,7 +173,9 @@ export interface HypervisorClient extends grpc.Client {
    * -EACCES / -EPERM   denied by the MAC module (Flask / SILO)
    * -ENOSPC  the caller already owns 128 rings (re-registration does not count twice)
    * -EEXIST  the ring exists and FAIL_EXIST was given, or the existing ring's len differs
-   * -EINVAL  a gfn is outside the caller's memory or is a platform-reserved gfn (0..15)
+   * -EINVAL  a gfn is outside the caller's memory or is a platform-reserved gfn (0..15; gfn 0
+   * is the read-only device table), as Xen refuses a page that is not p2m_ram_rw
+   * (argo-spec §3.2 step 9); no ring exists afterwards
    * -ENOMEM  the pages cannot be materialised within the hypervisor's memory quota
    * Side effects: the pages are pinned for the ring's life. tx_ptr is initialised from the
    * guest's header when valid (< len and 16-aligned), else to ROUNDUP16(rx_ptr) (0 if >= len)
@@ -198,7 +202,9 @@ export interface HypervisorClient extends grpc.Client {
    * -EACCES / -EPERM   denied by the MAC module (Flask / SILO)
    * -ENOSPC  the caller already owns 128 rings (re-registration does not count twice)
    * -EEXIST  the ring exists and FAIL_EXIST was given, or the existing ring's len differs
-   * -EINVAL  a gfn is outside the caller's memory or is a platform-reserved gfn (0..15)
+   * -EINVAL  a gfn is outside the caller's memory or is a platform-reserved gfn (0..15; gfn 0
+   * is the read-only device table), as Xen refuses a page that is not p2m_ram_rw
+   * (argo-spec §3.2 step 9); no ring exists afterwards
    * -ENOMEM  the pages cannot be materialised within the hypervisor's memory quota
    * Side effects: the pages are pinned for the ring's life. tx_ptr is initialised from the
    * guest's header when valid (< len and 16-aligned), else to ROUNDUP16(rx_ptr) (0 if >= len)
@@ -343,8 +349,10 @@ export interface HypervisorClient extends grpc.Client {
   /**
    * Writes `data` into the caller's own guest-physical memory at `gpa`.
    * ret:  0 on success.
-   * -EFAULT any byte lies outside the caller's memory; nothing is written.
-   * -EINVAL data longer than 16 MiB.
+   * -EFAULT any byte lies outside the caller's memory, or any byte lies in gfn 0 (the
+   * virtual ACPI device table the toolstack writes, read-only to its guest like a
+   * firmware table; docs/virtio-argo.md "Discovery"); nothing is written.
+   * -EINVAL data longer than 16 MiB (checked first).
    * Side effect: pages are materialised on first write. If the hypervisor's total memory quota
    * would be exceeded the call fails with gRPC RESOURCE_EXHAUSTED and nothing is written.
    */
@@ -355,8 +363,10 @@ export interface HypervisorClient extends grpc.Client {
   /**
    * Writes `data` into the caller's own guest-physical memory at `gpa`.
    * ret:  0 on success.
-   * -EFAULT any byte lies outside the caller's memory; nothing is written.
-   * -EINVAL data longer than 16 MiB.
+   * -EFAULT any byte lies outside the caller's memory, or any byte lies in gfn 0 (the
+   * virtual ACPI device table the toolstack writes, read-only to its guest like a
+   * firmware table; docs/virtio-argo.md "Discovery"); nothing is written.
+   * -EINVAL data longer than 16 MiB (checked first).
    * Side effect: pages are materialised on first write. If the hypervisor's total memory quota
    * would be exceeded the call fails with gRPC RESOURCE_EXHAUSTED and nothing is written.
    */
@@ -417,6 +427,7 @@ export interface HypervisorHandlers extends grpc.UntypedServiceImplementation {
    * ret:  0 on success, `data` holds the bytes (never-written memory reads as zeros).
    * -EFAULT any byte of [gpa, gpa+length) lies outside the caller's memory.
    * -EINVAL length > 16 MiB (16777216).
+   * gfn 0, the virtual ACPI device table, is readable like any other page.
    */
   ReadMemory: grpc.handleUnaryCall<_hmx_argo_v1_ReadMemoryRequest__Output, _hmx_argo_v1_ReadMemoryResponse>;
   
@@ -436,7 +447,9 @@ export interface HypervisorHandlers extends grpc.UntypedServiceImplementation {
    * -EACCES / -EPERM   denied by the MAC module (Flask / SILO)
    * -ENOSPC  the caller already owns 128 rings (re-registration does not count twice)
    * -EEXIST  the ring exists and FAIL_EXIST was given, or the existing ring's len differs
-   * -EINVAL  a gfn is outside the caller's memory or is a platform-reserved gfn (0..15)
+   * -EINVAL  a gfn is outside the caller's memory or is a platform-reserved gfn (0..15; gfn 0
+   * is the read-only device table), as Xen refuses a page that is not p2m_ram_rw
+   * (argo-spec §3.2 step 9); no ring exists afterwards
    * -ENOMEM  the pages cannot be materialised within the hypervisor's memory quota
    * Side effects: the pages are pinned for the ring's life. tx_ptr is initialised from the
    * guest's header when valid (< len and 16-aligned), else to ROUNDUP16(rx_ptr) (0 if >= len)
@@ -507,8 +520,10 @@ export interface HypervisorHandlers extends grpc.UntypedServiceImplementation {
   /**
    * Writes `data` into the caller's own guest-physical memory at `gpa`.
    * ret:  0 on success.
-   * -EFAULT any byte lies outside the caller's memory; nothing is written.
-   * -EINVAL data longer than 16 MiB.
+   * -EFAULT any byte lies outside the caller's memory, or any byte lies in gfn 0 (the
+   * virtual ACPI device table the toolstack writes, read-only to its guest like a
+   * firmware table; docs/virtio-argo.md "Discovery"); nothing is written.
+   * -EINVAL data longer than 16 MiB (checked first).
    * Side effect: pages are materialised on first write. If the hypervisor's total memory quota
    * would be exceeded the call fails with gRPC RESOURCE_EXHAUSTED and nothing is written.
    */
