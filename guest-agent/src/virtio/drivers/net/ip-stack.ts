@@ -109,8 +109,9 @@ export class MiniIpStack {
       seq,
       data: options.data ?? new TextEncoder().encode("hmx ping"),
     });
-    await this.#sendIp(mac, ip, icmp);
-    const ttl = await reply;
+    // Awaited together: if the send fails (a NIC reset), the waiter's later timeout is still
+    // handled instead of surfacing as an unhandled rejection that would end the process.
+    const [, ttl] = await Promise.all([this.#sendIp(mac, ip, icmp), reply]);
     return { seq, ttl, rttMs: performance.now() - start };
   }
 
@@ -141,8 +142,11 @@ export class MiniIpStack {
       targetMac: new Uint8Array(6),
       targetIp: ip,
     });
-    await this.#nic.send(buildEthernetFrame(BROADCAST_MAC, this.#nic.mac, ETHERTYPE_ARP, arp));
-    await learned;
+    // Together, for the same reason as in `ping`.
+    await Promise.all([
+      this.#nic.send(buildEthernetFrame(BROADCAST_MAC, this.#nic.mac, ETHERTYPE_ARP, arp)),
+      learned,
+    ]);
     const mac = this.#arpCache.get(ip);
     if (mac === undefined) throw new PingTimeoutError(`no ARP entry for ${ip}`);
     return mac;
