@@ -56,4 +56,24 @@ describe("config space (VirtIO 1.2 §2.5)", () => {
     for (let i = 0; i < 3; i++) c.setU8(0, i + 1);
     assert.equal(c.generation, 3);
   });
+
+  it("a driver write naming a stale generation is refused and changes nothing", () => {
+    const seen: number[] = [];
+    const c = new ConfigSpace(12, [{ offset: 8, size: 4, onWrite: (_o, b) => seen.push(...b) }]);
+    const g = c.generation;
+    c.setU16(0, 7); // a device-side change: generation g + 1
+    assert.throws(
+      () => {
+        c.driverWrite(8, Uint8Array.of(65), g);
+      },
+      (e: unknown) =>
+        e instanceof ConfigSpaceError &&
+        e.kind === "staleGeneration" &&
+        e.message.includes(`generation ${g}`),
+    );
+    assert.deepEqual(seen, [], "onWrite not called");
+    assert.deepEqual([...c.read(8, 4)], [0, 0, 0, 0], "bytes unchanged");
+    c.driverWrite(8, Uint8Array.of(66), c.generation);
+    assert.deepEqual(seen, [66], "a write at the current generation goes through");
+  });
 });

@@ -19,6 +19,8 @@ import { rangeInside } from "./memory/guest-ram.js";
 export const ConfigSpaceErrorKind = {
   outOfRange: "outOfRange",
   writeDenied: "writeDenied",
+  /** The write named a generation that is no longer current (not a violation: a race). */
+  staleGeneration: "staleGeneration",
 } as const;
 export type ConfigSpaceErrorKind = (typeof ConfigSpaceErrorKind)[keyof typeof ConfigSpaceErrorKind];
 
@@ -79,8 +81,14 @@ export class ConfigSpace {
     return this.#bytes.slice(offset, offset + len);
   }
 
-  /** A driver write; allowed only inside one declared writable field. */
-  driverWrite(offset: number, bytes: Uint8Array): void {
+  /**
+   * A driver write; allowed only inside one declared writable field. With `generation`, the
+   * write is conditional: it is refused (kind `staleGeneration`, nothing stored, no `onWrite`)
+   * unless the config is still at that generation — the virtio-argo SET_CONFIG rule "the BE
+   * rejects a stale generation" (reference §4.5), so a driver whose write depends on what it
+   * read cannot overwrite a newer device-side state.
+   */
+  driverWrite(offset: number, bytes: Uint8Array, generation?: number): void {
     if (!rangeInside(offset, bytes.length, this.size)) {
       throw new ConfigSpaceError(
         ConfigSpaceErrorKind.outOfRange,
@@ -94,6 +102,12 @@ export class ConfigSpace {
       throw new ConfigSpaceError(
         ConfigSpaceErrorKind.writeDenied,
         `config write at ${offset} (+${bytes.length}) not allowed`,
+      );
+    }
+    if (generation !== undefined && generation !== this.#generation) {
+      throw new ConfigSpaceError(
+        ConfigSpaceErrorKind.staleGeneration,
+        `config write at ${offset} names generation ${generation}, current is ${this.#generation}`,
       );
     }
     this.#bytes.set(bytes, offset);

@@ -18,12 +18,19 @@
  *   DEVICE_NEEDS_RESET instead of activating it;
  * - writing 0 resets: the model quiesces (`reset()` awaits in-flight work) before the status
  *   reads 0 again, so "the driver treats the reset as complete when it reads status 0" holds;
- * - kicks before DRIVER_OK are ignored and counted; kick floods are detected and counted.
+ * - kicks before DRIVER_OK are ignored and counted; kick floods are detected and counted;
+ * - a virtqueue reset (VirtIO 1.2 §2.6.1, only with VIRTIO_F_RING_RESET) stops that one queue
+ *   and resolves once the model has quiesced it; setting the queue up again afterwards — even
+ *   after DRIVER_OK, and with another size — re-enables it at once ("re-enable the queue
+ *   exactly as in initial setup");
+ * - a config write that names a generation is refused unless that generation is current
+ *   (virtio-argo SET_CONFIG, reference §4.5), counted in `stats.staleConfigWrites` — a race,
+ *   not a violation.
  *
  * `B` is the transport's per-queue binding: ring addresses for the loopback transport, the data
  * ring binding for Argo (which never sends guest addresses, §4.5 SET_VQUEUE).
  */
-import type { ConfigSpace } from "./config-space.js";
+import { ConfigSpaceError, ConfigSpaceErrorKind, type ConfigSpace } from "./config-space.js";
 import {
   VIRTIO_CONFIG_S_DRIVER,
   VIRTIO_CONFIG_S_DRIVER_OK,
@@ -34,10 +41,11 @@ import {
   describeStatus,
 } from "./device-status.js";
 import type { VirtioDevice, VirtioInterrupt } from "./device.js";
-import { checkDriverFeatures } from "./features.js";
+import { VIRTIO_F_RING_RESET, checkDriverFeatures, hasFeature } from "./features.js";
 import { FloodGuard } from "./flood-guard.js";
 import type { DeviceQueue } from "./queue/device-queue.js";
 import { isValidQueueSize } from "./queue/split-ring.js";
+import { QueueResetRefusal } from "./transport/transport-errors.js";
 import { ViolationKind, type ViolationLog } from "./violation-log.js";
 
 /** A queue the driver configured, awaiting DRIVER_OK. */
@@ -70,18 +78,36 @@ export interface ControllerStats {
   activations: number;
   featureRejections: number;
   kicks: number;
+  queueResets: number;
+  queueReenables: number;
+  staleConfigWrites: number;
 }
+
+/** The outcome of a virtqueue reset request. */
+export type QueueResetResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly refusal: QueueResetRefusal; readonly reason: string };
 
 /** Device-side control plane for one device model (see the module comment). */
 export class VirtioDeviceController<B> {
   readonly device: VirtioDevice;
-  readonly stats: ControllerStats = { resets: 0, activations: 0, featureRejections: 0, kicks: 0 };
+  readonly stats: ControllerStats = {
+    resets: 0,
+    activations: 0,
+    featureRejections: 0,
+    kicks: 0,
+    queueResets: 0,
+    queueReenables: 0,
+    staleConfigWrites: 0,
+  };
   readonly #o: VirtioDeviceControllerOptions<B>;
   /** Driver-owned status bits. */
   #status = 0;
   #needsReset = false;
   #driverFeatures = 0n;
   readonly #queues = new Map<number, QueueSetup<B>>();
+  /** Queues reset after DRIVER_OK, which may be set up (re-enabled) again while live. */
+  readonly #resetQueues = new Set<number>();
   readonly #kickGuard: FloodGuard;
   readonly #interrupt: VirtioInterrupt;
 
@@ -180,24 +206,94 @@ export class VirtioDeviceController<B> {
     this.#status |= t.added;
   }
 
-  /** Queue setup (QueueNum + addresses + QueueReady=1), allowed between FEATURES_OK and DRIVER_OK. */
+  /**
+   * Queue setup (QueueNum + addresses + QueueReady=1), allowed between FEATURES_OK and DRIVER_OK,
+   * and on a live device for a queue that was reset (the re-enable of §2.6.1), which makes the
+   * queue live at once.
+   */
   setupQueue(index: number, size: number, binding: B): boolean {
     const inWindow =
       (this.#status & VIRTIO_CONFIG_S_FEATURES_OK) !== 0 &&
       (this.#status & VIRTIO_CONFIG_S_DRIVER_OK) === 0;
+    const reenable =
+      (this.#status & VIRTIO_CONFIG_S_DRIVER_OK) !== 0 &&
+      !this.#needsReset &&
+      this.#resetQueues.has(index) &&
+      this.device.state.kind === "activated";
     const max = this.queueMaxSize(index);
-    if (!inWindow || max === 0 || !isValidQueueSize(size) || size > max) {
+    const refuse = (reason?: string): false => {
       this.#o.violations.report(ViolationKind.queueSetupInvalid, {
         device: this.device.name,
         queue: index,
         size,
         max,
         status: describeStatus(this.status),
+        ...(reason === undefined ? {} : { reason }),
       });
       return false;
+    };
+    if ((!inWindow && !reenable) || max === 0 || !isValidQueueSize(size) || size > max)
+      return refuse();
+    const setup = { index, size, binding };
+    if (reenable) {
+      try {
+        const q = this.#o.createQueue(setup, this.#driverFeatures, {
+          onBroken: (reason) => {
+            this.#enterNeedsReset(reason);
+          },
+        });
+        this.device.enableQueue(index, q);
+      } catch (err) {
+        return refuse(err instanceof Error ? err.message : String(err));
+      }
+      this.#resetQueues.delete(index);
+      this.stats.queueReenables++;
     }
-    this.#queues.set(index, { index, size, binding });
+    this.#queues.set(index, setup);
     return true;
+  }
+
+  /**
+   * Virtqueue reset (VirtIO 1.2 §2.6.1): refused unless the queue exists, VIRTIO_F_RING_RESET
+   * was negotiated (FEATURES_OK set) and the device does not need a reset. On a live device
+   * it resolves only once the model has quiesced the queue (no request of it in flight any
+   * more; like status 0). The setup is forgotten either way.
+   */
+  async resetQueue(index: number): Promise<QueueResetResult> {
+    const refuse = (refusal: QueueResetRefusal, reason: string): QueueResetResult => {
+      this.#o.violations.report(ViolationKind.queueResetInvalid, {
+        device: this.device.name,
+        queue: index,
+        refusal,
+      });
+      return { ok: false, refusal, reason };
+    };
+    const count = this.device.queueMaxSizes.length;
+    if (!Number.isInteger(index) || index < 0 || index >= count)
+      return refuse(
+        QueueResetRefusal.noSuchQueue,
+        `${this.device.name}: queue ${index} does not exist (the device has ${count} queues)`,
+      );
+    if (
+      (this.#status & VIRTIO_CONFIG_S_FEATURES_OK) === 0 ||
+      !hasFeature(this.#driverFeatures, VIRTIO_F_RING_RESET)
+    )
+      return refuse(
+        QueueResetRefusal.notNegotiated,
+        `${this.device.name}: queue ${index} cannot be reset: VIRTIO_F_RING_RESET not negotiated`,
+      );
+    if (this.#needsReset)
+      return refuse(
+        QueueResetRefusal.notReady,
+        `${this.device.name}: queue ${index} cannot be reset: the device needs a reset`,
+      );
+    this.stats.queueResets++;
+    this.#queues.delete(index);
+    if ((this.#status & VIRTIO_CONFIG_S_DRIVER_OK) !== 0) {
+      this.#resetQueues.add(index);
+      if (this.device.state.kind === "activated") await this.device.resetQueue(index);
+    }
+    return { ok: true };
   }
 
   /** The setup of queue `index`, if the driver made one. */
@@ -205,9 +301,18 @@ export class VirtioDeviceController<B> {
     return this.#queues.get(index);
   }
 
-  /** A driver config write. */
-  writeConfig(offset: number, bytes: Uint8Array): void {
-    this.device.config.driverWrite(offset, bytes);
+  /**
+   * A driver config write; with `generation`, refused (`ConfigSpaceError` kind
+   * `staleGeneration`, nothing written) unless it is the current generation.
+   */
+  writeConfig(offset: number, bytes: Uint8Array, generation?: number): void {
+    try {
+      this.device.config.driverWrite(offset, bytes, generation);
+    } catch (err) {
+      if (err instanceof ConfigSpaceError && err.kind === ConfigSpaceErrorKind.staleGeneration)
+        this.stats.staleConfigWrites++;
+      throw err;
+    }
   }
 
   /** An available-buffer notification from the driver: `recordKick` then `deliverKick`. */
@@ -254,6 +359,7 @@ export class VirtioDeviceController<B> {
     this.#needsReset = false;
     this.#driverFeatures = 0n;
     this.#queues.clear();
+    this.#resetQueues.clear();
   }
 
   #activate(): void {

@@ -12,7 +12,11 @@
  * `VirtioDeviceBase` carries the shared mechanics: the state, in-flight request tracking so
  * `reset()` resolves only when nothing can touch a queue any more (§2.1.2 / §3.1: after a reset
  * the device "MUST NOT notify or touch the queues"), and an epoch so a completion that arrives
- * after a reset is dropped instead of writing into a ring the driver has reclaimed.
+ * after a reset is dropped instead of writing into a ring the driver has reclaimed. The same
+ * holds per queue for a virtqueue reset (VirtIO 1.2 §2.6.1, VIRTIO_F_RING_RESET): in-flight work
+ * is tracked per queue and each queue has its own epoch, so `resetQueue(i)` resolves only once
+ * queue i's requests have settled, their completions are dropped, and the other queues keep
+ * running; `enableQueue(i, q)` puts a freshly set-up queue back.
  */
 import type { ConfigSpace } from "./config-space.js";
 import type { DeviceQueue } from "./queue/device-queue.js";
@@ -70,6 +74,13 @@ export interface VirtioDevice {
   queueNotify(index: number): void;
   /** Device reset: stop, wait for in-flight work, forget the queues. */
   reset(): Promise<void>;
+  /**
+   * Virtqueue reset (§2.6.1): stop processing queue `index`, wait until none of its requests is
+   * in flight (their completions are dropped), forget the queue. The other queues keep going.
+   */
+  resetQueue(index: number): Promise<void>;
+  /** Re-enables queue `index` after `resetQueue` with a newly set-up queue (device active). */
+  enableQueue(index: number, queue: DeviceQueue): void;
 }
 
 /** A device refused to activate (e.g. a required queue was not set up). */
@@ -87,7 +98,12 @@ export abstract class VirtioDeviceBase implements VirtioDevice {
 
   #state: DeviceState = { kind: "inactive" };
   #epoch = 0;
-  readonly #inflight = new Set<Promise<unknown>>();
+  /** In-flight work → the queue it belongs to. */
+  readonly #inflight = new Map<Promise<unknown>, number>();
+  /** The live queues (the activation's, minus reset ones, plus re-enabled ones). */
+  #queues: (DeviceQueue | undefined)[] = [];
+  /** Per-queue epochs, bumped by `resetQueue`. */
+  readonly #queueEpochs = new Map<number, number>();
 
   get state(): DeviceState {
     return this.#state;
@@ -97,6 +113,7 @@ export abstract class VirtioDeviceBase implements VirtioDevice {
     if (this.#state.kind === "activated")
       throw new ActivateError(`${this.name}: already activated`);
     this.onActivate(context);
+    this.#queues = [...context.queues];
     this.#state = { kind: "activated", context, epoch: ++this.#epoch };
     // Buffers may already be waiting (rx buffers posted before DRIVER_OK are legal to add).
     context.queues.forEach((q, i) => {
@@ -107,8 +124,31 @@ export abstract class VirtioDeviceBase implements VirtioDevice {
   async reset(): Promise<void> {
     this.#state = { kind: "inactive" };
     this.#epoch++;
-    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+    this.#queues = [];
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight.keys()]);
     this.onReset();
+  }
+
+  async resetQueue(index: number): Promise<void> {
+    this.#queues[index] = undefined;
+    this.#queueEpochs.set(index, this.#queueEpoch(index) + 1);
+    // Bounded: nothing new starts on a queue that is gone, so the set only shrinks.
+    for (;;) {
+      const mine = [...this.#inflight].filter(([, q]) => q === index).map(([p]) => p);
+      if (mine.length === 0) break;
+      await Promise.allSettled(mine);
+    }
+    this.onQueueReset(index);
+  }
+
+  enableQueue(index: number, queue: DeviceQueue): void {
+    if (this.#state.kind !== "activated")
+      throw new ActivateError(`${this.name}: queue ${index} enabled on an inactive device`);
+    if (!Number.isInteger(index) || index < 0 || index >= this.queueMaxSizes.length)
+      throw new ActivateError(`${this.name}: queue ${index} does not exist`);
+    this.#queues[index] = queue;
+    // Buffers may already be waiting in the new ring.
+    this.queueNotify(index);
   }
 
   abstract queueNotify(index: number): void;
@@ -123,6 +163,11 @@ export abstract class VirtioDeviceBase implements VirtioDevice {
     // Default: nothing to drop.
   }
 
+  /** Drops the state of queue `index` after its virtqueue reset (e.g. frames waiting for it). */
+  protected onQueueReset(_index: number): void {
+    // Default: nothing to drop.
+  }
+
   /** The active context, or undefined when inactive. */
   protected get active(): ActivationContext | undefined {
     return this.#state.kind === "activated" ? this.#state.context : undefined;
@@ -130,7 +175,7 @@ export abstract class VirtioDeviceBase implements VirtioDevice {
 
   /** The queue at `index` if the device is active and the driver set it up. */
   protected queue(index: number): DeviceQueue | undefined {
-    return this.active?.queues[index];
+    return this.active === undefined ? undefined : this.#queues[index];
   }
 
   /**
@@ -139,7 +184,10 @@ export abstract class VirtioDeviceBase implements VirtioDevice {
    * violation and is returned untouched; every other chain goes to `handle`. Each chain is
    * returned with 0 bytes written, and the driver is signalled once for the lot.
    */
-  protected drainTransmitQueue(index: number, handle: (chain: DescriptorChain, context: ActivationContext) => void): void {
+  protected drainTransmitQueue(
+    index: number,
+    handle: (chain: DescriptorChain, context: ActivationContext) => void,
+  ): void {
     const q = this.queue(index);
     const ctx = this.active;
     if (q === undefined || ctx === undefined) return;
@@ -147,7 +195,11 @@ export abstract class VirtioDeviceBase implements VirtioDevice {
     for (let chain = q.pop(); chain !== undefined; chain = q.pop()) {
       any = true;
       if (chain.writableBytes > 0) {
-        ctx.violations.report(ViolationKind.readableRequired, { device: this.name, queue: index, head: chain.head });
+        ctx.violations.report(ViolationKind.readableRequired, {
+          device: this.name,
+          queue: index,
+          head: chain.head,
+        });
       } else {
         handle(chain, ctx);
       }
@@ -157,16 +209,22 @@ export abstract class VirtioDeviceBase implements VirtioDevice {
   }
 
   /**
-   * Runs async work for the current activation. `complete` runs only if the device was not reset
-   * meanwhile, so late completions never touch a reclaimed ring; `reset()` waits for `work`.
+   * Runs async work of queue `queue` for the current activation. `complete` runs only if
+   * neither the device nor that queue was reset meanwhile, so late completions never touch a
+   * reclaimed ring; `reset()` and `resetQueue(queue)` wait for `work`.
    */
   protected track<T>(
+    queue: number,
     work: Promise<T>,
     complete: (value: T) => void,
     failed: (err: unknown) => void,
   ): void {
     const epoch = this.#epoch;
-    const current = (): boolean => epoch === this.#epoch && this.#state.kind === "activated";
+    const queueEpoch = this.#queueEpoch(queue);
+    const current = (): boolean =>
+      epoch === this.#epoch &&
+      queueEpoch === this.#queueEpoch(queue) &&
+      this.#state.kind === "activated";
     const p: Promise<void> = work
       .then((v) => {
         if (current()) complete(v);
@@ -177,7 +235,11 @@ export abstract class VirtioDeviceBase implements VirtioDevice {
       .finally(() => {
         this.#inflight.delete(p);
       });
-    this.#inflight.add(p);
+    this.#inflight.set(p, queue);
+  }
+
+  #queueEpoch(index: number): number {
+    return this.#queueEpochs.get(index) ?? 0;
   }
 
   /** Requests currently in flight. */

@@ -41,11 +41,16 @@ export function hasFeature(set: bigint, bit: number): boolean {
   return (set & featureBit(bit)) !== 0n;
 }
 
-/** The transport features every hmx device offers (split ring; indirect; event index). */
+/**
+ * The transport features every hmx device offers (split ring; indirect; event index; per-queue
+ * reset, VirtIO 1.2 §2.6.1 — the device side lives in `VirtioDeviceBase` and the controller, so
+ * every model supports it).
+ */
 export const TRANSPORT_FEATURES = features(
   VIRTIO_F_VERSION_1,
   VIRTIO_F_INDIRECT_DESC,
   VIRTIO_F_EVENT_IDX,
+  VIRTIO_F_RING_RESET,
 );
 
 /** Outcome of checking a feature set. */

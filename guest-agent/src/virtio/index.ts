@@ -82,6 +82,11 @@ export * as virtioConsole from "./devices/console/index.js";
 // Transports.
 export type { VirtioInterruptEvent, VirtioTransport } from "./transport/transport.js";
 export {
+  QueueResetError,
+  QueueResetRefusal,
+  StaleConfigGenerationError,
+} from "./transport/transport-errors.js";
+export {
   LoopbackTransport,
   type LoopbackTransportOptions,
 } from "./transport/loopback-transport.js";

@@ -44,6 +44,10 @@ export const ViolationKind = {
   configAccessOutOfRange: "configAccessOutOfRange",
   configWriteDenied: "configWriteDenied",
   notifyBeforeDriverOk: "notifyBeforeDriverOk",
+  /** A virtqueue reset of a queue that does not exist, or without VIRTIO_F_RING_RESET. */
+  queueResetInvalid: "queueResetInvalid",
+  /** A virtio-net control command that is malformed or not negotiated (acked ERR). */
+  controlCommandInvalid: "controlCommandInvalid",
 } as const;
 export type ViolationKind = (typeof ViolationKind)[keyof typeof ViolationKind];
 

@@ -16,6 +16,8 @@ import {
   VARG_LENGTH_OFFSET,
   VARG_ENT_ROLE,
   VARG_ENT_OPTION,
+  VARG_ENT_NUM_QUEUES,
+  VARG_ENTRY_SIZE,
   VargRole,
 } from "@hmx/proto/abi";
 import type { DeviceEvent } from "../events/event-channel.js";
@@ -142,4 +144,20 @@ test("a bad spec names the field and changes nothing", () => {
   }
   assert.equal(m.list().length, 0);
   assert.equal(page(h, 1).readUInt32LE(0), 0, "no table was written");
+});
+
+test("each entry's number of queues is the device type's: net 3 (receiveq, transmitq, controlq), blk 1, console 2", () => {
+  const { m, h } = setup();
+  m.attach(1, [
+    { type: 1, backendDomid: 2 },
+    { type: 2, backendDomid: 2, capacityBytes: 1024 * 1024 },
+    { type: 3, backendDomid: 2 },
+  ]);
+  for (const domid of [1, 2]) {
+    const p = page(h, domid);
+    const queues = [0, 1, 2].map((i) =>
+      p.readUInt16LE(VARG_HEADER_SIZE + i * VARG_ENTRY_SIZE + VARG_ENT_NUM_QUEUES),
+    );
+    assert.deepEqual(queues, [3, 1, 2], `vm${domid}`);
+  }
 });

@@ -37,7 +37,7 @@ const TYPE_FACTS: Record<
   number,
   { name: string; queues: number; queueSize: number; configSize: number }
 > = {
-  [DeviceTypeId.net]: { name: "eth", queues: 2, queueSize: 256, configSize: 12 },
+  [DeviceTypeId.net]: { name: "eth", queues: 3, queueSize: 256, configSize: 12 },
   [DeviceTypeId.blk]: { name: "vd", queues: 1, queueSize: 256, configSize: 72 },
   [DeviceTypeId.console]: { name: "hvc", queues: 2, queueSize: 64, configSize: 12 },
 };

@@ -16,6 +16,8 @@ export const VirtioDriverErrorKind = {
   featuresRejected: "featuresRejected",
   /** A queue the driver needs does not exist (QueueNumMax 0) or was refused. */
   queueUnavailable: "queueUnavailable",
+  /** The device refused a virtqueue reset (§2.6.1); the queue was left as it was. */
+  queueResetRefused: "queueResetRefused",
   /** The device set DEVICE_NEEDS_RESET, or a queue broke on a device violation. */
   deviceFailed: "deviceFailed",
   /** The driver was reset or closed while the request was outstanding. */

@@ -14,6 +14,12 @@
  * bit." and "If any of these steps go irrecoverably wrong, the driver SHOULD set the FAILED
  * status bit to indicate that it has given up on the device".
  *
+ * Virtqueue reset (§2.6.1, with VIRTIO_F_RING_RESET): `resetQueue(i)` asks the transport to
+ * reset queue i — which resolves only once the device has quiesced it — and only then takes back
+ * the buffers still outstanding on it (Linux `virtqueue_detach_unused_buf`), returning their
+ * tokens so the device-specific driver can reject or recycle them; `enableQueue(i, ...)` sets
+ * the queue up again (any size the device allows), live at once.
+ *
  * Hostile device (§4.9): a queue that breaks on a used-ring violation, or DEVICE_NEEDS_RESET,
  * makes the driver give up — FAILED, then a reset so the device stops touching the rings, then
  * every outstanding request is rejected (`onFailed`). Interrupts are coalesced per queue per
@@ -30,6 +36,7 @@ import {
 import {
   VIRTIO_F_EVENT_IDX,
   VIRTIO_F_INDIRECT_DESC,
+  VIRTIO_F_RING_RESET,
   hasFeature,
   selectDriverFeatures,
 } from "../features.js";
@@ -67,7 +74,8 @@ export class VirtioDriver {
   readonly #configHandlers = new Set<() => void>();
   readonly #irqGuard: FloodGuard;
   readonly #unsubscribe: () => void;
-  readonly #ringAllocations: number[] = [];
+  /** Queue index → the base of its ring allocation in `dma`. */
+  readonly #ringAllocations = new Map<number, number>();
 
   constructor(transport: VirtioTransport, options: VirtioDriverOptions = {}) {
     this.transport = transport;
@@ -139,18 +147,93 @@ export class VirtioDriver {
     handler: () => void,
     maxSize = 256,
   ): Promise<SplitQueueDriver<T>> {
-    const t = this.transport;
-    const deviceMax = await t.getQueueMaxSize(index);
-    if (deviceMax === 0) {
-      return this.#initFailed(
-        VirtioDriverErrorKind.queueUnavailable,
-        `queue ${index} does not exist`,
+    const r = await this.#createQueue<T>(index, handler, maxSize);
+    if (!r.ok) return this.#initFailed(VirtioDriverErrorKind.queueUnavailable, r.reason, r.cause);
+    return r.queue;
+  }
+
+  /**
+   * Virtqueue reset (§2.6.1): resets queue `index` on the device — resolved only once the
+   * device has stopped using it — then detaches every buffer still outstanding on it and
+   * releases the ring. Returns the detached buffers' tokens (the caller rejects or recycles
+   * them). Refused (`VirtioDriverError`, the queue untouched) without VIRTIO_F_RING_RESET, for
+   * a queue that is not set up, or when the device refuses.
+   */
+  async resetQueue<T>(index: number): Promise<T[]> {
+    if (this.#state.kind === "failed") throw this.#state.error;
+    if (!hasFeature(this.#features, VIRTIO_F_RING_RESET)) {
+      throw new VirtioDriverError(
+        VirtioDriverErrorKind.missingFeature,
+        `queue ${index} cannot be reset: VIRTIO_F_RING_RESET not negotiated`,
       );
     }
+    const queue = this.#queues.get(index);
+    if (queue === undefined) {
+      throw new VirtioDriverError(
+        VirtioDriverErrorKind.queueUnavailable,
+        `queue ${index} cannot be reset: it is not set up`,
+      );
+    }
+    try {
+      await this.transport.resetQueue(index);
+    } catch (err) {
+      throw new VirtioDriverError(
+        VirtioDriverErrorKind.queueResetRefused,
+        `the device refused to reset queue ${index}`,
+        { cause: err },
+      );
+    }
+    // The device no longer touches the ring: reclaim it.
+    this.#queues.delete(index);
+    this.#queueHandlers.delete(index);
+    const tokens = (queue as SplitQueueDriver<T>).detachAll();
+    const base = this.#ringAllocations.get(index);
+    if (base !== undefined) this.transport.dma.free(base);
+    this.#ringAllocations.delete(index);
+    return tokens;
+  }
+
+  /**
+   * Re-enables queue `index` after `resetQueue`, as in initial setup (possibly with another
+   * size); the queue is live when this resolves. A refusal rejects with `VirtioDriverError`
+   * kind `queueUnavailable` and leaves the device as it was (not FAILED).
+   */
+  async enableQueue<T>(
+    index: number,
+    handler: () => void,
+    maxSize = 256,
+  ): Promise<SplitQueueDriver<T>> {
+    if (this.#state.kind === "failed") throw this.#state.error;
+    if (this.#queues.has(index)) {
+      throw new VirtioDriverError(
+        VirtioDriverErrorKind.queueUnavailable,
+        `queue ${index} is already enabled`,
+      );
+    }
+    const r = await this.#createQueue<T>(index, handler, maxSize);
+    if (!r.ok)
+      throw new VirtioDriverError(
+        VirtioDriverErrorKind.queueUnavailable,
+        r.reason,
+        r.cause === undefined ? undefined : { cause: r.cause },
+      );
+    return r.queue;
+  }
+
+  async #createQueue<T>(
+    index: number,
+    handler: () => void,
+    maxSize: number,
+  ): Promise<
+    | { readonly ok: true; readonly queue: SplitQueueDriver<T> }
+    | { readonly ok: false; readonly reason: string; readonly cause?: unknown }
+  > {
+    const t = this.transport;
+    const deviceMax = await t.getQueueMaxSize(index);
+    if (deviceMax === 0) return { ok: false, reason: `queue ${index} does not exist` };
     const size = largestPowerOfTwoAtMost(Math.min(deviceMax, maxSize));
     const probe = packSplitRing(0, size);
     const base = t.dma.alloc(probe.bytes + 16, 16);
-    this.#ringAllocations.push(base);
     const layout = packSplitRing(base, size);
     const queue = new SplitQueueDriver<T>({
       ram: t.ram,
@@ -163,18 +246,21 @@ export class VirtioDriver {
       ...(hasFeature(this.#features, VIRTIO_F_INDIRECT_DESC) ? { indirectAllocator: t.dma } : {}),
       violations: this.violations,
     });
+    // Registered before the transport call: on a live device (a re-enable) the first
+    // interrupt may come before `setupQueue` resolves.
+    this.#queues.set(index, queue as SplitQueueDriver<never>);
+    this.#queueHandlers.set(index, handler);
+    this.#ringAllocations.set(index, base);
     try {
       await t.setupQueue(index, size, layout);
     } catch (err) {
-      return this.#initFailed(
-        VirtioDriverErrorKind.queueUnavailable,
-        `queue ${index} setup refused`,
-        err,
-      );
+      this.#queues.delete(index);
+      this.#queueHandlers.delete(index);
+      this.#ringAllocations.delete(index);
+      t.dma.free(base);
+      return { ok: false, reason: `queue ${index} setup refused`, cause: err };
     }
-    this.#queues.set(index, queue as SplitQueueDriver<never>);
-    this.#queueHandlers.set(index, handler);
-    return queue;
+    return { ok: true, queue };
   }
 
   /** Step 8: DRIVER_OK. */
@@ -249,8 +335,8 @@ export class VirtioDriver {
     this.#unsubscribe();
     await this.transport.setStatus(0);
     for (const q of this.#queues.values()) q.detachAll();
-    for (const a of this.#ringAllocations) this.transport.dma.free(a);
-    this.#ringAllocations.length = 0;
+    for (const a of this.#ringAllocations.values()) this.transport.dma.free(a);
+    this.#ringAllocations.clear();
     this.#queues.clear();
     if (this.#state.kind !== "failed") {
       const error = new VirtioDriverError(VirtioDriverErrorKind.reset, "driver closed");

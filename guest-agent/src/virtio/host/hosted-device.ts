@@ -8,13 +8,17 @@
  *
  * Messages are handled strictly in arrival order, one at a time (§4.5: "The BE MUST process
  * requests in order"): a control request gets exactly one response with its token; a reset
- * (status 0) is answered only after the model has quiesced, so no completion can follow it.
+ * (status 0) is answered only after the model has quiesced, so no completion can follow it;
+ * so is RESET_VQUEUE for its one queue (VIRTIO_F_RING_RESET; refused with -EOPNOTSUPP when not
+ * negotiated, -EINVAL for a queue that does not exist or a device that needs a reset).
+ * SET_CONFIG names the config generation the front end saw; a stale one is refused with
+ * -EAGAIN and nothing is written (reference §4.5 "the BE rejects a stale generation").
  * EVENT_AVAIL feeds the queues and is the kick. Every malformed message is counted and logged
  * rate-limited; one on a live device breaks it (DEVICE_NEEDS_RESET, and EVENT_CONFIG tells the
  * front end), one before DRIVER_OK is only dropped. Nothing here throws past the channel.
  */
 import { maxMessageSize, VIRTIO_ARGO_VENDOR_ID } from "@hmx/proto/abi";
-import { ConfigSpaceError } from "../config-space.js";
+import { ConfigSpaceError, ConfigSpaceErrorKind } from "../config-space.js";
 import { VirtioDeviceController } from "../device-controller.js";
 import type { VirtioDevice } from "../device.js";
 import { FloodGuard } from "../flood-guard.js";
@@ -33,6 +37,7 @@ import {
 } from "../transport/argo/messages.js";
 import { decodeAvailEvent, encodeUsedEvent } from "../transport/argo/records.js";
 import { TransportErrno } from "../transport/argo/transport-error.js";
+import { QueueResetRefusal } from "../transport/transport-errors.js";
 import type { VioaChannel } from "../transport/argo/vioa-channel.js";
 import type { VioaHub } from "../transport/argo/vioa-hub.js";
 import { RemoteDeviceQueue, type RemoteQueueLimits } from "./remote-device-queue.js";
@@ -255,7 +260,7 @@ export class HostedDevice {
       }
       case VioaMsg.SET_CONFIG:
         try {
-          c.writeConfig(req.offset, req.bytes);
+          c.writeConfig(req.offset, req.bytes, req.generation);
           return { ret: 0, body: { id: req.id } };
         } catch (err) {
           return { ret: -this.#configErrno(err, req.offset) };
@@ -281,13 +286,30 @@ export class HostedDevice {
         return c.setupQueue(req.index, req.size, null)
           ? { ret: 0, body: { id: req.id } }
           : { ret: -TransportErrno.EINVAL };
-      case VioaMsg.RESET_VQUEUE:
-        // VIRTIO_F_RING_RESET is never offered.
-        return { ret: -TransportErrno.EOPNOTSUPP };
+      case VioaMsg.RESET_VQUEUE: {
+        // Stop the queue's traffic first (nothing more is sent for it), then let the model
+        // quiesce it; the answer goes out only after that, so no USED of it can follow.
+        const q = this.#queues.get(req.index);
+        const r = await c.resetQueue(req.index);
+        if (!r.ok)
+          return {
+            ret: -(r.refusal === QueueResetRefusal.notNegotiated
+              ? TransportErrno.EOPNOTSUPP
+              : TransportErrno.EINVAL),
+          };
+        if (q !== undefined && this.#queues.get(req.index) === q) {
+          q.discard();
+          this.#queues.delete(req.index);
+        }
+        return { ret: 0, body: { id: req.id } };
+      }
     }
   }
 
   #configErrno(err: unknown, offset: number): number {
+    // A stale generation is a race, not a violation (the controller counts it).
+    if (err instanceof ConfigSpaceError && err.kind === ConfigSpaceErrorKind.staleGeneration)
+      return TransportErrno.EAGAIN;
     if (err instanceof ConfigSpaceError) {
       this.violations.report(
         err.kind === "outOfRange"

@@ -12,7 +12,7 @@
  * keeps a driver's `add`/`kick` from re-entering itself through the device, and it is what makes
  * a notification flood harmless; `VirtioDeviceController` counts the flood.
  */
-import { ConfigSpaceError } from "../config-space.js";
+import { ConfigSpaceError, ConfigSpaceErrorKind } from "../config-space.js";
 import { VirtioDeviceController } from "../device-controller.js";
 import type { VirtioDevice } from "../device.js";
 import { VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, hasFeature } from "../features.js";
@@ -21,6 +21,7 @@ import type { GuestRam } from "../memory/guest-ram.js";
 import type { SplitRingAddresses } from "../queue/split-ring.js";
 import { SplitQueue } from "../queue/split-queue.js";
 import { ViolationKind, ViolationLog } from "../violation-log.js";
+import { QueueResetError, StaleConfigGenerationError } from "./transport-errors.js";
 import type { VirtioInterruptEvent, VirtioTransport } from "./transport.js";
 
 export interface LoopbackTransportOptions {
@@ -112,11 +113,17 @@ export class LoopbackTransport implements VirtioTransport {
     }
   }
 
-  writeConfig(offset: number, bytes: Uint8Array): Promise<void> {
+  writeConfig(offset: number, bytes: Uint8Array, generation?: number): Promise<void> {
     try {
-      this.controller.writeConfig(offset, bytes);
+      this.controller.writeConfig(offset, bytes, generation);
       return Promise.resolve();
     } catch (err) {
+      if (
+        err instanceof ConfigSpaceError &&
+        err.kind === ConfigSpaceErrorKind.staleGeneration &&
+        generation !== undefined
+      )
+        return Promise.reject(new StaleConfigGenerationError(offset, generation, { cause: err }));
       return Promise.reject(this.#configError(err, offset));
     }
   }
@@ -130,6 +137,11 @@ export class LoopbackTransport implements VirtioTransport {
       return Promise.reject(new Error(`device refused setup of queue ${index} (size ${size})`));
     }
     return Promise.resolve();
+  }
+
+  async resetQueue(index: number): Promise<void> {
+    const r = await this.controller.resetQueue(index);
+    if (!r.ok) throw new QueueResetError(index, r.refusal, r.reason);
   }
 
   notify(index: number): Promise<void> {

@@ -45,8 +45,14 @@ export interface VirtioTransport {
   getConfigGeneration(): Promise<number>;
   /** Device-specific config read (0x100+). */
   readConfig(offset: number, len: number): Promise<Uint8Array>;
-  /** Device-specific config write. */
-  writeConfig(offset: number, bytes: Uint8Array): Promise<void>;
+  /**
+   * Device-specific config write. With `generation` the write is conditional: if the device's
+   * config generation is no longer `generation` it is refused with
+   * `StaleConfigGenerationError` and nothing is written (a driver whose write depends on what
+   * it read re-reads and retries). Without it, the write is unconditional, as a virtio-mmio
+   * register write is.
+   */
+  writeConfig(offset: number, bytes: Uint8Array, generation?: number): Promise<void>;
   /** QueueNumMax for queue `index`; 0 means the queue does not exist. */
   getQueueMaxSize(index: number): Promise<number>;
   /**
@@ -54,6 +60,14 @@ export interface VirtioTransport {
    * The driver has written and zeroed the areas before calling.
    */
   setupQueue(index: number, size: number, addresses: SplitRingAddresses): Promise<void>;
+  /**
+   * QueueReset (VirtIO 1.2 §2.6.1, needs VIRTIO_F_RING_RESET): the device stops using queue
+   * `index`, waits until none of its requests is in flight, forgets the queue's state, and
+   * only then does this resolve — afterwards the device never touches the old ring again, so
+   * the driver may reclaim its buffers. Re-enabling is `setupQueue` again (any valid size).
+   * Rejects with `QueueResetError` (naming the index) when the device refuses.
+   */
+  resetQueue(index: number): Promise<void>;
   /** QueueNotify: an available-buffer notification ("kick") for queue `index`. */
   notify(index: number): Promise<void>;
   /** Subscribes to device notifications; returns the unsubscribe function. */

@@ -167,6 +167,7 @@ export class BlkDevice extends VirtioDeviceBase {
       case "in":
         this.stats.reads++;
         this.track(
+          queue.index,
           this.#backend.read(req.offset, req.len),
           (bytes) => {
             req.data.write(bytes);
@@ -179,6 +180,7 @@ export class BlkDevice extends VirtioDeviceBase {
       case "out":
         this.stats.writes++;
         this.track(
+          queue.index,
           this.#backend.write(req.offset, req.payload),
           () => {
             this.stats.bytesWritten += req.payload.length;
@@ -190,6 +192,7 @@ export class BlkDevice extends VirtioDeviceBase {
       case "flush":
         this.stats.flushes++;
         this.track(
+          queue.index,
           this.#backend.flush(),
           () => {
             done(0);

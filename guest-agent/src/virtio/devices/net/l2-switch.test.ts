@@ -108,4 +108,38 @@ describe("learning L2 switch", () => {
     sw.forward(b.id, frame(a.mac, b.mac));
     assert.equal(a.got.length, 0);
   });
+
+  it("a port whose receive filter refuses a destination does not get the frame, and the refusal is counted", () => {
+    const sw = new L2Switch();
+    const [a] = ports(sw, 1);
+    assert.ok(a);
+    const got: Uint8Array[] = [];
+    const mine = localMac(2);
+    const picky = sw.attach({
+      name: "picky",
+      deliver: (f) => got.push(f),
+      accepts: (dst) => dst.every((b, i) => b === mine[i]),
+    });
+    sw.forward(a.id, frame(localMac(3), a.mac)); // flooded, refused
+    sw.forward(a.id, frame(BROADCAST_MAC, a.mac)); // flooded, refused by this filter too
+    sw.forward(a.id, frame(mine, a.mac)); // accepted
+    assert.equal(got.length, 1);
+    assert.equal(sw.stats.filtered, 2);
+    // Known unicast is filtered as well.
+    sw.forward(picky, frame(a.mac, localMac(9)));
+    sw.forward(a.id, frame(localMac(9), a.mac));
+    assert.equal(got.length, 1);
+    assert.equal(sw.stats.filtered, 3);
+  });
+
+  it("forget(port) drops the MACs learned on that port only", () => {
+    const sw = new L2Switch();
+    const [a, b] = ports(sw, 2);
+    assert.ok(a && b);
+    sw.forward(a.id, frame(b.mac, a.mac));
+    sw.forward(b.id, frame(a.mac, b.mac));
+    sw.forget(a.id);
+    assert.equal(sw.lookup(a.mac), undefined);
+    assert.equal(sw.lookup(b.mac), b.id);
+  });
 });

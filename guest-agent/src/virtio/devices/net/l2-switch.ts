@@ -4,7 +4,9 @@
  * bridging, without spanning tree) between the front ends attached to it, one port per virtio-net
  * device. For each frame from a port it learns `source MAC → port`, then forwards: broadcast,
  * multicast and unknown unicast are flooded to every other port; known unicast goes to its one
- * port; a frame whose destination lives on the ingress port is dropped (no hairpin).
+ * port; a frame whose destination lives on the ingress port is dropped (no hairpin). A port
+ * receives only what its receive filter accepts (`SwitchPort.accepts`, the virtio-net control
+ * queue's RX modes and MAC, `RxFilter`); the rest is dropped and counted (`filtered`).
  *
  * Hostile front ends (virtio-argo.md §4.9): frames shorter than an Ethernet header or longer than
  * the MTU allows, and frames with a multicast source MAC (which would poison the table), are
@@ -20,6 +22,8 @@ export interface SwitchPort {
   readonly name: string;
   /** Takes a frame; it may drop it (e.g. no receive buffers), the switch does not care. */
   deliver(frame: Uint8Array): void;
+  /** The port's receive filter; a port without one takes every frame. */
+  accepts?(dst: Uint8Array): boolean;
 }
 
 export interface L2SwitchOptions {
@@ -43,6 +47,8 @@ export interface L2SwitchStats {
   droppedOversize: number;
   droppedBadSource: number;
   droppedHairpin: number;
+  /** Deliveries a port's receive filter refused. */
+  filtered: number;
 }
 
 interface MacEntry {
@@ -63,6 +69,7 @@ export class L2Switch {
     droppedOversize: 0,
     droppedBadSource: 0,
     droppedHairpin: 0,
+    filtered: 0,
   };
   readonly #ports = new Map<number, SwitchPort>();
   /** MAC (as text) → entry; Map iteration order is insertion order, so the first is the oldest. */
@@ -90,6 +97,11 @@ export class L2Switch {
   /** Detaches a port and forgets the MACs learned on it. */
   detach(id: number): void {
     this.#ports.delete(id);
+    this.forget(id);
+  }
+
+  /** Forgets the MACs learned on port `id` (its MAC changed: the old one must not attract frames). */
+  forget(id: number): void {
     for (const [mac, e] of this.#table) if (e.port === id) this.#table.delete(mac);
   }
 
@@ -124,7 +136,7 @@ export class L2Switch {
     const out = isMulticastMac(eth.dst) ? undefined : this.lookup(eth.dst);
     if (out === undefined) {
       this.stats.flooded++;
-      for (const [id, port] of this.#ports) if (id !== ingress) port.deliver(frame);
+      for (const [id, port] of this.#ports) if (id !== ingress) this.#deliver(port, eth.dst, frame);
       return;
     }
     if (out === ingress) {
@@ -132,7 +144,16 @@ export class L2Switch {
       return;
     }
     this.stats.forwarded++;
-    this.#ports.get(out)?.deliver(frame);
+    const port = this.#ports.get(out);
+    if (port !== undefined) this.#deliver(port, eth.dst, frame);
+  }
+
+  #deliver(port: SwitchPort, dst: Uint8Array, frame: Uint8Array): void {
+    if (port.accepts !== undefined && !port.accepts(dst)) {
+      this.stats.filtered++;
+      return;
+    }
+    port.deliver(frame);
   }
 
   #learn(mac: Uint8Array, port: number): void {

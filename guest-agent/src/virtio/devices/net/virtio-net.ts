@@ -11,10 +11,25 @@ export const VIRTIO_NET_F_MAC = 5;
 export const VIRTIO_NET_F_MRG_RXBUF = 15;
 export const VIRTIO_NET_F_STATUS = 16;
 export const VIRTIO_NET_F_CTRL_VQ = 17;
+export const VIRTIO_NET_F_CTRL_RX = 18;
+export const VIRTIO_NET_F_CTRL_MAC_ADDR = 23;
 
 /** Queue indexes with one queue pair (§5.1.2). */
 export const VIRTIO_NET_RX_QUEUE = 0;
 export const VIRTIO_NET_TX_QUEUE = 1;
+/** controlq: 2N with N = 1 queue pair, present with VIRTIO_NET_F_CTRL_VQ (§5.1.2). */
+export const VIRTIO_NET_CTRL_QUEUE = 2;
+
+// Control queue (§5.1.6.5): `{ u8 class; u8 command; u8 data[]; u8 ack; }`.
+export const VIRTIO_NET_CTRL_HDR_SIZE = 2;
+export const VIRTIO_NET_OK = 0;
+export const VIRTIO_NET_ERR = 1;
+export const VIRTIO_NET_CTRL_RX = 0;
+export const VIRTIO_NET_CTRL_RX_PROMISC = 0;
+export const VIRTIO_NET_CTRL_RX_ALLMULTI = 1;
+export const VIRTIO_NET_CTRL_MAC = 1;
+export const VIRTIO_NET_CTRL_MAC_TABLE_SET = 0;
+export const VIRTIO_NET_CTRL_MAC_ADDR_SET = 1;
 
 // Config layout (§5.1.4).
 export const VIRTIO_NET_CFG_MAC = 0;

@@ -11,6 +11,11 @@
  * A request waits for free descriptors when the queue is full. A device status other than OK
  * rejects the request with `VirtioDriverError` kind `requestFailed` and the blk status; a device
  * violation fails the driver and rejects everything outstanding.
+ *
+ * `resetQueue()` resets the request queue (VIRTIO_F_RING_RESET, VirtIO 1.2 §2.6.1): once the
+ * device has quiesced it, the requests still outstanding are detached and rejected with kind
+ * `reset` (the device may or may not have carried them out — as for any aborted request), the
+ * queue is set up again, and requests issued meanwhile wait and then go to the new queue.
  */
 import { VirtioDeviceId } from "../../device.js";
 import { TRANSPORT_FEATURES, features, hasFeature } from "../../features.js";
@@ -63,18 +68,23 @@ export class BlkDriver {
   readonly core: VirtioDriver;
   readonly capacitySectors: number;
   readonly readOnly: boolean;
-  readonly #queue: SplitQueueDriver<PendingRequest>;
+  #queue: SplitQueueDriver<PendingRequest>;
   readonly #waiters: (() => void)[] = [];
   readonly #outstanding = new Set<PendingRequest>();
+  readonly #queueSize: number;
+  /** Set while the request queue is being reset: new requests wait. */
+  #resetting = false;
 
   private constructor(
     core: VirtioDriver,
     queue: SplitQueueDriver<PendingRequest>,
     capacity: number,
     readOnly: boolean,
+    queueSize: number,
   ) {
     this.core = core;
     this.#queue = queue;
+    this.#queueSize = queueSize;
     this.capacitySectors = capacity;
     this.readOnly = readOnly;
     core.onFailed((error) => {
@@ -124,6 +134,7 @@ export class BlkDriver {
       queue,
       Number(capacity),
       hasFeature(negotiated, VIRTIO_BLK_F_RO),
+      options.queueSize ?? 256,
     );
     ref.driver = driver;
     await core.driverOk();
@@ -157,6 +168,56 @@ export class BlkDriver {
     const bytes = data ?? new Uint8Array(0);
     const end = bytes.indexOf(0);
     return new TextDecoder().decode(end < 0 ? bytes : bytes.subarray(0, end));
+  }
+
+  /** Entries of the request queue now. */
+  get queueSize(): number {
+    return this.#queue.size;
+  }
+
+  /**
+   * Resets the request queue and sets it up again with at most `size` entries (default: the
+   * size asked for at creation). Resolves with the number of requests it rejected. Rejects
+   * (nothing changed) when VIRTIO_F_RING_RESET is not negotiated or the device refuses.
+   */
+  async resetQueue(options: { readonly size?: number } = {}): Promise<number> {
+    if (this.#resetting)
+      throw new VirtioDriverError(VirtioDriverErrorKind.reset, "request queue reset in progress");
+    this.#resetting = true;
+    try {
+      const detached = await this.core.resetQueue<PendingRequest>(0);
+      const error = new VirtioDriverError(
+        VirtioDriverErrorKind.reset,
+        "request aborted by a reset of the request queue",
+      );
+      for (const p of detached) {
+        this.#outstanding.delete(p);
+        p.reject(error);
+      }
+      try {
+        this.#queue = await this.core.enableQueue<PendingRequest>(
+          0,
+          () => {
+            this.#drain();
+          },
+          options.size ?? this.#queueSize,
+        );
+      } catch (err) {
+        // Without a request queue the device is unusable: give up on it.
+        await this.core.fail(
+          new VirtioDriverError(
+            VirtioDriverErrorKind.queueUnavailable,
+            "the request queue could not be re-enabled",
+            { cause: err },
+          ),
+        );
+        throw err;
+      }
+      return detached.length;
+    } finally {
+      this.#resetting = false;
+      for (const w of this.#waiters.splice(0)) w();
+    }
   }
 
   /** Resets the device and releases the queue. */
@@ -203,6 +264,10 @@ export class BlkDriver {
           const st = this.core.state;
           if (st.kind === "failed") {
             reject(st.error);
+            return;
+          }
+          if (this.#resetting) {
+            this.#waiters.push(tryAdd);
             return;
           }
           try {

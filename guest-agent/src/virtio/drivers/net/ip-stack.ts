@@ -5,6 +5,10 @@
  * (RFC 792), and `ping(ip)` resolves the peer with ARP, sends an echo request and waits for the
  * matching reply. Everything else is ignored and counted. It sits on a `NetDriver`, so it knows
  * nothing of transports or Argo.
+ *
+ * It always uses the NIC's current MAC; when the NIC's MAC changes (`NetDriver.setMac`) it
+ * broadcasts a gratuitous ARP (a request for its own address), and a peer that already has the
+ * sender in its cache updates the entry (RFC 826's merge step), so pings keep working.
  */
 import {
   ARP_OP_REPLY,
@@ -35,6 +39,8 @@ export interface FrameDevice {
   readonly mac: MacAddress;
   send(frame: Uint8Array): Promise<void>;
   onFrame(handler: (frame: Uint8Array) => void): () => void;
+  /** Tells about MAC changes; a NIC whose MAC never changes need not have it. */
+  onMacChange?(handler: (mac: MacAddress) => void): () => void;
 }
 
 export interface MiniIpStackStats {
@@ -73,6 +79,7 @@ export class MiniIpStack {
   readonly #id: number;
   #seq = 0;
   readonly #unsubscribe: () => void;
+  readonly #unsubscribeMac: () => void;
 
   constructor(nic: FrameDevice, ip: string) {
     this.#nic = nic;
@@ -81,6 +88,22 @@ export class MiniIpStack {
     this.#unsubscribe = nic.onFrame((f) => {
       this.#onFrame(f);
     });
+    this.#unsubscribeMac =
+      nic.onMacChange?.(() => {
+        void this.announce().catch(() => undefined);
+      }) ?? (() => undefined);
+  }
+
+  /** Broadcasts a gratuitous ARP: "this IP is at my (current) MAC". */
+  announce(): Promise<void> {
+    const arp = buildArpPacket({
+      op: ARP_OP_REQUEST,
+      senderMac: this.#nic.mac,
+      senderIp: this.ip,
+      targetMac: new Uint8Array(6),
+      targetIp: this.ip,
+    });
+    return this.#nic.send(buildEthernetFrame(BROADCAST_MAC, this.#nic.mac, ETHERTYPE_ARP, arp));
   }
 
   /** The MAC learned for `ip`, if any. */
@@ -117,6 +140,7 @@ export class MiniIpStack {
 
   close(): void {
     this.#unsubscribe();
+    this.#unsubscribeMac();
   }
 
   async #resolve(ip: string, timeoutMs: number): Promise<MacAddress> {
@@ -191,8 +215,16 @@ export class MiniIpStack {
       this.stats.ignored++;
       return;
     }
-    // RFC 826: learn the sender whenever the packet is for us.
-    if (arp.targetIp === this.ip) this.#arpCache.set(arp.senderIp, arp.senderMac);
+    // RFC 826: update the sender if we know it already (merge), learn it if the packet is for
+    // us. The merge is what a gratuitous ARP after a MAC change relies on.
+    const known = this.#arpCache.has(arp.senderIp) && arp.senderIp !== this.ip;
+    if (known || arp.targetIp === this.ip) this.#arpCache.set(arp.senderIp, arp.senderMac);
+    if (arp.targetIp === arp.senderIp) {
+      // A gratuitous announcement: nothing to answer.
+      if (known) this.stats.arpRepliesLearned++;
+      else this.stats.ignored++;
+      return;
+    }
     if (arp.op === ARP_OP_REQUEST && arp.targetIp === this.ip) {
       this.stats.arpRequestsAnswered++;
       const reply = buildArpPacket({

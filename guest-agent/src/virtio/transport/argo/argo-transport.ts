@@ -24,14 +24,35 @@
  * (DEVICE_NEEDS_RESET + config interrupt), is counted and logged rate-limited, and never throws.
  * Chains with device-readable data (requests) must complete within `requestTimeoutMs`, or the
  * device is FAILED with ETIMEDOUT (a hung back end).
+ *
+ * Config writes (SET_CONFIG) carry a generation the back end checks (-EAGAIN when stale). A
+ * write the driver made conditional (`generation` given) surfaces the refusal as
+ * `StaleConfigGenerationError`; an unconditional one (a virtio-mmio register write, e.g.
+ * console `emerg_wr`) is sent with the last generation seen and, when refused, re-sent after
+ * re-reading the generation, at most `CONFIG_WRITE_TRIES` times — its bytes do not depend on
+ * the config, so a retry is exactly what the driver would do.
+ *
+ * Virtqueue reset (RESET_VQUEUE, VIRTIO_F_RING_RESET). The shim first stops the queue (no more
+ * kicks collected), lets the AVAIL messages already queued leave (so the reset cannot overtake
+ * them on the ring), drops the queue's in-flight records, and then asks the back end, which
+ * answers only once its model has quiesced the queue. USED records for that queue that arrive
+ * in between are late completions of reclaimed buffers: dropped and counted
+ * (`stats.lateUsedAfterQueueReset`), never applied. SET_VQUEUE on a live device re-enables a
+ * reset queue and makes it live at once.
  */
 import { maxMessageSize } from "@hmx/proto/abi";
 import {
   VIRTIO_CONFIG_S_DRIVER_OK,
   VIRTIO_CONFIG_S_FAILED,
+  VIRTIO_CONFIG_S_FEATURES_OK,
   VIRTIO_CONFIG_S_NEEDS_RESET,
 } from "../../device-status.js";
-import { VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC, hasFeature } from "../../features.js";
+import {
+  VIRTIO_F_EVENT_IDX,
+  VIRTIO_F_INDIRECT_DESC,
+  VIRTIO_F_RING_RESET,
+  hasFeature,
+} from "../../features.js";
 import { FloodGuard } from "../../flood-guard.js";
 import type { DmaAllocator } from "../../memory/dma-allocator.js";
 import type { GuestRam } from "../../memory/guest-ram.js";
@@ -39,6 +60,11 @@ import type { ChainSegment } from "../../queue/descriptor-chain.js";
 import type { SplitRingAddresses } from "../../queue/split-ring.js";
 import { SplitQueue } from "../../queue/split-queue.js";
 import { ViolationKind, ViolationLog } from "../../violation-log.js";
+import {
+  QueueResetError,
+  QueueResetRefusal,
+  StaleConfigGenerationError,
+} from "../transport-errors.js";
 import type { VirtioInterruptEvent, VirtioTransport } from "../transport.js";
 import { packAvail, type LocalChain } from "./fragmenter.js";
 import {
@@ -100,6 +126,11 @@ export interface ArgoTransportStats {
   recoveries: number;
   readBytesSent: number;
   writtenBytesReceived: number;
+  /** SET_CONFIG re-sent after a stale-generation refusal. */
+  configWriteRetries: number;
+  queueResets: number;
+  /** USED records for a queue after its reset began: dropped, never applied. */
+  lateUsedAfterQueueReset: number;
 }
 
 interface Inflight {
@@ -117,6 +148,8 @@ interface FeQueue {
   readonly addresses: SplitRingAddresses;
   split: SplitQueue | undefined;
   readonly inflight: Map<number, Inflight>;
+  /** Reset (RESET_VQUEUE) and not set up again: its late USED records are dropped. */
+  readonly reset?: true;
 }
 
 type State =
@@ -133,6 +166,10 @@ const DEFAULT_TIMEOUT_MS = 3000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
 const NOTIFY_EXISTS = 1;
+/** Sends of an unconditional config write before a stale-generation refusal is surfaced. */
+export const CONFIG_WRITE_TRIES = 4;
+/** Pump turns a queue reset waits for the AVAIL messages queued before it (each turn sends all). */
+const RESET_DRAIN_TURNS = 64;
 
 /** The virtio-argo front-end transport (see the module comment). */
 export class ArgoTransport implements VirtioTransport {
@@ -155,6 +192,9 @@ export class ArgoTransport implements VirtioTransport {
     recoveries: 0,
     readBytesSent: 0,
     writtenBytesReceived: 0,
+    configWriteRetries: 0,
+    queueResets: 0,
+    lateUsedAfterQueueReset: 0,
   };
   readonly #hub: VioaHub;
   readonly #timeoutMs: number;
@@ -173,6 +213,8 @@ export class ArgoTransport implements VirtioTransport {
   #broken = false;
   #features = 0n;
   #generation = 0;
+  /** The back end's queue count (DEVICE_INFO max_vq_count). */
+  #queueCount = 0;
   #token = 1;
   #pending: PendingControl | undefined;
   #controlLock: Promise<unknown> = Promise.resolve();
@@ -228,6 +270,7 @@ export class ArgoTransport implements VirtioTransport {
         `${d.name}: the back end serves device type ${info.id === VioaMsg.DEVICE_INFO ? info.deviceId : "?"}, the table says ${d.deviceId}`,
       );
     }
+    t.#queueCount = info.maxVqCount;
     return t;
   }
 
@@ -301,8 +344,35 @@ export class ArgoTransport implements VirtioTransport {
     return r.bytes;
   }
 
-  async writeConfig(offset: number, bytes: Uint8Array): Promise<void> {
-    await this.#control({ id: VioaMsg.SET_CONFIG, generation: this.#generation, offset, bytes });
+  async writeConfig(offset: number, bytes: Uint8Array, generation?: number): Promise<void> {
+    const send = (g: number): Promise<ControlResponseBody> =>
+      this.#control({ id: VioaMsg.SET_CONFIG, generation: g, offset, bytes });
+    const stale = (err: unknown): boolean =>
+      err instanceof VirtioTransportError && err.errno === TransportErrno.EAGAIN;
+    if (generation !== undefined) {
+      // Conditional: the caller decides what a refusal means.
+      try {
+        await send(generation);
+      } catch (err) {
+        if (stale(err)) throw new StaleConfigGenerationError(offset, generation, { cause: err });
+        throw err;
+      }
+      return;
+    }
+    // Unconditional: retry with a fresh generation, bounded.
+    let g = this.#generation;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await send(g);
+        return;
+      } catch (err) {
+        if (!stale(err)) throw err;
+        if (attempt >= CONFIG_WRITE_TRIES)
+          throw new StaleConfigGenerationError(offset, g, { cause: err });
+      }
+      this.stats.configWriteRetries++;
+      g = await this.getConfigGeneration();
+    }
   }
 
   async getQueueMaxSize(index: number): Promise<number> {
@@ -314,13 +384,74 @@ export class ArgoTransport implements VirtioTransport {
   async setupQueue(index: number, size: number, addresses: SplitRingAddresses): Promise<void> {
     // Only the index and size travel (§4.5 SET_VQUEUE: "No guest addresses").
     await this.#control({ id: VioaMsg.SET_VQUEUE, index, size });
-    this.#queues.set(index, {
+    const q: FeQueue = {
       index,
       size,
       addresses: { ...addresses },
       split: undefined,
       inflight: new Map(),
-    });
+    };
+    this.#queues.set(index, q);
+    // On a live device this was the re-enable of a reset queue: it is live now.
+    if (this.#isLive() && !this.#buildSplit(q)) return;
+    if (q.split !== undefined) this.#collect(index);
+  }
+
+  async resetQueue(index: number): Promise<void> {
+    // The back end's checks, made here first: once the in-flight records are dropped there is
+    // no going back, so a request the back end would refuse is never sent.
+    const refuse = (refusal: QueueResetRefusal, reason: string): QueueResetError =>
+      new QueueResetError(index, refusal, `${this.device.name}: ${reason}`);
+    if (!Number.isInteger(index) || index < 0 || index >= this.#queueCount)
+      throw refuse(
+        QueueResetRefusal.noSuchQueue,
+        `queue ${index} does not exist (the device has ${this.#queueCount} queues)`,
+      );
+    if (
+      !hasFeature(this.#features, VIRTIO_F_RING_RESET) ||
+      (this.#status & VIRTIO_CONFIG_S_FEATURES_OK) === 0
+    )
+      throw refuse(
+        QueueResetRefusal.notNegotiated,
+        `queue ${index} cannot be reset: VIRTIO_F_RING_RESET not negotiated`,
+      );
+    if (this.#state.kind === "failed" || this.#broken)
+      throw refuse(QueueResetRefusal.notReady, `queue ${index} cannot be reset: device failed`);
+    this.stats.queueResets++;
+    const old = this.#queues.get(index);
+    const stopped: FeQueue = {
+      index,
+      size: old?.size ?? 0,
+      addresses: old?.addresses ?? { descAddr: 0, availAddr: 0, usedAddr: 0 },
+      split: undefined,
+      inflight: new Map(),
+      reset: true,
+    };
+    // Stop collecting kicks for it, and let what was collected already leave first.
+    this.#queues.set(index, stopped);
+    for (let turn = 0; turn < RESET_DRAIN_TURNS && this.#outPump !== null; turn++)
+      await this.#outPump;
+    let r: ControlResponseBody;
+    try {
+      r = await this.#control({ id: VioaMsg.RESET_VQUEUE, index });
+    } catch (err) {
+      if (err instanceof VirtioTransportError && this.failure === undefined) {
+        // The back end refused what our own checks allowed: the two sides disagree about the
+        // queue now, so the device needs a reset.
+        this.#breakDevice(ViolationKind.malformedRequest, {
+          queue: index,
+          reason: `RESET_VQUEUE refused: ${err.message}`,
+        });
+      }
+      throw new QueueResetError(
+        index,
+        QueueResetRefusal.notReady,
+        `${this.device.name}: queue ${index} reset failed`,
+        { cause: err },
+      );
+    }
+    if (r.id !== VioaMsg.RESET_VQUEUE)
+      throw this.#protocol("RESET_VQUEUE answered with another body");
   }
 
   notify(index: number): Promise<void> {
@@ -490,34 +621,50 @@ export class ArgoTransport implements VirtioTransport {
   /** DRIVER_OK accepted: build the shim's device-side queues and send what is posted already. */
   #goLive(): void {
     for (const q of this.#queues.values()) {
-      try {
-        q.split = SplitQueue.create(
-          this.ram,
-          {
-            ...q.addresses,
-            index: q.index,
-            size: q.size,
-            maxSize: q.size,
-            eventIdx: hasFeature(this.#features, VIRTIO_F_EVENT_IDX),
-            indirect: hasFeature(this.#features, VIRTIO_F_INDIRECT_DESC),
-          },
-          {
-            violations: this.violations,
-            interrupt: (i) => {
-              this.#raiseQueue(i);
-            },
-            onBroken: (e) => {
-              this.#breakDevice(ViolationKind.invalidAvailIdx, { reason: e.message });
-            },
-          },
-        );
-      } catch (err) {
-        this.#breakDevice(ViolationKind.queueSetupInvalid, { queue: q.index, reason: String(err) });
-        return;
-      }
+      if (q.reset === true) continue;
+      if (!this.#buildSplit(q)) return;
       this.#collect(q.index);
     }
     this.#startWatchdog();
+  }
+
+  #isLive(): boolean {
+    return (
+      (this.#status & VIRTIO_CONFIG_S_DRIVER_OK) !== 0 &&
+      (this.#status & VIRTIO_CONFIG_S_NEEDS_RESET) === 0 &&
+      this.#state.kind !== "failed" &&
+      !this.#broken
+    );
+  }
+
+  /** Builds the shim's device side of queue `q`; false (device broken) if the setup is bad. */
+  #buildSplit(q: FeQueue): boolean {
+    try {
+      q.split = SplitQueue.create(
+        this.ram,
+        {
+          ...q.addresses,
+          index: q.index,
+          size: q.size,
+          maxSize: q.size,
+          eventIdx: hasFeature(this.#features, VIRTIO_F_EVENT_IDX),
+          indirect: hasFeature(this.#features, VIRTIO_F_INDIRECT_DESC),
+        },
+        {
+          violations: this.violations,
+          interrupt: (i) => {
+            this.#raiseQueue(i);
+          },
+          onBroken: (e) => {
+            this.#breakDevice(ViolationKind.invalidAvailIdx, { reason: e.message });
+          },
+        },
+      );
+    } catch (err) {
+      this.#breakDevice(ViolationKind.queueSetupInvalid, { queue: q.index, reason: String(err) });
+      return false;
+    }
+    return true;
   }
 
   /** Pops the queue's new chains and sends them as AVAIL records. */
@@ -684,6 +831,11 @@ export class ArgoTransport implements VirtioTransport {
       this.violations.report(ViolationKind.interruptFlood, { device: this.device.name });
     const ev = decodeUsedEvent(payload, { maxRecords: 1024, maxSegments: 0 });
     const q = this.#queues.get(ev.queue);
+    if (q?.reset === true) {
+      // Completions of buffers the driver reclaimed with the queue reset: never applied.
+      this.stats.lateUsedAfterQueueReset += ev.records.length;
+      return;
+    }
     // Completions racing a reset or a failure are dropped silently: the driver reclaimed them.
     if (q?.split === undefined || this.#broken || this.#state.kind === "failed") return;
     let completed = false;
