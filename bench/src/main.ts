@@ -15,8 +15,10 @@
  *
  * Options (all for investigating; the defaults are the published measurement):
  * `--quick` shrinks every bound (for trying the harness, not for numbers); `--sizes 64,65536`
- * picks payload sizes; `--no-memory` skips the idle-domain phase; `--cpu-prof DIR` runs every
- * child with node's `--cpu-prof` into DIR; `--batch-bytes N` / `--batch-messages N` override
+ * picks payload sizes; `--no-memory` skips the idle-domain phase; `--only virtio` (or any
+ * comma-separated list of traffic, memory, mac, virtio) runs just those phases; `--cpu-prof
+ * DIR` runs every child with node's `--cpu-prof` into DIR; `--batch-bytes N` /
+ * `--batch-messages N` override
  * the hmx sender socket's batching (libargo's `maxBatchBytes` / `maxBatchMessages`);
  * `--hypervisor-flags "--trace-gc"` adds node flags to the traffic hypervisor only, and
  * `--hypervisor-log FILE` appends its stdout to FILE.
@@ -340,72 +342,76 @@ async function main(): Promise<number> {
     );
   }
   try {
-    log("starting the hypervisor (node cli/bin/hmx.js hypervisor --argo-mac-permissive) …");
-    hv = await startHypervisorProcess({
-      nodeArgs: CONFIG.hypervisorFlags,
-      ...(CONFIG.hypervisorLog === null ? {} : { logFile: resolve(CONFIG.hypervisorLog) }),
-    });
-    log(
-      `hypervisor pid ${hv.pid} at ${hv.listen}, toolstack at ${hv.controlListen} (launcher: ${hv.launcher})`,
-    );
-    if (hv.launcherNote !== null) log(`  note: ${hv.launcherNote}`);
-    results["hypervisorLauncher"] = hv.launcher;
-    results["hypervisorLauncherNote"] = hv.launcherNote;
-    const hmx = await startHmx(hv);
-    systems.push(hmx);
-    log("starting the baseline relay and its two clients …");
-    const baseline = await startBaseline();
-    systems.push(baseline.sys);
-    stopRelay = baseline.stopRelay;
-
-    const throughputs = new Map<string, number[]>();
-    for (const size of CONFIG.sizes) {
+    let rows: SizeResult[] = [];
+    // --only picks phases: the traffic comparison runs unless another phase was asked for.
+    if (CONFIG.traffic) {
+      log("starting the hypervisor (node cli/bin/hmx.js hypervisor --argo-mac-permissive) …");
+      hv = await startHypervisorProcess({
+        nodeArgs: CONFIG.hypervisorFlags,
+        ...(CONFIG.hypervisorLog === null ? {} : { logFile: resolve(CONFIG.hypervisorLog) }),
+      });
       log(
-        `throughput, ${formatSize(size)}: warm-up, then ${CONFIG.rounds} round(s) of ≤${CONFIG.maxMessages} msgs / ${CONFIG.maxSendMs / 1000} s per system …`,
+        `hypervisor pid ${hv.pid} at ${hv.listen}, toolstack at ${hv.controlListen} (launcher: ${hv.launcher})`,
       );
-      for (const sys of systems) await saturated(sys, size, 0, true);
-      for (let round = 1; round <= CONFIG.rounds; round++) {
-        for (const sys of round % 2 === 1 ? systems : [...systems].reverse()) {
-          const r = await saturated(sys, size, round, false);
-          const key = `${sys.name}:${size}`;
-          throughputs.set(key, [...(throughputs.get(key) ?? []), r.msgsPerSec]);
+      if (hv.launcherNote !== null) log(`  note: ${hv.launcherNote}`);
+      results["hypervisorLauncher"] = hv.launcher;
+      results["hypervisorLauncherNote"] = hv.launcherNote;
+      const hmx = await startHmx(hv);
+      systems.push(hmx);
+      log("starting the baseline relay and its two clients …");
+      const baseline = await startBaseline();
+      systems.push(baseline.sys);
+      stopRelay = baseline.stopRelay;
+
+      const throughputs = new Map<string, number[]>();
+      for (const size of CONFIG.sizes) {
+        log(
+          `throughput, ${formatSize(size)}: warm-up, then ${CONFIG.rounds} round(s) of ≤${CONFIG.maxMessages} msgs / ${CONFIG.maxSendMs / 1000} s per system …`,
+        );
+        for (const sys of systems) await saturated(sys, size, 0, true);
+        for (let round = 1; round <= CONFIG.rounds; round++) {
+          for (const sys of round % 2 === 1 ? systems : [...systems].reverse()) {
+            const r = await saturated(sys, size, round, false);
+            const key = `${sys.name}:${size}`;
+            throughputs.set(key, [...(throughputs.get(key) ?? []), r.msgsPerSec]);
+          }
         }
       }
+
+      const latencies = new Map<string, Summary>();
+      for (const size of CONFIG.sizes) {
+        log(
+          `latency, ${formatSize(size)}: ${CONFIG.latencyCount} msgs at ${CONFIG.latencyRatePerSec[size] ?? 1000}/s per system …`,
+        );
+        for (const sys of systems) latencies.set(`${sys.name}:${size}`, await paced(sys, size));
+      }
+
+      rows = CONFIG.sizes.map((size) => {
+        const sys = (name: string) => {
+          const msgsPerSec = mean(throughputs.get(`${name}:${size}`) ?? [Number.NaN]);
+          const latency = latencies.get(`${name}:${size}`) ?? summarize([]);
+          return { msgsPerSec, mbPerSec: (msgsPerSec * size) / 1e6, latency };
+        };
+        const h = sys("hmx");
+        const b = sys("baseline");
+        return {
+          payload: size,
+          hmx: h,
+          baseline: b,
+          throughputRatio: ratio(h.msgsPerSec, b.msgsPerSec),
+          latencyRatioP50: ratio(h.latency.p50, b.latency.p50),
+        };
+      });
+      results["results"] = rows;
+
+      log("closing the traffic processes …");
+      await Promise.all(systems.map((s) => Promise.all([s.sender.close(), s.receiver.close()])));
+      systems.length = 0;
+      await stopRelay();
+      stopRelay = null;
+      await hv.stop();
+      hv = null;
     }
-
-    const latencies = new Map<string, Summary>();
-    for (const size of CONFIG.sizes) {
-      log(
-        `latency, ${formatSize(size)}: ${CONFIG.latencyCount} msgs at ${CONFIG.latencyRatePerSec[size] ?? 1000}/s per system …`,
-      );
-      for (const sys of systems) latencies.set(`${sys.name}:${size}`, await paced(sys, size));
-    }
-
-    const rows: SizeResult[] = CONFIG.sizes.map((size) => {
-      const sys = (name: string) => {
-        const msgsPerSec = mean(throughputs.get(`${name}:${size}`) ?? [Number.NaN]);
-        const latency = latencies.get(`${name}:${size}`) ?? summarize([]);
-        return { msgsPerSec, mbPerSec: (msgsPerSec * size) / 1e6, latency };
-      };
-      const h = sys("hmx");
-      const b = sys("baseline");
-      return {
-        payload: size,
-        hmx: h,
-        baseline: b,
-        throughputRatio: ratio(h.msgsPerSec, b.msgsPerSec),
-        latencyRatioP50: ratio(h.latency.p50, b.latency.p50),
-      };
-    });
-    results["results"] = rows;
-
-    log("closing the traffic processes …");
-    await Promise.all(systems.map((s) => Promise.all([s.sender.close(), s.receiver.close()])));
-    systems.length = 0;
-    await stopRelay();
-    stopRelay = null;
-    await hv.stop();
-    hv = null;
 
     let memory: MemoryResult | null = null;
     if (CONFIG.memory) {
@@ -415,13 +421,17 @@ async function main(): Promise<number> {
     results["memory"] = memory;
     let mac: MacBenchResult | null = null;
     if (CONFIG.mac) {
-      log(`MAC cost: in-process sendv, dummy vs a ${MAC_BENCH_RULES}-rule flask policy + ${MAC_BENCH_RULES}-rule firewall …`);
+      log(
+        `MAC cost: in-process sendv, dummy vs a ${MAC_BENCH_RULES}-rule flask policy + ${MAC_BENCH_RULES}-rule firewall …`,
+      );
       mac = await runMacBench();
     }
     results["mac"] = mac;
     let vio: VirtioBenchResult | null = null;
     if (CONFIG.virtio) {
-      log("VirtIO: virtio-blk 4 KiB random / 1 MiB sequential and virtio-net frames, over Argo and in-process loopback …");
+      log(
+        "VirtIO: virtio-blk 4 KiB random / 1 MiB sequential and virtio-net frames, over Argo and in-process loopback …",
+      );
       vio = await runVirtioBench();
     }
     results["virtio"] = vio;
@@ -430,21 +440,28 @@ async function main(): Promise<number> {
     const verdicts = targetVerdicts(rows);
     results["targets"] = verdicts;
 
-    console.log("");
-    console.log(consoleTable(rows));
-    console.log("");
-    console.log(
-      "(throughput: mean of the saturated rounds; MB/s = 10^6 payload bytes/s; latency: one-way, paced phase)",
-    );
-    for (const line of verdictLines(verdicts)) console.log(line);
+    const traffic = rows.length > 0;
+    if (traffic) {
+      console.log("");
+      console.log(consoleTable(rows));
+      console.log("");
+      console.log(
+        "(throughput: mean of the saturated rounds; MB/s = 10^6 payload bytes/s; latency: one-way, paced phase)",
+      );
+      for (const line of verdictLines(verdicts)) console.log(line);
+    }
     // This is often a shared machine: say how much CPU other processes took meanwhile.
     const measured = phases.filter((p) => p.kind === "saturated");
-    const background = mean(measured.map((p) => p.cpu["others"] ?? 0));
+    const background = measured.length > 0 ? mean(measured.map((p) => p.cpu["others"] ?? 0)) : null;
     results["backgroundCpu"] = background;
-    console.log(
-      `background load during the saturated phases: ${background.toFixed(2)} CPUs of ${env.cpus} used by other processes` +
-        (background > 0.25 ? " — numbers are disturbed; rerun on a quiet machine to compare" : ""),
-    );
+    if (background !== null) {
+      console.log(
+        `background load during the saturated phases: ${background.toFixed(2)} CPUs of ${env.cpus} used by other processes` +
+          (background > 0.25
+            ? " — numbers are disturbed; rerun on a quiet machine to compare"
+            : ""),
+      );
+    }
     if (memory !== null) {
       console.log(
         `memory per idle domain (16 MiB, untouched): ${memory.rss.bytesPerDomain.toLocaleString("en-US")} B by hypervisor RSS; ` +
@@ -454,8 +471,10 @@ async function main(): Promise<number> {
     if (mac !== null) console.log(macLine(mac));
     if (vio !== null) console.log(`\n${virtioTable(vio)}`);
     console.log("\nMarkdown:\n");
-    console.log(markdownTable(rows));
-    for (const line of verdictLines(verdicts)) console.log(`- ${line}`);
+    if (traffic) {
+      console.log(markdownTable(rows));
+      for (const line of verdictLines(verdicts)) console.log(`- ${line}`);
+    }
     if (memory !== null) {
       console.log(
         `- Memory per idle domain (16 MiB, untouched): ${memory.rss.bytesPerDomain.toLocaleString("en-US")} B (hypervisor RSS over ${memory.rss.domains} domains), ` +
@@ -464,19 +483,25 @@ async function main(): Promise<number> {
     }
     if (mac !== null) console.log(`- ${macLine(mac)}`);
     if (vio !== null) console.log(`\n${virtioTable(vio)}\n`);
-    const rates = CONFIG.sizes.map(
-      (s) => `${CONFIG.latencyRatePerSec[s] ?? "?"}/s at ${formatSize(s)}`,
-    );
-    console.log(
-      `- Throughput: saturated sender, ≤${CONFIG.maxMessages.toLocaleString("en-US")} messages or ${CONFIG.maxSendMs / 1000} s, ` +
-        `mean of ${CONFIG.rounds} rounds, every message checked to arrive exactly once; hmx batches up to 64 messages per ` +
-        `multicall (libargo's default), the baseline sends one gRPC message per message. Latency: one-way, ` +
-        `${CONFIG.latencyCount.toLocaleString("en-US")} paced messages (${rates.join(", ")}).`,
-    );
-    console.log(
-      `- Measured ${env.date.slice(0, 10)} on ${env.cpus} × ${env.cpuModel}, node ${env.node}; each party a separate process ` +
-        `(hypervisor + 2 guests; relay + 2 clients); background load ${background.toFixed(2)} CPUs; \`npm run bench\`.`,
-    );
+    if (traffic) {
+      const rates = CONFIG.sizes.map(
+        (s) => `${CONFIG.latencyRatePerSec[s] ?? "?"}/s at ${formatSize(s)}`,
+      );
+      console.log(
+        `- Throughput: saturated sender, ≤${CONFIG.maxMessages.toLocaleString("en-US")} messages or ${CONFIG.maxSendMs / 1000} s, ` +
+          `mean of ${CONFIG.rounds} rounds, every message checked to arrive exactly once; hmx batches up to 64 messages per ` +
+          `multicall (libargo's default), the baseline sends one gRPC message per message. Latency: one-way, ` +
+          `${CONFIG.latencyCount.toLocaleString("en-US")} paced messages (${rates.join(", ")}).`,
+      );
+      console.log(
+        `- Measured ${env.date.slice(0, 10)} on ${env.cpus} × ${env.cpuModel}, node ${env.node}; each party a separate process ` +
+          `(hypervisor + 2 guests; relay + 2 clients); background load ${(background ?? 0).toFixed(2)} CPUs; \`npm run bench\`.`,
+      );
+    } else {
+      console.log(
+        `- Measured ${env.date.slice(0, 10)} on ${env.cpus} × ${env.cpuModel}, node ${env.node}; \`npm run bench -- ${process.argv.slice(2).join(" ")}\`.`,
+      );
+    }
     const path = writeResults(
       join(REPO_ROOT, "bench-results", ...(CONFIG.experimental ? ["experiments"] : [])),
       { ok: true, ...results },
@@ -533,12 +558,16 @@ function virtioTable(vio: VirtioBenchResult): string {
   const tests = [...new Set(vio.rows.map((r) => r.test))];
   const lines = ["| virtio test | in-process loopback | over Argo | ratio |", "|---|--:|--:|--:|"];
   for (const test of tests) {
-    const at = (transport: "argo" | "loopback") => vio.rows.find((r) => r.test === test && r.transport === transport);
+    const at = (transport: "argo" | "loopback") =>
+      vio.rows.find((r) => r.test === test && r.transport === transport);
     const argo = at("argo");
     const loop = at("loopback");
-    const fmt = (r: typeof argo) => (r === undefined ? "–" : `${Math.round(r.value).toLocaleString("en-US")} ${r.unit}`);
+    const fmt = (r: typeof argo) =>
+      r === undefined ? "–" : `${Math.round(r.value).toLocaleString("en-US")} ${r.unit}`;
     const ratio = vio.ratios[test];
-    lines.push(`| ${test} | ${fmt(loop)} | ${fmt(argo)} | ${ratio === undefined ? "–" : ratio.toFixed(3)} |`);
+    lines.push(
+      `| ${test} | ${fmt(loop)} | ${fmt(argo)} | ${ratio === undefined ? "–" : ratio.toFixed(3)} |`,
+    );
   }
   return lines.join("\n");
 }

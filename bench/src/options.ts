@@ -15,6 +15,8 @@ export const BENCH_USAGE = `usage: node bench/dist/main.js [options]   (npm run 
   --no-memory               skip the memory-per-idle-domain measurement
   --no-mac                  skip the MAC cost measurement (1,000-rule policy + firewall vs dummy)
   --no-virtio               skip the VirtIO measurement (virtio-blk and virtio-net over Argo vs loopback)
+  --only PHASES             run only these phases, comma-separated, of: traffic (hmx vs the relay),
+                            memory, mac, virtio; e.g. --only virtio (cannot be combined with --no-*)
   --cpu-prof DIR            run every child process with node --cpu-prof into DIR
   --hypervisor-flags=FLAGS  extra node flags for the traffic hypervisor (e.g. --trace-gc)
   --hypervisor-log FILE     append the traffic hypervisor's stdout to FILE
@@ -47,6 +49,8 @@ export interface BenchConfig {
   readonly guestMemoryBytes: number;
   readonly idleDomains: number;
   readonly aport: number;
+  /** The hmx-vs-relay traffic comparison (throughput and latency per payload size). */
+  readonly traffic: boolean;
   readonly memory: boolean;
   /** Measure sendv under a 1,000-rule policy and firewall against dummy (mac-bench.ts). */
   readonly mac: boolean;
@@ -79,6 +83,26 @@ export function pacedRate(size: number): number {
   return size > 4096 ? 250 : 1000;
 }
 
+const PHASES = ["traffic", "memory", "mac", "virtio"] as const;
+type Phase = (typeof PHASES)[number];
+
+/** `--only a,b`: the set of phases to run; null when not given (every phase not `--no-`ed). */
+function onlyPhases(only: string | undefined, enabled: readonly boolean[]): Set<Phase> | null {
+  if (only === undefined) return null;
+  if (enabled.includes(false)) throw new UsageError("--only cannot be combined with --no-*");
+  const phases = new Set<Phase>();
+  for (const name of only.split(",").map((v) => v.trim())) {
+    const phase = PHASES.find((p) => p === name);
+    if (phase === undefined) {
+      throw new UsageError(
+        `--only: unknown phase ${JSON.stringify(name)} (phases: ${PHASES.join(", ")})`,
+      );
+    }
+    phases.add(phase);
+  }
+  return phases;
+}
+
 /** Parses `argv` (without node and the script); "help" when help was asked for. */
 export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help" {
   let values;
@@ -91,6 +115,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
         memory: { type: "boolean", default: true },
         mac: { type: "boolean", default: true },
         virtio: { type: "boolean", default: true },
+        only: { type: "string" },
         "cpu-prof": { type: "string" },
         "hypervisor-flags": { type: "string" },
         "hypervisor-log": { type: "string" },
@@ -114,6 +139,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
   for (const s of sizes) {
     if (s < 16) throw new UsageError(`--sizes: ${s} is below the 16-byte message header`);
   }
+  const phases = onlyPhases(values.only, [values.memory, values.mac, values.virtio]);
   const batchBytes = values["batch-bytes"];
   const batchMessages = values["batch-messages"];
   const experimental =
@@ -122,6 +148,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     !values.memory ||
     !values.mac ||
     !values.virtio ||
+    phases !== null ||
     values["cpu-prof"] !== undefined ||
     values["hypervisor-flags"] !== undefined ||
     batchBytes !== undefined ||
@@ -142,9 +169,10 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     guestMemoryBytes: 64 * 1024 * 1024,
     idleDomains: quick ? 100 : 1000,
     aport: 1000,
-    memory: values.memory,
-    mac: values.mac,
-    virtio: values.virtio,
+    traffic: phases?.has("traffic") ?? true,
+    memory: phases?.has("memory") ?? values.memory,
+    mac: phases?.has("mac") ?? values.mac,
+    virtio: phases?.has("virtio") ?? values.virtio,
     cpuProfDir: values["cpu-prof"] ?? null,
     hypervisorFlags: values["hypervisor-flags"]?.split(" ").filter((f) => f !== "") ?? [],
     hypervisorLog: values["hypervisor-log"] ?? null,

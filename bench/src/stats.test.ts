@@ -154,4 +154,18 @@ describe("options", () => {
     assert.throws(() => parseBenchOptions(["--sizes", "8"]), UsageError);
     assert.throws(() => parseBenchOptions(["--nope"]), UsageError);
   });
+
+  it("--only runs just the named phases, is experimental, and refuses an unknown phase or a --no-*", () => {
+    const d = parseBenchOptions([]);
+    assert.ok(d !== "help");
+    assert.deepEqual([d.traffic, d.memory, d.mac, d.virtio], [true, true, true, true]);
+    const v = parseBenchOptions(["--only", "virtio"]);
+    assert.ok(v !== "help" && v.experimental);
+    assert.deepEqual([v.traffic, v.memory, v.mac, v.virtio], [false, false, false, true]);
+    const two = parseBenchOptions(["--only", "mac, traffic"]);
+    assert.ok(two !== "help");
+    assert.deepEqual([two.traffic, two.memory, two.mac, two.virtio], [true, false, true, false]);
+    assert.throws(() => parseBenchOptions(["--only", "virtio,disk"]), /unknown phase "disk"/);
+    assert.throws(() => parseBenchOptions(["--only", "virtio", "--no-mac"]), UsageError);
+  });
 });

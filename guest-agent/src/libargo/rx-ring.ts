@@ -30,6 +30,16 @@
  * - Payloads are handed to the sink as views of the fetched buffers (see ring-reader.ts), not
  *   copied again; the shadow image is kept only for headers and wrapped payloads.
  *
+ * Deferred publish (opt-in, `deferPublish`; the virtio-argo hub uses it). Publishing rx costs
+ * a round trip of its own after every drain, although the sender only needs the space once the
+ * ring fills up. A ring with a `deferPublish` hook therefore, when the hypervisor would still see
+ * at most half the ring in use, only advances its local rx and hands itself to the hook; the
+ * owner puts `takePublish()` (the rx store) and a notify(NULL) in front of the next multicall
+ * this guest sends anyway (a send, the next VIRQ pass) or, failing that, publishes on a short
+ * backstop, and reports the outcome with `publishSettled`. More data always arrives with a
+ * VIRQ (every sendv raises one), so skipping the post-publish tx read loses nothing. A drain
+ * that leaves more than half the ring in the hypervisor's view publishes at once, as above.
+ *
  * Concurrency: only one `drain` runs at a time per ring (the endpoint serialises passes), and
  * `close` waits for it, so rx is never written into pages that were already freed.
  */
@@ -97,6 +107,11 @@ export interface RxRingOptions {
    * tx_ptr, argo-spec §3.2 step 10), so nothing that arrived meanwhile is lost.
    */
   readonly resumeGfn?: number;
+  /**
+   * Opt in to deferred publishing (see the module comment): called with the ring when it has
+   * consumed messages whose rx it did not publish; the owner must then `takePublish()` soon.
+   */
+  readonly deferPublish?: (ring: RxRing) => void;
 }
 
 /** Checks a ring length the way register_ring will (argo-spec §3.2 step 3). */
@@ -125,8 +140,17 @@ export class RxRing {
   readonly #run: PageRun;
   /** Local image of the ring data; the reader parses it. Bytes outside [rx, tx) are stale. */
   readonly #shadow: Buffer;
-  /** The rx_ptr last published; only this guest writes it, so the local copy is authoritative. */
+  /**
+   * The rx_ptr up to which this guest consumed; only this guest writes rx, so the local copy is
+   * authoritative. Published at once, or later with a deferred publish (`#published`).
+   */
   #rxPtr = 0;
+  /**
+   * The rx_ptr last handed out for publishing (in flight or done), or -1 when a publish
+   * failed; differs from `#rxPtr` while a deferred publish is pending.
+   */
+  #published = 0;
+  readonly #deferPublish: ((ring: RxRing) => void) | undefined;
   /** Prefetch size of the next VIRQ pass: the last burst, or one message after a wasted one. */
   #burst = PREFETCH_MIN;
   /** Ring bytes of the last message taken (header included): the smallest useful prefetch. */
@@ -142,9 +166,15 @@ export class RxRing {
     client: HypercallClient,
     allocator: PageAllocator,
     run: PageRun,
-    options: { aport: number; partnerId: number; len: number },
+    options: {
+      aport: number;
+      partnerId: number;
+      len: number;
+      deferPublish?: ((ring: RxRing) => void) | undefined;
+    },
   ) {
     this.#client = client;
+    this.#deferPublish = options.deferPublish;
     this.#allocator = allocator;
     this.#run = run;
     this.aport = options.aport;
@@ -169,12 +199,14 @@ export class RxRing {
     const len = options.len ?? DEFAULT_RING_LEN;
     validateRingLen(len);
     const npages = npagesRing(len);
-    if (options.resumeGfn !== undefined) return RxRing.#resume(client, allocator, options, len, options.resumeGfn);
+    if (options.resumeGfn !== undefined)
+      return RxRing.#resume(client, allocator, options, len, options.resumeGfn);
     const run = allocator.allocate(npages);
     const ring = new RxRing(client, allocator, run, {
       aport: options.aport,
       partnerId: options.partnerId,
       len,
+      deferPublish: options.deferPublish,
     });
     try {
       const image = Buffer.alloc(
@@ -213,31 +245,59 @@ export class RxRing {
   }
 
   /** Re-registers a ring on the pages it had, without touching its header or data. */
-  static async #resume(client: HypercallClient, allocator: PageAllocator, options: RxRingOptions, len: number, gfn: number): Promise<RxRing> {
+  static async #resume(
+    client: HypercallClient,
+    allocator: PageAllocator,
+    options: RxRingOptions,
+    len: number,
+    gfn: number,
+  ): Promise<RxRing> {
     const run = allocator.reserve(gfn, npagesRing(len));
-    const ring = new RxRing(client, allocator, run, { aport: options.aport, partnerId: options.partnerId, len });
+    const ring = new RxRing(client, allocator, run, {
+      aport: options.aport,
+      partnerId: options.partnerId,
+      len,
+      deferPublish: options.deferPublish,
+    });
     try {
       const outcomes = await client.batch(
         [
           { op: "readMemory", gpa: run.gpa, length: 8 },
-          { op: "registerRing", aport: options.aport, partnerId: options.partnerId, len, gfns: gfnsOf(run), flags: 0 },
+          {
+            op: "registerRing",
+            aport: options.aport,
+            partnerId: options.partnerId,
+            len,
+            gfns: gfnsOf(run),
+            flags: 0,
+          },
         ],
         { stopOnError: true },
       );
       const header = outcomes[0];
-      if (header?.op !== "readMemory" || header.ret < 0) throw hypercallError("ring header read", header?.op === "readMemory" ? header.ret : -Errno.EINVAL, { aport: options.aport });
+      if (header?.op !== "readMemory" || header.ret < 0)
+        throw hypercallError(
+          "ring header read",
+          header?.op === "readMemory" ? header.ret : -Errno.EINVAL,
+          { aport: options.aport },
+        );
       const ret = retOf(outcomes, 1, "registerRing");
       if (ret < 0) {
-        throw hypercallError(`registerRing (resume) aport 0x${options.aport.toString(16)} partner ${options.partnerId}`, ret, {
-          op: "registerRing",
-          aport: options.aport,
-          partnerId: options.partnerId,
-          ringLen: len,
-        });
+        throw hypercallError(
+          `registerRing (resume) aport 0x${options.aport.toString(16)} partner ${options.partnerId}`,
+          ret,
+          {
+            op: "registerRing",
+            aport: options.aport,
+            partnerId: options.partnerId,
+            ringLen: len,
+          },
+        );
       }
       // Continue from the rx_ptr we last published, sanitised as the hypervisor does (§4.5).
       const rx = roundUpToSlot(header.data.readUInt32LE(RING_RX_PTR_OFFSET));
       ring.#rxPtr = rx >= len ? 0 : rx;
+      ring.#published = ring.#rxPtr;
       return ring;
     } catch (err) {
       allocator.free(run);
@@ -255,13 +315,31 @@ export class RxRing {
     return this.#run.gpa;
   }
 
-  /** The rx_ptr this guest last published. */
+  /** The rx_ptr up to which this guest consumed (published, or about to be). */
   get rxPtr(): number {
     return this.#rxPtr;
   }
 
   get closed(): boolean {
     return this.#closed !== null;
+  }
+
+  /**
+   * Deferred publishing (module comment): the op that stores the consumed rx, or null when it
+   * is published already (or the ring is closed). The caller runs it, with a notify(NULL) after
+   * it, and reports with `publishSettled`.
+   */
+  takePublish(): HypercallOp | null {
+    if (this.#closed !== null || this.#published === this.#rxPtr) return null;
+    this.#published = this.#rxPtr;
+    const rxBytes = Buffer.allocUnsafe(4);
+    rxBytes.writeUInt32LE(this.#rxPtr, 0);
+    return { op: "writeMemory", gpa: this.#run.gpa + RING_RX_PTR_OFFSET, data: rxBytes };
+  }
+
+  /** The outcome of a `takePublish` op: a failed one is taken again by the next call. */
+  publishSettled(ok: boolean): void {
+    if (!ok) this.#published = -1;
   }
 
   /** The op that reads this ring's tx_ptr (for batching the headers of many rings). */
@@ -365,18 +443,32 @@ export class RxRing {
         limit: covered,
         spans,
       });
+      const newRx = result.rxPtr;
+      // Deferred publish (module comment): decided before delivering, so a send the sink makes
+      // while it takes the messages already carries this rx store.
+      const defer =
+        newRx !== rx &&
+        this.#deferPublish !== undefined &&
+        this.#published >= 0 &&
+        ringBytesAvailable(this.len, this.#published, tx) <= this.len / 2;
+      if (defer) {
+        this.#rxPtr = newRx;
+        this.#streaming = false;
+        this.#arrived = 0;
+        this.#deferPublish(this);
+      }
       const last = result.messages.at(-1);
       if (last !== undefined) {
         this.#lastMessage = ARGO_MSG_HEADER_SIZE + last.data.length;
         sink.deliver(result.messages);
       }
       if (result.corruption !== null) sink.corrupt(result.corruption);
-      if (result.rxPtr === rx) return; // nothing consumable (only a bad tx does that)
+      if (newRx === rx) return; // nothing consumable (only a bad tx does that)
+      if (defer) continue;
 
       // Publish rx (§4.6 step 5), notify(NULL) to fire waiters (step 6), read the next tx and,
       // when data is known or expected there, prefetch from the new rx: all in one multicall,
       // executed in order, so the tx read sees everything sent so far.
-      const newRx = result.rxPtr;
       const known = ringBytesAvailable(this.len, newRx, tx);
       const want = known + (this.#streaming ? this.#arrived : 0);
       const rxBytes = Buffer.allocUnsafe(4);
@@ -391,6 +483,7 @@ export class RxRing {
       const wret = retOf(after, 0, "writeMemory");
       if (wret < 0) throw hypercallError("rx_ptr write", wret, { aport: this.aport });
       this.#rxPtr = newRx;
+      this.#published = newRx;
       tx = readDataOf(after, 2).readUInt32LE(0);
       if (want > 0) ahead = { at: newRx, data: readDataOf(after, 3) };
       // What arrived while this turn ran sizes the next prefetch.

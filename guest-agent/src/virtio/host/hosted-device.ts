@@ -13,7 +13,17 @@
  * negotiated, -EINVAL for a queue that does not exist or a device that needs a reset).
  * SET_CONFIG names the config generation the front end saw; a stale one is refused with
  * -EAGAIN and nothing is written (reference §4.5 "the BE rejects a stale generation").
- * EVENT_AVAIL feeds the queues and is the kick. Every malformed message is counted and logged
+ * EVENT_AVAIL feeds the queues and is the kick.
+ *
+ * Completions are coalesced per event-loop turn: a model completes requests one I/O callback at
+ * a time, and a multicall per completion would cost the back end (and the front end's drain) a
+ * round trip each. So `signalUsed` only collects; one `setImmediate` per turn packs everything
+ * collected into as few EVENT_USED messages as fit, handed to the channel together (one
+ * multicall). Anything else this device sends (a control response, EVENT_CONFIG) first sends
+ * the collected completions, so the order the front end sees is the order things happened, and a
+ * reset drops them with the queues (no completion follows a reset's answer).
+ *
+ * Every malformed message is counted and logged
  * rate-limited; one on a live device breaks it (DEVICE_NEEDS_RESET, and EVENT_CONFIG tells the
  * front end), one before DRIVER_OK is only dropped. Nothing here throws past the channel.
  */
@@ -93,6 +103,9 @@ export class HostedDevice {
   readonly #queues = new Map<number, RemoteDeviceQueue>();
   readonly #flood: FloodGuard;
   #channel: VioaChannel | undefined;
+  /** Completions collected this event-loop turn, per queue, in completion order. */
+  #used = new Map<number, CompletedChain[]>();
+  #usedFlush: NodeJS.Immediate | undefined;
   #serial: Promise<void> = Promise.resolve();
   #epoch = 0;
   #stopped = false;
@@ -301,6 +314,9 @@ export class HostedDevice {
           q.discard();
           this.#queues.delete(req.index);
         }
+        // Completions of this queue collected this turn belong to the queue's old life: the
+        // front end has let those requests go, so they are dropped, not flushed before the answer.
+        this.#used.delete(req.index);
         return { ret: 0, body: { id: req.id } };
       }
     }
@@ -350,9 +366,36 @@ export class HostedDevice {
     this.controller.deliverKick(ev.queue);
   }
 
+  /** Collects completions; the turn's `setImmediate` sends them (see the module comment). */
   #sendUsed(queue: number, done: CompletedChain[]): void {
+    if (this.#channel === undefined || this.#stopped) return;
+    const list = this.#used.get(queue);
+    if (list === undefined) this.#used.set(queue, done);
+    else for (const c of done) list.push(c);
+    this.#usedFlush ??= setImmediate(() => {
+      this.#usedFlush = undefined;
+      this.#flushUsed();
+    });
+  }
+
+  /** Sends every collected completion now, as few EVENT_USED messages as fit. */
+  #flushUsed(): void {
     const channel = this.#channel;
+    const used = this.#used;
+    if (used.size === 0) return;
+    this.#used = new Map();
     if (channel === undefined || this.#stopped) return;
+    for (const [queue, done] of used) this.#sendUsedNow(channel, queue, done);
+  }
+
+  /** Forgets collected completions (a reset or a break: they must not follow it). */
+  #dropUsed(): void {
+    this.#used = new Map();
+    if (this.#usedFlush !== undefined) clearImmediate(this.#usedFlush);
+    this.#usedFlush = undefined;
+  }
+
+  #sendUsedNow(channel: VioaChannel, queue: number, done: CompletedChain[]): void {
     this.stats.usedChains += done.length;
     const maxMsg = maxMessageSize(this.binding.ringLen);
     for (const records of packUsed(done, Math.min(maxMsg, channel.stagingBytes))) {
@@ -373,6 +416,7 @@ export class HostedDevice {
   #sendConfigEvent(): void {
     const channel = this.#channel;
     if (channel === undefined || this.#stopped) return;
+    this.#flushUsed();
     const msg = encodeMessage(
       { response: false, msgId: VioaMsg.EVENT_CONFIG, devId: this.binding.devIndex, token: 0 },
       encodeEventConfig(this.controller.status, this.controller.config.generation),
@@ -385,6 +429,7 @@ export class HostedDevice {
   #respond(msgId: number, token: number, ret: number, body?: ControlResponseBody): void {
     const channel = this.#channel;
     if (channel === undefined || this.#stopped) return;
+    this.#flushUsed();
     const msg = encodeMessage(
       { response: true, msgId, devId: this.binding.devIndex, token },
       encodeControlResponse(msgId, ret, body),
@@ -397,6 +442,7 @@ export class HostedDevice {
   /** Forgets the live queues; completions of the old epoch are dropped. */
   #dropQueues(): void {
     this.#epoch++;
+    this.#dropUsed();
     for (const q of this.#queues.values()) q.discard();
     this.#queues.clear();
   }
@@ -416,6 +462,7 @@ export class HostedDevice {
       for (const q of live) q.discard();
       this.#queues.clear();
       this.#epoch++;
+      this.#dropUsed();
       // Any queue's hook puts the controller in DEVICE_NEEDS_RESET, which sends EVENT_CONFIG.
       this.#needsReset("malformed message from the front end");
     }

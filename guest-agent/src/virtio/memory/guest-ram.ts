@@ -17,6 +17,11 @@
  * - `flush()` writes every dirty byte back with batched `WriteMemory` calls. The hypervisor stays
  *   authoritative: a `sendv`'s iovs read the hypervisor's copy, never the shadow, so the Argo
  *   transport flushes before it sends (the "barrier" of §2.6, made explicit).
+ * - `takeWrites()` is `flush()` taken apart, for a caller that sends anyway: it hands over the
+ *   dirty bytes as `WriteMemory` ops to put at the front of the caller's own multicall, ahead of
+ *   the calls that read them (the Argo channel puts them before its `sendv`s, so a kick costs one
+ *   round trip, not a flush and then a send), and the caller reports the outcomes back with
+ *   `settle` / `abandon`, which keep whatever was not written dirty.
  * - `load(gpa, len)` (re)fetches a range from the hypervisor, for pages the shadow has not seen
  *   yet or that something other than this code (the hypervisor, on Argo delivery) has written.
  *
@@ -30,6 +35,8 @@
  * both extend `GuestRamBase`, which supplies the typed accessors over `read` / `write`.
  */
 
+import type { HypercallOp, HypercallOutcome } from "../../hypercall/hypercall-client.js";
+
 /** Why a guest memory access failed. */
 export const GuestRamErrorKind = {
   /** The range is not inside guest memory (or not a non-negative safe integer range). */
@@ -40,6 +47,23 @@ export const GuestRamErrorKind = {
   hypercallFailed: "hypercallFailed",
 } as const;
 export type GuestRamErrorKind = (typeof GuestRamErrorKind)[keyof typeof GuestRamErrorKind];
+
+/**
+ * Dirty bytes handed to a caller's multicall by `GuestRam.takeWrites` (see the module comment).
+ * The spans are no longer dirty once taken, so exactly one of `settle` / `abandon` must follow:
+ * either puts back every span that was not written, so nothing is ever lost.
+ */
+export interface PendingWrites {
+  /** `WriteMemory` ops, in address order; they must execute before anything that reads them. */
+  readonly ops: readonly HypercallOp[];
+  /**
+   * The outcomes of `ops`, in order (`undefined` or a status outcome for one that did not run).
+   * Every span not written with ret 0 is dirty again; returns the failure, or null.
+   */
+  settle(outcomes: readonly (HypercallOutcome | undefined)[]): GuestRamError | null;
+  /** The multicall failed as a whole (nothing says what ran): every span is dirty again. */
+  abandon(cause: unknown): GuestRamError;
+}
 
 /** A guest memory access that cannot be served. */
 export class GuestRamError extends Error {
@@ -76,6 +100,11 @@ export interface GuestRam {
   contains(gpa: number, len: number): boolean;
   /** Writes dirty bytes back to the authoritative copy (a no-op where there is none). */
   flush(): Promise<void>;
+  /**
+   * Takes the dirty bytes as ops for the caller's own multicall (see `PendingWrites`); null when
+   * nothing is dirty or there is no authoritative copy.
+   */
+  takeWrites(): PendingWrites | null;
   /** Re-fetches `[gpa, gpa + len)` from the authoritative copy (a no-op where there is none). */
   load(gpa: number, len: number): Promise<void>;
 }
@@ -100,6 +129,11 @@ export abstract class GuestRamBase implements GuestRam {
   abstract write(gpa: number, bytes: Uint8Array): void;
   abstract flush(): Promise<void>;
   abstract load(gpa: number, len: number): Promise<void>;
+
+  /** Nothing to write back by default (memory that is itself the authoritative copy). */
+  takeWrites(): PendingWrites | null {
+    return null;
+  }
 
   /** Throws `outOfBounds` unless the range is inside guest memory. */
   protected check(gpa: number, len: number): void {

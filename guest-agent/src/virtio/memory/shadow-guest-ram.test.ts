@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import type {
   BatchOptions,
   HypercallOp,
@@ -20,6 +21,7 @@ import { DmaAllocator } from "./dma-allocator.js";
 import { GuestRamError } from "./guest-ram.js";
 import { InMemoryGuestRam } from "./in-memory-guest-ram.js";
 import { ShadowGuestRam } from "./shadow-guest-ram.js";
+import { propertySeed } from "../test-utils/seed.js";
 
 class FakeHypervisorMemory {
   readonly bytes = new Uint8Array(64 * 4096);
@@ -157,6 +159,140 @@ describe("shadow guest ram", () => {
 });
 
 describe("in-memory guest ram", () => {
+  it("takeWrites hands the dirty spans over as WriteMemory ops in address order and sends nothing itself", async () => {
+    const hv = new FakeHypervisorMemory();
+    const ram = new ShadowGuestRam(hv, 64 * 4096);
+    await ram.load(0x4000, 4 * 4096);
+    ram.writeU16(0x6010, 0xbeef);
+    ram.write(0x4ff0, new Uint8Array(0x20).fill(7)); // spans pages 4 and 5
+    const batchesBefore = hv.batches.length;
+    const pending = ram.takeWrites();
+    assert.ok(pending !== null);
+    assert.equal(hv.batches.length, batchesBefore, "no batch of its own");
+    assert.deepEqual(
+      pending.ops.map((w) => (w.op === "writeMemory" ? [w.gpa, w.data.length] : [])),
+      [
+        [0x4ff0, 0x20],
+        [0x6010, 2],
+      ],
+    );
+    assert.equal(ram.dirtyBytes, 0, "taken spans are no longer dirty");
+    // The ops hold a copy: a write after the take changes neither them (a resend after a
+    // reconnect sends the same bytes) nor loses itself (it is dirty for the next take).
+    ram.write(0x4ff0, new Uint8Array(0x20).fill(9));
+    const first = pending.ops[0];
+    assert.ok(first?.op === "writeMemory");
+    assert.deepEqual([...first.data], new Array<number>(0x20).fill(7));
+    assert.equal(ram.dirtyBytes, 0x20);
+    assert.notEqual(ram.takeWrites(), null, "the new write is taken next");
+    assert.equal(ram.takeWrites(), null, "nothing left to take");
+    assert.equal(
+      pending.settle([
+        { op: "writeMemory", ret: 0 },
+        { op: "writeMemory", ret: 0 },
+      ]),
+      null,
+    );
+    assert.equal(ram.dirtyBytes, 0);
+    assert.equal(ram.stats.flushes, 1);
+  });
+
+  it("settle re-dirties a failed write and the ones stopOnError skipped, and returns the failure", async () => {
+    const hv = new FakeHypervisorMemory();
+    const ram = new ShadowGuestRam(hv, 64 * 4096);
+    await ram.load(0x4000, 4 * 4096);
+    ram.writeU32(0x4010, 1);
+    ram.writeU32(0x5010, 2);
+    ram.writeU32(0x6010, 3);
+    const pending = ram.takeWrites();
+    assert.ok(pending !== null);
+    ram.writeU8(0x7000, 9); // written while the ops are out: stays dirty regardless
+    const failure = pending.settle([
+      { op: "writeMemory", ret: 0 },
+      { op: "writeMemory", ret: -14 },
+      { op: "status", code: 10, message: "skipped" },
+    ]);
+    assert.ok(failure instanceof GuestRamError && failure.kind === "hypercallFailed");
+    assert.match(failure.message, /ret -14/);
+    assert.equal(ram.dirtyBytes, 4 + 4 + 1, "the failed and the skipped span, and the new byte");
+    await ram.flush();
+    assert.equal(hv.bytes[0x5010], 2);
+    assert.equal(hv.bytes[0x6010], 3);
+    assert.equal(hv.bytes[0x7000], 9);
+  });
+
+  it("abandon puts every taken span back (nothing says what ran)", async () => {
+    const hv = new FakeHypervisorMemory();
+    const ram = new ShadowGuestRam(hv, 64 * 4096);
+    await ram.load(0x4000, 2 * 4096);
+    ram.writeU32(0x4010, 1);
+    ram.writeU32(0x5010, 2);
+    const pending = ram.takeWrites();
+    assert.ok(pending !== null);
+    const err = pending.abandon(new Error("link down"));
+    assert.ok(err instanceof GuestRamError && err.kind === "hypercallFailed");
+    assert.equal(ram.dirtyBytes, 8);
+    assert.throws(() => pending.settle([]), /settled twice/);
+  });
+
+  it("in-memory ram has nothing to take (it is the authoritative copy)", () => {
+    assert.equal(new InMemoryGuestRam(4096).takeWrites(), null);
+  });
+
+  it("in-place typed accessors match byte reads and writes, within a page and across a boundary, and dirty exactly their bytes", async () => {
+    // Property: a random sequence of typed writes (some straddling the page boundary) leaves the
+    // shadow, the typed reads and, after a flush, the hypervisor's copy equal to a plain
+    // in-memory reference; the dirty span covers only the bytes written.
+    const seed = propertySeed("shadow typed accessors");
+    const width = { u8: 1, u16: 2, u32: 4, u64: 8 } as const;
+    type Kind = keyof typeof width;
+    const base = 0x4000;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            kind: fc.constantFrom<Kind>("u8", "u16", "u32", "u64"),
+            // Offsets around the page boundary at base + 4096, so many accesses straddle it.
+            at: fc.integer({ min: 4096 - 16, max: 4096 + 8 }),
+            value: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+          }),
+          { minLength: 1, maxLength: 20 },
+        ),
+        async (writes) => {
+          const hv = new FakeHypervisorMemory();
+          const ram = new ShadowGuestRam(hv, 64 * 4096);
+          await ram.load(base, 2 * 4096);
+          const ref = new InMemoryGuestRam(64 * 4096);
+          let lo = Infinity;
+          let hi = 0;
+          for (const w of writes) {
+            const gpa = base + w.at;
+            const n = width[w.kind];
+            lo = Math.min(lo, gpa);
+            hi = Math.max(hi, gpa + n);
+            const v = w.value & ((1n << BigInt(8 * n)) - 1n);
+            for (const m of [ram, ref]) {
+              if (w.kind === "u64") m.writeU64(gpa, v);
+              else if (w.kind === "u32") m.writeU32(gpa, Number(v));
+              else if (w.kind === "u16") m.writeU16(gpa, Number(v));
+              else m.writeU8(gpa, Number(v));
+            }
+            assert.equal(ram.readU64(gpa - (gpa % 8)), ref.readU64(gpa - (gpa % 8)));
+            assert.equal(ram.readU32(gpa), ref.readU32(gpa));
+            assert.equal(ram.readU16(gpa + 1), ref.readU16(gpa + 1));
+            assert.equal(ram.readU8(gpa), ref.readU8(gpa));
+          }
+          assert.deepEqual(ram.read(base, 2 * 4096), ref.read(base, 2 * 4096));
+          // Dirty spans are per page: at most the written range, split at the boundary.
+          assert.ok(ram.dirtyBytes <= hi - lo, `${ram.dirtyBytes} dirty bytes for [${lo}, ${hi})`);
+          await ram.flush();
+          assert.deepEqual(hv.bytes.subarray(base, base + 2 * 4096), ref.read(base, 2 * 4096));
+        },
+      ),
+      { seed, numRuns: 200 },
+    );
+  });
+
   it("typed accessors are little-endian and bounds-checked", () => {
     const ram = new InMemoryGuestRam(16);
     ram.writeU64(8, 0x0102030405060708n);

@@ -15,11 +15,17 @@
  *   flight stay dirty for the next flush; if a write fails, its spans are marked dirty again.
  */
 import { MAX_MEMORY_ACCESS, PAGE_SIZE } from "@hmx/proto/abi";
-import type { HypercallClient, HypercallOp } from "../../hypercall/hypercall-client.js";
-import { GuestRamBase, GuestRamError, GuestRamErrorKind } from "./guest-ram.js";
+import type {
+  HypercallClient,
+  HypercallOp,
+  HypercallOutcome,
+} from "../../hypercall/hypercall-client.js";
+import { GuestRamBase, GuestRamError, GuestRamErrorKind, type PendingWrites } from "./guest-ram.js";
 
 interface ShadowPage {
   readonly data: Uint8Array;
+  /** Over `data`: the typed accessors read and write fields in place (no copy per access). */
+  readonly view: DataView;
   /** Dirty span `[dirtyLo, dirtyHi)`; empty when `dirtyLo >= dirtyHi`. */
   dirtyLo: number;
   dirtyHi: number;
@@ -52,6 +58,11 @@ export class ShadowGuestRam extends GuestRamBase {
   };
   readonly #client: Pick<HypercallClient, "batch">;
   readonly #pages = new Map<number, ShadowPage>();
+  /**
+   * The pfns whose span may be dirty, so a flush looks at (and sorts) only those, not every
+   * resident page: a front end holds thousands of resident pages and dirties a few per kick.
+   */
+  readonly #dirty = new Set<number>();
 
   /** `size` is the guest's memory size (`GetDomainInfo.memory_bytes`). */
   constructor(client: Pick<HypercallClient, "batch">, size: number) {
@@ -114,9 +125,72 @@ export class ShadowGuestRam extends GuestRamBase {
       const n = Math.min(PAGE_SIZE - off, bytes.length - done);
       const page = this.#page(Math.floor(at / PAGE_SIZE));
       page.data.set(bytes.subarray(done, done + n), off);
-      markDirty(page, off, off + n);
+      this.#markDirty(pfnOf(at), page, off, off + n);
       done += n;
     }
+  }
+
+  // Typed accessors. The virtio code reads and writes ring fields one u16 at a time, dozens per
+  // request: a field inside one page is read or written in place through the page's DataView,
+  // with no copy and no allocation; one that straddles two pages takes the generic path.
+
+  /** The page holding `[gpa, gpa + len)` if it is one page; undefined when it straddles two. */
+  #within(gpa: number, len: number): ShadowPage | undefined {
+    this.check(gpa, len);
+    return (gpa % PAGE_SIZE) + len <= PAGE_SIZE ? this.#page(pfnOf(gpa)) : undefined;
+  }
+
+  override readU8(gpa: number): number {
+    const p = this.#within(gpa, 1);
+    return p === undefined ? super.readU8(gpa) : p.view.getUint8(gpa % PAGE_SIZE);
+  }
+  override readU16(gpa: number): number {
+    const p = this.#within(gpa, 2);
+    return p === undefined ? super.readU16(gpa) : p.view.getUint16(gpa % PAGE_SIZE, true);
+  }
+  override readU32(gpa: number): number {
+    const p = this.#within(gpa, 4);
+    return p === undefined ? super.readU32(gpa) : p.view.getUint32(gpa % PAGE_SIZE, true);
+  }
+  override readU64(gpa: number): bigint {
+    const p = this.#within(gpa, 8);
+    return p === undefined ? super.readU64(gpa) : p.view.getBigUint64(gpa % PAGE_SIZE, true);
+  }
+  override writeU8(gpa: number, value: number): void {
+    const p = this.#within(gpa, 1);
+    if (p === undefined) {
+      super.writeU8(gpa, value);
+      return;
+    }
+    p.view.setUint8(gpa % PAGE_SIZE, value);
+    this.#markDirty(pfnOf(gpa), p, gpa % PAGE_SIZE, (gpa % PAGE_SIZE) + 1);
+  }
+  override writeU16(gpa: number, value: number): void {
+    const p = this.#within(gpa, 2);
+    if (p === undefined) {
+      super.writeU16(gpa, value);
+      return;
+    }
+    p.view.setUint16(gpa % PAGE_SIZE, value, true);
+    this.#markDirty(pfnOf(gpa), p, gpa % PAGE_SIZE, (gpa % PAGE_SIZE) + 2);
+  }
+  override writeU32(gpa: number, value: number): void {
+    const p = this.#within(gpa, 4);
+    if (p === undefined) {
+      super.writeU32(gpa, value);
+      return;
+    }
+    p.view.setUint32(gpa % PAGE_SIZE, value, true);
+    this.#markDirty(pfnOf(gpa), p, gpa % PAGE_SIZE, (gpa % PAGE_SIZE) + 4);
+  }
+  override writeU64(gpa: number, value: bigint): void {
+    const p = this.#within(gpa, 8);
+    if (p === undefined) {
+      super.writeU64(gpa, value);
+      return;
+    }
+    p.view.setBigUint64(gpa % PAGE_SIZE, value, true);
+    this.#markDirty(pfnOf(gpa), p, gpa % PAGE_SIZE, (gpa % PAGE_SIZE) + 8);
   }
 
   /**
@@ -130,7 +204,8 @@ export class ShadowGuestRam extends GuestRamBase {
       throw new RangeError(`adoptZeroed needs a page-aligned range, got [${gpa}, +${len})`);
     }
     for (let pfn = gpa / PAGE_SIZE; pfn < (gpa + len) / PAGE_SIZE; pfn++) {
-      this.#pages.set(pfn, { data: new Uint8Array(PAGE_SIZE), dirtyLo: 0, dirtyHi: PAGE_SIZE });
+      this.#pages.set(pfn, newPage(new Uint8Array(PAGE_SIZE), 0, PAGE_SIZE));
+      this.#dirty.add(pfn);
     }
   }
 
@@ -139,42 +214,73 @@ export class ShadowGuestRam extends GuestRamBase {
     this.check(gpa, len);
     for (let pfn = Math.floor(gpa / PAGE_SIZE); pfn * PAGE_SIZE < gpa + len; pfn++) {
       this.#pages.delete(pfn);
+      this.#dirty.delete(pfn);
     }
   }
 
   async flush(): Promise<void> {
-    const runs = this.#takeDirtyRuns();
-    if (runs.length === 0) return;
-    const ops: HypercallOp[] = runs.map((r) => ({ op: "writeMemory", gpa: r.gpa, data: r.bytes }));
-    let failure: string | undefined;
+    const pending = this.takeWrites();
+    if (pending === null) return;
+    let outcomes: HypercallOutcome[];
     try {
-      const outcomes = await this.#client.batch(ops, { stopOnError: true });
-      runs.forEach((run, i) => {
-        const o = outcomes[i];
-        if (o?.op === "writeMemory" && o.ret === 0) return;
-        failure ??=
-          o === undefined
-            ? "no outcome"
-            : o.op === "status"
-              ? `status ${o.code}: ${o.message}`
-              : `ret ${o.op === "writeMemory" ? o.ret : "?"}`;
-        this.#redirty(run);
-      });
+      outcomes = await this.#client.batch(pending.ops, { stopOnError: true });
     } catch (err) {
-      for (const r of runs) this.#redirty(r);
-      throw new GuestRamError(GuestRamErrorKind.hypercallFailed, "guest ram flush failed", {
-        cause: err,
-      });
+      throw pending.abandon(err);
     }
-    this.stats.flushes++;
-    this.stats.writeMemoryCalls += runs.length;
-    for (const r of runs) this.stats.flushedBytes += r.bytes.length;
-    if (failure !== undefined) {
-      throw new GuestRamError(
-        GuestRamErrorKind.hypercallFailed,
-        `guest ram flush failed: ${failure}`,
-      );
-    }
+    const failure = pending.settle(outcomes);
+    if (failure !== null) throw failure;
+  }
+
+  /**
+   * The dirty bytes as `WriteMemory` ops for the caller's multicall (`flush` is this plus its
+   * own batch). The spans are cleared now, so writes made while the ops are in flight stay dirty
+   * for the next take; a span whose op did not succeed is marked dirty again by `settle` or
+   * `abandon`. Stopping at the first failed op (stopOnError) is the caller's choice: `settle`
+   * re-dirties the skipped ones too.
+   */
+  override takeWrites(): PendingWrites | null {
+    const runs = this.#takeDirtyRuns();
+    if (runs.length === 0) return null;
+    const ops: HypercallOp[] = runs.map((r) => ({ op: "writeMemory", gpa: r.gpa, data: r.bytes }));
+    let settled = false;
+    const once = (): void => {
+      if (settled) throw new Error("PendingWrites settled twice");
+      settled = true;
+    };
+    return {
+      ops,
+      settle: (outcomes) => {
+        once();
+        let failure: string | undefined;
+        runs.forEach((run, i) => {
+          const o = outcomes[i];
+          if (o?.op === "writeMemory" && o.ret === 0) return;
+          failure ??=
+            o === undefined
+              ? "no outcome"
+              : o.op === "status"
+                ? `status ${o.code}: ${o.message}`
+                : `ret ${o.op === "writeMemory" ? o.ret : "?"}`;
+          this.#redirty(run);
+        });
+        this.stats.flushes++;
+        this.stats.writeMemoryCalls += runs.length;
+        for (const r of runs) this.stats.flushedBytes += r.bytes.length;
+        return failure === undefined
+          ? null
+          : new GuestRamError(
+              GuestRamErrorKind.hypercallFailed,
+              `guest ram flush failed: ${failure}`,
+            );
+      },
+      abandon: (cause) => {
+        once();
+        for (const r of runs) this.#redirty(r);
+        return new GuestRamError(GuestRamErrorKind.hypercallFailed, "guest ram flush failed", {
+          cause,
+        });
+      },
+    };
   }
 
   async load(gpa: number, len: number): Promise<void> {
@@ -219,36 +325,55 @@ export class ShadowGuestRam extends GuestRamBase {
     const old = this.#pages.get(pfn);
     if (old !== undefined && old.dirtyLo < old.dirtyHi) {
       data.set(old.data.subarray(old.dirtyLo, old.dirtyHi), old.dirtyLo);
-      this.#pages.set(pfn, { data, dirtyLo: old.dirtyLo, dirtyHi: old.dirtyHi });
+      this.#pages.set(pfn, newPage(data, old.dirtyLo, old.dirtyHi));
     } else {
-      this.#pages.set(pfn, { data, dirtyLo: PAGE_SIZE, dirtyHi: 0 });
+      this.#pages.set(pfn, newPage(data, PAGE_SIZE, 0));
     }
   }
 
   /** Copies out and clears every dirty span, merging spans that meet across pages. */
   #takeDirtyRuns(): DirtyRun[] {
-    const pfns = [...this.#pages.keys()].sort((a, b) => a - b);
-    const runs: { gpa: number; parts: Uint8Array[]; len: number }[] = [];
+    const pfns = [...this.#dirty].sort((a, b) => a - b);
+    this.#dirty.clear();
+    // First the runs' extents (spans that meet across pages join), then one buffer per run,
+    // so each dirty byte is copied once. The copy is taken now: writes made while the ops are in
+    // flight must not change bytes a resend after a reconnect would send again.
+    const runs: {
+      gpa: number;
+      len: number;
+      spans: { data: Uint8Array; lo: number; hi: number }[];
+    }[] = [];
     for (const pfn of pfns) {
       const page = this.#pages.get(pfn);
       if (page === undefined || page.dirtyLo >= page.dirtyHi) continue;
-      const gpa = pfn * PAGE_SIZE + page.dirtyLo;
-      const part = page.data.slice(page.dirtyLo, page.dirtyHi);
+      const span = { data: page.data, lo: page.dirtyLo, hi: page.dirtyHi };
+      const gpa = pfn * PAGE_SIZE + span.lo;
+      const n = span.hi - span.lo;
       page.dirtyLo = PAGE_SIZE;
       page.dirtyHi = 0;
       const last = runs.at(-1);
-      if (
-        last !== undefined &&
-        last.gpa + last.len === gpa &&
-        last.len + part.length <= MAX_MEMORY_ACCESS
-      ) {
-        last.parts.push(part);
-        last.len += part.length;
+      if (last !== undefined && last.gpa + last.len === gpa && last.len + n <= MAX_MEMORY_ACCESS) {
+        last.spans.push(span);
+        last.len += n;
       } else {
-        runs.push({ gpa, parts: [part], len: part.length });
+        runs.push({ gpa, len: n, spans: [span] });
       }
     }
-    return runs.map((r) => ({ gpa: r.gpa, bytes: concat(r.parts, r.len) }));
+    return runs.map((r) => {
+      const bytes = new Uint8Array(r.len);
+      let at = 0;
+      for (const sp of r.spans) {
+        bytes.set(sp.data.subarray(sp.lo, sp.hi), at);
+        at += sp.hi - sp.lo;
+      }
+      return { gpa: r.gpa, bytes };
+    });
+  }
+
+  #markDirty(pfn: number, page: ShadowPage, lo: number, hi: number): void {
+    page.dirtyLo = Math.min(page.dirtyLo, lo);
+    page.dirtyHi = Math.max(page.dirtyHi, hi);
+    this.#dirty.add(pfn);
   }
 
   #redirty(run: DirtyRun): void {
@@ -257,25 +382,18 @@ export class ShadowGuestRam extends GuestRamBase {
       const at = run.gpa + done;
       const off = at % PAGE_SIZE;
       const n = Math.min(PAGE_SIZE - off, run.bytes.length - done);
-      const page = this.#pages.get(Math.floor(at / PAGE_SIZE));
-      if (page !== undefined) markDirty(page, off, off + n);
+      const pfn = pfnOf(at);
+      const page = this.#pages.get(pfn);
+      if (page !== undefined) this.#markDirty(pfn, page, off, off + n);
       done += n;
     }
   }
 }
 
-function markDirty(page: ShadowPage, lo: number, hi: number): void {
-  page.dirtyLo = Math.min(page.dirtyLo, lo);
-  page.dirtyHi = Math.max(page.dirtyHi, hi);
+function newPage(data: Uint8Array, dirtyLo: number, dirtyHi: number): ShadowPage {
+  return { data, view: new DataView(data.buffer, data.byteOffset, PAGE_SIZE), dirtyLo, dirtyHi };
 }
 
-function concat(parts: readonly Uint8Array[], len: number): Uint8Array {
-  if (parts.length === 1 && parts[0] !== undefined) return parts[0];
-  const out = new Uint8Array(len);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+function pfnOf(gpa: number): number {
+  return Math.floor(gpa / PAGE_SIZE);
 }

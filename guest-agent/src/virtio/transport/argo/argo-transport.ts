@@ -14,11 +14,13 @@
  * end again — that is how a front end recovers after a back-end restart.
  *
  * Data plane (§4.6 "ring-sync"). A kick pops the new available chains, sends them as AVAIL
- * records whose data iovs point straight at the driver's buffers (the shadow is flushed first:
- * sendv copies from the hypervisor's copy), fragmenting large chains to fit the back end's
- * ring. Pre-posted buffers (net/console receive) are sent at DRIVER_OK. USED records coming
- * back are checked (head outstanding, fragments in order, `written_len` within the writable
- * bytes, inline bytes exactly `written_len`; §4.9 and Linux's BAD_RING cases), their bytes are
+ * records whose data iovs point straight at the driver's buffers, fragmenting large chains to fit
+ * the back end's ring. sendv copies from the hypervisor's copy, so the driver's dirty shadow
+ * bytes must get there first: the channel puts them (`GuestRam.takeWrites`) at the front of the
+ * very multicall that carries the sendvs, one round trip per kick. Pre-posted buffers
+ * (net/console receive) are sent at DRIVER_OK. USED records coming back are checked (head
+ * outstanding, fragments in order, `written_len` within the writable bytes, inline bytes
+ * exactly `written_len`; §4.9 and Linux's BAD_RING cases), their bytes are
  * written into the chain's writable buffers, then the used ring, then — if the driver's
  * suppression state asks for it — the used-buffer interrupt. A violation breaks the device
  * (DEVICE_NEEDS_RESET + config interrupt), is counted and logged rate-limited, and never throws.
@@ -253,6 +255,8 @@ export class ArgoTransport implements VirtioTransport {
         onMessage: (m) => {
           t.#onMessage(m);
         },
+        // The driver's dirty memory rides in front of every send (see the module comment).
+        prelude: () => o.ram.takeWrites(),
       });
     } catch (err) {
       throw t.#probeFailed(errnoOf(err), `cannot register the front-end ring of ${d.name}`, err);
@@ -727,7 +731,11 @@ export class ArgoTransport implements VirtioTransport {
     this.#pumpOut();
   }
 
-  /** Flush-then-send, serialised so messages leave in the order the chains were popped. */
+  /**
+   * Sends the outbox, serialised so messages leave in the order the chains were popped. No
+   * flush here: the channel writes the driver's dirty bytes in the same multicall, ahead of the
+   * sendvs that read them (its prelude).
+   */
   #pumpOut(): void {
     if (this.#outPump !== null) return;
     this.#outPump = (async () => {
@@ -736,8 +744,6 @@ export class ArgoTransport implements VirtioTransport {
         const batch = this.#outbox;
         this.#outbox = [];
         try {
-          // sendv reads the hypervisor's copy of our memory: flush the driver's writes first.
-          await this.ram.flush();
           const channel = this.#channel;
           if (channel === undefined) return;
           await Promise.all(batch.map((parts) => channel.send(parts)));

@@ -16,6 +16,17 @@
  * retries — the socket's EAGAIN→wait, with the same reasoning. -EBUSY retries on a backing-off
  * timer. Any other negative ret fails that message (the caller turns it into a device error).
  *
+ * Prelude. A message's in-place iovs are read from the hypervisor's copy of this guest's memory,
+ * while the driver wrote them into a local shadow (`ShadowGuestRam`): the dirty bytes must reach
+ * the hypervisor before the `sendv` that reads them. Rather than a flush multicall and then a
+ * send multicall (two round trips per kick), the channel asks its `prelude` for pending calls
+ * while it builds each multicall and puts them first: `[writeMemory(dirty spans)...,
+ * writeMemory(staged bytes), sendv...]`, one round trip, executed in order. The prelude is taken
+ * in the same synchronous step as the multicall is issued, so a span taken by one channel is
+ * written before any later multicall of this guest (another device's channel) can read it. A
+ * prelude call that fails stops the multicall (stopOnError) before any sendv; the prelude puts
+ * back what was not written (`settle`), and the messages of that multicall fail with EIO.
+ *
  * Receiving is driven by `VioaHub` (one per guest), which reads every channel's ring on a VIRQ.
  * Messages of another type or from another domain are dropped and counted (the hypervisor
  * stamps the source domid, so a unicast ring only ever holds the partner's, but we check).
@@ -36,6 +47,7 @@ import type {
 import type { PageAllocator, PageRun } from "../../../libargo/page-allocator.js";
 import type { RingCorruption, RingMessage } from "../../../libargo/ring-reader.js";
 import type { RingSink, RxRing } from "../../../libargo/rx-ring.js";
+import { TransportErrno } from "./transport-error.js";
 
 /** A piece of a message: bytes to stage, or a range of this guest's memory sent in place. */
 export type MessagePart =
@@ -72,6 +84,44 @@ interface Pending {
   readonly reject: (err: Error) => void;
 }
 
+/**
+ * Calls a channel runs at the front of its next multicall (see the module comment), e.g. the
+ * dirty bytes of `GuestRam.takeWrites`. Exactly one of `settle` / `abandon` is called.
+ */
+export interface BatchPrelude {
+  readonly ops: readonly HypercallOp[];
+  /** The outcomes of `ops` (undefined for none); returns the failure, or null. */
+  settle(outcomes: readonly (HypercallOutcome | undefined)[]): Error | null;
+  /** The multicall failed as a whole; returns the error to report. */
+  abandon(cause: unknown): Error;
+}
+
+/** Two preludes as one (`a`'s calls first); null when both are. */
+export function combinePreludes(
+  a: BatchPrelude | null,
+  b: BatchPrelude | null,
+): BatchPrelude | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  const n = a.ops.length;
+  return {
+    ops: [...a.ops, ...b.ops],
+    settle: (outcomes) => {
+      const fa = a.settle(outcomes.slice(0, n));
+      const fb = b.settle(outcomes.slice(n, n + b.ops.length));
+      return fa ?? fb;
+    },
+    abandon: (cause) => {
+      const ea = a.abandon(cause);
+      b.abandon(cause);
+      return ea;
+    },
+  };
+}
+
+/** Takes the prelude of the multicall being built; null when there is nothing to run first. */
+export type PreludeSource = () => BatchPrelude | null;
+
 /** What a channel needs from the hub that drives it. */
 export interface ChannelHost {
   readonly client: HypercallClient;
@@ -85,6 +135,14 @@ export interface ChannelHost {
 const EBUSY_RETRY_MIN_MS = 2;
 const EBUSY_RETRY_MAX_MS = 200;
 const PARKED_BACKSTOP_MS = 1000;
+/** Messages per multicall at most. */
+const MAX_BATCH_MESSAGES = 64;
+/**
+ * Calls per multicall the channel aims below (prelude + staging write + sendvs): the Session
+ * client refuses a stopOnError batch above the server's max_batch (1,024 by default), so a long
+ * prelude leaves room for fewer messages, never fewer than one.
+ */
+const MAX_BATCH_CALLS = 256;
 /** A channel keeps at most this many received messages for a slow consumer (back-pressure). */
 const RX_ROOM = 4096;
 
@@ -106,6 +164,7 @@ export class VioaChannel implements RingSink {
   readonly #ring: RxRing;
   readonly #onMessage: (data: Buffer) => void;
   readonly #staging: PageRun;
+  readonly #prelude: PreludeSource | null;
   #queue: Pending[] = [];
   #pump: Promise<void> | null = null;
   #parked = false;
@@ -120,12 +179,14 @@ export class VioaChannel implements RingSink {
     peer: ArgoAddr,
     staging: PageRun,
     onMessage: (data: Buffer) => void,
+    prelude: PreludeSource | null = null,
   ) {
     this.#host = host;
     this.#ring = ring;
     this.peer = peer;
     this.#staging = staging;
     this.#onMessage = onMessage;
+    this.#prelude = prelude;
   }
 
   /** This end's receive port. */
@@ -256,17 +317,27 @@ export class VioaChannel implements RingSink {
   }
 
   async #batch(): Promise<void> {
+    // Taken now, in the same synchronous step as the multicall is issued (module comment).
+    const prelude = this.#prelude?.() ?? null;
+    const pre = prelude?.ops.length ?? 0;
+    const maxMessages = Math.max(1, Math.min(MAX_BATCH_MESSAGES, MAX_BATCH_CALLS - pre - 1));
     // Take messages while their staged bytes fit the staging pages.
     const take: Pending[] = [];
     let staged = 0;
     for (const p of this.#queue) {
-      if (take.length >= 64 || (take.length > 0 && staged + p.staged > this.#staging.bytes)) break;
+      if (
+        take.length >= maxMessages ||
+        (take.length > 0 && staged + p.staged > this.#staging.bytes)
+      )
+        break;
       take.push(p);
       staged += p.staged;
     }
     const image = new Uint8Array(staged);
-    const ops: HypercallOp[] = [];
+    const ops: HypercallOp[] = prelude === null ? [] : [...prelude.ops];
     const src: ArgoAddr = { aport: this.#ring.aport, domainId: ARGO_DOMID_ANY };
+    const writes = staged > 0 ? 1 : 0;
+    if (writes === 1) ops.push({ op: "writeMemory", gpa: this.#staging.gpa, data: image });
     let at = 0;
     for (const p of take) {
       const iovs: { gpa: number; len: number }[] = [];
@@ -287,8 +358,6 @@ export class VioaChannel implements RingSink {
         messageType: VIRTIO_ARGO_MESSAGE_TYPE,
       });
     }
-    const writes = staged > 0 ? 1 : 0;
-    if (writes === 1) ops.unshift({ op: "writeMemory", gpa: this.#staging.gpa, data: image });
     const virqsBefore = this.#host.virqCount();
     this.stats.batches++;
     let outcomes: HypercallOutcome[];
@@ -296,18 +365,31 @@ export class VioaChannel implements RingSink {
       outcomes = await this.#host.client.batch(ops, { stopOnError: true });
     } catch (err) {
       // The link failed; nothing says which calls ran. Fail the batch (the device resets).
+      const cause = prelude === null ? err : prelude.abandon(err);
       for (const p of take)
-        this.#settle(p, new VioaSendError(Errno.EAGAIN, `send batch failed: ${String(err)}`));
+        this.#settle(p, new VioaSendError(Errno.EAGAIN, `send batch failed: ${String(cause)}`));
       return;
     }
-    const w = outcomes[0];
+    if (prelude !== null) {
+      const failure = prelude.settle(outcomes.slice(0, pre));
+      if (failure !== null) {
+        // stopOnError skipped every sendv: nothing of these messages left (module comment).
+        for (const p of take)
+          this.#settle(
+            p,
+            new VioaSendError(TransportErrno.EIO, `prelude failed: ${failure.message}`),
+          );
+        return;
+      }
+    }
+    const w = outcomes[pre];
     if (writes === 1 && (w?.op !== "writeMemory" || w.ret < 0)) {
       for (const p of take)
         this.#settle(p, new VioaSendError(Errno.EFAULT, "staging write failed"));
       return;
     }
     for (let k = 0; k < take.length; k++) {
-      const o = outcomes[writes + k];
+      const o = outcomes[pre + writes + k];
       const p = take[k];
       if (p === undefined) return;
       if (o === undefined || o.op === "status") {

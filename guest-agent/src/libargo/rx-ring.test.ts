@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `RxRing`'s deferred publish (rx-ring.ts "Deferred publish") against the real hypervisor core
+ * in process: a ring with a `deferPublish` hook advances rx locally and hands itself over while
+ * the sender still sees room; `takePublish` gives the rx store exactly once, again after a
+ * failure; a ring without the hook publishes in its own multicall, as it always did.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { RING_RX_PTR_OFFSET, ringLenForPages } from "@hmx/proto/abi";
+import { InProcessHypervisor, type InProcessClient } from "../test-utils/in-process-client.js";
+import { PageAllocator } from "./page-allocator.js";
+import type { RingMessage } from "./ring-reader.js";
+import { RxRing, type RingSink } from "./rx-ring.js";
+
+const MEMORY = 16 * 1024 * 1024;
+const LEN = ringLenForPages(4);
+
+function sink(): RingSink & { got: RingMessage[] } {
+  const got: RingMessage[] = [];
+  return {
+    got,
+    room: () => 1000,
+    deliver: (m) => {
+      got.push(...m);
+    },
+    corrupt: () => {
+      assert.fail("no corruption expected");
+    },
+  };
+}
+
+/** A receiving ring on `rx` (with or without the hook) and `n` messages of `size` sent to it. */
+async function setup(deferred: boolean): Promise<{
+  rx: InProcessClient;
+  ring: RxRing;
+  deferrals: RxRing[];
+  send: (size: number) => Promise<void>;
+}> {
+  const hv = new InProcessHypervisor();
+  const rx = hv.createGuest({ memoryBytes: MEMORY });
+  const tx = hv.createGuest({ memoryBytes: MEMORY });
+  const deferrals: RxRing[] = [];
+  const ring = await RxRing.register(rx, new PageAllocator({ memoryBytes: MEMORY }), {
+    aport: 0x7000,
+    partnerId: tx.domid,
+    len: LEN,
+    fill: false,
+    ...(deferred ? { deferPublish: (r: RxRing) => deferrals.push(r) } : {}),
+  });
+  const staging = new PageAllocator({ memoryBytes: MEMORY }).allocate(4);
+  const send = async (size: number): Promise<void> => {
+    await tx.writeMemory(staging.gpa, new Uint8Array(size).fill(7));
+    const ret = await tx.sendv(
+      { aport: 0x7001, domainId: 0x7ff4 },
+      { aport: 0x7000, domainId: rx.domid },
+      [{ gpa: staging.gpa, len: size }],
+      0x1234,
+    );
+    assert.ok(ret >= 0, `sendv ${ret}`);
+  };
+  return { rx, ring, deferrals, send };
+}
+
+async function drainOnce(rx: InProcessClient, ring: RxRing, s: RingSink): Promise<void> {
+  const { data } = await rx.readMemory(ring.gpa + 4, 4); // tx_ptr
+  await ring.drain(data.readUInt32LE(0), s);
+}
+
+async function headerRx(rx: InProcessClient, ring: RxRing): Promise<number> {
+  const { data } = await rx.readMemory(ring.gpa + RING_RX_PTR_OFFSET, 4);
+  return data.readUInt32LE(0);
+}
+
+describe("rx ring deferred publish", () => {
+  it("with room left, a drain advances rx locally, hands the ring over, and stores nothing itself", async () => {
+    const { rx, ring, deferrals, send } = await setup(true);
+    await send(100);
+    const s = sink();
+    const writes = rx.counters.byOp["writeMemory"] ?? 0;
+    const notifies = rx.counters.byOp["notify"] ?? 0;
+    await drainOnce(rx, ring, s);
+    assert.equal(s.got.length, 1);
+    assert.deepEqual(deferrals, [ring]);
+    assert.ok(ring.rxPtr > 0);
+    assert.equal(await headerRx(rx, ring), 0, "not published yet");
+    assert.equal(rx.counters.byOp["writeMemory"] ?? 0, writes, "no rx store");
+    assert.equal(rx.counters.byOp["notify"] ?? 0, notifies, "no notify");
+  });
+
+  it("takePublish gives the rx store once, and again after a failed one", async () => {
+    const { rx, ring, send } = await setup(true);
+    await send(100);
+    await drainOnce(rx, ring, sink());
+    const op = ring.takePublish();
+    assert.ok(op?.op === "writeMemory" && op.gpa === ring.gpa + RING_RX_PTR_OFFSET);
+    assert.equal(Buffer.from(op.data).readUInt32LE(0), ring.rxPtr);
+    assert.equal(ring.takePublish(), null, "taken already");
+    ring.publishSettled(false);
+    const again = ring.takePublish();
+    assert.ok(again !== null, "a failed store is taken again");
+    const [o] = await rx.batch([again]);
+    ring.publishSettled(o?.op === "writeMemory" && o.ret === 0);
+    assert.equal(await headerRx(rx, ring), ring.rxPtr);
+    assert.equal(ring.takePublish(), null);
+  });
+
+  it("a drain that saw more than half the ring in use publishes at once, even with the hook", async () => {
+    const { rx, ring, deferrals, send } = await setup(true);
+    await send(Math.floor(LEN * 0.6));
+    await drainOnce(rx, ring, sink());
+    assert.deepEqual(deferrals, []);
+    assert.equal(await headerRx(rx, ring), ring.rxPtr);
+    assert.equal(ring.takePublish(), null);
+  });
+
+  it("a ring without the hook publishes after every drain, as before", async () => {
+    const { rx, ring, send } = await setup(false);
+    await send(100);
+    await drainOnce(rx, ring, sink());
+    assert.equal(await headerRx(rx, ring), ring.rxPtr);
+    assert.equal(ring.takePublish(), null);
+  });
+});
