@@ -7,6 +7,11 @@
  * 10.77.<domid/256>.<domid%256>),
  * and writes a line to its console (input typed into the console is counted and logged). A
  * device whose probe failed — a MAC denial, say — is reported once with its errno and skipped.
+ *
+ * A round uses only the devices that are ready when it starts (`FrontendDevices` re-probes a
+ * failed one by itself and hands out its fresh driver once its back end is back), and no
+ * operation may hold the round up for more than `opTimeoutMs`: a device that stops answering
+ * costs that round one error, never the loop. `devices` / `failedDevices` follow every change.
  */
 import { randomInt } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -14,9 +19,13 @@ import type { Logger } from "pino";
 import type { HypercallClient } from "../hypercall/hypercall-client.js";
 import type { ArgoEndpoint } from "../libargo/argo-endpoint.js";
 import { DeviceWatcher } from "../virtio/discovery/device-watcher.js";
-import { FrontendDevices } from "../virtio/discovery/frontend-devices.js";
+import {
+  FrontendDevices,
+  type FrontendDevicesOptions,
+} from "../virtio/discovery/frontend-devices.js";
 import { readDeviceTable } from "../virtio/discovery/varg-reader.js";
 import { MiniIpStack } from "../virtio/drivers/net/ip-stack.js";
+import type { ConsoleDriver } from "../virtio/drivers/console/console-driver.js";
 import type { NetDriver } from "../virtio/drivers/net/net-driver.js";
 import { LatencyHistogram, type WorkloadBaseOptions } from "./common.js";
 
@@ -32,7 +41,49 @@ export interface VirtioDemoOptions extends WorkloadBaseOptions {
   /** Rounds; 0 = until stopped. */
   readonly count: number;
   readonly intervalMs: number;
+  /**
+   * Longest wait for one device operation of a round (default 15 000 ms, above the transport's
+   * 10 s request timeout, which normally settles it first): a safety net, so no device can hold
+   * the round loop up forever.
+   */
+  readonly opTimeoutMs?: number;
+  /** Transport and recovery tuning of the front end (tests; defaults otherwise). */
+  readonly tuning?: Pick<
+    FrontendDevicesOptions,
+    | "timeoutMs"
+    | "requestTimeoutMs"
+    | "probeTimeoutMs"
+    | "reprobeMinMs"
+    | "reprobeMaxMs"
+    | "healthCheckMs"
+  >;
   readonly log: Logger;
+}
+
+const DEFAULT_OP_TIMEOUT_MS = 15_000;
+
+/** A device operation that did not settle within the round's bound. */
+export class DeviceOpTimeoutError extends Error {
+  override readonly name = "DeviceOpTimeoutError";
+}
+
+/**
+ * `p`, or `DeviceOpTimeoutError` naming `what` once `ms` pass. The abandoned operation still
+ * settles later (its driver rejects it when the device fails); that outcome is dropped here.
+ */
+export async function bounded<T>(what: string, p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new DeviceOpTimeoutError(`${what} did not complete within ${ms} ms`));
+    }, ms);
+  });
+  p.catch(() => undefined); // a late rejection of an abandoned operation is not unhandled
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export interface VirtioDemoStats {
@@ -93,38 +144,55 @@ export async function runVirtioDemo(
     allocator: endpoint.allocator,
     memoryBytes: info.memoryBytes,
     logger: o.log.child({ component: "virtio" }),
+    ...o.tuning,
   });
   let stack: MiniIpStack | undefined;
   let stackNic: NetDriver | undefined;
+  let inputConsole: ConsoleDriver | undefined;
+  let offInput: (() => void) | undefined;
+  /** Devices whose current outage was reported already (once per outage). */
   const reported = new Set<string>();
   const refresh = (): void => {
     stats.devices = devices.devices.filter((d) => d.state === "ready").length;
     stats.failedDevices = devices.devices.length - stats.devices;
     for (const d of devices.devices) {
       const key = `${d.entry.devIndex}`;
-      if (d.state === "failed" && !reported.has(key)) {
-        reported.add(key);
-        o.log.warn(
-          {
-            device: d.entry.name,
-            deviceId: d.entry.deviceId,
-            backend: d.entry.peerDomid,
-            errno: d.code,
-            reason: d.reason,
-          },
-          "virtio device FAILED",
-        );
+      if (d.state === "ready") {
+        reported.delete(key);
+        continue;
       }
+      if (reported.has(key)) continue;
+      reported.add(key);
+      o.log.warn(
+        {
+          device: d.entry.name,
+          deviceId: d.entry.deviceId,
+          backend: d.entry.peerDomid,
+          errno: d.code,
+          reason: d.reason,
+        },
+        "virtio device FAILED",
+      );
     }
+    // A recovered device has a fresh driver: move the IP stack and the input handler to it.
     const nic = devices.net();
     if (nic !== stackNic) {
       stack?.close();
       stackNic = nic;
       stack = nic === undefined ? undefined : new MiniIpStack(nic, demoIp(o.client.domid));
     }
+    const con = devices.console();
+    if (con !== inputConsole) {
+      offInput?.();
+      inputConsole = con;
+      offInput = con?.onData((d) => {
+        stats.consoleInputBytes += d.length;
+        o.log.info({ input: new TextDecoder().decode(d).slice(0, 200) }, "console input");
+      });
+    }
   };
+  const offChange = devices.onChange(refresh);
   let watcher: DeviceWatcher | undefined;
-  let offInput: (() => void) | undefined;
   try {
     const table = await readDeviceTable(o.client);
     if (!table.ok) o.log.warn({ reason: table.reason }, "virtual ACPI device table rejected");
@@ -140,14 +208,11 @@ export async function runVirtioDemo(
         refresh();
       },
     });
-    offInput = devices.console()?.onData((d) => {
-      stats.consoleInputBytes += d.length;
-      o.log.info({ input: new TextDecoder().decode(d).slice(0, 200) }, "console input");
-    });
     o.onReady?.({ aport: 0, partner: 0 });
     const rtt = new LatencyHistogram();
     const tag = randomInt(0, 256);
     for (let round = 0; (o.count === 0 || round < o.count) && !o.signal.aborted; round++) {
+      refresh();
       await demoRound(devices, o, stats, round, tag, stack, rtt);
       try {
         await sleep(o.intervalMs, undefined, { signal: o.signal });
@@ -156,6 +221,7 @@ export async function runVirtioDemo(
       }
     }
   } finally {
+    offChange();
     offInput?.();
     watcher?.close();
     stack?.close();
@@ -172,17 +238,19 @@ async function demoRound(
   stack: MiniIpStack | undefined,
   rtt: LatencyHistogram,
 ): Promise<void> {
+  const opMs = o.opTimeoutMs ?? DEFAULT_OP_TIMEOUT_MS;
+  // Only the devices ready now: a failed one is skipped until it is re-probed.
   const blk = devices.blk();
   if (blk !== undefined && blk.capacitySectors >= PATTERN_SECTORS * 2) {
     const sector = (round * PATTERN_SECTORS) % (blk.capacitySectors - PATTERN_SECTORS);
     const pattern = new Uint8Array(PATTERN_SECTORS * 512).map((_, i) => (i + round + tag) & 0xff);
     try {
       if (!blk.readOnly) {
-        await blk.write(sector, pattern);
+        await bounded("virtio-blk write", blk.write(sector, pattern), opMs);
         stats.blkWrites++;
         stats.blkBytes += pattern.length;
       }
-      const back = await blk.read(sector, PATTERN_SECTORS);
+      const back = await bounded("virtio-blk read", blk.read(sector, PATTERN_SECTORS), opMs);
       stats.blkReads++;
       stats.blkBytes += back.length;
       if (!blk.readOnly && !equal(back, pattern)) stats.blkVerifyErrors++;
@@ -191,13 +259,22 @@ async function demoRound(
       o.log.warn({ err }, "virtio-blk request failed");
     }
   }
-  const targets = stack === undefined ? [] : await o.pingTargets();
+  let targets: readonly number[] = [];
+  try {
+    targets =
+      stack === undefined
+        ? []
+        : await bounded("ping targets", Promise.resolve(o.pingTargets()), opMs);
+  } catch (err) {
+    stats.errors++;
+    o.log.warn({ err }, "ping targets unavailable");
+  }
   const target = targets[round % Math.max(1, targets.length)];
   if (stack !== undefined && target !== undefined) {
     const ip = demoIp(target);
     stats.pings++;
     try {
-      const r = await stack.ping(ip, { timeoutMs: 1000 });
+      const r = await bounded("ping", stack.ping(ip, { timeoutMs: 1000 }), opMs);
       stats.received++;
       rtt.record(r.rttMs * 1000);
       stats.rttP50Us = rtt.percentile(50);
@@ -213,10 +290,11 @@ async function demoRound(
   if (con !== undefined) {
     const line = `guest ${o.client.domid}: round ${round}, disk ${stats.blkWrites} writes ${stats.blkVerifyErrors} mismatches, ping ${stats.received}/${stats.pings}\n`;
     try {
-      await con.write(line);
+      await bounded("virtio-console write", con.write(line), opMs);
       stats.consoleBytes += line.length;
-    } catch {
+    } catch (err) {
       stats.errors++;
+      o.log.warn({ err }, "virtio-console write failed");
     }
   }
 }

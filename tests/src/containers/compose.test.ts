@@ -3,7 +3,8 @@
  * The real docker-compose.yml, brought up with testcontainers' DockerComposeEnvironment exactly
  * as a user runs it (secrets from the environment, the image built by Compose): every service
  * becomes healthy, the guests exchange traffic, the VirtIO back end serves the guest a disk and
- * a console over Argo (placed by --enrolment-devices), and the toolstack answers on loopback. Uses
+ * a console over Argo (placed by --enrolment-devices) and again after the back end restarts, and
+ * the toolstack answers on loopback. Uses
  * Compose v2 (`docker compose`) when the machine has it, else v1 (`docker-compose`). Skipped,
  * with the reason, without Docker or Compose.
  */
@@ -125,6 +126,16 @@ describe("docker-compose.yml", { skip: skip ?? false, timeout: 600_000 }, () => 
       .exec(["node", "/app/cli/bin/hmx.js", "console", "--dir", "/var/lib/hmx/consoles", "--list"]);
     assert.equal(listing.exitCode, 0, listing.output);
     assert.match(listing.output, /guest-/);
+
+    // The back end restarts (its domain survives): the guest's devices reset, come back, and the
+    // guest keeps running its disk round trips.
+    const readsBefore = num(log.records("guest stats").at(-1)?.["virtio"] as Record<string, unknown> | undefined, "blkReads");
+    await env.getContainer(name("vbackend")).restart();
+    const recovered = await eventually("the guest's disk to work again after the back end restarted", 90_000, () => {
+      const v = log.records("guest stats").at(-1)?.["virtio"] as Record<string, unknown> | undefined;
+      return num(v, "devices") === 3 && num(v, "blkReads") > readsBefore + 2 ? v : undefined;
+    });
+    assert.equal(num(recovered, "blkVerifyErrors"), 0, "no disk read ever returned other bytes than written");
 
     const toolstack = new ToolstackClient(`127.0.0.1:${controlPort}`, adminToken);
     try {

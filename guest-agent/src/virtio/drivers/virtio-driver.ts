@@ -23,7 +23,8 @@
  * Hostile device (§4.9): a queue that breaks on a used-ring violation, or DEVICE_NEEDS_RESET,
  * makes the driver give up — FAILED, then a reset so the device stops touching the rings, then
  * every outstanding request is rejected (`onFailed`). Interrupts are coalesced per queue per
- * event-loop turn and an interrupt flood is counted.
+ * event-loop turn and an interrupt flood is counted. `checkDevice()` is the liveness check of
+ * an idle driver: a device that lost DRIVER_OK was reset under it (its back end restarted).
  */
 import {
   VIRTIO_CONFIG_S_ACKNOWLEDGE,
@@ -301,6 +302,39 @@ export class VirtioDriver {
   /** Notifies the device about queue `index` if its suppression state asks for it. */
   async kick(queue: Pick<SplitQueueDriver, "index" | "kickPrepare">): Promise<void> {
     if (queue.kickPrepare()) await this.transport.notify(queue.index);
+  }
+
+  /**
+   * Liveness check of a ready device: reads its status and gives up on it (`fail`) when the
+   * device no longer says what the driver set — FAILED or DEVICE_NEEDS_RESET, or DRIVER_OK gone
+   * because the device was reset under us (a back end that restarted answers status 0). An
+   * idle driver has nothing in flight to time out, so without this it would not notice that
+   * its device is gone until its next request. Resolves with whether the device is still live.
+   */
+  async checkDevice(): Promise<boolean> {
+    if (this.#state.kind !== "ready") return this.#state.kind !== "failed";
+    const status = await this.transport.getStatus();
+    // The driver may have failed meanwhile (a request timed out): nothing left to decide.
+    if (this.#stateNow().kind !== "ready") return false;
+    const lost =
+      (status & (VIRTIO_CONFIG_S_FAILED | VIRTIO_CONFIG_S_NEEDS_RESET)) !== 0
+        ? "device reports FAILED or DEVICE_NEEDS_RESET"
+        : (status & VIRTIO_CONFIG_S_DRIVER_OK) === 0
+          ? "device lost DRIVER_OK: it was reset under the driver"
+          : undefined;
+    if (lost === undefined) return true;
+    await this.fail(
+      new VirtioDriverError(
+        VirtioDriverErrorKind.deviceFailed,
+        `${lost} (status 0x${status.toString(16)})`,
+      ),
+    );
+    return false;
+  }
+
+  /** The state now (a call, so a check after an await is not narrowed away by the compiler). */
+  #stateNow(): DriverState {
+    return this.#state;
   }
 
   /** Runs `f` when the driver fails (device violation, DEVICE_NEEDS_RESET). */

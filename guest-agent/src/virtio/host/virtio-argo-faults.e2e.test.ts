@@ -41,8 +41,10 @@ describe("virtio-argo back-end failure and recovery", { timeout: 60_000 }, () =>
     ]);
     const beGuest = await world.connect("hbe", be.domid, be.credential);
     const host = await world.backend(beGuest);
+    // This test drives the transport's own reset path: no automatic re-probe.
     const devices = await world.frontend(await world.connect("hfe", fe.domid, fe.credential), {
       requestTimeoutMs: 400,
+      autoRecover: false,
     });
     const d = devices.devices[0];
     if (d?.state !== "ready") throw new Error("device not ready");
@@ -114,6 +116,8 @@ allow allowed_t backend_t:argo { register_single_source send };
     if (d?.state !== "failed") throw new Error("the denied device did not fail its probe");
     assert.equal(d.errno, TransportErrno.EACCES);
     assert.equal(d.code, "EACCES");
+    assert.equal(d.retryInMs, undefined, "a MAC refusal is configuration: not re-probed");
+    assert.equal(denied.stats.probes, 1);
     const afterCounters = await world.toolstack.getAuditCounters();
     assert.ok(afterCounters.denials > before.denials, "the hypervisor audited the denial");
     const blk = allowed.blk();
@@ -137,7 +141,10 @@ describe("virtio-argo hardening", { timeout: 60_000 }, () => {
       { type: "blk", backendDomid: be.domid, capacityBytes: 1024 * 1024 },
     ]);
     const host = await world.backend(await world.connect("xbe", be.domid, be.credential));
-    const devices = await world.frontend(await world.connect("xfe", fe.domid, fe.credential));
+    // This test drives the transport's own reset path: no automatic re-probe.
+    const devices = await world.frontend(await world.connect("xfe", fe.domid, fe.credential), {
+      autoRecover: false,
+    });
     const d = devices.devices[0];
     if (d?.state !== "ready") throw new Error("device not ready");
     const channel = host.find(fe.domid, 0)?.hosted.channel;

@@ -5,6 +5,9 @@
  * through transmitq (one device-readable buffer per write); input arrives in receive buffers
  * posted before DRIVER_OK and re-posted after use, and is handed to `onData` handlers and to
  * `read()`. `emergencyWrite(char)` uses `emerg_wr` when VIRTIO_CONSOLE_F_EMERG_WRITE is offered.
+ * When the device fails (or the driver is closed) every write it still holds and every waiting
+ * `read()` rejects with the driver's error: the core detached their buffers, so nothing else
+ * would ever settle them.
  */
 import { VirtioDeviceId } from "../../device.js";
 import { TRANSPORT_FEATURES, features, hasFeature } from "../../features.js";
@@ -32,6 +35,7 @@ export interface ConsoleDriverOptions extends VirtioDriverOptions {
 
 interface TxToken {
   readonly done: () => void;
+  readonly fail: (err: Error) => void;
 }
 
 /** virtio-console front-end driver, port 0 (see the module comment). */
@@ -42,8 +46,10 @@ export class ConsoleDriver {
   readonly #rxSize: number;
   readonly #handlers = new Set<(data: Uint8Array) => void>();
   readonly #pending: Uint8Array[] = [];
-  readonly #readers: ((data: Uint8Array) => void)[] = [];
+  readonly #readers: { resolve: (data: Uint8Array) => void; reject: (err: Error) => void }[] = [];
   readonly #txWaiters: (() => void)[] = [];
+  /** Writes the device holds: on failure their buffers are detached, so they are rejected here. */
+  readonly #txOutstanding = new Set<TxToken>();
 
   private constructor(
     core: VirtioDriver,
@@ -55,7 +61,12 @@ export class ConsoleDriver {
     this.#rx = rx;
     this.#tx = tx;
     this.#rxSize = rxSize;
-    core.onFailed(() => {
+    core.onFailed((error) => {
+      // The core detached the queues' buffers: every write it held and every waiting reader
+      // would otherwise wait forever. Waiters for room retry, see the failed state, and reject.
+      for (const t of this.#txOutstanding) t.fail(error);
+      this.#txOutstanding.clear();
+      for (const r of this.#readers.splice(0)) r.reject(error);
       for (const w of this.#txWaiters.splice(0)) w();
     });
   }
@@ -98,8 +109,15 @@ export class ConsoleDriver {
             reject(st.error);
             return;
           }
+          const token: TxToken = {
+            done: () => {
+              this.#txOutstanding.delete(token);
+              resolve();
+            },
+            fail: reject,
+          };
           try {
-            this.#tx.add([{ addr: buf, len: bytes.length }], [], { done: resolve });
+            this.#tx.add([{ addr: buf, len: bytes.length }], [], token);
           } catch (err) {
             if (err instanceof VirtQueueError && err.kind === VirtQueueErrorKind.queueFull) {
               this.#txWaiters.push(tryAdd);
@@ -108,6 +126,7 @@ export class ConsoleDriver {
             reject(err instanceof Error ? err : new Error(String(err)));
             return;
           }
+          this.#txOutstanding.add(token);
           this.core.kick(this.#tx).catch(reject);
         };
         tryAdd();
@@ -136,11 +155,16 @@ export class ConsoleDriver {
     return () => this.#handlers.delete(handler);
   }
 
-  /** The next chunk of input (buffered input first). */
+  /**
+   * The next chunk of input (buffered input first). Rejects with the driver's error once the
+   * device has failed or the driver is closed (a waiting reader too), so no read waits forever.
+   */
   read(): Promise<Uint8Array> {
     const next = this.#pending.shift();
     if (next !== undefined) return Promise.resolve(next);
-    return new Promise((resolve) => this.#readers.push(resolve));
+    const st = this.core.state;
+    if (st.kind === "failed") return Promise.reject(st.error);
+    return new Promise((resolve, reject) => this.#readers.push({ resolve, reject }));
   }
 
   close(): Promise<void> {
@@ -173,7 +197,7 @@ export class ConsoleDriver {
     for (const c of chunks) {
       for (const h of this.#handlers) h(c);
       const reader = this.#readers.shift();
-      if (reader !== undefined) reader(c);
+      if (reader !== undefined) reader.resolve(c);
       else this.#pending.push(c);
     }
   }

@@ -108,6 +108,8 @@ export class NetDriver {
   readonly #handlers = new Set<(frame: Uint8Array) => void>();
   readonly #macHandlers = new Set<(mac: MacAddress) => void>();
   readonly #txWaiters: (() => void)[] = [];
+  /** Sends the device holds: on failure their buffers are detached, so they are rejected here. */
+  readonly #txOutstanding = new Set<TxToken>();
   readonly #ctrlPending = new Set<CtrlToken>();
   #ctrlLock: Promise<unknown> = Promise.resolve();
   readonly #rxBuffers: number;
@@ -132,6 +134,10 @@ export class NetDriver {
     this.#rxBuffers = rxBuffers;
     this.#sizes = sizes;
     core.onFailed((error) => {
+      // The core detached every queue's buffers: reject what they held, or those sends and
+      // commands would wait forever. Waiters for room retry, see the failed state, and reject.
+      for (const t of this.#txOutstanding) t.fail(error);
+      this.#txOutstanding.clear();
       for (const c of this.#ctrlPending) c.fail(error);
       this.#ctrlPending.clear();
       for (const w of this.#txWaiters.splice(0)) w();
@@ -417,12 +423,19 @@ export class NetDriver {
             this.#txWaiters.push(tryAdd);
             return;
           }
+          const token: TxToken = {
+            buf,
+            done: () => {
+              this.#txOutstanding.delete(token);
+              resolve();
+            },
+            fail: (err) => {
+              this.#txOutstanding.delete(token);
+              reject(err);
+            },
+          };
           try {
-            this.#tx.add([{ addr: buf, len: VIRTIO_NET_HDR_SIZE + frame.length }], [], {
-              buf,
-              done: resolve,
-              fail: reject,
-            });
+            this.#tx.add([{ addr: buf, len: VIRTIO_NET_HDR_SIZE + frame.length }], [], token);
           } catch (err) {
             if (err instanceof VirtQueueError && err.kind === VirtQueueErrorKind.queueFull) {
               this.#txWaiters.push(tryAdd);
@@ -431,6 +444,7 @@ export class NetDriver {
             reject(err instanceof Error ? err : new Error(String(err)));
             return;
           }
+          this.#txOutstanding.add(token);
           this.stats.txFrames++;
           this.core.kick(this.#tx).catch(reject);
         };

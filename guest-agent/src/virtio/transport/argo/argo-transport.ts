@@ -533,13 +533,22 @@ export class ArgoTransport implements VirtioTransport {
         }, this.#timeoutMs);
       });
       try {
-        try {
-          await channel.send([{ bytes: msg }]);
-        } catch (err) {
+        // The timeout covers the send too: a back end that died with its ring registered
+        // never drains it, and a send waiting for room in a full ring would otherwise wait
+        // forever — and with it this request, the control lock, and the driver's reset.
+        let sendError: unknown;
+        const sent = channel.send([{ bytes: msg }]).then(
+          () => true,
+          (err: unknown) => {
+            sendError = err;
+            return false;
+          },
+        );
+        if (!(await Promise.race([sent, answered.then(() => true)]))) {
           throw this.#fail(
-            errnoOf(err),
+            errnoOf(sendError),
             `control request 0x${req.id.toString(16)} could not be sent`,
-            err,
+            sendError,
           );
         }
         const r = await answered;
