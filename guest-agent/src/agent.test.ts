@@ -7,11 +7,11 @@
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { describe, it } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { runGuest } from "./agent.js";
 import type { GuestConfig } from "./config.js";
 import { createGuestLogger } from "./logger.js";
 import { InProcessHypervisor, type InProcessClient } from "./test-utils/in-process-client.js";
+import { until } from "./test-utils/until.js";
 
 class Lines extends Writable {
   readonly records: Record<string, unknown>[] = [];
@@ -50,14 +50,6 @@ function config(over: Partial<GuestConfig>): GuestConfig {
   };
 }
 
-async function until(cond: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) assert.fail("condition not met in time");
-    await sleep(5);
-  }
-}
-
 describe("guest runner", { timeout: 20_000 }, () => {
   it("an echo and a ping guest log ready and stats lines, then stop cleanly on abort", async () => {
     const hv = new InProcessHypervisor();
@@ -77,7 +69,11 @@ describe("guest runner", { timeout: 20_000 }, () => {
       connect: () => Promise.resolve(cp),
     });
     await ping; // a finite count ends the guest by itself
-    await until(() => out.find("guest stats").some((r) => r["workload"] === "echo"), 2000);
+    await until(
+      'out.find("guest stats").some((r) => r["workload"] === "echo")',
+      () => out.find("guest stats").some((r) => r["workload"] === "echo"),
+      { timeoutMs: 2000 },
+    );
     stop.abort();
     await echo;
 

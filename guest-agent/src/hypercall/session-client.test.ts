@@ -15,6 +15,7 @@ import { HypercallStatusError, type HypercallOp } from "./hypercall-client.js";
 import { SessionClient, type SessionClientOptions, type SessionLogger } from "./session-client.js";
 import { BlackholeProxy } from "./test-utils/blackhole-proxy.js";
 import { FakeSessionServer, type BatchFault } from "./test-utils/fake-session-server.js";
+import { until } from "../test-utils/until.js";
 
 const SELF = { aport: 1, domainId: 0x7ff4 };
 const PEER = { aport: 9, domainId: 2 };
@@ -41,14 +42,6 @@ async function setup(
     await fake.stop();
   });
   return { fake, client };
-}
-
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 function u32le(n: number): Buffer {
@@ -396,7 +389,7 @@ describe("SessionClient: resilience", () => {
     const { fake, client } = await setup();
     await client.writeMemory(0, u32le(1));
     fake.dropCurrentStream(grpc.status.ABORTED);
-    await waitFor("reconnect", () => client.reconnects === 1);
+    await until("reconnect", () => client.reconnects === 1);
     assert.equal(await client.writeMemory(0, u32le(2)), 0);
   });
 
@@ -458,13 +451,13 @@ describe("SessionClient: resilience", () => {
       otherFired += 1;
     });
     fake.raiseVirq();
-    await waitFor("virq", () => fired === 1);
+    await until("virq", () => fired === 1);
     fake.dropCurrentStream();
-    await waitFor("reconnect", () => client.reconnects === 1);
+    await until("reconnect", () => client.reconnects === 1);
     assert.equal(fired, 2, "once more after the reconnect");
     unsubscribe();
     fake.raiseVirq();
-    await waitFor("virq to the remaining listener", () => otherFired === 3);
+    await until("virq to the remaining listener", () => otherFired === 3);
     assert.equal(fired, 2);
   });
 
@@ -472,7 +465,7 @@ describe("SessionClient: resilience", () => {
     const logger = captureLogger();
     const { fake, client } = await setup({ credential: "s3cret-token" }, { logger });
     fake.dropCurrentStream();
-    await waitFor("reconnect", () => client.reconnects === 1);
+    await until("reconnect", () => client.reconnects === 1);
     const warn = logger.lines.find((l) => l.msg === "session reconnecting");
     assert.ok(warn !== undefined);
     assert.equal((warn.obj as { attempt: number }).attempt, 1);
@@ -531,7 +524,7 @@ describe("SessionClient: resilience", () => {
       readyTimeoutMs: 100,
       backoff: { initialMs: 10, maxMs: 20 },
     });
-    await waitFor("a first session", () => fake.sessionsOpened >= 1);
+    await until("a first session", () => fake.sessionsOpened >= 1);
     await new Promise((resolve) => setTimeout(resolve, 150));
     fake.holdReady = false;
     const client = await connecting;
@@ -626,7 +619,7 @@ describe("SessionClient: close", () => {
     const { fake, client } = await setup();
     fake.faultHook = () => "drop-before-execute";
     const pending = client.writeMemory(0, u32le(1));
-    await waitFor("a drop", () => client.state !== "ready");
+    await until("a drop", () => client.state !== "ready");
     await client.close();
     await assert.rejects(pending, (err: unknown) => {
       assert.ok(err instanceof HypercallStatusError);

@@ -18,16 +18,9 @@ import { startWorld, type World } from "../host/virtio-argo-harness.js";
 import { VioaHub } from "../transport/argo/vioa-hub.js";
 import { readDeviceTable } from "./varg-reader.js";
 import type { FrontendDevices } from "./frontend-devices.js";
+import { until } from "../../test-utils/until.js";
 
 /** Polls `cond` every 20 ms; bounded by `ms` (a safety net, not a timing assertion). */
-async function until(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /**
  * `p`, or a rejection naming `what` if it has not settled within `ms`: a hang shows up as a
  * clear failure instead of the suite's timeout (a safety net, not a timing assertion).
@@ -158,7 +151,9 @@ describe("front-end recovery after a back-end restart", { timeout: 120_000 }, ()
       assert.rejects(settles("an outstanding net send", nic.send(frame)), failure),
       assert.rejects(settles("a waiting console read", reading), failure),
     ]);
-    await until("all three devices reported failed", () => counts(devices).failed === 3);
+    await until("all three devices reported failed", () => counts(devices).failed === 3, {
+      timeoutMs: 20_000,
+    });
     assert.equal(devices.blk(), undefined, "a failed device is not handed out");
     // New requests on the drivers of the failed devices reject at once.
     await assert.rejects(blk.read(8, 1));
@@ -168,13 +163,17 @@ describe("front-end recovery after a back-end restart", { timeout: 120_000 }, ()
     assert.ok(failed?.state === "failed");
     assert.ok(failed.reason.length > 0 && failed.code.length > 0, "the failure says why");
     // While the back end is down the devices keep being re-probed.
-    await until("re-probes while the back end is down", () =>
-      devices.devices.every((d) => d.state === "failed" && d.attempts >= 2),
+    await until(
+      "re-probes while the back end is down",
+      () => devices.devices.every((d) => d.state === "failed" && d.attempts >= 2),
+      { timeoutMs: 20_000 },
     );
 
     const be2 = await startBackend(world, be.domid, be.credential);
     cleanups.push(() => be2.stop());
-    await until("all three devices ready again", () => counts(devices).ready === 3);
+    await until("all three devices ready again", () => counts(devices).ready === 3, {
+      timeoutMs: 20_000,
+    });
     assert.ok(devices.stats.recoveries >= 3);
     const blk2 = devices.blk();
     const con2 = devices.console();
@@ -212,13 +211,17 @@ describe("front-end recovery after a back-end restart", { timeout: 120_000 }, ()
 
     await be1.stop();
     // No I/O: the health check finds the back end gone.
-    await until("both devices reported failed", () => counts(devices).failed === 2);
+    await until("both devices reported failed", () => counts(devices).failed === 2, {
+      timeoutMs: 20_000,
+    });
     assert.ok(changes >= 2, "listeners hear about the failures");
     await assert.rejects(blk.read(0, 1));
 
     const be2 = await startBackend(world, be.domid, be.credential);
     cleanups.push(() => be2.stop());
-    await until("both devices ready again", () => counts(devices).ready === 2);
+    await until("both devices ready again", () => counts(devices).ready === 2, {
+      timeoutMs: 20_000,
+    });
     const blk2 = devices.blk();
     assert.ok(blk2);
     assert.deepEqual(await blk2.read(0, 1), new Uint8Array(512).fill(7));
@@ -249,7 +252,7 @@ describe("front-end recovery after a back-end restart", { timeout: 120_000 }, ()
         const d = devices.devices[0];
         return d?.state === "failed" && d.attempts >= 6 && d.retryInMs === RECOVERY.reprobeMaxMs;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     const d = devices.devices[0];
     assert.ok(d?.state === "failed");

@@ -27,14 +27,7 @@ import { TransportErrno } from "../transport/argo/transport-error.js";
 import { VioaHub } from "../transport/argo/vioa-hub.js";
 import { QueueResetError, StaleConfigGenerationError } from "../transport/transport-errors.js";
 import { startWorld, type World } from "./virtio-argo-harness.js";
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { until } from "../../test-utils/until.js";
 
 describe("SET_CONFIG generation check over Argo", { timeout: 60_000 }, () => {
   let world: World;
@@ -125,13 +118,16 @@ describe("RESET_VQUEUE over Argo", { timeout: 60_000 }, () => {
       const inflight = Promise.allSettled(
         [1, 2, 3, 4].map((i) => blk.write(i * 16, new Uint8Array(8192).fill(i))),
       );
-      await until(() => held.length === 4);
+      await until("held.length === 4", () => held.length === 4);
       let answered = false;
       const reset = blk.resetQueue({ size: 64 }).then((n) => {
         answered = true;
         return n;
       });
-      await until(() => hosted.controller.stats.queueResets === 1);
+      await until(
+        "hosted.controller.stats.queueResets === 1",
+        () => hosted.controller.stats.queueResets === 1,
+      );
       await new Promise((r) => setTimeout(r, 100));
       assert.equal(answered, false, "RESET_VQUEUE is answered only once the queue is quiesced");
       hold = false;
@@ -171,7 +167,10 @@ describe("RESET_VQUEUE over Argo", { timeout: 60_000 }, () => {
         ),
       },
     ]);
-    await until(() => t.stats.lateUsedAfterQueueReset === 1);
+    await until(
+      "t.stats.lateUsedAfterQueueReset === 1",
+      () => t.stats.lateUsedAfterQueueReset === 1,
+    );
     assert.equal(devices.violations.stats.total, 0, "a late completion is not a violation");
     assert.equal(t.failure, undefined);
     assert.equal(blk.core.state.kind, "ready");
@@ -216,7 +215,7 @@ describe("RESET_VQUEUE over Argo", { timeout: 60_000 }, () => {
           ),
         },
       ]);
-      await until(() => answers.has(token));
+      await until("answers.has(token)", () => answers.has(token));
       return answers.get(token);
     };
     await ctl(1, { id: VioaMsg.SET_DEVICE_STATUS, status: 0 });
@@ -282,14 +281,17 @@ describe("virtio-net control queue over Argo", { timeout: 60_000 }, () => {
     await na.send(mframe(1));
     await nb.setAllMulticast(true);
     await na.send(mframe(2));
-    await until(() => got.some((f) => f[14] === 2));
+    await until("got.some((f) => f[14] === 2)", () => got.some((f) => f[14] === 2));
     assert.equal(got.filter((f) => f[14] === 1).length, 0, "filtered while all-multicast was off");
 
     // A MAC change: the back end's port and config follow, and so does the peer's ARP cache.
     const newMac = Uint8Array.of(0x52, 0x54, 0x00, 0xfe, 0xed, 0x01);
     await nb.setMac(newMac);
     assert.equal(formatMac(devB.mac), formatMac(newMac));
-    await until(() => ipa.arpLookup("10.0.0.2") === formatMac(newMac));
+    await until(
+      'ipa.arpLookup("10.0.0.2") === formatMac(newMac)',
+      () => ipa.arpLookup("10.0.0.2") === formatMac(newMac),
+    );
     await ipa.ping("10.0.0.2", { timeoutMs: 3000 });
 
     // B's receive queue reset: buffers reclaimed, then frames flow again.

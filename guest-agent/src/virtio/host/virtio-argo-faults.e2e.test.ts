@@ -16,14 +16,7 @@ import { VioaHub } from "../transport/argo/vioa-hub.js";
 import { ViolationKind } from "../violation-log.js";
 import { DeviceHost } from "./device-host.js";
 import { startWorld, type World } from "./virtio-argo-harness.js";
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { until } from "../../test-utils/until.js";
 
 describe("virtio-argo back-end failure and recovery", { timeout: 60_000 }, () => {
   let world: World;
@@ -180,8 +173,14 @@ describe("virtio-argo hardening", { timeout: 60_000 }, () => {
       const current = blk;
       const before = devices.violations.stats[kind as ViolationKind];
       await channel.send([{ bytes }]);
-      await until(() => devices.violations.stats[kind as ViolationKind] > before);
-      await until(() => current.core.state.kind === "failed");
+      await until(
+        "devices.violations.stats[kind as ViolationKind] > before",
+        () => devices.violations.stats[kind as ViolationKind] > before,
+      );
+      await until(
+        'current.core.state.kind === "failed"',
+        () => current.core.state.kind === "failed",
+      );
       // The device recovers with a reset, as a driver does after DEVICE_NEEDS_RESET.
       blk = await BlkDriver.create(d.transport);
       await blk.write(0, new Uint8Array(512).fill(2));
@@ -196,13 +195,19 @@ describe("virtio-argo hardening", { timeout: 60_000 }, () => {
     assert.ok(hosted);
     hosted.freeze();
     const inflight = blk.write(0, new Uint8Array(512));
-    await until(() => d.transport.stats.availChains > 0 && hosted.stats.messages >= 0);
+    await until(
+      "d.transport.stats.availChains > 0 && hosted.stats.messages >= 0",
+      () => d.transport.stats.availChains > 0 && hosted.stats.messages >= 0,
+    );
     await new Promise((r) => setTimeout(r, 100));
     const tooLong = devices.violations.stats.usedLenTooLarge;
     await channel.send([
       { bytes: used([{ head: 0, writtenLen: 4096, data: new Uint8Array(4096) }]) },
     ]);
-    await until(() => devices.violations.stats.usedLenTooLarge > tooLong);
+    await until(
+      "devices.violations.stats.usedLenTooLarge > tooLong",
+      () => devices.violations.stats.usedLenTooLarge > tooLong,
+    );
     await assert.rejects(inflight);
     hosted.thaw();
     blk = await BlkDriver.create(d.transport);
@@ -252,7 +257,7 @@ describe("virtio-argo hardening", { timeout: 60_000 }, () => {
     await ctl(5, { id: VioaMsg.SET_DEVICE_STATUS, status: 11 });
     await ctl(6, { id: VioaMsg.SET_VQUEUE, index: 0, size: 16 });
     await ctl(7, { id: VioaMsg.SET_DEVICE_STATUS, status: 15 });
-    await until(() => responses.length >= 7);
+    await until("responses.length >= 7", () => responses.length >= 7);
     assert.equal(hosted.hosted.controller.status & 4, 4, "DRIVER_OK");
     const avail = (head: number, inline: Uint8Array, totalReadable: number): Uint8Array => {
       const recs = encodeAvailRecords(0, [
@@ -279,18 +284,21 @@ describe("virtio-argo hardening", { timeout: 60_000 }, () => {
     const v = hosted.hosted.violations.stats;
     const before = v.malformedRequest;
     await ch.send([{ bytes: avail(200, new Uint8Array(16), 16) }]); // head beyond the 16-entry queue
-    await until(() => v.malformedRequest > before);
-    await until(() => (hosted.hosted.controller.status & 64) === 64);
+    await until("v.malformedRequest > before", () => v.malformedRequest > before);
+    await until(
+      "(hosted.hosted.controller.status & 64) === 64",
+      () => (hosted.hosted.controller.status & 64) === 64,
+    );
     const before2 = v.malformedRequest;
     await ch.send([{ bytes: avail(1, new Uint8Array(15), 999) }]); // total_readable disagrees with the segments
-    await until(() => v.malformedRequest > before2);
+    await until("v.malformedRequest > before2", () => v.malformedRequest > before2);
     // A flood of garbage: counted, coalesced, rate-limited in the log; the back end lives on.
     await Promise.all(
       Array.from({ length: 300 }, () =>
         ch.send([{ bytes: new Uint8Array([0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]) }]),
       ),
     );
-    await until(() => hosted.hosted.stats.malformed >= 300);
+    await until("hosted.hosted.stats.malformed >= 300", () => hosted.hosted.stats.malformed >= 300);
     assert.ok(v.suppressedLines > 0, "log lines were rate-limited");
     await ch.close();
     await hub.close();

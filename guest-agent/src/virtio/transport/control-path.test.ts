@@ -22,6 +22,7 @@ import type { VirtioDevice } from "../device.js";
 import { settle } from "../test-utils/device-harness.js";
 import { LoopbackTransport } from "./loopback-transport.js";
 import { QueueResetError, StaleConfigGenerationError } from "./transport-errors.js";
+import { untilTurns } from "../../test-utils/until.js";
 
 function loopback(device: VirtioDevice): LoopbackTransport {
   return new LoopbackTransport({
@@ -47,11 +48,6 @@ class GatedBackend extends MemoryBlockBackend {
 
 const pattern = (n: number, salt: number): Uint8Array =>
   Uint8Array.from({ length: n }, (_, i) => (i * 29 + salt) & 0xff);
-
-async function until(cond: () => boolean, turns = 200): Promise<void> {
-  for (let i = 0; i < turns && !cond(); i++) await settle();
-  assert.ok(cond(), "condition not met within the bounded wait");
-}
 
 describe("SET_CONFIG stale-generation check (reference §4.5, §4.11 config-generation race)", () => {
   it("a config write naming a stale generation is rejected with StaleConfigGenerationError and the config is unchanged", async () => {
@@ -108,7 +104,7 @@ describe("virtqueue reset (VirtIO 1.2 §2.6.1, VIRTIO_F_RING_RESET)", () => {
     const inflight = Promise.allSettled(
       [1, 2, 3, 4].map((s) => blk.write(s * 8, pattern(4096, s))),
     );
-    await until(() => backend.held.length === 4);
+    await untilTurns("backend.held.length === 4", () => backend.held.length === 4);
     let resetDone = false;
     const reset = blk.resetQueue({ size: 8 }).then((n) => {
       resetDone = true;

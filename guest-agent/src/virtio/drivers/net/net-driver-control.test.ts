@@ -30,6 +30,7 @@ import { LoopbackTransport } from "../../transport/loopback-transport.js";
 import { VirtioDriverError } from "../virtio-driver-error.js";
 import { MiniIpStack } from "./ip-stack.js";
 import { NetDriver, type NetDriverOptions } from "./net-driver.js";
+import { untilTurns } from "../../../test-utils/until.js";
 
 async function guest(sw: L2Switch, n: number, options: NetDriverOptions = {}) {
   const device = new NetDevice({ switch: sw, mac: localMac(n), name: `eth${n}` });
@@ -49,11 +50,6 @@ const NEW_MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56);
 const frame = (dst: Uint8Array, src: Uint8Array, fill = 0): Uint8Array =>
   buildEthernetFrame(dst, src, ETHERTYPE_IPV4, new Uint8Array(46).fill(fill));
 
-async function until(cond: () => boolean, turns = 200): Promise<void> {
-  for (let i = 0; i < turns && !cond(); i++) await settle();
-  assert.ok(cond(), "condition not met within the bounded wait");
-}
-
 describe("NetDriver control queue over the loopback transport", () => {
   it("the driver sets up the control queue and turns promiscuous mode off when it starts", async () => {
     const sw = new L2Switch();
@@ -63,7 +59,7 @@ describe("NetDriver control queue over the loopback transport", () => {
     assert.equal(b.device.stats.controlCommands, 1);
     await a.nic.send(frame(localMac(9), localMac(1)));
     await a.nic.send(frame(localMac(2), localMac(1), 1));
-    await until(() => b.frames.length === 1);
+    await untilTurns("b.frames.length === 1", () => b.frames.length === 1);
     await settle();
     assert.equal(b.frames.length, 1);
     assert.equal(b.frames[0]?.[14], 1, "only the frame for B's MAC arrived");
@@ -79,15 +75,15 @@ describe("NetDriver control queue over the loopback transport", () => {
     assert.equal(b.frames.length, 0, "multicast filtered by default");
     await b.nic.setAllMulticast(true);
     await a.nic.send(frame(MCAST, localMac(1)));
-    await until(() => b.frames.length === 1);
+    await untilTurns("b.frames.length === 1", () => b.frames.length === 1);
     await b.nic.setPromiscuous(true);
     await a.nic.send(frame(localMac(9), localMac(1)));
-    await until(() => b.frames.length === 2);
+    await untilTurns("b.frames.length === 2", () => b.frames.length === 2);
     await b.nic.setMacTable([], [MCAST]);
     await b.nic.setAllMulticast(false);
     await b.nic.setPromiscuous(false);
     await a.nic.send(frame(MCAST, localMac(1)));
-    await until(() => b.frames.length === 3);
+    await untilTurns("b.frames.length === 3", () => b.frames.length === 3);
     assert.equal(b.device.stats.controlErrors, 0);
   });
 
@@ -107,7 +103,10 @@ describe("NetDriver control queue over the loopback transport", () => {
       formatMac(NEW_MAC),
     );
     // The gratuitous ARP updates A's cache.
-    await until(() => ipa.arpLookup("10.0.0.2") === formatMac(NEW_MAC));
+    await untilTurns(
+      'ipa.arpLookup("10.0.0.2") === formatMac(NEW_MAC)',
+      () => ipa.arpLookup("10.0.0.2") === formatMac(NEW_MAC),
+    );
     await ipa.ping("10.0.0.2");
     await ipb.ping("10.0.0.1");
     assert.equal(ipb.stats.echoRequestsAnswered, 2);
@@ -146,14 +145,14 @@ describe("NetDriver virtqueue reset over the loopback transport (VIRTIO_F_RING_R
     const a = await guest(sw, 1);
     const b = await guest(sw, 2);
     await a.nic.send(frame(localMac(2), localMac(1), 1));
-    await until(() => b.frames.length === 1);
+    await untilTurns("b.frames.length === 1", () => b.frames.length === 1);
     const detached = await b.nic.resetQueue(0, { size: 32 });
     assert.equal(detached, 16, "every posted receive buffer was reclaimed");
     // While B's receive queue is reset, B still transmits, and frames for B are not delivered.
     await b.nic.send(frame(localMac(1), localMac(2), 2));
-    await until(() => a.frames.length === 1);
+    await untilTurns("a.frames.length === 1", () => a.frames.length === 1);
     for (let i = 0; i < 5; i++) await a.nic.send(frame(localMac(2), localMac(1), 10 + i));
-    await until(() => b.frames.length === 6);
+    await untilTurns("b.frames.length === 6", () => b.frames.length === 6);
     assert.deepEqual(
       b.frames.slice(1).map((f) => f[14]),
       [10, 11, 12, 13, 14],
@@ -177,7 +176,9 @@ describe("NetDriver virtqueue reset over the loopback transport (VIRTIO_F_RING_R
     for (const r of rejected)
       assert.ok(r.reason instanceof VirtioDriverError && r.reason.kind === "reset");
     await a.nic.send(frame(localMac(2), localMac(1), 42));
-    await until(() => b.frames.some((f) => f[14] === 42));
+    await untilTurns("b.frames.some((f) => f[14] === 42)", () =>
+      b.frames.some((f) => f[14] === 42),
+    );
   });
 
   it("a broadcast reaches a port only while its receive queue is live", async () => {

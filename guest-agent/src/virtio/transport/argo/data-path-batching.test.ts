@@ -27,6 +27,7 @@ import { ShadowGuestRam } from "../../memory/shadow-guest-ram.js";
 import { ArgoTransport } from "./argo-transport.js";
 import { TransportErrno } from "./transport-error.js";
 import { VioaHub } from "./vioa-hub.js";
+import { until } from "../../../test-utils/until.js";
 
 const MEMORY = 16 * 1024 * 1024;
 const BE_PORT = 0x5000;
@@ -132,11 +133,6 @@ const sends = (batches: readonly HypercallOp[][]): HypercallOp[][] =>
   batches.filter((b) => b.some((op) => op.op === "sendv"));
 
 /** Waits (bounded: at most 2,000 turns of 1 ms) until `cond` holds. */
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 2000 && !cond(); i++) await new Promise((r) => setTimeout(r, 1));
-  assert.ok(cond(), `timed out waiting for ${what}`);
-}
-
 describe("virtio-argo data path batching", () => {
   let open: Rig | undefined;
   afterEach(async () => {
@@ -180,11 +176,11 @@ describe("virtio-argo data path batching", () => {
     r.fe.failHi = r.dma.gpa + r.dma.bytes;
     r.fe.batches.length = 0;
     const write = r.driver.write(0, new Uint8Array(512).fill(0xee)).catch((e: unknown) => e);
-    await until(() => r.transport.failure !== undefined, "the device to fail");
+    await until("the device to fail", () => r.transport.failure !== undefined, { intervalMs: 1 });
     assert.equal(r.transport.failure?.errno, TransportErrno.EIO);
     // Spans are clean only while a multicall carries them (the driver's reset after the failure
     // sends one more, which fails the same way); once settled they are dirty again.
-    await until(() => r.ram.dirtyBytes >= 512, "the data to be dirty again");
+    await until("the data to be dirty again", () => r.ram.dirtyBytes >= 512, { intervalMs: 1 });
     // The multicall stopped at the failed write: no sendv of it ran, the back end got nothing.
     assert.equal(r.hosted.stats.availChains, chainsBefore);
     assert.deepEqual(r.backend.snapshot().subarray(0, 512), new Uint8Array(512));

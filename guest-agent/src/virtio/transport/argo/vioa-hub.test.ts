@@ -18,6 +18,7 @@ import { PageAllocator } from "../../../libargo/page-allocator.js";
 import { InProcessClient, InProcessHypervisor } from "../../../test-utils/in-process-client.js";
 import type { VioaChannel } from "./vioa-channel.js";
 import { VioaHub } from "./vioa-hub.js";
+import { until } from "../../../test-utils/until.js";
 
 const MEMORY = 16 * 1024 * 1024;
 const RING_LEN = ringLenForPages(4); // 16 KiB less the header: small enough to fill
@@ -100,14 +101,6 @@ async function publishedRx(client: InProcessClient, ch: VioaChannel): Promise<nu
 }
 
 /** Waits (bounded: at most 2,000 turns of 1 ms) until `cond` holds. */
-async function until(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
-
 const isRxStore = (ch: VioaChannel) => (op: HypercallOp | undefined) =>
   op?.op === "writeMemory" && op.gpa === ch.ring.gpa + RING_RX_PTR_OFFSET;
 
@@ -125,21 +118,27 @@ describe("virtio-argo hub: deferred rx publish", () => {
     };
     p.b.batches.length = 0;
     await p.chA.send([{ bytes: Buffer.from("question") }]);
-    await until(() => p.b.batches.some((b) => b.some((op) => op.op === "sendv")), "the answer");
+    await until("the answer", () => p.b.batches.some((b) => b.some((op) => op.op === "sendv")), {
+      intervalMs: 1,
+    });
     const send = p.b.batches.find((b) => b.some((op) => op.op === "sendv")) ?? [];
     assert.ok(isRxStore(p.chB)(send[0]), "the rx store leads the send multicall");
     assert.equal(send[1]?.op, "notify");
     assert.equal(p.b.batches.length, 2, "one drain pass, one send: no publish of its own");
     assert.equal(p.hubB.stats.publishesCarried, 1);
-    await until(async () => (await publishedRx(p.b, p.chB)) === p.chB.ring.rxPtr, "rx stored");
+    await until("rx stored", async () => (await publishedRx(p.b, p.chB)) === p.chB.ring.rxPtr, {
+      intervalMs: 1,
+    });
   });
 
   it("with no multicall to ride on, the backstop publishes the consumed rx", async () => {
     const p = (open = await pair());
     await p.chA.send([{ bytes: Buffer.from("no answer") }]);
-    await until(() => p.atB.length === 1, "delivery");
-    await until(() => p.hubB.stats.publishBackstops === 1, "the backstop");
-    await until(async () => (await publishedRx(p.b, p.chB)) === p.chB.ring.rxPtr, "rx stored");
+    await until("delivery", () => p.atB.length === 1, { intervalMs: 1 });
+    await until("the backstop", () => p.hubB.stats.publishBackstops === 1, { intervalMs: 1 });
+    await until("rx stored", async () => (await publishedRx(p.b, p.chB)) === p.chB.ring.rxPtr, {
+      intervalMs: 1,
+    });
     assert.ok(p.chB.ring.rxPtr > 0);
     const alone = p.b.batches.filter(
       (b) => isRxStore(p.chB)(b[0]) && !b.some((op) => op.op === "registerRing"),
@@ -153,8 +152,10 @@ describe("virtio-argo hub: deferred rx publish", () => {
   it("a drain that saw more than half the ring in use publishes at once", async () => {
     const p = (open = await pair());
     await p.chA.send([{ bytes: new Uint8Array(Math.floor(RING_LEN * 0.6)).fill(1) }]);
-    await until(() => p.atB.length === 1, "delivery");
-    await until(async () => (await publishedRx(p.b, p.chB)) === p.chB.ring.rxPtr, "rx stored");
+    await until("delivery", () => p.atB.length === 1, { intervalMs: 1 });
+    await until("rx stored", async () => (await publishedRx(p.b, p.chB)) === p.chB.ring.rxPtr, {
+      intervalMs: 1,
+    });
     assert.equal(p.hubB.stats.publishesCarried + p.hubB.stats.publishBackstops, 0);
   });
 
@@ -165,7 +166,7 @@ describe("virtio-argo hub: deferred rx publish", () => {
       p.chA.send([{ bytes: new Uint8Array(1024).fill(i) }]),
     );
     await Promise.all(sends);
-    await until(() => p.atB.length === 40, "every message");
+    await until("every message", () => p.atB.length === 40, { intervalMs: 1 });
     assert.ok(p.chA.stats.eagains > 0, "the ring did fill up");
     assert.deepEqual(
       p.atB.map((m) => m[0]),
