@@ -7,7 +7,7 @@
  * between two front ends on the back end's L2 switch.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { ConsoleDevice } from "../devices/console/console-device.js";
 import { VIRTIO_CONSOLE_CFG_EMERG_WR } from "../devices/console/virtio-console.js";
 import { FileBlockBackend } from "../devices/blk/file-block-backend.js";
@@ -26,25 +26,20 @@ import { encodeUsedEvent } from "../transport/argo/records.js";
 import { TransportErrno } from "../transport/argo/transport-error.js";
 import { VioaHub } from "../transport/argo/vioa-hub.js";
 import { QueueResetError, StaleConfigGenerationError } from "../transport/transport-errors.js";
-import { startWorld, type World } from "./virtio-argo-harness.js";
+import { worldPerSuite } from "./virtio-argo-harness.js";
 import { until } from "../../test-utils/until.js";
 
 describe("SET_CONFIG generation check over Argo", { timeout: 60_000 }, () => {
-  let world: World;
-  before(async () => {
-    world = await startWorld();
-  });
-  after(async () => {
-    await world.stop();
-  });
+  const world = worldPerSuite();
 
   test("a config-generation race: a stale SET_CONFIG is rejected with -EAGAIN and changes nothing; an unconditional write retries with the fresh generation", async () => {
-    const be = await world.createDomain("gbe", "backend_t");
-    const fe = await world.createDomain("gfe", "frontend_t", [
-      { type: "console", backendDomid: be.domid, name: "hvc0" },
+    const {
+      fe,
+      host,
+      devices: f,
+    } = await world.pair("gbe", "gfe", (backendDomid) => [
+      { type: "console", backendDomid: backendDomid, name: "hvc0" },
     ]);
-    const host = await world.backend(await world.connect("gbe", be.domid, be.credential));
-    const f = await world.frontend(await world.connect("gfe", fe.domid, fe.credential));
     const d = f.devices[0];
     if (d?.state !== "ready") throw new Error("device not ready");
     const hosted = host.find(fe.domid, 0)?.hosted;
@@ -81,21 +76,12 @@ describe("SET_CONFIG generation check over Argo", { timeout: 60_000 }, () => {
 });
 
 describe("RESET_VQUEUE over Argo", { timeout: 60_000 }, () => {
-  let world: World;
-  before(async () => {
-    world = await startWorld();
-  });
-  after(async () => {
-    await world.stop();
-  });
+  const world = worldPerSuite();
 
   test("a requestq reset with writes in flight is answered only once the back end quiesced, rejects them, drops late completions, and new writes after the re-enable are verified", async () => {
-    const be = await world.createDomain("rbe", "backend_t");
-    const fe = await world.createDomain("rfe", "frontend_t", [
-      { type: "blk", backendDomid: be.domid, capacityBytes: 4 * 1024 * 1024 },
+    const { fe, host, devices } = await world.pair("rbe", "rfe", (backendDomid) => [
+      { type: "blk", backendDomid: backendDomid, capacityBytes: 4 * 1024 * 1024 },
     ]);
-    const host = await world.backend(await world.connect("rbe", be.domid, be.credential));
-    const devices = await world.frontend(await world.connect("rfe", fe.domid, fe.credential));
     const d = devices.devices[0];
     if (d?.state !== "ready") throw new Error("device not ready");
     const hosted = host.find(fe.domid, 0)?.hosted;
@@ -237,13 +223,7 @@ describe("RESET_VQUEUE over Argo", { timeout: 60_000 }, () => {
 });
 
 describe("virtio-net control queue over Argo", { timeout: 60_000 }, () => {
-  let world: World;
-  before(async () => {
-    world = await startWorld();
-  });
-  after(async () => {
-    await world.stop();
-  });
+  const world = worldPerSuite();
 
   test("RX modes and a MAC change through the control queue filter what the switch delivers, ping follows the new MAC, and a receive queue reset lets frames flow again", async () => {
     const be = await world.createDomain("cbe", "backend_t");

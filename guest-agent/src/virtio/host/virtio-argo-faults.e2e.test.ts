@@ -7,7 +7,7 @@
  * (malformed AVAIL records): counted, the device reset, never a crash.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { BlkDriver } from "../drivers/blk/blk-driver.js";
 import { VioaMsg, encodeControlRequest, encodeMessage } from "../transport/argo/messages.js";
 import { encodeAvailRecords, encodeUsedEvent } from "../transport/argo/records.js";
@@ -15,17 +15,11 @@ import { TransportErrno } from "../transport/argo/transport-error.js";
 import { VioaHub } from "../transport/argo/vioa-hub.js";
 import { ViolationKind } from "../violation-log.js";
 import { DeviceHost } from "./device-host.js";
-import { startWorld, type World } from "./virtio-argo-harness.js";
+import { worldPerSuite } from "./virtio-argo-harness.js";
 import { until } from "../../test-utils/until.js";
 
 describe("virtio-argo back-end failure and recovery", { timeout: 60_000 }, () => {
-  let world: World;
-  before(async () => {
-    world = await startWorld();
-  });
-  after(async () => {
-    await world.stop();
-  });
+  const world = worldPerSuite();
 
   test("a hung back end makes the front end time out to FAILED, and a reset recovers after the back end restarts", async () => {
     const be = await world.createDomain("hbe", "backend_t");
@@ -81,15 +75,9 @@ allow { backend_t allowed_t denied_t } xen_t:argo enable;
 allow backend_t { allowed_t denied_t }:argo { register_single_source send };
 allow allowed_t backend_t:argo { register_single_source send };
 `;
-  let world: World;
-  before(async () => {
-    world = await startWorld({
-      xsm: "flask",
-      policy: { fileName: "virtio-test.te", source: policy },
-    });
-  });
-  after(async () => {
-    await world.stop();
+  const world = worldPerSuite({
+    xsm: "flask",
+    policy: { fileName: "virtio-test.te", source: policy },
   });
 
   test("a device the policy forbids fails its probe with EACCES and the denial is audited, while an allowed one works", async () => {
@@ -120,13 +108,7 @@ allow allowed_t backend_t:argo { register_single_source send };
 });
 
 describe("virtio-argo hardening", { timeout: 60_000 }, () => {
-  let world: World;
-  before(async () => {
-    world = await startWorld();
-  });
-  after(async () => {
-    await world.stop();
-  });
+  const world = worldPerSuite();
 
   test("hostile back-end completions (unknown head, head outside the queue, length beyond the writable size, garbage) break the device, are counted, and a reset recovers", async () => {
     const be = await world.createDomain("xbe", "backend_t");

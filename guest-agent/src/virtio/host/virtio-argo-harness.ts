@@ -11,12 +11,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
-  embeddedHypervisorConfig, startHypervisor,
+  embeddedHypervisorConfig,
+  startHypervisor,
   ToolstackClient,
   type DeviceSpecView,
   type RunningHypervisor,
   type XsmModuleName,
 } from "@hmx/hypervisor";
+import { after, before } from "node:test";
 import { pino } from "pino";
 import { SessionClient } from "../../hypercall/session-client.js";
 import { ArgoEndpoint } from "../../libargo/argo-endpoint.js";
@@ -58,6 +60,20 @@ export interface World {
     guest: TestGuestHandle,
     options?: Partial<FrontendDevicesOptions>,
   ): Promise<FrontendDevices>;
+  /**
+   * The usual setup in one call: a back end `beName` (label backend_t) and a front end `feName`
+   * (frontend_t) with the devices `specs(backendDomid)` lists, both connected and running.
+   */
+  pair(
+    beName: string,
+    feName: string,
+    specs: (backendDomid: number) => readonly DeviceSpecView[],
+  ): Promise<{
+    be: { domid: number; credential: string };
+    fe: { domid: number; credential: string };
+    host: DeviceHost;
+    devices: FrontendDevices;
+  }>;
   stop(): Promise<void>;
 }
 
@@ -75,7 +91,7 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
   const toolstack = new ToolstackClient(hv.controlListen, adminToken);
   const dir = mkdtempSync(join(tmpdir(), "hmx-virtio-"));
   const closers: (() => Promise<void>)[] = [];
-  return {
+  const world: World = {
     hv,
     toolstack,
     dir,
@@ -132,11 +148,54 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
       closers.unshift(() => fe.close());
       return fe;
     },
+    async pair(beName, feName, specs) {
+      const be = await world.createDomain(beName, "backend_t");
+      const fe = await world.createDomain(feName, "frontend_t", specs(be.domid));
+      const host = await world.backend(await world.connect(beName, be.domid, be.credential));
+      const devices = await world.frontend(await world.connect(feName, fe.domid, fe.credential));
+      return { be, fe, host, devices };
+    },
     async stop() {
       for (const c of closers) await c().catch(() => undefined);
       toolstack.close();
       await hv.stop();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+  return world;
+}
+
+/**
+ * The World of one `describe` block: started before its tests and stopped after them. The
+ * object it returns stands for that World inside the tests (using it outside one throws).
+ */
+export function worldPerSuite(o: WorldOptions = {}): World {
+  let started: World | undefined;
+  before(async () => {
+    started = await startWorld(o);
+  });
+  after(async () => {
+    await started?.stop();
+  });
+  const w = (): World => {
+    if (started === undefined) throw new Error("the suite's World is used outside its tests");
+    return started;
+  };
+  return {
+    get hv() {
+      return w().hv;
+    },
+    get toolstack() {
+      return w().toolstack;
+    },
+    get dir() {
+      return w().dir;
+    },
+    createDomain: (...args) => w().createDomain(...args),
+    connect: (...args) => w().connect(...args),
+    backend: (...args) => w().backend(...args),
+    frontend: (...args) => w().frontend(...args),
+    pair: (...args) => w().pair(...args),
+    stop: () => w().stop(),
   };
 }

@@ -4,17 +4,11 @@
  * hosting devices from its gfn-0 table, front-end guests driving them through `ArgoTransport`.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { startWorld, type World } from "./virtio-argo-harness.js";
+import { describe, test } from "node:test";
+import { worldPerSuite } from "./virtio-argo-harness.js";
 
 describe("virtio-blk over Argo", { timeout: 60_000 }, () => {
-  let world: World;
-  before(async () => {
-    world = await startWorld();
-  });
-  after(async () => {
-    await world.stop();
-  });
+  const world = worldPerSuite();
 
   test("a disk pattern written through virtio-argo reads back identical, and flush succeeds", async () => {
     const be = await world.createDomain("be1", "backend_t");
@@ -46,21 +40,12 @@ describe(
   "virtio-argo transport initialization over the real hypervisor",
   { timeout: 60_000 },
   () => {
-    let world: World;
-    before(async () => {
-      world = await startWorld();
-    });
-    after(async () => {
-      await world.stop();
-    });
+    const world = worldPerSuite();
 
     test("the init sequence negotiates the same features on both sides, and a subset the device does not offer leaves FEATURES_OK clear", async () => {
-      const be = await world.createDomain("ibe", "backend_t");
-      const fe = await world.createDomain("ife", "frontend_t", [
-        { type: "blk", backendDomid: be.domid, capacityBytes: 1024 * 1024, readOnly: true },
+      const { fe, host, devices } = await world.pair("ibe", "ife", (backendDomid) => [
+        { type: "blk", backendDomid: backendDomid, capacityBytes: 1024 * 1024, readOnly: true },
       ]);
-      const host = await world.backend(await world.connect("ibe", be.domid, be.credential));
-      const devices = await world.frontend(await world.connect("ife", fe.domid, fe.credential));
       const d = devices.devices[0];
       if (d?.state !== "ready") throw new Error("device not ready");
       const hosted = host.find(fe.domid, 0)?.hosted;
@@ -89,13 +74,7 @@ describe(
 );
 
 describe("virtio-net and virtio-console over Argo", { timeout: 60_000 }, () => {
-  let world: World;
-  before(async () => {
-    world = await startWorld();
-  });
-  after(async () => {
-    await world.stop();
-  });
+  const world = worldPerSuite();
 
   test("one guest pings another through the back end's L2 switch", async () => {
     const be = await world.createDomain("netbe", "backend_t");
@@ -124,12 +103,13 @@ describe("virtio-net and virtio-console over Argo", { timeout: 60_000 }, () => {
   });
 
   test("console output reaches the back end's log and input comes back to the guest", async () => {
-    const be = await world.createDomain("conbe", "backend_t");
-    const fe = await world.createDomain("confe", "frontend_t", [
-      { type: "console", backendDomid: be.domid, name: "hvc0" },
+    const {
+      fe,
+      host,
+      devices: f,
+    } = await world.pair("conbe", "confe", (backendDomid) => [
+      { type: "console", backendDomid: backendDomid, name: "hvc0" },
     ]);
-    const host = await world.backend(await world.connect("conbe", be.domid, be.credential));
-    const f = await world.frontend(await world.connect("confe", fe.domid, fe.credential));
     const con = f.console();
     assert.ok(con);
     await con.write("hello from the front end\n");
@@ -146,13 +126,7 @@ describe("virtio-net and virtio-console over Argo", { timeout: 60_000 }, () => {
 });
 
 describe("virtio-argo hot-add and removal", { timeout: 60_000 }, () => {
-  let world: World;
-  before(async () => {
-    world = await startWorld();
-  });
-  after(async () => {
-    await world.stop();
-  });
+  const world = worldPerSuite();
 
   test("AttachDevice and DetachDevice rewrite both tables and the guests follow through device events", async () => {
     const { DeviceWatcher } = await import("../discovery/device-watcher.js");
