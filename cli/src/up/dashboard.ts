@@ -37,9 +37,10 @@ export function workloadSummary(guest: GuestState): string {
   const parts: string[] = [];
   const p50 = n("rttP50Us");
   const p99 = n("rttP99Us");
-  if (p50 !== undefined) parts.push(`rtt p50 ${(p50 / 1000).toFixed(2)} ms p99 ${((p99 ?? 0) / 1000).toFixed(2)} ms`);
+  // A guest that has no round trip yet (or never pings) shows no RTT rather than zeros.
+  if (p50 !== undefined && p50 > 0) parts.push(`rtt p50 ${(p50 / 1000).toFixed(2)} ms p99 ${((p99 ?? 0) / 1000).toFixed(2)} ms`);
   // virtio-argo guests report device traffic (workloads/virtio-*.ts).
-  for (const key of ["devices", "failedDevices", "frontends", "blkWrites", "blkReads", "blkVerifyErrors", "netFramesSwitched", "consoleBytes", "sent", "received", "lost", "gaps", "duplicates", "reordered", "eagains", "errors"]) {
+  for (const key of ["devices", "failedDevices", "frontends", "blkWrites", "blkReads", "blkVerifyErrors", "netFramesSwitched", "consoleBytes", "pings", "sent", "received", "lost", "unreachable", "gaps", "duplicates", "reordered", "eagains", "errors"]) {
     const v = n(key);
     if (v !== undefined) parts.push(`${key} ${v}`);
   }
