@@ -7,8 +7,8 @@
  * `apply(table)` reconciles with a re-read table: that is hot-add and removal.
  *
  * Every device gets its own DMA region: a page run from the guest's allocator, adopted zeroed
- * into one `ShadowGuestRam` shared by all devices (the driver's rings and buffers; flushed
- * before every sendv). A device whose probe fails — MAC denial, a back end that never shows
+ * into one `ShadowGuestRam` shared by all devices (the driver's rings and buffers; their dirty
+ * bytes go first in the multicall of every send). A device whose probe fails — MAC denial, a back end that never shows
  * up, a type mismatch — is kept as FAILED with its errno and reason on record (`devices`), so a
  * denied device "fails its probe cleanly" and the others still work.
  *
