@@ -10,7 +10,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -126,8 +126,11 @@ function fleet(argv: string[]): number {
 
   const envFile = values["env-file"] ?? join(REPO_ROOT, ".env");
   if (existsSync(envFile) && values.force !== true) {
+    // Keep every secret it has; add only what a newer docker-compose.yml needs (a new template).
+    const added = addMissingSecrets(envFile, secrets);
     console.error(
-      `hmx fleet: ${envFile} exists; keeping its secrets (use --force to replace them)`,
+      `hmx fleet: ${envFile} exists; keeping its secrets (use --force to replace them)` +
+        (added.length > 0 ? `; added ${added.join(", ")}` : ""),
     );
   } else {
     const lines = [
@@ -146,4 +149,24 @@ function fleet(argv: string[]): number {
   if (values["no-stage"] !== true && !run("deploy/docker/stage.sh")) return ExitCode.FAILURE;
   console.error("hmx fleet: ready; now run: docker compose up -d --scale guest=8");
   return ExitCode.OK;
+}
+
+/**
+ * Appends to an existing env file the secrets it lacks (by variable name) and returns their
+ * names; the values it has are never touched.
+ */
+export function addMissingSecrets(envFile: string, secrets: Record<string, string>): string[] {
+  const text = readFileSync(envFile, "utf8");
+  const present = new Set(
+    text
+      .split("\n")
+      .map((line) => /^\s*([A-Z0-9_]+)=/.exec(line)?.[1])
+      .filter((name): name is string => name !== undefined),
+  );
+  const missing = Object.keys(secrets).filter((name) => !present.has(name));
+  if (missing.length > 0) {
+    const lead = text.length === 0 || text.endsWith("\n") ? "" : "\n";
+    appendFileSync(envFile, lead + missing.map((name) => `${name}=${secrets[name] ?? ""}\n`).join(""));
+  }
+  return missing;
 }
