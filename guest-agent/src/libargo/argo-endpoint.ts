@@ -20,11 +20,15 @@ import { pino, type Logger } from "pino";
 import type { HypercallClient } from "../hypercall/hypercall-client.js";
 import { DgramSocket, type SocketHost, type SocketTuning } from "./dgram-socket.js";
 import { ArgoSocketError } from "./errors.js";
-import { readDataOf } from "./outcomes.js";
 import { PageAllocator, runOf } from "./page-allocator.js";
 import type { RingCorruption } from "./ring-reader.js";
 import { DEFAULT_RING_LEN, RxRing, validateRingLen } from "./rx-ring.js";
-import { readAgentState, writeAgentState, type AgentState, type RingRecord } from "./agent-state.js";
+import {
+  readAgentState,
+  writeAgentState,
+  type AgentState,
+  type RingRecord,
+} from "./agent-state.js";
 
 /** Options of `ArgoEndpoint.bind`. */
 export interface BindOptions {
@@ -96,7 +100,13 @@ export class ArgoEndpoint {
   /** What a previous run kept (undefined on a first start). */
   readonly restoredAppState: unknown;
 
-  private constructor(client: HypercallClient, memoryBytes: number, logger: Logger, resume: boolean, state: AgentState | undefined) {
+  private constructor(
+    client: HypercallClient,
+    memoryBytes: number,
+    logger: Logger,
+    resume: boolean,
+    state: AgentState | undefined,
+  ) {
     this.client = client;
     this.allocator = new PageAllocator({ memoryBytes });
     this.#log = logger;
@@ -147,7 +157,8 @@ export class ArgoEndpoint {
     const logger = options.logger ?? pino({ level: "silent" });
     const resume = options.resume === true;
     const state = resume ? await readAgentState(client) : undefined;
-    if (state !== undefined) logger.info({ rings: state.rings.length }, "agent state found: resuming");
+    if (state !== undefined)
+      logger.info({ rings: state.rings.length }, "agent state found: resuming");
     return new ArgoEndpoint(client, memoryBytes, logger, resume, state);
   }
 
@@ -218,7 +229,8 @@ export class ArgoEndpoint {
         len: ringLen,
         ...(resumeGfn === undefined ? {} : { resumeGfn }),
       });
-      if (resumeGfn !== undefined) this.#log.info({ aport, partner, ringLen, rxPtr: ring.rxPtr }, "ring resumed");
+      if (resumeGfn !== undefined)
+        this.#log.info({ aport, partner, ringLen, rxPtr: ring.rxPtr }, "ring resumed");
     } catch (err) {
       this.#bound.delete(key);
       if (err instanceof ArgoSocketError && err.code === "EEXIST") {
@@ -332,14 +344,15 @@ export class ArgoEndpoint {
     if (sockets.length === 0) return;
     this.stats.drainPasses++;
     // Per ring: its tx, then a prefetch of its data from rx (in this order, see rx-ring.ts).
-    const from = sockets.map((s) => s.ring.rxPtr);
-    const outcomes = await this.client.batch(
-      sockets.flatMap((s) => [s.ring.readTxOp(), s.ring.prefetchOp()]),
-    );
+    const passes = sockets.map((s) => s.ring.passOps());
+    const outcomes = await this.client.batch(passes.flatMap((p) => p.ops));
     const drains: Promise<void>[] = [];
+    let at = 0;
     sockets.forEach((s, i) => {
-      const tx = readDataOf(outcomes, 2 * i).readUInt32LE(0);
-      const ahead = { at: from[i] ?? -1, data: readDataOf(outcomes, 2 * i + 1) };
+      const pass = passes[i];
+      if (pass === undefined) return;
+      const { tx, ahead } = pass.result(outcomes, at);
+      at += pass.ops.length;
       // Called even when the ring is empty: the ring learns that its prefetch was wasted.
       if (!s.ring.closed) drains.push(s.ring.drain(tx, s, ahead));
     });

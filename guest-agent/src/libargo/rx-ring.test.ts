@@ -31,11 +31,14 @@ function sink(): RingSink & { got: RingMessage[] } {
 }
 
 /** A receiving ring on `rx` (with or without the hook) and `n` messages of `size` sent to it. */
-async function setup(deferred: boolean): Promise<{
+async function setup(
+  deferred: boolean,
+  wraps = false,
+): Promise<{
   rx: InProcessClient;
   ring: RxRing;
   deferrals: RxRing[];
-  send: (size: number) => Promise<void>;
+  send: (size: number, bytes?: Uint8Array) => Promise<void>;
 }> {
   const hv = new InProcessHypervisor();
   const rx = hv.createGuest({ memoryBytes: MEMORY });
@@ -47,10 +50,11 @@ async function setup(deferred: boolean): Promise<{
     len: LEN,
     fill: false,
     ...(deferred ? { deferPublish: (r: RxRing) => deferrals.push(r) } : {}),
+    ...(wraps ? { prefetchWraps: true } : {}),
   });
   const staging = new PageAllocator({ memoryBytes: MEMORY }).allocate(4);
-  const send = async (size: number): Promise<void> => {
-    await tx.writeMemory(staging.gpa, new Uint8Array(size).fill(7));
+  const send = async (size: number, bytes?: Uint8Array): Promise<void> => {
+    await tx.writeMemory(staging.gpa, bytes ?? new Uint8Array(size).fill(7));
     const ret = await tx.sendv(
       { aport: 0x7001, domainId: 0x7ff4 },
       { aport: 0x7000, domainId: rx.domid },
@@ -120,5 +124,75 @@ describe("rx ring deferred publish", () => {
     await drainOnce(rx, ring, sink());
     assert.equal(await headerRx(rx, ring), ring.rxPtr);
     assert.equal(ring.takePublish(), null);
+  });
+});
+
+describe("rx ring prefetch across the end of the ring", () => {
+  it("with prefetchWraps, a VIRQ pass's prefetch that reaches the end of the ring continues at its start: a wrapping message needs no further read", async () => {
+    const { rx, ring, send } = await setup(false, true);
+    const size = 12_000; // two of these do not fit LEN (16,320) without the second wrapping
+    const s = sink();
+    const pass = async (): Promise<void> => {
+      const p = ring.passOps();
+      const { tx, ahead } = p.result(await rx.batch(p.ops), 0);
+      await ring.drain(tx, s, ahead);
+    };
+    // The first message sizes the next pass's prefetch (the last burst).
+    await send(size);
+    await pass();
+    assert.equal(s.got.length, 1);
+    const wrapping = Uint8Array.from({ length: size }, (_, i) => i % 251);
+    await send(size, wrapping);
+    const p = ring.passOps();
+    assert.equal(p.ops.length, 3, "tx, then [rx, end), then [0, ...)");
+    const { tx, ahead } = p.result(await rx.batch(p.ops), 0);
+    assert.ok(ahead.head !== undefined && ahead.head.length > 0);
+    const reads = rx.counters.byOp["readMemory"] ?? 0;
+    await ring.drain(tx, s, ahead);
+    assert.equal(s.got.length, 2);
+    assert.deepEqual(new Uint8Array(s.got[1]?.data ?? []), wrapping, "reassembled in order");
+    // Only the publish multicall's tx read: no read of the wrapped part.
+    assert.equal((rx.counters.byOp["readMemory"] ?? 0) - reads, 1);
+    assert.equal(await headerRx(rx, ring), ring.rxPtr);
+  });
+
+  it("the wrapped part of a prefetch past tx is ignored: only complete messages are delivered", async () => {
+    const { rx, ring, send } = await setup(false, true);
+    const s = sink();
+    const pass = async (): Promise<void> => {
+      const p = ring.passOps();
+      const { tx, ahead } = p.result(await rx.batch(p.ops), 0);
+      await ring.drain(tx, s, ahead);
+    };
+    await send(12_000);
+    await pass(); // the next burst is ~12 KiB, from rx = 12,016: it wraps
+    await send(100);
+    await pass();
+    assert.deepEqual(
+      s.got.map((m) => m.data.length),
+      [12_000, 100],
+    );
+    assert.ok(s.got[1]?.data.every((b) => b === 7));
+  });
+});
+
+describe("rx ring prefetch without prefetchWraps", () => {
+  it("a ring that did not opt in never prefetches past the end of the ring", async () => {
+    const { rx, ring, send } = await setup(false);
+    const s = sink();
+    await send(12_000);
+    const first = ring.passOps();
+    const r = first.result(await rx.batch(first.ops), 0);
+    await ring.drain(r.tx, s, r.ahead);
+    await send(12_000); // wraps
+    const p = ring.passOps();
+    assert.equal(p.ops.length, 2, "tx, then [rx, end) only");
+    const { tx, ahead } = p.result(await rx.batch(p.ops), 0);
+    assert.equal(ahead.head, undefined);
+    await ring.drain(tx, s, ahead);
+    assert.deepEqual(
+      s.got.map((m) => m.data.length),
+      [12_000, 12_000],
+    );
   });
 });

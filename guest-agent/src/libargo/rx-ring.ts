@@ -24,9 +24,15 @@
  *   while the sender is outpacing us (the last tx read found new data), as much again as
  *   arrived during the last turn. A turn that leaves the ring empty prefetches nothing, so an
  *   idle or paced ring reads only 4 bytes of tx after each message.
- * - The prefetch of a VIRQ pass (`prefetchOp`) is the size of the last burst, and shrinks to
+ * - The prefetch of a VIRQ pass (`passOps`) is the size of the last burst, and shrinks to
  *   one message's worth once such a prefetch found the ring empty (a VIRQ for data already
  *   consumed), so a spurious VIRQ wastes at most one message's bytes.
+ * - With `prefetchWraps` (the virtio-argo hub), a prefetch that reaches the end of the ring
+ *   continues at its start (a second read in the same multicall): a large message (a
+ *   virtio-argo fragment of a 1 MiB request) mostly wraps, and reading only up to the end
+ *   cost one more round trip per message. The burst is a guess, so a wrong one then reads up
+ *   to a ring's worth for nothing; virtio-argo cuts chains into even fragments
+ *   (fragmenter.ts) so that the guess holds. Sockets keep the end of the ring as the cap.
  * - Payloads are handed to the sink as views of the fetched buffers (see ring-reader.ts), not
  *   copied again; the shadow image is kept only for headers and wrapped payloads.
  *
@@ -57,7 +63,11 @@ import {
   RING_TX_PTR_OFFSET,
   ringLenForPages,
 } from "@hmx/proto/abi";
-import type { HypercallClient, HypercallOp } from "../hypercall/hypercall-client.js";
+import type {
+  HypercallClient,
+  HypercallOp,
+  HypercallOutcome,
+} from "../hypercall/hypercall-client.js";
 import { ArgoSocketError, hypercallError } from "./errors.js";
 import { readDataOf, retOf } from "./outcomes.js";
 import { gfnsOf, type PageAllocator, type PageRun } from "./page-allocator.js";
@@ -69,10 +79,22 @@ import {
   type RingSpan,
 } from "./ring-reader.js";
 
-/** Ring data read ahead, from ring offset `at`. */
+/**
+ * Ring data read ahead, from ring offset `at` up to at most the end of the ring, and, when the
+ * read wrapped, `head`: its continuation from ring offset 0.
+ */
 export interface Prefetch {
   readonly at: number;
   readonly data: Buffer;
+  readonly head?: Buffer;
+}
+
+/** A VIRQ pass's calls for one ring (`RxRing.passOps`) and how to read their outcomes. */
+export interface PassOps {
+  /** The tx read, then one or two prefetch reads (two when the prefetch wraps). */
+  readonly ops: readonly HypercallOp[];
+  /** The tx and the prefetch, from the outcomes of `ops` starting at index `first`. */
+  result(outcomes: readonly HypercallOutcome[], first: number): { tx: number; ahead: Prefetch };
 }
 
 /**
@@ -112,6 +134,12 @@ export interface RxRingOptions {
    * consumed messages whose rx it did not publish; the owner must then `takePublish()` soon.
    */
   readonly deferPublish?: (ring: RxRing) => void;
+  /**
+   * Let a prefetch continue at the start of the ring (see the module comment); default false,
+   * so a wrong burst guess wastes at most the bytes up to the end of the ring. The virtio-argo
+   * hub opts in: its fragments are even, so the guess holds.
+   */
+  readonly prefetchWraps?: boolean;
 }
 
 /** Checks a ring length the way register_ring will (argo-spec §3.2 step 3). */
@@ -151,6 +179,7 @@ export class RxRing {
    */
   #published = 0;
   readonly #deferPublish: ((ring: RxRing) => void) | undefined;
+  readonly #prefetchWraps: boolean;
   /** Prefetch size of the next VIRQ pass: the last burst, or one message after a wasted one. */
   #burst = PREFETCH_MIN;
   /** Ring bytes of the last message taken (header included): the smallest useful prefetch. */
@@ -171,10 +200,12 @@ export class RxRing {
       partnerId: number;
       len: number;
       deferPublish?: ((ring: RxRing) => void) | undefined;
+      prefetchWraps?: boolean | undefined;
     },
   ) {
     this.#client = client;
     this.#deferPublish = options.deferPublish;
+    this.#prefetchWraps = options.prefetchWraps === true;
     this.#allocator = allocator;
     this.#run = run;
     this.aport = options.aport;
@@ -207,6 +238,7 @@ export class RxRing {
       partnerId: options.partnerId,
       len,
       deferPublish: options.deferPublish,
+      prefetchWraps: options.prefetchWraps,
     });
     try {
       const image = Buffer.alloc(
@@ -258,6 +290,7 @@ export class RxRing {
       partnerId: options.partnerId,
       len,
       deferPublish: options.deferPublish,
+      prefetchWraps: options.prefetchWraps,
     });
     try {
       const outcomes = await client.batch(
@@ -348,19 +381,33 @@ export class RxRing {
   }
 
   /**
-   * The op that prefetches ring data from the current rx (never past the end of the ring); it
-   * must come after `readTxOp()` in the same multicall (see the module comment).
+   * The calls of a VIRQ pass for this ring: `readTxOp()`, then the prefetch of ring data from
+   * the current rx, in this order in one multicall (see the module comment).
    */
-  prefetchOp(): HypercallOp {
-    return this.#prefetchFrom(this.#rxPtr, this.#burst);
+  passOps(): PassOps {
+    const at = this.#rxPtr;
+    const prefetch = this.#prefetchFrom(at, this.#burst);
+    return {
+      ops: [this.readTxOp(), ...prefetch],
+      result: (outcomes, first) => ({
+        tx: readDataOf(outcomes, first).readUInt32LE(0),
+        ahead: prefetchOf(at, outcomes, first + 1, prefetch.length),
+      }),
+    };
   }
 
-  #prefetchFrom(rx: number, length: number): HypercallOp {
-    return {
-      op: "readMemory",
-      gpa: this.#run.gpa + ARGO_RING_HEADER_SIZE + rx,
-      length: Math.min(length, PREFETCH_MAX, this.len - rx),
-    };
+  /**
+   * Reads of `length` ring bytes from `rx` (at most the whole ring, at most PREFETCH_MAX): one
+   * op, or two when they wrap, so a message that wraps arrives whole in this round trip
+   * instead of needing one more.
+   */
+  #prefetchFrom(rx: number, length: number): HypercallOp[] {
+    const total = Math.min(length, PREFETCH_MAX, this.#prefetchWraps ? this.len : this.len - rx);
+    const first = Math.min(total, this.len - rx);
+    const dataGpa = this.#run.gpa + ARGO_RING_HEADER_SIZE;
+    const ops: HypercallOp[] = [{ op: "readMemory", gpa: dataGpa + rx, length: first }];
+    if (total > first) ops.push({ op: "readMemory", gpa: dataGpa, length: total - first });
+    return ops;
   }
 
   /**
@@ -400,14 +447,23 @@ export class RxRing {
       }
       const available = ringBytesAvailable(this.len, rx, tx);
       const firstPart = Math.min(available, this.len - rx);
-      // A prefetch from this rx never wraps: it covers a prefix of [rx, len).
-      const usable = ahead?.at === rx ? ahead.data : undefined;
+      // A prefetch from this rx covers a prefix of [rx, len), then maybe one of [0, rx).
+      const usable = ahead?.at === rx ? ahead : undefined;
       ahead = undefined;
-      let covered = Math.min(usable?.length ?? 0, firstPart);
+      let covered = Math.min(usable?.data.length ?? 0, firstPart);
       const spans: RingSpan[] = [];
       if (usable !== undefined && covered > 0) {
-        usable.copy(this.#shadow, rx, 0, covered);
-        spans.push({ at: rx, data: usable.subarray(0, covered) });
+        usable.data.copy(this.#shadow, rx, 0, covered);
+        spans.push({ at: rx, data: usable.data.subarray(0, covered) });
+      }
+      // The wrapped part of the prefetch counts only once [rx, len) is whole (bytes past tx
+      // are never looked at, as above).
+      const head = covered === firstPart ? usable?.head : undefined;
+      const wrapped = Math.min(head?.length ?? 0, available - firstPart);
+      if (head !== undefined && wrapped > 0) {
+        head.copy(this.#shadow, 0, 0, wrapped);
+        spans.push({ at: 0, data: head.subarray(0, wrapped) });
+        covered += wrapped;
       }
       if (!this.#firstMessageIn(rx, covered, available)) {
         // Not even one whole message yet: fetch the rest of [rx, tx), exactly.
@@ -418,10 +474,14 @@ export class RxRing {
             at: rx + covered,
           });
         }
-        if (available > firstPart) {
+        if (available > firstPart + wrapped) {
           reads.push({
-            op: { op: "readMemory", gpa: dataGpa, length: available - firstPart },
-            at: 0,
+            op: {
+              op: "readMemory",
+              gpa: dataGpa + wrapped,
+              length: available - firstPart - wrapped,
+            },
+            at: wrapped,
           });
         }
         const got = await this.#client.batch(reads.map((r) => r.op));
@@ -478,14 +538,15 @@ export class RxRing {
         { op: "notify", ringData: null },
         this.readTxOp(),
       ];
-      if (want > 0) ops.push(this.#prefetchFrom(newRx, Math.max(want, PREFETCH_MIN)));
+      const prefetch = want > 0 ? this.#prefetchFrom(newRx, Math.max(want, PREFETCH_MIN)) : [];
+      ops.push(...prefetch);
       const after = await this.#client.batch(ops);
       const wret = retOf(after, 0, "writeMemory");
       if (wret < 0) throw hypercallError("rx_ptr write", wret, { aport: this.aport });
       this.#rxPtr = newRx;
       this.#published = newRx;
       tx = readDataOf(after, 2).readUInt32LE(0);
-      if (want > 0) ahead = { at: newRx, data: readDataOf(after, 3) };
+      if (want > 0) ahead = prefetchOf(newRx, after, 3, prefetch.length);
       // What arrived while this turn ran sizes the next prefetch.
       const nowAvailable = ringBytesAvailable(this.len, newRx, tx);
       this.#arrived = Math.max(0, nowAvailable - known);
@@ -540,4 +601,15 @@ export class RxRing {
     })();
     return this.#closed.then(() => ret);
   }
+}
+
+/** The `Prefetch` that `count` (1 or 2) reads from ring offset `at` returned at `outcomes[i]`. */
+function prefetchOf(
+  at: number,
+  outcomes: readonly HypercallOutcome[],
+  i: number,
+  count: number,
+): Prefetch {
+  const data = readDataOf(outcomes, i);
+  return count > 1 ? { at, data, head: readDataOf(outcomes, i + 1) } : { at, data };
 }

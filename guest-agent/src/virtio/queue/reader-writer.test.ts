@@ -81,6 +81,34 @@ describe("reader and writer (VirtIO 1.2 §2.7.4)", () => {
     );
   });
 
+  it("a read within one segment hands out the memory's own copy, not a second copy of it", () => {
+    const ram = new InMemoryGuestRam(0x1000);
+    ram.write(
+      0x100,
+      Uint8Array.from({ length: 16 }, (_, i) => i),
+    );
+    const handed: Uint8Array[] = [];
+    const read = ram.read.bind(ram);
+    ram.read = (gpa, len) => {
+      const b = read(gpa, len);
+      handed.push(b);
+      return b;
+    };
+    const r = new Reader(ram, layout([16, 4], false));
+    const a = r.read(10);
+    const b = r.read(6); // the rest of the first segment
+    assert.equal(a, handed[0]);
+    assert.equal(b, handed[1]);
+    assert.deepEqual(
+      [...a, ...b],
+      Array.from({ length: 16 }, (_, i) => i),
+    );
+    ram.write(0x100, new Uint8Array(16)); // a copy: later writes do not show through
+    assert.equal(a[9], 9);
+    assert.equal(r.available, 4);
+    assert.equal(r.bytesRead, 16);
+  });
+
   it("reading past the readable part throws kind bufferTooShort and consumes nothing", () => {
     const ram = new InMemoryGuestRam(0x1000);
     const r = new Reader(ram, layout([4, 4], false));

@@ -43,6 +43,19 @@ export class Reader {
         `read of ${n} bytes with ${this.available} readable bytes left`,
       );
     }
+    // Bytes within one segment (a blk request's data, mostly): `GuestRam.read` returns a copy
+    // already, so it is handed out as is rather than copied a second time.
+    const first = this.#segments[this.#seg];
+    if (first !== undefined && n > 0 && first.len - this.#off >= n) {
+      const out = this.#ram.read(first.addr + this.#off, n);
+      this.#off += n;
+      if (this.#off === first.len) {
+        this.#seg++;
+        this.#off = 0;
+      }
+      this.#read += n;
+      return out;
+    }
     const out = new Uint8Array(n);
     let done = 0;
     while (done < n) {

@@ -66,6 +66,7 @@ export function packAvail(
     const segments = chain.segments.map((s) => ({ len: s.len, writable: s.writable }));
     const data = chain.segments.filter((s) => !s.writable && s.len > 0);
     const totalReadable = data.reduce((n, s) => n + s.len, 0);
+    const fragCap = fragmentCap(totalReadable, maxMessage, segments.length);
     let piece = 0;
     let pieceOff = 0;
     let remaining = totalReadable;
@@ -89,10 +90,15 @@ export function packAvail(
       }
       size += recBytes;
       let inline = 0;
-      while (remaining > 0 && cur.pieces.length < DATA_IOVS && size < maxMessage) {
+      while (
+        remaining > 0 &&
+        inline < fragCap &&
+        cur.pieces.length < DATA_IOVS &&
+        size < maxMessage
+      ) {
         const s = data[piece];
         if (s === undefined) break;
-        const take = Math.min(s.len - pieceOff, maxMessage - size);
+        const take = Math.min(s.len - pieceOff, maxMessage - size, fragCap - inline);
         cur.pieces.push({ gpa: s.addr + pieceOff, len: take });
         size += take;
         inline += take;
@@ -119,6 +125,25 @@ export function packAvail(
   }
   flush();
   return out;
+}
+
+/**
+ * The most readable bytes one fragment of a chain carries: unbounded for a chain that fits one
+ * message, else the chain's bytes spread evenly over as many messages as it needs. Full
+ * fragments and a small tail (a 1 MiB write was four ring-sized fragments and one of about
+ * 600 bytes) make the receiver's VIRQ-pass prefetch, sized by the last burst, read a whole
+ * ring's worth for the tail and then too little for the next chain's first fragment; even
+ * fragments are the same number of messages and each prefetch matches the next one.
+ */
+export function fragmentCap(totalReadable: number, maxMessage: number, nsegs: number): number {
+  const room =
+    maxMessage -
+    VIOA_HEADER_SIZE -
+    DATA_EVENT_HEADER_SIZE -
+    AVAIL_RECORD_SIZE -
+    nsegs * AVAIL_SEGMENT_SIZE;
+  if (room <= 0 || totalReadable <= room) return Number.POSITIVE_INFINITY;
+  return Math.ceil(totalReadable / Math.ceil(totalReadable / room));
 }
 
 /** A completed chain on the back end: head, `written_len` and the bytes written. */

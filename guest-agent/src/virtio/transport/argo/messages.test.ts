@@ -10,7 +10,7 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { ARGO_MAXIOV } from "@hmx/proto/abi";
 import { propertySeed } from "../../test-utils/seed.js";
-import { packAvail, packUsed } from "./fragmenter.js";
+import { fragmentCap, packAvail, packUsed } from "./fragmenter.js";
 import {
   VIOA_HEADER_SIZE,
   VioaDecodeError,
@@ -264,4 +264,30 @@ test("random bytes never make a decoder throw anything but VioaDecodeError (fuzz
     ),
     { seed, numRuns: 3000 },
   );
+});
+
+test("a chain cut into fragments gets fragments of nearly equal size, not full ones and a small tail", () => {
+  const maxMessage = 262_032;
+  const total = 16 + 1024 * 1024; // a 1 MiB virtio-blk write: header, then the data
+  const chain = {
+    head: 3,
+    segments: [
+      { addr: 0x10_0000, len: 16, writable: false },
+      { addr: 0x20_0000, len: 1024 * 1024, writable: false },
+      { addr: 0x40_0000, len: 1, writable: true },
+    ],
+  };
+  const messages = packAvail([chain], maxMessage);
+  const inline = messages.flatMap((m) => m.records.map((r) => r.inlineLen));
+  assert.equal(inline.length, 5, "as many messages as full fragments would take");
+  assert.equal(
+    inline.reduce((a, b) => a + b, 0),
+    total,
+  );
+  // Each carries ceil(total / 5) bytes but the last, which is short by less than 5.
+  assert.ok(
+    Math.max(...inline) - Math.min(...inline) < inline.length,
+    `fragments ${inline.join(", ")}`,
+  );
+  assert.equal(fragmentCap(100, maxMessage, 3), Number.POSITIVE_INFINITY, "one message: no cap");
 });

@@ -173,4 +173,28 @@ describe("virtio-argo hub: deferred rx publish", () => {
       Array.from({ length: 40 }, (_, i) => i),
     );
   });
+
+  it("a message a full ring refused (-EAGAIN) is sent again from where it was staged, not staged again", async () => {
+    const p = (open = await pair());
+    const setup = p.a.batches.length; // ring registration writes its header
+    const sends = Array.from({ length: 40 }, (_, i) =>
+      p.chA.send([{ bytes: new Uint8Array(1024).fill(i) }]),
+    );
+    await Promise.all(sends);
+    await until("every message", () => p.atB.length === 40, { intervalMs: 1 });
+    assert.ok(p.chA.stats.eagains > 0, "the ring did fill up");
+    // Staging writes are the only WriteMemory calls above 4 bytes (rx stores are 4).
+    const staged = p.a.batches
+      .slice(setup)
+      .flat()
+      .reduce(
+        (n, op) => n + (op.op === "writeMemory" && op.data.length > 4 ? op.data.length : 0),
+        0,
+      );
+    assert.equal(staged, 40 * 1024, "each message's bytes staged once");
+    assert.deepEqual(
+      p.atB.map((m) => [m.length, m[0], m[1023]]),
+      Array.from({ length: 40 }, (_, i) => [1024, i, i]),
+    );
+  });
 });

@@ -23,7 +23,6 @@ import type {
   HypercallOp,
   HypercallOutcome,
 } from "../../../hypercall/hypercall-client.js";
-import { readDataOf } from "../../../libargo/outcomes.js";
 import type { PageAllocator } from "../../../libargo/page-allocator.js";
 import { RxRing } from "../../../libargo/rx-ring.js";
 import {
@@ -133,6 +132,7 @@ export class VioaHub {
         partnerId: o.peerDomid,
         len: o.ringLen,
         fill: false,
+        prefetchWraps: true,
         deferPublish: (r) => {
           this.#publishLater(r);
         },
@@ -275,7 +275,7 @@ export class VioaHub {
     const channels = [...this.#channels].filter((c) => !c.closed && !c.ring.closed);
     if (channels.length === 0) return;
     this.stats.passes++;
-    const from = channels.map((c) => c.ring.rxPtr);
+    const passes = channels.map((c) => c.ring.passOps());
     // Deferred rx publishes ride in front (independent calls: no stopOnError here).
     const prelude = this.#takePublishes(false);
     const pre = prelude?.ops.length ?? 0;
@@ -283,7 +283,7 @@ export class VioaHub {
     try {
       outcomes = await this.client.batch([
         ...(prelude?.ops ?? []),
-        ...channels.flatMap((c) => [c.ring.readTxOp(), c.ring.prefetchOp()]),
+        ...passes.flatMap((p) => p.ops),
       ]);
     } catch (err) {
       if (prelude !== null) prelude.abandon(err);
@@ -294,9 +294,12 @@ export class VioaHub {
       if (failure !== null) this.#publishFailed(failure);
     }
     const drains: Promise<void>[] = [];
+    let at = pre;
     channels.forEach((c, i) => {
-      const tx = readDataOf(outcomes, pre + 2 * i).readUInt32LE(0);
-      const ahead = { at: from[i] ?? -1, data: readDataOf(outcomes, pre + 2 * i + 1) };
+      const pass = passes[i];
+      if (pass === undefined) return;
+      const { tx, ahead } = pass.result(outcomes, at);
+      at += pass.ops.length;
       if (!c.ring.closed) drains.push(c.ring.drain(tx, c, ahead));
     });
     const results = await Promise.allSettled(drains);
