@@ -48,11 +48,7 @@ export class Reader {
     const first = this.#segments[this.#seg];
     if (first !== undefined && n > 0 && first.len - this.#off >= n) {
       const out = this.#ram.read(first.addr + this.#off, n);
-      this.#off += n;
-      if (this.#off === first.len) {
-        this.#seg++;
-        this.#off = 0;
-      }
+      this.#advance(first.len, n);
       this.#read += n;
       return out;
     }
@@ -64,14 +60,19 @@ export class Reader {
       const take = Math.min(seg.len - this.#off, n - done);
       if (take > 0) out.set(this.#ram.read(seg.addr + this.#off, take), done);
       done += take;
-      this.#off += take;
-      if (this.#off === seg.len) {
-        this.#seg++;
-        this.#off = 0;
-      }
+      this.#advance(seg.len, take);
     }
     this.#read += n;
     return out;
+  }
+
+  /** Moves `take` bytes into the current segment (of `segLen` bytes), onto the next at its end. */
+  #advance(segLen: number, take: number): void {
+    this.#off += take;
+    if (this.#off === segLen) {
+      this.#seg++;
+      this.#off = 0;
+    }
   }
 
   /** Reads everything left. */
