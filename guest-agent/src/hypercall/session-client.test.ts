@@ -620,12 +620,14 @@ describe("SessionClient: close", () => {
     fake.faultHook = () => "drop-before-execute";
     const pending = client.writeMemory(0, u32le(1));
     await until("a drop", () => client.state !== "ready");
-    await client.close();
-    await assert.rejects(pending, (err: unknown) => {
+    // Expect the rejection before closing: close() rejects the call while it is still running.
+    const rejected = assert.rejects(pending, (err: unknown) => {
       assert.ok(err instanceof HypercallStatusError);
       assert.equal(err.code, grpc.status.CANCELLED);
       return true;
     });
+    await client.close();
+    await rejected;
     await client.closed;
     assert.equal(client.state, "closed");
     await assert.rejects(client.notify(null), HypercallStatusError);
