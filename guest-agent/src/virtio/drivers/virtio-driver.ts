@@ -42,7 +42,7 @@ import {
   selectDriverFeatures,
 } from "../features.js";
 import { FloodGuard } from "../flood-guard.js";
-import { SplitQueueDriver } from "../queue/split-queue-driver.js";
+import { SplitQueueDriver, type UsedBuffer } from "../queue/split-queue-driver.js";
 import { packSplitRing } from "../queue/split-ring.js";
 import { VirtQueueError } from "../queue/virtqueue-error.js";
 import type { VirtioTransport } from "../transport/transport.js";
@@ -377,6 +377,21 @@ export class VirtioDriver {
       this.#state = { kind: "failed", error };
       for (const f of this.#failedHandlers) f(error);
     }
+  }
+
+  /**
+   * Collects every used buffer of `queue` into `onUsed`, re-arming its interrupt when empty and
+   * draining on if more arrived meanwhile (Linux's virtqueue_enable_cb race), under `guard`.
+   * Returns false when the driver failed.
+   */
+  drainUsed<T>(queue: SplitQueueDriver<T>, onUsed: (used: UsedBuffer<T>) => void): boolean {
+    return this.guard(() => {
+      for (;;) {
+        const used = queue.getBuf();
+        if (used !== undefined) onUsed(used);
+        else if (queue.enableCb()) return;
+      }
+    });
   }
 
   /**

@@ -304,23 +304,15 @@ export class BlkDriver {
 
   #drain(): void {
     const { ram } = this.core.transport;
-    this.core.guard(() => {
-      for (;;) {
-        const used = this.#queue.getBuf();
-        if (used === undefined) {
-          // Re-arm interrupts; if more arrived meanwhile, keep draining.
-          if (this.#queue.enableCb()) break;
-          continue;
-        }
-        const p = used.token;
-        this.#outstanding.delete(p);
-        // Read the status byte whatever used.len says (it may underestimate, §2.7.8); we preset
-        // it to 0xff, so a device that never wrote it cannot pass for OK.
-        const status = ram.readU8(p.status);
-        const data = p.readBack && p.data !== undefined ? ram.read(p.data, p.dataLen) : undefined;
-        p.resolve({ status, data });
-        this.#waiters.shift()?.();
-      }
+    this.core.drainUsed(this.#queue, (used) => {
+      const p = used.token;
+      this.#outstanding.delete(p);
+      // Read the status byte whatever used.len says (it may underestimate, §2.7.8); we preset
+      // it to 0xff, so a device that never wrote it cannot pass for OK.
+      const status = ram.readU8(p.status);
+      const data = p.readBack && p.data !== undefined ? ram.read(p.data, p.dataLen) : undefined;
+      p.resolve({ status, data });
+      this.#waiters.shift()?.();
     });
   }
 }

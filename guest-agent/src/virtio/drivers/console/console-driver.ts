@@ -182,16 +182,9 @@ export class ConsoleDriver {
   #drainRx(): void {
     const { ram } = this.core.transport;
     const chunks: Uint8Array[] = [];
-    const ok = this.core.guard(() => {
-      for (;;) {
-        const used = this.#rx.getBuf();
-        if (used === undefined) {
-          if (this.#rx.enableCb()) break;
-          continue;
-        }
-        if (used.len > 0) chunks.push(ram.read(used.token, used.len));
-        this.#rx.add([], [{ addr: used.token, len: this.#rxSize }], used.token);
-      }
+    const ok = this.core.drainUsed(this.#rx, (used) => {
+      if (used.len > 0) chunks.push(ram.read(used.token, used.len));
+      this.#rx.add([], [{ addr: used.token, len: this.#rxSize }], used.token);
     });
     if (ok) void this.core.kick(this.#rx).catch(() => undefined);
     for (const c of chunks) {
@@ -203,16 +196,9 @@ export class ConsoleDriver {
   }
 
   #drainTx(): void {
-    this.core.guard(() => {
-      for (;;) {
-        const used = this.#tx.getBuf();
-        if (used === undefined) {
-          if (this.#tx.enableCb()) break;
-          continue;
-        }
-        used.token.done();
-        this.#txWaiters.shift()?.();
-      }
+    this.core.drainUsed(this.#tx, (used) => {
+      used.token.done();
+      this.#txWaiters.shift()?.();
     });
   }
 }

@@ -472,41 +472,27 @@ export class NetDriver {
   #drainCtrl(): void {
     const ctrl = this.#ctrl;
     if (ctrl === undefined) return;
-    this.core.guard(() => {
-      for (;;) {
-        const used = ctrl.getBuf();
-        if (used === undefined) {
-          if (ctrl.enableCb()) break;
-          continue;
-        }
-        this.#ctrlPending.delete(used.token);
-        used.token.done();
-      }
+    this.core.drainUsed(ctrl, (used) => {
+      this.#ctrlPending.delete(used.token);
+      used.token.done();
     });
   }
 
   #drainRx(): void {
     const { ram } = this.core.transport;
     const frames: Uint8Array[] = [];
-    const ok = this.core.guard(() => {
-      for (;;) {
-        const used = this.#rx.getBuf();
-        if (used === undefined) {
-          if (this.#rx.enableCb()) break;
-          continue;
-        }
-        if (used.len < VIRTIO_NET_HDR_SIZE) {
-          this.stats.rxErrors++;
-          this.core.violations.report(ViolationKind.malformedRequest, {
-            queue: VIRTIO_NET_RX_QUEUE,
-            len: used.len,
-            side: "driver",
-          });
-        } else {
-          frames.push(ram.read(used.token + VIRTIO_NET_HDR_SIZE, used.len - VIRTIO_NET_HDR_SIZE));
-        }
-        this.#postRx(used.token);
+    const ok = this.core.drainUsed(this.#rx, (used) => {
+      if (used.len < VIRTIO_NET_HDR_SIZE) {
+        this.stats.rxErrors++;
+        this.core.violations.report(ViolationKind.malformedRequest, {
+          queue: VIRTIO_NET_RX_QUEUE,
+          len: used.len,
+          side: "driver",
+        });
+      } else {
+        frames.push(ram.read(used.token + VIRTIO_NET_HDR_SIZE, used.len - VIRTIO_NET_HDR_SIZE));
       }
+      this.#postRx(used.token);
     });
     if (ok) void this.core.kick(this.#rx).catch(() => undefined);
     for (const f of frames) {
@@ -516,16 +502,9 @@ export class NetDriver {
   }
 
   #drainTx(): void {
-    this.core.guard(() => {
-      for (;;) {
-        const used = this.#tx.getBuf();
-        if (used === undefined) {
-          if (this.#tx.enableCb()) break;
-          continue;
-        }
-        used.token.done();
-        this.#txWaiters.shift()?.();
-      }
+    this.core.drainUsed(this.#tx, (used) => {
+      used.token.done();
+      this.#txWaiters.shift()?.();
     });
   }
 }
