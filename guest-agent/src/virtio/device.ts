@@ -209,6 +209,40 @@ export abstract class VirtioDeviceBase implements VirtioDevice {
   }
 
   /**
+   * Fills the posted buffers of a device-to-driver queue (console and net receive) while
+   * `pending()` says there is something to deliver: such buffers are device-writable only, so a
+   * chain with device-readable segments is a violation and is returned with 0 bytes; every other
+   * chain goes to `fill`, which writes into it and returns the bytes written. The driver is
+   * signalled once for the lot.
+   */
+  protected fillReceiveQueue(
+    index: number,
+    pending: () => boolean,
+    fill: (chain: DescriptorChain, context: ActivationContext) => number,
+  ): void {
+    const q = this.queue(index);
+    const ctx = this.active;
+    if (q === undefined || ctx === undefined) return;
+    let any = false;
+    while (pending()) {
+      const chain = q.pop();
+      if (chain === undefined) break;
+      any = true;
+      if (chain.readableBytes > 0) {
+        ctx.violations.report(ViolationKind.writableRequired, {
+          device: this.name,
+          queue: index,
+          head: chain.head,
+        });
+        q.addUsed(chain.head, 0);
+      } else {
+        q.addUsed(chain.head, fill(chain, ctx));
+      }
+    }
+    if (any) q.signalUsed();
+  }
+
+  /**
    * Runs async work of queue `queue` for the current activation. `complete` runs only if
    * neither the device nor that queue was reset meanwhile, so late completions never touch a
    * reclaimed ring; `reset()` and `resetQueue(queue)` wait for `work`.

@@ -14,7 +14,6 @@
 import { ConfigSpace } from "../../config-space.js";
 import { VirtioDeviceBase, VirtioDeviceId } from "../../device.js";
 import { TRANSPORT_FEATURES, features } from "../../features.js";
-import { ViolationKind } from "../../violation-log.js";
 import {
   VIRTIO_CONSOLE_CFG_COLS,
   VIRTIO_CONSOLE_CFG_EMERG_WR,
@@ -123,29 +122,16 @@ export class ConsoleDevice extends VirtioDeviceBase {
   }
 
   #fillRx(): void {
-    const q = this.queue(VIRTIO_CONSOLE_RX_QUEUE);
-    const ctx = this.active;
-    if (q === undefined || ctx === undefined) return;
-    let any = false;
-    while (this.#backlog.length > 0) {
-      const chain = q.pop();
-      if (chain === undefined) break;
-      any = true;
-      if (chain.readableBytes > 0) {
-        ctx.violations.report(ViolationKind.writableRequired, {
-          device: this.name,
-          queue: VIRTIO_CONSOLE_RX_QUEUE,
-          head: chain.head,
-        });
-        q.addUsed(chain.head, 0);
-        continue;
-      }
-      const n = Math.min(chain.writableBytes, this.#backlog.length);
-      chain.writer().write(this.#backlog.subarray(0, n));
-      this.#backlog = this.#backlog.slice(n);
-      this.stats.inputBytes += n;
-      q.addUsed(chain.head, n);
-    }
-    if (any) q.signalUsed();
+    this.fillReceiveQueue(
+      VIRTIO_CONSOLE_RX_QUEUE,
+      () => this.#backlog.length > 0,
+      (chain) => {
+        const n = Math.min(chain.writableBytes, this.#backlog.length);
+        chain.writer().write(this.#backlog.subarray(0, n));
+        this.#backlog = this.#backlog.slice(n);
+        this.stats.inputBytes += n;
+        return n;
+      },
+    );
   }
 }

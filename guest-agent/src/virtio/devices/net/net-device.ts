@@ -302,48 +302,32 @@ export class NetDevice extends VirtioDeviceBase {
   }
 
   #fillRx(): void {
-    const q = this.queue(VIRTIO_NET_RX_QUEUE);
-    const ctx = this.active;
-    if (q === undefined || ctx === undefined) return;
-    let any = false;
-    while (this.#backlog.length > 0) {
-      const chain = q.pop();
-      if (chain === undefined) break;
-      any = true;
-      const frame = this.#backlog[0];
-      if (frame === undefined) break;
-      if (chain.readableBytes > 0) {
-        ctx.violations.report(ViolationKind.writableRequired, {
-          device: this.name,
-          queue: VIRTIO_NET_RX_QUEUE,
-          head: chain.head,
-        });
-        q.addUsed(chain.head, 0);
-        continue;
-      }
-      if (chain.writableBytes < VIRTIO_NET_HDR_SIZE + frame.length) {
-        ctx.violations.report(ViolationKind.malformedRequest, {
-          device: this.name,
-          queue: VIRTIO_NET_RX_QUEUE,
-          head: chain.head,
-          reason: "rx buffer too small",
-        });
-        q.addUsed(chain.head, 0);
-        this.#backlog.shift();
-        this.stats.rxDropped++;
-        continue;
-      }
-      this.#backlog.shift();
-      const hdr = new Uint8Array(VIRTIO_NET_HDR_SIZE);
-      new DataView(hdr.buffer).setUint16(VIRTIO_NET_HDR_NUM_BUFFERS, 1, true);
-      const w = chain.writer();
-      w.write(hdr);
-      w.write(frame);
-      this.stats.rxFrames++;
-      this.stats.rxBytes += frame.length;
-      q.addUsed(chain.head, VIRTIO_NET_HDR_SIZE + frame.length);
-    }
-    if (any) q.signalUsed();
+    this.fillReceiveQueue(
+      VIRTIO_NET_RX_QUEUE,
+      () => this.#backlog.length > 0,
+      (chain, ctx) => {
+        const frame = this.#backlog.shift();
+        if (frame === undefined) return 0; // unreachable: pending() said there is one
+        if (chain.writableBytes < VIRTIO_NET_HDR_SIZE + frame.length) {
+          ctx.violations.report(ViolationKind.malformedRequest, {
+            device: this.name,
+            queue: VIRTIO_NET_RX_QUEUE,
+            head: chain.head,
+            reason: "rx buffer too small",
+          });
+          this.stats.rxDropped++;
+          return 0;
+        }
+        const hdr = new Uint8Array(VIRTIO_NET_HDR_SIZE);
+        new DataView(hdr.buffer).setUint16(VIRTIO_NET_HDR_NUM_BUFFERS, 1, true);
+        const w = chain.writer();
+        w.write(hdr);
+        w.write(frame);
+        this.stats.rxFrames++;
+        this.stats.rxBytes += frame.length;
+        return VIRTIO_NET_HDR_SIZE + frame.length;
+      },
+    );
   }
 }
 
