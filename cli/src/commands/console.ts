@@ -11,8 +11,8 @@
  */
 import { appendFileSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { ExitCode } from "../exit-codes.js";
+import { parseCommand } from "../parse-command.js";
 import { defaultConsoleDir } from "../up/fleet.js";
 
 const USAGE = `usage: hmx console <guest-domid-or-name> [options]
@@ -71,30 +71,15 @@ export function findConsole(dir: string, guest: string): string | { error: strin
 }
 
 export async function runConsoleCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        dir: { type: "string" },
-        follow: { type: "boolean", short: "f" },
-        send: { type: "string" },
-        list: { type: "boolean" },
-        tail: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    console.error(`hmx console: ${(err as Error).message}\n\n${USAGE}`);
-    return ExitCode.USAGE;
-  }
+  const parsed = parseCommand("console", USAGE, argv, {
+    dir: { type: "string" },
+    follow: { type: "boolean", short: "f" },
+    send: { type: "string" },
+    list: { type: "boolean" },
+    tail: { type: "string" },
+  });
+  if ("exit" in parsed) return parsed.exit;
   const { values, positionals } = parsed;
-  if (values.help === true) {
-    console.log(USAGE);
-    return ExitCode.OK;
-  }
   if (values.list === true) {
     if (positionals.length > 0) {
       console.error(

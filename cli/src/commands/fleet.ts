@@ -13,8 +13,8 @@ import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { ExitCode } from "../exit-codes.js";
+import { parseCommand } from "../parse-command.js";
 
 /** The repository root (this file is cli/dist/commands/fleet.js). */
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -87,30 +87,15 @@ export function runFleetCommand(argv: string[]): Promise<number> {
 }
 
 function fleet(argv: string[]): number {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        force: { type: "boolean" },
-        "local-base": { type: "boolean" },
-        "env-file": { type: "string" },
-        "no-stage": { type: "boolean" },
-        k8s: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    console.error(`hmx fleet: ${(err as Error).message}\n\n${FLEET_USAGE}`);
-    return ExitCode.USAGE;
-  }
+  const parsed = parseCommand("fleet", FLEET_USAGE, argv, {
+    force: { type: "boolean" },
+    "local-base": { type: "boolean" },
+    "env-file": { type: "string" },
+    "no-stage": { type: "boolean" },
+    k8s: { type: "boolean" },
+  });
+  if ("exit" in parsed) return parsed.exit;
   const { values, positionals } = parsed;
-  if (values.help === true) {
-    console.log(FLEET_USAGE);
-    return ExitCode.OK;
-  }
   if (positionals.length !== 1 || positionals[0] !== "init") {
     console.error(
       `hmx fleet: expected the subcommand 'init', got ${JSON.stringify(positionals.join(" "))}\n\n${FLEET_USAGE}`,
@@ -166,7 +151,10 @@ export function addMissingSecrets(envFile: string, secrets: Record<string, strin
   const missing = Object.keys(secrets).filter((name) => !present.has(name));
   if (missing.length > 0) {
     const lead = text.length === 0 || text.endsWith("\n") ? "" : "\n";
-    appendFileSync(envFile, lead + missing.map((name) => `${name}=${secrets[name] ?? ""}\n`).join(""));
+    appendFileSync(
+      envFile,
+      lead + missing.map((name) => `${name}=${secrets[name] ?? ""}\n`).join(""),
+    );
   }
   return missing;
 }

@@ -4,8 +4,8 @@
  * this machine, shows live what they do, and stops everything cleanly on Ctrl-C (or after
  * `--duration`).
  */
-import { parseArgs } from "node:util";
 import { ExitCode } from "../exit-codes.js";
+import { parseCommand } from "../parse-command.js";
 import { onShutdownSignal } from "../shutdown.js";
 import { renderLine, renderScreen, type Snapshot } from "../up/dashboard.js";
 import { Fleet } from "../up/fleet.js";
@@ -28,28 +28,19 @@ domains, rings, messages/s, device traffic and errors live until Ctrl-C.
 While it runs, 'hmx console vdemo1' shows a front end's virtio console.`;
 
 export async function runUpCommand(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        duration: { type: "string" },
-        strict: { type: "boolean" },
-        "refresh-ms": { type: "string" },
-        // --virtio is the default now; still accepted so older scripts keep working.
-        virtio: { type: "boolean" },
-        "no-virtio": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (err) {
-    console.error(`hmx up: ${(err as Error).message}\n\n${UP_USAGE}`);
+  const parsed = parseCommand("up", UP_USAGE, argv, {
+    duration: { type: "string" },
+    strict: { type: "boolean" },
+    "refresh-ms": { type: "string" },
+    // --virtio is the default now; still accepted so older scripts keep working.
+    virtio: { type: "boolean" },
+    "no-virtio": { type: "boolean" },
+  });
+  if ("exit" in parsed) return parsed.exit;
+  const { values, positionals } = parsed;
+  if (positionals.length > 0) {
+    console.error(`hmx up: unexpected argument ${JSON.stringify(positionals[0])}\n\n${UP_USAGE}`);
     return ExitCode.USAGE;
-  }
-  if (values.help === true) {
-    console.log(UP_USAGE);
-    return ExitCode.OK;
   }
   const duration = values.duration === undefined ? undefined : Number(values.duration);
   if (duration !== undefined && !(Number.isFinite(duration) && duration > 0)) {
