@@ -7,7 +7,7 @@ import { readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 
 const root = join(import.meta.dirname, "..");
-const packages = ["proto", "hypervisor", "guest-agent", "cli", "bench", "tests"];
+const packages = ["proto", "hypervisor", "guest-agent", "cli", "testkit", "bench", "tests"];
 
 function* testFiles(dir) {
   let entries;

@@ -7,8 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { Testbed, type TestProcess } from "./support/processes.js";
-import { TcpProxy } from "./support/tcp-proxy.js";
+import { Testbed, type TestProcess } from "@hmx/testkit";
+import { TcpProxy } from "@hmx/testkit";
 
 type Stats = Record<string, unknown>;
 

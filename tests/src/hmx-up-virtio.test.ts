@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { test } from "node:test";
 import { HMX_BIN } from "@hmx/cli/supervisor";
-import { processesWithMarker } from "./support/leftovers.js";
+import { processesWithMarker } from "@hmx/testkit";
 
 /** The numbers a guest's bracket shows on the status line, e.g. `vdemo1[devices 3, blkReads 12]`. */
 function bracket(out: string, guest: string): Record<string, number> {

@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { test } from "node:test";
 import { HMX_BIN } from "@hmx/cli/supervisor";
-import { processesWithMarker } from "./support/leftovers.js";
+import { processesWithMarker } from "@hmx/testkit";
 
 test("hmx up --no-virtio runs a live fleet, reports it, and Ctrl-C stops every process it started", async () => {
   const marker = randomUUID();

@@ -18,8 +18,8 @@ import {
 } from "@hmx/proto/abi";
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { Testbed } from "./support/processes.js";
-import { TcpProxy } from "./support/tcp-proxy.js";
+import { Testbed } from "@hmx/testkit";
+import { TcpProxy } from "@hmx/testkit";
 
 const MESSAGES = 1500;
 const PER_BATCH = 10;

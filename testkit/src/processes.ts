@@ -26,18 +26,29 @@ export class TestProcess {
 
   /** The latest record with this `msg`. */
   last(msg: string): LogRecord | undefined {
-    for (let i = this.records.length - 1; i >= 0; i--) if (this.records[i]?.msg === msg) return this.records[i];
+    for (let i = this.records.length - 1; i >= 0; i--)
+      if (this.records[i]?.msg === msg) return this.records[i];
     return undefined;
   }
 
   /** Waits until `predicate` holds for some record (bounded by `timeoutMs`). */
-  async waitFor(predicate: (r: LogRecord) => boolean, timeoutMs: number, what: string): Promise<LogRecord> {
+  async waitFor(
+    predicate: (r: LogRecord) => boolean,
+    timeoutMs: number,
+    what: string,
+  ): Promise<LogRecord> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const hit = this.records.find(predicate);
       if (hit !== undefined) return hit;
-      if (!this.child.running) throw new Error(`${this.child.name} exited while waiting for ${what}; output: ${this.text.slice(-5).join(" | ")}`);
-      if (Date.now() > deadline) throw new Error(`${this.child.name}: no ${what} within ${timeoutMs} ms; last: ${JSON.stringify(this.records.at(-1))}`);
+      if (!this.child.running)
+        throw new Error(
+          `${this.child.name} exited while waiting for ${what}; output: ${this.text.slice(-5).join(" | ")}`,
+        );
+      if (Date.now() > deadline)
+        throw new Error(
+          `${this.child.name}: no ${what} within ${timeoutMs} ms; last: ${JSON.stringify(this.records.at(-1))}`,
+        );
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -54,8 +65,16 @@ export class Testbed {
   /** Starts `hmx hypervisor` on free loopback ports and connects a toolstack client. */
   static async start(extraArgs: readonly string[] = ["--argo-mac-permissive"]): Promise<Testbed> {
     const bed = new Testbed();
-    bed.hypervisor = bed.spawn("hypervisor", ["hypervisor", "--listen", "127.0.0.1:0", "--control-listen", "127.0.0.1:0", ...extraArgs], { HMX_ADMIN_TOKEN: bed.adminToken });
-    const ready = await bed.hypervisor.waitFor((r) => r.msg === "hypervisor ready", 20_000, "ready line");
+    bed.hypervisor = bed.spawn(
+      "hypervisor",
+      ["hypervisor", "--listen", "127.0.0.1:0", "--control-listen", "127.0.0.1:0", ...extraArgs],
+      { HMX_ADMIN_TOKEN: bed.adminToken },
+    );
+    const ready = await bed.hypervisor.waitFor(
+      (r) => r.msg === "hypervisor ready",
+      20_000,
+      "ready line",
+    );
     bed.listen = String(ready["listen"]);
     bed.controlListen = String(ready["controlListen"]);
     bed.toolstack = new ToolstackClient(bed.controlListen, bed.adminToken);
@@ -69,17 +88,32 @@ export class Testbed {
   }
 
   /** Creates a domain through the toolstack (16 MiB unless told otherwise). */
-  domain(name: string, memoryBytes = 16 * 1024 * 1024): Promise<{ domid: number; credential: string }> {
+  domain(
+    name: string,
+    memoryBytes = 16 * 1024 * 1024,
+  ): Promise<{ domid: number; credential: string }> {
     return this.toolstack.createDomain({ name, label: `${name}_t`, memoryBytes });
   }
 
   /** Starts `hmx guest` for a domain with the given workload flags. */
-  runGuest(name: string, credential: string, workloadArgs: readonly string[], hypervisor = this.listen): TestProcess {
-    return this.spawn(name, ["guest", "--hypervisor", hypervisor, "--stats-interval-ms", "200", ...workloadArgs], { HMX_DOMAIN_CREDENTIAL: credential });
+  runGuest(
+    name: string,
+    credential: string,
+    workloadArgs: readonly string[],
+    hypervisor = this.listen,
+  ): TestProcess {
+    return this.spawn(
+      name,
+      ["guest", "--hypervisor", hypervisor, "--stats-interval-ms", "200", ...workloadArgs],
+      { HMX_DOMAIN_CREDENTIAL: credential },
+    );
   }
 
   /** Creates a domain and starts `hmx guest` for it. */
-  async guest(name: string, workloadArgs: readonly string[]): Promise<{ domid: number; process: TestProcess }> {
+  async guest(
+    name: string,
+    workloadArgs: readonly string[],
+  ): Promise<{ domid: number; process: TestProcess }> {
     const { domid, credential } = await this.domain(name);
     return { domid, process: this.runGuest(name, credential, workloadArgs) };
   }
