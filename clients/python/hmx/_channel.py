@@ -35,3 +35,20 @@ def open_channel(address: str, token: str) -> grpc.Channel:
     if not token:
         raise ValueError("a token is needed (the admin token or a domain credential); got an empty one")
     return grpc.intercept_channel(grpc.insecure_channel(address, options=_OPTIONS), _with_bearer(token))
+
+
+class ChannelClient:
+    """What both clients share: one authenticated channel, closed by close() or a with block."""
+
+    def __init__(self, address: str, token: str, timeout: float):
+        self._channel = open_channel(address, token)
+        self.timeout = timeout
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        self.close()

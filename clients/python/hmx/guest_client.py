@@ -8,7 +8,7 @@ success, else a negative Xen errno); only transport-level failures raise grpc.Rp
 from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence, Tuple
 
-from ._channel import open_channel
+from ._channel import ChannelClient
 from .abi import ARGO_DOMID_ANY
 from .argo.v1 import hypervisor_pb2 as pb
 from .argo.v1 import hypervisor_pb2_grpc as rpc
@@ -29,13 +29,12 @@ class NotifyResult:
     entries: List[Tuple[int, int]]
 
 
-class Guest:
+class Guest(ChannelClient):
     """A domain's view of the hypervisor, authenticated by its credential."""
 
     def __init__(self, address: str, credential: str, timeout: float = 10.0):
-        self._channel = open_channel(address, credential)
+        super().__init__(address, credential, timeout)
         self.stub = rpc.HypervisorStub(self._channel)
-        self.timeout = timeout
 
     def info(self) -> DomainInfo:
         r = self.stub.GetDomainInfo(pb.GetDomainInfoRequest(), timeout=self.timeout)
@@ -89,12 +88,3 @@ class Guest:
     def watch_events(self):
         """An iterator over this domain's events (VIRQ_ARGO and device events); cancel() ends it."""
         return self.stub.WatchEvents(pb.WatchEventsRequest())
-
-    def close(self) -> None:
-        self._channel.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *_):
-        self.close()

@@ -3,7 +3,7 @@
 
 from dataclasses import dataclass
 
-from ._channel import open_channel
+from ._channel import ChannelClient
 from .toolstack.v1 import toolstack_pb2 as pb
 from .toolstack.v1 import toolstack_pb2_grpc as rpc
 
@@ -14,13 +14,12 @@ class CreatedDomain:
     credential: str
 
 
-class Toolstack:
+class Toolstack(ChannelClient):
     """Creates, lists and destroys domains; `stub` reaches every other Toolstack RPC."""
 
     def __init__(self, address: str, admin_token: str, timeout: float = 10.0):
-        self._channel = open_channel(address, admin_token)
+        super().__init__(address, admin_token, timeout)
         self.stub = rpc.ToolstackStub(self._channel)
-        self.timeout = timeout
 
     def create_domain(self, name: str, label: str, memory_bytes: int = 16 * 1024 * 1024) -> CreatedDomain:
         if memory_bytes <= 0 or memory_bytes % 4096 != 0:
@@ -35,12 +34,3 @@ class Toolstack:
 
     def list_domains(self):
         return list(self.stub.ListDomains(pb.ListDomainsRequest(), timeout=self.timeout).domains)
-
-    def close(self) -> None:
-        self._channel.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *_):
-        self.close()
