@@ -9,6 +9,7 @@
 import { randomInt } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ArgoEndpoint } from "../libargo/argo-endpoint.js";
+import type { DgramSocket } from "../libargo/dgram-socket.js";
 import { ArgoSocketError } from "../libargo/errors.js";
 import { numberedPayload, SendWindow, waitForPeer, type WorkloadBaseOptions } from "./common.js";
 
@@ -52,6 +53,7 @@ export async function runTraffic(
   const dst = { domainId: options.peer, aport: options.port };
   const tag = options.tag ?? randomInt(0, 0x100000000);
   const window = new SendWindow(options.window ?? 1024);
+  const unmirror = mirrorSocketCounters(stats, socket);
   try {
     if (!(await waitForPeer(endpoint, dst, signal))) return;
     options.onReady?.({ aport: socket.aport, partner: socket.partner });
@@ -79,15 +81,38 @@ export async function runTraffic(
         },
       );
       await window.add(p);
-      stats.eagains = socket.stats.eagains;
-      stats.pending = socket.pendingSends;
     }
     // Let what was queued be accepted (unless stopped): a counted run ends with all of it sent.
     if (!signal.aborted) await window.drain();
   } finally {
     await socket.close();
     await window.drain();
-    stats.eagains = socket.stats.eagains;
-    stats.pending = 0;
+    unmirror();
   }
+}
+
+/**
+ * While the run lasts, `eagains` and `pending` read the socket's own counters, so a stats record
+ * taken while the sender is stalled on a full ring shows the stall (copies made after each send
+ * would show the state before it). Returns the function that freezes their final values.
+ */
+function mirrorSocketCounters(stats: TrafficStats, socket: DgramSocket): () => void {
+  const live = (read: () => number): PropertyDescriptor => ({
+    get: read,
+    enumerable: true,
+    configurable: true,
+  });
+  Object.defineProperties(stats, {
+    eagains: live(() => socket.stats.eagains),
+    pending: live(() => socket.pendingSends),
+  });
+  return () => {
+    const fixed = (value: number): PropertyDescriptor => ({
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+    Object.defineProperties(stats, { eagains: fixed(socket.stats.eagains), pending: fixed(0) });
+  };
 }
