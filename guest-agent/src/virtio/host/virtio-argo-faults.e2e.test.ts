@@ -154,15 +154,19 @@ describe("virtio-argo hardening", { timeout: 60_000 }, () => {
     for (const [what, bytes, kind] of cases) {
       const current = blk;
       const before = devices.violations.stats[kind as ViolationKind];
+      // The failed driver resets the device after it reports failed; its failure handlers run
+      // once that reset is done. A new driver that started earlier would have its negotiation
+      // undone by that reset (FEATURES_OK cleared under it).
+      let oldDriverDone = false;
+      current.core.onFailed(() => {
+        oldDriverDone = true;
+      });
       await channel.send([{ bytes }]);
       await until(
         "devices.violations.stats[kind as ViolationKind] > before",
         () => devices.violations.stats[kind as ViolationKind] > before,
       );
-      await until(
-        'current.core.state.kind === "failed"',
-        () => current.core.state.kind === "failed",
-      );
+      await until("the failed driver has reset the device", () => oldDriverDone);
       // The device recovers with a reset, as a driver does after DEVICE_NEEDS_RESET.
       blk = await BlkDriver.create(d.transport);
       await blk.write(0, new Uint8Array(512).fill(2));
