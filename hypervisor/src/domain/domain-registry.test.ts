@@ -127,7 +127,6 @@ describe("DomainRegistry memory reservation", () => {
     return memory.write(from, Buffer.alloc(memory.sizeBytes - from, 0xa5));
   }
 
-
   test("a domain's memory is reserved at creation: another domain cannot take it", () => {
     const { quota, r } = quotaAndRegistry(64 * MiB);
     const victim = r.create({ ...ok, name: "victim", memoryBytes: 16 * MiB }).domain;
