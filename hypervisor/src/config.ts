@@ -35,7 +35,10 @@ export interface HypervisorConfig {
   readonly argoEnabled: boolean;
   /** `--argo-mac-permissive`: allow wildcard rings (Xen's `argo=mac-permissive`). */
   readonly argoMacPermissive: boolean;
-  /** Cap on guest memory materialised across all domains. */
+  /**
+   * The guest memory of all live domains together: each domain reserves its whole size from it
+   * at creation (docs/memory-accounting.md); a domain that does not fit is refused.
+   */
   readonly maxTotalMemoryBytes: number;
   /** Largest memory one domain may be created with. */
   readonly maxDomainMemoryBytes: number;
@@ -116,7 +119,7 @@ export const HYPERVISOR_USAGE = `usage: hmx hypervisor [options]
                                served by the one domain of template BACKEND (MAX 1), placed as soon as
                                both have enrolled (repeatable; docs/virtio-argo.md)
   --grace-period SECONDS       destroy an enrolled domain whose guest stayed away this long (env HMX_GRACE_PERIOD; default 60)
-  --max-total-memory BYTES     cap on guest memory materialised in total (env HMX_MAX_TOTAL_MEMORY; default 4 GiB)
+  --max-total-memory BYTES     all domains' memory together, each reserved whole at creation (env HMX_MAX_TOTAL_MEMORY; default 4 GiB)
   --max-domain-memory BYTES    largest domain (env HMX_MAX_DOMAIN_MEMORY; default 1 GiB)
   --resume-window N            unacknowledged results kept per domain (default 4096)
   --max-batch N                most hypercalls per Session batch (default 1024)

@@ -4,3 +4,8 @@ export { Testbed, TestProcess } from "./processes.js";
 export { TcpProxy, resetLink } from "./tcp-proxy.js";
 export { processesWithMarker } from "./leftovers.js";
 export { processMemory, resetPeak, type ProcessMemory } from "./process-memory.js";
+export {
+  memoryQuotaAttack,
+  type MemoryQuotaAttackOptions,
+  type MemoryQuotaAttackResult,
+} from "./hostile/memory-quota.js";

@@ -116,14 +116,8 @@ export class HypercallDispatcher {
           );
           return { op: "writeMemory", ret: -Errno.EFAULT };
         }
+        // The domain's memory was reserved whole at creation: only bounds can refuse a write.
         const outcome = caller.memory.write(call.gpa, call.data);
-        if (outcome === "quota") {
-          return {
-            op: "status",
-            code: CallStatusCode.RESOURCE_EXHAUSTED,
-            message: `hypervisor memory quota exhausted: writing ${call.data.length} bytes at gpa 0x${call.gpa.toString(16)} needs pages the quota cannot give`,
-          };
-        }
         return { op: "writeMemory", ret: outcome === "ok" ? 0 : -Errno.EFAULT };
       }
       case "registerRing":

@@ -105,4 +105,20 @@ describe("enrolment", () => {
     assert.deepEqual(enrolment.sweep(() => false, () => undefined, 1800), []);
     assert.ok(h.core.domains.get(e.domid) !== undefined);
   });
+
+  test("an enrolment the memory total cannot hold is refused as exhausted, naming the template and sizes, and creates nothing", () => {
+    const h = createHarness({ domains: 0, maxTotalMemoryBytes: 2 * 1024 * 1024 });
+    const enrolment = new EnrolmentService(h.core.domains, [GUEST, OTHER], 1000, pino({ level: "silent" }));
+    enrolment.enrol(GUEST.token, "a");
+    const b = enrolment.enrol(OTHER.token, "b", 0);
+    const refused = refusal(() => enrolment.enrol(OTHER.token, "c"));
+    assert.equal(refused.kind, "exhausted");
+    assert.match(refused.message, /^template "other": cannot reserve 1048576 bytes \(1 MiB\).*only 0 bytes \(0 MiB\) of the 2097152 bytes/);
+    assert.match(refused.message, /--max-total-memory/);
+    assert.equal(h.core.domains.size, 2);
+    // A domain reaped after its grace period gives its memory back to the next enrolment.
+    enrolment.sweep(() => false, () => undefined, 1001);
+    assert.equal(enrolment.enrol(OTHER.token, "c").resumed, false);
+    assert.equal(h.core.domains.get(b.domid), undefined);
+  });
 });

@@ -11,7 +11,8 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Logger } from "pino";
-import type { DomainRegistry } from "../domain/domain-registry.js";
+import type { CreatedDomain, DomainRegistry } from "../domain/domain-registry.js";
+import { MemoryQuotaExhaustedError } from "../memory/memory-quota.js";
 
 /** One template, as configured (`--enrolment-template NAME:LABEL:MEMORY:MAX`). */
 export interface DomainTemplate {
@@ -119,11 +120,7 @@ export class EnrolmentService {
       );
     }
     // DomainRegistry validates the name (a taken name, e.g. a toolstack-made domain, is refused).
-    const { domain, credential } = this.#registry.create({
-      name,
-      label: template.label,
-      memoryBytes: template.memoryBytes,
-    });
+    const { domain, credential } = this.#createWithinQuota(template, name);
     this.#enrolled.set(domain.domid, { template: template.name, lastSeen: now });
     this.#log.info(
       { domid: domain.domid, name, template: template.name, label: template.label },
@@ -135,6 +132,25 @@ export class EnrolmentService {
       resumed: false,
       template: template.name,
     });
+  }
+
+  /** Creates the template's domain; a total that cannot reserve its memory is "exhausted". */
+  #createWithinQuota(template: DomainTemplate, name: string): CreatedDomain {
+    try {
+      return this.#registry.create({
+        name,
+        label: template.label,
+        memoryBytes: template.memoryBytes,
+      });
+    } catch (err) {
+      if (err instanceof MemoryQuotaExhaustedError) {
+        throw new EnrolmentError(
+          "exhausted",
+          `template ${JSON.stringify(template.name)}: ${err.message}`,
+        );
+      }
+      throw err;
+    }
   }
 
   /** Calls `listener` after every successful enrolment (new or resumed), before it is answered. */
