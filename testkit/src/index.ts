@@ -4,3 +4,15 @@ export { Testbed, TestProcess } from "./processes.js";
 export { TcpProxy, resetLink } from "./tcp-proxy.js";
 export { processesWithMarker } from "./leftovers.js";
 export { processMemory, resetPeak, type ProcessMemory } from "./process-memory.js";
+export {
+  startPreAuthMemoryAttack,
+  type PreAuthMemoryAttack,
+  type PreAuthMemoryAttackOptions,
+} from "./hostile/pre-auth-memory.js";
+export {
+  grpcFrame,
+  openSession,
+  startCall,
+  writeMemoryRequest,
+  type RawCall,
+} from "./hostile/raw-grpc.js";

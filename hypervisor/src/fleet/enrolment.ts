@@ -83,6 +83,11 @@ export class EnrolmentService {
     return found;
   }
 
+  /** Whether `token` is some template's enrolment token (checked before an Enrol body is read). */
+  isToken(token: string): boolean {
+    return this.#match(token) !== undefined;
+  }
+
   enrol(token: string, instance: string, now = Date.now()): Enrolled {
     const state = this.#match(token);
     if (state === undefined) throw new EnrolmentError("unauthenticated", "unknown enrolment token");
