@@ -148,6 +148,16 @@ export async function startHypervisor(
     maxBytes: config.resumeLogMaxBytes,
   });
   const streams = new GuestStreams();
+  // A revoked credential ends what it opened at once: the old holder keeps no Session.
+  core.domains.addHooks({
+    credentialRevoked: (d) => {
+      streams.endAll(
+        grpc.status.UNAUTHENTICATED,
+        `domain ${d.domid}'s credential was replaced`,
+        d.domid,
+      );
+    },
+  });
   const toolstackLog = log.child({ component: "toolstack" });
   const devices = new DeviceManager({
     registry: core.domains,

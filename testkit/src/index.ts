@@ -16,3 +16,8 @@ export {
   writeMemoryRequest,
   type RawCall,
 } from "./hostile/raw-grpc.js";
+export {
+  attemptEnrolmentTakeover,
+  type EnrolmentTakeoverOptions,
+  type TakeoverOutcome,
+} from "./hostile/enrolment-takeover.js";
