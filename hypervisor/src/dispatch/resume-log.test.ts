@@ -16,12 +16,8 @@ test("an id more than MAX_REQUEST_ID_STEP past the last executed one is refused,
   log.record(5, OK);
   const far = 5 + MAX_REQUEST_ID_STEP + 1;
   const decision = log.decide(far);
-  assert.equal(decision.kind, "too-far");
-  assert.ok(
-    decision.kind === "too-far" &&
-      decision.message.includes(String(far)) &&
-      decision.message.includes(String(MAX_REQUEST_ID_STEP)),
-  );
+  assert.ok(decision.kind === "too-far", decision.kind);
+  assert.match(decision.message, new RegExp(`${far}.*${MAX_REQUEST_ID_STEP}`));
   assert.deepEqual([log.lastExecuted, log.size], [5, 1]);
   assert.equal(
     log.decide(5 + MAX_REQUEST_ID_STEP).kind,
