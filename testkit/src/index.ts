@@ -21,3 +21,8 @@ export {
   type EnrolmentTakeoverOptions,
   type TakeoverOutcome,
 } from "./hostile/enrolment-takeover.js";
+export {
+  startConnectionFlood,
+  type ConnectionFlood,
+  type FloodConnection,
+} from "./hostile/connection-flood.js";

@@ -11,8 +11,10 @@ import type { ClientHttp2Session } from "node:http2";
 import { grpcFrame, openSession, startCall, writeMemoryRequest, type RawCall } from "./raw-grpc.js";
 
 export interface PreAuthMemoryAttackOptions {
-  /** Guest listener, "host:port". */
+  /** The listener attacked, "host:port". */
   readonly address: string;
+  /** The method called (default the guest's WriteMemory); its body is never valid anyway. */
+  readonly path?: string;
   /** Calls carrying a gzip-compressed WriteMemory body (sent first). */
   readonly bombs: number;
   /** Size of each body before compression. */
@@ -52,7 +54,7 @@ export function startPreAuthMemoryAttack(options: PreAuthMemoryAttackOptions): P
     writeMemoryRequest(16 * 4096, Buffer.alloc(options.bombBytes, options.seed & 0xff)),
     true,
   );
-  const path = "/hmx.argo.v1.Hypervisor/WriteMemory";
+  const path = options.path ?? "/hmx.argo.v1.Hypervisor/WriteMemory";
   const answered = new Map<number, number>();
   const sessions = new Set<ClientHttp2Session>();
   let bombs = options.bombs;

@@ -91,3 +91,44 @@ test("calls with a forged credential are refused before their bodies are read: p
     attack.close();
   }
 });
+
+test("the same bombs on the control listener without the admin token, and on the open health check, are refused before they are decompressed", async () => {
+  const pid = bed.hypervisor.child.process.pid;
+  assert.ok(pid !== undefined);
+  const baseline = processMemory(pid).rssBytes;
+  resetPeak(pid);
+  const control = startPreAuthMemoryAttack({
+    address: bed.controlListen,
+    path: "/hmx.toolstack.v1.Toolstack/LoadPolicy",
+    bombs: BOMBS,
+    bombBytes: BOMB_BYTES,
+    emptyCalls: 0,
+    connections: 4,
+    seed: SEED,
+  });
+  const health = startPreAuthMemoryAttack({
+    address: bed.listen,
+    path: "/grpc.health.v1.Health/Check",
+    bombs: BOMBS,
+    bombBytes: BOMB_BYTES,
+    emptyCalls: 0,
+    connections: 4,
+    seed: SEED,
+  });
+  try {
+    await Promise.all([control.done, health.done]);
+    const growth = processMemory(pid).peakRssBytes - baseline;
+    console.log(`control + health bombs: hypervisor peak growth ${(growth / MiB).toFixed(1)} MiB`);
+    assert.deepEqual([...control.answered], [[grpc.status.UNAUTHENTICATED, BOMBS]]);
+    // A health check reads at most 4 KiB: the bomb's 16 KiB frame is refused unread.
+    assert.deepEqual([...health.answered], [[grpc.status.RESOURCE_EXHAUSTED, BOMBS]]);
+    assert.ok(
+      growth <= PRE_AUTH_BUDGET_BYTES,
+      `hypervisor peak RSS grew by ${(growth / MiB).toFixed(1)} MiB, budget ${PRE_AUTH_BUDGET_BYTES / MiB} MiB`,
+    );
+    await victimRoundTrip(1);
+  } finally {
+    control.close();
+    health.close();
+  }
+});
