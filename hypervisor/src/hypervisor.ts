@@ -285,6 +285,10 @@ export async function startHypervisor(
         ]);
         guestAdmit.close();
         controlAdmit.close();
+        log.info(
+          { guest: guestAdmit.counters, control: controlAdmit.counters },
+          "admission refusals",
+        );
         // Teardown in argo_destroy order for every domain still alive.
         for (const domain of core.domains.list()) core.domains.destroy(domain.domid);
         log.info("hypervisor stopped");

@@ -93,7 +93,7 @@ export interface AdmissionLimits {
   readonly maxRefusedCallsPerConnection: number;
 }
 
-/** What a listener refused so far (logged, and read by tests). */
+/** What a listener refused so far (logged when the hypervisor stops). */
 export interface AdmissionCounters {
   /** Calls answered UNAUTHENTICATED from their metadata, before any body was read. */
   refusedCalls: number;
@@ -113,7 +113,8 @@ function connectionKey(remoteAddress: string | undefined, remotePort: number | u
 /**
  * The fields of grpc-js's `BaseServerInterceptingCall` (1.14) that set how much of a request it
  * reads. grpc-js has one limit per server; the open calls need a smaller one, so the interceptor
- * lowers it on that call only. `admission.test.ts` fails if a grpc-js upgrade renames them.
+ * lowers it on that call only; tests/src/hostile/pre-auth-memory.test.ts fails if a grpc-js
+ * upgrade renames them (the open calls then fail closed).
  */
 interface ReadLimits {
   maxReceiveMessageSize: number;
@@ -180,11 +181,6 @@ export class Admission {
       "grpc.max_concurrent_streams": this.limits.maxStreamsPerConnection,
       interceptors: [this.#interceptor],
     };
-  }
-
-  /** Connections open now that have not carried an authenticated call. */
-  get unauthenticatedConnections(): number {
-    return this.#pending.size;
   }
 
   /**
