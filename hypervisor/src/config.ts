@@ -4,7 +4,9 @@
  * then defaults. `parseHypervisorConfig` is pure and reports every problem at once, naming the
  * flag and the bad value, so the CLI can exit 2 with one clear message.
  */
+import { MAX_GRPC_MESSAGE_BYTES } from "@hmx/proto";
 import { readFileSync } from "node:fs";
+import type { AdmissionLimits } from "./grpc/admission.js";
 import type { DomainTemplate } from "./fleet/enrolment.js";
 import type { EnrolmentDeviceRule, EnrolmentDeviceType } from "./fleet/enrolment-devices.js";
 import { parseArgs } from "node:util";
@@ -65,7 +67,18 @@ export interface HypervisorConfig {
   readonly enrolmentDevices: readonly EnrolmentDeviceRule[];
   /** `--grace-period`: how long an enrolled guest may stay away before its domain is destroyed. */
   readonly gracePeriodMs: number;
+  /** What each gRPC listener allows a peer before and after it authenticates (docs/security.md). */
+  readonly admission: AdmissionLimits;
 }
+
+/** Default admission limits of both listeners; docs/security.md says why each. */
+export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = {
+  maxRequestBytes: MAX_GRPC_MESSAGE_BYTES,
+  maxStreamsPerConnection: 256,
+  maxUnauthenticatedConnections: 64,
+  unauthenticatedConnectionMs: 10_000,
+  maxRefusedCallsPerConnection: 16,
+};
 
 /**
  * A complete configuration for running a hypervisor in-process (tests, harnesses, benchmarks):
@@ -89,6 +102,7 @@ export function embeddedHypervisorConfig(adminToken: string): HypervisorConfig {
     enrolmentTemplates: [],
     enrolmentDevices: [],
     gracePeriodMs: 60_000,
+    admission: DEFAULT_ADMISSION_LIMITS,
   };
 }
 
@@ -123,6 +137,18 @@ export const HYPERVISOR_USAGE = `usage: hmx hypervisor [options]
   --max-domain-memory BYTES    largest domain (env HMX_MAX_DOMAIN_MEMORY; default 1 GiB)
   --resume-window N            unacknowledged results kept per domain (default 4096)
   --max-batch N                most hypercalls per Session batch (default 1024)
+  --max-request-bytes SIZE     largest request after decompression (env HMX_MAX_REQUEST_BYTES; default 16M+64K)
+  --max-streams-per-connection N
+                               most concurrent calls on one connection (env HMX_MAX_STREAMS_PER_CONNECTION; default 256)
+  --max-unauthenticated-connections N
+                               most connections per listener that have not carried an authenticated call
+                               (env HMX_MAX_UNAUTHENTICATED_CONNECTIONS; default 64)
+  --unauthenticated-connection-timeout SECONDS
+                               close a connection that carried no authenticated call by then
+                               (env HMX_UNAUTHENTICATED_CONNECTION_TIMEOUT; default 10)
+  --max-refused-calls-per-connection N
+                               close a connection that has not authenticated at this many refused calls
+                               (env HMX_MAX_REFUSED_CALLS_PER_CONNECTION; default 16)
   --log-level LEVEL            trace|debug|info|warn|error|fatal (env HMX_LOG_LEVEL; default info)
   -h, --help                   show this help
 
@@ -156,6 +182,23 @@ export function parseSize(value: string): number | undefined {
   const unit = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[(match[2] ?? "").toUpperCase()] ?? 1;
   const n = Number(match[1]) * unit;
   return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/**
+ * Why a token read from a file cannot be the admin token, or undefined. The reason never quotes
+ * the file: it may be a `.env` full of other secrets.
+ */
+export function adminTokenProblem(token: string): string | undefined {
+  if (token === "") return "the file is empty";
+  const bad = /[^\x21-\x7e]/.exec(token);
+  if (bad !== null) {
+    const what =
+      bad[0] === "\n" || bad[0] === "\r"
+        ? "more than one line"
+        : "a space or non-printable character";
+    return `the token must be one line of printable ASCII with no spaces, but the file has ${what} (at character ${bad.index + 1}); put only the token in it`;
+  }
+  return undefined;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -201,6 +244,11 @@ export function parseHypervisorConfig(input: {
         "max-domain-memory": { type: "string" },
         "resume-window": { type: "string" },
         "max-batch": { type: "string" },
+        "max-request-bytes": { type: "string" },
+        "max-streams-per-connection": { type: "string" },
+        "max-unauthenticated-connections": { type: "string" },
+        "unauthenticated-connection-timeout": { type: "string" },
+        "max-refused-calls-per-connection": { type: "string" },
         "log-level": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -243,10 +291,16 @@ export function parseHypervisorConfig(input: {
   if (tokenFile !== undefined) {
     try {
       adminToken = readFile(tokenFile).trim();
-      if (adminToken === "")
-        problems.push(`--admin-token-file ${JSON.stringify(tokenFile)}: the file is empty`);
+      const problem = adminTokenProblem(adminToken);
+      if (problem !== undefined) {
+        problems.push(`--admin-token-file ${JSON.stringify(tokenFile)}: ${problem}`);
+        adminToken = "";
+      }
     } catch (err) {
-      problems.push(`--admin-token-file ${JSON.stringify(tokenFile)}: ${(err as Error).message}`);
+      // The reader's message names the path and the errno, never what the file holds.
+      problems.push(
+        `--admin-token-file ${JSON.stringify(tokenFile)}: cannot read it (${(err as NodeJS.ErrnoException).code ?? "error"})`,
+      );
     }
   } else if (env["HMX_ADMIN_TOKEN"] !== undefined && env["HMX_ADMIN_TOKEN"].trim() !== "") {
     adminToken = env["HMX_ADMIN_TOKEN"].trim();
@@ -353,6 +407,56 @@ export function parseHypervisorConfig(input: {
     problems.push(`--grace-period ${JSON.stringify(graceValue)}: expected seconds in (0, 86400]`);
   }
 
+  const maxRequestBytes = size(
+    "max-request-bytes",
+    values["max-request-bytes"] ??
+      nonEmpty(env["HMX_MAX_REQUEST_BYTES"]) ??
+      String(MAX_GRPC_MESSAGE_BYTES),
+  );
+  if (maxRequestBytes > 0 && (maxRequestBytes < 4096 || maxRequestBytes > MAX_GRPC_MESSAGE_BYTES)) {
+    problems.push(
+      `--max-request-bytes ${maxRequestBytes}: expected 4096..${MAX_GRPC_MESSAGE_BYTES} (a 16 MiB WriteMemory needs the maximum)`,
+    );
+  }
+  const timeoutValue =
+    values["unauthenticated-connection-timeout"] ??
+    nonEmpty(env["HMX_UNAUTHENTICATED_CONNECTION_TIMEOUT"]) ??
+    String(DEFAULT_ADMISSION_LIMITS.unauthenticatedConnectionMs / 1000);
+  const timeoutSeconds = Number(timeoutValue);
+  if (!(Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 && timeoutSeconds <= 3600)) {
+    problems.push(
+      `--unauthenticated-connection-timeout ${JSON.stringify(timeoutValue)}: expected seconds in (0, 3600]`,
+    );
+  }
+  const admission: AdmissionLimits = {
+    maxRequestBytes,
+    maxStreamsPerConnection: count(
+      "max-streams-per-connection",
+      values["max-streams-per-connection"] ??
+        nonEmpty(env["HMX_MAX_STREAMS_PER_CONNECTION"]) ??
+        String(DEFAULT_ADMISSION_LIMITS.maxStreamsPerConnection),
+      1,
+      65536,
+    ),
+    maxUnauthenticatedConnections: count(
+      "max-unauthenticated-connections",
+      values["max-unauthenticated-connections"] ??
+        nonEmpty(env["HMX_MAX_UNAUTHENTICATED_CONNECTIONS"]) ??
+        String(DEFAULT_ADMISSION_LIMITS.maxUnauthenticatedConnections),
+      1,
+      65536,
+    ),
+    unauthenticatedConnectionMs: Math.round(timeoutSeconds * 1000),
+    maxRefusedCallsPerConnection: count(
+      "max-refused-calls-per-connection",
+      values["max-refused-calls-per-connection"] ??
+        nonEmpty(env["HMX_MAX_REFUSED_CALLS_PER_CONNECTION"]) ??
+        String(DEFAULT_ADMISSION_LIMITS.maxRefusedCallsPerConnection),
+      1,
+      65536,
+    ),
+  };
+
   const config: HypervisorConfig = {
     listen,
     controlListen,
@@ -379,6 +483,7 @@ export function parseHypervisorConfig(input: {
     enrolmentTemplates,
     enrolmentDevices,
     gracePeriodMs: Math.round(graceSeconds * 1000),
+    admission,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

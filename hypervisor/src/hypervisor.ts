@@ -6,7 +6,7 @@
  * and then cuts, and tears every domain down in `argo_destroy` order.
  */
 import * as grpc from "@grpc/grpc-js";
-import { GRPC_MESSAGE_LIMITS, loadHypervisorProto, loadToolstackProto } from "@hmx/proto";
+import { MAX_GRPC_MESSAGE_BYTES, loadHypervisorProto, loadToolstackProto } from "@hmx/proto";
 import { HealthImplementation } from "grpc-health-check";
 import { lstatSync, unlinkSync } from "node:fs";
 import type { Logger } from "pino";
@@ -14,6 +14,7 @@ import type { HypervisorConfig } from "./config.js";
 import { createHypervisorCore, type HypervisorCore } from "./core.js";
 import { HypercallDispatcher } from "./dispatch/dispatcher.js";
 import { EventChannel } from "./events/event-channel.js";
+import { Admission, controlAdmission, guestAdmission } from "./grpc/admission.js";
 import { AdminAuth } from "./grpc/auth.js";
 import { createGuestService } from "./grpc/guest-service.js";
 import { GuestStreams } from "./grpc/guest-streams.js";
@@ -46,7 +47,8 @@ export interface RunningHypervisor {
 }
 
 const SERVER_OPTIONS: grpc.ServerOptions = {
-  ...GRPC_MESSAGE_LIMITS,
+  // Replies as large as a 16 MiB ReadMemory; requests are bounded by each listener's Admission.
+  "grpc.max_send_message_length": MAX_GRPC_MESSAGE_BYTES,
   // Detect dead guests whose link dropped silently (ecosystem.md §3.2).
   "grpc.keepalive_time_ms": 10_000,
   "grpc.keepalive_timeout_ms": 5_000,
@@ -54,21 +56,10 @@ const SERVER_OPTIONS: grpc.ServerOptions = {
   "grpc.http2.min_ping_interval_without_data_ms": 1_000,
 };
 
-function bind(server: grpc.Server, address: string): Promise<string> {
+/** Listens through the listener's admission gate (a stale Unix socket is removed first). */
+function bind(admission: Admission, server: grpc.Server, address: string): Promise<string> {
   if (address.startsWith("unix:")) removeStaleSocket(address.slice("unix:".length));
-  return new Promise((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => {
-      if (err !== null) {
-        reject(new Error(`cannot listen on ${address}: ${err.message}`, { cause: err }));
-        return;
-      }
-      resolve(
-        address.startsWith("unix:")
-          ? address
-          : `${address.slice(0, address.lastIndexOf(":"))}:${port}`,
-      );
-    });
-  });
+  return admission.listen(server, address);
 }
 
 /**
@@ -157,6 +148,16 @@ export async function startHypervisor(
     maxBytes: config.resumeLogMaxBytes,
   });
   const streams = new GuestStreams();
+  // A revoked credential ends what it opened at once: the old holder keeps no Session.
+  core.domains.addHooks({
+    credentialRevoked: (d) => {
+      streams.endAll(
+        grpc.status.UNAUTHENTICATED,
+        `domain ${d.domid}'s credential was replaced`,
+        d.domid,
+      );
+    },
+  });
   const toolstackLog = log.child({ component: "toolstack" });
   const devices = new DeviceManager({
     registry: core.domains,
@@ -181,7 +182,8 @@ export async function startHypervisor(
   });
   let stopping = false;
 
-  const guestServer = new grpc.Server(SERVER_OPTIONS);
+  const guestAdmit = new Admission(config.admission, guestAdmission(core.domains, enrolment));
+  const guestServer = new grpc.Server({ ...SERVER_OPTIONS, ...guestAdmit.serverOptions() });
   const guestHealth = new HealthImplementation({
     "": "NOT_SERVING",
     [GUEST_SERVICE_NAME]: "NOT_SERVING",
@@ -208,7 +210,8 @@ export async function startHypervisor(
     auth: adminAuth,
     log: toolstackLog,
   });
-  const controlServer = new grpc.Server(SERVER_OPTIONS);
+  const controlAdmit = new Admission(config.admission, controlAdmission(adminAuth));
+  const controlServer = new grpc.Server({ ...SERVER_OPTIONS, ...controlAdmit.serverOptions() });
   const controlHealth = new HealthImplementation({
     "": "NOT_SERVING",
     [TOOLSTACK_SERVICE_NAME]: "NOT_SERVING",
@@ -230,11 +233,13 @@ export async function startHypervisor(
   let listen: string;
   let controlListen: string;
   try {
-    listen = await bind(guestServer, config.listen);
-    controlListen = await bind(controlServer, config.controlListen);
+    listen = await bind(guestAdmit, guestServer, config.listen);
+    controlListen = await bind(controlAdmit, controlServer, config.controlListen);
   } catch (err) {
     guestServer.forceShutdown();
     controlServer.forceShutdown();
+    guestAdmit.close();
+    controlAdmit.close();
     throw err;
   }
   /** Both listeners' health, for the whole server ('') and for their service. */
@@ -278,6 +283,12 @@ export async function startHypervisor(
           shutdown(guestServer, config.shutdownDeadlineMs),
           shutdown(controlServer, config.shutdownDeadlineMs),
         ]);
+        guestAdmit.close();
+        controlAdmit.close();
+        log.info(
+          { guest: guestAdmit.counters, control: controlAdmit.counters },
+          "admission refusals",
+        );
         // Teardown in argo_destroy order for every domain still alive.
         for (const domain of core.domains.list()) core.domains.destroy(domain.domid);
         log.info("hypervisor stopped");

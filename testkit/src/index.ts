@@ -9,3 +9,25 @@ export {
   type MemoryQuotaAttackOptions,
   type MemoryQuotaAttackResult,
 } from "./hostile/memory-quota.js";
+export {
+  startPreAuthMemoryAttack,
+  type PreAuthMemoryAttack,
+  type PreAuthMemoryAttackOptions,
+} from "./hostile/pre-auth-memory.js";
+export {
+  grpcFrame,
+  openSession,
+  startCall,
+  writeMemoryRequest,
+  type RawCall,
+} from "./hostile/raw-grpc.js";
+export {
+  attemptEnrolmentTakeover,
+  type EnrolmentTakeoverOptions,
+  type TakeoverOutcome,
+} from "./hostile/enrolment-takeover.js";
+export {
+  startConnectionFlood,
+  type ConnectionFlood,
+  type FloodConnection,
+} from "./hostile/connection-flood.js";

@@ -50,6 +50,9 @@ export class HypercallDispatcher {
     switch (decision.kind) {
       case "replay":
         return decision.result;
+      case "too-far":
+        // Refused without touching the log: the sequence stays where it was.
+        return { op: "status", code: CallStatusCode.INVALID_ARGUMENT, message: decision.message };
       case "forgotten":
         return {
           op: "status",

@@ -61,6 +61,8 @@ export interface DomainLifecycleHooks {
   readonly created?: (domain: Domain) => void;
   /** After the domain left the table and is marked dead, before its memory is released. */
   readonly destroying?: (domain: Domain) => void;
+  /** After the domain's credential was replaced: whatever the old one opened must end now. */
+  readonly credentialRevoked?: (domain: Domain) => void;
 }
 
 /** Construction options of `DomainRegistry`. */
@@ -159,9 +161,11 @@ export class DomainRegistry {
    * holder of the template's enrolment token takes the domain back). Undefined if no such domain.
    */
   rotateCredential(domid: number): string | undefined {
-    if (!this.#domains.has(domid)) return undefined;
+    const domain = this.#domains.get(domid);
+    if (domain === undefined) return undefined;
     const { credential, digest } = issueCredential(domid);
     this.#digests.set(domid, digest);
+    for (const hooks of this.#hooks) hooks.credentialRevoked?.(domain);
     return credential;
   }
 

@@ -54,7 +54,7 @@ export function toServiceError(err: unknown, log: Logger): Partial<grpc.StatusOb
   if (err instanceof GrpcError) return { code: err.code, details: err.details };
   if (err instanceof DecodeError) return { code: grpc.status.INVALID_ARGUMENT, details: err.message };
   if (err instanceof EnrolmentError) {
-    const code = { unauthenticated: grpc.status.UNAUTHENTICATED, exhausted: grpc.status.RESOURCE_EXHAUSTED, invalid: grpc.status.INVALID_ARGUMENT }[err.kind];
+    const code = { unauthenticated: grpc.status.UNAUTHENTICATED, exhausted: grpc.status.RESOURCE_EXHAUSTED, invalid: grpc.status.INVALID_ARGUMENT, conflict: grpc.status.ALREADY_EXISTS }[err.kind];
     return { code, details: err.message };
   }
   log.error({ err }, "internal error in guest call");
@@ -154,7 +154,7 @@ function enrol(ctx: GuestServiceContext): grpc.handleUnaryCall<EnrolRequest__Out
       if (token === undefined) {
         throw new GrpcError(grpc.status.UNAUTHENTICATED, "missing 'authorization: Bearer <enrolment token>' metadata");
       }
-      const enrolled = ctx.enrolment.enrol(token, call.request.instance);
+      const enrolled = ctx.enrolment.enrol(token, call.request.instance, call.request.instanceSecret);
       callback(null, enrolled);
     } catch (err) {
       callback(toServiceError(err, ctx.log));
