@@ -7,7 +7,11 @@
 import assert from "node:assert/strict";
 import { setImmediate as turn } from "node:timers/promises";
 import { describe, test } from "node:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { HISTORY_CLOSE, History, NO_DOMID, type HistorySink } from "./history.js";
+import { HistoryFile } from "./history-file.js";
 import { Rfc3339Clock } from "./rfc3339-clock.js";
 
 interface Event {
@@ -201,5 +205,52 @@ describe("history", () => {
     const gap = sink.events.find((e) => e.kind === "gap");
     assert.ok(gap !== undefined, "a gap says what the file missed");
     assert.equal(sink.events.at(-1)?.seq, 101);
+  });
+
+  test("the byte ring keeps every retained event intact as it wraps, retiring only the oldest", () => {
+    const seed = Number(process.env["HMX_TEST_SEED"] ?? Date.now() % 100000);
+    console.log(`seed ${seed}`);
+    let x = seed;
+    const h = new History({
+      capacity: 1000,
+      maxBufferedBytes: 1 << 20,
+      maxLagEpisodes: 3,
+      maxBytes: 4096,
+    });
+    for (let round = 0; round < 40; round++) {
+      const n = 1 + (round % 7);
+      for (let k = 0; k < n; k++) {
+        x = (x * 1103515245 + 12345) % 2147483648;
+        h.append("hypercall", 1, NO_DOMID, { pad: "é".repeat(x % 200) });
+      }
+      const sink = new FakeSink();
+      h.subscribe(sink, { since: h.oldestSeq - 1, closeWhenBehind: true }).cancel();
+      const seqs = sink.events.map((e) => e.seq);
+      assert.ok(seqs.length > 0, `round ${round}: something is retained`);
+      assert.deepEqual(
+        seqs,
+        Array.from({ length: seqs.length }, (_, i) => h.oldestSeq + i),
+      );
+      assert.equal(seqs.at(-1), h.nextSeq - 1, "the newest event is always retained");
+    }
+  });
+
+  test("--history-file writes each event as one JSON line", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hmx-history-"));
+    try {
+      const h = history();
+      const file = new HistoryFile(join(dir, "history.jsonl"));
+      file.follow(h);
+      fill(h, 5);
+      await turn();
+      await file.end();
+      const lines = readFileSync(join(dir, "history.jsonl"), "utf8").trimEnd().split("\n");
+      assert.deepEqual(
+        lines.map((l) => (JSON.parse(l) as Event).seq),
+        [1, 2, 3, 4, 5],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

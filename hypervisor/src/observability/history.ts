@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The event history (DESIGN §3.4): every event gets a strictly increasing `seq` and an RFC 3339
- * `time`, is serialised once, and is kept in a bounded retained window (a ring of the last
- * `capacity` events). Subscribers (WebSocket clients, the history file) each hold only a cursor
+ * `time`, is serialised once, and is kept in a bounded retained window: the last `capacity`
+ * events, as UTF-8 in one preallocated byte ring (`capacity` × 256 bytes, at least 1 MiB; long
+ * events make the window shorter). Keeping the lines as bytes rather than strings matters: tens
+ * of thousands of live strings per second, each promoted to the old generation before it is
+ * dropped, cost the garbage collector more than everything else the history does. Subscribers (WebSocket clients, the history file) each hold only a cursor
  * into that window; the window is shared, so a subscriber costs the service its cursor plus
  * what its own sink has queued, which is capped at `maxBufferedBytes`.
  *
@@ -71,8 +74,13 @@ export interface HistoryOptions {
   readonly maxBufferedBytes: number;
   /** Times a WebSocket subscriber may be overtaken before it is closed. */
   readonly maxLagEpisodes: number;
+  /** Bytes of the ring holding the lines (default `capacity` × 256, at least 1 MiB). */
+  readonly maxBytes?: number;
   readonly clock?: Rfc3339Clock;
 }
+
+/** Worst case of UTF-8 bytes per UTF-16 code unit: a line never needs more room than this. */
+const UTF8_PER_UNIT = 3;
 
 /** Domid fields of an event with no domain. */
 export const NO_DOMID = -1;
@@ -96,12 +104,16 @@ export class History {
   readonly #maxBuffered: number;
   readonly #maxLagEpisodes: number;
   readonly #clock: Rfc3339Clock;
-  readonly #lines: string[];
+  readonly #bytes: Buffer;
+  readonly #offset: Int32Array;
+  readonly #length: Int32Array;
   readonly #kinds: Uint8Array;
   readonly #domA: Int32Array;
   readonly #domB: Int32Array;
   readonly #subs = new Set<HistorySubscription>();
   #nextSeq = 1;
+  #oldestSeq = 1;
+  #writePos = 0;
   #pumpScheduled = false;
   #retry: NodeJS.Timeout | undefined;
   /** Largest sink queue seen after a send (bytes): what "bounded" is checked against. */
@@ -118,7 +130,11 @@ export class History {
     this.#maxBuffered = options.maxBufferedBytes;
     this.#maxLagEpisodes = options.maxLagEpisodes;
     this.#clock = options.clock ?? new Rfc3339Clock();
-    this.#lines = new Array<string>(options.capacity);
+    this.#bytes = Buffer.allocUnsafeSlow(
+      options.maxBytes ?? Math.max(1024 * 1024, options.capacity * 256),
+    );
+    this.#offset = new Int32Array(options.capacity);
+    this.#length = new Int32Array(options.capacity);
     this.#kinds = new Uint8Array(options.capacity);
     this.#domA = new Int32Array(options.capacity);
     this.#domB = new Int32Array(options.capacity);
@@ -131,7 +147,7 @@ export class History {
 
   /** The oldest seq still retained (== nextSeq when empty). */
   get oldestSeq(): number {
-    return Math.max(1, this.#nextSeq - this.capacity);
+    return this.#oldestSeq;
   }
 
   get subscriberCount(): number {
@@ -150,9 +166,20 @@ export class History {
    * `domB` are the domains it involves (NO_DOMID for none), for the `domid` filter.
    */
   append(kind: HistoryKind, domA: number, domB: number, body: object): number {
+    return this.appendFields(kind, domA, domB, JSON.stringify(body).slice(1, -1));
+  }
+
+  /**
+   * `append` with the body already serialised: `fields` is the inside of a JSON object
+   * (`"a":1,"b":2`, or "" for none). The hot path (hypercalls) builds it without objects.
+   */
+  appendFields(kind: HistoryKind, domA: number, domB: number, fields: string): number {
     const seq = this.#nextSeq++;
     const i = seq % this.capacity;
-    this.#lines[i] = this.#line(seq, kind, body);
+    let line = this.#line(seq, kind, fields);
+    if (line.length * UTF8_PER_UNIT > this.#bytes.length)
+      line = this.#line(seq, kind, `"truncated":true,"chars":${line.length}`);
+    this.#store(seq, i, line);
     this.#kinds[i] = KIND_INDEX.get(kind) ?? 0;
     this.#domA[i] = domA;
     this.#domB[i] = domB;
@@ -226,7 +253,6 @@ export class History {
 
   #pump(sub: HistorySubscription): void {
     const { sink } = sub;
-    let sent = false;
     if (sub.cursor < this.oldestSeq) {
       // Overtaken: the events it still needed left the window before it took them.
       const full = sink.bufferedAmount >= this.#maxBuffered;
@@ -245,7 +271,6 @@ export class History {
       if (full) return; // the file: wait until its queue drains, then say what was lost
       this.#gap(sub, this.#nextSeq - 1, "subscriber fell behind the retained window");
       sub.cursor = this.#nextSeq;
-      sent = true;
     }
     while (sub.cursor < this.#nextSeq) {
       if (sink.bufferedAmount >= this.#maxBuffered) break;
@@ -254,26 +279,55 @@ export class History {
       if ((sub.kindMask & (1 << (this.#kinds[i] ?? 0))) === 0) continue;
       if (sub.domid !== NO_DOMID && this.#domA[i] !== sub.domid && this.#domB[i] !== sub.domid)
         continue;
-      sink.send(this.#lines[i] ?? "");
-      sent = true;
+      const offset = this.#offset[i] ?? 0;
+      sink.send(this.#bytes.toString("utf8", offset, offset + (this.#length[i] ?? 0)));
     }
-    if (sent) {
-      sink.flush?.();
-      if (sink.bufferedAmount > this.peakBufferedBytes)
-        this.peakBufferedBytes = sink.bufferedAmount;
+    // Also after a gap sent by `subscribe` just before this pump.
+    sink.flush?.();
+    if (sink.bufferedAmount > this.peakBufferedBytes) this.peakBufferedBytes = sink.bufferedAmount;
+  }
+
+  /**
+   * Writes seq's line into the byte ring and retires the oldest events whose bytes it covers
+   * (or that fall outside `capacity`). The ring is written front to back; a line that might not
+   * fit before the end goes to offset 0, and the previous lap's events left past the last
+   * write (the oldest ones) are retired first.
+   */
+  #store(seq: number, i: number, line: string): void {
+    let pos = this.#writePos;
+    if (pos + line.length * UTF8_PER_UNIT > this.#bytes.length) {
+      while (this.#oldestSeq < seq && (this.#offset[this.#oldestSeq % this.capacity] ?? 0) >= pos)
+        this.#oldestSeq++;
+      pos = 0;
     }
+    const n = this.#bytes.write(line, pos);
+    while (this.#oldestSeq < seq) {
+      const o = this.#oldestSeq % this.capacity;
+      const start = this.#offset[o] ?? 0;
+      if (!(start < pos + n && pos < start + (this.#length[o] ?? 0))) break;
+      this.#oldestSeq++;
+    }
+    if (seq - this.#oldestSeq >= this.capacity) this.#oldestSeq = seq - this.capacity + 1;
+    this.#offset[i] = pos;
+    this.#length[i] = n;
+    this.#writePos = pos + n;
   }
 
   /** Tells a subscriber that seqs from its cursor to `to` are lost to it; the gap carries `to`. */
   #gap(sub: HistorySubscription, to: number, reason: string): void {
     const dropped = to - sub.cursor + 1;
     this.droppedForSubscribers += dropped;
-    sub.sink.send(this.#line(to, "gap", { from: sub.cursor, to, dropped, reason }));
+    sub.sink.send(
+      this.#line(
+        to,
+        "gap",
+        `"from":${sub.cursor},"to":${to},"dropped":${dropped},"reason":"${reason}"`,
+      ),
+    );
   }
 
-  #line(seq: number, kind: HistoryKind, body: object): string {
-    const fields = JSON.stringify(body);
+  #line(seq: number, kind: HistoryKind, fields: string): string {
     const head = `{"seq":${seq},"time":"${this.#clock.now()}","kind":"${kind}"`;
-    return fields === "{}" ? `${head}}` : `${head},${fields.slice(1)}`;
+    return fields === "" ? `${head}}` : `${head},${fields}}`;
   }
 }

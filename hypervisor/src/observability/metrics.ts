@@ -9,7 +9,7 @@
  */
 import { Errno } from "@hmx/proto/abi";
 import { status as grpcStatus } from "@grpc/grpc-js";
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, type MetricType } from "prom-client";
 import type { HypercallOpName, HypercallResult } from "../dispatch/hypercall.js";
 import type { StreamKind } from "./observer.js";
 
@@ -50,54 +50,145 @@ export function resultLabel(result: HypercallResult): string {
   return ERRNO_NAMES.get(-result.ret) ?? `errno_${-result.ret}`;
 }
 
+const LATENCY_NAME = "hmx_hypercall_duration_seconds";
+const LATENCY_HELP = "Time the hypervisor spent executing a hypercall, by op.";
 /** Hypercall latencies span a memory copy (µs) to a full ring write (ms). */
 const LATENCY_BUCKETS = [5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 1e-2];
 
-type CounterChild = ReturnType<Counter<"op" | "result">["labels"]>;
-type HistogramChild = ReturnType<Histogram<"op">["labels"]>;
+/** A result's counter key: 0 for ok, -errno, or below every errno for a gRPC status. */
+function resultKey(result: HypercallResult): number {
+  return result.op === "status" ? -1_000_000 - result.code : Math.min(result.ret, 0);
+}
+
+function keyLabel(key: number): string {
+  if (key === 0) return "ok";
+  if (key <= -1_000_000) {
+    const code = -1_000_000 - key;
+    return STATUS_NAMES.get(code) ?? `status_${code}`;
+  }
+  return ERRNO_NAMES.get(-key) ?? `errno_${-key}`;
+}
+
+/** Per-op latency buckets in plain arrays; exposed in prom-client's histogram format. */
+class LatencyHistogram extends Histogram<"op"> {
+  readonly #byOp = new Map<string, { buckets: Float64Array; sum: number; count: number }>();
+
+  record(op: string, seconds: number): void {
+    let h = this.#byOp.get(op);
+    if (h === undefined) {
+      h = { buckets: new Float64Array(LATENCY_BUCKETS.length), sum: 0, count: 0 };
+      this.#byOp.set(op, h);
+    }
+    let i = 0;
+    while (i < LATENCY_BUCKETS.length && seconds > (LATENCY_BUCKETS[i] ?? Infinity)) i++;
+    if (i < LATENCY_BUCKETS.length) h.buckets[i] = (h.buckets[i] ?? 0) + 1;
+    h.sum += seconds;
+    h.count++;
+  }
+
+  /**
+   * The samples from the arrays above, in prom-client's histogram shape. The registry reads
+   * `getForPromString` for the text format (an untyped method of prom-client's Histogram) and
+   * `get` for JSON; both come here.
+   */
+  getForPromString(): ReturnType<Histogram<"op">["get"]> {
+    const name = LATENCY_NAME;
+    const values: Awaited<ReturnType<Histogram<"op">["get"]>>["values"] = [];
+    for (const [op, h] of this.#byOp) {
+      let cumulative = 0;
+      for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
+        cumulative += h.buckets[i] ?? 0;
+        values.push({
+          labels: le(op, LATENCY_BUCKETS[i] ?? 0),
+          value: cumulative,
+          metricName: `${name}_bucket`,
+        });
+      }
+      values.push({ labels: le(op, "+Inf"), value: h.count, metricName: `${name}_bucket` });
+      values.push({ labels: { op }, value: h.sum, metricName: `${name}_sum` });
+      values.push({ labels: { op }, value: h.count, metricName: `${name}_count` });
+    }
+    return Promise.resolve({
+      name,
+      help: LATENCY_HELP,
+      type: "histogram" as unknown as MetricType,
+      aggregator: "sum",
+      collect: () => undefined,
+      values,
+    });
+  }
+
+  override get(): ReturnType<Histogram<"op">["get"]> {
+    return this.getForPromString();
+  }
+}
+
+/** A bucket's labels: prom-client's histograms carry `le` beside the declared labels. */
+function le(op: string, bound: number | string): Record<string, string | number> {
+  return { op, le: bound };
+}
 
 export class HmxMetrics {
   readonly registry = new Registry();
-  readonly #hypercalls: Counter<"op" | "result">;
-  readonly #latency: Histogram<"op">;
-  readonly #bytesCopied: Counter;
-  readonly #messages: Counter;
-  readonly #virqs: Counter;
   readonly #macDenials: Counter<"module" | "permission">;
-  /** op → result label → child; results are keyed by the result's number (ret or status). */
-  readonly #hypercallChildren = new Map<string, Map<number, CounterChild>>();
-  readonly #latencyChildren = new Map<string, HistogramChild>();
+  readonly #latency: LatencyHistogram;
+  /**
+   * The hot path's own tallies (a Map lookup and an add per hypercall: prom-client's labelled
+   * inc/observe hash their labels on every call, about a microsecond each here); the
+   * counters below copy them out at scrape time.
+   */
+  readonly #hypercalls = new Map<string, Map<number, number>>();
+  #bytesCopied = 0;
+  #messages = 0;
+  #virqs = 0;
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
-    this.#hypercalls = new Counter({
+    const tallies = this.#hypercalls;
+    new Counter({
       name: "hmx_hypercalls_total",
       help: "Hypercalls executed, by op and result (ok, an errno name, or a gRPC status name).",
       labelNames: ["op", "result"],
       registers,
+      collect() {
+        this.reset();
+        for (const [op, byKey] of tallies)
+          for (const [key, n] of byKey) this.inc({ op, result: keyLabel(key) }, n);
+      },
     });
-    this.#latency = new Histogram({
-      name: "hmx_hypercall_duration_seconds",
-      help: "Time the hypervisor spent executing a hypercall, by op.",
+    this.#latency = new LatencyHistogram({
+      name: LATENCY_NAME,
+      help: LATENCY_HELP,
       labelNames: ["op"],
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.#bytesCopied = new Counter({
-      name: "hmx_bytes_copied_total",
-      help: "Argo payload bytes copied from senders into receivers' rings.",
-      registers,
-    });
-    this.#messages = new Counter({
-      name: "hmx_messages_total",
-      help: "Argo messages delivered into rings (successful sendv).",
-      registers,
-    });
-    this.#virqs = new Counter({
-      name: "hmx_virqs_total",
-      help: "VIRQs delivered to guests (coalesced per domain, as an event channel does).",
-      registers,
-    });
+    const total = (name: string, help: string, read: () => number): void => {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    };
+    total(
+      "hmx_bytes_copied_total",
+      "Argo payload bytes copied from senders into receivers' rings.",
+      () => this.#bytesCopied,
+    );
+    total(
+      "hmx_messages_total",
+      "Argo messages delivered into rings (successful sendv).",
+      () => this.#messages,
+    );
+    total(
+      "hmx_virqs_total",
+      "VIRQs delivered to guests (coalesced per domain, as an event channel does).",
+      () => this.#virqs,
+    );
     this.#macDenials = new Counter({
       name: "hmx_mac_denials_total",
       help: "MAC denials audited, by deciding module and permission.",
@@ -159,34 +250,22 @@ export class HmxMetrics {
   }
 
   hypercall(op: HypercallOpName, result: HypercallResult, seconds: number): void {
-    let byResult = this.#hypercallChildren.get(op);
-    if (byResult === undefined) {
-      byResult = new Map();
-      this.#hypercallChildren.set(op, byResult);
+    let byKey = this.#hypercalls.get(op);
+    if (byKey === undefined) {
+      byKey = new Map();
+      this.#hypercalls.set(op, byKey);
     }
-    // Status codes are positive and rets of results with a status are absent: key statuses
-    // below every errno so the two never collide.
-    const key = result.op === "status" ? -1_000_000 - result.code : Math.min(result.ret, 0);
-    let child = byResult.get(key);
-    if (child === undefined) {
-      child = this.#hypercalls.labels(op, resultLabel(result));
-      byResult.set(key, child);
-    }
-    child.inc();
-    let latency = this.#latencyChildren.get(op);
-    if (latency === undefined) {
-      latency = this.#latency.labels(op);
-      this.#latencyChildren.set(op, latency);
-    }
-    latency.observe(seconds);
+    const key = resultKey(result);
+    byKey.set(key, (byKey.get(key) ?? 0) + 1);
+    this.#latency.record(op, seconds);
     if (result.op === "sendv" && result.ret >= 0) {
-      this.#messages.inc();
-      this.#bytesCopied.inc(result.ret);
+      this.#messages++;
+      this.#bytesCopied += result.ret;
     }
   }
 
   virq(): void {
-    this.#virqs.inc();
+    this.#virqs++;
   }
 
   macDenial(module: string, permission: string): void {
