@@ -59,6 +59,8 @@ before(async () => {
   ]);
   http = String(bed.hypervisor.last("hypervisor ready")?.["httpListen"]);
   assert.match(http, /^127\.0\.0\.1:\d+$/, "the ready line names the HTTP listener");
+  // The history records from its first subscriber on; start it so every test sees a history.
+  await (await HistoryTap.open()).close();
 });
 after(async () => {
   await bed.stopAll();

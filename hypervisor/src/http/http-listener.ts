@@ -34,6 +34,9 @@ export interface RunningHttpListener {
   close(): Promise<void>;
 }
 
+/** History frames are JSON text, though handed over as UTF-8 bytes. */
+const TEXT_FRAME = { binary: false } as const;
+
 /** How long a closed subscriber that does not read its close frame keeps its socket. */
 const CLOSE_GRACE_MS = 5000;
 
@@ -91,12 +94,12 @@ function webSocketSink(ws: WebSocket, socket: Duplex): HistorySink {
     get bufferedAmount() {
       return ws.bufferedAmount;
     },
-    send(line) {
+    send(frame) {
       if (!corked) {
         corked = true;
         socket.cork();
       }
-      ws.send(line);
+      ws.send(frame, TEXT_FRAME);
     },
     flush() {
       if (corked) {

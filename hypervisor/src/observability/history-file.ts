@@ -9,9 +9,11 @@
 import { createWriteStream, type WriteStream } from "node:fs";
 import type { History, HistorySink, HistorySubscription } from "./history.js";
 
+const NEWLINE = Buffer.from("\n");
+
 export class HistoryFile implements HistorySink {
   readonly #stream: WriteStream;
-  #batch: string[] = [];
+  #batch: Buffer[] = [];
   #subscription: HistorySubscription | undefined;
   #failed: Error | undefined;
 
@@ -38,14 +40,13 @@ export class HistoryFile implements HistorySink {
     return this.#stream.writableLength;
   }
 
-  send(line: string): void {
-    this.#batch.push(line);
+  send(frame: Buffer): void {
+    this.#batch.push(frame, NEWLINE);
   }
 
   flush(): void {
     if (this.#batch.length === 0 || this.#failed !== undefined) return;
-    this.#batch.push("");
-    this.#stream.write(this.#batch.join("\n"));
+    this.#stream.write(Buffer.concat(this.#batch));
     this.#batch = [];
   }
 

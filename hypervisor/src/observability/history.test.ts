@@ -32,9 +32,9 @@ class FakeSink implements HistorySink {
   get bufferedAmount(): number {
     return this.queued;
   }
-  send(line: string): void {
-    this.events.push(JSON.parse(line) as Event);
-    if (!this.reading) this.queued += line.length;
+  send(frame: Buffer): void {
+    this.events.push(JSON.parse(frame.toString()) as Event);
+    if (!this.reading) this.queued += frame.length;
   }
   close(code: number, reason: string): void {
     this.closed = { code, reason };
@@ -72,9 +72,10 @@ describe("history", () => {
   });
 
   test("the clock formats nanoseconds from its anchor and carries across a second", () => {
-    const clock = new Rfc3339Clock(Date.UTC(2026, 0, 2, 3, 4, 5, 999), 1000n);
-    assert.equal(clock.format(clock.epochNs(1000n)), "2026-01-02T03:04:05.999000000Z");
-    assert.equal(clock.format(clock.epochNs(1000n + 1_000_123n)), "2026-01-02T03:04:06.000000123Z");
+    const clock = new Rfc3339Clock(Date.UTC(2026, 0, 2, 3, 4, 5, 999), 1000);
+    assert.equal(clock.format(1000), "2026-01-02T03:04:05.999000000Z");
+    assert.equal(clock.format(1001.000123), "2026-01-02T03:04:06.000000123Z");
+    assert.equal(clock.format(4000.5), "2026-01-02T03:04:08.999500000Z");
   });
 
   test("a subscriber resuming with since gets every later event exactly once", async () => {

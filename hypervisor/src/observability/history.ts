@@ -45,7 +45,8 @@ export const HISTORY_CLOSE = {
 export interface HistorySink {
   /** Bytes queued toward the consumer and not yet written (ws `bufferedAmount`). */
   readonly bufferedAmount: number;
-  send(line: string): void;
+  /** One event's JSON as UTF-8; the sink owns the buffer (it is a copy). */
+  send(frame: Buffer): void;
   /** After a pump that sent something (a file sink writes its batch here). */
   flush?(): void;
   /** Ends the subscription, saying why. */
@@ -113,6 +114,7 @@ export class History {
   readonly #subs = new Set<HistorySubscription>();
   #nextSeq = 1;
   #oldestSeq = 1;
+  #everSubscribed = false;
   #writePos = 0;
   #pumpScheduled = false;
   #retry: NodeJS.Timeout | undefined;
@@ -148,6 +150,15 @@ export class History {
   /** The oldest seq still retained (== nextSeq when empty). */
   get oldestSeq(): number {
     return this.#oldestSeq;
+  }
+
+  /**
+   * Whether events are being recorded: from the first subscriber on (the history file
+   * subscribes at boot). Until then nobody could have asked for them, and recording costs the
+   * data path, so the observer skips it; `append` itself always records.
+   */
+  get recording(): boolean {
+    return this.#everSubscribed;
   }
 
   get subscriberCount(): number {
@@ -218,6 +229,7 @@ export class History {
       sub.cursor = this.oldestSeq;
     }
     this.#subs.add(sub);
+    this.#everSubscribed = true;
     this.#pump(sub);
     if (sub.cursor < this.#nextSeq) this.#scheduleRetry();
     return sub;
@@ -280,7 +292,8 @@ export class History {
       if (sub.domid !== NO_DOMID && this.#domA[i] !== sub.domid && this.#domB[i] !== sub.domid)
         continue;
       const offset = this.#offset[i] ?? 0;
-      sink.send(this.#bytes.toString("utf8", offset, offset + (this.#length[i] ?? 0)));
+      // A copy: the ring may overwrite these bytes while the sink still queues them.
+      sink.send(Buffer.from(this.#bytes.subarray(offset, offset + (this.#length[i] ?? 0))));
     }
     // Also after a gap sent by `subscribe` just before this pump.
     sink.flush?.();
@@ -318,10 +331,12 @@ export class History {
     const dropped = to - sub.cursor + 1;
     this.droppedForSubscribers += dropped;
     sub.sink.send(
-      this.#line(
-        to,
-        "gap",
-        `"from":${sub.cursor},"to":${to},"dropped":${dropped},"reason":"${reason}"`,
+      Buffer.from(
+        this.#line(
+          to,
+          "gap",
+          `"from":${sub.cursor},"to":${to},"dropped":${dropped},"reason":"${reason}"`,
+        ),
       ),
     );
   }

@@ -101,13 +101,19 @@ export class RecordingObserver implements Observer {
     readonly metrics: HmxMetrics | undefined,
   ) {}
 
+  /** The history while it records (from its first subscriber on), else undefined. */
+  #live(): History | undefined {
+    return this.history?.recording === true ? this.history : undefined;
+  }
+
   hypercallStarted(): number {
     return performance.now();
   }
 
   hypercall(caller: Domain, call: Hypercall, result: HypercallResult, startedAt: number): void {
     this.metrics?.hypercall(call.op, result, (performance.now() - startedAt) / 1000);
-    if (this.history === undefined) return;
+    const history = this.#live();
+    if (history === undefined) return;
     const ok = result.op !== "status" && result.ret >= 0;
     const sendv = call.op === "sendv";
     const value = sendv
@@ -119,29 +125,30 @@ export class RecordingObserver implements Observer {
     if (!ok) fields += `,"error":"${resultLabel(result)}"`;
     if (result.op === "status") fields += `,"message":${JSON.stringify(result.message)}`;
     const dst = sendv ? call.args.dst.domainId : NO_DOMID;
-    this.history.appendFields("hypercall", caller.domid, dst, fields);
+    history.appendFields("hypercall", caller.domid, dst, fields);
   }
 
   virq(domid: number, virq: number): void {
     this.metrics?.virq();
-    this.history?.append("virq", domid, NO_DOMID, { domid, virq });
+    this.#live()?.append("virq", domid, NO_DOMID, { domid, virq });
   }
 
   stream(domid: number, kind: StreamKind, open: boolean, remaining: number): void {
-    if (this.history === undefined) return;
-    this.history.append("session", domid, NO_DOMID, {
+    const history = this.#live();
+    if (history === undefined) return;
+    history.append("session", domid, NO_DOMID, {
       domid,
       stream: kind,
       state: open ? "open" : "close",
     });
     // The link is up while the guest holds any stream: the first opens it, the last closes it.
     if (open ? remaining === 1 : remaining === 0)
-      this.history.append("link", domid, NO_DOMID, { domid, state: open ? "up" : "down" });
+      history.append("link", domid, NO_DOMID, { domid, state: open ? "up" : "down" });
   }
 
   macDenial(r: AuditRecord): void {
     this.metrics?.macDenial(r.module, r.permission);
-    this.history?.append("mac", r.sourceDomid, r.targetDomid, {
+    this.#live()?.append("mac", r.sourceDomid, r.targetDomid, {
       decision: r.permissive ? "allowed-permissive" : "denied",
       module: r.module,
       permission: r.permission,
@@ -156,7 +163,7 @@ export class RecordingObserver implements Observer {
   }
 
   domain(d: Domain, event: "created" | "destroyed"): void {
-    this.history?.append("domain", d.domid, NO_DOMID, {
+    this.#live()?.append("domain", d.domid, NO_DOMID, {
       domid: d.domid,
       event,
       name: d.name,
@@ -170,6 +177,6 @@ export class RecordingObserver implements Observer {
    * faults yet; the fault controller calls this when it exists.
    */
   fault(action: "start" | "stop", name: string, detail: object): void {
-    this.history?.append("fault", NO_DOMID, NO_DOMID, { type: action, name, ...detail });
+    this.#live()?.append("fault", NO_DOMID, NO_DOMID, { type: action, name, ...detail });
   }
 }
