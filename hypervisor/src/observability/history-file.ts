@@ -7,13 +7,14 @@
  * of the service growing without bound. Each pump writes its lines as one chunk.
  */
 import { createWriteStream, type WriteStream } from "node:fs";
+import { ByteBatch } from "./byte-batch.js";
 import type { History, HistorySink, HistorySubscription } from "./history.js";
 
 const NEWLINE = Buffer.from("\n");
 
 export class HistoryFile implements HistorySink {
   readonly #stream: WriteStream;
-  #batch: Buffer[] = [];
+  readonly #batch = new ByteBatch();
   #subscription: HistorySubscription | undefined;
   #failed: Error | undefined;
 
@@ -37,17 +38,18 @@ export class HistoryFile implements HistorySink {
   }
 
   get bufferedAmount(): number {
-    return this.#stream.writableLength;
+    return this.#stream.writableLength + this.#batch.length;
   }
 
-  send(frame: Buffer): void {
-    this.#batch.push(frame, NEWLINE);
+  send(event: Uint8Array): void {
+    this.#batch.push(event);
+    this.#batch.push(NEWLINE);
   }
 
   flush(): void {
-    if (this.#batch.length === 0 || this.#failed !== undefined) return;
-    this.#stream.write(Buffer.concat(this.#batch));
-    this.#batch = [];
+    if (this.#failed !== undefined) this.#batch.clear();
+    if (this.#batch.length === 0) return;
+    this.#stream.write(this.#batch.take());
   }
 
   close(): void {

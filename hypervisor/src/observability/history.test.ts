@@ -32,9 +32,9 @@ class FakeSink implements HistorySink {
   get bufferedAmount(): number {
     return this.queued;
   }
-  send(frame: Buffer): void {
-    this.events.push(JSON.parse(frame.toString()) as Event);
-    if (!this.reading) this.queued += frame.length;
+  send(event: Uint8Array): void {
+    this.events.push(JSON.parse(Buffer.from(event).toString()) as Event);
+    if (!this.reading) this.queued += event.length;
   }
   close(code: number, reason: string): void {
     this.closed = { code, reason };

@@ -43,11 +43,11 @@ export const HISTORY_CLOSE = {
 
 /** Where a subscription's events go. */
 export interface HistorySink {
-  /** Bytes queued toward the consumer and not yet written (ws `bufferedAmount`). */
+  /** Bytes queued toward the consumer and not yet written, batched ones included. */
   readonly bufferedAmount: number;
-  /** One event's JSON as UTF-8; the sink owns the buffer (it is a copy). */
-  send(frame: Buffer): void;
-  /** After a pump that sent something (a file sink writes its batch here). */
+  /** One event's JSON as UTF-8: a view into the ring, to copy (or use) before returning. */
+  send(event: Uint8Array): void;
+  /** At the end of each pump: write what `send` batched. */
   flush?(): void;
   /** Ends the subscription, saying why. */
   close(code: number, reason: string): void;
@@ -292,8 +292,7 @@ export class History {
       if (sub.domid !== NO_DOMID && this.#domA[i] !== sub.domid && this.#domB[i] !== sub.domid)
         continue;
       const offset = this.#offset[i] ?? 0;
-      // A copy: the ring may overwrite these bytes while the sink still queues them.
-      sink.send(Buffer.from(this.#bytes.subarray(offset, offset + (this.#length[i] ?? 0))));
+      sink.send(this.#bytes.subarray(offset, offset + (this.#length[i] ?? 0)));
     }
     // Also after a gap sent by `subscribe` just before this pump.
     sink.flush?.();
