@@ -69,6 +69,12 @@ export interface HypervisorConfig {
   readonly gracePeriodMs: number;
   /** What each gRPC listener allows a peer before and after it authenticates (docs/security.md). */
   readonly admission: AdmissionLimits;
+  /** `--http-listen`: the harness HTTP listener (/healthz, /metrics, /v1/history); off if unset. */
+  readonly httpListen?: string;
+  /** `--history-file`: the history as JSON lines. */
+  readonly historyFile?: string;
+  /** `--history-window`: events retained for `?since=` resume (default 65536). */
+  readonly historyWindow?: number;
 }
 
 /** Default admission limits of both listeners; docs/security.md says why each. */
@@ -132,6 +138,9 @@ export const HYPERVISOR_USAGE = `usage: hmx hypervisor [options]
                                VirtIO devices (blk, net, console) every domain of template FRONTEND gets,
                                served by the one domain of template BACKEND (MAX 1), placed as soon as
                                both have enrolled (repeatable; docs/virtio-argo.md)
+  --http-listen HOST:PORT      harness HTTP listener: /healthz, /metrics, /v1/history (env HMX_HTTP_LISTEN; off by default; docs/harness.md)
+  --history-file FILE          also write the event history as JSON lines to FILE (env HMX_HISTORY_FILE)
+  --history-window N           events retained for history resume with ?since= (default 65536)
   --grace-period SECONDS       destroy an enrolled domain whose guest stayed away this long (env HMX_GRACE_PERIOD; default 60)
   --max-total-memory BYTES     all domains' memory together, each reserved whole at creation (env HMX_MAX_TOTAL_MEMORY; default 4 GiB)
   --max-domain-memory BYTES    largest domain (env HMX_MAX_DOMAIN_MEMORY; default 1 GiB)
@@ -232,6 +241,9 @@ export function parseHypervisorConfig(input: {
         "enrolment-template": { type: "string", multiple: true },
         "enrolment-devices": { type: "string", multiple: true },
         "grace-period": { type: "string" },
+        "http-listen": { type: "string" },
+        "history-file": { type: "string" },
+        "history-window": { type: "string" },
         "control-listen": { type: "string" },
         "admin-token-file": { type: "string" },
         argo: { type: "boolean" },
@@ -456,6 +468,12 @@ export function parseHypervisorConfig(input: {
       65536,
     ),
   };
+  const httpListen = values["http-listen"] ?? nonEmpty(env["HMX_HTTP_LISTEN"]);
+  if (httpListen !== undefined && parseHostPort(httpListen) === undefined)
+    problems.push(
+      `--http-listen ${JSON.stringify(httpListen)}: expected HOST:PORT with port 0..65535`,
+    );
+  const historyFile = values["history-file"] ?? nonEmpty(env["HMX_HISTORY_FILE"]);
 
   const config: HypervisorConfig = {
     listen,
@@ -484,6 +502,9 @@ export function parseHypervisorConfig(input: {
     enrolmentDevices,
     gracePeriodMs: Math.round(graceSeconds * 1000),
     admission,
+    ...(httpListen === undefined ? {} : { httpListen }),
+    ...(historyFile === undefined ? {} : { historyFile }),
+    historyWindow: count("history-window", values["history-window"] ?? "65536", 16, 1 << 24),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -6,7 +6,13 @@
  * and then cuts, and tears every domain down in `argo_destroy` order.
  */
 import * as grpc from "@grpc/grpc-js";
-import { MAX_GRPC_MESSAGE_BYTES, loadHypervisorProto, loadToolstackProto } from "@hmx/proto";
+import {
+  MAX_GRPC_MESSAGE_BYTES,
+  hypervisorPackageDefinition,
+  loadHypervisorProto,
+  loadToolstackProto,
+  toolstackPackageDefinition,
+} from "@hmx/proto";
 import { HealthImplementation } from "grpc-health-check";
 import { lstatSync, unlinkSync } from "node:fs";
 import type { Logger } from "pino";
@@ -27,6 +33,8 @@ import { Audit } from "./mac/audit.js";
 import { MacController } from "./mac/mac-controller.js";
 import { compilePolicy } from "./mac/policy.js";
 import { formatDiagnostic } from "./mac/policy-parser.js";
+import { addReflection } from "./grpc/reflection.js";
+import { createObservability } from "./observability/observability.js";
 
 /** Fully qualified service names, as the health service reports them. */
 export const GUEST_SERVICE_NAME = "hmx.argo.v1.Hypervisor";
@@ -37,6 +45,8 @@ export interface RunningHypervisor {
   readonly listen: string;
   /** Actual toolstack address, "host:port". */
   readonly controlListen: string;
+  /** The harness HTTP listener's "host:port", when `--http-listen` is given. */
+  readonly httpListen?: string;
   readonly core: HypervisorCore;
   /** The MAC stack (XSM module, policy, firewall, audit) the core calls. */
   readonly mac: MacController;
@@ -127,7 +137,22 @@ export async function startHypervisor(
   config: HypervisorConfig,
   log: Logger,
 ): Promise<RunningHypervisor> {
-  const events = new EventChannel();
+  // History and metrics; a no-op observer unless --http-listen or --history-file asks.
+  const observability = createObservability(
+    config,
+    {
+      domids: () => core.domains.list().map((d) => d.domid),
+      ringCount: (domid) => {
+        const d = core.domains.get(domid);
+        return d === undefined ? 0 : core.argo.ringCount(d);
+      },
+      streams: (domid, kind) => streams.count(domid, kind),
+      activeFaults: () => 0,
+    },
+    log,
+  );
+  const { observer } = observability;
+  const events = new EventChannel(observer);
   const mac = createMac(config, log);
   const core = createHypervisorCore({
     argo: { enabled: config.argoEnabled, macPermissive: config.argoMacPermissive },
@@ -137,17 +162,30 @@ export async function startHypervisor(
     mac,
   });
   core.domains.addHooks({
+    created: (d) => {
+      observer.domain(d, "created");
+    },
     destroying: (d) => {
       events.forget(d.domid);
+      observer.domain(d, "destroyed");
     },
   });
+  if (observability.recorder !== undefined)
+    mac.audit.subscribe((r) => {
+      observer.macDenial(r);
+    });
 
   const argoLog = log.child({ component: "argo" });
-  const dispatcher = new HypercallDispatcher(core.argo, argoLog, {
-    maxEntries: config.resumeWindow,
-    maxBytes: config.resumeLogMaxBytes,
-  });
-  const streams = new GuestStreams();
+  const dispatcher = new HypercallDispatcher(
+    core.argo,
+    argoLog,
+    {
+      maxEntries: config.resumeWindow,
+      maxBytes: config.resumeLogMaxBytes,
+    },
+    observer,
+  );
+  const streams = new GuestStreams(observer);
   // A revoked credential ends what it opened at once: the old holder keeps no Session.
   core.domains.addHooks({
     credentialRevoked: (d) => {
@@ -202,6 +240,7 @@ export async function startHypervisor(
       enrolment,
     }),
   );
+  addReflection(guestServer, hypervisorPackageDefinition(), [GUEST_SERVICE_NAME]);
 
   const adminAuth = new AdminAuth(config.adminToken);
   const macService = createMacService({
@@ -229,12 +268,15 @@ export async function startHypervisor(
       devices,
     }),
   );
+  addReflection(controlServer, toolstackPackageDefinition(), [TOOLSTACK_SERVICE_NAME]);
 
   let listen: string;
   let controlListen: string;
+  let httpListen: string | undefined;
   try {
     listen = await bind(guestAdmit, guestServer, config.listen);
     controlListen = await bind(controlAdmit, controlServer, config.controlListen);
+    httpListen = await observability.start(adminAuth, () => !stopping);
   } catch (err) {
     guestServer.forceShutdown();
     controlServer.forceShutdown();
@@ -269,6 +311,7 @@ export async function startHypervisor(
   return {
     listen,
     controlListen,
+    ...(httpListen === undefined ? {} : { httpListen }),
     core,
     mac,
     devices,
@@ -291,6 +334,7 @@ export async function startHypervisor(
         );
         // Teardown in argo_destroy order for every domain still alive.
         for (const domain of core.domains.list()) core.domains.destroy(domain.domid);
+        await observability.stop();
         log.info("hypervisor stopped");
       })();
       return stopped;

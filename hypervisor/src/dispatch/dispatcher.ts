@@ -11,6 +11,7 @@ import type { Logger } from "pino";
 import type { Argo } from "../argo/argo.js";
 import type { Domain } from "../domain/domain.js";
 import { READ_ONLY_GFN_REASON, touchesReadOnlyGfn } from "../memory/read-only-gfns.js";
+import { NOOP_OBSERVER, type Observer } from "../observability/observer.js";
 import { CallStatusCode, type Hypercall, type HypercallResult } from "./hypercall.js";
 import { ResumeLog, type ResumeLogLimits } from "./resume-log.js";
 
@@ -22,6 +23,8 @@ export class HypercallDispatcher {
     private readonly argo: Argo,
     private readonly log: Logger,
     readonly resumeLimits: ResumeLogLimits,
+    /** History and metrics see every executed hypercall here, whatever its framing. */
+    private readonly observer: Observer = NOOP_OBSERVER,
   ) {}
 
   /** The domain's at-most-once log (created on first use). */
@@ -69,7 +72,9 @@ export class HypercallDispatcher {
 
   /** Runs one hypercall for `caller` and returns its result. Never throws for guest input. */
   execute(caller: Domain, call: Hypercall): HypercallResult {
+    const startedAt = this.observer.hypercallStarted();
     const result = this.run(caller, call);
+    this.observer.hypercall(caller, call, result, startedAt);
     caller.counters.hypercalls++;
     if (result.op === "status" || result.ret < 0) caller.counters.errors++;
     if (this.log.isLevelEnabled("trace")) {

@@ -32,26 +32,35 @@ export interface Admitted {
 /** Decides on a call from its method path and metadata alone; throws GrpcError to refuse it. */
 export type AdmitCall = (path: string, metadata: grpc.Metadata) => Admitted;
 
-/** Calls anyone may make (health probes carry no credential). */
+/** Calls anyone may make (health probes and reflection clients carry no credential). */
 export const OPEN_CALL: Admitted = { authenticated: false, smallRequest: true };
 /** A call by an authenticated caller, read up to the listener's request limit. */
 export const AUTHENTICATED_CALL: Admitted = { authenticated: true, smallRequest: false };
 
-/** The health service: open on both listeners (Docker and Kubernetes probes have no token). */
-export function isHealthMethod(path: string): boolean {
-  return path.startsWith("/grpc.health.v1.Health/");
+/**
+ * Open on both listeners: health (Docker and Kubernetes probes have no token) and server
+ * reflection (it describes only the public .proto contracts, and grpcurl and other reflection
+ * clients should list and call the services without the files, DESIGN §3.4). Both read small
+ * requests only.
+ */
+export function isOpenMethod(path: string): boolean {
+  return (
+    path.startsWith("/grpc.health.v1.Health/") ||
+    path.startsWith("/grpc.reflection.v1.ServerReflection/") ||
+    path.startsWith("/grpc.reflection.v1alpha.ServerReflection/")
+  );
 }
 
 /** The one guest method whose bearer is an enrolment token rather than a domain credential. */
 export const ENROL_METHOD = "/hmx.argo.v1.Hypervisor/Enrol";
 
 /**
- * The guest listener's admission (grpc/admission.ts): health is open; Enrol needs a template's
+ * The guest listener's admission (grpc/admission.ts): health and reflection are open; Enrol needs a template's
  * enrolment token and reads a small request; every other call needs a live domain's credential.
  */
 export function guestAdmission(registry: DomainRegistry, enrolment: EnrolmentService): AdmitCall {
   return (path, metadata) => {
-    if (isHealthMethod(path)) return OPEN_CALL;
+    if (isOpenMethod(path)) return OPEN_CALL;
     if (path === ENROL_METHOD) {
       const token = bearerToken(metadata);
       if (token === undefined || !enrolment.isToken(token)) {
@@ -64,10 +73,10 @@ export function guestAdmission(registry: DomainRegistry, enrolment: EnrolmentSer
   };
 }
 
-/** The control listener's admission: health is open, everything else needs the admin token. */
+/** The control listener's admission: health and reflection are open, everything else needs the admin token. */
 export function controlAdmission(auth: AdminAuth): AdmitCall {
   return (path, metadata) => {
-    if (isHealthMethod(path)) return OPEN_CALL;
+    if (isOpenMethod(path)) return OPEN_CALL;
     auth.check(metadata);
     return AUTHENTICATED_CALL;
   };
