@@ -13,6 +13,8 @@ import type { Logger } from "pino";
 import type { HypervisorConfig } from "./config.js";
 import { createHypervisorCore, type HypervisorCore } from "./core.js";
 import { HypercallDispatcher } from "./dispatch/dispatcher.js";
+import { HeldBytesLedger } from "./dispatch/held-bytes.js";
+import { FairScheduler } from "./dispatch/scheduler.js";
 import { EventChannel } from "./events/event-channel.js";
 import { AdminAuth } from "./grpc/auth.js";
 import { createGuestService } from "./grpc/guest-service.js";
@@ -156,6 +158,26 @@ export async function startHypervisor(
     maxEntries: config.resumeWindow,
     maxBytes: config.resumeLogMaxBytes,
   });
+  const held = new HeldBytesLedger(
+    config.domainHeldBytes,
+    (domid) => {
+      const domain = core.domains.get(domid);
+      return domain === undefined ? 0 : dispatcher.resumeLogBytes(domain);
+    },
+    (domid) => {
+      scheduler.wake(domid);
+    },
+  );
+  const scheduler = new FairScheduler({
+    sliceUnits: config.scheduleSliceUnits,
+    isBlocked: (domid) => held.isOver(domid),
+  });
+  core.domains.addHooks({
+    destroying: (d) => {
+      scheduler.forget(d.domid);
+      held.forget(d.domid);
+    },
+  });
   const streams = new GuestStreams();
   const toolstackLog = log.child({ component: "toolstack" });
   const devices = new DeviceManager({
@@ -194,6 +216,8 @@ export async function startHypervisor(
       dispatcher,
       events,
       streams,
+      scheduler,
+      held,
       log: argoLog,
       maxBatch: config.maxBatch,
       isStopping: () => stopping,
