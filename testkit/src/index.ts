@@ -4,3 +4,4 @@ export { Testbed, TestProcess } from "./processes.js";
 export { TcpProxy, resetLink } from "./tcp-proxy.js";
 export { processesWithMarker } from "./leftovers.js";
 export { processMemory, resetPeak, type ProcessMemory } from "./process-memory.js";
+export * from "./hostile/index.js";
