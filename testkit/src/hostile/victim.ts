@@ -63,7 +63,9 @@ export class VictimPair {
     const deadline = Date.now() + timeoutMs;
     while (this.delivered < goal) {
       if (this.failure !== undefined)
-        throw this.failure instanceof Error ? this.failure : new Error(String(this.failure));
+        throw this.failure instanceof Error
+          ? this.failure
+          : new Error("victim failed", { cause: this.failure });
       if (Date.now() > deadline)
         throw new Error(`victim delivered ${this.delivered}, not ${goal}, within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 20));
