@@ -12,8 +12,10 @@ export {
 } from "./session-takeover-buffers.js";
 export { giantBatch, GIANT_BATCH_READS } from "./giant-batch.js";
 export { stallVictim, STALL_SENDS } from "./stall-victim.js";
+export { notifyFlood, NOTIFY_FLOOD_CALLS, NOTIFY_FLOOD_ENTRIES } from "./notify-flood.js";
 import type { HostileAttack } from "./attack.js";
 import { giantBatch } from "./giant-batch.js";
+import { notifyFlood } from "./notify-flood.js";
 import { sessionTakeoverBuffers } from "./session-takeover-buffers.js";
 import { stallVictim } from "./stall-victim.js";
 import { unreadReplies } from "./unread-replies.js";
@@ -24,4 +26,5 @@ export const GUEST_ATTACKS: readonly HostileAttack[] = [
   sessionTakeoverBuffers,
   giantBatch,
   stallVictim,
+  notifyFlood,
 ];
