@@ -1,39 +1,33 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * An event watcher that respects its stream's backpressure. While the guest is not reading
- * (the stream wants a drain), events are not written: a VIRQ becomes a pending bit, exactly what
- * Xen's event channel is (a thousand raises while the guest sleeps are one event on wake-up), and
- * device events wait in a queue bounded like the channel's own (the oldest are dropped: the guest
- * re-reads its device table on any of them). Without it, every raise against a guest that never
- * read its WatchEvents stream was another buffered message.
+ * An event watcher that respects its stream's backpressure: at most one VIRQ and one device
+ * event of a stream are in the transport at a time. While a VIRQ is in flight (written, not yet
+ * taken by HTTP/2), further raises become a pending bit — exactly what Xen's event channel is: a
+ * thousand raises while the guest does not read are one event once it does. Device events wait
+ * their turn in a queue bounded like the channel's own (the oldest are dropped: the guest re-reads
+ * its device table on any of them). Without it, every raise against a guest that never read its
+ * WatchEvents stream was another buffered message. An event is never held back behind a stream
+ * that is merely busy: it is written at once whenever none of its kind is in flight.
  */
 import type { DeviceEvent, EventWatcher } from "./event-channel.js";
 
 /** Device events held per stream while its guest does not read (the oldest are dropped). */
 export const MAX_HELD_DEVICE_EVENTS = 64;
 
-/** The part of a Node writable stream this needs. */
-export interface DrainableStream {
-  readonly writableNeedDrain: boolean;
-  once(event: "drain", listener: () => void): unknown;
-}
-
-/** How one event is written to the stream (each framing wraps it differently). */
+/** How one event is written to the stream; `written` runs once the transport took it. */
 export interface EventSender {
-  virq(virq: number): void;
-  device(event: DeviceEvent): void;
+  virq(virq: number, written: () => void): void;
+  device(event: DeviceEvent, written: () => void): void;
 }
 
 export class BackpressuredWatcher implements EventWatcher {
   private pendingVirq: number | undefined;
+  private virqInFlight = false;
   private readonly heldDevices: DeviceEvent[] = [];
-  private waiting = false;
+  private deviceInFlight = false;
   private closed = false;
 
-  constructor(
-    private readonly stream: DrainableStream,
-    private readonly send: EventSender,
-  ) {}
+  constructor(private readonly send: EventSender) {}
 
   /** Stops writing (the stream ended); held events are dropped. */
   close(): void {
@@ -49,36 +43,34 @@ export class BackpressuredWatcher implements EventWatcher {
 
   deliverVirq(virq: number): void {
     this.pendingVirq = virq;
-    this.flush();
+    this.flushVirq();
   }
 
   deliverDevice(event: DeviceEvent): void {
     this.heldDevices.push(event);
     if (this.heldDevices.length > MAX_HELD_DEVICE_EVENTS) this.heldDevices.shift();
-    this.flush();
+    this.flushDevice();
   }
 
-  private flush(): void {
-    if (this.closed) return;
-    // The order between the two kinds carries nothing: each only tells the guest where to look.
-    while (!this.stream.writableNeedDrain) {
-      const event = this.heldDevices.shift();
-      if (event !== undefined) {
-        this.send.device(event);
-        continue;
-      }
-      if (this.pendingVirq !== undefined) {
-        const virq = this.pendingVirq;
-        this.pendingVirq = undefined;
-        this.send.virq(virq);
-      }
-      return;
-    }
-    if (this.waiting) return;
-    this.waiting = true;
-    this.stream.once("drain", () => {
-      this.waiting = false;
-      this.flush();
+  private flushVirq(): void {
+    if (this.closed || this.virqInFlight || this.pendingVirq === undefined) return;
+    const virq = this.pendingVirq;
+    this.pendingVirq = undefined;
+    this.virqInFlight = true;
+    this.send.virq(virq, () => {
+      this.virqInFlight = false;
+      this.flushVirq();
+    });
+  }
+
+  private flushDevice(): void {
+    if (this.closed || this.deviceInFlight) return;
+    const event = this.heldDevices.shift();
+    if (event === undefined) return;
+    this.deviceInFlight = true;
+    this.send.device(event, () => {
+      this.deviceInFlight = false;
+      this.flushDevice();
     });
   }
 }

@@ -173,9 +173,13 @@ function watchEvents(
         call.emit("error", { code, details });
       },
     };
-    const watcher = new BackpressuredWatcher(call, {
-      virq: (virq) => call.write({ virq: { virq } }),
-      device: (event) => call.write(deviceEventMessage(event)),
+    const watcher = new BackpressuredWatcher({
+      virq: (virq, written) => {
+        call.write({ virq: { virq } }, written);
+      },
+      device: (event, written) => {
+        call.write(deviceEventMessage(event), written);
+      },
     });
     const detach = ctx.events.attach(domid, watcher);
     const cleanup = () => {

@@ -166,12 +166,12 @@ class Session implements GuestStream {
         maxBatch: ctx.maxBatch,
       },
     });
-    const watcher = new BackpressuredWatcher(this.call, {
-      virq: (virq) => {
-        this.write({ event: { virq: { virq } } });
+    const watcher = new BackpressuredWatcher({
+      virq: (virq, written) => {
+        this.write({ event: { virq: { virq } } }, written);
       },
-      device: (event) => {
-        this.write({ event: deviceEventMessage(event) });
+      device: (event, written) => {
+        this.write({ event: deviceEventMessage(event) }, written);
       },
     });
     this.watcher = watcher;
@@ -253,9 +253,9 @@ class Session implements GuestStream {
     });
   }
 
-  private write(response: SessionResponse): void {
+  private write(response: SessionResponse, written?: () => void): void {
     if (this.ended) return;
-    this.call.write(response);
+    this.call.write(response, written);
   }
 
   private cleanup(): void {
