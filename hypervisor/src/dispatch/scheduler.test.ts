@@ -137,6 +137,26 @@ describe("FairScheduler", () => {
     assert.deepEqual(log, []);
   });
 
+  test("a job whose step throws is dropped and told so; the domain's next job still runs", () => {
+    const loop = new ManualLoop();
+    const s = new FairScheduler({ sliceUnits: 100, defer: loop.defer });
+    const log: string[] = [];
+    const failures: unknown[] = [];
+    s.enqueue(1, {
+      done: false,
+      step() {
+        throw new Error("boom");
+      },
+      failed(err) {
+        failures.push(err);
+      },
+    });
+    s.enqueue(1, scriptedJob(log, "next", [1]));
+    loop.drain();
+    assert.equal(failures.length, 1);
+    assert.deepEqual(log, ["next:0"]);
+  });
+
   test("a slice that is not a positive integer is refused, naming the value", () => {
     assert.throws(() => new FairScheduler({ sliceUnits: 0 }), /slice 0 is not a positive integer/);
   });

@@ -26,6 +26,11 @@ export interface Job {
   readonly done: boolean;
   /** Called when the scheduler leaves the job unfinished for this round (e.g. to flush results). */
   paused?(): void;
+  /**
+   * Called when a step threw (a bug, not guest input: hypercalls answer errnos); the job is then
+   * dropped and the domain's next job runs. Without it the error is rethrown.
+   */
+  failed?(err: unknown): void;
 }
 
 export interface SchedulerOptions {
@@ -108,8 +113,16 @@ export class FairScheduler {
     if (queue === undefined) return;
     let spent = 0;
     for (let job = queue[0]; job !== undefined; job = queue[0]) {
-      while (!job.done && spent < this.options.sliceUnits && !this.isBlocked(domid)) {
-        spent += Math.max(1, job.step());
+      try {
+        while (!job.done && spent < this.options.sliceUnits && !this.isBlocked(domid)) {
+          spent += Math.max(1, job.step());
+        }
+      } catch (err) {
+        queue.shift();
+        if (queue.length === 0) this.queues.delete(domid);
+        if (job.failed === undefined) throw err;
+        job.failed(err);
+        return;
       }
       if (!job.done) {
         job.paused?.();

@@ -125,6 +125,9 @@ function unary<Req, K extends keyof Encoded>(
           reply(result);
           return workUnits(hypercall, result);
         },
+        failed: (err) => {
+          callback(toServiceError(err, ctx.log));
+        },
       });
     } catch (err) {
       callback(toServiceError(err, ctx.log));

@@ -325,6 +325,13 @@ class BatchJob implements Job {
     this.flush();
   }
 
+  failed(err: unknown): void {
+    this.finished = true;
+    this.session.held.release(this.frameBytes);
+    this.onFinished();
+    this.session.end(toServiceError(err, this.session.ctx.log));
+  }
+
   private flush(): void {
     if (this.frame.length === 0) return;
     const { frame, frameBytes } = this;
