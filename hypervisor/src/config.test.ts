@@ -293,3 +293,34 @@ function parseProblems(argv: string[], files: Record<string, string>): string[] 
   }
   assert.fail("expected a ConfigError");
 }
+describe("per-domain budget flags", () => {
+  test("the held-bytes budget, resume-log bytes and scheduler slice default to 64M, 16M and 1M", () => {
+    const c = parse([]);
+    assert.equal(c.domainHeldBytes, 64 * 1024 * 1024);
+    assert.equal(c.resumeLogMaxBytes, 16 * 1024 * 1024);
+    assert.equal(c.scheduleSliceUnits, 1024 * 1024);
+  });
+
+  test("each is set by its flag or environment variable", () => {
+    const c = parse(["--domain-held-bytes", "128M", "--schedule-slice", "256K"], {
+      HMX_RESUME_LOG_BYTES: "8M",
+    });
+    assert.equal(c.domainHeldBytes, 128 * 1024 * 1024);
+    assert.equal(c.scheduleSliceUnits, 256 * 1024);
+    assert.equal(c.resumeLogMaxBytes, 8 * 1024 * 1024);
+  });
+
+  test("a resume log not below the held-bytes budget is refused, naming both values", () => {
+    assert.match(
+      problems(["--resume-log-bytes", "64M", "--domain-held-bytes", "64M"]).join("\n"),
+      /--resume-log-bytes 67108864 must be below --domain-held-bytes 67108864/,
+    );
+  });
+
+  test("a size that is not one is refused, naming the flag and the value", () => {
+    assert.match(
+      problems(["--domain-held-bytes", "lots"]).join("\n"),
+      /--domain-held-bytes "lots": expected a positive size/,
+    );
+  });
+});

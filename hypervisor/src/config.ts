@@ -46,8 +46,15 @@ export interface HypervisorConfig {
   readonly maxDomainMemoryBytes: number;
   /** Unacknowledged results kept per domain for at-most-once resume. */
   readonly resumeWindow: number;
-  /** ReadMemory bytes kept per domain in the resume log. */
+  /** ReadMemory bytes kept per domain in the resume log (`--resume-log-bytes`). */
   readonly resumeLogMaxBytes: number;
+  /**
+   * `--domain-held-bytes`: result bytes the service may hold for one domain (unsent results,
+   * replies in flight, its resume log) before it stops running the domain's calls.
+   */
+  readonly domainHeldBytes: number;
+  /** `--schedule-slice`: work units (≈ bytes moved) one domain may spend before others get a turn. */
+  readonly scheduleSliceUnits: number;
   /** Most hypercalls in one Session batch. */
   readonly maxBatch: number;
   readonly logLevel: string;
@@ -85,6 +92,12 @@ export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = {
   unauthenticatedConnectionMs: 10_000,
   maxRefusedCallsPerConnection: 16,
 };
+/** Default `--domain-held-bytes`: four 16 MiB reads in flight, then the domain waits. */
+export const DEFAULT_DOMAIN_HELD_BYTES = 64 * 1024 * 1024;
+/** Default `--resume-log-bytes`: one full 16 MiB read can always be replayed after a drop. */
+export const DEFAULT_RESUME_LOG_BYTES = 16 * 1024 * 1024;
+/** Default `--schedule-slice`: 1 MiB moved (a 16 MiB copy is one step that overruns it). */
+export const DEFAULT_SCHEDULE_SLICE_UNITS = 1024 * 1024;
 
 /**
  * A complete configuration for running a hypervisor in-process (tests, harnesses, benchmarks):
@@ -101,7 +114,9 @@ export function embeddedHypervisorConfig(adminToken: string): HypervisorConfig {
     maxTotalMemoryBytes: 1024 * 1024 * 1024,
     maxDomainMemoryBytes: 256 * 1024 * 1024,
     resumeWindow: 4096,
-    resumeLogMaxBytes: 64 * 1024 * 1024,
+    resumeLogMaxBytes: DEFAULT_RESUME_LOG_BYTES,
+    domainHeldBytes: DEFAULT_DOMAIN_HELD_BYTES,
+    scheduleSliceUnits: DEFAULT_SCHEDULE_SLICE_UNITS,
     maxBatch: 1024,
     logLevel: "silent",
     shutdownDeadlineMs: 1000,
@@ -158,6 +173,11 @@ export const HYPERVISOR_USAGE = `usage: hmx hypervisor [options]
   --max-refused-calls-per-connection N
                                close a connection that has not authenticated at this many refused calls
                                (env HMX_MAX_REFUSED_CALLS_PER_CONNECTION; default 16)
+  --resume-log-bytes BYTES     ReadMemory result bytes kept per domain for resume (env HMX_RESUME_LOG_BYTES; default 16M)
+  --domain-held-bytes BYTES    result bytes held for one domain (unsent results, replies, resume log) before its
+                               calls wait and its unary calls get RESOURCE_EXHAUSTED (env HMX_DOMAIN_HELD_BYTES; default 64M)
+  --schedule-slice UNITS       work (bytes moved, plus 256 per call or entry) one domain may do before other
+                               domains get a turn (env HMX_SCHEDULE_SLICE; default 1M)
   --log-level LEVEL            trace|debug|info|warn|error|fatal (env HMX_LOG_LEVEL; default info)
   -h, --help                   show this help
 
@@ -261,6 +281,9 @@ export function parseHypervisorConfig(input: {
         "max-unauthenticated-connections": { type: "string" },
         "unauthenticated-connection-timeout": { type: "string" },
         "max-refused-calls-per-connection": { type: "string" },
+        "resume-log-bytes": { type: "string" },
+        "domain-held-bytes": { type: "string" },
+        "schedule-slice": { type: "string" },
         "log-level": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -474,6 +497,20 @@ export function parseHypervisorConfig(input: {
       `--http-listen ${JSON.stringify(httpListen)}: expected HOST:PORT with port 0..65535`,
     );
   const historyFile = values["history-file"] ?? nonEmpty(env["HMX_HISTORY_FILE"]);
+  const resumeLogMaxBytes = size(
+    "resume-log-bytes",
+    values["resume-log-bytes"] ?? nonEmpty(env["HMX_RESUME_LOG_BYTES"]) ?? "16M",
+  );
+  const domainHeldBytes = size(
+    "domain-held-bytes",
+    values["domain-held-bytes"] ?? nonEmpty(env["HMX_DOMAIN_HELD_BYTES"]) ?? "64M",
+  );
+  if (resumeLogMaxBytes > 0 && domainHeldBytes > 0 && resumeLogMaxBytes >= domainHeldBytes) {
+    // The log drains only by acknowledgement: at or over the budget it alone would stop a domain.
+    problems.push(
+      `--resume-log-bytes ${resumeLogMaxBytes} must be below --domain-held-bytes ${domainHeldBytes} (the resume log is charged to the same budget)`,
+    );
+  }
 
   const config: HypervisorConfig = {
     listen,
@@ -490,7 +527,12 @@ export function parseHypervisorConfig(input: {
       values["max-domain-memory"] ?? env["HMX_MAX_DOMAIN_MEMORY"] ?? "1G",
     ),
     resumeWindow: count("resume-window", values["resume-window"] ?? "4096", 16, 1 << 20),
-    resumeLogMaxBytes: 64 * 1024 * 1024,
+    resumeLogMaxBytes,
+    domainHeldBytes,
+    scheduleSliceUnits: size(
+      "schedule-slice",
+      values["schedule-slice"] ?? nonEmpty(env["HMX_SCHEDULE_SLICE"]) ?? "1M",
+    ),
     maxBatch: count("max-batch", values["max-batch"] ?? "1024", 1, 65536),
     logLevel,
     shutdownDeadlineMs: 5000,

@@ -19,6 +19,8 @@ import type { Logger } from "pino";
 import type { HypervisorConfig } from "./config.js";
 import { createHypervisorCore, type HypervisorCore } from "./core.js";
 import { HypercallDispatcher } from "./dispatch/dispatcher.js";
+import { HeldBytesLedger } from "./dispatch/held-bytes.js";
+import { FairScheduler } from "./dispatch/scheduler.js";
 import { EventChannel } from "./events/event-channel.js";
 import { Admission, controlAdmission, guestAdmission } from "./grpc/admission.js";
 import { AdminAuth } from "./grpc/auth.js";
@@ -196,6 +198,26 @@ export async function startHypervisor(
       );
     },
   });
+  const held = new HeldBytesLedger(
+    config.domainHeldBytes,
+    (domid) => {
+      const domain = core.domains.get(domid);
+      return domain === undefined ? 0 : dispatcher.resumeLogBytes(domain);
+    },
+    (domid) => {
+      scheduler.wake(domid);
+    },
+  );
+  const scheduler = new FairScheduler({
+    sliceUnits: config.scheduleSliceUnits,
+    isBlocked: (domid) => held.isOver(domid),
+  });
+  core.domains.addHooks({
+    destroying: (d) => {
+      scheduler.forget(d.domid);
+      held.forget(d.domid);
+    },
+  });
   const toolstackLog = log.child({ component: "toolstack" });
   const devices = new DeviceManager({
     registry: core.domains,
@@ -234,6 +256,8 @@ export async function startHypervisor(
       dispatcher,
       events,
       streams,
+      scheduler,
+      held,
       log: argoLog,
       maxBatch: config.maxBatch,
       isStopping: () => stopping,

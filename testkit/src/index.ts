@@ -14,13 +14,7 @@ export {
   type PreAuthMemoryAttack,
   type PreAuthMemoryAttackOptions,
 } from "./hostile/pre-auth-memory.js";
-export {
-  grpcFrame,
-  openSession,
-  startCall,
-  writeMemoryRequest,
-  type RawCall,
-} from "./hostile/raw-grpc.js";
+export { openSession, startCall, writeMemoryRequest, type RawCall } from "./hostile/raw-grpc.js";
 export {
   attemptEnrolmentTakeover,
   type EnrolmentTakeoverOptions,
@@ -31,3 +25,4 @@ export {
   type ConnectionFlood,
   type FloodConnection,
 } from "./hostile/connection-flood.js";
+export * from "./hostile/index.js";

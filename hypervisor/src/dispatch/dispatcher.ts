@@ -37,6 +37,11 @@ export class HypercallDispatcher {
     return log;
   }
 
+  /** Bytes the domain's resume log holds (0 before its first use). */
+  resumeLogBytes(domain: Domain): number {
+    return this.resumeLogs.get(domain)?.heldBytes ?? 0;
+  }
+
   /** Runs a hypercall that carries a request id at most once (see `answerOnce`). */
   executeOnce(caller: Domain, requestId: number, call: Hypercall): HypercallResult {
     return this.answerOnce(caller, requestId, () => this.execute(caller, call));

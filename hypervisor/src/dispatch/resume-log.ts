@@ -51,6 +51,11 @@ export class ResumeLog {
     return this.entries.size;
   }
 
+  /** ReadMemory bytes held now (charged to the domain's held-bytes budget). */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
   decide(requestId: number): ResumeDecision {
     if (requestId > this.highest + MAX_REQUEST_ID_STEP) {
       return {

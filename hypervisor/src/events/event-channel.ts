@@ -64,7 +64,8 @@ export class EventChannel implements VirqSink {
       this.pendingDevices.set(domid, list);
     }
     list.push(event);
-    if (list.length > MAX_PENDING_DEVICE_EVENTS) list.splice(0, list.length - MAX_PENDING_DEVICE_EVENTS);
+    if (list.length > MAX_PENDING_DEVICE_EVENTS)
+      list.splice(0, list.length - MAX_PENDING_DEVICE_EVENTS);
     if (this.watchers.has(domid)) this.scheduleFlush();
   }
 
