@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import type { DomainTemplate } from "./fleet/enrolment.js";
 import type { EnrolmentDeviceRule, EnrolmentDeviceType } from "./fleet/enrolment-devices.js";
 import { parseArgs } from "node:util";
+import { randomSeed } from "./faults/seeded-random.js";
 
 import type { FirewallVerdict } from "./mac/firewall.js";
 import type { FlaskMode } from "./mac/mac-controller.js";
@@ -62,6 +63,15 @@ export interface HypervisorConfig {
   readonly enrolmentDevices: readonly EnrolmentDeviceRule[];
   /** `--grace-period`: how long an enrolled guest may stay away before its domain is destroyed. */
   readonly gracePeriodMs: number;
+  /** `--link-faults` / `--toxiproxy-listen`: the link-fault layer (docs/chaos.md); off if absent. */
+  readonly linkFaults?: LinkFaultsConfig;
+}
+
+export interface LinkFaultsConfig {
+  /** `--fault-seed`: the seed of every chance draw (printed at start). */
+  readonly seed: number;
+  /** `--toxiproxy-listen`: where the Toxiproxy-compatible API listens, if anywhere. */
+  readonly toxiproxyListen?: string;
 }
 
 /**
@@ -120,6 +130,12 @@ export const HYPERVISOR_USAGE = `usage: hmx hypervisor [options]
   --max-domain-memory BYTES    largest domain (env HMX_MAX_DOMAIN_MEMORY; default 1 GiB)
   --resume-window N            unacknowledged results kept per domain (default 4096)
   --max-batch N                most hypercalls per Session batch (default 1024)
+  --link-faults                relay each guest link through the link-fault layer (docs/chaos.md)
+  --toxiproxy-listen HOST:PORT serve the Toxiproxy-compatible API there (implies --link-faults; loopback
+                               only: like Toxiproxy it has no authentication)
+  --toxiproxy-allow-remote     let --toxiproxy-listen bind a non-loopback address (anyone who reaches it
+                               can cut every guest's link)
+  --fault-seed N               seed of the fault engine's chance draws (default random; printed at start)
   --log-level LEVEL            trace|debug|info|warn|error|fatal (env HMX_LOG_LEVEL; default info)
   -h, --help                   show this help
 
@@ -199,6 +215,10 @@ export function parseHypervisorConfig(input: {
         "resume-window": { type: "string" },
         "max-batch": { type: "string" },
         "log-level": { type: "string" },
+        "link-faults": { type: "boolean" },
+        "toxiproxy-listen": { type: "string" },
+        "toxiproxy-allow-remote": { type: "boolean" },
+        "fault-seed": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -350,6 +370,8 @@ export function parseHypervisorConfig(input: {
     problems.push(`--grace-period ${JSON.stringify(graceValue)}: expected seconds in (0, 86400]`);
   }
 
+  const linkFaults = parseLinkFaults(values, problems);
+
   const config: HypervisorConfig = {
     listen,
     controlListen,
@@ -376,9 +398,45 @@ export function parseHypervisorConfig(input: {
     enrolmentTemplates,
     enrolmentDevices,
     gracePeriodMs: Math.round(graceSeconds * 1000),
+    ...(linkFaults === undefined ? {} : { linkFaults }),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** `--link-faults`, `--toxiproxy-listen` (loopback unless allowed), `--fault-seed`. */
+function parseLinkFaults(
+  values: {
+    "link-faults"?: boolean;
+    "toxiproxy-listen"?: string;
+    "toxiproxy-allow-remote"?: boolean;
+    "fault-seed"?: string;
+  },
+  problems: string[],
+): LinkFaultsConfig | undefined {
+  const toxiproxyListen = values["toxiproxy-listen"];
+  if (toxiproxyListen !== undefined) {
+    const hostPort = parseHostPort(toxiproxyListen);
+    if (hostPort === undefined)
+      problems.push(
+        `--toxiproxy-listen ${JSON.stringify(toxiproxyListen)}: expected HOST:PORT with port 0..65535`,
+      );
+    else if (
+      values["toxiproxy-allow-remote"] !== true &&
+      !/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(hostPort.host)
+    )
+      problems.push(
+        `--toxiproxy-listen ${JSON.stringify(toxiproxyListen)}: ${hostPort.host} is not a loopback address; the API has no authentication, so add --toxiproxy-allow-remote to expose it`,
+      );
+  }
+  const seedValue = values["fault-seed"];
+  const seed = seedValue === undefined ? randomSeed() : Number(seedValue);
+  if (seedValue !== undefined && !(/^\d+$/.test(seedValue) && seed <= 0xffffffff))
+    problems.push(
+      `--fault-seed ${JSON.stringify(seedValue)}: expected an integer in 0..4294967295`,
+    );
+  if (values["link-faults"] !== true && toxiproxyListen === undefined) return undefined;
+  return { seed, ...(toxiproxyListen === undefined ? {} : { toxiproxyListen }) };
 }
 
 const ENROLMENT_DEVICE_TYPES: readonly EnrolmentDeviceType[] = ["blk", "net", "console"];

@@ -26,6 +26,8 @@ import { Audit } from "./mac/audit.js";
 import { MacController } from "./mac/mac-controller.js";
 import { compilePolicy } from "./mac/policy.js";
 import { formatDiagnostic } from "./mac/policy-parser.js";
+import { LinkFaults, identifyLinks } from "./faults/link-faults.js";
+import { ToxiproxyApi } from "./faults/toxiproxy-api.js";
 
 /** Fully qualified service names, as the health service reports them. */
 export const GUEST_SERVICE_NAME = "hmx.argo.v1.Hypervisor";
@@ -41,6 +43,10 @@ export interface RunningHypervisor {
   readonly mac: MacController;
   /** VirtIO device placement and the virtual ACPI tables at gfn 0. */
   readonly devices: DeviceManager;
+  /** The link-fault engine, with `--link-faults` or `--toxiproxy-listen` (docs/chaos.md). */
+  readonly linkFaults?: LinkFaults;
+  /** Actual address of the Toxiproxy-compatible API, "host:port", if it listens. */
+  readonly toxiproxyListen?: string;
   /** Graceful stop: NOT_SERVING, end streams, drain until the deadline, then force. */
   stop(): Promise<void>;
 }
@@ -180,6 +186,14 @@ export async function startHypervisor(
     enrolmentDevices.enrolled(e);
   });
   let stopping = false;
+  const linkFaults =
+    config.linkFaults === undefined
+      ? undefined
+      : new LinkFaults({
+          registry: core.domains,
+          seed: config.linkFaults.seed,
+          log: log.child({ component: "faults" }),
+        });
 
   const guestServer = new grpc.Server(SERVER_OPTIONS);
   const guestHealth = new HealthImplementation({
@@ -189,16 +203,19 @@ export async function startHypervisor(
   guestHealth.addToServer(guestServer);
   guestServer.addService(
     loadHypervisorProto().hmx.argo.v1.Hypervisor.service,
-    createGuestService({
-      registry: core.domains,
-      dispatcher,
-      events,
-      streams,
-      log: argoLog,
-      maxBatch: config.maxBatch,
-      isStopping: () => stopping,
-      enrolment,
-    }),
+    identifyLinks(
+      linkFaults,
+      createGuestService({
+        registry: core.domains,
+        dispatcher,
+        events,
+        streams,
+        log: argoLog,
+        maxBatch: config.maxBatch,
+        isStopping: () => stopping,
+        enrolment,
+      }),
+    ),
   );
 
   const adminAuth = new AdminAuth(config.adminToken);
@@ -229,12 +246,26 @@ export async function startHypervisor(
 
   let listen: string;
   let controlListen: string;
+  let toxiproxyListen: string | undefined;
+  const toxiproxyApi =
+    config.linkFaults?.toxiproxyListen === undefined || linkFaults === undefined
+      ? undefined
+      : new ToxiproxyApi(linkFaults);
   try {
-    listen = await bind(guestServer, config.listen);
+    // With link faults the gRPC server listens privately, behind the fault relay (faults/).
+    listen = await bind(guestServer, linkFaults === undefined ? config.listen : "127.0.0.1:0");
+    if (linkFaults !== undefined) {
+      if (config.listen.startsWith("unix:")) removeStaleSocket(config.listen.slice("unix:".length));
+      listen = await linkFaults.listen(config.listen, listen);
+      log.info({ seed: linkFaults.seed }, "link faults on");
+    }
+    toxiproxyListen = await toxiproxyApi?.listen(config.linkFaults?.toxiproxyListen ?? "");
     controlListen = await bind(controlServer, config.controlListen);
   } catch (err) {
     guestServer.forceShutdown();
     controlServer.forceShutdown();
+    await linkFaults?.close();
+    await toxiproxyApi?.close();
     throw err;
   }
   /** Both listeners' health, for the whole server ('') and for their service. */
@@ -267,6 +298,8 @@ export async function startHypervisor(
     core,
     mac,
     devices,
+    ...(linkFaults === undefined ? {} : { linkFaults }),
+    ...(toxiproxyListen === undefined ? {} : { toxiproxyListen }),
     stop: () => {
       stopped ??= (async () => {
         stopping = true;
@@ -278,6 +311,7 @@ export async function startHypervisor(
           shutdown(guestServer, config.shutdownDeadlineMs),
           shutdown(controlServer, config.shutdownDeadlineMs),
         ]);
+        await Promise.all([linkFaults?.close(), toxiproxyApi?.close()]);
         // Teardown in argo_destroy order for every domain still alive.
         for (const domain of core.domains.list()) core.domains.destroy(domain.domid);
         log.info("hypervisor stopped");

@@ -36,6 +36,8 @@ export async function runHypervisorCommand(argv: string[]): Promise<number> {
       controlListen: running.controlListen,
       argo: config.argoEnabled ? (config.argoMacPermissive ? "mac-permissive" : "strict") : "disabled",
       heapGrowingPercent,
+      ...(running.toxiproxyListen === undefined ? {} : { toxiproxyListen: running.toxiproxyListen }),
+      ...(running.linkFaults === undefined ? {} : { faultSeed: running.linkFaults.seed }),
       xsm: running.mac.moduleName,
       ...(running.mac.moduleName === "flask" ? { flaskMode: running.mac.flaskMode, policy: running.mac.loaded?.policy.fileName ?? null } : {}),
     },
