@@ -186,6 +186,11 @@ export class LinkFaults {
     return this.options.registry.list().map((d) => this.view(d.name));
   }
 
+  /** The relayed connections tied to a link now. */
+  connections(name: string): RelayedConnection[] {
+    return [...this.existing(name).connections];
+  }
+
   view(name: string): LinkView {
     const link = this.existing(name);
     return {
