@@ -40,8 +40,9 @@ before(async () => {
     String(SEED),
   ]);
   const ready = bed.hypervisor.last("hypervisor ready");
-  assert.equal(ready?.["faultSeed"], SEED, "the seed is printed on the ready line");
-  toxiproxy = new Toxiproxy(`http://${String(ready?.["toxiproxyListen"])}`);
+  assert.ok(ready !== undefined);
+  assert.equal(ready["faultSeed"], SEED, "the seed is printed on the ready line");
+  toxiproxy = new Toxiproxy(`http://${String(ready["toxiproxyListen"])}`);
 });
 after(async () => {
   await Promise.all(clients.map((c) => c.close()));
@@ -112,7 +113,11 @@ function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> 
       () => true,
       () => true,
     ),
-    new Promise<boolean>((r) => setTimeout(() => r(false), ms)),
+    new Promise<boolean>((r) =>
+      setTimeout(() => {
+        r(false);
+      }, ms),
+    ),
   ]);
 }
 
@@ -188,7 +193,11 @@ test("every toxic type can be added, read back and removed; the link works after
     { type: "limit_data", stream: "downstream", attributes: { bytes: 10 } },
   ] as const;
   for (const spec of toxics) {
-    const toxic = await proxy.addToxic({ name: `t-${spec.type}`, toxicity: 1, ...spec } as never);
+    const toxic = await proxy.addToxic<Record<string, number>>({
+      name: `t-${spec.type}`,
+      toxicity: 1,
+      ...spec,
+    });
     assert.equal(toxic.type, spec.type);
     assert.equal(toxic.stream, spec.stream);
     assert.deepEqual(toxic.attributes, spec.attributes);

@@ -180,7 +180,11 @@ test("the relay serves a Unix socket link the same way", async () => {
     const a = domain(registry, "a");
     const { socket } = await connect(a.credential);
     assert.equal(faults.connections("a").length, 1);
-    const echoed = new Promise<string>((resolve) => socket.once("data", (d) => resolve(String(d))));
+    const echoed = new Promise<string>((resolve) =>
+      socket.once("data", (d) => {
+        resolve(String(d));
+      }),
+    );
     socket.write("ping");
     assert.equal(await echoed, "ping");
     await faults.close();

@@ -62,7 +62,11 @@ export class LinkFaults {
     this.random = seededRandom(options.seed);
     this.now = options.now ?? Date.now;
     // A destroyed domain's link goes with it; its faults end.
-    options.registry.addHooks({ destroying: (d) => this.clear(d.name, true) });
+    options.registry.addHooks({
+      destroying: (d) => {
+        this.clear(d.name, true);
+      },
+    });
   }
 
   get seed(): number {

@@ -33,7 +33,13 @@ export class RelayedConnection {
     this.upstream = new FaultPipe(client, server, now);
     this.downstream = new FaultPipe(server, client, now);
     for (const socket of [client, server]) {
-      socket.on("error", () => this.destroy()).on("close", () => this.destroy());
+      socket
+        .on("error", () => {
+          this.destroy();
+        })
+        .on("close", () => {
+          this.destroy();
+        });
     }
   }
 
@@ -52,7 +58,9 @@ export class RelayedConnection {
       close: () => {
         this.stopPipes();
         for (const socket of [this.client, this.server]) socket.end();
-        setTimeout(() => this.destroy(), CLOSE_GRACE_MS).unref();
+        setTimeout(() => {
+          this.destroy();
+        }, CLOSE_GRACE_MS).unref();
       },
       reset: () => {
         const [output, input] =
@@ -103,9 +111,9 @@ export class LinkRelay {
   /** Listens on "host:port" or "unix:/path"; resolves with the bound address. */
   listen(address: string): Promise<string> {
     return new Promise((resolve, reject) => {
-      this.server.once("error", (err) =>
-        reject(new Error(`cannot listen on ${address}: ${err.message}`, { cause: err })),
-      );
+      this.server.once("error", (err) => {
+        reject(new Error(`cannot listen on ${address}: ${err.message}`, { cause: err }));
+      });
       const done = () => {
         const bound = this.server.address();
         resolve(
@@ -147,6 +155,10 @@ export class LinkRelay {
   /** Stops accepting and cuts every relayed connection. */
   close(): Promise<void> {
     for (const connection of this.byPeer.values()) connection.drop();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return new Promise((resolve) =>
+      this.server.close(() => {
+        resolve();
+      }),
+    );
   }
 }

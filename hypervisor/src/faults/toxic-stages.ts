@@ -51,8 +51,12 @@ export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
       signal.removeEventListener("abort", onAbort);
       resolve(completed);
     };
-    const onAbort = () => done(false);
-    const timer = setTimeout(() => done(true), ms);
+    const onAbort = () => {
+      done(false);
+    };
+    const timer = setTimeout(() => {
+      done(true);
+    }, ms);
     signal.addEventListener("abort", onAbort);
   });
 }
@@ -135,7 +139,14 @@ function timeoutStage(timeoutMs: number, ctx: StageContext): ToxicStage {
   }
   const released = new Promise<void>((resolve) => {
     if (ctx.signal.aborted) resolve();
-    else ctx.signal.addEventListener("abort", () => resolve(), { once: true });
+    else
+      ctx.signal.addEventListener(
+        "abort",
+        () => {
+          resolve();
+        },
+        { once: true },
+      );
   });
   return {
     process: async (chunk, next) => {

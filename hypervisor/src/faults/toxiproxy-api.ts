@@ -16,7 +16,10 @@ export const TOXIPROXY_API_VERSION = "2.12.0";
 /** Largest request body accepted (a populate of many proxies fits easily). */
 const MAX_BODY_BYTES = 1024 * 1024;
 
-type Reply = { status: number; body?: unknown };
+interface Reply {
+  status: number;
+  body?: unknown;
+}
 
 function proxyJson(link: LinkView): Record<string, unknown> {
   return {
@@ -46,7 +49,10 @@ function readBody(request: IncomingMessage): Promise<unknown> {
     request.on("error", reject);
     request.on("end", () => {
       const text = Buffer.concat(parts).toString("utf8");
-      if (text.trim() === "") return resolve(undefined);
+      if (text.trim() === "") {
+        resolve(undefined);
+        return;
+      }
       try {
         resolve(JSON.parse(text));
       } catch (err) {
@@ -70,9 +76,9 @@ export class ToxiproxyApi {
     const i = address.lastIndexOf(":");
     const host = address.slice(0, i);
     return new Promise((resolve, reject) => {
-      this.server.once("error", (err) =>
-        reject(new Error(`cannot listen on ${address}: ${err.message}`, { cause: err })),
-      );
+      this.server.once("error", (err) => {
+        reject(new Error(`cannot listen on ${address}: ${err.message}`, { cause: err }));
+      });
       this.server.listen(Number(address.slice(i + 1)), host.replace(/^\[(.*)\]$/, "$1"), () => {
         const bound = this.server.address();
         resolve(typeof bound === "object" && bound !== null ? `${host}:${bound.port}` : address);
@@ -82,7 +88,11 @@ export class ToxiproxyApi {
 
   close(): Promise<void> {
     this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return new Promise((resolve) =>
+      this.server.close(() => {
+        resolve();
+      }),
+    );
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
