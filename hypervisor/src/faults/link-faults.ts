@@ -87,7 +87,6 @@ export class LinkFaults {
     const i = privateAddress.lastIndexOf(":");
     this.relay = new LinkRelay(
       { host: privateAddress.slice(0, i), port: Number(privateAddress.slice(i + 1)) },
-      () => undefined,
       this.now,
     );
     this.upstreamAddress = privateAddress;

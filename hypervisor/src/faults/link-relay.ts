@@ -100,7 +100,6 @@ export class LinkRelay {
 
   constructor(
     private readonly target: { readonly host: string; readonly port: number },
-    private readonly accepted: (connection: RelayedConnection) => void,
     private readonly now: () => number = Date.now,
   ) {
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
@@ -148,7 +147,6 @@ export class LinkRelay {
       const peer = `${server.localAddress}:${server.localPort}`;
       this.byPeer.set(peer, connection);
       connection.onClose(() => this.byPeer.delete(peer));
-      this.accepted(connection);
     });
   }
 
