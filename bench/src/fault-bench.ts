@@ -105,3 +105,12 @@ export async function runFaultBench(options: FaultBenchOptions = {}): Promise<Fa
     meetsTarget: ratio >= FAULT_BENCH_TARGET_RATIO,
   };
 }
+
+/** One line for the report. */
+export function faultBenchLine(r: FaultBenchResult): string {
+  const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+  return (
+    `Link-fault layer, no fault active: ${fmt(r.faultsOpsPerSec)} vs ${fmt(r.plainOpsPerSec)} hypercalls/s without it ` +
+    `(${r.ratio.toFixed(2)}×; target ≥ ${r.targetRatio}×: ${r.meetsTarget ? "met" : "NOT met"})`
+  );
+}

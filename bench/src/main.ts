@@ -42,6 +42,7 @@ import type { InitReport, ReceiveReport, SendReport, TransportInit } from "./ipc
 import { measureMemory, type MemoryResult } from "./memory.js";
 import { MAC_BENCH_RULES, runMacBench, type MacBenchResult } from "./mac-bench.js";
 import { runVirtioBench, type VirtioBenchResult } from "./virtio-bench.js";
+import { faultBenchLine, runFaultBench, type FaultBenchResult } from "./fault-bench.js";
 import { BENCH_USAGE, parseBenchOptions, UsageError, type BenchConfig } from "./options.js";
 import { now } from "./payload.js";
 import { cpuSnapshot, cpuUse } from "./proc-stat.js";
@@ -435,6 +436,12 @@ async function main(): Promise<number> {
       vio = await runVirtioBench();
     }
     results["virtio"] = vio;
+    let faults: FaultBenchResult | null = null;
+    if (CONFIG.faults) {
+      log("link-fault layer: Session traffic with the fault layer on (no fault) vs off …");
+      faults = await runFaultBench(CONFIG.quick ? { roundMs: 500, rounds: 1 } : {});
+    }
+    results["faults"] = faults;
     results["phases"] = phases;
     results["durationSec"] = Math.round((now() - started) / 100) / 10;
     const verdicts = targetVerdicts(rows);
@@ -470,6 +477,7 @@ async function main(): Promise<number> {
     }
     if (mac !== null) console.log(macLine(mac));
     if (vio !== null) console.log(`\n${virtioTable(vio)}`);
+    if (faults !== null) console.log(faultBenchLine(faults));
     console.log("\nMarkdown:\n");
     if (traffic) {
       console.log(markdownTable(rows));
@@ -483,6 +491,7 @@ async function main(): Promise<number> {
     }
     if (mac !== null) console.log(`- ${macLine(mac)}`);
     if (vio !== null) console.log(`\n${virtioTable(vio)}\n`);
+    if (faults !== null) console.log(`- ${faultBenchLine(faults)}`);
     if (traffic) {
       const rates = CONFIG.sizes.map(
         (s) => `${CONFIG.latencyRatePerSec[s] ?? "?"}/s at ${formatSize(s)}`,

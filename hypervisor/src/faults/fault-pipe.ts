@@ -6,8 +6,8 @@
  * Reading and the toxics are decoupled by a small queue, so a latency toxic delays a stream
  * rather than throttling it (each chunk waits from when it was read), but the queue is bounded:
  * past `highWaterMark` bytes the source is paused, and a destination that stops draining stops
- * the toxics. No connection can make the hypervisor buffer without bound. With no toxic the
- * chunk goes straight through.
+ * the toxics. No connection can make the hypervisor buffer without bound. With no toxic and
+ * nothing queued, a chunk is written straight through (the cost of the layer when idle).
  */
 import type { Readable, Writable } from "node:stream";
 import type { Chunk, Next, ToxicStage } from "./toxic-stages.js";
@@ -26,6 +26,8 @@ export class FaultPipe {
   private attached: Attached[] = [];
   private wake: (() => void) | undefined;
   private stopped = false;
+  /** The toxics loop is waiting for data (nothing queued, nothing in a toxic). */
+  private idle = false;
   /** Bytes written to the destination so far. */
   delivered = 0;
 
@@ -36,6 +38,15 @@ export class FaultPipe {
     private readonly highWaterMark = PIPE_HIGH_WATER_MARK,
   ) {
     source.on("data", (data: Buffer) => {
+      if (this.idle && this.attached.length === 0 && !this.stopped) {
+        // No fault active: straight through, with the destination's own backpressure.
+        this.delivered += data.length;
+        if (!destination.write(data)) {
+          source.pause();
+          destination.once("drain", () => source.resume());
+        }
+        return;
+      }
       this.queue.push({ data, time: this.now() });
       this.queuedBytes += data.length;
       if (this.queuedBytes > this.highWaterMark) source.pause();
@@ -82,7 +93,9 @@ export class FaultPipe {
 
   private async take(): Promise<Chunk | null | undefined> {
     while (this.queue.length === 0 && !this.stopped) {
+      this.idle = true;
       await new Promise<void>((resolve) => (this.wake = resolve));
+      this.idle = false;
     }
     if (this.stopped) return undefined;
     const item = this.queue.shift() ?? null;
