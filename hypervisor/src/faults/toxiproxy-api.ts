@@ -108,8 +108,9 @@ export class ToxiproxyApi {
         body,
       );
     } catch (err) {
-      if (!(err instanceof FaultRequestError)) throw err;
-      reply = { status: err.status, body: { error: err.message, status: err.status } };
+      // Toxiproxy answers an unexpected failure 500 in the same shape; the service stays up.
+      const status = err instanceof FaultRequestError ? err.status : 500;
+      reply = { status, body: { error: (err as Error).message, status } };
     }
     if (reply.body === undefined) {
       response.writeHead(reply.status).end();
