@@ -42,6 +42,7 @@ import type { InitReport, ReceiveReport, SendReport, TransportInit } from "./ipc
 import { measureMemory, type MemoryResult } from "./memory.js";
 import { MAC_BENCH_RULES, runMacBench, type MacBenchResult } from "./mac-bench.js";
 import { runVirtioBench, type VirtioBenchResult } from "./virtio-bench.js";
+import { faultBenchLine, runFaultBench, type FaultBenchResult } from "./fault-bench.js";
 import { BENCH_USAGE, parseBenchOptions, UsageError, type BenchConfig } from "./options.js";
 import { now } from "./payload.js";
 import { cpuSnapshot, cpuUse } from "./proc-stat.js";
@@ -444,6 +445,12 @@ async function main(): Promise<number> {
       hostile = await runHostileBench(HOSTILE_SEED, log);
     }
     results["hostile"] = hostile;
+    let faults: FaultBenchResult | null = null;
+    if (CONFIG.faults) {
+      log("link-fault layer: Session traffic with the fault layer on (no fault) vs off …");
+      faults = await runFaultBench(CONFIG.quick ? { roundMs: 500, rounds: 1 } : {});
+    }
+    results["faults"] = faults;
     results["phases"] = phases;
     results["durationSec"] = Math.round((now() - started) / 100) / 10;
     const verdicts = targetVerdicts(rows);
@@ -480,6 +487,7 @@ async function main(): Promise<number> {
     if (mac !== null) console.log(macLine(mac));
     if (vio !== null) console.log(`\n${virtioTable(vio)}`);
     if (hostile !== null) console.log(`\n${hostileTable(hostile)}`);
+    if (faults !== null) console.log(faultBenchLine(faults));
     console.log("\nMarkdown:\n");
     if (traffic) {
       console.log(markdownTable(rows));
@@ -493,6 +501,7 @@ async function main(): Promise<number> {
     }
     if (mac !== null) console.log(`- ${macLine(mac)}`);
     if (vio !== null) console.log(`\n${virtioTable(vio)}\n`);
+    if (faults !== null) console.log(`- ${faultBenchLine(faults)}`);
     if (traffic) {
       const rates = CONFIG.sizes.map(
         (s) => `${CONFIG.latencyRatePerSec[s] ?? "?"}/s at ${formatSize(s)}`,

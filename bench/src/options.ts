@@ -16,8 +16,9 @@ export const BENCH_USAGE = `usage: node bench/dist/main.js [options]   (npm run 
   --no-mac                  skip the MAC cost measurement (1,000-rule policy + firewall vs dummy)
   --no-virtio               skip the VirtIO measurement (virtio-blk and virtio-net over Argo vs loopback)
   --no-hostile              skip the hostile-peer measurement (each testkit attack vs a victim pair)
+  --no-faults               skip the link-fault layer cost measurement (fault layer on, no fault, vs off)
   --only PHASES             run only these phases, comma-separated, of: traffic (hmx vs the relay),
-                            memory, mac, virtio, hostile; e.g. --only virtio (cannot be combined with --no-*)
+                            memory, mac, virtio, hostile, faults; e.g. --only virtio (cannot be combined with --no-*)
   --cpu-prof DIR            run every child process with node --cpu-prof into DIR
   --hypervisor-flags=FLAGS  extra node flags for the traffic hypervisor (e.g. --trace-gc)
   --hypervisor-log FILE     append the traffic hypervisor's stdout to FILE
@@ -59,6 +60,8 @@ export interface BenchConfig {
   readonly virtio: boolean;
   /** Each hostile-peer attack against a fresh hypervisor with a victim pair (hostile-bench.ts). */
   readonly hostile: boolean;
+  /** Measure Session traffic with the link-fault layer on (no fault) against off (fault-bench.ts). */
+  readonly faults: boolean;
   readonly cpuProfDir: string | null;
   readonly hypervisorFlags: readonly string[];
   readonly hypervisorLog: string | null;
@@ -86,7 +89,7 @@ export function pacedRate(size: number): number {
   return size > 4096 ? 250 : 1000;
 }
 
-const PHASES = ["traffic", "memory", "mac", "virtio", "hostile"] as const;
+const PHASES = ["traffic", "memory", "mac", "virtio", "hostile", "faults"] as const;
 type Phase = (typeof PHASES)[number];
 
 /** `--only a,b`: the set of phases to run; null when not given (every phase not `--no-`ed). */
@@ -119,6 +122,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
         mac: { type: "boolean", default: true },
         virtio: { type: "boolean", default: true },
         hostile: { type: "boolean", default: true },
+        faults: { type: "boolean", default: true },
         only: { type: "string" },
         "cpu-prof": { type: "string" },
         "hypervisor-flags": { type: "string" },
@@ -148,6 +152,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     values.mac,
     values.virtio,
     values.hostile,
+    values.faults,
   ]);
   const batchBytes = values["batch-bytes"];
   const batchMessages = values["batch-messages"];
@@ -158,6 +163,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     !values.mac ||
     !values.virtio ||
     !values.hostile ||
+    !values.faults ||
     phases !== null ||
     values["cpu-prof"] !== undefined ||
     values["hypervisor-flags"] !== undefined ||
@@ -184,6 +190,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     mac: phases?.has("mac") ?? values.mac,
     virtio: phases?.has("virtio") ?? values.virtio,
     hostile: phases?.has("hostile") ?? values.hostile,
+    faults: phases?.has("faults") ?? values.faults,
     cpuProfDir: values["cpu-prof"] ?? null,
     hypervisorFlags: values["hypervisor-flags"]?.split(" ").filter((f) => f !== "") ?? [],
     hypervisorLog: values["hypervisor-log"] ?? null,

@@ -324,3 +324,36 @@ describe("per-domain budget flags", () => {
     );
   });
 });
+
+describe("link-fault flags", () => {
+  test("no fault flag, no fault layer (nothing changes)", () => {
+    assert.equal(parse([]).linkFaults, undefined);
+  });
+
+  test("--toxiproxy-listen turns the layer on with the given seed", () => {
+    assert.deepEqual(
+      parse(["--toxiproxy-listen", "127.0.0.1:8474", "--fault-seed", "42"]).linkFaults,
+      { seed: 42, toxiproxyListen: "127.0.0.1:8474" },
+    );
+    assert.equal(parse(["--link-faults", "--fault-seed", "7"]).linkFaults?.seed, 7);
+  });
+
+  test("the unauthenticated API binds beyond loopback only with --toxiproxy-allow-remote", () => {
+    const found = problems(["--toxiproxy-listen", "0.0.0.0:8474"]);
+    assert.ok(found.some((p) => p.includes("0.0.0.0 is not a loopback address")));
+    assert.equal(
+      parse(["--toxiproxy-listen", "0.0.0.0:8474", "--toxiproxy-allow-remote"]).linkFaults
+        ?.toxiproxyListen,
+      "0.0.0.0:8474",
+    );
+  });
+
+  test("a bad seed or API address is named with its limit", () => {
+    assert.ok(
+      problems(["--link-faults", "--fault-seed", "4294967296"]).some((p) =>
+        p.includes('--fault-seed "4294967296": expected an integer in 0..4294967295'),
+      ),
+    );
+    assert.ok(problems(["--toxiproxy-listen", "unix:/x"]).some((p) => p.includes('"unix:/x"')));
+  });
+});

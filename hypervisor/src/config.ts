@@ -10,6 +10,7 @@ import type { AdmissionLimits } from "./grpc/admission.js";
 import type { DomainTemplate } from "./fleet/enrolment.js";
 import type { EnrolmentDeviceRule, EnrolmentDeviceType } from "./fleet/enrolment-devices.js";
 import { parseArgs } from "node:util";
+import { randomSeed } from "./faults/seeded-random.js";
 
 import type { FirewallVerdict } from "./mac/firewall.js";
 import type { FlaskMode } from "./mac/mac-controller.js";
@@ -82,6 +83,15 @@ export interface HypervisorConfig {
   readonly historyFile?: string;
   /** `--history-window`: events retained for `?since=` resume (default 65536). */
   readonly historyWindow?: number;
+  /** `--link-faults` / `--toxiproxy-listen`: the link-fault layer (docs/chaos.md); off if absent. */
+  readonly linkFaults?: LinkFaultsConfig;
+}
+
+export interface LinkFaultsConfig {
+  /** `--fault-seed`: the seed of every chance draw (printed at start). */
+  readonly seed: number;
+  /** `--toxiproxy-listen`: where the Toxiproxy-compatible API listens, if anywhere. */
+  readonly toxiproxyListen?: string;
 }
 
 /** Default admission limits of both listeners; docs/security.md says why each. */
@@ -178,6 +188,12 @@ export const HYPERVISOR_USAGE = `usage: hmx hypervisor [options]
                                calls wait and its unary calls get RESOURCE_EXHAUSTED (env HMX_DOMAIN_HELD_BYTES; default 64M)
   --schedule-slice UNITS       work (bytes moved, plus 256 per call or entry) one domain may do before other
                                domains get a turn (env HMX_SCHEDULE_SLICE; default 1M)
+  --link-faults                relay each guest link through the link-fault layer (docs/chaos.md)
+  --toxiproxy-listen HOST:PORT serve the Toxiproxy-compatible API there (implies --link-faults; loopback
+                               only: like Toxiproxy it has no authentication)
+  --toxiproxy-allow-remote     let --toxiproxy-listen bind a non-loopback address (anyone who reaches it
+                               can cut every guest's link)
+  --fault-seed N               seed of the fault engine's chance draws (default random; printed at start)
   --log-level LEVEL            trace|debug|info|warn|error|fatal (env HMX_LOG_LEVEL; default info)
   -h, --help                   show this help
 
@@ -285,6 +301,10 @@ export function parseHypervisorConfig(input: {
         "domain-held-bytes": { type: "string" },
         "schedule-slice": { type: "string" },
         "log-level": { type: "string" },
+        "link-faults": { type: "boolean" },
+        "toxiproxy-listen": { type: "string" },
+        "toxiproxy-allow-remote": { type: "boolean" },
+        "fault-seed": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -511,6 +531,7 @@ export function parseHypervisorConfig(input: {
       `--resume-log-bytes ${resumeLogMaxBytes} must be below --domain-held-bytes ${domainHeldBytes} (the resume log is charged to the same budget)`,
     );
   }
+  const linkFaults = parseLinkFaults(values, problems);
 
   const config: HypervisorConfig = {
     listen,
@@ -547,9 +568,45 @@ export function parseHypervisorConfig(input: {
     ...(httpListen === undefined ? {} : { httpListen }),
     ...(historyFile === undefined ? {} : { historyFile }),
     historyWindow: count("history-window", values["history-window"] ?? "65536", 16, 1 << 24),
+    ...(linkFaults === undefined ? {} : { linkFaults }),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** `--link-faults`, `--toxiproxy-listen` (loopback unless allowed), `--fault-seed`. */
+function parseLinkFaults(
+  values: {
+    "link-faults"?: boolean;
+    "toxiproxy-listen"?: string;
+    "toxiproxy-allow-remote"?: boolean;
+    "fault-seed"?: string;
+  },
+  problems: string[],
+): LinkFaultsConfig | undefined {
+  const toxiproxyListen = values["toxiproxy-listen"];
+  if (toxiproxyListen !== undefined) {
+    const hostPort = parseHostPort(toxiproxyListen);
+    if (hostPort === undefined)
+      problems.push(
+        `--toxiproxy-listen ${JSON.stringify(toxiproxyListen)}: expected HOST:PORT with port 0..65535`,
+      );
+    else if (
+      values["toxiproxy-allow-remote"] !== true &&
+      !/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(hostPort.host)
+    )
+      problems.push(
+        `--toxiproxy-listen ${JSON.stringify(toxiproxyListen)}: ${hostPort.host} is not a loopback address; the API has no authentication, so add --toxiproxy-allow-remote to expose it`,
+      );
+  }
+  const seedValue = values["fault-seed"];
+  const seed = seedValue === undefined ? randomSeed() : Number(seedValue);
+  if (seedValue !== undefined && !(/^\d+$/.test(seedValue) && seed <= 0xffffffff))
+    problems.push(
+      `--fault-seed ${JSON.stringify(seedValue)}: expected an integer in 0..4294967295`,
+    );
+  if (values["link-faults"] !== true && toxiproxyListen === undefined) return undefined;
+  return { seed, ...(toxiproxyListen === undefined ? {} : { toxiproxyListen }) };
 }
 
 const ENROLMENT_DEVICE_TYPES: readonly EnrolmentDeviceType[] = ["blk", "net", "console"];

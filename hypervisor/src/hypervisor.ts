@@ -37,6 +37,8 @@ import { compilePolicy } from "./mac/policy.js";
 import { formatDiagnostic } from "./mac/policy-parser.js";
 import { addReflection } from "./grpc/reflection.js";
 import { createObservability } from "./observability/observability.js";
+import { LinkFaults, identifyLinks } from "./faults/link-faults.js";
+import { ToxiproxyApi } from "./faults/toxiproxy-api.js";
 
 /** Fully qualified service names, as the health service reports them. */
 export const GUEST_SERVICE_NAME = "hmx.argo.v1.Hypervisor";
@@ -54,6 +56,10 @@ export interface RunningHypervisor {
   readonly mac: MacController;
   /** VirtIO device placement and the virtual ACPI tables at gfn 0. */
   readonly devices: DeviceManager;
+  /** The link-fault engine, with `--link-faults` or `--toxiproxy-listen` (docs/chaos.md). */
+  readonly linkFaults?: LinkFaults;
+  /** Actual address of the Toxiproxy-compatible API, "host:port", if it listens. */
+  readonly toxiproxyListen?: string;
   /** Graceful stop: NOT_SERVING, end streams, drain until the deadline, then force. */
   stop(): Promise<void>;
 }
@@ -149,7 +155,10 @@ export async function startHypervisor(
         return d === undefined ? 0 : core.argo.ringCount(d);
       },
       streams: (domid, kind) => streams.count(domid, kind),
-      activeFaults: () => 0,
+      activeFaults: () =>
+        linkFaults
+          ?.list()
+          .reduce((n, link) => n + link.toxics.length + (link.enabled ? 0 : 1), 0) ?? 0,
     },
     log,
   );
@@ -241,6 +250,23 @@ export async function startHypervisor(
     enrolmentDevices.enrolled(e);
   });
   let stopping = false;
+  const linkFaults =
+    config.linkFaults === undefined
+      ? undefined
+      : new LinkFaults({
+          registry: core.domains,
+          seed: config.linkFaults.seed,
+          log: log.child({ component: "faults" }),
+        });
+  // Every fault's start and end is a `fault` event in the history (DESIGN §3.5).
+  linkFaults?.onFaultEvent((e) => {
+    observer.fault(e.action === "end" ? "stop" : "start", `${e.target}/${e.fault}`, {
+      faultKind: e.kind,
+      target: e.target,
+      action: e.action,
+      spec: e.detail,
+    });
+  });
 
   const guestAdmit = new Admission(config.admission, guestAdmission(core.domains, enrolment));
   const guestServer = new grpc.Server({ ...SERVER_OPTIONS, ...guestAdmit.serverOptions() });
@@ -251,18 +277,21 @@ export async function startHypervisor(
   guestHealth.addToServer(guestServer);
   guestServer.addService(
     loadHypervisorProto().hmx.argo.v1.Hypervisor.service,
-    createGuestService({
-      registry: core.domains,
-      dispatcher,
-      events,
-      streams,
-      scheduler,
-      held,
-      log: argoLog,
-      maxBatch: config.maxBatch,
-      isStopping: () => stopping,
-      enrolment,
-    }),
+    identifyLinks(
+      linkFaults,
+      createGuestService({
+        registry: core.domains,
+        dispatcher,
+        events,
+        streams,
+        scheduler,
+        held,
+        log: argoLog,
+        maxBatch: config.maxBatch,
+        isStopping: () => stopping,
+        enrolment,
+      }),
+    ),
   );
   addReflection(guestServer, hypervisorPackageDefinition(), [GUEST_SERVICE_NAME]);
 
@@ -297,8 +326,25 @@ export async function startHypervisor(
   let listen: string;
   let controlListen: string;
   let httpListen: string | undefined;
+  let toxiproxyListen: string | undefined;
+  const toxiproxyApi =
+    config.linkFaults?.toxiproxyListen === undefined || linkFaults === undefined
+      ? undefined
+      : new ToxiproxyApi(linkFaults);
   try {
-    listen = await bind(guestAdmit, guestServer, config.listen);
+    // With link faults the gRPC server listens privately, behind the fault relay (faults/);
+    // admission still gates every relayed connection.
+    listen = await bind(
+      guestAdmit,
+      guestServer,
+      linkFaults === undefined ? config.listen : "127.0.0.1:0",
+    );
+    if (linkFaults !== undefined) {
+      if (config.listen.startsWith("unix:")) removeStaleSocket(config.listen.slice("unix:".length));
+      listen = await linkFaults.listen(config.listen, listen);
+      log.info({ seed: linkFaults.seed }, "link faults on");
+    }
+    toxiproxyListen = await toxiproxyApi?.listen(config.linkFaults?.toxiproxyListen ?? "");
     controlListen = await bind(controlAdmit, controlServer, config.controlListen);
     httpListen = await observability.start(adminAuth, () => !stopping);
   } catch (err) {
@@ -306,6 +352,8 @@ export async function startHypervisor(
     controlServer.forceShutdown();
     guestAdmit.close();
     controlAdmit.close();
+    await linkFaults?.close();
+    await toxiproxyApi?.close();
     throw err;
   }
   /** Both listeners' health, for the whole server ('') and for their service. */
@@ -339,6 +387,8 @@ export async function startHypervisor(
     core,
     mac,
     devices,
+    ...(linkFaults === undefined ? {} : { linkFaults }),
+    ...(toxiproxyListen === undefined ? {} : { toxiproxyListen }),
     stop: () => {
       stopped ??= (async () => {
         stopping = true;
@@ -356,6 +406,7 @@ export async function startHypervisor(
           { guest: guestAdmit.counters, control: controlAdmit.counters },
           "admission refusals",
         );
+        await Promise.all([linkFaults?.close(), toxiproxyApi?.close()]);
         // Teardown in argo_destroy order for every domain still alive.
         for (const domain of core.domains.list()) core.domains.destroy(domain.domid);
         await observability.stop();

@@ -4,7 +4,10 @@
  * real: `cut()` destroys every open connection in both directions (the guest sees its gRPC
  * connection reset mid-stream), and the proxy keeps listening so the guest can reconnect.
  */
+import { resetLink } from "@hmx/hypervisor";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
+
+export { resetLink };
 
 export class TcpProxy {
   private readonly server: Server;
@@ -63,21 +66,4 @@ export class TcpProxy {
       });
     });
   }
-}
-
-/**
- * Drops a connection with a TCP RST, the way a failing link does, if that is still possible.
- *
- * A socket whose writable side has ended may have its shutdown request still in flight (the
- * proxy ends a side as soon as the peer half-closes, e.g. when the guest closes its channel).
- * libuv refuses to reset such a socket (`uv_tcp_close_reset` returns EINVAL without closing
- * it), but Node (20–24) marks the handle as closing anyway, so it is never closed: at exit,
- * Node's handle cleanup then waits for it forever, spinning at full CPU (issue 17's hang).
- * Such a socket is destroyed normally instead (FIN rather than RST, on a link that was already
- * being closed).
- */
-export function resetLink(socket: Socket): void {
-  if (socket.destroyed) return;
-  if (socket.writableEnded) socket.destroy();
-  else socket.resetAndDestroy();
 }

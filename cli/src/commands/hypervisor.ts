@@ -37,6 +37,8 @@ export async function runHypervisorCommand(argv: string[]): Promise<number> {
       ...(running.httpListen === undefined ? {} : { httpListen: running.httpListen }),
       argo: config.argoEnabled ? (config.argoMacPermissive ? "mac-permissive" : "strict") : "disabled",
       heapGrowingPercent,
+      ...(running.toxiproxyListen === undefined ? {} : { toxiproxyListen: running.toxiproxyListen }),
+      ...(running.linkFaults === undefined ? {} : { faultSeed: running.linkFaults.seed }),
       xsm: running.mac.moduleName,
       ...(running.mac.moduleName === "flask" ? { flaskMode: running.mac.flaskMode, policy: running.mac.loaded?.policy.fileName ?? null } : {}),
     },

@@ -24,6 +24,8 @@ export interface Observer {
   macDenial(record: AuditRecord): void;
   /** Domain lifecycle. */
   domain(domain: Domain, event: "created" | "destroyed"): void;
+  /** A fault started (or was reconfigured) or stopped: Jepsen's nemesis ops, in the same history. */
+  fault(action: "start" | "stop", name: string, detail: object): void;
 }
 
 export const NOOP_OBSERVER: Observer = {
@@ -33,4 +35,5 @@ export const NOOP_OBSERVER: Observer = {
   stream: () => undefined,
   macDenial: () => undefined,
   domain: () => undefined,
+  fault: () => undefined,
 };

@@ -173,10 +173,10 @@ export class RecordingObserver implements Observer {
   }
 
   /**
-   * A fault started or stopped (Jepsen's nemesis ops sit in the same history). Nothing injects
-   * faults yet; the fault controller calls this when it exists.
+   * A fault started or stopped (Jepsen's nemesis ops sit in the same history); the link-fault
+   * engine reports every toxic and link-down here (hypervisor.ts wires it).
    */
   fault(action: "start" | "stop", name: string, detail: object): void {
-    this.#live()?.append("fault", NO_DOMID, NO_DOMID, { type: action, name, ...detail });
+    this.#live()?.append("fault", NO_DOMID, NO_DOMID, { ...detail, type: action, name });
   }
 }
