@@ -100,6 +100,8 @@ export class StreamConnection {
   #sendOffset = 0;
   /** The peer's credit: we may send bytes below this offset. */
   #peerCredit = 0;
+  /** The largest DATA payload the peer's ring can take (its SYN / ACK says). */
+  #peerMaxPayload: number;
   #finRequested = false;
   #finSent = false;
   #endWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
@@ -121,13 +123,22 @@ export class StreamConnection {
   #probes = 0;
   #finished = false;
 
-  constructor(options: ConnectionOptions, state: "connecting" | "open", peerCredit = 0) {
+  /**
+   * `peer` is what the peer's SYN said (listener side): its credit and the largest DATA payload
+   * its ring takes; a connector learns both from the ACK.
+   */
+  constructor(
+    options: ConnectionOptions,
+    state: "connecting" | "open",
+    peer: { readonly credit: number; readonly maxPayload: number } = { credit: 0, maxPayload: 1 },
+  ) {
     this.#opts = options;
     this.connId = options.connId;
     this.local = options.local;
     this.peer = options.peer;
     this.#state = state;
-    this.#peerCredit = peerCredit;
+    this.#peerCredit = peer.credit;
+    this.#peerMaxPayload = Math.max(1, peer.maxPayload);
     this.#advertised = options.window;
     this.#established = new Promise<void>((resolve, reject) => {
       this.#resolveEstablished = resolve;
@@ -244,6 +255,7 @@ export class StreamConnection {
         if (this.#state === "connecting") {
           this.#state = "open";
           this.#peerCredit = Math.max(this.#peerCredit, frame.credit);
+          this.#peerMaxPayload = Math.max(1, frame.seq);
           this.#resolveEstablished();
           this.#pump();
         }
@@ -307,6 +319,12 @@ export class StreamConnection {
   }
 
   #onReset(reason: number): void {
+    if (this.#remoteFin && this.#finSent) {
+      // Both FINs crossed; the peer finished and reset a late frame of ours. Nothing is lost.
+      this.#state = "closed";
+      this.#finish();
+      return;
+    }
     const to = addrString(this.peer);
     const err =
       this.#state === "connecting"
@@ -343,7 +361,12 @@ export class StreamConnection {
         this.stats.windowStalls++;
         return;
       }
-      const n = Math.min(avail, this.#opts.maxSegment, head.data.length - head.offset);
+      const n = Math.min(
+        avail,
+        this.#opts.maxSegment,
+        this.#peerMaxPayload,
+        head.data.length - head.offset,
+      );
       const chunk = head.data.subarray(head.offset, head.offset + n);
       this.#transmit(
         encodeFrame({ type: FrameType.DATA, connId: this.connId, seq: this.#sendOffset }, chunk),
@@ -378,7 +401,7 @@ export class StreamConnection {
   }
 
   /** Sends a frame that belongs to the stream; a failure fails the connection. */
-  #transmit(frame: Buffer, what: string): Promise<void> {
+  #transmit(frame: Buffer, what: string, control = false): Promise<void> {
     this.#inflight++;
     this.stats.framesSent++;
     return this.#opts.send(frame).then(
@@ -388,6 +411,12 @@ export class StreamConnection {
       },
       (err: unknown) => {
         this.#inflight--;
+        if (control && this.#finSent) {
+          // The peer may finish (and drop its ring) as soon as it has our FIN and sent its
+          // own: a credit or keepalive frame racing that is moot, not a failure.
+          this.#maybeFinish();
+          return;
+        }
         const failure = sendFailure(err, this.local, this.peer, `stream ${what}`);
         // The peer (or the policy) is gone: nothing to reset there.
         this.#fail(failure, null, true);
@@ -398,7 +427,7 @@ export class StreamConnection {
 
   /** Sends a control frame whose loss only matters if the peer is gone (then we learn it). */
   #sendControl(frame: Parameters<typeof encodeFrame>[0]): void {
-    this.#transmit(encodeFrame(frame), frameTypeName(frame.type)).catch(() => undefined);
+    this.#transmit(encodeFrame(frame), frameTypeName(frame.type), true).catch(() => undefined);
   }
 
   #maybeAdvertise(): void {

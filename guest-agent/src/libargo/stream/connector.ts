@@ -14,7 +14,7 @@ import type { DgramSocket } from "../dgram-socket.js";
 import { StreamConnection } from "./connection.js";
 import { decodeFrame, encodeFrame, FrameType, ResetReason } from "./frame.js";
 import { sendFailure } from "./stream-error.js";
-import { resolveTuning, type StreamTuning } from "./tuning.js";
+import { maxPayloadForRing, resolveTuning, type StreamTuning } from "./tuning.js";
 
 export interface ConnectOptions extends StreamTuning {
   /** How long to wait for the listener's ACK; default 5000 ms. */
@@ -62,7 +62,12 @@ export async function connectStream(
   try {
     await socket.sendTo(
       peer,
-      encodeFrame({ type: FrameType.SYN, connId, credit: conn.advertisedCredit }),
+      encodeFrame({
+        type: FrameType.SYN,
+        connId,
+        credit: conn.advertisedCredit,
+        seq: maxPayloadForRing(t.ringLen),
+      }),
     );
   } catch (err) {
     clearTimeout(timer);

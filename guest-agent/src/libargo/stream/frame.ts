@@ -11,7 +11,8 @@
  *   u8  reason  RST only: why the connection was reset
  *   u8  flags   reserved, 0
  *   u32 connId  the connection id the connector chose (the Linux driver's `conid`)
- *   u64 seq     DATA / FIN: stream offset of the first payload byte (FIN: the final length)
+ *   u64 seq     DATA / FIN: stream offset of the first payload byte (FIN: the final length);
+ *               SYN / ACK: the largest DATA payload the sender's ring takes in one message
  *   u64 credit  SYN / ACK / WINDOW / PONG: the sender's receive limit, an absolute offset: the
  *               peer may send bytes up to (not including) this offset
  *

@@ -20,7 +20,12 @@ import type { DgramSocket } from "../dgram-socket.js";
 import { ArgoSocketError } from "../errors.js";
 import { StreamConnection } from "./connection.js";
 import { decodeFrame, encodeFrame, FrameType, ResetReason, type Frame } from "./frame.js";
-import { resolveTuning, type ResolvedTuning, type StreamTuning } from "./tuning.js";
+import {
+  maxPayloadForRing,
+  resolveTuning,
+  type ResolvedTuning,
+  type StreamTuning,
+} from "./tuning.js";
 
 export interface ListenOptions extends StreamTuning {
   /** The port to listen on. */
@@ -163,7 +168,12 @@ export class StreamListener implements AsyncIterable<StreamConnection> {
       const conn = this.#connections.get(key);
       if (conn !== undefined) conn.handle(frame);
       else if (frame.type === FrameType.SYN) this.#onSyn(key, m.source, frame);
-      else if (frame.type !== FrameType.RST) {
+      else if (
+        frame.type !== FrameType.RST &&
+        frame.type !== FrameType.WINDOW &&
+        frame.type !== FrameType.PONG
+      ) {
+        // (A late credit or keepalive answer for a connection that finished needs no answer.)
         this.stats.strays++;
         this.#reset(m.source, frame.connId, ResetReason.UNKNOWN_CONNECTION);
       }
@@ -199,14 +209,19 @@ export class StreamListener implements AsyncIterable<StreamConnection> {
         },
       },
       "open",
-      syn.credit,
+      { credit: syn.credit, maxPayload: syn.seq },
     );
     this.#connections.set(key, conn);
     this.stats.accepted++;
     void this.#socket
       .sendTo(
         source,
-        encodeFrame({ type: FrameType.ACK, connId: syn.connId, credit: conn.advertisedCredit }),
+        encodeFrame({
+          type: FrameType.ACK,
+          connId: syn.connId,
+          credit: conn.advertisedCredit,
+          seq: maxPayloadForRing(t.ringLen),
+        }),
       )
       .catch(() => {
         conn.destroy();

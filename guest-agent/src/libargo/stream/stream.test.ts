@@ -203,7 +203,7 @@ describe("argo stream sockets", { timeout: 30_000 }, () => {
         keepaliveProbes: 2,
       },
       "open",
-      1000,
+      { credit: 1000, maxPayload: 1000 },
     );
     await until(() => conn.state === "closed");
     assert.equal(conn.error instanceof StreamError && conn.error.code, "ETIMEDOUT");
@@ -227,7 +227,7 @@ describe("argo stream sockets", { timeout: 30_000 }, () => {
         keepaliveProbes: 1,
       },
       "open",
-      1000,
+      { credit: 1000, maxPayload: 1000 },
     );
     conn.handle({
       type: FrameType.DATA,

@@ -5,7 +5,9 @@
  * window of DATA frames (headers and slot padding included) plus control frames, so one
  * connection's data alone never fills it.
  */
+import { maxMessageSize } from "@hmx/proto/abi";
 import { DEFAULT_RING_LEN } from "../rx-ring.js";
+import { FRAME_HEADER_SIZE } from "./frame.js";
 import { ArgoSocketError } from "../errors.js";
 
 export interface StreamTuning {
@@ -52,4 +54,12 @@ export function resolveTuning(t: StreamTuning): ResolvedTuning {
 
 function stripUndefined(t: StreamTuning): Partial<ResolvedTuning> {
   return Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined));
+}
+
+/**
+ * The largest DATA payload a ring of `ringLen` bytes can take in one message, as SYN and ACK
+ * advertise it (in `seq`): a bigger frame would fail its sendv with EMSGSIZE.
+ */
+export function maxPayloadForRing(ringLen: number): number {
+  return Math.max(1, maxMessageSize(ringLen) - FRAME_HEADER_SIZE);
 }
