@@ -76,6 +76,11 @@ export class ArgoStreamDuplex extends Duplex {
   }
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    if (err === null && this.readableEnded && this.writableFinished) {
+      // Both FINs crossed: the connection finishes by itself once its last frame is out.
+      callback(null);
+      return;
+    }
     // After a clean end in both directions the connection is finished and this is a no-op;
     // otherwise (an error, or destroy() by the application) it is the abortive close.
     this.connection.destroy();
