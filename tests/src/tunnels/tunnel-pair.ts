@@ -47,9 +47,9 @@ export async function tunnelPair(
   serverPort: number,
   aport: number,
 ): Promise<TunnelPair> {
-  const entryDom = await bed.domain(`${name}-entry`);
-  const exitDom = await bed.domain(`${name}-exit`);
-  const exit = bed.runGuest(`${name}-exit`, exitDom.credential, [
+  const entryDom = await bed.domain(`${name}entry`);
+  const exitDom = await bed.domain(`${name}exit`);
+  const exit = bed.runGuest(`${name}exit`, exitDom.credential, [
     "--workload",
     "tunnel",
     "--serve",
@@ -61,7 +61,7 @@ export async function tunnelPair(
   ]);
   await exit.waitFor((r) => r.msg === "guest ready", 20_000, `${name} exit ready`);
   const port = await freePort();
-  const entry = bed.runGuest(`${name}-entry`, entryDom.credential, [
+  const entry = bed.runGuest(`${name}entry`, entryDom.credential, [
     "--workload",
     "tunnel",
     "--listen",
