@@ -223,6 +223,8 @@ function splice(
   options: TunnelOptions,
 ): void {
   track.spliced = true;
+  // A request/response protocol must not wait on Nagle: the Argo side already batches.
+  local.setNoDelay(true);
   const argo = new ArgoStreamDuplex(conn);
   local.on("data", (b: Buffer) => {
     track.conn.toArgo += b.length;

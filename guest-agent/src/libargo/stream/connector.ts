@@ -12,7 +12,7 @@ import type { ArgoAddr } from "../../hypercall/hypercall-client.js";
 import type { ArgoEndpoint } from "../argo-endpoint.js";
 import type { DgramSocket } from "../dgram-socket.js";
 import { StreamConnection } from "./connection.js";
-import { decodeFrame, encodeFrame, FrameType, ResetReason } from "./frame.js";
+import { decodeFrame, encodeFrame, FRAME_HEADER_SIZE, FrameType, ResetReason } from "./frame.js";
 import { sendFailure } from "./stream-error.js";
 import { maxPayloadForRing, resolveTuning, type StreamTuning } from "./tuning.js";
 
@@ -30,7 +30,13 @@ export async function connectStream(
   options: ConnectOptions = {},
 ): Promise<StreamConnection> {
   const t = resolveTuning(options);
-  const socket = await endpoint.bind({ partner: peer.domainId, ringLen: t.ringLen });
+  // A connection sends at most a window at a time: a staging buffer of one window (not the
+  // datagram default of 256 KiB) keeps a connection at 48 guest pages with the default ring.
+  const socket = await endpoint.bind({
+    partner: peer.domainId,
+    ringLen: t.ringLen,
+    maxBatchBytes: Math.max(t.window, t.maxSegment) + FRAME_HEADER_SIZE,
+  });
   const connId = randomInt(1, 0xffffffff);
   let released: Promise<void> = Promise.resolve();
   const conn = new StreamConnection(
