@@ -33,6 +33,8 @@ import {
   newVirtioDemoStats,
   runVirtioBackend,
   runVirtioDemo,
+  newTunnelStats,
+  runTunnel,
 } from "./workloads/index.js";
 
 /** A client plus, optionally, the SessionClient's "gave up for good" notification. */
@@ -225,6 +227,22 @@ export async function runGuest(config: GuestConfig, options: RunGuestOptions): P
           },
           s,
         );
+        break;
+      }
+      case "tunnel": {
+        const s = newTunnelStats();
+        stats = () => s;
+        if (config.tunnel === undefined) throw new Error("the tunnel workload needs its flags");
+        const peers = new PeerDirectory(config.hypervisor, credential);
+        try {
+          await runTunnel(
+            endpoint,
+            { ...base, spec: config.tunnel, ...partner, listPeers: () => peers.list(), log },
+            s,
+          );
+        } finally {
+          peers.close();
+        }
         break;
       }
       case "traffic": {

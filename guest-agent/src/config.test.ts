@@ -115,7 +115,7 @@ describe("guest config", () => {
     assert.deepEqual(p, [
       '--hypervisor: "nohost" is not HOST:PORT with a port in 1..65535, nor unix:/PATH',
       '--credential-file: cannot read "/missing" (ENOENT)',
-      '--workload: "flood" is not one of echo, ping, traffic, sink, fleet, virtio-backend, virtio-demo',
+      '--workload: "flood" is not one of echo, ping, traffic, sink, fleet, virtio-backend, virtio-demo, tunnel',
       '--port: "0" is not an integer in [1, 4294967295]',
       '--peer: "70000" is not an integer in [1, 32751]',
       '--log-level: "loud" is not one of trace, debug, info, warn, error, fatal, silent',

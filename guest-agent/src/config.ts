@@ -12,7 +12,7 @@ import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { DOMID_MAX, MAX_ARGO_MESSAGE_SIZE } from "@hmx/proto/abi";
 import { NUMBERED_HEADER_SIZE } from "./workloads/common.js";
-import { WORKLOAD_NAMES, type WorkloadName } from "./workloads/index.js";
+import { parseTunnelFlags, TUNNEL_FLAGS, WORKLOAD_NAMES, type TunnelSpec, type WorkloadName } from "./workloads/index.js";
 
 export interface GuestConfig {
   /** The hypervisor's guest-facing address, "host:port" or "unix:/path". */
@@ -47,6 +47,8 @@ export interface GuestConfig {
   /** virtio-backend: directory of the per-guest console logs and input files. */
   readonly consoleDir?: string;
   readonly logLevel: string;
+  /** tunnel: what to listen on and where to carry it. */
+  readonly tunnel?: TunnelSpec;
 }
 
 /** Bad usage; lists every problem. */
@@ -65,7 +67,7 @@ export const GUEST_USAGE = `usage: hmx guest --hypervisor ADDRESS (--credential-
   --instance NAME            the name to enrol as (env HMX_INSTANCE; default the host name)
   --state-dir DIR            keep the enrolled credential and instance secret here, to resume the domain after a restart (env HMX_STATE_DIR)
   --health-file FILE         rewrite FILE every 2 s with the session state, for health checks (env HMX_HEALTH_FILE)
-  --workload NAME            echo | ping | traffic | sink | fleet | virtio-backend | virtio-demo
+  --workload NAME            echo | ping | traffic | sink | fleet | virtio-backend | virtio-demo | tunnel
   --port N                   echo/sink: port to bind (default 7 echo, 9 sink);
                              ping/traffic: the peer's port (default 7 ping, 9 traffic)
   --peer DOMID               ping/traffic: the peer (required); echo/sink: accept only this sender
@@ -73,6 +75,11 @@ export const GUEST_USAGE = `usage: hmx guest --hypervisor ADDRESS (--credential-
                              virtio-demo: the guest to ping over virtio-net (optional)
   --image-dir DIR            virtio-backend: raw disk images, created on demand (env HMX_IMAGE_DIR; default ./hmx-images)
   --console-dir DIR          virtio-backend: per-guest console logs for 'hmx console' (env HMX_CONSOLE_DIR)
+  --listen ADDR              tunnel entry: accept local connections on tcp:HOST:PORT or unix:/PATH ...
+  --to PEER:APORT            ... and carry each over an Argo stream to PEER (domid or name), port APORT
+  --serve APORT              tunnel exit: accept Argo streams on APORT (--peer: only from that domain) ...
+  --connect ADDR             ... and connect each onward to tcp:HOST:PORT or unix:/PATH
+  --max-connections N        tunnel: most connections at once, 1..100 (default 64)
   --size N                   ping/traffic payload bytes, >= ${NUMBERED_HEADER_SIZE} (default 64)
   --count N                  ping/traffic/sink: messages, 0 = until stopped (default 0)
   --rate N                   traffic: messages per second, 0 = as fast as possible (default 100);
@@ -92,9 +99,10 @@ const APPLIES: Record<string, readonly WorkloadName[]> = {
   "interval-ms": ["ping", "virtio-demo"],
   "image-dir": ["virtio-backend"],
   "console-dir": ["virtio-backend"],
+  ...Object.fromEntries(TUNNEL_FLAGS.map((f) => [f, ["tunnel"] as const])),
 };
 
-const DEFAULT_PORT: Record<WorkloadName, number> = { echo: 7, ping: 7, traffic: 9, sink: 9, fleet: 9, "virtio-backend": 1, "virtio-demo": 1 };
+const DEFAULT_PORT: Record<WorkloadName, number> = { echo: 7, ping: 7, traffic: 9, sink: 9, fleet: 9, "virtio-backend": 1, "virtio-demo": 1, tunnel: 1 };
 
 function isHostPort(value: string): boolean {
   const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
@@ -140,6 +148,7 @@ export function parseGuestConfig(input: {
         "image-dir": { type: "string" },
         "console-dir": { type: "string" },
         "log-level": { type: "string" },
+        ...Object.fromEntries(TUNNEL_FLAGS.map((f) => [f, { type: "string" as const }])),
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -241,6 +250,11 @@ export function parseGuestConfig(input: {
   const imageDir = workload === "virtio-backend" ? (str("image-dir") ?? fromEnv("HMX_IMAGE_DIR") ?? "hmx-images") : undefined;
   const consoleDir = workload === "virtio-backend" ? (str("console-dir") ?? fromEnv("HMX_CONSOLE_DIR")) : undefined;
 
+  const tunnel =
+    workload === "tunnel"
+      ? parseTunnelFlags({ listen: str("listen"), to: str("to"), serve: str("serve"), connect: str("connect"), maxConnections: str("max-connections") }, problems)
+      : undefined;
+
   if (problems.length > 0 || workload === undefined || hypervisor === undefined) {
     throw new ConfigError(problems);
   }
@@ -262,6 +276,7 @@ export function parseGuestConfig(input: {
     logLevel,
     ...(imageDir === undefined ? {} : { imageDir }),
     ...(consoleDir === undefined ? {} : { consoleDir }),
+    ...(tunnel === undefined ? {} : { tunnel }),
   };
 }
 
