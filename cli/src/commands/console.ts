@@ -12,7 +12,7 @@
 import { appendFileSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ExitCode } from "../exit-codes.js";
-import { parseCommand } from "../parse-command.js";
+import { parseCommand, usageError } from "../parse-command.js";
 import { defaultConsoleDir } from "../up/fleet.js";
 
 const USAGE = `usage: hmx console <guest-domid-or-name> [options]
@@ -82,10 +82,10 @@ export async function runConsoleCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   if (values.list === true) {
     if (positionals.length > 0) {
-      console.error(
-        `hmx console: --list takes no guest (got ${JSON.stringify(positionals.join(" "))})`,
+      return usageError(
+        "console",
+        `--list takes no guest (got ${JSON.stringify(positionals.join(" "))})`,
       );
-      return ExitCode.USAGE;
     }
     const listing = listConsoles(values.dir ?? defaultConsoleDir());
     if (typeof listing !== "string") {
@@ -97,15 +97,17 @@ export async function runConsoleCommand(argv: string[]): Promise<number> {
   }
   const [guest, ...extra] = positionals;
   if (guest === undefined || extra.length > 0) {
-    console.error(`hmx console: name exactly one guest (domid or name)\n\n${USAGE}`);
-    return ExitCode.USAGE;
+    return usageError(
+      "console",
+      `name exactly one guest, by domid or name (got ${positionals.length}); 'hmx console --list' lists them`,
+    );
   }
   const tail = values.tail === undefined ? undefined : Number(values.tail);
   if (tail !== undefined && !(Number.isInteger(tail) && tail >= 0)) {
-    console.error(
-      `hmx console: --tail ${JSON.stringify(values.tail)}: expected a non-negative integer`,
+    return usageError(
+      "console",
+      `--tail ${JSON.stringify(values.tail)}: expected a non-negative integer`,
     );
-    return ExitCode.USAGE;
   }
   const dir = values.dir ?? defaultConsoleDir();
   const stem = findConsole(dir, guest);

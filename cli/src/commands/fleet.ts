@@ -14,7 +14,7 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ExitCode } from "../exit-codes.js";
-import { parseCommand } from "../parse-command.js";
+import { parseCommand, usageError } from "../parse-command.js";
 
 /** The repository root (this file is cli/dist/commands/fleet.js). */
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -97,10 +97,10 @@ function fleet(argv: string[]): number {
   if ("exit" in parsed) return parsed.exit;
   const { values, positionals } = parsed;
   if (positionals.length !== 1 || positionals[0] !== "init") {
-    console.error(
-      `hmx fleet: expected the subcommand 'init', got ${JSON.stringify(positionals.join(" "))}\n\n${FLEET_USAGE}`,
+    return usageError(
+      "fleet",
+      `expected the subcommand 'init', got ${JSON.stringify(positionals.join(" "))}`,
     );
-    return ExitCode.USAGE;
   }
   const secrets: Record<string, string> = { HMX_ADMIN_TOKEN: token() };
   for (const t of TEMPLATES) secrets[`HMX_ENROLMENT_TOKEN_${t.toUpperCase()}`] = token();

@@ -5,7 +5,7 @@
  * `--duration`).
  */
 import { ExitCode } from "../exit-codes.js";
-import { parseCommand } from "../parse-command.js";
+import { parseCommand, usageError } from "../parse-command.js";
 import { onShutdownSignal } from "../shutdown.js";
 import { renderLine, renderScreen, type Snapshot } from "../up/dashboard.js";
 import { Fleet } from "../up/fleet.js";
@@ -39,24 +39,26 @@ export async function runUpCommand(argv: string[]): Promise<number> {
   if ("exit" in parsed) return parsed.exit;
   const { values, positionals } = parsed;
   if (positionals.length > 0) {
-    console.error(`hmx up: unexpected argument ${JSON.stringify(positionals[0])}\n\n${UP_USAGE}`);
-    return ExitCode.USAGE;
+    return usageError(
+      "up",
+      `unexpected argument ${JSON.stringify(positionals[0])} (hmx up takes only options)`,
+    );
   }
   const duration = values.duration === undefined ? undefined : Number(values.duration);
   if (duration !== undefined && !(Number.isFinite(duration) && duration > 0)) {
-    console.error(
-      `hmx up: --duration ${JSON.stringify(values.duration)}: expected a positive number of seconds`,
+    return usageError(
+      "up",
+      `--duration ${JSON.stringify(values.duration)}: expected a positive number of seconds`,
     );
-    return ExitCode.USAGE;
   }
   const tty = process.stdout.isTTY;
   const refreshMs =
     values["refresh-ms"] === undefined ? (tty ? 1000 : 3000) : Number(values["refresh-ms"]);
   if (!(Number.isInteger(refreshMs) && refreshMs >= 100)) {
-    console.error(
-      `hmx up: --refresh-ms ${JSON.stringify(values["refresh-ms"])}: expected an integer >= 100`,
+    return usageError(
+      "up",
+      `--refresh-ms ${JSON.stringify(values["refresh-ms"])}: expected an integer >= 100`,
     );
-    return ExitCode.USAGE;
   }
   const macPermissive = values.strict !== true;
   const mode = macPermissive
@@ -64,8 +66,7 @@ export async function runUpCommand(argv: string[]): Promise<number> {
     : "mode: strict (wildcard rings refused with -EPERM)";
 
   if (values.virtio === true && values["no-virtio"] === true) {
-    console.error("hmx up: --virtio and --no-virtio contradict each other");
-    return ExitCode.USAGE;
+    return usageError("up", "--virtio and --no-virtio contradict each other: pass one");
   }
   const virtio = values["no-virtio"] !== true;
   const fleet = new Fleet({
