@@ -3,7 +3,7 @@
  * `hmx`: one command, several jobs. `up` runs the embedded default (a hypervisor plus a fleet of
  * guest processes, live); `hypervisor` and `guest` run one part alone; `policy` and
  * `viptables` administer mandatory access control through the toolstack. Exit codes
- * everywhere: 0 clean, 1 runtime failure, 2 bad usage.
+ * everywhere: 0 clean, 1 runtime failure, 2 bad usage, 3 denied (exit-codes.ts).
  */
 import { runFleetCommand } from "./commands/fleet.js";
 import { runConsoleCommand } from "./commands/console.js";
@@ -12,11 +12,15 @@ import { runHypervisorCommand } from "./commands/hypervisor.js";
 import { runPolicyCommand } from "./commands/policy.js";
 import { runViptablesCommand } from "./commands/viptables.js";
 import { runUpCommand } from "./commands/up.js";
-import { ExitCode } from "./exit-codes.js";
+import { EXIT_CODES_USAGE, ExitCode } from "./exit-codes.js";
+import { usageError } from "./parse-command.js";
+import { VERBOSE_FLAG } from "./verbose.js";
+import { hmxVersion } from "./version.js";
 
 const USAGE = `hmx — the Argo hypervisor testbed
 
 usage: hmx <command> [options]
+       hmx --version
 
 commands:
   up           start a hypervisor and a small fleet of guests on this machine, show it live (Ctrl-C stops)
@@ -27,7 +31,13 @@ commands:
   console      show a guest's virtio-console output (collected by its back end), send it input
   fleet        prepare the container fleet: 'hmx fleet init' writes its secrets and builds the image contents
 
-Run 'hmx <command> --help' for a command's options.`;
+global options (any command):
+  --verbose    show stack traces and gRPC library diagnostics on failures (env HMX_VERBOSE=1)
+  -V, --version  print hmx's version
+
+Run 'hmx <command> --help' for a command's options.
+
+${EXIT_CODES_USAGE}`;
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   up: runUpCommand,
@@ -40,16 +50,24 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
 };
 
 async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  // --verbose is global; bin/hmx.js already acted on it (gRPC diagnostics), HMX_VERBOSE carries it.
+  const [name, ...rest] = argv.filter((arg) => arg !== VERBOSE_FLAG);
+  if (name === "--version" || name === "-V") {
+    console.log(`hmx ${hmxVersion()}`);
+    return ExitCode.OK;
+  }
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     console.log(USAGE);
     return name === undefined ? ExitCode.USAGE : ExitCode.OK;
   }
   const command = commands[name];
-  if (command === undefined) {
-    console.error(`hmx: unknown command ${JSON.stringify(name)}\n\n${USAGE}`);
-    return ExitCode.USAGE;
-  }
+  if (command === undefined)
+    return usageError(
+      "",
+      name.startsWith("-")
+        ? `unknown option ${name} (options go after the command: hmx <command> ${name})`
+        : `unknown command ${JSON.stringify(name)} (commands: ${Object.keys(commands).join(", ")})`,
+    );
   return command(rest);
 }
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The flag handling every `hmx` command shares: node's strict `parseArgs` plus `-h/--help`; a
- * bad flag prints the error and the usage (exit 2), `--help` prints the usage (exit 0).
+ * The flag handling every `hmx` command shares: node's strict `parseArgs` plus `-h/--help`, and
+ * one error style: a bad flag prints one line naming the bad value and the fix, then a pointer to
+ * `--help` (exit 2) — never node's raw parser message nor the whole usage; `--help` prints the
+ * usage (exit 0).
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
@@ -19,6 +21,55 @@ export type ParsedCommand<O extends ParseArgsOptionsConfig> = ReturnType<
     allowPositionals: true;
   }>
 >;
+
+/**
+ * Node's `parseArgs` messages (multi-line, with an unclosed quote) as one line naming the bad
+ * flag and what to do; any other message is returned unchanged. Also used on the messages
+ * `hmx hypervisor` and `hmx guest` get from their own config parsers.
+ */
+export function describeArgsError(message: string): string {
+  const flag = (spec: string) => spec.replace(/^-\w, /, "").replace(/ <value>$/, "");
+  let m = /^Unknown option '([^']*)'/.exec(message);
+  if (m !== null) return `unknown option ${m[1]}`;
+  m = /^Option '([^']*)' argument missing/.exec(message);
+  if (m?.[1] !== undefined) return `${flag(m[1])} needs a value`;
+  m = /^Option '([^']*)' argument is ambiguous/.exec(message);
+  if (m?.[1] !== undefined)
+    return `${flag(m[1])} needs a value (for a value starting with '-', write ${flag(m[1])}=VALUE)`;
+  m = /^Option '([^']*)' does not take an argument/.exec(message);
+  if (m?.[1] !== undefined) return `${flag(m[1])} takes no value`;
+  m = /^Unexpected argument '([^']*)'/.exec(message);
+  if (m !== null) return `unexpected argument ${JSON.stringify(m[1])}`;
+  return message;
+}
+
+/** The line that follows every usage error: where the full usage is. */
+export function helpPointer(command: string): string {
+  return `Run 'hmx ${command === "" ? "" : `${command} `}--help' for usage.`;
+}
+
+/**
+ * Prints a usage error the one way every command does: `hmx COMMAND: PROBLEM` (one line; node
+ * parser messages rewritten) and the `--help` pointer. Returns the usage exit code.
+ */
+export function usageError(
+  command: string,
+  problem: string,
+  print: (line: string) => void = (line) => {
+    console.error(line);
+  },
+): number {
+  print(`hmx${command === "" ? "" : ` ${command}`}: ${describeArgsError(problem)}`);
+  print(helpPointer(command));
+  return ExitCode.USAGE;
+}
+
+/** Every problem a config parser found, one line each in the usage-error style. */
+export function configProblems(command: string, problems: readonly string[]): number {
+  for (const problem of problems.slice(0, -1))
+    console.error(`hmx ${command}: ${describeArgsError(problem)}`);
+  return usageError(command, problems.at(-1) ?? "bad usage");
+}
 
 /**
  * Parses `argv` for `hmx <command>`: the parsed flags, or the exit code to return at once
@@ -39,8 +90,7 @@ export function parseCommand<O extends ParseArgsOptionsConfig>(
       allowPositionals: true,
     });
   } catch (err) {
-    console.error(`hmx ${command}: ${(err as Error).message}\n\n${usage}`);
-    return { exit: ExitCode.USAGE };
+    return { exit: usageError(command, (err as Error).message) };
   }
   if ((parsed.values as { help?: boolean }).help === true) {
     console.log(usage);

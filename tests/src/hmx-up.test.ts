@@ -1,54 +1,71 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * `hmx up`, the embedded default, as a user runs it: it starts a hypervisor and a fleet of
- * guest processes, says which Argo mode it runs in, shows live status (a plain line per
- * refresh when stdout is not a terminal), and Ctrl-C stops everything with no process left.
- * This runs the Argo guests alone (`--no-virtio`); hmx-up-virtio.test.ts runs the whole default.
+ * guest processes, says which Argo mode it runs in, reports live status (`--json` here, one
+ * object per refresh), and Ctrl-C stops everything with no process and no file left. Its
+ * secrets reach the children as files in the private per-run directory, never in an environment
+ * (readable from /proc/<pid>/environ). This runs the Argo guests alone (`--no-virtio`);
+ * hmx-up-virtio.test.ts runs the whole default.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { test } from "node:test";
 import { HMX_BIN } from "@hmx/cli/supervisor";
 import { processesWithMarker } from "@hmx/testkit";
+import { HmxUpRun, stat, type UpPointer } from "./hmx-up-run.js";
 
-test("hmx up --no-virtio runs a live fleet, reports it, and Ctrl-C stops every process it started", async () => {
-  const marker = randomUUID();
-  const child = spawn(process.execPath, [HMX_BIN, "up", "--no-virtio", "--refresh-ms", "500"], {
-    env: { ...process.env, HMX_TEST_MARKER: marker },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => {
-    child.on("exit", (code) => {
-      resolve(code);
-    });
-  });
+test("hmx up --no-virtio runs a live fleet, reports it, and Ctrl-C stops every process it started and removes its files", async () => {
+  const run = new HmxUpRun(["--no-virtio", "--refresh-ms", "500"]);
+  let pointer: UpPointer | undefined;
   try {
     // Wait (bounded) until the sink has proven traffic arrived intact and the pinger has RTTs:
     // the guests report every half second, each on its own schedule.
-    const deadline = Date.now() + 30_000;
-    while (!(/sink\[[^\]]*received [1-9]/.test(out) && /pinger\[[^\]]*rtt p50/.test(out))) {
-      if (Date.now() > deadline)
-        throw new Error(`no sink traffic and ping RTTs within 30 s; output:\n${out}`);
-      if (child.exitCode !== null)
-        throw new Error(`hmx up exited early (${child.exitCode}):\n${out}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    assert.match(out, /Argo mode: mac-permissive/);
-    assert.match(out, /4 domains, [3-9] rings/);
-    assert.match(out, /pinger\[[^\]]*rtt p50/);
-    assert.doesNotMatch(
-      out,
-      /sink\[[^\]]*(gaps|duplicates|reordered) [1-9]/,
-      "the sink saw no loss, duplicate or reorder",
+    const s = await run.waitFor(
+      (st) => stat(st, "sink", "received") > 0 && stat(st, "pinger", "rttP50Us") > 0,
+      30_000,
+      "sink traffic and ping RTTs",
     );
+    assert.equal(run.records[0]?.["argo"], "mac-permissive");
+    assert.equal(s.domains.length, 4);
+    assert.ok(s.rings >= 3, `rings: ${s.rings}`);
+    for (const key of ["gaps", "duplicates", "reordered"])
+      assert.equal(stat(s, "sink", key), 0, `the sink saw no ${key}`);
+
+    pointer = run.pointer();
+    assert.equal(statSync(pointer.runDir).mode & 0o777, 0o700, "the run directory is private");
+    assert.equal(statSync(pointer.adminTokenFile).mode & 0o777, 0o600);
+    const token = readFileSync(pointer.adminTokenFile, "utf8").trim();
+    const pids = processesWithMarker(run.marker);
+    assert.ok(pids.length >= 5, `hmx up, its hypervisor and four guests: ${pids.length} processes`);
+    for (const pid of pids) {
+      const environ = readFileSync(`/proc/${pid}/environ`, "latin1").split("\0");
+      assert.deepEqual(
+        environ.filter((v) => /^HMX_(ADMIN_TOKEN|DOMAIN_CREDENTIAL|ENROLMENT_TOKEN)/.test(v)),
+        [],
+        `pid ${pid} has no secret variable`,
+      );
+      assert.ok(
+        !environ.join("\n").includes(token),
+        `pid ${pid}'s environment holds no admin token`,
+      );
+    }
+    // The admin commands of the same checkout reach this run's toolstack with no flag.
+    const show = spawnSync(process.execPath, [HMX_BIN, "policy", "show"], {
+      env: run.env,
+      encoding: "utf8",
+    });
+    assert.equal(show.status, 0, show.stderr);
+    assert.match(show.stdout, /^xsm module: flask$/m);
   } finally {
-    child.kill("SIGINT");
+    assert.equal(await run.stop(), 0, `hmx up exit code; output:\n${run.output}`);
   }
-  assert.equal(await exited, 0, `hmx up exit code; output:\n${out}`);
-  assert.match(out, /hmx up: stopped/);
-  assert.deepEqual(processesWithMarker(marker), [], "no hypervisor or guest process left behind");
+  assert.equal(run.records.at(-1)?.["msg"], "stopped");
+  assert.deepEqual(
+    processesWithMarker(run.marker),
+    [],
+    "no hypervisor or guest process left behind",
+  );
+  assert.equal(existsSync(pointer.runDir), false, "the run directory is removed");
+  assert.equal(existsSync(run.pointerFile), false, "and so is the pointer to it");
 });

@@ -7,12 +7,13 @@
  * other. No hypervisor call is needed, by design: the hypervisor never interprets guest bytes,
  * and the back end is a guest reachable only over Argo, so the console directory (a volume in
  * a container fleet) is the hand-off point. `--dir` defaults to `HMX_CONSOLE_DIR` or the
- * directory `hmx up` uses.
+ * directory of the `hmx up` running from this checkout (its per-run directory, found through
+ * the checkout's `.hmx/up.json`).
  */
 import { appendFileSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ExitCode } from "../exit-codes.js";
-import { parseCommand } from "../parse-command.js";
+import { parseCommand, usageError } from "../parse-command.js";
 import { defaultConsoleDir } from "../up/fleet.js";
 
 const USAGE = `usage: hmx console <guest-domid-or-name> [options]
@@ -21,7 +22,8 @@ const USAGE = `usage: hmx console <guest-domid-or-name> [options]
 Shows a guest's virtio-console output as its back end collected it.
 
   --list           list the guests whose consoles the directory holds (domid, name, bytes)
-  --dir DIR        the back end's console directory (env HMX_CONSOLE_DIR; default: the one 'hmx up' uses)
+  --dir DIR        the back end's console directory (env HMX_CONSOLE_DIR; default: that of the
+                   'hmx up' running from this checkout)
   --follow, -f     keep printing new output until Ctrl-C
   --send TEXT      send TEXT (plus a newline) to the guest's console input
   --tail N         print only the last N lines
@@ -70,6 +72,13 @@ export function findConsole(dir: string, guest: string): string | { error: strin
   return { error: `${JSON.stringify(guest)} matches ${hits.join(", ")}: use the domid` };
 }
 
+function noConsoleDir(): number {
+  console.error(
+    "hmx console: no 'hmx up' is running from this checkout; start one, or pass --dir DIR (or set HMX_CONSOLE_DIR) for a container fleet's console volume",
+  );
+  return ExitCode.FAILURE;
+}
+
 export async function runConsoleCommand(argv: string[]): Promise<number> {
   const parsed = parseCommand("console", USAGE, argv, {
     dir: { type: "string" },
@@ -82,12 +91,14 @@ export async function runConsoleCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   if (values.list === true) {
     if (positionals.length > 0) {
-      console.error(
-        `hmx console: --list takes no guest (got ${JSON.stringify(positionals.join(" "))})`,
+      return usageError(
+        "console",
+        `--list takes no guest (got ${JSON.stringify(positionals.join(" "))})`,
       );
-      return ExitCode.USAGE;
     }
-    const listing = listConsoles(values.dir ?? defaultConsoleDir());
+    const dir = values.dir ?? defaultConsoleDir();
+    if (dir === undefined) return noConsoleDir();
+    const listing = listConsoles(dir);
     if (typeof listing !== "string") {
       console.error(`hmx console: ${listing.error}`);
       return ExitCode.FAILURE;
@@ -97,17 +108,20 @@ export async function runConsoleCommand(argv: string[]): Promise<number> {
   }
   const [guest, ...extra] = positionals;
   if (guest === undefined || extra.length > 0) {
-    console.error(`hmx console: name exactly one guest (domid or name)\n\n${USAGE}`);
-    return ExitCode.USAGE;
+    return usageError(
+      "console",
+      `name exactly one guest, by domid or name (got ${positionals.length}); 'hmx console --list' lists them`,
+    );
   }
   const tail = values.tail === undefined ? undefined : Number(values.tail);
   if (tail !== undefined && !(Number.isInteger(tail) && tail >= 0)) {
-    console.error(
-      `hmx console: --tail ${JSON.stringify(values.tail)}: expected a non-negative integer`,
+    return usageError(
+      "console",
+      `--tail ${JSON.stringify(values.tail)}: expected a non-negative integer`,
     );
-    return ExitCode.USAGE;
   }
   const dir = values.dir ?? defaultConsoleDir();
+  if (dir === undefined) return noConsoleDir();
   const stem = findConsole(dir, guest);
   if (typeof stem !== "string") {
     console.error(`hmx console: ${stem.error}`);

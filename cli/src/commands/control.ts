@@ -3,10 +3,12 @@
  * What the administrative commands (`hmx policy`, `hmx viptables`) share: reaching the
  * toolstack with `--control HOST:PORT` (env HMX_CONTROL) and the admin token
  * (`--admin-token-file FILE` or env HMX_ADMIN_TOKEN), usage errors that name the bad value
- * (exit 2), and readable gRPC failures (exit 1).
+ * (exit 2), and readable gRPC failures (exit 1). With neither given, they reach the `hmx up`
+ * running from this checkout (its toolstack and admin-token file, through `.hmx/up.json`).
  */
 import { ToolstackClient, parseHostPort } from "@hmx/hypervisor";
 import { readFileSync } from "node:fs";
+import { readUpPointer, type UpPointer } from "../up/run-dir.js";
 
 /** Bad command-line usage: exit code 2. */
 export class UsageError extends Error {
@@ -28,8 +30,10 @@ export const CONSOLE_IO: CommandIo = {
   },
 };
 
-export const CONTROL_OPTIONS_USAGE = `  --control HOST:PORT        the hypervisor's toolstack address (env HMX_CONTROL; default 127.0.0.1:7071)
-  --admin-token-file FILE    file holding the admin token (or env HMX_ADMIN_TOKEN)`;
+export const CONTROL_OPTIONS_USAGE = `  --control HOST:PORT        the hypervisor's toolstack address (env HMX_CONTROL; default: the
+                             'hmx up' running from this checkout, else 127.0.0.1:7071)
+  --admin-token-file FILE    file holding the admin token (or env HMX_ADMIN_TOKEN; default: that
+                             of the 'hmx up' running from this checkout)`;
 
 /** The connection options, as parsed from flags and the environment. */
 export interface ControlOptions {
@@ -42,30 +46,38 @@ export function resolveControl(
   flags: { control?: string | undefined; adminTokenFile?: string | undefined },
   env: Readonly<Record<string, string | undefined>>,
   readFile: (path: string) => string = (p) => readFileSync(p, "utf8"),
+  runningUp: () => UpPointer | undefined = readUpPointer,
 ): ControlOptions {
+  const up = runningUp();
   const control =
     flags.control ??
     (env["HMX_CONTROL"] === "" ? undefined : env["HMX_CONTROL"]) ??
+    up?.control ??
     "127.0.0.1:7071";
   if (parseHostPort(control) === undefined)
     throw new UsageError(`--control ${JSON.stringify(control)}: expected HOST:PORT`);
   let adminToken: string;
-  if (flags.adminTokenFile !== undefined) {
+  const envToken = (env["HMX_ADMIN_TOKEN"] ?? "").trim();
+  // The running `hmx up`'s token goes only to its own toolstack.
+  const tokenFile =
+    flags.adminTokenFile ??
+    (envToken === "" && control === up?.control ? up.adminTokenFile : undefined);
+  if (tokenFile !== undefined) {
     try {
-      adminToken = readFile(flags.adminTokenFile).trim();
+      adminToken = readFile(tokenFile).trim();
     } catch (err) {
       throw new UsageError(
-        `--admin-token-file ${JSON.stringify(flags.adminTokenFile)}: ${(err as Error).message}`,
+        `--admin-token-file ${JSON.stringify(tokenFile)}: ${(err as Error).message}`,
       );
     }
     if (adminToken === "")
-      throw new UsageError(
-        `--admin-token-file ${JSON.stringify(flags.adminTokenFile)}: the file is empty`,
-      );
+      throw new UsageError(`--admin-token-file ${JSON.stringify(tokenFile)}: the file is empty`);
   } else {
-    adminToken = (env["HMX_ADMIN_TOKEN"] ?? "").trim();
+    adminToken = envToken;
     if (adminToken === "")
-      throw new UsageError("no admin token: pass --admin-token-file FILE or set HMX_ADMIN_TOKEN");
+      throw new UsageError(
+        `no admin token for ${control}: pass --admin-token-file FILE or set HMX_ADMIN_TOKEN (a container fleet's is in .env: export $(grep HMX_ADMIN_TOKEN .env))`,
+      );
   }
   return { control, adminToken };
 }

@@ -7,14 +7,20 @@
  * `docker compose up` only has to COPY. `--local-base` also makes a Node base image from this
  * machine's own node, for machines with no image registry. `--k8s` instead prints the same
  * secrets, and the policy ConfigMap, as Kubernetes YAML for `kubectl apply -f -`.
+ *
+ * Two checkouts on one Docker host must not touch each other, so `.env` also names this
+ * checkout's Compose project, image tags and published toolstack port (projectSettings): the
+ * names derive from the checkout's path, and docker-compose.yml falls back to the old fixed
+ * names only when no `.env` sets them.
  */
 import { spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { createServer } from "node:net";
+import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ExitCode } from "../exit-codes.js";
-import { parseCommand } from "../parse-command.js";
+import { parseCommand, usageError, type ParsedCommand } from "../parse-command.js";
 
 /** The repository root (this file is cli/dist/commands/fleet.js). */
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -39,9 +45,9 @@ function token(): string {
   return randomBytes(32).toString("base64url");
 }
 
-function run(script: string): boolean {
-  console.error(`hmx fleet: running ${script}`);
-  const r = spawnSync("bash", [join(REPO_ROOT, script)], {
+function run(script: string, ...args: string[]): boolean {
+  console.error(`hmx fleet: running ${[script, ...args].join(" ")}`);
+  const r = spawnSync("bash", [join(REPO_ROOT, script), ...args], {
     cwd: REPO_ROOT,
     stdio: ["ignore", "inherit", "inherit"],
   });
@@ -82,25 +88,89 @@ function k8sYaml(secrets: Record<string, string>): string {
   ].join("\n");
 }
 
-export function runFleetCommand(argv: string[]): Promise<number> {
-  return Promise.resolve(fleet(argv));
+/**
+ * This checkout's Compose project name, image tags and published toolstack port, for `.env`:
+ * derived from the checkout's path (its name for a readable tag, a hash of the full path so
+ * two checkouts named alike differ), so a second checkout never reuses the first one's images,
+ * containers, volumes or port.
+ */
+export function projectSettings(
+  repoRoot: string,
+  localBase: boolean,
+  controlPort: number,
+): Record<string, string> {
+  const name =
+    basename(resolve(repoRoot))
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+|-+$/g, "")
+      .slice(0, 32) || "checkout";
+  const id = `${name}-${createHash("sha256").update(resolve(repoRoot)).digest("hex").slice(0, 8)}`;
+  return {
+    COMPOSE_PROJECT_NAME: `hmx-${id}`,
+    HMX_IMAGE: `hmx-${id}:local`,
+    HMX_CONTROL_PORT: String(controlPort),
+    ...(localBase ? { HMX_NODE_BASE: `hmx-node-base-${id}:local` } : {}),
+  };
 }
 
-function fleet(argv: string[]): number {
-  const parsed = parseCommand("fleet", FLEET_USAGE, argv, {
-    force: { type: "boolean" },
-    "local-base": { type: "boolean" },
-    "env-file": { type: "string" },
-    "no-stage": { type: "boolean" },
-    k8s: { type: "boolean" },
-  });
+/** 7071 when nothing listens there now, else a free port the OS picks. */
+async function pickControlPort(): Promise<number> {
+  const tryListen = (port: number) =>
+    new Promise<number | undefined>((done) => {
+      const server = createServer();
+      server.once("error", () => {
+        done(undefined);
+      });
+      server.listen(port, "127.0.0.1", () => {
+        const address = server.address();
+        server.close(() => {
+          done(typeof address === "object" && address !== null ? address.port : undefined);
+        });
+      });
+    });
+  return (await tryListen(7071)) ?? (await tryListen(0)) ?? 7071;
+}
+
+/** The `NAME=value` lines of an env file (comments and other lines ignored). */
+export function readEnvFile(envFile: string): Map<string, string> {
+  const vars = new Map<string, string>();
+  for (const line of readFileSync(envFile, "utf8").split("\n")) {
+    const m = /^\s*([A-Z0-9_]+)=(.*)$/.exec(line);
+    if (m?.[1] !== undefined) vars.set(m[1], m[2] ?? "");
+  }
+  return vars;
+}
+
+const FLEET_OPTIONS = {
+  force: { type: "boolean" },
+  "local-base": { type: "boolean" },
+  "env-file": { type: "string" },
+  "no-stage": { type: "boolean" },
+  k8s: { type: "boolean" },
+} as const;
+
+export async function runFleetCommand(argv: string[]): Promise<number> {
+  const parsed = parseCommand("fleet", FLEET_USAGE, argv, FLEET_OPTIONS);
   if ("exit" in parsed) return parsed.exit;
+  const settings = projectSettings(
+    REPO_ROOT,
+    parsed.values["local-base"] === true,
+    await pickControlPort(),
+  );
+  return fleet(parsed, settings);
+}
+
+function fleet(
+  parsed: ParsedCommand<typeof FLEET_OPTIONS>,
+  settings: Record<string, string>,
+): number {
   const { values, positionals } = parsed;
   if (positionals.length !== 1 || positionals[0] !== "init") {
-    console.error(
-      `hmx fleet: expected the subcommand 'init', got ${JSON.stringify(positionals.join(" "))}\n\n${FLEET_USAGE}`,
+    return usageError(
+      "fleet",
+      `expected the subcommand 'init', got ${JSON.stringify(positionals.join(" "))}`,
     );
-    return ExitCode.USAGE;
   }
   const secrets: Record<string, string> = { HMX_ADMIN_TOKEN: token() };
   for (const t of TEMPLATES) secrets[`HMX_ENROLMENT_TOKEN_${t.toUpperCase()}`] = token();
@@ -111,8 +181,9 @@ function fleet(argv: string[]): number {
 
   const envFile = values["env-file"] ?? join(REPO_ROOT, ".env");
   if (existsSync(envFile) && values.force !== true) {
-    // Keep every secret it has; add only what a newer docker-compose.yml needs (a new template).
-    const added = addMissingSecrets(envFile, secrets);
+    // Keep every secret it has; add only what a newer docker-compose.yml needs (a new template,
+    // this checkout's own project name, image tags and port).
+    const added = addMissingSecrets(envFile, { ...secrets, ...settings });
     console.error(
       `hmx fleet: ${envFile} exists; keeping its secrets (use --force to replace them)` +
         (added.length > 0 ? `; added ${added.join(", ")}` : ""),
@@ -121,7 +192,8 @@ function fleet(argv: string[]): number {
     const lines = [
       "# Written by `hmx fleet init`: the fleet's secrets. Never commit this file.",
       ...Object.entries(secrets).map(([k, v]) => `${k}=${v}`),
-      ...(values["local-base"] === true ? ["HMX_NODE_BASE=hmx-node-base:local"] : []),
+      "# This checkout's Compose project, image tags and toolstack port (another checkout differs).",
+      ...Object.entries(settings).map(([k, v]) => `${k}=${v}`),
       "",
     ];
     writeFileSync(envFile, lines.join("\n"), { mode: 0o600 });
@@ -129,9 +201,21 @@ function fleet(argv: string[]): number {
       `hmx fleet: wrote ${envFile} (admin token and ${TEMPLATES.length} enrolment tokens)`,
     );
   }
-  if (values["local-base"] === true && !run("deploy/docker/make-base-image.sh"))
-    return ExitCode.FAILURE;
+  // What this checkout's fleet is called, as the env file now says (an older file may differ).
+  const env = readEnvFile(envFile);
+  const nodeBase = env.get("HMX_NODE_BASE");
+  if (values["local-base"] === true) {
+    if (!run("deploy/docker/make-base-image.sh", nodeBase ?? "hmx-node-base:local"))
+      return ExitCode.FAILURE;
+    console.error(
+      `hmx fleet: built and tagged the Node base image ${nodeBase ?? "hmx-node-base:local"}`,
+    );
+  }
   if (values["no-stage"] !== true && !run("deploy/docker/stage.sh")) return ExitCode.FAILURE;
+  console.error(
+    `hmx fleet: Compose project ${env.get("COMPOSE_PROJECT_NAME") ?? "(the directory name)"}, image ${env.get("HMX_IMAGE") ?? "hmx:local"} ` +
+      `(built from ${nodeBase ?? "node:20-bookworm-slim"} by the first 'docker compose up'), toolstack on 127.0.0.1:${env.get("HMX_CONTROL_PORT") ?? "7071"}`,
+  );
   console.error("hmx fleet: ready; now run: docker compose up -d --scale guest=8");
   return ExitCode.OK;
 }
@@ -142,12 +226,7 @@ function fleet(argv: string[]): number {
  */
 export function addMissingSecrets(envFile: string, secrets: Record<string, string>): string[] {
   const text = readFileSync(envFile, "utf8");
-  const present = new Set(
-    text
-      .split("\n")
-      .map((line) => /^\s*([A-Z0-9_]+)=/.exec(line)?.[1])
-      .filter((name): name is string => name !== undefined),
-  );
+  const present = readEnvFile(envFile);
   const missing = Object.keys(secrets).filter((name) => !present.has(name));
   if (missing.length > 0) {
     const lead = text.length === 0 || text.endsWith("\n") ? "" : "\n";

@@ -6,6 +6,7 @@
 import { GuestConfigError, GUEST_USAGE, parseGuestConfig, runGuest } from "@hmx/guest-agent";
 import { tuneHeapForDataPath } from "@hmx/hypervisor";
 import { ExitCode } from "../exit-codes.js";
+import { configProblems } from "../parse-command.js";
 import { onShutdownSignal } from "../shutdown.js";
 
 export async function runGuestCommand(argv: string[]): Promise<number> {
@@ -14,8 +15,7 @@ export async function runGuestCommand(argv: string[]): Promise<number> {
     config = parseGuestConfig({ argv, env: process.env });
   } catch (err) {
     if (!(err instanceof GuestConfigError)) throw err;
-    console.error(`hmx guest: ${err.problems.join("\n  ")}\n\n${GUEST_USAGE}`);
-    return ExitCode.USAGE;
+    return configProblems("guest", err.problems);
   }
   if (config === "help") {
     console.log(GUEST_USAGE);

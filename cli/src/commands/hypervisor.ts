@@ -3,8 +3,17 @@
  * `hmx hypervisor`: the service alone. Prints the JSON "hypervisor ready" line with the bound
  * addresses once both listeners are up; SIGTERM/SIGINT stop it gracefully.
  */
-import { ConfigError, HYPERVISOR_USAGE, createLogger, parseHypervisorConfig, startHypervisor, tuneHeapForDataPath } from "@hmx/hypervisor";
+import {
+  ConfigError,
+  HYPERVISOR_USAGE,
+  createLogger,
+  parseHypervisorConfig,
+  startHypervisor,
+  tuneHeapForDataPath,
+} from "@hmx/hypervisor";
 import { ExitCode } from "../exit-codes.js";
+import { configProblems } from "../parse-command.js";
+import { isVerbose } from "../verbose.js";
 import { onShutdownSignal } from "../shutdown.js";
 
 export async function runHypervisorCommand(argv: string[]): Promise<number> {
@@ -13,8 +22,7 @@ export async function runHypervisorCommand(argv: string[]): Promise<number> {
     config = parseHypervisorConfig({ argv, env: process.env });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    console.error(`hmx hypervisor: ${err.problems.join("\n  ")}\n\n${HYPERVISOR_USAGE}`);
-    return ExitCode.USAGE;
+    return configProblems("hypervisor", err.problems);
   }
   if (config === "help") {
     console.log(HYPERVISOR_USAGE);
@@ -27,7 +35,9 @@ export async function runHypervisorCommand(argv: string[]): Promise<number> {
   try {
     running = await startHypervisor(config, log);
   } catch (err) {
-    log.fatal({ err }, "hypervisor failed to start");
+    // One line a person can act on; the stack only when asked for (--verbose).
+    console.error(`hmx hypervisor: ${describeStartFailure(err)}`);
+    if (isVerbose()) log.fatal({ err }, "hypervisor failed to start");
     return ExitCode.FAILURE;
   }
   log.info(
@@ -35,12 +45,20 @@ export async function runHypervisorCommand(argv: string[]): Promise<number> {
       listen: running.listen,
       controlListen: running.controlListen,
       ...(running.httpListen === undefined ? {} : { httpListen: running.httpListen }),
-      argo: config.argoEnabled ? (config.argoMacPermissive ? "mac-permissive" : "strict") : "disabled",
+      argo: config.argoEnabled
+        ? config.argoMacPermissive
+          ? "mac-permissive"
+          : "strict"
+        : "disabled",
       heapGrowingPercent,
-      ...(running.toxiproxyListen === undefined ? {} : { toxiproxyListen: running.toxiproxyListen }),
+      ...(running.toxiproxyListen === undefined
+        ? {}
+        : { toxiproxyListen: running.toxiproxyListen }),
       ...(running.linkFaults === undefined ? {} : { faultSeed: running.linkFaults.seed }),
       xsm: running.mac.moduleName,
-      ...(running.mac.moduleName === "flask" ? { flaskMode: running.mac.flaskMode, policy: running.mac.loaded?.policy.fileName ?? null } : {}),
+      ...(running.mac.moduleName === "flask"
+        ? { flaskMode: running.mac.flaskMode, policy: running.mac.loaded?.policy.fileName ?? null }
+        : {}),
     },
     "hypervisor ready",
   );
@@ -54,4 +72,19 @@ export async function runHypervisorCommand(argv: string[]): Promise<number> {
     });
   });
   return ExitCode.OK;
+}
+
+/**
+ * Why the service did not start, in one line: a listen failure names the address and what to do
+ * (grpc-js nests node's EADDRINUSE twice inside its own message).
+ */
+export function describeStartFailure(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const listen = /^cannot listen on (\S+?):? /.exec(message);
+  const address = listen?.[1] ?? "its address";
+  if (message.includes("EADDRINUSE"))
+    return `cannot listen on ${address}: the address is already in use (another hmx hypervisor or hmx up?); choose a free port with --listen / --control-listen, or port 0 for any`;
+  if (message.includes("EACCES"))
+    return `cannot listen on ${address}: permission denied (ports below 1024 need privileges); choose another port`;
+  return message.split("\n")[0] ?? message;
 }

@@ -77,7 +77,7 @@ describe("hmx policy and hmx viptables against a hypervisor", () => {
     assert.match(io.out[2] ?? "", /default\.te \(generation 1/);
   });
 
-  it("policy check answers the what-if with the deciding rule", async () => {
+  it("policy check answers the what-if with the deciding rule, exit 0 allowed and 3 denied", async () => {
     const io = capture();
     assert.equal(
       await runPolicyCommand(["check", "--from", "2", "--to", "1", "--port", "7"], io, env),
@@ -91,7 +91,7 @@ describe("hmx policy and hmx viptables against a hypervisor", () => {
     const denied = capture();
     assert.equal(
       await runPolicyCommand(["check", "--from", "echo_t", "--to", "sink_t"], denied, env),
-      0,
+      3,
     );
     assert.match(
       denied.out[0] ?? "",
@@ -119,6 +119,28 @@ describe("hmx policy and hmx viptables against a hypervisor", () => {
     assert.match(v.out[0] ?? "", /ok \(5 types, 1 attributes, 6 allow rules\)/);
   });
 
+  it("a missing or empty policy file is one line naming the file, exit 1", async () => {
+    const missing = capture();
+    assert.equal(await runPolicyCommand(["validate", join(dir, "nope.te")], missing, {}), 1);
+    assert.deepEqual(missing.err, [
+      `hmx policy validate: ${JSON.stringify(join(dir, "nope.te"))}: no such file (policies live in deploy/policy/, e.g. deploy/policy/default.te)`,
+    ]);
+    for (const text of ["", "\n  \n", "# only a comment\n"]) {
+      const empty = join(dir, "empty.te");
+      writeFileSync(empty, text);
+      for (const sub of ["validate", "load"]) {
+        const io = capture();
+        assert.equal(
+          await runPolicyCommand([sub, empty], io, env),
+          1,
+          `${sub} ${JSON.stringify(text)}`,
+        );
+        assert.match(io.err.join("\n"), /the policy is empty/);
+        assert.deepEqual(io.out, []);
+      }
+    }
+  });
+
   it("policy mode and audit", async () => {
     assert.equal(await runPolicyCommand(["mode", "permissive"], capture(), env), 0);
     assert.equal(await runPolicyCommand(["mode", "enforcing"], capture(), env), 0);
@@ -134,6 +156,7 @@ describe("hmx policy and hmx viptables against a hypervisor", () => {
       2,
     );
     assert.match(io.err[0] ?? "", /--perm "write": expected one of/);
+    assert.deepEqual(io.err.slice(1), ["Run 'hmx policy --help' for usage."], "no full usage");
     assert.equal(await runPolicyCommand(["frobnicate"], capture(), env), 2);
     assert.equal(await runPolicyCommand(["show", "--bogus"], capture(), env), 2);
     assert.equal(await runPolicyCommand(["show"], capture(), { HMX_CONTROL: hv.controlListen }), 2);
@@ -160,7 +183,10 @@ describe("hmx policy and hmx viptables against a hypervisor", () => {
     assert.equal(list.out[0], "Argo firewall: 2 rule(s), default ACCEPT (0 hits)");
     assert.match(list.out[2] ?? "", /^1\s+REJECT\s+dom2:\*/);
     const check = capture();
-    await runPolicyCommand(["check", "--from", "2", "--to", "1", "--port", "7"], check, env);
+    assert.equal(
+      await runPolicyCommand(["check", "--from", "2", "--to", "1", "--port", "7"], check, env),
+      3,
+    );
     assert.match(check.out[0] ?? "", /^denied \(ret -1\): firewall rule 1 \(#2\): -d 2 -j REJECT$/);
     assert.equal(await runViptablesCommand(["-D1"], capture(), env), 0);
     assert.equal(

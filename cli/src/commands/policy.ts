@@ -19,6 +19,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
 import { ExitCode } from "../exit-codes.js";
+import { usageError } from "../parse-command.js";
 import { onShutdownSignal } from "../shutdown.js";
 import {
   CONSOLE_IO,
@@ -43,6 +44,7 @@ subcommands:
                        port N), and which hook and rule decide; S and T are live domids or
                        labels (hypothetical domains); --perm enable|register_single_source|
                        register_any_source|send (enable and register_any_source take no --to)
+                       exit 0 when allowed, 3 when denied (1 failure, 2 bad usage)
   mode enforcing|permissive
                        Flask's enforcing/permissive switch (permissive logs denials, allows calls)
   audit [--watch]      denial counters per permission and per rule; --watch streams AVC records
@@ -69,12 +71,40 @@ function subject(flag: string, value: string): SubjectRef {
   return { label: value };
 }
 
-function readPolicyFile(file: string): string {
+/** A policy file that cannot be used: exit 1, one line naming the file and what to do. */
+class PolicyFileError extends Error {
+  override readonly name = "PolicyFileError";
+}
+
+/**
+ * The policy text, or PolicyFileError: the file is missing or unreadable, or holds no statement
+ * (only blanks and comments) — an empty policy would load as "deny everything", never what a
+ * person meant.
+ */
+export function readPolicyFile(
+  file: string,
+  readFile: (path: string) => string = (p) => readFileSync(p, "utf8"),
+): string {
+  let source: string;
   try {
-    return readFileSync(file, "utf8");
+    source = readFile(file);
   } catch (err) {
-    throw new UsageError(`${JSON.stringify(file)}: ${(err as Error).message}`);
+    const code = (err as { code?: unknown }).code;
+    const why =
+      code === "ENOENT"
+        ? "no such file (policies live in deploy/policy/, e.g. deploy/policy/default.te)"
+        : code === "EISDIR"
+          ? "is a directory, expected a .te file"
+          : code === "EACCES"
+            ? "permission denied"
+            : (err as Error).message;
+    throw new PolicyFileError(`${JSON.stringify(file)}: ${why}`);
   }
+  if (source.split("\n").every((line) => /^\s*(#.*)?$/.test(line)))
+    throw new PolicyFileError(
+      `${JSON.stringify(file)}: the policy is empty (no type or allow statement); see docs/mac.md`,
+    );
+  return source;
 }
 
 /** Prints a what-if answer, one hook per line. */
@@ -209,7 +239,8 @@ async function runSubcommand(
       const r = await withToolstack(control, (c) => c.checkAccess(query));
       if (values.json === true) io.log(JSON.stringify(r, null, 2));
       else for (const line of formatCheck(r)) io.log(line);
-      return ExitCode.OK;
+      // A script can use `hmx policy check` as a test: 0 allowed, 3 denied (exit-codes.ts).
+      return r.allowed ? ExitCode.OK : ExitCode.DENIED;
     }
     case "mode": {
       const mode = onePositional("mode (enforcing or permissive)");
@@ -274,8 +305,13 @@ export async function runPolicyCommand(
       err instanceof UsageError ||
       (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"))
     ) {
-      io.error(`hmx policy: ${(err as Error).message}\n\n${POLICY_USAGE}`);
-      return ExitCode.USAGE;
+      return usageError("policy", (err as Error).message, (line) => {
+        io.error(line);
+      });
+    }
+    if (err instanceof PolicyFileError) {
+      io.error(`hmx policy ${sub}: ${err.message}`);
+      return ExitCode.FAILURE;
     }
     io.error(`hmx policy ${sub}: ${describeError(err)}`);
     return ExitCode.FAILURE;

@@ -5,10 +5,16 @@
  * `--duration`).
  */
 import { ExitCode } from "../exit-codes.js";
-import { parseCommand } from "../parse-command.js";
+import { parseCommand, usageError } from "../parse-command.js";
 import { onShutdownSignal } from "../shutdown.js";
-import { renderLine, renderScreen, type Snapshot } from "../up/dashboard.js";
-import { Fleet } from "../up/fleet.js";
+import {
+  renderEvent,
+  renderLine,
+  renderScreen,
+  statusRecord,
+  type Snapshot,
+} from "../up/dashboard.js";
+import { Fleet, type FleetEvent } from "../up/fleet.js";
 
 const UP_USAGE = `usage: hmx up [options]
 
@@ -22,10 +28,15 @@ domains, rings, messages/s, device traffic and errors live until Ctrl-C.
   --strict             run Argo without mac-permissive (wildcard rings refused, as Xen's default);
                        the echo and sink servers then cannot bind and the demo shows the -EPERM
   --refresh-ms N       screen refresh period (default 1000; 3000 for the plain status line)
+  --json               print JSON lines (one status object per refresh with every guest's
+                       numbers, one per event) instead of the screen or status line
   --no-virtio          run only the four Argo guests (no VirtIO back end and front ends)
   -h, --help           show this help
 
-While it runs, 'hmx console vdemo1' shows a front end's virtio console.`;
+When stdout is not a terminal, it prints a short status line per refresh and a line per warning.
+Everything the run writes (secrets, policy, disks, consoles) lives in one private directory under
+$XDG_RUNTIME_DIR (or the temp dir), removed when it stops. While it runs, from the same checkout,
+'hmx console vdemo1' shows a front end's virtio console and 'hmx policy show' reaches its toolstack.`;
 
 export async function runUpCommand(argv: string[]): Promise<number> {
   const parsed = parseCommand("up", UP_USAGE, argv, {
@@ -35,28 +46,32 @@ export async function runUpCommand(argv: string[]): Promise<number> {
     // --virtio is the default now; still accepted so older scripts keep working.
     virtio: { type: "boolean" },
     "no-virtio": { type: "boolean" },
+    json: { type: "boolean" },
   });
   if ("exit" in parsed) return parsed.exit;
   const { values, positionals } = parsed;
   if (positionals.length > 0) {
-    console.error(`hmx up: unexpected argument ${JSON.stringify(positionals[0])}\n\n${UP_USAGE}`);
-    return ExitCode.USAGE;
+    return usageError(
+      "up",
+      `unexpected argument ${JSON.stringify(positionals[0])} (hmx up takes only options)`,
+    );
   }
   const duration = values.duration === undefined ? undefined : Number(values.duration);
   if (duration !== undefined && !(Number.isFinite(duration) && duration > 0)) {
-    console.error(
-      `hmx up: --duration ${JSON.stringify(values.duration)}: expected a positive number of seconds`,
+    return usageError(
+      "up",
+      `--duration ${JSON.stringify(values.duration)}: expected a positive number of seconds`,
     );
-    return ExitCode.USAGE;
   }
-  const tty = process.stdout.isTTY;
+  const json = values.json === true;
+  const tty = process.stdout.isTTY && !json;
   const refreshMs =
     values["refresh-ms"] === undefined ? (tty ? 1000 : 3000) : Number(values["refresh-ms"]);
   if (!(Number.isInteger(refreshMs) && refreshMs >= 100)) {
-    console.error(
-      `hmx up: --refresh-ms ${JSON.stringify(values["refresh-ms"])}: expected an integer >= 100`,
+    return usageError(
+      "up",
+      `--refresh-ms ${JSON.stringify(values["refresh-ms"])}: expected an integer >= 100`,
     );
-    return ExitCode.USAGE;
   }
   const macPermissive = values.strict !== true;
   const mode = macPermissive
@@ -64,8 +79,7 @@ export async function runUpCommand(argv: string[]): Promise<number> {
     : "mode: strict (wildcard rings refused with -EPERM)";
 
   if (values.virtio === true && values["no-virtio"] === true) {
-    console.error("hmx up: --virtio and --no-virtio contradict each other");
-    return ExitCode.USAGE;
+    return usageError("up", "--virtio and --no-virtio contradict each other: pass one");
   }
   const virtio = values["no-virtio"] !== true;
   const fleet = new Fleet({
@@ -80,8 +94,22 @@ export async function runUpCommand(argv: string[]): Promise<number> {
     control.stopRequested = true;
     wake();
   });
-  console.log(`hmx up: starting a hypervisor and ${fleet.specs.length} guests, Argo ${mode}`);
-  if (virtio) console.log(`hmx up: virtio consoles in ${fleet.consoleDir} (hmx console vdemo1)`);
+  // Plain text or, with --json, one JSON object per line (msg says which kind).
+  const say = (text: string, record: Record<string, unknown>) => {
+    console.log(json ? JSON.stringify(record) : text);
+  };
+  say(`hmx up: starting a hypervisor and ${fleet.specs.length} guests, Argo ${mode}`, {
+    msg: "starting",
+    guests: fleet.specs.length,
+    argo: macPermissive ? "mac-permissive" : "strict",
+    runDir: fleet.runDir.path,
+  });
+  if (virtio)
+    say(`hmx up: virtio consoles in ${fleet.consoleDir} (hmx console vdemo1)`, {
+      msg: "consoles",
+      consoleDir: fleet.consoleDir,
+    });
+  let lastShown: FleetEvent | undefined;
   const startedAt = Date.now();
   let exitCode: number = ExitCode.OK;
   try {
@@ -99,7 +127,21 @@ export async function runUpCommand(argv: string[]): Promise<number> {
       const now: Snapshot = { at: Date.now(), domains: await toolstack.listDomains() };
       if (tty)
         process.stdout.write(`\x1b[H\x1b[2J${renderScreen(fleet, mode, now, before, startedAt)}\n`);
-      else console.log(renderLine(fleet, now, before, startedAt));
+      else {
+        // The events since the last line (the fleet keeps its last 200), then the status.
+        const fresh = fleet.events.slice(
+          lastShown === undefined ? 0 : fleet.events.indexOf(lastShown) + 1,
+        );
+        lastShown = fleet.events.at(-1);
+        for (const e of fresh.slice(-10))
+          say(renderEvent(e), {
+            msg: "event",
+            source: e.source,
+            text: e.text,
+            at: new Date(e.at).toISOString(),
+          });
+        say(renderLine(fleet, now, before, startedAt), statusRecord(fleet, now, before, startedAt));
+      }
       before = now;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(refreshMs, Math.max(0, deadline - Date.now())));
@@ -114,10 +156,10 @@ export async function runUpCommand(argv: string[]): Promise<number> {
     for (const e of fleet.events.slice(-10)) console.error(`  ${e.source}: ${e.text}`);
     exitCode = ExitCode.FAILURE;
   } finally {
-    console.log("hmx up: stopping guests, then the hypervisor");
+    say("hmx up: stopping guests, then the hypervisor", { msg: "stopping" });
     await fleet.stop();
     off();
   }
-  console.log("hmx up: stopped");
+  say("hmx up: stopped", { msg: "stopped", exitCode });
   return exitCode;
 }

@@ -8,6 +8,7 @@
  */
 import type { FirewallEndpoint, FirewallRuleView, ToolstackClient, Verdict } from "@hmx/hypervisor";
 import { ExitCode } from "../exit-codes.js";
+import { usageError } from "../parse-command.js";
 import {
   CONSOLE_IO,
   CONTROL_OPTIONS_USAGE,
@@ -311,8 +312,9 @@ export async function runViptablesCommand(
     control = resolveControl(parsed, env);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    io.error(`hmx viptables: ${err.message}\n\n${VIPTABLES_USAGE}`);
-    return ExitCode.USAGE;
+    return usageError("viptables", err.message, (line) => {
+      io.error(line);
+    });
   }
   const command = parsed.command;
   try {

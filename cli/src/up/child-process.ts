@@ -3,7 +3,8 @@
  * One supervised child of `hmx up` (the hypervisor or a guest agent): spawned in its own process
  * group so the terminal's Ctrl-C reaches only `hmx up`, which then stops the children in order;
  * `HMX_EXIT_WITH_PARENT` makes the child exit by itself if `hmx up` dies, so no process is left
- * behind either way. Its stdout is read as JSON log lines and handed to `onRecord`.
+ * behind either way. Its stdout is read as JSON log lines and handed to `onRecord`. Secrets the
+ * parent holds in its environment are not inherited: a child gets only those `env` names.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -11,6 +12,27 @@ import { fileURLToPath } from "node:url";
 
 /** The `hmx` entry point, to run our own subcommands as children. */
 export const HMX_BIN = fileURLToPath(new URL("../../bin/hmx.js", import.meta.url));
+
+/** Environment variables that carry a secret (admin token, credentials, enrolment tokens). */
+export function isSecretVariable(name: string): boolean {
+  return (
+    name === "HMX_ADMIN_TOKEN" ||
+    name === "HMX_DOMAIN_CREDENTIAL" ||
+    name === "HMX_ENROLMENT_TOKEN" ||
+    name.startsWith("HMX_ENROLMENT_TOKEN_")
+  );
+}
+
+/** The parent's environment without its secrets, plus `env` (which may pass one on purpose). */
+export function childEnvironment(
+  env: Readonly<Record<string, string>>,
+  parent: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
+  const inherited = Object.fromEntries(
+    Object.entries(parent).filter(([name]) => !isSecretVariable(name)),
+  );
+  return { ...inherited, ...env, HMX_EXIT_WITH_PARENT: "1" };
+}
 
 export type LogRecord = Record<string, unknown> & { msg?: string; level?: number };
 
@@ -27,7 +49,7 @@ export class SupervisedChild {
     onText: (line: string) => void,
   ) {
     this.process = spawn(process.execPath, [HMX_BIN, ...args], {
-      env: { ...process.env, ...env, HMX_EXIT_WITH_PARENT: "1" },
+      env: childEnvironment(env),
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });

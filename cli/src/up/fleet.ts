@@ -4,15 +4,16 @@
  * real work — a ping client against an echo server, a numbered traffic stream into a sink that
  * proves nothing was lost, duplicated or reordered, and (unless `--no-virtio`) a VirtIO back end
  * serving disks, a network and consoles to front ends over Argo. Domains are created through the
- * toolstack like any harness would; each guest gets only its own credential.
+ * toolstack like any harness would; each guest gets only its own credential, as a 0600 file in
+ * the run's private directory (run-dir.ts), never in an environment variable.
  */
 import { ToolstackClient, type DeviceSpecView, type DeviceTypeName } from "@hmx/hypervisor";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SupervisedChild, type LogRecord } from "./child-process.js";
+import { readUpPointer, RunDir } from "./run-dir.js";
 
 /** A guest of the default fleet: its domain and the workload it runs. */
 export interface GuestSpec {
@@ -101,9 +102,14 @@ export const VIRTIO_FLEET: readonly GuestSpec[] = [
   },
 ];
 
-/** Where the virtio back end of `hmx up` writes console logs (what `hmx console` reads by default). */
-export function defaultConsoleDir(): string {
-  return process.env["HMX_CONSOLE_DIR"] ?? join(tmpdir(), "hmx-console");
+/**
+ * The console directory `hmx console` reads by default: `HMX_CONSOLE_DIR`, else that of the
+ * `hmx up` running from this checkout (its pointer file), else undefined.
+ */
+export function defaultConsoleDir(): string | undefined {
+  const fromEnv = process.env["HMX_CONSOLE_DIR"];
+  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
+  return readUpPointer()?.consoleDir;
 }
 
 export interface GuestState {
@@ -139,12 +145,13 @@ export class Fleet {
   controlListen = "";
   toolstack: ToolstackClient | undefined;
   private readonly adminToken = randomBytes(32).toString("base64url");
-  /** Temporary files of this run (combined policy, disk images), removed by `stop`. */
-  private readonly scratch = join(
-    tmpdir(),
-    `hmx-up-${process.pid}-${randomBytes(4).toString("hex")}`,
-  );
-  readonly consoleDir = defaultConsoleDir();
+  /** Everything this run writes (secrets, combined policy, disk images, consoles); `stop` removes it. */
+  readonly runDir = new RunDir();
+  /** Where the virtio back end writes consoles: `HMX_CONSOLE_DIR` if set, else inside the run. */
+  readonly consoleDir =
+    process.env["HMX_CONSOLE_DIR"] !== undefined && process.env["HMX_CONSOLE_DIR"] !== ""
+      ? process.env["HMX_CONSOLE_DIR"]
+      : join(this.runDir.path, "console");
 
   /** The guests this fleet runs. */
   get specs(): readonly GuestSpec[] {
@@ -173,8 +180,7 @@ export class Fleet {
     let policy = DEFAULT_POLICY;
     if (this.options.virtio === true) {
       // One policy file: the demo's rules plus the virtio guests' (docs/virtio-argo.md "MAC").
-      mkdirSync(this.scratch, { recursive: true });
-      policy = join(this.scratch, "fleet.te");
+      policy = join(this.runDir.path, "fleet.te");
       writeFileSync(
         policy,
         `${readFileSync(DEFAULT_POLICY, "utf8")}\n${readFileSync(VIRTIO_POLICY, "utf8")}`,
@@ -188,6 +194,8 @@ export class Fleet {
       "127.0.0.1:0",
       "--policy",
       policy,
+      "--admin-token-file",
+      this.runDir.writeSecret("admin-token", this.adminToken),
     ];
     if (this.options.macPermissive) args.push("--argo-mac-permissive");
     const ready = new Promise<LogRecord>((resolve, reject) => {
@@ -197,7 +205,7 @@ export class Fleet {
       this.hypervisor = new SupervisedChild(
         "hypervisor",
         args,
-        { HMX_ADMIN_TOKEN: this.adminToken },
+        {},
         (record) => {
           if (record.msg === "hypervisor ready") {
             clearTimeout(timer);
@@ -218,6 +226,11 @@ export class Fleet {
     this.listen = String(record["listen"]);
     this.controlListen = String(record["controlListen"]);
     this.toolstack = new ToolstackClient(this.controlListen, this.adminToken);
+    this.runDir.publish({
+      consoleDir: this.consoleDir,
+      control: this.controlListen,
+      adminTokenFile: this.runDir.secretPath("admin-token"),
+    });
     this.note("hmx up", `hypervisor ready on ${this.listen} (toolstack ${this.controlListen})`);
 
     const domids = new Map<string, number>();
@@ -242,7 +255,7 @@ export class Fleet {
       const args = spec.args.map((a) =>
         a
           .replace(/^\{peer:(.+)\}$/, (_, peer: string) => String(domids.get(peer)))
-          .replace("{imageDir}", join(this.scratch, "images"))
+          .replace("{imageDir}", join(this.runDir.path, "images"))
           .replace("{consoleDir}", this.consoleDir),
       );
       const state: GuestState = {
@@ -260,9 +273,11 @@ export class Fleet {
             spec.workload,
             "--stats-interval-ms",
             String(this.options.guestStatsIntervalMs),
+            "--credential-file",
+            this.runDir.writeSecret(`${spec.name}.credential`, credential),
             ...args,
           ],
-          { HMX_DOMAIN_CREDENTIAL: credential },
+          {},
           (rec) => {
             if (rec.msg === "guest stats") state.stats = rec;
             else if (rec.msg === "guest ready") state.ready = true;
@@ -285,6 +300,6 @@ export class Fleet {
     await Promise.all(this.guests.map((g) => g.child.stop()));
     this.toolstack?.close();
     await this.hypervisor?.stop();
-    rmSync(this.scratch, { recursive: true, force: true });
+    this.runDir.remove();
   }
 }

@@ -170,3 +170,43 @@ export class SendWindow {
     }
   }
 }
+
+/** The pending sleeps of each signal, all woken by the one abort listener that signal gets. */
+const sleepers = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Waits `ms`; resolves true when the time is up, false if `signal` aborts first (or already
+ * has). Unlike `timers/promises`' `setTimeout(ms, v, { signal })`, which adds an abort listener
+ * per pending call, all the pending sleeps of one signal share a single listener: the fleet
+ * workload paces one stream per peer on the same stop signal, and one listener per peer made
+ * node warn (MaxListenersExceededWarning) in every guest's JSON log past ten peers.
+ */
+export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  let pending = sleepers.get(signal);
+  if (pending === undefined) {
+    const set = new Set<() => void>();
+    pending = set;
+    sleepers.set(signal, set);
+    signal.addEventListener(
+      "abort",
+      () => {
+        for (const wake of [...set]) wake();
+      },
+      { once: true },
+    );
+  }
+  const set = pending;
+  return new Promise<boolean>((resolve) => {
+    const wake = (): void => {
+      clearTimeout(timer);
+      set.delete(wake);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      set.delete(wake);
+      resolve(true);
+    }, ms);
+    set.add(wake);
+  });
+}

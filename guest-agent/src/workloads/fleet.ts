@@ -8,12 +8,17 @@
  * if it comes back. So a fleet does visible work out of the box, under policy.
  */
 import { randomInt } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import { ARGO_DOMID_ANY, ArgoRingFlag, Errno } from "@hmx/proto/abi";
 import type { ArgoEndpoint } from "../libargo/argo-endpoint.js";
 import type { DgramSocket } from "../libargo/dgram-socket.js";
 import { ArgoSocketError } from "../libargo/errors.js";
-import { isAborted, numberedPayload, receiveOrNull, type WorkloadBaseOptions } from "./common.js";
+import {
+  isAborted,
+  numberedPayload,
+  receiveOrNull,
+  sleepUnlessAborted,
+  type WorkloadBaseOptions,
+} from "./common.js";
 import { newSinkStats, SequenceChecker, type SinkStats } from "./sink.js";
 
 /** A domain another guest may see (ListPeers). */
@@ -83,11 +88,8 @@ async function streamToPeer(
       const { ret, entries } = await endpoint.client.notify([{ ring: dst, spaceRequired: 0 }]);
       if (ret === -Errno.EACCES || ret === -Errno.EPERM) return "denied";
       if (ret === 0 && ((entries[0]?.flags ?? 0) & ArgoRingFlag.EXISTS) !== 0) break;
-      try {
-        await sleep(500, undefined, { signal });
-      } catch {
-        return "stopped";
-      }
+      // One shared listener on `signal` for all peers' pauses (sleepUnlessAborted).
+      if (!(await sleepUnlessAborted(500, signal))) return "stopped";
     }
   } finally {
     stats.waiting--;
@@ -112,13 +114,7 @@ async function sendStream(
   const started = performance.now();
   for (let seq = 0; !isAborted(signal); seq++) {
     const dueIn = started + (seq * 1000) / options.rate - performance.now();
-    if (dueIn >= 1) {
-      try {
-        await sleep(dueIn, undefined, { signal });
-      } catch {
-        return "stopped";
-      }
-    }
+    if (dueIn >= 1 && !(await sleepUnlessAborted(dueIn, signal))) return "stopped";
     try {
       await socket.sendTo(dst, numberedPayload(options.size, seq, tag));
       stats.sent++;
@@ -185,11 +181,7 @@ export async function runFleet(
         );
         active.set(peer.domid, task);
       }
-      try {
-        await sleep(refreshMs, undefined, { signal });
-      } catch {
-        break;
-      }
+      if (!(await sleepUnlessAborted(refreshMs, signal))) break;
     }
   } finally {
     // Account for what was taken from the ring but not yet checked, then remember where every

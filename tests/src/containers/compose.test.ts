@@ -49,15 +49,17 @@ const skip =
 describe("docker-compose.yml", { skip: skip ?? false, timeout: 600_000 }, () => {
   let env: StartedDockerComposeEnvironment | undefined;
   const logs: LogTail[] = [];
+  const project = `hmxtest${randomBytes(3).toString("hex")}`;
   after(async () => {
     for (const l of logs) l.close();
     await env?.down({ removeVolumes: true, timeout: 10_000 });
+    // The image is this project's alone (HMX_IMAGE below): nothing else will reuse it.
+    spawnSync("docker", ["rmi", "-f", `${project}:local`], { stdio: "ignore" });
   });
 
   test("the compose fleet comes up healthy, the guests exchange traffic, and the toolstack answers on loopback", async () => {
     spawnSync("bash", ["deploy/docker/make-base-image.sh"], { cwd: REPO_ROOT, stdio: "ignore" });
     spawnSync("bash", ["deploy/docker/stage.sh"], { cwd: REPO_ROOT, stdio: "ignore" });
-    const project = `hmxtest${randomBytes(3).toString("hex")}`;
     const adminToken = randomBytes(24).toString("base64url");
     const controlPort = await freePort();
     const name = (service: string) =>
@@ -72,6 +74,8 @@ describe("docker-compose.yml", { skip: skip ?? false, timeout: 600_000 }, () => 
         HMX_ENROLMENT_TOKEN_ISOLATED: randomBytes(24).toString("base64url"),
         HMX_ENROLMENT_TOKEN_VBACKEND: randomBytes(24).toString("base64url"),
         HMX_CONTROL_PORT: String(controlPort),
+        // Per-project image tag, as `hmx fleet init` writes it: no other checkout shares it.
+        HMX_IMAGE: `${project}:local`,
       })
       .withClientOptions(flavour === "v1" ? { executable: { standalone: true } } : {})
       .withDefaultWaitStrategy(Wait.forHealthCheck())
