@@ -63,12 +63,19 @@ export class Testbed {
   hypervisor!: TestProcess;
 
   /** Starts `hmx hypervisor` on free loopback ports and connects a toolstack client. */
-  static async start(extraArgs: readonly string[] = ["--argo-mac-permissive"]): Promise<Testbed> {
+  /**
+   * `env` adds variables for the hypervisor alone (e.g. enrolment tokens): secrets are not
+   * inherited from this process's environment by supervised children.
+   */
+  static async start(
+    extraArgs: readonly string[] = ["--argo-mac-permissive"],
+    env: Readonly<Record<string, string>> = {},
+  ): Promise<Testbed> {
     const bed = new Testbed();
     bed.hypervisor = bed.spawn(
       "hypervisor",
       ["hypervisor", "--listen", "127.0.0.1:0", "--control-listen", "127.0.0.1:0", ...extraArgs],
-      { HMX_ADMIN_TOKEN: bed.adminToken },
+      { ...env, HMX_ADMIN_TOKEN: bed.adminToken },
     );
     const ready = await bed.hypervisor.waitFor(
       (r) => r.msg === "hypervisor ready",

@@ -23,18 +23,15 @@ let bed: Testbed;
 let client: InstanceType<ReturnType<typeof loadHypervisorProto>["hmx"]["argo"]["v1"]["Hypervisor"]>;
 before(async () => {
   console.log(`enrolment-takeover seed ${SEED} (HMX_TEST_SEED replays it)`);
-  process.env["HMX_ENROLMENT_TOKEN_GUEST"] = TOKEN;
-  bed = await Testbed.start([
-    "--argo-mac-permissive",
-    "--enrolment-template",
-    "guest:guest_t:4M:8",
-  ]);
+  bed = await Testbed.start(
+    ["--argo-mac-permissive", "--enrolment-template", "guest:guest_t:4M:8"],
+    { HMX_ENROLMENT_TOKEN_GUEST: TOKEN },
+  );
   const Hypervisor = loadHypervisorProto().hmx.argo.v1.Hypervisor;
   client = new Hypervisor(bed.listen, grpc.credentials.createInsecure(), GRPC_MESSAGE_LIMITS);
 });
 after(async () => {
   client.close();
-  delete process.env["HMX_ENROLMENT_TOKEN_GUEST"];
   await bed.stopAll();
 });
 
