@@ -1,32 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /** Public surface of the hypervisor package: run it, configure it, or embed its pure core. */
 export { startHypervisor, GUEST_SERVICE_NAME, TOOLSTACK_SERVICE_NAME, type RunningHypervisor } from "./hypervisor.js";
-export { parseHypervisorConfig, embeddedHypervisorConfig, ConfigError, HYPERVISOR_USAGE, parseHostPort, parseSize, type HypervisorConfig } from "./config.js";
+export { parseHypervisorConfig, embeddedHypervisorConfig, ConfigError, HYPERVISOR_USAGE, parseSize, type HypervisorConfig } from "./config.js";
 export { createLogger } from "./logger.js";
-export { tuneHeapForDataPath, DATA_PATH_HEAP_GROWING_PERCENT } from "./memory/heap-tuning.js";
-export {
-  ToolstackClient,
-  type DomainView,
-  type DomainCountersView,
-  type DeviceSpecView,
-  type DeviceInfoView,
-  type DeviceTypeName,
-  type PolicyInfoView,
-  type PolicyDiagnosticView,
-  type ValidatePolicyView,
-  type FirewallEndpoint,
-  type FirewallRuleView,
-  type FirewallPageView,
-  type Verdict,
-  type SubjectRef,
-  type PermissionName,
-  type CheckAccessQuery,
-  type CheckAccessView,
-  type AccessStepView,
-  type AuditCountersView,
-  type AuditRecordView,
-  type AuditWatch,
-} from "./toolstack-client.js";
 export { compilePolicy, CompiledPolicy, type CompileResult } from "./mac/policy.js";
 export { formatDiagnostic, type PolicyDiagnostic } from "./mac/policy-parser.js";
 export { MacController, type FlaskMode, type AccessCheck, type AccessQuery } from "./mac/mac-controller.js";

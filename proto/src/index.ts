@@ -70,3 +70,5 @@ export function bearerMetadata(token: string): grpc.Metadata {
   return md;
 }
 
+
+export { parseHostPort } from "./host-port.js";

@@ -5,7 +5,7 @@
  * (`--admin-token-file FILE` or env HMX_ADMIN_TOKEN), usage errors that name the bad value
  * (exit 2), and readable gRPC failures (exit 1).
  */
-import { ToolstackClient, parseHostPort } from "@hmx/hypervisor";
+import { ToolstackClient, parseHostPort } from "@hmx/client";
 import { readFileSync } from "node:fs";
 
 /** Bad command-line usage: exit code 2. */

@@ -3,7 +3,8 @@
  * `hmx hypervisor`: the service alone. Prints the JSON "hypervisor ready" line with the bound
  * addresses once both listeners are up; SIGTERM/SIGINT stop it gracefully.
  */
-import { ConfigError, HYPERVISOR_USAGE, createLogger, parseHypervisorConfig, startHypervisor, tuneHeapForDataPath } from "@hmx/hypervisor";
+import { ConfigError, HYPERVISOR_USAGE, createLogger, parseHypervisorConfig, startHypervisor } from "@hmx/hypervisor";
+import { tuneHeapForDataPath } from "@hmx/client";
 import { ExitCode } from "../exit-codes.js";
 import { onShutdownSignal } from "../shutdown.js";
 

@@ -4,7 +4,7 @@
  * line every few seconds when stdout is a pipe or a file (CI logs, `| tee`). Rates come from the
  * difference between two toolstack snapshots, so they are the hypervisor's own counts.
  */
-import type { DomainView } from "@hmx/hypervisor";
+import type { DomainView } from "@hmx/client";
 import type { Fleet, GuestState } from "./fleet.js";
 
 export interface Snapshot {

@@ -6,7 +6,7 @@
  * serving disks, a network and consoles to front ends over Argo. Domains are created through the
  * toolstack like any harness would; each guest gets only its own credential.
  */
-import { ToolstackClient, type DeviceSpecView, type DeviceTypeName } from "@hmx/hypervisor";
+import { ToolstackClient, type DeviceSpecView, type DeviceTypeName } from "@hmx/client";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
