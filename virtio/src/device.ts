@@ -18,6 +18,7 @@
  * queue i's requests have settled, their completions are dropped, and the other queues keep
  * running; `enableQueue(i, q)` puts a freshly set-up queue back.
  */
+import { VIRTIO_ID_BLOCK, VIRTIO_ID_CONSOLE, VIRTIO_ID_NET } from "@hmx/proto/abi";
 import type { ConfigSpace } from "./config-space.js";
 import type { DeviceQueue } from "./queue/device-queue.js";
 import { ViolationKind, type ViolationLog } from "./violation-log.js";
@@ -25,9 +26,9 @@ import type { DescriptorChain } from "./queue/descriptor-chain.js";
 
 /** Virtio device IDs, VirtIO 1.2 §5 (virtio-argo.md §2.12). */
 export const VirtioDeviceId = {
-  net: 1,
-  block: 2,
-  console: 3,
+  net: VIRTIO_ID_NET,
+  block: VIRTIO_ID_BLOCK,
+  console: VIRTIO_ID_CONSOLE,
 } as const;
 export type VirtioDeviceId = (typeof VirtioDeviceId)[keyof typeof VirtioDeviceId];
 

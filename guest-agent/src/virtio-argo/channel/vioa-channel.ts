@@ -46,6 +46,7 @@ import type {
   HypercallOp,
   HypercallOutcome,
 } from "../../hypercall/hypercall-client.js";
+import { skippedAfterFailure } from "../../libargo/outcomes.js";
 import type { PageAllocator, PageRun } from "../../libargo/page-allocator.js";
 import type { RingCorruption, RingMessage } from "../../libargo/ring-reader.js";
 import type { RingSink, RxRing } from "../../libargo/rx-ring.js";
@@ -401,7 +402,7 @@ export class VioaChannel implements RingSink {
       const p = take[k];
       if (p === undefined) return;
       if (o === undefined || o.op === "status") {
-        if (o !== undefined && o.code !== 10)
+        if (o !== undefined && !skippedAfterFailure(o.code))
           this.#settle(p, new VioaSendError(Errno.EINVAL, `sendv: status ${o.code} ${o.message}`));
         return; // skipped (ABORTED) after an earlier failure: stays queued
       }

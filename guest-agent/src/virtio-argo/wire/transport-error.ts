@@ -5,22 +5,11 @@
  * -EPERM under SILO). A probe that fails leaves the device FAILED with this errno on record,
  * so a denied device "fails its probe cleanly".
  */
-import { Errno } from "@hmx/proto/abi";
+import { GuestErrno, errnoName } from "@hmx/proto/abi";
 
-/** errno values the transport adds to Xen's (Linux x86 numbering). */
-export const TransportErrno = {
-  ...Errno,
-  EIO: 5,
-  EPROTO: 71,
-  ETIMEDOUT: 110,
-} as const;
-
-const NAMES = new Map<number, string>(Object.entries(TransportErrno).map(([k, v]) => [v, k]));
-
-/** The errno's name, e.g. "EACCES", or "ERRNO_<n>". */
-export function errnoName(errno: number): string {
-  return NAMES.get(errno) ?? `ERRNO_${errno}`;
-}
+/** The transport's errno values: the guest side's one table (Xen's plus EIO, EPROTO, ETIMEDOUT). */
+export const TransportErrno = GuestErrno;
+export { errnoName };
 
 /** A transport operation or probe that failed; `errno` is positive. */
 export class VirtioTransportError extends Error {
