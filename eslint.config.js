@@ -7,7 +7,8 @@ import tseslint from "typescript-eslint";
 
 // Package dependency rules the build enforces (docs/architecture.md "Dependency rules"). Each
 // rule set is complete for its files: a later flat-config block replaces, not merges, a rule.
-const testFiles = ["**/*.test.ts", "**/test-utils/**", "testkit/**"];
+// tests/ is the end-to-end test package: all of it is test code.
+const testFiles = ["**/*.test.ts", "**/test-utils/**", "testkit/**", "tests/**"];
 const noNodeTest = {
   name: "node:test",
   message: "node:test belongs to tests, test-utils/ and @hmx/testkit, never to product code.",

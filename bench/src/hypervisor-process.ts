@@ -44,6 +44,8 @@ export interface HypervisorProcessOptions {
   readonly nodeArgs?: readonly string[];
   /** Every stdout line of the hypervisor is appended here (for investigating). */
   readonly logFile?: string;
+  /** Extra `hmx hypervisor` flags (e.g. a `--max-total-memory` that holds every domain). */
+  readonly args?: readonly string[];
 }
 
 export async function startHypervisorProcess(
@@ -59,8 +61,9 @@ export async function startHypervisorProcess(
         };
   const adminToken = randomBytes(24).toString("hex");
   const env = { ...process.env, HMX_ADMIN_TOKEN: adminToken };
+  const args = [...ARGS, ...(options.args ?? [])];
   const attempt = (scriptAndCommand: readonly string[]) =>
-    spawnUntilReady(process.execPath, [...nodeFlags(), ...nodeArgs, ...scriptAndCommand, ...ARGS], {
+    spawnUntilReady(process.execPath, [...nodeFlags(), ...nodeArgs, ...scriptAndCommand, ...args], {
       env,
       cwd: REPO_ROOT,
       readyMsg: "hypervisor ready",

@@ -60,6 +60,10 @@ import {
 } from "./report.js";
 import { ratio, summarize, throughput, type Summary } from "./stats.js";
 import { deliveryProblem } from "./tally.js";
+import { hostileTable, runHostileBench, type HostileRow } from "./hostile-bench.js";
+
+/** The hostile phase's seed: fixed, so runs compare; HMX_HOSTILE_SEED replays another. */
+const HOSTILE_SEED = Number(process.env["HMX_HOSTILE_SEED"] ?? 0x9e3779b9);
 
 let parsed: BenchConfig | "help";
 try {
@@ -435,6 +439,11 @@ async function main(): Promise<number> {
       vio = await runVirtioBench();
     }
     results["virtio"] = vio;
+    let hostile: HostileRow[] | null = null;
+    if (CONFIG.hostile) {
+      hostile = await runHostileBench(HOSTILE_SEED, log);
+    }
+    results["hostile"] = hostile;
     results["phases"] = phases;
     results["durationSec"] = Math.round((now() - started) / 100) / 10;
     const verdicts = targetVerdicts(rows);
@@ -470,6 +479,7 @@ async function main(): Promise<number> {
     }
     if (mac !== null) console.log(macLine(mac));
     if (vio !== null) console.log(`\n${virtioTable(vio)}`);
+    if (hostile !== null) console.log(`\n${hostileTable(hostile)}`);
     console.log("\nMarkdown:\n");
     if (traffic) {
       console.log(markdownTable(rows));

@@ -33,7 +33,8 @@ function collect(): void {
 
 const core = createHypervisorCore({
   argo: { enabled: true, macPermissive: true },
-  maxTotalMemoryBytes: 4 * 1024 ** 3,
+  // Every domain reserves its whole size (docs/memory-accounting.md): room for all, plus warm-up.
+  maxTotalMemoryBytes: (DOMAINS + 1) * DOMAIN_MEMORY,
   maxDomainMemoryBytes: 1024 ** 3,
   virq: { raiseVirq: () => undefined },
 });

@@ -36,7 +36,9 @@ const CONCURRENCY = 32;
 const SETTLE_MS = 1500;
 
 async function measureRss(domains: number, log: (s: string) => void): Promise<RssMemoryResult> {
-  const hv = await startHypervisorProcess();
+  // Every domain reserves its whole 16 MiB (docs/memory-accounting.md): size the total to hold them.
+  const total = (domains + 1) * DOMAIN_MEMORY;
+  const hv = await startHypervisorProcess({ args: ["--max-total-memory", String(total)] });
   const toolstack = new ToolstackClient(hv.controlListen, hv.adminToken);
   try {
     // One domain first, so that the toolstack's code paths and channel are warm.

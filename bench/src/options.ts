@@ -15,8 +15,9 @@ export const BENCH_USAGE = `usage: node bench/dist/main.js [options]   (npm run 
   --no-memory               skip the memory-per-idle-domain measurement
   --no-mac                  skip the MAC cost measurement (1,000-rule policy + firewall vs dummy)
   --no-virtio               skip the VirtIO measurement (virtio-blk and virtio-net over Argo vs loopback)
+  --no-hostile              skip the hostile-peer measurement (each testkit attack vs a victim pair)
   --only PHASES             run only these phases, comma-separated, of: traffic (hmx vs the relay),
-                            memory, mac, virtio; e.g. --only virtio (cannot be combined with --no-*)
+                            memory, mac, virtio, hostile; e.g. --only virtio (cannot be combined with --no-*)
   --cpu-prof DIR            run every child process with node --cpu-prof into DIR
   --hypervisor-flags=FLAGS  extra node flags for the traffic hypervisor (e.g. --trace-gc)
   --hypervisor-log FILE     append the traffic hypervisor's stdout to FILE
@@ -56,6 +57,8 @@ export interface BenchConfig {
   readonly mac: boolean;
   /** Measure virtio-blk / virtio-net over Argo against the in-process loopback (virtio-bench.ts). */
   readonly virtio: boolean;
+  /** Each hostile-peer attack against a fresh hypervisor with a victim pair (hostile-bench.ts). */
+  readonly hostile: boolean;
   readonly cpuProfDir: string | null;
   readonly hypervisorFlags: readonly string[];
   readonly hypervisorLog: string | null;
@@ -83,7 +86,7 @@ export function pacedRate(size: number): number {
   return size > 4096 ? 250 : 1000;
 }
 
-const PHASES = ["traffic", "memory", "mac", "virtio"] as const;
+const PHASES = ["traffic", "memory", "mac", "virtio", "hostile"] as const;
 type Phase = (typeof PHASES)[number];
 
 /** `--only a,b`: the set of phases to run; null when not given (every phase not `--no-`ed). */
@@ -115,6 +118,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
         memory: { type: "boolean", default: true },
         mac: { type: "boolean", default: true },
         virtio: { type: "boolean", default: true },
+        hostile: { type: "boolean", default: true },
         only: { type: "string" },
         "cpu-prof": { type: "string" },
         "hypervisor-flags": { type: "string" },
@@ -139,7 +143,12 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
   for (const s of sizes) {
     if (s < 16) throw new UsageError(`--sizes: ${s} is below the 16-byte message header`);
   }
-  const phases = onlyPhases(values.only, [values.memory, values.mac, values.virtio]);
+  const phases = onlyPhases(values.only, [
+    values.memory,
+    values.mac,
+    values.virtio,
+    values.hostile,
+  ]);
   const batchBytes = values["batch-bytes"];
   const batchMessages = values["batch-messages"];
   const experimental =
@@ -148,6 +157,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     !values.memory ||
     !values.mac ||
     !values.virtio ||
+    !values.hostile ||
     phases !== null ||
     values["cpu-prof"] !== undefined ||
     values["hypervisor-flags"] !== undefined ||
@@ -173,6 +183,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     memory: phases?.has("memory") ?? values.memory,
     mac: phases?.has("mac") ?? values.mac,
     virtio: phases?.has("virtio") ?? values.virtio,
+    hostile: phases?.has("hostile") ?? values.hostile,
     cpuProfDir: values["cpu-prof"] ?? null,
     hypervisorFlags: values["hypervisor-flags"]?.split(" ").filter((f) => f !== "") ?? [],
     hypervisorLog: values["hypervisor-log"] ?? null,

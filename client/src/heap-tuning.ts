@@ -19,9 +19,16 @@
  *
  * `--heap-growing-percent` is the one heap knob V8 reads at run time (each time it recomputes
  * the limit after a full collection), so it can be set here rather than on every launcher's
- * command line. Cost: garbage, JS or external, may reach ~10x the live heap (about 100-130 MB)
- * before a full collection. An operator's own `--heap-growing-percent` on the node command line
- * wins, and `HMX_HEAP_GROWING_PERCENT=0` leaves V8's default.
+ * command line. Cost: garbage, JS or external, may reach ~10x the live heap before a full
+ * collection. That is ~100-130 MB only while the live heap is the idle ~12 MB; it is not a bound
+ * by itself, because the live heap grows with what the service holds. Under hostile notify
+ * batches it did not hold (1.66 GB): a whole 1,024-call batch ran in one go and all its results
+ * were live at once. What bounds it now is what bounds the live heap (docs/budgets.md): per
+ * domain at most `--domain-held-bytes` (64 MiB) of results held, 16 MiB of queued requests per
+ * Session, and one scheduler slice of results in the making, so garbage stays within ~10x of
+ * (12 MB + those bytes for each domain with work in flight). The hostile tests measure it: at
+ * most 256 MiB of peak growth for one attacking guest. An operator's own `--heap-growing-percent`
+ * on the node command line wins, and `HMX_HEAP_GROWING_PERCENT=0` leaves V8's default.
  */
 import { setFlagsFromString } from "node:v8";
 

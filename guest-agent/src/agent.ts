@@ -271,7 +271,8 @@ type Connect = NonNullable<RunGuestOptions["connect"]>;
  * Connects as this guest's domain. With a credential, that is the domain. With an enrolment
  * token, a credential kept in the state directory is tried first (the domain survived our
  * restart), and otherwise the guest enrols — which resumes the same domain when the hypervisor
- * still has this instance — and keeps the new credential for next time.
+ * still has this instance and the guest still has the instance secret its first enrolment
+ * returned — and keeps the new credential (and a new instance secret) for next time.
  */
 async function connectAsDomain(
   config: GuestConfig,
@@ -285,7 +286,8 @@ async function connectAsDomain(
       credential: config.credential,
     };
   }
-  const stored = config.stateDir === undefined ? undefined : readStoredCredential(config.stateDir);
+  const stored =
+    config.stateDir === undefined ? undefined : readStateFile(config.stateDir, "credential");
   if (stored !== undefined) {
     try {
       const client = await connect({ address: config.hypervisor, credential: stored, logger });
@@ -296,7 +298,9 @@ async function connectAsDomain(
       log.info("stored credential no longer valid; enrolling");
     }
   }
-  const enrolled = await enrol(config.hypervisor, config.enrolmentToken, config.instance);
+  const secret =
+    config.stateDir === undefined ? undefined : readStateFile(config.stateDir, "instance-secret");
+  const enrolled = await enrol(config.hypervisor, config.enrolmentToken, config.instance, secret);
   log.info(
     {
       domid: enrolled.domid,
@@ -306,27 +310,32 @@ async function connectAsDomain(
     },
     "enrolled",
   );
-  if (config.stateDir !== undefined) storeCredential(config.stateDir, enrolled.credential);
+  if (config.stateDir !== undefined) {
+    if (enrolled.instanceSecret !== "")
+      writeStateFile(config.stateDir, "instance-secret", enrolled.instanceSecret);
+    writeStateFile(config.stateDir, "credential", enrolled.credential);
+  }
   return {
     client: await connect({ address: config.hypervisor, credential: enrolled.credential, logger }),
     credential: enrolled.credential,
   };
 }
 
-function readStoredCredential(stateDir: string): string | undefined {
+/** A secret kept in the state directory ("credential", "instance-secret"), or undefined. */
+function readStateFile(stateDir: string, name: string): string | undefined {
   try {
-    const value = readFileSync(join(stateDir, "credential"), "utf8").trim();
+    const value = readFileSync(join(stateDir, name), "utf8").trim();
     return value === "" ? undefined : value;
   } catch {
     return undefined;
   }
 }
 
-function storeCredential(stateDir: string, credential: string): void {
+function writeStateFile(stateDir: string, name: string, secret: string): void {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const path = join(stateDir, "credential");
-  // Write then rename, so a crash never leaves half a credential behind.
-  writeFileSync(`${path}.tmp`, `${credential}\n`, { mode: 0o600 });
+  const path = join(stateDir, name);
+  // Write then rename, so a crash never leaves half a secret behind.
+  writeFileSync(`${path}.tmp`, `${secret}\n`, { mode: 0o600 });
   renameSync(`${path}.tmp`, path);
 }
 

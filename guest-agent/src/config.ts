@@ -63,7 +63,7 @@ export const GUEST_USAGE = `usage: hmx guest --hypervisor ADDRESS (--credential-
   --credential-file FILE     file holding this domain's credential (or env HMX_DOMAIN_CREDENTIAL)
   --enrolment-token-file F   enrol with a template's token instead (or env HMX_ENROLMENT_TOKEN)
   --instance NAME            the name to enrol as (env HMX_INSTANCE; default the host name)
-  --state-dir DIR            keep the enrolled credential here, to resume the domain after a restart (env HMX_STATE_DIR)
+  --state-dir DIR            keep the enrolled credential and instance secret here, to resume the domain after a restart (env HMX_STATE_DIR)
   --health-file FILE         rewrite FILE every 2 s with the session state, for health checks (env HMX_HEALTH_FILE)
   --workload NAME            echo | ping | traffic | sink | fleet | virtio-backend | virtio-demo
   --port N                   echo/sink: port to bind (default 7 echo, 9 sink);

@@ -15,6 +15,8 @@ export interface Enrolment {
   readonly credential: string;
   readonly resumed: boolean;
   readonly template: string;
+  /** A first enrolment's instance secret, needed to resume the instance later; "" on resume. */
+  readonly instanceSecret: string;
 }
 
 function client(address: string): HypervisorClient {
@@ -22,8 +24,11 @@ function client(address: string): HypervisorClient {
   return new Hypervisor(address, grpc.credentials.createInsecure(), GRPC_MESSAGE_LIMITS);
 }
 
-/** Enrols as `instance` with an enrolment token (waits up to `timeoutMs` for the hypervisor). */
-export function enrol(address: string, token: string, instance: string, timeoutMs = 30_000): Promise<Enrolment> {
+/**
+ * Enrols as `instance` with an enrolment token (waits up to `timeoutMs` for the hypervisor);
+ * `instanceSecret`, from the first enrolment, resumes the instance if its domain is live.
+ */
+export function enrol(address: string, token: string, instance: string, instanceSecret = "", timeoutMs = 30_000): Promise<Enrolment> {
   const c = client(address);
   const deadline = Date.now() + timeoutMs;
   return new Promise<Enrolment>((resolve, reject) => {
@@ -34,10 +39,10 @@ export function enrol(address: string, token: string, instance: string, timeoutM
         reject(new Error(`cannot reach the hypervisor at ${address} to enrol: ${readyErr.message}`, { cause: readyErr }));
         return;
       }
-      c.enrol({ instance }, bearerMetadata(token), { deadline }, (err, res) => {
+      c.enrol({ instance, instanceSecret }, bearerMetadata(token), { deadline }, (err, res) => {
         c.close();
         if (err !== null || res === undefined) reject(err ?? new Error("empty Enrol reply"));
-        else resolve({ domid: res.domid, credential: res.credential, resumed: res.resumed, template: res.template });
+        else resolve({ domid: res.domid, credential: res.credential, resumed: res.resumed, template: res.template, instanceSecret: res.instanceSecret });
       });
     });
   });

@@ -206,3 +206,121 @@ describe("hypervisor fleet flags", () => {
     assert.ok(problems(["--grace-period", "0"]).some((p) => p.includes('"0"')));
   });
 });
+
+describe("hypervisor admission flags and the admin token file", () => {
+  test("the admission limits default as docs/security.md says and each flag sets its own", () => {
+    assert.deepEqual(parse([]).admission, {
+      maxRequestBytes: 16 * 1024 * 1024 + 64 * 1024,
+      maxStreamsPerConnection: 256,
+      maxUnauthenticatedConnections: 64,
+      unauthenticatedConnectionMs: 10_000,
+      maxRefusedCallsPerConnection: 16,
+    });
+    const c = parse([
+      "--max-request-bytes",
+      "1M",
+      "--max-streams-per-connection",
+      "32",
+      "--max-unauthenticated-connections",
+      "8",
+      "--unauthenticated-connection-timeout",
+      "2.5",
+      "--max-refused-calls-per-connection",
+      "4",
+    ]);
+    assert.deepEqual(c.admission, {
+      maxRequestBytes: 1024 * 1024,
+      maxStreamsPerConnection: 32,
+      maxUnauthenticatedConnections: 8,
+      unauthenticatedConnectionMs: 2500,
+      maxRefusedCallsPerConnection: 4,
+    });
+  });
+
+  test("bad admission values are ConfigErrors naming the flag and the value", () => {
+    const found = problems([
+      "--max-request-bytes",
+      "17M",
+      "--max-streams-per-connection",
+      "0",
+      "--max-unauthenticated-connections",
+      "lots",
+      "--unauthenticated-connection-timeout",
+      "7200",
+      "--max-refused-calls-per-connection",
+      "99999999",
+    ]);
+    for (const [flag, value] of [
+      ["--max-request-bytes", String(17 * 1024 * 1024)],
+      ["--max-streams-per-connection", '"0"'],
+      ["--max-unauthenticated-connections", '"lots"'],
+      ["--unauthenticated-connection-timeout", '"7200"'],
+      ["--max-refused-calls-per-connection", '"99999999"'],
+    ] as const) {
+      assert.ok(
+        found.some((p) => p.startsWith(`${flag} ${value}`)),
+        `${flag} ${value} in ${found.join(" | ")}`,
+      );
+    }
+  });
+
+  test("--admin-token-file naming a .env full of secrets is refused without echoing any of them", () => {
+    const env = "HMX_ADMIN_TOKEN=first-secret-0123456789\nDB_PASSWORD=second-secret-abcdef\n";
+    const found = parseProblems(["--admin-token-file", ".env"], { ".env": env });
+    assert.equal(found.length, 1, found.join(" | "));
+    assert.match(found[0] ?? "", /^--admin-token-file "\.env": .*more than one line/);
+    for (const secret of ["first-secret", "second-secret", "DB_PASSWORD", "HMX_ADMIN_TOKEN="]) {
+      assert.ok(!(found[0] ?? "").includes(secret), `the error echoes ${secret}`);
+    }
+  });
+});
+
+/** Problems of a configuration that has no HMX_ADMIN_TOKEN in its environment. */
+function parseProblems(argv: string[], files: Record<string, string>): string[] {
+  try {
+    parseHypervisorConfig({
+      argv,
+      env: {},
+      readFile: (p) => {
+        const text = files[p];
+        if (text === undefined) throw new Error(`ENOENT: no such file '${p}'`);
+        return text;
+      },
+    });
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return [...err.problems];
+  }
+  assert.fail("expected a ConfigError");
+}
+describe("per-domain budget flags", () => {
+  test("the held-bytes budget, resume-log bytes and scheduler slice default to 64M, 16M and 1M", () => {
+    const c = parse([]);
+    assert.equal(c.domainHeldBytes, 64 * 1024 * 1024);
+    assert.equal(c.resumeLogMaxBytes, 16 * 1024 * 1024);
+    assert.equal(c.scheduleSliceUnits, 1024 * 1024);
+  });
+
+  test("each is set by its flag or environment variable", () => {
+    const c = parse(["--domain-held-bytes", "128M", "--schedule-slice", "256K"], {
+      HMX_RESUME_LOG_BYTES: "8M",
+    });
+    assert.equal(c.domainHeldBytes, 128 * 1024 * 1024);
+    assert.equal(c.scheduleSliceUnits, 256 * 1024);
+    assert.equal(c.resumeLogMaxBytes, 8 * 1024 * 1024);
+  });
+
+  test("a resume log not below the held-bytes budget is refused, naming both values", () => {
+    assert.match(
+      problems(["--resume-log-bytes", "64M", "--domain-held-bytes", "64M"]).join("\n"),
+      /--resume-log-bytes 67108864 must be below --domain-held-bytes 67108864/,
+    );
+  });
+
+  test("a size that is not one is refused, naming the flag and the value", () => {
+    assert.match(
+      problems(["--domain-held-bytes", "lots"]).join("\n"),
+      /--domain-held-bytes "lots": expected a positive size/,
+    );
+  });
+});

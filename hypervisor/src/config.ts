@@ -4,8 +4,9 @@
  * then defaults. `parseHypervisorConfig` is pure and reports every problem at once, naming the
  * flag and the bad value, so the CLI can exit 2 with one clear message.
  */
+import { MAX_GRPC_MESSAGE_BYTES, parseHostPort } from "@hmx/proto";
 import { readFileSync } from "node:fs";
-import { parseHostPort } from "@hmx/proto";
+import type { AdmissionLimits } from "./grpc/admission.js";
 import type { DomainTemplate } from "./fleet/enrolment.js";
 import type { EnrolmentDeviceRule, EnrolmentDeviceType } from "./fleet/enrolment-devices.js";
 import { parseArgs } from "node:util";
@@ -36,14 +37,24 @@ export interface HypervisorConfig {
   readonly argoEnabled: boolean;
   /** `--argo-mac-permissive`: allow wildcard rings (Xen's `argo=mac-permissive`). */
   readonly argoMacPermissive: boolean;
-  /** Cap on guest memory materialised across all domains. */
+  /**
+   * The guest memory of all live domains together: each domain reserves its whole size from it
+   * at creation (docs/memory-accounting.md); a domain that does not fit is refused.
+   */
   readonly maxTotalMemoryBytes: number;
   /** Largest memory one domain may be created with. */
   readonly maxDomainMemoryBytes: number;
   /** Unacknowledged results kept per domain for at-most-once resume. */
   readonly resumeWindow: number;
-  /** ReadMemory bytes kept per domain in the resume log. */
+  /** ReadMemory bytes kept per domain in the resume log (`--resume-log-bytes`). */
   readonly resumeLogMaxBytes: number;
+  /**
+   * `--domain-held-bytes`: result bytes the service may hold for one domain (unsent results,
+   * replies in flight, its resume log) before it stops running the domain's calls.
+   */
+  readonly domainHeldBytes: number;
+  /** `--schedule-slice`: work units (≈ bytes moved) one domain may spend before others get a turn. */
+  readonly scheduleSliceUnits: number;
   /** Most hypercalls in one Session batch. */
   readonly maxBatch: number;
   readonly logLevel: string;
@@ -63,7 +74,30 @@ export interface HypervisorConfig {
   readonly enrolmentDevices: readonly EnrolmentDeviceRule[];
   /** `--grace-period`: how long an enrolled guest may stay away before its domain is destroyed. */
   readonly gracePeriodMs: number;
+  /** What each gRPC listener allows a peer before and after it authenticates (docs/security.md). */
+  readonly admission: AdmissionLimits;
+  /** `--http-listen`: the harness HTTP listener (/healthz, /metrics, /v1/history); off if unset. */
+  readonly httpListen?: string;
+  /** `--history-file`: the history as JSON lines. */
+  readonly historyFile?: string;
+  /** `--history-window`: events retained for `?since=` resume (default 65536). */
+  readonly historyWindow?: number;
 }
+
+/** Default admission limits of both listeners; docs/security.md says why each. */
+export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = {
+  maxRequestBytes: MAX_GRPC_MESSAGE_BYTES,
+  maxStreamsPerConnection: 256,
+  maxUnauthenticatedConnections: 64,
+  unauthenticatedConnectionMs: 10_000,
+  maxRefusedCallsPerConnection: 16,
+};
+/** Default `--domain-held-bytes`: four 16 MiB reads in flight, then the domain waits. */
+export const DEFAULT_DOMAIN_HELD_BYTES = 64 * 1024 * 1024;
+/** Default `--resume-log-bytes`: one full 16 MiB read can always be replayed after a drop. */
+export const DEFAULT_RESUME_LOG_BYTES = 16 * 1024 * 1024;
+/** Default `--schedule-slice`: 1 MiB moved (a 16 MiB copy is one step that overruns it). */
+export const DEFAULT_SCHEDULE_SLICE_UNITS = 1024 * 1024;
 
 /**
  * A complete configuration for running a hypervisor in-process (tests, harnesses, benchmarks):
@@ -80,13 +114,16 @@ export function embeddedHypervisorConfig(adminToken: string): HypervisorConfig {
     maxTotalMemoryBytes: 1024 * 1024 * 1024,
     maxDomainMemoryBytes: 256 * 1024 * 1024,
     resumeWindow: 4096,
-    resumeLogMaxBytes: 64 * 1024 * 1024,
+    resumeLogMaxBytes: DEFAULT_RESUME_LOG_BYTES,
+    domainHeldBytes: DEFAULT_DOMAIN_HELD_BYTES,
+    scheduleSliceUnits: DEFAULT_SCHEDULE_SLICE_UNITS,
     maxBatch: 1024,
     logLevel: "silent",
     shutdownDeadlineMs: 1000,
     enrolmentTemplates: [],
     enrolmentDevices: [],
     gracePeriodMs: 60_000,
+    admission: DEFAULT_ADMISSION_LIMITS,
   };
 }
 
@@ -116,11 +153,31 @@ export const HYPERVISOR_USAGE = `usage: hmx hypervisor [options]
                                VirtIO devices (blk, net, console) every domain of template FRONTEND gets,
                                served by the one domain of template BACKEND (MAX 1), placed as soon as
                                both have enrolled (repeatable; docs/virtio-argo.md)
+  --http-listen HOST:PORT      harness HTTP listener: /healthz, /metrics, /v1/history (env HMX_HTTP_LISTEN; off by default; docs/harness.md)
+  --history-file FILE          also write the event history as JSON lines to FILE (env HMX_HISTORY_FILE)
+  --history-window N           events retained for history resume with ?since= (default 65536)
   --grace-period SECONDS       destroy an enrolled domain whose guest stayed away this long (env HMX_GRACE_PERIOD; default 60)
-  --max-total-memory BYTES     cap on guest memory materialised in total (env HMX_MAX_TOTAL_MEMORY; default 4 GiB)
+  --max-total-memory BYTES     all domains' memory together, each reserved whole at creation (env HMX_MAX_TOTAL_MEMORY; default 4 GiB)
   --max-domain-memory BYTES    largest domain (env HMX_MAX_DOMAIN_MEMORY; default 1 GiB)
   --resume-window N            unacknowledged results kept per domain (default 4096)
   --max-batch N                most hypercalls per Session batch (default 1024)
+  --max-request-bytes SIZE     largest request after decompression (env HMX_MAX_REQUEST_BYTES; default 16M+64K)
+  --max-streams-per-connection N
+                               most concurrent calls on one connection (env HMX_MAX_STREAMS_PER_CONNECTION; default 256)
+  --max-unauthenticated-connections N
+                               most connections per listener that have not carried an authenticated call
+                               (env HMX_MAX_UNAUTHENTICATED_CONNECTIONS; default 64)
+  --unauthenticated-connection-timeout SECONDS
+                               close a connection that carried no authenticated call by then
+                               (env HMX_UNAUTHENTICATED_CONNECTION_TIMEOUT; default 10)
+  --max-refused-calls-per-connection N
+                               close a connection that has not authenticated at this many refused calls
+                               (env HMX_MAX_REFUSED_CALLS_PER_CONNECTION; default 16)
+  --resume-log-bytes BYTES     ReadMemory result bytes kept per domain for resume (env HMX_RESUME_LOG_BYTES; default 16M)
+  --domain-held-bytes BYTES    result bytes held for one domain (unsent results, replies, resume log) before its
+                               calls wait and its unary calls get RESOURCE_EXHAUSTED (env HMX_DOMAIN_HELD_BYTES; default 64M)
+  --schedule-slice UNITS       work (bytes moved, plus 256 per call or entry) one domain may do before other
+                               domains get a turn (env HMX_SCHEDULE_SLICE; default 1M)
   --log-level LEVEL            trace|debug|info|warn|error|fatal (env HMX_LOG_LEVEL; default info)
   -h, --help                   show this help
 
@@ -145,6 +202,23 @@ export function parseSize(value: string): number | undefined {
   const unit = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[(match[2] ?? "").toUpperCase()] ?? 1;
   const n = Number(match[1]) * unit;
   return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/**
+ * Why a token read from a file cannot be the admin token, or undefined. The reason never quotes
+ * the file: it may be a `.env` full of other secrets.
+ */
+export function adminTokenProblem(token: string): string | undefined {
+  if (token === "") return "the file is empty";
+  const bad = /[^\x21-\x7e]/.exec(token);
+  if (bad !== null) {
+    const what =
+      bad[0] === "\n" || bad[0] === "\r"
+        ? "more than one line"
+        : "a space or non-printable character";
+    return `the token must be one line of printable ASCII with no spaces, but the file has ${what} (at character ${bad.index + 1}); put only the token in it`;
+  }
+  return undefined;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -178,6 +252,9 @@ export function parseHypervisorConfig(input: {
         "enrolment-template": { type: "string", multiple: true },
         "enrolment-devices": { type: "string", multiple: true },
         "grace-period": { type: "string" },
+        "http-listen": { type: "string" },
+        "history-file": { type: "string" },
+        "history-window": { type: "string" },
         "control-listen": { type: "string" },
         "admin-token-file": { type: "string" },
         argo: { type: "boolean" },
@@ -190,6 +267,14 @@ export function parseHypervisorConfig(input: {
         "max-domain-memory": { type: "string" },
         "resume-window": { type: "string" },
         "max-batch": { type: "string" },
+        "max-request-bytes": { type: "string" },
+        "max-streams-per-connection": { type: "string" },
+        "max-unauthenticated-connections": { type: "string" },
+        "unauthenticated-connection-timeout": { type: "string" },
+        "max-refused-calls-per-connection": { type: "string" },
+        "resume-log-bytes": { type: "string" },
+        "domain-held-bytes": { type: "string" },
+        "schedule-slice": { type: "string" },
         "log-level": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -232,10 +317,16 @@ export function parseHypervisorConfig(input: {
   if (tokenFile !== undefined) {
     try {
       adminToken = readFile(tokenFile).trim();
-      if (adminToken === "")
-        problems.push(`--admin-token-file ${JSON.stringify(tokenFile)}: the file is empty`);
+      const problem = adminTokenProblem(adminToken);
+      if (problem !== undefined) {
+        problems.push(`--admin-token-file ${JSON.stringify(tokenFile)}: ${problem}`);
+        adminToken = "";
+      }
     } catch (err) {
-      problems.push(`--admin-token-file ${JSON.stringify(tokenFile)}: ${(err as Error).message}`);
+      // The reader's message names the path and the errno, never what the file holds.
+      problems.push(
+        `--admin-token-file ${JSON.stringify(tokenFile)}: cannot read it (${(err as NodeJS.ErrnoException).code ?? "error"})`,
+      );
     }
   } else if (env["HMX_ADMIN_TOKEN"] !== undefined && env["HMX_ADMIN_TOKEN"].trim() !== "") {
     adminToken = env["HMX_ADMIN_TOKEN"].trim();
@@ -342,6 +433,76 @@ export function parseHypervisorConfig(input: {
     problems.push(`--grace-period ${JSON.stringify(graceValue)}: expected seconds in (0, 86400]`);
   }
 
+  const maxRequestBytes = size(
+    "max-request-bytes",
+    values["max-request-bytes"] ??
+      nonEmpty(env["HMX_MAX_REQUEST_BYTES"]) ??
+      String(MAX_GRPC_MESSAGE_BYTES),
+  );
+  if (maxRequestBytes > 0 && (maxRequestBytes < 4096 || maxRequestBytes > MAX_GRPC_MESSAGE_BYTES)) {
+    problems.push(
+      `--max-request-bytes ${maxRequestBytes}: expected 4096..${MAX_GRPC_MESSAGE_BYTES} (a 16 MiB WriteMemory needs the maximum)`,
+    );
+  }
+  const timeoutValue =
+    values["unauthenticated-connection-timeout"] ??
+    nonEmpty(env["HMX_UNAUTHENTICATED_CONNECTION_TIMEOUT"]) ??
+    String(DEFAULT_ADMISSION_LIMITS.unauthenticatedConnectionMs / 1000);
+  const timeoutSeconds = Number(timeoutValue);
+  if (!(Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 && timeoutSeconds <= 3600)) {
+    problems.push(
+      `--unauthenticated-connection-timeout ${JSON.stringify(timeoutValue)}: expected seconds in (0, 3600]`,
+    );
+  }
+  const admission: AdmissionLimits = {
+    maxRequestBytes,
+    maxStreamsPerConnection: count(
+      "max-streams-per-connection",
+      values["max-streams-per-connection"] ??
+        nonEmpty(env["HMX_MAX_STREAMS_PER_CONNECTION"]) ??
+        String(DEFAULT_ADMISSION_LIMITS.maxStreamsPerConnection),
+      1,
+      65536,
+    ),
+    maxUnauthenticatedConnections: count(
+      "max-unauthenticated-connections",
+      values["max-unauthenticated-connections"] ??
+        nonEmpty(env["HMX_MAX_UNAUTHENTICATED_CONNECTIONS"]) ??
+        String(DEFAULT_ADMISSION_LIMITS.maxUnauthenticatedConnections),
+      1,
+      65536,
+    ),
+    unauthenticatedConnectionMs: Math.round(timeoutSeconds * 1000),
+    maxRefusedCallsPerConnection: count(
+      "max-refused-calls-per-connection",
+      values["max-refused-calls-per-connection"] ??
+        nonEmpty(env["HMX_MAX_REFUSED_CALLS_PER_CONNECTION"]) ??
+        String(DEFAULT_ADMISSION_LIMITS.maxRefusedCallsPerConnection),
+      1,
+      65536,
+    ),
+  };
+  const httpListen = values["http-listen"] ?? nonEmpty(env["HMX_HTTP_LISTEN"]);
+  if (httpListen !== undefined && parseHostPort(httpListen) === undefined)
+    problems.push(
+      `--http-listen ${JSON.stringify(httpListen)}: expected HOST:PORT with port 0..65535`,
+    );
+  const historyFile = values["history-file"] ?? nonEmpty(env["HMX_HISTORY_FILE"]);
+  const resumeLogMaxBytes = size(
+    "resume-log-bytes",
+    values["resume-log-bytes"] ?? nonEmpty(env["HMX_RESUME_LOG_BYTES"]) ?? "16M",
+  );
+  const domainHeldBytes = size(
+    "domain-held-bytes",
+    values["domain-held-bytes"] ?? nonEmpty(env["HMX_DOMAIN_HELD_BYTES"]) ?? "64M",
+  );
+  if (resumeLogMaxBytes > 0 && domainHeldBytes > 0 && resumeLogMaxBytes >= domainHeldBytes) {
+    // The log drains only by acknowledgement: at or over the budget it alone would stop a domain.
+    problems.push(
+      `--resume-log-bytes ${resumeLogMaxBytes} must be below --domain-held-bytes ${domainHeldBytes} (the resume log is charged to the same budget)`,
+    );
+  }
+
   const config: HypervisorConfig = {
     listen,
     controlListen,
@@ -357,7 +518,12 @@ export function parseHypervisorConfig(input: {
       values["max-domain-memory"] ?? env["HMX_MAX_DOMAIN_MEMORY"] ?? "1G",
     ),
     resumeWindow: count("resume-window", values["resume-window"] ?? "4096", 16, 1 << 20),
-    resumeLogMaxBytes: 64 * 1024 * 1024,
+    resumeLogMaxBytes,
+    domainHeldBytes,
+    scheduleSliceUnits: size(
+      "schedule-slice",
+      values["schedule-slice"] ?? nonEmpty(env["HMX_SCHEDULE_SLICE"]) ?? "1M",
+    ),
     maxBatch: count("max-batch", values["max-batch"] ?? "1024", 1, 65536),
     logLevel,
     shutdownDeadlineMs: 5000,
@@ -368,6 +534,10 @@ export function parseHypervisorConfig(input: {
     enrolmentTemplates,
     enrolmentDevices,
     gracePeriodMs: Math.round(graceSeconds * 1000),
+    admission,
+    ...(httpListen === undefined ? {} : { httpListen }),
+    ...(historyFile === undefined ? {} : { historyFile }),
+    historyWindow: count("history-window", values["history-window"] ?? "65536", 16, 1 << 24),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

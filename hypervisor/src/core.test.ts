@@ -27,7 +27,9 @@ test("createHypervisorCore runs argo_init on creation and argo_destroy then memo
     }),
     0,
   );
-  assert.equal(core.quota.usedBytes, 4096);
+  // The whole domain is reserved at creation; the ring materialised one page inside it.
+  assert.equal(core.quota.usedBytes, MiB);
+  assert.equal(domain.memory.residentBytes, 4096);
   core.domains.destroy(domain.domid);
   assert.equal(domain.argo, null);
   assert.equal(domain.alive, false);

@@ -15,7 +15,7 @@ import { MemoryQuota } from "./memory/memory-quota.js";
 export interface HypervisorCoreOptions {
   /** Boot options (`--argo`, `--argo-mac-permissive`). */
   readonly argo: ArgoOptions;
-  /** Cap on guest memory materialised across all domains. */
+  /** All domains' memory together; each domain reserves its whole size at creation. */
   readonly maxTotalMemoryBytes: number;
   /** Largest `memoryBytes` a single domain may be created with. */
   readonly maxDomainMemoryBytes: number;

@@ -6,14 +6,23 @@
  * and then cuts, and tears every domain down in `argo_destroy` order.
  */
 import * as grpc from "@grpc/grpc-js";
-import { GRPC_MESSAGE_LIMITS, loadHypervisorProto, loadToolstackProto } from "@hmx/proto";
+import {
+  MAX_GRPC_MESSAGE_BYTES,
+  hypervisorPackageDefinition,
+  loadHypervisorProto,
+  loadToolstackProto,
+  toolstackPackageDefinition,
+} from "@hmx/proto";
 import { HealthImplementation } from "grpc-health-check";
 import { lstatSync, unlinkSync } from "node:fs";
 import type { Logger } from "pino";
 import type { HypervisorConfig } from "./config.js";
 import { createHypervisorCore, type HypervisorCore } from "./core.js";
 import { HypercallDispatcher } from "./dispatch/dispatcher.js";
+import { HeldBytesLedger } from "./dispatch/held-bytes.js";
+import { FairScheduler } from "./dispatch/scheduler.js";
 import { EventChannel } from "./events/event-channel.js";
+import { Admission, controlAdmission, guestAdmission } from "./grpc/admission.js";
 import { AdminAuth } from "./grpc/auth.js";
 import { createGuestService } from "./grpc/guest-service.js";
 import { GuestStreams } from "./grpc/guest-streams.js";
@@ -26,6 +35,8 @@ import { Audit } from "./mac/audit.js";
 import { MacController } from "./mac/mac-controller.js";
 import { compilePolicy } from "./mac/policy.js";
 import { formatDiagnostic } from "./mac/policy-parser.js";
+import { addReflection } from "./grpc/reflection.js";
+import { createObservability } from "./observability/observability.js";
 
 /** Fully qualified service names, as the health service reports them. */
 export const GUEST_SERVICE_NAME = "hmx.argo.v1.Hypervisor";
@@ -36,6 +47,8 @@ export interface RunningHypervisor {
   readonly listen: string;
   /** Actual toolstack address, "host:port". */
   readonly controlListen: string;
+  /** The harness HTTP listener's "host:port", when `--http-listen` is given. */
+  readonly httpListen?: string;
   readonly core: HypervisorCore;
   /** The MAC stack (XSM module, policy, firewall, audit) the core calls. */
   readonly mac: MacController;
@@ -46,7 +59,8 @@ export interface RunningHypervisor {
 }
 
 const SERVER_OPTIONS: grpc.ServerOptions = {
-  ...GRPC_MESSAGE_LIMITS,
+  // Replies as large as a 16 MiB ReadMemory; requests are bounded by each listener's Admission.
+  "grpc.max_send_message_length": MAX_GRPC_MESSAGE_BYTES,
   // Detect dead guests whose link dropped silently (ecosystem.md §3.2).
   "grpc.keepalive_time_ms": 10_000,
   "grpc.keepalive_timeout_ms": 5_000,
@@ -54,21 +68,10 @@ const SERVER_OPTIONS: grpc.ServerOptions = {
   "grpc.http2.min_ping_interval_without_data_ms": 1_000,
 };
 
-function bind(server: grpc.Server, address: string): Promise<string> {
+/** Listens through the listener's admission gate (a stale Unix socket is removed first). */
+function bind(admission: Admission, server: grpc.Server, address: string): Promise<string> {
   if (address.startsWith("unix:")) removeStaleSocket(address.slice("unix:".length));
-  return new Promise((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => {
-      if (err !== null) {
-        reject(new Error(`cannot listen on ${address}: ${err.message}`, { cause: err }));
-        return;
-      }
-      resolve(
-        address.startsWith("unix:")
-          ? address
-          : `${address.slice(0, address.lastIndexOf(":"))}:${port}`,
-      );
-    });
-  });
+  return admission.listen(server, address);
 }
 
 /**
@@ -136,7 +139,22 @@ export async function startHypervisor(
   config: HypervisorConfig,
   log: Logger,
 ): Promise<RunningHypervisor> {
-  const events = new EventChannel();
+  // History and metrics; a no-op observer unless --http-listen or --history-file asks.
+  const observability = createObservability(
+    config,
+    {
+      domids: () => core.domains.list().map((d) => d.domid),
+      ringCount: (domid) => {
+        const d = core.domains.get(domid);
+        return d === undefined ? 0 : core.argo.ringCount(d);
+      },
+      streams: (domid, kind) => streams.count(domid, kind),
+      activeFaults: () => 0,
+    },
+    log,
+  );
+  const { observer } = observability;
+  const events = new EventChannel(observer);
   const mac = createMac(config, log);
   const core = createHypervisorCore({
     argo: { enabled: config.argoEnabled, macPermissive: config.argoMacPermissive },
@@ -146,17 +164,60 @@ export async function startHypervisor(
     mac,
   });
   core.domains.addHooks({
+    created: (d) => {
+      observer.domain(d, "created");
+    },
     destroying: (d) => {
       events.forget(d.domid);
+      observer.domain(d, "destroyed");
     },
   });
+  if (observability.recorder !== undefined)
+    mac.audit.subscribe((r) => {
+      observer.macDenial(r);
+    });
 
   const argoLog = log.child({ component: "argo" });
-  const dispatcher = new HypercallDispatcher(core.argo, argoLog, {
-    maxEntries: config.resumeWindow,
-    maxBytes: config.resumeLogMaxBytes,
+  const dispatcher = new HypercallDispatcher(
+    core.argo,
+    argoLog,
+    {
+      maxEntries: config.resumeWindow,
+      maxBytes: config.resumeLogMaxBytes,
+    },
+    observer,
+  );
+  const streams = new GuestStreams(observer);
+  // A revoked credential ends what it opened at once: the old holder keeps no Session.
+  core.domains.addHooks({
+    credentialRevoked: (d) => {
+      streams.endAll(
+        grpc.status.UNAUTHENTICATED,
+        `domain ${d.domid}'s credential was replaced`,
+        d.domid,
+      );
+    },
   });
-  const streams = new GuestStreams();
+  const held = new HeldBytesLedger(
+    config.domainHeldBytes,
+    (domid) => {
+      const domain = core.domains.get(domid);
+      return domain === undefined ? 0 : dispatcher.resumeLogBytes(domain);
+    },
+    (domid) => {
+      scheduler.wake(domid);
+    },
+  );
+  const scheduler = new FairScheduler({
+    sliceUnits: config.scheduleSliceUnits,
+    isBlocked: (domid) => held.isOver(domid),
+  });
+  core.domains.addHooks({
+    destroying: (d) => {
+      scheduler.forget(d.domid);
+      held.forget(d.domid);
+    },
+  });
   const toolstackLog = log.child({ component: "toolstack" });
   const devices = new DeviceManager({
     registry: core.domains,
@@ -181,7 +242,8 @@ export async function startHypervisor(
   });
   let stopping = false;
 
-  const guestServer = new grpc.Server(SERVER_OPTIONS);
+  const guestAdmit = new Admission(config.admission, guestAdmission(core.domains, enrolment));
+  const guestServer = new grpc.Server({ ...SERVER_OPTIONS, ...guestAdmit.serverOptions() });
   const guestHealth = new HealthImplementation({
     "": "NOT_SERVING",
     [GUEST_SERVICE_NAME]: "NOT_SERVING",
@@ -194,12 +256,15 @@ export async function startHypervisor(
       dispatcher,
       events,
       streams,
+      scheduler,
+      held,
       log: argoLog,
       maxBatch: config.maxBatch,
       isStopping: () => stopping,
       enrolment,
     }),
   );
+  addReflection(guestServer, hypervisorPackageDefinition(), [GUEST_SERVICE_NAME]);
 
   const adminAuth = new AdminAuth(config.adminToken);
   const macService = createMacService({
@@ -208,7 +273,8 @@ export async function startHypervisor(
     auth: adminAuth,
     log: toolstackLog,
   });
-  const controlServer = new grpc.Server(SERVER_OPTIONS);
+  const controlAdmit = new Admission(config.admission, controlAdmission(adminAuth));
+  const controlServer = new grpc.Server({ ...SERVER_OPTIONS, ...controlAdmit.serverOptions() });
   const controlHealth = new HealthImplementation({
     "": "NOT_SERVING",
     [TOOLSTACK_SERVICE_NAME]: "NOT_SERVING",
@@ -226,15 +292,20 @@ export async function startHypervisor(
       devices,
     }),
   );
+  addReflection(controlServer, toolstackPackageDefinition(), [TOOLSTACK_SERVICE_NAME]);
 
   let listen: string;
   let controlListen: string;
+  let httpListen: string | undefined;
   try {
-    listen = await bind(guestServer, config.listen);
-    controlListen = await bind(controlServer, config.controlListen);
+    listen = await bind(guestAdmit, guestServer, config.listen);
+    controlListen = await bind(controlAdmit, controlServer, config.controlListen);
+    httpListen = await observability.start(adminAuth, () => !stopping);
   } catch (err) {
     guestServer.forceShutdown();
     controlServer.forceShutdown();
+    guestAdmit.close();
+    controlAdmit.close();
     throw err;
   }
   /** Both listeners' health, for the whole server ('') and for their service. */
@@ -264,6 +335,7 @@ export async function startHypervisor(
   return {
     listen,
     controlListen,
+    ...(httpListen === undefined ? {} : { httpListen }),
     core,
     mac,
     devices,
@@ -278,8 +350,15 @@ export async function startHypervisor(
           shutdown(guestServer, config.shutdownDeadlineMs),
           shutdown(controlServer, config.shutdownDeadlineMs),
         ]);
+        guestAdmit.close();
+        controlAdmit.close();
+        log.info(
+          { guest: guestAdmit.counters, control: controlAdmit.counters },
+          "admission refusals",
+        );
         // Teardown in argo_destroy order for every domain still alive.
         for (const domain of core.domains.list()) core.domains.destroy(domain.domid);
+        await observability.stop();
         log.info("hypervisor stopped");
       })();
       return stopped;

@@ -13,7 +13,7 @@ export { Argo, type RingSnapshot } from "./argo/argo.js";
 export { DomainRegistry, DomainConfigError, DomainIdsExhaustedError, type DomainConfig } from "./domain/domain-registry.js";
 export { Domain, type DomainCounters } from "./domain/domain.js";
 export { GuestMemory } from "./memory/guest-memory.js";
-export { MemoryQuota } from "./memory/memory-quota.js";
+export { MemoryQuota, MemoryQuotaExhaustedError } from "./memory/memory-quota.js";
 export { ringIdString } from "./argo/ring-id.js";
 export { HypercallDispatcher } from "./dispatch/dispatcher.js";
 export { CallStatusCode, isFailure, type Hypercall, type HypercallResult } from "./dispatch/hypercall.js";

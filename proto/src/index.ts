@@ -43,11 +43,27 @@ export const GRPC_MESSAGE_LIMITS = {
 
 let hypervisorProto: HypervisorProto | undefined;
 let toolstackProto: ToolstackProto | undefined;
+let hypervisorDefinition: protoLoader.PackageDefinition | undefined;
+let toolstackDefinition: protoLoader.PackageDefinition | undefined;
+
+/**
+ * The raw package definitions behind the two loaders (with their file descriptors), for
+ * server reflection: what reflection describes is then exactly what the servers serve.
+ */
+export function hypervisorPackageDefinition(): protoLoader.PackageDefinition {
+  hypervisorDefinition ??= protoLoader.loadSync("hmx/argo/v1/hypervisor.proto", LOADER_OPTIONS);
+  return hypervisorDefinition;
+}
+
+export function toolstackPackageDefinition(): protoLoader.PackageDefinition {
+  toolstackDefinition ??= protoLoader.loadSync("hmx/toolstack/v1/toolstack.proto", LOADER_OPTIONS);
+  return toolstackDefinition;
+}
 
 /** The `hmx.argo.v1` package: service `Hypervisor` and its messages. */
 export function loadHypervisorProto(): HypervisorProto {
   hypervisorProto ??= grpc.loadPackageDefinition(
-    protoLoader.loadSync("hmx/argo/v1/hypervisor.proto", LOADER_OPTIONS),
+    hypervisorPackageDefinition(),
   ) as unknown as HypervisorProto;
   return hypervisorProto;
 }
@@ -55,7 +71,7 @@ export function loadHypervisorProto(): HypervisorProto {
 /** The `hmx.toolstack.v1` package: service `Toolstack` and its messages. */
 export function loadToolstackProto(): ToolstackProto {
   toolstackProto ??= grpc.loadPackageDefinition(
-    protoLoader.loadSync("hmx/toolstack/v1/toolstack.proto", LOADER_OPTIONS),
+    toolstackPackageDefinition(),
   ) as unknown as ToolstackProto;
   return toolstackProto;
 }
@@ -69,6 +85,5 @@ export function bearerMetadata(token: string): grpc.Metadata {
   md.set("authorization", `Bearer ${token}`);
   return md;
 }
-
 
 export { parseHostPort } from "./host-port.js";

@@ -17,5 +17,8 @@ test("processMemory sees a process grow, and resetPeak starts a new peak window"
   resetPeak(process.pid);
   // Right after a reset the peak window holds only the present (the kernel sets VmHWM to VmRSS).
   const after = processMemory(process.pid);
-  assert.ok(after.peakRssBytes - after.rssBytes < 8 * 1024 * 1024, `peak ${after.peakRssBytes} vs rss ${after.rssBytes}`);
+  assert.ok(
+    after.peakRssBytes - after.rssBytes < 8 * 1024 * 1024,
+    `peak ${after.peakRssBytes} vs rss ${after.rssBytes}`,
+  );
 });

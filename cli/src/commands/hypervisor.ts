@@ -35,6 +35,7 @@ export async function runHypervisorCommand(argv: string[]): Promise<number> {
     {
       listen: running.listen,
       controlListen: running.controlListen,
+      ...(running.httpListen === undefined ? {} : { httpListen: running.httpListen }),
       argo: config.argoEnabled ? (config.argoMacPermissive ? "mac-permissive" : "strict") : "disabled",
       heapGrowingPercent,
       xsm: running.mac.moduleName,

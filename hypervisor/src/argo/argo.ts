@@ -126,8 +126,9 @@ export class Argo {
    * exists (-ESRCH) then xsm register_single_source → caller has Argo state (-ENODEV) → partner
    * has Argo state (-ECONNREFUSED) → a NEW ring beyond 128 (-ENOSPC) → existing ring with
    * FAIL_EXIST or another len (-EEXIST) → gfns in the caller's memory and not reserved
-   * (-EINVAL) → pages materialised under the quota (-ENOMEM) → tx_ptr initialised → 0.
-   * A re-registration that fails leaves the existing ring untouched.
+   * (-EINVAL) → pages materialised (never -ENOMEM: the domain's memory was reserved whole at
+   * creation) → tx_ptr initialised → 0. A re-registration that fails leaves the existing ring
+   * untouched.
    */
   registerRing(caller: Domain, args: RegisterRingArgs): number {
     const { aport, partnerId, len, gfns, flags } = args;
@@ -183,7 +184,6 @@ export class Argo {
 
     const pages = caller.memory.pinPages(gfns);
     if (pages === "einval") return -Errno.EINVAL;
-    if (pages === "enomem") return -Errno.ENOMEM;
 
     const txPtr = initTxPtr(pages, len);
     if (existing !== undefined) {

@@ -320,7 +320,8 @@ export class DeviceManager {
     const page = encodeVargTable({ domid, generation }, this.#entriesOf(domid));
     const result = domain.memory.write(0, page);
     if (result !== "ok") {
-      // Only the hypervisor-wide memory quota can refuse a page the domain already owns.
+      // Cannot happen (gfn 0 lies in every domain, whose memory is reserved whole at creation);
+      // kept so a future change to GuestMemory cannot silently drop the table.
       this.#log.error({ domid, result }, "cannot write the virtual ACPI device table");
       throw new DeviceConfigError(
         "exhausted",

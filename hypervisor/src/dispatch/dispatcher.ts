@@ -11,6 +11,7 @@ import type { Logger } from "pino";
 import type { Argo } from "../argo/argo.js";
 import type { Domain } from "../domain/domain.js";
 import { READ_ONLY_GFN_REASON, touchesReadOnlyGfn } from "../memory/read-only-gfns.js";
+import { NOOP_OBSERVER, type Observer } from "../observability/observer.js";
 import { CallStatusCode, type Hypercall, type HypercallResult } from "./hypercall.js";
 import { ResumeLog, type ResumeLogLimits } from "./resume-log.js";
 
@@ -22,6 +23,8 @@ export class HypercallDispatcher {
     private readonly argo: Argo,
     private readonly log: Logger,
     readonly resumeLimits: ResumeLogLimits,
+    /** History and metrics see every executed hypercall here, whatever its framing. */
+    private readonly observer: Observer = NOOP_OBSERVER,
   ) {}
 
   /** The domain's at-most-once log (created on first use). */
@@ -32,6 +35,11 @@ export class HypercallDispatcher {
       this.resumeLogs.set(domain, log);
     }
     return log;
+  }
+
+  /** Bytes the domain's resume log holds (0 before its first use). */
+  resumeLogBytes(domain: Domain): number {
+    return this.resumeLogs.get(domain)?.heldBytes ?? 0;
   }
 
   /** Runs a hypercall that carries a request id at most once (see `answerOnce`). */
@@ -50,6 +58,9 @@ export class HypercallDispatcher {
     switch (decision.kind) {
       case "replay":
         return decision.result;
+      case "too-far":
+        // Refused without touching the log: the sequence stays where it was.
+        return { op: "status", code: CallStatusCode.INVALID_ARGUMENT, message: decision.message };
       case "forgotten":
         return {
           op: "status",
@@ -66,7 +77,9 @@ export class HypercallDispatcher {
 
   /** Runs one hypercall for `caller` and returns its result. Never throws for guest input. */
   execute(caller: Domain, call: Hypercall): HypercallResult {
+    const startedAt = this.observer.hypercallStarted();
     const result = this.run(caller, call);
+    this.observer.hypercall(caller, call, result, startedAt);
     caller.counters.hypercalls++;
     if (result.op === "status" || result.ret < 0) caller.counters.errors++;
     if (this.log.isLevelEnabled("trace")) {
@@ -116,14 +129,8 @@ export class HypercallDispatcher {
           );
           return { op: "writeMemory", ret: -Errno.EFAULT };
         }
+        // The domain's memory was reserved whole at creation: only bounds can refuse a write.
         const outcome = caller.memory.write(call.gpa, call.data);
-        if (outcome === "quota") {
-          return {
-            op: "status",
-            code: CallStatusCode.RESOURCE_EXHAUSTED,
-            message: `hypervisor memory quota exhausted: writing ${call.data.length} bytes at gpa 0x${call.gpa.toString(16)} needs pages the quota cannot give`,
-          };
-        }
         return { op: "writeMemory", ret: outcome === "ok" ? 0 : -Errno.EFAULT };
       }
       case "registerRing":

@@ -12,8 +12,16 @@ import type { HypercallResult } from "./hypercall.js";
 /** What to do with an incoming request id. */
 export type ResumeDecision =
   | { readonly kind: "execute" }
+  | { readonly kind: "too-far"; readonly message: string }
   | { readonly kind: "replay"; readonly result: HypercallResult }
   | { readonly kind: "forgotten" };
+
+/**
+ * How far past the last executed id a new request id may jump. Ids are per domain and
+ * increasing, normally by one; without a bound one call with an id near 2^53 would use up the
+ * domain's whole id space, and no later call could be numbered above it.
+ */
+export const MAX_REQUEST_ID_STEP = 2 ** 32;
 
 export interface ResumeLogLimits {
   /** Most unacknowledged results kept. */
@@ -43,7 +51,18 @@ export class ResumeLog {
     return this.entries.size;
   }
 
+  /** ReadMemory bytes held now (charged to the domain's held-bytes budget). */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
   decide(requestId: number): ResumeDecision {
+    if (requestId > this.highest + MAX_REQUEST_ID_STEP) {
+      return {
+        kind: "too-far",
+        message: `request id ${requestId} is more than ${MAX_REQUEST_ID_STEP} past the last executed id ${this.highest}`,
+      };
+    }
     if (requestId > this.highest) return { kind: "execute" };
     const result = this.entries.get(requestId);
     return result === undefined ? { kind: "forgotten" } : { kind: "replay", result };

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-/** Tests of domain creation validation, domid allocation, authentication and destruction. */
+/**
+ * Tests of domain creation validation, domid allocation, memory reservation, authentication and
+ * destruction.
+ */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { DOMID_MAX } from "@hmx/proto/abi";
+import { DOMID_MAX, FIRST_GUEST_GFN, PAGE_SIZE } from "@hmx/proto/abi";
 
-import { MemoryQuota } from "../memory/memory-quota.js";
+import type { GuestMemory, GuestWriteResult } from "../memory/guest-memory.js";
+import { MemoryQuota, MemoryQuotaExhaustedError } from "../memory/memory-quota.js";
 import { DomainConfigError, DomainIdsExhaustedError, DomainRegistry } from "./domain-registry.js";
 
 const MiB = 1024 * 1024;
@@ -97,7 +101,9 @@ describe("DomainRegistry domids", () => {
   });
 
   test("creating more than 0x7FEF domains in one run fails with DomainIdsExhaustedError", () => {
-    const r = new DomainRegistry({ quota: new MemoryQuota(0), maxDomainMemoryBytes: 65536 });
+    // Room for every domain that is alive at once (every second one is destroyed).
+    const quota = new MemoryQuota(Math.ceil(DOMID_MAX / 2) * 65536);
+    const r = new DomainRegistry({ quota, maxDomainMemoryBytes: 65536 });
     for (let i = 1; i <= DOMID_MAX; i++) {
       const { domain } = r.create({ name: `d${i}`, label: "x", memoryBytes: 65536 });
       if (i % 2 === 0) r.destroy(domain.domid);
@@ -106,6 +112,92 @@ describe("DomainRegistry domids", () => {
       () => r.create({ name: "last", label: "x", memoryBytes: 65536 }),
       DomainIdsExhaustedError,
     );
+  });
+});
+
+describe("DomainRegistry memory reservation", () => {
+  function quotaAndRegistry(totalBytes: number): { quota: MemoryQuota; r: DomainRegistry } {
+    const quota = new MemoryQuota(totalBytes);
+    return { quota, r: new DomainRegistry({ quota, maxDomainMemoryBytes: 64 * MiB }) };
+  }
+
+  /** Materialises every page a guest may use (gfn 16 up) by writing them all. */
+  function touchAll(memory: GuestMemory): GuestWriteResult {
+    const from = FIRST_GUEST_GFN * PAGE_SIZE;
+    return memory.write(from, Buffer.alloc(memory.sizeBytes - from, 0xa5));
+  }
+
+  test("a domain's memory is reserved at creation: another domain cannot take it", () => {
+    const { quota, r } = quotaAndRegistry(64 * MiB);
+    const victim = r.create({ ...ok, name: "victim", memoryBytes: 16 * MiB }).domain;
+    assert.throws(
+      () => r.create({ ...ok, name: "attacker", memoryBytes: 64 * MiB }),
+      MemoryQuotaExhaustedError,
+    );
+    const attacker = r.create({ ...ok, name: "attacker", memoryBytes: 48 * MiB }).domain;
+    assert.equal(touchAll(attacker.memory), "ok");
+    assert.throws(
+      () => r.create({ ...ok, name: "late", memoryBytes: 65536 }),
+      MemoryQuotaExhaustedError,
+    );
+    // The victim can still materialise every page it was promised.
+    assert.equal(touchAll(victim.memory), "ok");
+    const ring = victim.memory.pinPages([FIRST_GUEST_GFN, FIRST_GUEST_GFN + 1]);
+    assert.ok(Array.isArray(ring));
+    assert.equal(quota.usedBytes, 64 * MiB);
+  });
+
+  test("a domain the total cannot hold is refused whole: no domid, no name, no reservation", () => {
+    const { quota, r } = quotaAndRegistry(32 * MiB);
+    r.create({ ...ok, name: "a", memoryBytes: 24 * MiB });
+    assert.throws(
+      () => r.create({ ...ok, name: "b", memoryBytes: 16 * MiB }),
+      (err: unknown) =>
+        err instanceof MemoryQuotaExhaustedError &&
+        err.requestedBytes === 16 * MiB &&
+        err.availableBytes === 8 * MiB &&
+        err.limitBytes === 32 * MiB,
+    );
+    assert.equal(r.size, 1);
+    assert.equal(r.byName("b"), undefined);
+    assert.equal(quota.usedBytes, 24 * MiB);
+    // The refusal used no domid: the next domain gets 2.
+    assert.equal(r.create({ ...ok, name: "b", memoryBytes: 8 * MiB }).domain.domid, 2);
+  });
+
+  test("a domain that exactly fills the total is created", () => {
+    const { quota, r } = quotaAndRegistry(32 * MiB);
+    r.create({ ...ok, name: "a", memoryBytes: 16 * MiB });
+    r.create({ ...ok, name: "b", memoryBytes: 16 * MiB });
+    assert.equal(quota.availableBytes, 0);
+  });
+
+  test("destroying a domain returns its reservation, touched or not, to the next domain", () => {
+    const { quota, r } = quotaAndRegistry(32 * MiB);
+    const touched = r.create({ ...ok, name: "touched", memoryBytes: 16 * MiB }).domain;
+    const idle = r.create({ ...ok, name: "idle", memoryBytes: 16 * MiB }).domain;
+    assert.equal(touchAll(touched.memory), "ok");
+    assert.throws(
+      () => r.create({ ...ok, name: "next", memoryBytes: 32 * MiB }),
+      MemoryQuotaExhaustedError,
+    );
+    r.destroy(touched.domid);
+    assert.equal(quota.usedBytes, 16 * MiB);
+    r.destroy(idle.domid);
+    assert.equal(quota.usedBytes, 0);
+    r.create({ ...ok, name: "next", memoryBytes: 32 * MiB });
+    assert.equal(quota.usedBytes, 32 * MiB);
+  });
+
+  test("a domain whose creation hook fails returns its reservation", () => {
+    const { quota, r } = quotaAndRegistry(16 * MiB);
+    r.addHooks({
+      created: () => {
+        throw new Error("init failed");
+      },
+    });
+    assert.throws(() => r.create({ ...ok, memoryBytes: 16 * MiB }), /init failed/);
+    assert.equal(quota.usedBytes, 0);
   });
 });
 

@@ -4,8 +4,10 @@
  * credential), lookup by domid or credential, and destruction. It plays the part of Xen's
  * domain list (`rcu_lock_domain_by_id`) plus the toolstack's `domain_create` / `domain_kill`:
  * lifecycle hooks run `argo_init` after creation and `argo_destroy` during destruction, before
- * the domain's memory goes back to the quota. Domids run from 1 up to DOMID_MAX and are never
- * reused within a run, so a stale domid can never reach a new domain.
+ * the domain's memory goes back to the quota. Each domain's whole `memoryBytes` is reserved
+ * from the hypervisor-wide quota at creation (docs/memory-accounting.md), so no domain can take
+ * the memory another was promised. Domids run from 1 up to DOMID_MAX and are never reused
+ * within a run, so a stale domid can never reach a new domain.
  */
 import { DOMID_MAX, PAGE_SIZE } from "@hmx/proto/abi";
 
@@ -59,11 +61,13 @@ export interface DomainLifecycleHooks {
   readonly created?: (domain: Domain) => void;
   /** After the domain left the table and is marked dead, before its memory is released. */
   readonly destroying?: (domain: Domain) => void;
+  /** After the domain's credential was replaced: whatever the old one opened must end now. */
+  readonly credentialRevoked?: (domain: Domain) => void;
 }
 
 /** Construction options of `DomainRegistry`. */
 export interface DomainRegistryOptions {
-  /** The hypervisor-wide budget guest memory is charged to. */
+  /** The hypervisor-wide budget every domain's memory is reserved from. */
   readonly quota: MemoryQuota;
   /** Largest `memoryBytes` one domain may ask for. */
   readonly maxDomainMemoryBytes: number;
@@ -106,13 +110,15 @@ export class DomainRegistry {
 
   /**
    * Creates a domain. Every field is validated before any state changes; a bad field throws
-   * `DomainConfigError`, running out of domids throws `DomainIdsExhaustedError`.
+   * `DomainConfigError`, running out of domids throws `DomainIdsExhaustedError`, and a
+   * `memoryBytes` the quota cannot reserve throws `MemoryQuotaExhaustedError` (no domid used).
    */
   create(config: DomainConfig): CreatedDomain {
     this.#validate(config);
     if (this.#nextDomid > DOMID_MAX) throw new DomainIdsExhaustedError();
-    const domid = this.#nextDomid++;
+    // Reserve before taking a domid, so a refused domain leaves nothing behind.
     const memory = new GuestMemory(config.memoryBytes, this.#quota);
+    const domid = this.#nextDomid++;
     const domain = new Domain({
       domid,
       name: config.name,
@@ -155,9 +161,11 @@ export class DomainRegistry {
    * holder of the template's enrolment token takes the domain back). Undefined if no such domain.
    */
   rotateCredential(domid: number): string | undefined {
-    if (!this.#domains.has(domid)) return undefined;
+    const domain = this.#domains.get(domid);
+    if (domain === undefined) return undefined;
     const { credential, digest } = issueCredential(domid);
     this.#digests.set(domid, digest);
+    for (const hooks of this.#hooks) hooks.credentialRevoked?.(domain);
     return credential;
   }
 
@@ -170,8 +178,8 @@ export class DomainRegistry {
 
   /**
    * Destroys a live domain: marks it dead, removes it from the table (its credential stops
-   * working), runs the `destroying` hooks (Argo teardown), then releases its memory. Returns
-   * false if there was no such live domain.
+   * working), runs the `destroying` hooks (Argo teardown), then releases its memory and its
+   * reservation. Returns false if there was no such live domain.
    */
   destroy(domid: number): boolean {
     const domain = this.#domains.get(domid);

@@ -11,6 +11,7 @@
  */
 import { VIRQ_ARGO } from "@hmx/proto/abi";
 import type { VirqSink } from "../argo/types.js";
+import { NOOP_OBSERVER, type Observer } from "../observability/observer.js";
 
 /**
  * A virtio device appeared in or left a domain's device table (docs/virtio-argo.md
@@ -41,6 +42,10 @@ export class EventChannel implements VirqSink {
   private readonly watchers = new Map<number, Set<EventWatcher>>();
   private readonly pendingDevices = new Map<number, DeviceEvent[]>();
   private flushScheduled = false;
+
+  /** `observer` sees each VIRQ as delivered (after coalescing), for history and metrics. */
+  constructor(private readonly observer: Observer = NOOP_OBSERVER) {}
+
   raiseVirq(domid: number): void {
     this.pending.add(domid);
     if (this.watchers.has(domid)) this.scheduleFlush();
@@ -59,7 +64,8 @@ export class EventChannel implements VirqSink {
       this.pendingDevices.set(domid, list);
     }
     list.push(event);
-    if (list.length > MAX_PENDING_DEVICE_EVENTS) list.splice(0, list.length - MAX_PENDING_DEVICE_EVENTS);
+    if (list.length > MAX_PENDING_DEVICE_EVENTS)
+      list.splice(0, list.length - MAX_PENDING_DEVICE_EVENTS);
     if (this.watchers.has(domid)) this.scheduleFlush();
   }
 
@@ -105,6 +111,7 @@ export class EventChannel implements VirqSink {
       const set = this.watchers.get(domid);
       if (set === undefined) continue;
       this.pending.delete(domid);
+      this.observer.virq(domid, VIRQ_ARGO);
       for (const watcher of set) watcher.deliverVirq(VIRQ_ARGO);
     }
     for (const [domid, events] of this.pendingDevices) {

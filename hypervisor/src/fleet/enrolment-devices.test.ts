@@ -83,10 +83,11 @@ describe("enrolment devices", () => {
 
   test("resuming either end places nothing twice", () => {
     const { enrolment, devicesOf } = setup();
-    const be = enrolment.enrol(BACKEND.token, "be").domid;
-    const fe = enrolment.enrol(GUEST.token, "a").domid;
-    assert.equal(enrolment.enrol(GUEST.token, "a").resumed, true);
-    assert.equal(enrolment.enrol(BACKEND.token, "be").resumed, true);
+    const backend = enrolment.enrol(BACKEND.token, "be");
+    const frontend = enrolment.enrol(GUEST.token, "a");
+    const [be, fe] = [backend.domid, frontend.domid];
+    assert.equal(enrolment.enrol(GUEST.token, "a", frontend.instanceSecret).resumed, true);
+    assert.equal(enrolment.enrol(BACKEND.token, "be", backend.instanceSecret).resumed, true);
     assert.deepEqual(devicesOf(fe), [`2@${be}`, `1@${be}`, `3@${be}`]);
   });
 

@@ -64,6 +64,29 @@ describe("enrolment", () => {
     assert.equal(enrolment.enrol(OTHER.token, "c").resumed, false, "another template still has room");
   });
 
+  test("the token alone does not resume a live instance: no secret is a conflict, a wrong one unauthenticated, the credential unchanged", () => {
+    const { h, enrolment } = setup();
+    const first = enrolment.enrol(GUEST.token, "pod-0");
+    assert.equal(first.instanceSecret.length, 43, "a first enrolment returns a 32-byte secret");
+    const missing = refusal(() => enrolment.enrol(GUEST.token, "pod-0"));
+    assert.equal(missing.kind, "conflict");
+    assert.match(missing.message, /pod-0.*instance secret/);
+    const wrong = refusal(() => enrolment.enrol(GUEST.token, "pod-0", "x".repeat(43)));
+    assert.equal(wrong.kind, "unauthenticated");
+    assert.doesNotMatch(wrong.message, /xxxx/, "the presented secret is not echoed");
+    assert.equal(h.core.domains.authenticate(first.credential)?.domid, first.domid, "the live credential still works");
+  });
+
+  test("a domain name taken across templates is a conflict (ALREADY_EXISTS), not an internal error", () => {
+    const { h } = setup();
+    const GUEST_A: DomainTemplate = { ...OTHER, name: "guest-a", token: "guest-a-token-0123456789" };
+    const both = new EnrolmentService(h.core.domains, [GUEST, GUEST_A], 1000, pino({ level: "silent" }));
+    both.enrol(GUEST_A.token, "b");
+    const err = refusal(() => both.enrol(GUEST.token, "a-b"));
+    assert.equal(err.kind, "conflict");
+    assert.match(err.message, /guest-a-b/);
+  });
+
   test("the same instance resumes its live domain: same domid, rings intact, old credential revoked", () => {
     const { h, enrolment } = setup();
     const first = enrolment.enrol(GUEST.token, "pod-0");
@@ -71,8 +94,8 @@ describe("enrolment", () => {
     assert.ok(d !== undefined);
     d.memory.write(FIRST_GUEST_GFN * PAGE_SIZE, Buffer.alloc(64));
     assert.equal(h.argo.registerRing(d, { aport: 9, partnerId: ARGO_DOMID_ANY, len: 4032, gfns: [FIRST_GUEST_GFN], flags: 0 }), 0);
-    const again = enrolment.enrol(GUEST.token, "pod-0");
-    assert.deepEqual([again.domid, again.resumed], [first.domid, true]);
+    const again = enrolment.enrol(GUEST.token, "pod-0", first.instanceSecret);
+    assert.deepEqual([again.domid, again.resumed, again.instanceSecret], [first.domid, true, ""]);
     assert.equal(h.argo.ringCount(d), 1, "the ring survived the resume");
     assert.equal(h.core.domains.authenticate(first.credential), undefined, "the old credential is revoked");
     assert.equal(h.core.domains.authenticate(again.credential)?.domid, first.domid);
@@ -80,8 +103,8 @@ describe("enrolment", () => {
 
   test("a guest away longer than the grace period loses its domain, with Argo teardown of partner rings", () => {
     const { h, enrolment } = setup(1000);
-    const gone = enrolment.enrol(GUEST.token, "gone", 0);
-    const stays = enrolment.enrol(GUEST.token, "stays", 0);
+    const gone = enrolment.enrol(GUEST.token, "gone", "", 0);
+    const stays = enrolment.enrol(GUEST.token, "stays", "", 0);
     const owner = h.core.domains.get(stays.domid);
     assert.ok(owner !== undefined);
     owner.memory.write(FIRST_GUEST_GFN * PAGE_SIZE, Buffer.alloc(64));
@@ -99,10 +122,26 @@ describe("enrolment", () => {
 
   test("a guest that reconnects within the grace period keeps its domain", () => {
     const { h, enrolment } = setup(1000);
-    const e = enrolment.enrol(GUEST.token, "flaky", 0);
+    const e = enrolment.enrol(GUEST.token, "flaky", "", 0);
     enrolment.sweep(() => false, () => undefined, 800);
     enrolment.sweep(() => true, () => undefined, 900);
     assert.deepEqual(enrolment.sweep(() => false, () => undefined, 1800), []);
     assert.ok(h.core.domains.get(e.domid) !== undefined);
+  });
+
+  test("an enrolment the memory total cannot hold is refused as exhausted, naming the template and sizes, and creates nothing", () => {
+    const h = createHarness({ domains: 0, maxTotalMemoryBytes: 2 * 1024 * 1024 });
+    const enrolment = new EnrolmentService(h.core.domains, [GUEST, OTHER], 1000, pino({ level: "silent" }));
+    enrolment.enrol(GUEST.token, "a");
+    const b = enrolment.enrol(OTHER.token, "b", "", 0);
+    const refused = refusal(() => enrolment.enrol(OTHER.token, "c"));
+    assert.equal(refused.kind, "exhausted");
+    assert.match(refused.message, /^template "other": cannot reserve 1048576 bytes \(1 MiB\).*only 0 bytes \(0 MiB\) of the 2097152 bytes/);
+    assert.match(refused.message, /--max-total-memory/);
+    assert.equal(h.core.domains.size, 2);
+    // A domain reaped after its grace period gives its memory back to the next enrolment.
+    enrolment.sweep(() => false, () => undefined, 1001);
+    assert.equal(enrolment.enrol(OTHER.token, "c").resumed, false);
+    assert.equal(h.core.domains.get(b.domid), undefined);
   });
 });

@@ -4,14 +4,18 @@
  * configures domain templates (label, memory, maximum count), each bound to a secret enrolment
  * token; a guest presenting the token and its instance name gets a domain of that template. The
  * same instance enrolling again resumes its live domain (same domid, rings intact) with a fresh
- * credential, which is how a restarted container finds its domain again. An enrolled domain
+ * credential, which is how a restarted container finds its domain again. Every guest of a
+ * template holds the same token, so resuming also needs the instance secret that only the first
+ * enrolment received (the guest keeps it with its state): the token alone never hands one guest
+ * another's live domain. An enrolled domain
  * whose guest stays away longer than the grace period is destroyed — full Argo teardown — so a
  * fleet that scales down does not leak domains. Tokens are compared in constant time and never
  * logged.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Logger } from "pino";
-import type { DomainRegistry } from "../domain/domain-registry.js";
+import type { CreatedDomain, DomainRegistry } from "../domain/domain-registry.js";
+import { MemoryQuotaExhaustedError } from "../memory/memory-quota.js";
 
 /** One template, as configured (`--enrolment-template NAME:LABEL:MEMORY:MAX`). */
 export interface DomainTemplate {
@@ -27,7 +31,7 @@ export interface DomainTemplate {
 export class EnrolmentError extends Error {
   override readonly name = "EnrolmentError";
   constructor(
-    readonly kind: "unauthenticated" | "exhausted" | "invalid",
+    readonly kind: "unauthenticated" | "exhausted" | "invalid" | "conflict",
     message: string,
   ) {
     super(message);
@@ -39,6 +43,8 @@ export interface Enrolled {
   readonly credential: string;
   readonly resumed: boolean;
   readonly template: string;
+  /** A first enrolment's instance secret (returned once, kept as a digest); "" on resume. */
+  readonly instanceSecret: string;
 }
 
 const INSTANCE_PATTERN = /^[A-Za-z0-9._-]{1,48}$/;
@@ -57,8 +63,11 @@ export class EnrolmentService {
   readonly #templates: TemplateState[];
   readonly #gracePeriodMs: number;
   readonly #log: Logger;
-  /** Enrolled domid → its template and when its guest was last seen connected. */
-  readonly #enrolled = new Map<number, { template: string; lastSeen: number }>();
+  /** Enrolled domid → its template, its instance secret's digest, when its guest was last seen. */
+  readonly #enrolled = new Map<
+    number,
+    { template: string; secretDigest: Buffer; lastSeen: number }
+  >();
   readonly #listeners: ((e: Enrolled) => void)[] = [];
   #timer: NodeJS.Timeout | undefined;
 
@@ -83,7 +92,12 @@ export class EnrolmentService {
     return found;
   }
 
-  enrol(token: string, instance: string, now = Date.now()): Enrolled {
+  /** Whether `token` is some template's enrolment token (checked before an Enrol body is read). */
+  isToken(token: string): boolean {
+    return this.#match(token) !== undefined;
+  }
+
+  enrol(token: string, instance: string, instanceSecret = "", now = Date.now()): Enrolled {
     const state = this.#match(token);
     if (state === undefined) throw new EnrolmentError("unauthenticated", "unknown enrolment token");
     const { template } = state;
@@ -95,10 +109,24 @@ export class EnrolmentService {
     }
     const name = `${template.name}-${instance}`;
     const existing = this.#registry.byName(name);
-    if (existing !== undefined && this.#enrolled.get(existing.domid)?.template === template.name) {
+    const entry = existing === undefined ? undefined : this.#enrolled.get(existing.domid);
+    if (existing !== undefined && entry?.template === template.name) {
+      if (instanceSecret === "") {
+        throw new EnrolmentError(
+          "conflict",
+          `instance ${JSON.stringify(instance)} of template ${JSON.stringify(template.name)} is live; resuming it needs the instance secret its first enrolment returned`,
+        );
+      }
+      if (!timingSafeEqual(digest(instanceSecret), entry.secretDigest)) {
+        throw new EnrolmentError(
+          "unauthenticated",
+          `wrong instance secret for instance ${JSON.stringify(instance)}`,
+        );
+      }
+      // Rotating revokes the old credential; the registry's hook ends the old holder's streams.
       const credential = this.#registry.rotateCredential(existing.domid);
       if (credential !== undefined) {
-        this.#enrolled.set(existing.domid, { template: template.name, lastSeen: now });
+        entry.lastSeen = now;
         this.#log.info(
           { domid: existing.domid, name, template: template.name },
           "enrolled domain resumed",
@@ -108,8 +136,16 @@ export class EnrolmentService {
           credential,
           resumed: true,
           template: template.name,
+          instanceSecret: "",
         });
       }
+    }
+    if (existing !== undefined) {
+      // A toolstack-made domain, or another template's, already has the name.
+      throw new EnrolmentError(
+        "conflict",
+        `domain name ${JSON.stringify(name)} is taken by a domain that is not an enrolled instance of template ${JSON.stringify(template.name)}`,
+      );
     }
     const count = [...this.#enrolled.values()].filter((e) => e.template === template.name).length;
     if (count >= template.maxDomains) {
@@ -119,12 +155,13 @@ export class EnrolmentService {
       );
     }
     // DomainRegistry validates the name (a taken name, e.g. a toolstack-made domain, is refused).
-    const { domain, credential } = this.#registry.create({
-      name,
-      label: template.label,
-      memoryBytes: template.memoryBytes,
+    const { domain, credential } = this.#createWithinQuota(template, name);
+    const secret = randomBytes(32).toString("base64url");
+    this.#enrolled.set(domain.domid, {
+      template: template.name,
+      secretDigest: digest(secret),
+      lastSeen: now,
     });
-    this.#enrolled.set(domain.domid, { template: template.name, lastSeen: now });
     this.#log.info(
       { domid: domain.domid, name, template: template.name, label: template.label },
       "domain enrolled",
@@ -134,7 +171,27 @@ export class EnrolmentService {
       credential,
       resumed: false,
       template: template.name,
+      instanceSecret: secret,
     });
+  }
+
+  /** Creates the template's domain; a total that cannot reserve its memory is "exhausted". */
+  #createWithinQuota(template: DomainTemplate, name: string): CreatedDomain {
+    try {
+      return this.#registry.create({
+        name,
+        label: template.label,
+        memoryBytes: template.memoryBytes,
+      });
+    } catch (err) {
+      if (err instanceof MemoryQuotaExhaustedError) {
+        throw new EnrolmentError(
+          "exhausted",
+          `template ${JSON.stringify(template.name)}: ${err.message}`,
+        );
+      }
+      throw err;
+    }
   }
 
   /** Calls `listener` after every successful enrolment (new or resumed), before it is answered. */

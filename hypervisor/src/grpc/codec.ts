@@ -26,11 +26,17 @@ export function u64ToNumber(value: string): number {
   return Number.isSafeInteger(n) ? n : Number.POSITIVE_INFINITY;
 }
 
-/** A request id: a safe integer >= 1, else DecodeError naming the value. */
+/**
+ * Largest request id: the id after it must still be an exact number, or a domain that reached
+ * it could never make another at-most-once call (its guest resumes at `lastExecuted + 1`).
+ */
+export const MAX_REQUEST_ID = Number.MAX_SAFE_INTEGER - 1;
+
+/** A request id: an integer in 1..MAX_REQUEST_ID, else DecodeError naming the value. */
 export function parseRequestId(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) {
-    throw new DecodeError(`request id ${JSON.stringify(value)} is not an integer in 1..2^53-1`);
+  const n = /^[0-9]{1,16}$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_REQUEST_ID) {
+    throw new DecodeError(`request id ${JSON.stringify(value.slice(0, 40))} is not an integer in 1..${MAX_REQUEST_ID}`);
   }
   return n;
 }

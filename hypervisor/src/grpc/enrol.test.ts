@@ -53,9 +53,17 @@ test("Enrol with the template's token returns a working credential; the same ins
   assert.deepEqual([first.resumed, first.template], [false, "guest"]);
   const info = await call<{ domid: number; label: string }>("GetDomainInfo", {}, bearerMetadata(first.credential));
   assert.deepEqual([info.domid, info.label], [first.domid, "guest_t"]);
-  const again = await call<EnrolResponse__Output>("Enrol", { instance: "c1" }, bearerMetadata(TOKEN));
+  const again = await call<EnrolResponse__Output>("Enrol", { instance: "c1", instanceSecret: first.instanceSecret }, bearerMetadata(TOKEN));
   assert.deepEqual([again.domid, again.resumed], [first.domid, true]);
   await assert.rejects(call("GetDomainInfo", {}, bearerMetadata(first.credential)), (err: grpc.ServiceError) => err.code === grpc.status.UNAUTHENTICATED);
+});
+
+test("Enrol with the token but without the instance secret cannot take over a live instance (ALREADY_EXISTS)", async () => {
+  const first = await call<EnrolResponse__Output>("Enrol", { instance: "c3" }, bearerMetadata(TOKEN));
+  await assert.rejects(call("Enrol", { instance: "c3" }, bearerMetadata(TOKEN)), (err: grpc.ServiceError) => err.code === grpc.status.ALREADY_EXISTS);
+  await assert.rejects(call("Enrol", { instance: "c3", instanceSecret: "not-the-secret" }, bearerMetadata(TOKEN)), (err: grpc.ServiceError) => err.code === grpc.status.UNAUTHENTICATED);
+  const info = await call<{ domid: number }>("GetDomainInfo", {}, bearerMetadata(first.credential));
+  assert.equal(info.domid, first.domid, "the live guest's credential still works");
 });
 
 test("Enrol refuses a wrong token and a domain credential (wrong kind) with UNAUTHENTICATED", async () => {

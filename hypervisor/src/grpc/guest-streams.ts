@@ -5,6 +5,7 @@
  * and shutdown ends them all. A stream registers an `end(code, details)` callback.
  */
 import type * as grpc from "@grpc/grpc-js";
+import { NOOP_OBSERVER, type Observer } from "../observability/observer.js";
 
 export interface GuestStream {
   readonly kind: "session" | "watch";
@@ -14,20 +15,25 @@ export interface GuestStream {
 export class GuestStreams {
   private readonly byDomain = new Map<number, Set<GuestStream>>();
 
+  /** `observer` sees every stream open and close (sessions and the link state in the history). */
+  constructor(private readonly observer: Observer = NOOP_OBSERVER) {}
+
   add(domid: number, stream: GuestStream): void {
     let set = this.byDomain.get(domid);
     if (set === undefined) {
       set = new Set();
       this.byDomain.set(domid, set);
     }
+    if (set.has(stream)) return;
     set.add(stream);
+    this.observer.stream(domid, stream.kind, true, set.size);
   }
 
   remove(domid: number, stream: GuestStream): void {
     const set = this.byDomain.get(domid);
-    if (set === undefined) return;
-    set.delete(stream);
+    if (!set?.delete(stream)) return;
     if (set.size === 0) this.byDomain.delete(domid);
+    this.observer.stream(domid, stream.kind, false, set.size);
   }
 
   /** The domain's Session streams other than `keep`. */
@@ -48,7 +54,8 @@ export class GuestStreams {
 
   /** Ends every stream of one domain (destroyed) or of all domains (shutdown). */
   endAll(code: grpc.status, details: string, domid?: number): void {
-    const sets = domid === undefined ? [...this.byDomain.values()] : [this.byDomain.get(domid) ?? new Set()];
+    const sets =
+      domid === undefined ? [...this.byDomain.values()] : [this.byDomain.get(domid) ?? new Set()];
     for (const set of sets) for (const stream of [...set]) stream.end(code, details);
   }
 }

@@ -4,7 +4,14 @@
  * protocol itself is under test, not a client's interpretation of it.
  */
 import * as grpc from "@grpc/grpc-js";
-import { ARGO_DOMID_ANY, Errno, FIRST_GUEST_GFN, PAGE_SIZE, VIRQ_ARGO } from "@hmx/proto/abi";
+import {
+  ARGO_DOMID_ANY,
+  Errno,
+  MAX_MEMORY_ACCESS,
+  FIRST_GUEST_GFN,
+  PAGE_SIZE,
+  VIRQ_ARGO,
+} from "@hmx/proto/abi";
 import type { SessionRequest } from "@hmx/proto/gen/hmx/argo/v1/SessionRequest.js";
 import type { SessionResponse__Output } from "@hmx/proto/gen/hmx/argo/v1/SessionResponse.js";
 import type { HypercallResult__Output } from "@hmx/proto/gen/hmx/argo/v1/HypercallResult.js";
@@ -350,5 +357,52 @@ describe("Session stream", () => {
     await s.next("ready");
     await t.toolstack.destroyDomain(g.domid);
     assert.equal((await s.ended()).code, grpc.status.UNAUTHENTICATED);
+  });
+
+  test("an invalid request id anywhere in a batch ends the session before any of its calls runs", async () => {
+    const g = await t.createGuest("bad-id-mid-batch");
+    const s = new RawSession(g);
+    s.send({ open: {} });
+    await s.next("ready");
+    s.send({ batch: { calls: [write(1, "abc"), { ...read(2, 3), requestId: "0" }] } });
+    const err = await s.ended();
+    assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(err.details, /request id "0"/);
+    const again = new RawSession(g);
+    again.send({ open: {} });
+    assert.equal(
+      (await again.next("ready")).ready?.lastExecuted,
+      "0",
+      "the valid first call did not run",
+    );
+    again.send({ batch: { calls: [read(1, 3)] } });
+    assert.deepEqual([...((await again.results())[0]?.readMemory?.data ?? [])], [0, 0, 0]);
+    again.call.end();
+  });
+
+  test("results larger than one frame may carry come back split across frames, each within the guest's limit", async () => {
+    const g = await t.createGuest("split-results", 64 * 1024 * 1024);
+    const s = new RawSession(g);
+    s.send({ open: {} });
+    await s.next("ready");
+    const length = MAX_MEMORY_ACCESS;
+    s.send({ batch: { calls: [read(1, length), read(2, length), read(3, 8)] } });
+    const got: HypercallResult__Output[] = [];
+    let frames = 0;
+    while (got.length < 3) {
+      got.push(...(await s.results()));
+      frames++;
+    }
+    assert.deepEqual(
+      got.map((r) => [r.requestId, r.readMemory?.ret, r.readMemory?.data.length]),
+      [
+        ["1", 0, length],
+        ["2", 0, length],
+        ["3", 0, 8],
+      ],
+    );
+    assert.ok(frames >= 2, `${frames} results frames`);
+    assert.equal(s.error, undefined, "the session is still open");
+    s.call.end();
   });
 });

@@ -2,11 +2,18 @@
 /**
  * The `Session` stream: the guest agent's pipelined fast path (rules in hypervisor.proto).
  *
- * Frames are handled as they arrive and each batch runs to completion synchronously, so calls
- * execute strictly in order (a multicall) and a batch's results go back as one frame. Request
- * ids go through the domain's resume log, so a batch resent after a reconnect is answered, not
- * re-run. When the guest stops reading, the stream pauses reading until the writes drain: a
- * guest cannot make the hypervisor buffer unbounded results.
+ * A frame is validated whole (size, every request id) before any of its calls runs, then its
+ * batch is queued as a job on the fair scheduler (dispatch/scheduler.ts): calls execute strictly
+ * in order and stop-on-error (a multicall), each atomically, but other domains may be served
+ * between two of them. Results go back in frames of at most RESULTS_FRAME_BYTES (one result on
+ * its own when larger), so no frame exceeds the guest's decoder limit. Request ids go through
+ * the domain's resume log, so a batch resent after a reconnect is answered, not re-run.
+ *
+ * What a guest can make the hypervisor hold is charged to its domain (dispatch/held-bytes.ts):
+ * results stay charged until the transport took them, and while the domain is over its budget
+ * the scheduler runs none of its calls. Reading stops while a session's queued requests exceed
+ * MAX_QUEUED_REQUEST_BYTES or MAX_QUEUED_BATCHES, and a session that is taken over is reset if its guest left results
+ * unread, which frees them at once.
  */
 import * as grpc from "@grpc/grpc-js";
 import type { Hypercall__Output } from "@hmx/proto/gen/hmx/argo/v1/Hypercall.js";
@@ -16,13 +23,45 @@ import type { SessionRequest__Output } from "@hmx/proto/gen/hmx/argo/v1/SessionR
 import type { SessionResponse } from "@hmx/proto/gen/hmx/argo/v1/SessionResponse.js";
 import type { Domain } from "../domain/domain.js";
 import { isFailure, type Hypercall, type HypercallResult } from "../dispatch/hypercall.js";
+import type { HeldBytes } from "../dispatch/held-bytes.js";
+import type { Job } from "../dispatch/scheduler.js";
+import { CALL_WORK_UNITS, workUnits } from "../dispatch/work-units.js";
+import { BackpressuredWatcher } from "../events/backpressured-watcher.js";
 import { GrpcError, authenticateGuest } from "./auth.js";
-import { ABORTED_BY_STOP_ON_ERROR, DecodeError, decodeHypercall, encodeResult, parseRequestId, u64ToNumber } from "./codec.js";
+import {
+  ABORTED_BY_STOP_ON_ERROR,
+  DecodeError,
+  decodeHypercall,
+  encodeResult,
+  parseRequestId,
+  u64ToNumber,
+} from "./codec.js";
 import type { GuestStream } from "./guest-streams.js";
 import type { GuestServiceContext } from "./guest-service.js";
 import { deviceEventMessage, toServiceError } from "./guest-service.js";
+import { resetHttp2Stream } from "./reset-stream.js";
+import { resultWireBytes } from "./result-bytes.js";
 
 type SessionCall = grpc.ServerDuplexStream<SessionRequest__Output, SessionResponse>;
+
+/**
+ * A results frame is flushed before it would grow past this, so frames stay far below the
+ * guest's 16 MiB decoder limit (GRPC_MESSAGE_LIMITS); one result larger than this (a 16 MiB
+ * ReadMemory) goes in a frame of its own, which that limit was sized for.
+ */
+export const RESULTS_FRAME_BYTES = 4 * 1024 * 1024;
+
+/** Reading a session's frames stops while its queued (not yet run) batches hold this much. */
+export const MAX_QUEUED_REQUEST_BYTES = 16 * 1024 * 1024;
+/** ...or while this many of its batches are queued (each costs a job and its frame). */
+export const MAX_QUEUED_BATCHES = 256;
+
+/** What a request costs to hold while queued: the bytes it carries, roughly as on the wire. */
+function requestBytes(calls: readonly Hypercall__Output[]): number {
+  let bytes = 0;
+  for (const call of calls) bytes += 64 + (call.writeMemory?.data.length ?? 0);
+  return bytes;
+}
 
 /** Acknowledgement watermark: "0" or absent means none. */
 function ackOf(value: string | undefined): number {
@@ -35,12 +74,22 @@ class Session implements GuestStream {
   private opened = false;
   private ended = false;
   private detachEvents: (() => void) | undefined;
+  private watcher: BackpressuredWatcher | undefined;
+  /** The domain's account of bytes held for it. */
+  readonly held: HeldBytes;
+  /** Bytes this session charged to it and the transport has not taken yet. */
+  private unsent = 0;
+  /** Request bytes of this session's batches queued and not finished. */
+  private queuedRequestBytes = 0;
+  private queuedBatches = 0;
+  private paused = false;
 
   constructor(
-    private readonly ctx: GuestServiceContext,
+    readonly ctx: GuestServiceContext,
     private readonly call: SessionCall,
-    private readonly domain: Domain,
+    readonly domain: Domain,
   ) {
+    this.held = ctx.held.of(domain.domid);
     call.on("data", (frame: SessionRequest__Output) => {
       try {
         this.onFrame(frame);
@@ -64,26 +113,36 @@ class Session implements GuestStream {
     });
   }
 
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
   end(status: Partial<grpc.StatusObject>): void;
   end(code: grpc.status, details: string): void;
   end(a: grpc.status | Partial<grpc.StatusObject>, details?: string): void {
     if (this.ended) return;
     const status = typeof a === "number" ? { code: a, details: details ?? "" } : a;
+    const unread = this.unsent > 0;
     this.cleanup();
     this.call.emit("error", status);
+    // The status waits behind results the guest never read, and so would they, for as long as
+    // the connection lives: reset the stream so its buffers are freed now.
+    if (unread) resetHttp2Stream(this.call);
   }
 
   private onFrame(frame: SessionRequest__Output): void {
     if (this.ended) return;
-    if (!this.domain.alive) throw new GrpcError(grpc.status.UNAUTHENTICATED, `domain ${this.domain.domid} was destroyed`);
+    if (!this.domain.alive)
+      throw new GrpcError(grpc.status.UNAUTHENTICATED, `domain ${this.domain.domid} was destroyed`);
     if (frame.kind === "open") {
-      if (this.opened) throw new DecodeError("session already open: 'open' may only be the first frame");
+      if (this.opened)
+        throw new DecodeError("session already open: 'open' may only be the first frame");
       this.open(ackOf(frame.open?.ackThrough));
       return;
     }
     if (frame.kind === "batch" && frame.batch != null) {
       if (!this.opened) throw new DecodeError("the first frame of a session must be 'open'");
-      this.runBatch(frame.batch);
+      this.acceptBatch(frame.batch);
       return;
     }
     throw new DecodeError("session frame has neither 'open' nor 'batch'");
@@ -107,18 +166,24 @@ class Session implements GuestStream {
         maxBatch: ctx.maxBatch,
       },
     });
-    this.detachEvents = ctx.events.attach(domain.domid, {
-      deliverVirq: (virq) => {
-        this.write({ event: { virq: { virq } } });
+    const watcher = new BackpressuredWatcher({
+      virq: (virq, written) => {
+        this.write({ event: { virq: { virq } } }, written);
       },
-      deliverDevice: (event) => {
-        this.write({ event: deviceEventMessage(event) });
+      device: (event, written) => {
+        this.write({ event: deviceEventMessage(event) }, written);
       },
     });
+    this.watcher = watcher;
+    this.detachEvents = ctx.events.attach(domain.domid, watcher);
     ctx.log.debug({ domid: domain.domid, lastExecuted: log.lastExecuted }, "session opened");
   }
 
-  private runBatch(batch: HypercallBatch__Output): void {
+  /**
+   * Checks the whole frame before any call runs (a bad request id ends the session with nothing
+   * executed), applies its acknowledgement, and queues the batch on the scheduler.
+   */
+  private acceptBatch(batch: HypercallBatch__Output): void {
     const { ctx, domain } = this;
     if (batch.calls.length > ctx.maxBatch) {
       throw new GrpcError(
@@ -126,55 +191,165 @@ class Session implements GuestStream {
         `batch of ${batch.calls.length} calls exceeds max_batch ${ctx.maxBatch}`,
       );
     }
+    const requestIds = batch.calls.map((call) => parseRequestId(call.requestId));
     const ack = ackOf(batch.ackThrough);
     if (ack > 0) ctx.dispatcher.resumeLog(domain).acknowledge(ack);
-    const results: WireResult[] = [];
-    let stopped = false;
-    for (const call of batch.calls) {
-      const requestId = parseRequestId(call.requestId);
-      const result = ctx.dispatcher.answerOnce(domain, requestId, () =>
-        stopped ? ABORTED_BY_STOP_ON_ERROR : this.decodeAndExecute(call),
-      );
-      if (batch.stopOnError && isFailure(result)) stopped = true;
-      results.push(encodeResult(requestId, result));
+    const bytes = requestBytes(batch.calls);
+    this.queuedRequestBytes += bytes;
+    this.queuedBatches++;
+    ctx.scheduler.enqueue(
+      domain.domid,
+      new BatchJob(this, batch, requestIds, () => {
+        this.batchFinished(bytes);
+      }),
+    );
+    if (this.queueFull() && !this.paused) {
+      // Hold further frames in the transport (HTTP/2 flow control) until these have run.
+      this.paused = true;
+      this.call.pause();
     }
-    this.write({ results: { results } });
+  }
+
+  private queueFull(): boolean {
+    return (
+      this.queuedRequestBytes > MAX_QUEUED_REQUEST_BYTES || this.queuedBatches >= MAX_QUEUED_BATCHES
+    );
+  }
+
+  private batchFinished(requestBytes: number): void {
+    this.queuedRequestBytes -= requestBytes;
+    this.queuedBatches--;
+    if (this.paused && !this.queueFull()) {
+      this.paused = false;
+      if (!this.ended) this.call.resume();
+    }
   }
 
   /** Decodes one call and executes it; an undecodable call is answered INVALID_ARGUMENT. */
-  private decodeAndExecute(call: Hypercall__Output): HypercallResult {
+  execute(call: Hypercall__Output): { result: HypercallResult; units: number } {
     let hypercall: Hypercall;
     try {
       hypercall = decodeHypercall(call);
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
-      return { op: "status", code: grpc.status.INVALID_ARGUMENT, message: err.message };
+      return {
+        result: { op: "status", code: grpc.status.INVALID_ARGUMENT, message: err.message },
+        units: CALL_WORK_UNITS,
+      };
     }
-    return this.ctx.dispatcher.execute(this.domain, hypercall);
+    const result = this.ctx.dispatcher.execute(this.domain, hypercall);
+    return { result, units: workUnits(hypercall, result) };
   }
 
-  private write(response: SessionResponse): void {
+  /** Writes a results frame, charged to the domain until the transport has taken it. */
+  writeResults(results: WireResult[], bytes: number): void {
     if (this.ended) return;
-    if (!this.call.write(response)) {
-      // Backpressure: stop reading hypercalls until the guest reads its results.
-      this.call.pause();
-      this.call.once("drain", () => this.call.resume());
-    }
+    this.held.charge(bytes);
+    this.unsent += bytes;
+    this.call.write({ results: { results } }, () => {
+      if (this.ended) return;
+      this.unsent -= bytes;
+      this.held.release(bytes);
+    });
+  }
+
+  private write(response: SessionResponse, written?: () => void): void {
+    if (this.ended) return;
+    this.call.write(response, written);
   }
 
   private cleanup(): void {
     if (this.ended) return;
     this.ended = true;
     this.detachEvents?.();
+    this.watcher?.close();
     this.ctx.streams.remove(this.domain.domid, this);
+    // Whatever the transport still holds for this stream is no longer the domain's to wait on.
+    const unsent = this.unsent;
+    this.unsent = 0;
+    this.held.release(unsent);
+  }
+}
+
+/**
+ * One batch as a scheduler job: one call per step, in order, stop-on-error, results gathered
+ * into frames. `paused` flushes what is gathered, so results never wait on the next slice.
+ */
+class BatchJob implements Job {
+  private index = 0;
+  private stopped = false;
+  private frame: WireResult[] = [];
+  private frameBytes = 0;
+  private finished = false;
+
+  constructor(
+    private readonly session: Session,
+    private readonly batch: HypercallBatch__Output,
+    private readonly requestIds: readonly number[],
+    private readonly onFinished: () => void,
+  ) {}
+
+  get done(): boolean {
+    if (!this.finished && (this.session.isEnded || this.index >= this.batch.calls.length)) {
+      this.finished = true;
+      this.flush();
+      this.onFinished();
+    }
+    return this.finished;
+  }
+
+  step(): number {
+    const call = this.batch.calls[this.index];
+    const requestId = this.requestIds[this.index];
+    this.index++;
+    if (call === undefined || requestId === undefined) return 0;
+    let units = CALL_WORK_UNITS;
+    const { dispatcher } = this.session.ctx;
+    const result = dispatcher.answerOnce(this.session.domain, requestId, () => {
+      if (this.stopped) return ABORTED_BY_STOP_ON_ERROR;
+      const ran = this.session.execute(call);
+      units = ran.units;
+      return ran.result;
+    });
+    if (this.batch.stopOnError && isFailure(result)) this.stopped = true;
+    const bytes = resultWireBytes(result);
+    if (this.frameBytes > 0 && this.frameBytes + bytes > RESULTS_FRAME_BYTES) this.flush();
+    this.frame.push(encodeResult(requestId, result));
+    this.frameBytes += bytes;
+    // Charged while gathered too: a staged result is held as much as a sent one.
+    this.session.held.charge(bytes);
+    return units;
+  }
+
+  paused(): void {
+    this.flush();
+  }
+
+  failed(err: unknown): void {
+    this.finished = true;
+    this.session.held.release(this.frameBytes);
+    this.onFinished();
+    this.session.end(toServiceError(err, this.session.ctx.log));
+  }
+
+  private flush(): void {
+    if (this.frame.length === 0) return;
+    const { frame, frameBytes } = this;
+    this.frame = [];
+    this.frameBytes = 0;
+    this.session.held.release(frameBytes);
+    this.session.writeResults(frame, frameBytes);
   }
 }
 
 /** The `Session` handler: authenticate, then hand the stream to a `Session`. */
-export function createSessionHandler(ctx: GuestServiceContext): grpc.handleBidiStreamingCall<SessionRequest__Output, SessionResponse> {
+export function createSessionHandler(
+  ctx: GuestServiceContext,
+): grpc.handleBidiStreamingCall<SessionRequest__Output, SessionResponse> {
   return (call) => {
     try {
-      if (ctx.isStopping()) throw new GrpcError(grpc.status.UNAVAILABLE, "hypervisor is shutting down");
+      if (ctx.isStopping())
+        throw new GrpcError(grpc.status.UNAVAILABLE, "hypervisor is shutting down");
       const domain = authenticateGuest(ctx.registry, call.metadata);
       new Session(ctx, call, domain);
     } catch (err) {

@@ -10,6 +10,7 @@ import type { Logger } from "pino";
 import type { Argo } from "../argo/argo.js";
 import { DomainConfigError, DomainIdsExhaustedError } from "../domain/domain-registry.js";
 import type { DomainRegistry } from "../domain/domain-registry.js";
+import { MemoryQuotaExhaustedError } from "../memory/memory-quota.js";
 import { GrpcError, type AdminAuth } from "./auth.js";
 import { u64ToNumber } from "./codec.js";
 import type { GuestStreams } from "./guest-streams.js";
@@ -36,6 +37,8 @@ function toStatus(err: unknown, log: Logger): Partial<grpc.StatusObject> {
   }
   if (err instanceof DeviceConfigError) return toStatus(deviceErrorStatus(err), log);
   if (err instanceof DomainIdsExhaustedError) return { code: grpc.status.RESOURCE_EXHAUSTED, details: err.message };
+  // A CreateDomain whose memory_bytes the total cannot reserve: the message names both sizes and the flag.
+  if (err instanceof MemoryQuotaExhaustedError) return { code: grpc.status.RESOURCE_EXHAUSTED, details: err.message };
   log.error({ err }, "internal error in toolstack call");
   return { code: grpc.status.INTERNAL, details: "internal error" };
 }

@@ -1,23 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
-/** Tests of lazily materialised guest memory: zero-fill, bounds (EFAULT) and quota all-or-nothing. */
+/** Tests of lazily materialised guest memory: zero-fill, bounds (EFAULT) and its reservation. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import { PAGE_SIZE } from "@hmx/proto/abi";
 
 import { GuestMemory } from "./guest-memory.js";
-import { MemoryQuota } from "./memory-quota.js";
+import { MemoryQuota, MemoryQuotaExhaustedError } from "./memory-quota.js";
 
 const MiB = 1024 * 1024;
 
 describe("GuestMemory lazy allocation", () => {
-  test("a new domain materialises no pages and charges nothing to the quota", () => {
-    const q = new MemoryQuota(16 * MiB);
+  test("new memory reserves its whole size from the quota but materialises no pages", () => {
+    const q = new MemoryQuota(80 * MiB);
     const m = new GuestMemory(64 * MiB, q);
     assert.equal(m.sizeBytes, 64 * MiB);
     assert.equal(m.pageCount, (64 * MiB) / PAGE_SIZE);
     assert.equal(m.residentBytes, 0);
-    assert.equal(q.usedBytes, 0);
+    assert.equal(q.usedBytes, 64 * MiB);
+    assert.equal(q.availableBytes, 16 * MiB);
   });
 
   test("reading unwritten memory returns zeros without materialising pages", () => {
@@ -29,12 +30,12 @@ describe("GuestMemory lazy allocation", () => {
     assert.equal(m.residentBytes, 0);
   });
 
-  test("a write materialises exactly the pages it touches and charges them to the quota", () => {
+  test("a write materialises exactly the pages it touches, inside the reservation", () => {
     const q = new MemoryQuota(MiB);
     const m = new GuestMemory(MiB, q);
     assert.equal(m.write(PAGE_SIZE - 2, Buffer.from([1, 2, 3, 4])), "ok");
     assert.equal(m.residentBytes, 2 * PAGE_SIZE);
-    assert.equal(q.usedBytes, 2 * PAGE_SIZE);
+    assert.equal(q.usedBytes, MiB);
     assert.equal(m.isResident(0), true);
     assert.equal(m.isResident(1), true);
     assert.equal(m.isResident(2), false);
@@ -89,7 +90,15 @@ describe("GuestMemory bounds", () => {
     assert.equal(m.write(size - 2, Buffer.from([1, 2, 3])), "efault");
     assert.equal(m.write(Infinity, Buffer.from([1])), "efault");
     assert.equal(m.residentBytes, 0);
-    assert.equal(q.usedBytes, 0);
+    assert.equal(q.usedBytes, size);
+  });
+
+  test("a write beyond a domain's own size is efault even when the quota has room to spare", () => {
+    const q = new MemoryQuota(64 * MiB);
+    const m = new GuestMemory(size, q);
+    assert.equal(m.write(size, Buffer.from([1])), "efault");
+    assert.equal(m.residentBytes, 0);
+    assert.equal(q.usedBytes, size);
   });
 
   test("a zero-length access at the very end of memory is in bounds", () => {
@@ -106,33 +115,48 @@ describe("GuestMemory bounds", () => {
   });
 });
 
-describe("GuestMemory quota", () => {
-  test("a write needing more pages than the quota allows fails with quota and writes nothing", () => {
-    const q = new MemoryQuota(2 * PAGE_SIZE);
-    const m = new GuestMemory(MiB, q);
-    assert.equal(m.write(0, Buffer.alloc(3 * PAGE_SIZE, 1)), "quota");
-    assert.equal(m.residentBytes, 0);
-    assert.equal(q.usedBytes, 0);
-    assert.deepEqual(m.read(0, 4), Buffer.alloc(4));
+describe("GuestMemory reservation", () => {
+  test("memory the quota cannot reserve is refused with MemoryQuotaExhaustedError, reserving nothing", () => {
+    const q = new MemoryQuota(2 * MiB);
+    new GuestMemory(MiB + PAGE_SIZE, q);
+    assert.throws(
+      () => new GuestMemory(MiB, q),
+      (err: unknown) =>
+        err instanceof MemoryQuotaExhaustedError &&
+        err.requestedBytes === MiB &&
+        err.availableBytes === MiB - PAGE_SIZE &&
+        err.limitBytes === 2 * MiB,
+    );
+    assert.equal(q.usedBytes, MiB + PAGE_SIZE);
   });
 
-  test("rewriting resident pages needs no quota", () => {
-    const q = new MemoryQuota(PAGE_SIZE);
+  test("a domain's memory is reserved at creation: another domain touching all of its own cannot take it", () => {
+    const q = new MemoryQuota(2 * MiB);
+    const victim = new GuestMemory(MiB, q);
+    // Asking for the whole total, as memory that is only promised, not touched, once could.
+    assert.throws(() => new GuestMemory(2 * MiB, q), MemoryQuotaExhaustedError);
+    const attacker = new GuestMemory(MiB, q);
+    assert.equal(attacker.write(0, Buffer.alloc(MiB, 0xee)), "ok");
+    assert.equal(attacker.write(MiB, Buffer.from([1])), "efault");
+    assert.throws(() => new GuestMemory(PAGE_SIZE, q), MemoryQuotaExhaustedError);
+    // Every page of the victim can still be materialised, by a write or by a ring.
+    assert.equal(victim.write(0, Buffer.alloc(MiB / 2, 1)), "ok");
+    const pages = victim.pinPages(Array.from({ length: 128 }, (_, i) => 128 + i));
+    assert.ok(Array.isArray(pages));
+    assert.equal(victim.residentBytes, MiB);
+    assert.equal(q.usedBytes, 2 * MiB);
+  });
+
+  test("materialising and rewriting pages leaves the quota unchanged", () => {
+    const q = new MemoryQuota(MiB);
     const m = new GuestMemory(MiB, q);
     assert.equal(m.write(0, Buffer.from([1])), "ok");
     assert.equal(m.write(10, Buffer.from([2])), "ok");
-    assert.equal(m.write(PAGE_SIZE, Buffer.from([3])), "quota");
+    assert.equal(m.write(PAGE_SIZE, Buffer.from([3])), "ok");
+    assert.equal(q.usedBytes, MiB);
   });
 
-  test("the quota is shared: one domain's pages count against another's writes", () => {
-    const q = new MemoryQuota(PAGE_SIZE);
-    const a = new GuestMemory(MiB, q);
-    const b = new GuestMemory(MiB, q);
-    assert.equal(a.write(0, Buffer.from([1])), "ok");
-    assert.equal(b.write(0, Buffer.from([1])), "quota");
-  });
-
-  test("release returns every page to the quota and leaves the memory empty", () => {
+  test("release returns the whole reservation, touched or not, and leaves the memory empty", () => {
     const q = new MemoryQuota(MiB);
     const m = new GuestMemory(MiB, q);
     m.write(0, Buffer.alloc(5 * PAGE_SIZE, 1));
@@ -144,6 +168,9 @@ describe("GuestMemory quota", () => {
     assert.equal(m.write(0, Buffer.from([1])), "efault");
     m.release();
     assert.equal(q.usedBytes, 0);
+    // What was released can be reserved again.
+    new GuestMemory(MiB, q);
+    assert.equal(q.usedBytes, MiB);
   });
 });
 
@@ -158,16 +185,15 @@ describe("GuestMemory pinPages", () => {
     assert.equal(pages[0]?.[0], 0xaa);
     pages[1]?.writeUInt8(0x55, 3);
     assert.deepEqual(m.read(16 * PAGE_SIZE + 3, 1), Buffer.from([0x55]));
-    assert.equal(q.usedBytes, 2 * PAGE_SIZE);
+    assert.equal(m.residentBytes, 2 * PAGE_SIZE);
   });
 
-  test("pinPages charges a gfn listed twice only once", () => {
-    const q = new MemoryQuota(MiB);
-    const m = new GuestMemory(MiB, q);
+  test("pinPages materialises a gfn listed twice only once", () => {
+    const m = new GuestMemory(MiB, new MemoryQuota(MiB));
     const pages = m.pinPages([20, 20]);
     assert.ok(Array.isArray(pages));
     assert.equal(pages[0], pages[1]);
-    assert.equal(q.usedBytes, PAGE_SIZE);
+    assert.equal(m.residentBytes, PAGE_SIZE);
   });
 
   const bad: [string, number][] = [
@@ -180,18 +206,10 @@ describe("GuestMemory pinPages", () => {
   ];
   for (const [what, gfn] of bad) {
     test(`pinPages rejects ${what} with einval and materialises nothing`, () => {
-      const q = new MemoryQuota(MiB);
-      const m = new GuestMemory(MiB, q);
+      const m = new GuestMemory(MiB, new MemoryQuota(MiB));
       assert.equal(m.pinPages([16, gfn]), "einval");
-      assert.equal(q.usedBytes, 0);
+      assert.equal(m.residentBytes, 0);
+      assert.equal(m.isResident(16), false);
     });
   }
-
-  test("pinPages fails with enomem when the quota cannot hold the new pages, materialising none", () => {
-    const q = new MemoryQuota(PAGE_SIZE);
-    const m = new GuestMemory(MiB, q);
-    assert.equal(m.pinPages([16, 17]), "enomem");
-    assert.equal(q.usedBytes, 0);
-    assert.equal(m.isResident(16), false);
-  });
 });

@@ -3,10 +3,11 @@
  * A domain's guest-physical memory: `sizeBytes` of 4 KiB pages held by the hypervisor, the
  * stand-in for the RAM Xen gives a domain. Pages are materialised lazily (on first write or when
  * a ring pins them) and zero-filled, so an idle domain costs a few objects and a page never
- * exposes another domain's data. Every materialised page is charged to the shared
- * `MemoryQuota`. Bounds are checked before anything is touched: an access with any byte
- * outside memory fails as a whole, like `copy_from_guest` / `guest_handle_okay` in argo.c, and a
- * write reserves quota for every page it needs before writing a byte (all-or-nothing).
+ * exposes another domain's data. The whole size is reserved from the shared `MemoryQuota` when
+ * the memory is made and returned by `release()`: materialising a page is then only an
+ * allocation, never a question of budget, so no other domain's use can make it fail. Bounds are
+ * checked before anything is touched: an access with any byte outside memory fails as a whole,
+ * like `copy_from_guest` / `guest_handle_okay` in argo.c, and writes nothing.
  *
  * Addresses and lengths may arrive as `Infinity` or other non-integers (the gRPC adapter maps
  * u64 values above 2^53 to Infinity): anything that is not a safe integer in range is out of
@@ -16,11 +17,11 @@ import { FIRST_GUEST_GFN, PAGE_SIZE } from "@hmx/proto/abi";
 
 import type { MemoryQuota } from "./memory-quota.js";
 
-/** Result of `GuestMemory.write`: `efault` = some byte outside memory, `quota` = quota exhausted. */
-export type GuestWriteResult = "ok" | "efault" | "quota";
+/** Result of `GuestMemory.write`: `efault` = some byte outside memory. */
+export type GuestWriteResult = "ok" | "efault";
 
-/** Result of `GuestMemory.pinPages` when it fails (-EINVAL / -ENOMEM in register_ring). */
-export type PinFailure = "einval" | "enomem";
+/** Result of `GuestMemory.pinPages` when it fails (-EINVAL in register_ring). */
+export type PinFailure = "einval";
 
 /** The guest-physical memory of one domain. */
 export class GuestMemory {
@@ -32,8 +33,10 @@ export class GuestMemory {
   #released = false;
 
   /**
+   * Reserves `sizeBytes` from `quota` for the life of this memory. Throws
+   * `MemoryQuotaExhaustedError` (nothing reserved) when the quota cannot hold it.
    * @param sizeBytes a positive multiple of PAGE_SIZE (the registry validates it first).
-   * @param quota the hypervisor-wide budget every materialised page is charged to.
+   * @param quota the hypervisor-wide budget the whole size is reserved from.
    */
   constructor(sizeBytes: number, quota: MemoryQuota) {
     if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0 || sizeBytes % PAGE_SIZE !== 0) {
@@ -41,6 +44,7 @@ export class GuestMemory {
         `guest memory size must be a positive multiple of ${PAGE_SIZE}, got ${String(sizeBytes)}`,
       );
     }
+    quota.reserve(sizeBytes);
     this.#sizeBytes = sizeBytes;
     this.#pageCount = sizeBytes / PAGE_SIZE;
     this.#quota = quota;
@@ -56,7 +60,7 @@ export class GuestMemory {
     return this.#released ? 0 : this.#pageCount;
   }
 
-  /** Bytes actually materialised (and charged to the quota). */
+  /** Bytes actually materialised: at most `sizeBytes`, all within the reservation. */
   get residentBytes(): number {
     return this.#pages.size * PAGE_SIZE;
   }
@@ -111,8 +115,8 @@ export class GuestMemory {
   }
 
   /**
-   * Writes `data` at `gpa`, all or nothing: bounds are checked and quota reserved for every page
-   * that is not yet materialised before any byte is written.
+   * Writes `data` at `gpa`, all or nothing: bounds are checked before any byte is written, and
+   * the pages it needs are already paid for by the reservation.
    */
   write(gpa: number, data: Uint8Array): GuestWriteResult {
     const length = data.byteLength;
@@ -120,11 +124,6 @@ export class GuestMemory {
     if (length === 0) return "ok";
     const firstGfn = Math.floor(gpa / PAGE_SIZE);
     const lastGfn = Math.floor((gpa + length - 1) / PAGE_SIZE);
-    let missing = 0;
-    for (let gfn = firstGfn; gfn <= lastGfn; gfn++) {
-      if (!this.#pages.has(gfn)) missing++;
-    }
-    if (missing > 0 && !this.#quota.tryReserve(missing * PAGE_SIZE)) return "quota";
     // A Buffer view over the caller's bytes (no copy) so Buffer.copy can move each page chunk.
     const source = Buffer.from(data.buffer, data.byteOffset, length);
     let done = 0;
@@ -142,18 +141,15 @@ export class GuestMemory {
    * Materialises and returns the pages backing a ring, in the order given (the same gfn may
    * appear twice; it is then one page mapped twice, as in Xen). A gfn that is not an integer,
    * lies outside memory or below FIRST_GUEST_GFN (platform-reserved) is "einval" (Xen: not a
-   * RAM page); not enough quota for the new pages is "enomem". Nothing is materialised on
-   * failure. The returned Buffers stay valid (and are the very pages guest reads and writes
-   * see) until `release()`.
+   * RAM page), and then nothing is materialised. The pages are the domain's own, reserved at
+   * creation, so there is no -ENOMEM. The returned Buffers stay valid (and are the very pages
+   * guest reads and writes see) until `release()`.
    */
   pinPages(gfns: readonly number[]): Buffer[] | PinFailure {
     const pageCount = this.pageCount;
-    const fresh = new Set<number>();
     for (const gfn of gfns) {
       if (!Number.isSafeInteger(gfn) || gfn < FIRST_GUEST_GFN || gfn >= pageCount) return "einval";
-      if (!this.#pages.has(gfn)) fresh.add(gfn);
     }
-    if (fresh.size > 0 && !this.#quota.tryReserve(fresh.size * PAGE_SIZE)) return "enomem";
     return gfns.map((gfn) => this.#residentOrNew(gfn));
   }
 
@@ -163,18 +159,18 @@ export class GuestMemory {
   }
 
   /**
-   * Returns every page to the quota and makes the memory empty (size 0): used when the domain
-   * is destroyed, after Argo teardown has dropped every ring that pinned these pages.
-   * Idempotent.
+   * Drops every page, returns the whole reservation to the quota and makes the memory empty
+   * (size 0): used when the domain is destroyed, after Argo teardown has dropped every ring that
+   * pinned these pages. Idempotent.
    */
   release(): void {
     if (this.#released) return;
     this.#released = true;
-    this.#quota.release(this.#pages.size * PAGE_SIZE);
+    this.#quota.release(this.#sizeBytes);
     this.#pages.clear();
   }
 
-  /** The page at `gfn`, materialising it zero-filled; the quota must already be reserved. */
+  /** The page at `gfn`, materialising it zero-filled (the reservation already covers it). */
   #residentOrNew(gfn: number): Buffer {
     let page = this.#pages.get(gfn);
     if (page === undefined) {

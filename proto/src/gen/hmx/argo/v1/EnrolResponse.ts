@@ -9,6 +9,10 @@ export interface EnrolResponse {
    */
   'resumed'?: (boolean);
   'template'?: (string);
+  /**
+   * Issued by a first enrolment only (empty on resume): keep it to resume this instance later.
+   */
+  'instanceSecret'?: (string);
 }
 
 export interface EnrolResponse__Output {
@@ -19,4 +23,8 @@ export interface EnrolResponse__Output {
    */
   'resumed': (boolean);
   'template': (string);
+  /**
+   * Issued by a first enrolment only (empty on resume): keep it to resume this instance later.
+   */
+  'instanceSecret': (string);
 }

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The harness HTTP listener (`--http-listen`, DESIGN §3.4): a control-side listener like the
+ * toolstack's. `GET /healthz` answers anyone; every other route, the WebSocket upgrade
+ * included, needs `Authorization: Bearer <admin token>`, checked by the toolstack's own
+ * `AdminAuth` (constant time). Routes: `/metrics` (Prometheus text) and `/v1/history`, a
+ * WebSocket carrying one history event per text frame.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import type { Logger } from "pino";
+import { WebSocket, WebSocketServer } from "ws";
+import { parseHostPort } from "@hmx/proto";
+import type { AdminAuth } from "../grpc/auth.js";
+import { HISTORY_CLOSE, type History, type HistorySink } from "../observability/history.js";
+import { ByteBatch } from "../observability/byte-batch.js";
+import type { HmxMetrics } from "../observability/metrics.js";
+import { HistoryQueryError, parseHistoryQuery, type HistoryQuery } from "./history-query.js";
+
+export interface HttpListenerOptions {
+  /** "host:port"; port 0 picks one. */
+  readonly address: string;
+  readonly auth: AdminAuth;
+  readonly metrics: HmxMetrics;
+  readonly history: History;
+  readonly log: Logger;
+  /** False once the hypervisor is stopping: /healthz then answers 503. */
+  readonly isServing: () => boolean;
+}
+
+export interface RunningHttpListener {
+  /** The bound "host:port". */
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+/** How long a closed subscriber that does not read its close frame keeps its socket. */
+const CLOSE_GRACE_MS = 5000;
+
+/** The admin token check of the toolstack, on an HTTP header. */
+function isAdmin(auth: AdminAuth, req: IncomingMessage): boolean {
+  const metadata = new grpc.Metadata();
+  const header = req.headers.authorization;
+  if (header !== undefined) metadata.set("authorization", header);
+  try {
+    auth.check(metadata);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function reply(
+  res: ServerResponse,
+  status: number,
+  body: object,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "cache-control": "no-store",
+    ...headers,
+  });
+  res.end(`${JSON.stringify(body)}\n`);
+}
+
+/** Refuses an upgrade on the raw socket (no WebSocket exists yet). */
+function refuseUpgrade(
+  socket: Duplex,
+  status: number,
+  reason: string,
+  message: string,
+  extra = "",
+): void {
+  const body = `${JSON.stringify({ error: message })}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json\r\n${extra}` +
+      `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+const UNAUTHORIZED = "missing or wrong admin token: send 'Authorization: Bearer <admin token>'";
+
+/**
+ * A WebSocket as the history sees it. The frames of one pump are built here (unmasked text
+ * frames, RFC 6455 §5.2) into one buffer and written to the upgraded socket as one chunk:
+ * `ws.send` per event costs a frame object and two writes each. `ws` still owns the
+ * connection (handshake, close, ping/pong); with compression off its sender never holds data
+ * back, so frames written to the socket here stay in order with its own, and
+ * `ws.bufferedAmount` counts them too.
+ */
+function webSocketSink(ws: WebSocket, socket: Duplex): HistorySink {
+  const batch = new ByteBatch();
+  return {
+    get bufferedAmount() {
+      return ws.bufferedAmount + batch.length;
+    },
+    send(event) {
+      const n = event.length;
+      const headerBytes = n < 126 ? 2 : n < 65536 ? 4 : 10;
+      const { buf, at } = batch.claim(headerBytes);
+      buf[at] = 0x81; // FIN, text
+      if (n < 126) buf[at + 1] = n;
+      else if (n < 65536) {
+        buf[at + 1] = 126;
+        buf.writeUInt16BE(n, at + 2);
+      } else {
+        buf[at + 1] = 127;
+        buf.writeUInt32BE(0, at + 2);
+        buf.writeUInt32BE(n, at + 6);
+      }
+      batch.push(event);
+    },
+    flush() {
+      if (batch.length === 0) return;
+      if (ws.readyState === WebSocket.OPEN) socket.write(batch.take());
+      else batch.clear();
+    },
+    close(code, reason) {
+      ws.close(code, reason);
+      // A peer that never reads never answers the close frame either.
+      setTimeout(() => {
+        ws.terminate();
+      }, CLOSE_GRACE_MS).unref();
+    },
+  };
+}
+
+export async function startHttpListener(o: HttpListenerOptions): Promise<RunningHttpListener> {
+  const hostPort = parseHostPort(o.address);
+  if (hostPort === undefined)
+    throw new Error(`--http-listen ${JSON.stringify(o.address)}: expected HOST:PORT`);
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4096 });
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://hmx");
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      reply(
+        res,
+        405,
+        { error: `method ${req.method ?? "?"} not allowed: every route is GET` },
+        { allow: "GET, HEAD" },
+      );
+      return;
+    }
+    if (url.pathname === "/healthz") {
+      const serving = o.isServing();
+      reply(res, serving ? 200 : 503, { status: serving ? "SERVING" : "NOT_SERVING" });
+      return;
+    }
+    if (url.pathname !== "/metrics" && url.pathname !== "/v1/history") {
+      reply(res, 404, { error: `no route ${url.pathname}: try /healthz, /metrics or /v1/history` });
+      return;
+    }
+    if (!isAdmin(o.auth, req)) {
+      reply(res, 401, { error: UNAUTHORIZED }, { "www-authenticate": 'Bearer realm="hmx"' });
+      return;
+    }
+    if (url.pathname === "/v1/history") {
+      reply(
+        res,
+        426,
+        { error: "/v1/history is a WebSocket: send an Upgrade: websocket request" },
+        { upgrade: "websocket" },
+      );
+      return;
+    }
+    o.metrics.registry.metrics().then(
+      (text) => {
+        res.writeHead(200, { "content-type": o.metrics.registry.contentType });
+        res.end(text);
+      },
+      (err: unknown) => {
+        o.log.error({ err }, "metrics collection failed");
+        reply(res, 500, { error: "metrics collection failed" });
+      },
+    );
+  });
+
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on("error", () => socket.destroy());
+    const url = new URL(req.url ?? "/", "http://hmx");
+    if (url.pathname !== "/v1/history") {
+      refuseUpgrade(socket, 404, "Not Found", `no WebSocket at ${url.pathname}: use /v1/history`);
+      return;
+    }
+    if (!isAdmin(o.auth, req)) {
+      refuseUpgrade(
+        socket,
+        401,
+        "Unauthorized",
+        UNAUTHORIZED,
+        'www-authenticate: Bearer realm="hmx"\r\n',
+      );
+      return;
+    }
+    let query: HistoryQuery;
+    try {
+      query = parseHistoryQuery(url.searchParams);
+      const newest = o.history.nextSeq - 1;
+      if (query.since !== undefined && query.since > newest)
+        throw new HistoryQueryError(
+          `since ${query.since} is beyond the newest event (${newest}): is this seq from another run?`,
+        );
+    } catch (err) {
+      if (!(err instanceof HistoryQueryError)) throw err;
+      refuseUpgrade(socket, 400, "Bad Request", err.message);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const sink = webSocketSink(ws, socket);
+      const subscription = o.history.subscribe(sink, { ...query, closeWhenBehind: true });
+      ws.on("close", () => {
+        subscription.cancel();
+      });
+      ws.on("error", (err) => {
+        o.log.debug({ err }, "history subscriber error");
+      });
+      // Subscribers only listen; anything they send is ignored.
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err) => {
+      reject(new Error(`cannot listen on ${o.address}: ${err.message}`, { cause: err }));
+    });
+    server.listen(hostPort.port, hostPort.host.replace(/^\[|\]$/g, ""), () => {
+      resolve();
+    });
+  });
+  const bound = server.address();
+  const port = typeof bound === "object" && bound !== null ? bound.port : hostPort.port;
+  const address = `${hostPort.host}:${port}`;
+
+  return {
+    address,
+    close: () =>
+      new Promise<void>((resolve) => {
+        o.history.closeAll(HISTORY_CLOSE.GOING_AWAY, "hypervisor is shutting down");
+        server.close();
+        server.closeAllConnections();
+        // Give the close frames a moment to leave, then cut whoever is still there.
+        setTimeout(() => {
+          for (const ws of wss.clients) ws.terminate();
+          wss.close(() => {
+            resolve();
+          });
+        }, 200);
+      }),
+  };
+}

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `--history-file PATH`: the history as JSON lines, one event per line, exactly the frames a
+ * WebSocket subscriber gets. It is an ordinary subscriber of the history, so it shares the
+ * bounded-queue rule: while the file stream holds `maxBufferedBytes` unwritten, events wait in
+ * the retained window; if the window overtakes the file, a `gap` line says what was lost instead
+ * of the service growing without bound. Each pump writes its lines as one chunk.
+ */
+import { createWriteStream, type WriteStream } from "node:fs";
+import { ByteBatch } from "./byte-batch.js";
+import type { History, HistorySink, HistorySubscription } from "./history.js";
+
+const NEWLINE = Buffer.from("\n");
+
+export class HistoryFile implements HistorySink {
+  readonly #stream: WriteStream;
+  readonly #batch = new ByteBatch();
+  #subscription: HistorySubscription | undefined;
+  #failed: Error | undefined;
+
+  constructor(readonly path: string) {
+    this.#stream = createWriteStream(path, { flags: "a" });
+    this.#stream.on("error", (err) => {
+      // A full disk or a removed directory must not take the hypervisor down: stop writing.
+      this.#failed = err;
+      this.#subscription?.cancel();
+    });
+  }
+
+  /** Starts following the history from its next event. */
+  follow(history: History): void {
+    this.#subscription = history.subscribe(this, { closeWhenBehind: false });
+  }
+
+  /** The write error that stopped the file, if any. */
+  get error(): Error | undefined {
+    return this.#failed;
+  }
+
+  get bufferedAmount(): number {
+    return this.#stream.writableLength + this.#batch.length;
+  }
+
+  send(event: Uint8Array): void {
+    this.#batch.push(event);
+    this.#batch.push(NEWLINE);
+  }
+
+  flush(): void {
+    if (this.#failed !== undefined) this.#batch.clear();
+    if (this.#batch.length === 0) return;
+    this.#stream.write(this.#batch.take());
+  }
+
+  close(): void {
+    this.#subscription?.cancel();
+  }
+
+  /** Writes what is queued and closes the file. */
+  end(): Promise<void> {
+    this.close();
+    return new Promise((resolve) => {
+      if (this.#failed !== undefined || this.#stream.destroyed) {
+        resolve();
+        return;
+      }
+      this.#stream.end(() => {
+        resolve();
+      });
+    });
+  }
+}

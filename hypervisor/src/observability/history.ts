@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The event history (DESIGN §3.4): every event gets a strictly increasing `seq` and an RFC 3339
+ * `time`, is serialised once, and is kept in a bounded retained window: the last `capacity`
+ * events, as UTF-8 in one preallocated byte ring (`capacity` × 256 bytes, at least 1 MiB; long
+ * events make the window shorter). Keeping the lines as bytes rather than strings matters: tens
+ * of thousands of live strings per second, each promoted to the old generation before it is
+ * dropped, cost the garbage collector more than everything else the history does. Subscribers (WebSocket clients, the history file) each hold only a cursor
+ * into that window; the window is shared, so a subscriber costs the service its cursor plus
+ * what its own sink has queued, which is capped at `maxBufferedBytes`.
+ *
+ * Appending never touches a subscriber: it stores the line and schedules one pump per turn of
+ * the event loop (after the hypercall batch, like a VIRQ). A pump sends each subscriber what
+ * its filter wants until its sink holds `maxBufferedBytes`; a subscriber whose cursor the window
+ * overtook is told with a `gap` event and skipped ahead to the newest event. A WebSocket that
+ * falls behind repeatedly, or that is not reading at all when it is overtaken, is closed with a
+ * code saying so. Nothing here ever grows with a slow consumer.
+ */
+import { Rfc3339Clock } from "./rfc3339-clock.js";
+
+export const HISTORY_KINDS = [
+  "hypercall",
+  "virq",
+  "mac",
+  "link",
+  "fault",
+  "domain",
+  "session",
+  "gap",
+] as const;
+export type HistoryKind = (typeof HISTORY_KINDS)[number];
+const KIND_INDEX = new Map<string, number>(HISTORY_KINDS.map((k, i) => [k, i]));
+
+/** Close codes a WebSocket subscriber may get (4000–4999: application-defined). */
+export const HISTORY_CLOSE = {
+  /** Overtaken by the retained window more than `maxLagEpisodes` times. */
+  FELL_BEHIND: 4001,
+  /** Overtaken while its queue was still full: it is not reading. */
+  NOT_READING: 4002,
+  /** The hypervisor is shutting down. */
+  GOING_AWAY: 1001,
+} as const;
+
+/** Where a subscription's events go. */
+export interface HistorySink {
+  /** Bytes queued toward the consumer and not yet written, batched ones included. */
+  readonly bufferedAmount: number;
+  /** One event's JSON as UTF-8: a view into the ring, to copy (or use) before returning. */
+  send(event: Uint8Array): void;
+  /** At the end of each pump: write what `send` batched. */
+  flush?(): void;
+  /** Ends the subscription, saying why. */
+  close(code: number, reason: string): void;
+}
+
+export interface HistoryFilter {
+  /** Only these kinds (a `gap` is always sent). */
+  readonly kinds?: ReadonlySet<HistoryKind>;
+  /** Only events involving this domain. */
+  readonly domid?: number;
+}
+
+export interface SubscribeOptions {
+  readonly filter?: HistoryFilter;
+  /** Resume after this seq; undefined = from the next event. */
+  readonly since?: number;
+  /** Close (true, WebSocket) or only `gap` (false, the file) when the subscriber falls behind. */
+  readonly closeWhenBehind: boolean;
+}
+
+export interface HistoryOptions {
+  /** Events kept for `since` resume. */
+  readonly capacity: number;
+  /** Most bytes a subscriber's sink may hold before it is skipped for this pump. */
+  readonly maxBufferedBytes: number;
+  /** Times a WebSocket subscriber may be overtaken before it is closed. */
+  readonly maxLagEpisodes: number;
+  /** Bytes of the ring holding the lines (default `capacity` × 256, at least 1 MiB). */
+  readonly maxBytes?: number;
+  readonly clock?: Rfc3339Clock;
+}
+
+/** Worst case of UTF-8 bytes per UTF-16 code unit: a line never needs more room than this. */
+const UTF8_PER_UNIT = 3;
+
+/** Domid fields of an event with no domain. */
+export const NO_DOMID = -1;
+
+/** A subscription: its cursor is the next seq it needs. */
+export class HistorySubscription {
+  lagEpisodes = 0;
+  closed = false;
+  constructor(
+    readonly sink: HistorySink,
+    public cursor: number,
+    readonly kindMask: number,
+    readonly domid: number,
+    readonly closeWhenBehind: boolean,
+    readonly cancel: () => void,
+  ) {}
+}
+
+export class History {
+  readonly capacity: number;
+  readonly #maxBuffered: number;
+  readonly #maxLagEpisodes: number;
+  readonly #clock: Rfc3339Clock;
+  readonly #bytes: Buffer;
+  readonly #offset: Int32Array;
+  readonly #length: Int32Array;
+  readonly #kinds: Uint8Array;
+  readonly #domA: Int32Array;
+  readonly #domB: Int32Array;
+  readonly #subs = new Set<HistorySubscription>();
+  #nextSeq = 1;
+  #oldestSeq = 1;
+  #everSubscribed = false;
+  #writePos = 0;
+  #pumpScheduled = false;
+  #retry: NodeJS.Timeout | undefined;
+  /** Largest sink queue seen after a send (bytes): what "bounded" is checked against. */
+  peakBufferedBytes = 0;
+  /** Seqs that some subscriber never got because it fell behind (per subscriber, summed). */
+  droppedForSubscribers = 0;
+  /** Subscribers closed for falling behind. */
+  closedSubscribers = 0;
+
+  constructor(options: HistoryOptions) {
+    if (!Number.isSafeInteger(options.capacity) || options.capacity < 1)
+      throw new RangeError(`history capacity must be a positive integer, got ${options.capacity}`);
+    this.capacity = options.capacity;
+    this.#maxBuffered = options.maxBufferedBytes;
+    this.#maxLagEpisodes = options.maxLagEpisodes;
+    this.#clock = options.clock ?? new Rfc3339Clock();
+    this.#bytes = Buffer.allocUnsafeSlow(
+      options.maxBytes ?? Math.max(1024 * 1024, options.capacity * 256),
+    );
+    this.#offset = new Int32Array(options.capacity);
+    this.#length = new Int32Array(options.capacity);
+    this.#kinds = new Uint8Array(options.capacity);
+    this.#domA = new Int32Array(options.capacity);
+    this.#domB = new Int32Array(options.capacity);
+  }
+
+  /** The seq the next event will get. */
+  get nextSeq(): number {
+    return this.#nextSeq;
+  }
+
+  /** The oldest seq still retained (== nextSeq when empty). */
+  get oldestSeq(): number {
+    return this.#oldestSeq;
+  }
+
+  /**
+   * Whether events are being recorded: from the first subscriber on (the history file
+   * subscribes at boot). Until then nobody could have asked for them, and recording costs the
+   * data path, so the observer skips it; `append` itself always records.
+   */
+  get recording(): boolean {
+    return this.#everSubscribed;
+  }
+
+  get subscriberCount(): number {
+    return this.#subs.size;
+  }
+
+  /** Largest queue any live subscriber holds now (bytes). */
+  bufferedBytesNow(): number {
+    let max = 0;
+    for (const s of this.#subs) max = Math.max(max, s.sink.bufferedAmount);
+    return max;
+  }
+
+  /**
+   * Records one event. `body` is the event's own fields (serialised here, once); `domA` and
+   * `domB` are the domains it involves (NO_DOMID for none), for the `domid` filter.
+   */
+  append(kind: HistoryKind, domA: number, domB: number, body: object): number {
+    return this.appendFields(kind, domA, domB, JSON.stringify(body).slice(1, -1));
+  }
+
+  /**
+   * `append` with the body already serialised: `fields` is the inside of a JSON object
+   * (`"a":1,"b":2`, or "" for none). The hot path (hypercalls) builds it without objects.
+   */
+  appendFields(kind: HistoryKind, domA: number, domB: number, fields: string): number {
+    const seq = this.#nextSeq++;
+    const i = seq % this.capacity;
+    let line = this.#line(seq, kind, fields);
+    if (line.length * UTF8_PER_UNIT > this.#bytes.length)
+      line = this.#line(seq, kind, `"truncated":true,"chars":${line.length}`);
+    this.#store(seq, i, line);
+    this.#kinds[i] = KIND_INDEX.get(kind) ?? 0;
+    this.#domA[i] = domA;
+    this.#domB[i] = domB;
+    if (this.#subs.size > 0 && !this.#pumpScheduled) {
+      this.#pumpScheduled = true;
+      setImmediate(this.#pumpAll);
+    }
+    return seq;
+  }
+
+  /**
+   * Adds a subscriber. A `since` older than the window starts it with a `gap` naming what was
+   * lost; a `since` beyond the newest event is refused (a history from another run).
+   */
+  subscribe(sink: HistorySink, options: SubscribeOptions): HistorySubscription {
+    const newest = this.#nextSeq - 1;
+    if (options.since !== undefined && options.since > newest)
+      throw new RangeError(
+        `since ${options.since} is beyond the newest event (${newest}): is this history from another run?`,
+      );
+    let mask = 0;
+    for (const k of options.filter?.kinds ?? HISTORY_KINDS) mask |= 1 << (KIND_INDEX.get(k) ?? 0);
+    const sub: HistorySubscription = new HistorySubscription(
+      sink,
+      options.since === undefined ? this.#nextSeq : options.since + 1,
+      mask,
+      options.filter?.domid ?? NO_DOMID,
+      options.closeWhenBehind,
+      () => {
+        sub.closed = true;
+        this.#subs.delete(sub);
+      },
+    );
+    if (sub.cursor < this.oldestSeq) {
+      this.#gap(sub, this.oldestSeq - 1, "since is older than the retained window");
+      sub.cursor = this.oldestSeq;
+    }
+    this.#subs.add(sub);
+    this.#everSubscribed = true;
+    this.#pump(sub);
+    if (sub.cursor < this.#nextSeq) this.#scheduleRetry();
+    return sub;
+  }
+
+  /** Closes every subscriber (shutdown). */
+  closeAll(code: number, reason: string): void {
+    for (const sub of [...this.#subs]) {
+      sub.cancel();
+      sub.sink.close(code, reason);
+    }
+    clearTimeout(this.#retry);
+  }
+
+  readonly #pumpAll = (): void => {
+    this.#pumpScheduled = false;
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
+    let behind = false;
+    for (const sub of this.#subs) {
+      this.#pump(sub);
+      if (!sub.closed && sub.cursor < this.#nextSeq) behind = true;
+    }
+    if (behind) this.#scheduleRetry();
+  };
+
+  /** A sink that was full gets another chance even if no new event triggers a pump. */
+  #scheduleRetry(): void {
+    if (this.#retry !== undefined) return;
+    this.#retry = setTimeout(this.#pumpAll, 20);
+    this.#retry.unref();
+  }
+
+  #pump(sub: HistorySubscription): void {
+    const { sink } = sub;
+    if (sub.cursor < this.oldestSeq) {
+      // Overtaken: the events it still needed left the window before it took them.
+      const full = sink.bufferedAmount >= this.#maxBuffered;
+      if (sub.closeWhenBehind && (full || ++sub.lagEpisodes > this.#maxLagEpisodes)) {
+        this.closedSubscribers++;
+        this.droppedForSubscribers += this.#nextSeq - sub.cursor;
+        sub.cancel();
+        sink.close(
+          full ? HISTORY_CLOSE.NOT_READING : HISTORY_CLOSE.FELL_BEHIND,
+          full
+            ? "history subscriber is not reading: its queue stayed full while the window moved on"
+            : `history subscriber fell behind the retained window ${sub.lagEpisodes} times`,
+        );
+        return;
+      }
+      if (full) return; // the file: wait until its queue drains, then say what was lost
+      this.#gap(sub, this.#nextSeq - 1, "subscriber fell behind the retained window");
+      sub.cursor = this.#nextSeq;
+    }
+    while (sub.cursor < this.#nextSeq) {
+      if (sink.bufferedAmount >= this.#maxBuffered) break;
+      const i = sub.cursor % this.capacity;
+      sub.cursor++;
+      if ((sub.kindMask & (1 << (this.#kinds[i] ?? 0))) === 0) continue;
+      if (sub.domid !== NO_DOMID && this.#domA[i] !== sub.domid && this.#domB[i] !== sub.domid)
+        continue;
+      const offset = this.#offset[i] ?? 0;
+      sink.send(this.#bytes.subarray(offset, offset + (this.#length[i] ?? 0)));
+    }
+    // Also after a gap sent by `subscribe` just before this pump.
+    sink.flush?.();
+    if (sink.bufferedAmount > this.peakBufferedBytes) this.peakBufferedBytes = sink.bufferedAmount;
+  }
+
+  /**
+   * Writes seq's line into the byte ring and retires the oldest events whose bytes it covers
+   * (or that fall outside `capacity`). The ring is written front to back; a line that might not
+   * fit before the end goes to offset 0, and the previous lap's events left past the last
+   * write (the oldest ones) are retired first.
+   */
+  #store(seq: number, i: number, line: string): void {
+    let pos = this.#writePos;
+    if (pos + line.length * UTF8_PER_UNIT > this.#bytes.length) {
+      while (this.#oldestSeq < seq && (this.#offset[this.#oldestSeq % this.capacity] ?? 0) >= pos)
+        this.#oldestSeq++;
+      pos = 0;
+    }
+    const n = this.#bytes.write(line, pos);
+    while (this.#oldestSeq < seq) {
+      const o = this.#oldestSeq % this.capacity;
+      const start = this.#offset[o] ?? 0;
+      if (!(start < pos + n && pos < start + (this.#length[o] ?? 0))) break;
+      this.#oldestSeq++;
+    }
+    if (seq - this.#oldestSeq >= this.capacity) this.#oldestSeq = seq - this.capacity + 1;
+    this.#offset[i] = pos;
+    this.#length[i] = n;
+    this.#writePos = pos + n;
+  }
+
+  /** Tells a subscriber that seqs from its cursor to `to` are lost to it; the gap carries `to`. */
+  #gap(sub: HistorySubscription, to: number, reason: string): void {
+    const dropped = to - sub.cursor + 1;
+    this.droppedForSubscribers += dropped;
+    sub.sink.send(
+      Buffer.from(
+        this.#line(
+          to,
+          "gap",
+          `"from":${sub.cursor},"to":${to},"dropped":${dropped},"reason":"${reason}"`,
+        ),
+      ),
+    );
+  }
+
+  #line(seq: number, kind: HistoryKind, fields: string): string {
+    const head = `{"seq":${seq},"time":"${this.#clock.now()}","kind":"${kind}"`;
+    return fields === "" ? `${head}}` : `${head},${fields}}`;
+  }
+}

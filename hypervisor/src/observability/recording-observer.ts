@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The `Observer` that records: it turns the core's hooks into history events (Jepsen's op shape
+ * for hypercalls) and metric updates. Payload bytes never enter the history: a sendv or
+ * WriteMemory carries its length and a digest (SHA-256, first 16 hex digits), enough for an
+ * offline checker to line up each message sent with the one read out of the ring.
+ */
+import { ARGO_DOMID_ANY } from "@hmx/proto/abi";
+import { createHash, hash } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import type { Domain } from "../domain/domain.js";
+import type { Hypercall, HypercallResult } from "../dispatch/hypercall.js";
+import type { AuditRecord } from "../mac/audit.js";
+import type { GuestMemory } from "../memory/guest-memory.js";
+import type { Iov, SendvArgs } from "../argo/types.js";
+import { NO_DOMID, type History } from "./history.js";
+import { resultLabel, type HmxMetrics } from "./metrics.js";
+import type { Observer, StreamKind } from "./observer.js";
+
+/** Hex digits of SHA-256 kept: 64 bits tell messages apart in any realistic run. */
+const DIGEST_HEX = 16;
+
+/** Messages up to this size are gathered into one reused buffer and hashed in one call. */
+const SCRATCH_BYTES = 64 * 1024;
+const scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+
+/**
+ * The digest of the bytes `iovs` name in `memory` (the message as the sender gathered it).
+ * One-shot `crypto.hash` over a reused buffer: a `createHash` object per message costs
+ * several times more than hashing a small message itself.
+ */
+export function payloadDigest(memory: GuestMemory, iovs: readonly Iov[]): string {
+  let total = 0;
+  for (const iov of iovs) {
+    if (!memory.contains(iov.gpa, iov.len)) return "";
+    total += iov.len;
+  }
+  if (total > SCRATCH_BYTES) {
+    const h = createHash("sha256");
+    for (const iov of iovs) h.update(memory.read(iov.gpa, iov.len) ?? Buffer.alloc(0));
+    return h.digest("hex").slice(0, DIGEST_HEX);
+  }
+  let at = 0;
+  for (const iov of iovs) {
+    memory.copyOut(iov.gpa, iov.len, scratch, at);
+    at += iov.len;
+  }
+  return bytesDigest(scratch.subarray(0, total));
+}
+
+function bytesDigest(bytes: Uint8Array): string {
+  return hash("sha256", bytes, "hex").slice(0, DIGEST_HEX);
+}
+
+/** A sendv's `value`, serialised by hand: it is the hot path and holds only numbers. */
+function sendvValueJson(caller: Domain, args: SendvArgs, ok: boolean): string {
+  const { src, dst, iovs, messageType } = args;
+  let len = 0;
+  for (const iov of iovs) len += iov.len;
+  const srcDomid = src.domainId === ARGO_DOMID_ANY ? caller.domid : src.domainId;
+  const digest = ok ? `,"digest":"${payloadDigest(caller.memory, iovs)}"` : "";
+  return (
+    `{"src":{"domid":${srcDomid},"aport":${src.aport}},"dst":{"domid":${dst.domainId},"aport":${dst.aport}},` +
+    `"messageType":${messageType},"len":${len}${digest}}`
+  );
+}
+
+/** A hypercall's arguments as the history shows them (`value` of a Jepsen op). */
+export function hypercallValue(caller: Domain, call: Hypercall, ok: boolean): object | null {
+  switch (call.op) {
+    case "getDomainInfo":
+      return null;
+    case "readMemory":
+      return { gpa: call.gpa, len: call.length };
+    case "writeMemory":
+      return { gpa: call.gpa, len: call.data.length, digest: bytesDigest(call.data) };
+    case "registerRing": {
+      const { aport, partnerId, len, gfns, flags } = call.args;
+      return { aport, partner: partnerId, len, npages: gfns.length, flags };
+    }
+    case "unregisterRing":
+      return { aport: call.args.aport, partner: call.args.partnerId };
+    case "sendv":
+      return JSON.parse(sendvValueJson(caller, call.args, ok)) as object;
+    case "notify":
+      return call.ringData === null
+        ? null
+        : {
+            rings: call.ringData.map((e) => ({
+              domid: e.ring.domainId,
+              aport: e.ring.aport,
+              space: e.spaceRequired,
+            })),
+          };
+  }
+}
+
+export class RecordingObserver implements Observer {
+  constructor(
+    readonly history: History | undefined,
+    readonly metrics: HmxMetrics | undefined,
+  ) {}
+
+  /** The history while it records (from its first subscriber on), else undefined. */
+  #live(): History | undefined {
+    return this.history?.recording === true ? this.history : undefined;
+  }
+
+  hypercallStarted(): number {
+    return performance.now();
+  }
+
+  hypercall(caller: Domain, call: Hypercall, result: HypercallResult, startedAt: number): void {
+    this.metrics?.hypercall(call.op, result, (performance.now() - startedAt) / 1000);
+    const history = this.#live();
+    if (history === undefined) return;
+    const ok = result.op !== "status" && result.ret >= 0;
+    const sendv = call.op === "sendv";
+    const value = sendv
+      ? sendvValueJson(caller, call.args, ok)
+      : JSON.stringify(hypercallValue(caller, call, ok));
+    let fields =
+      `"type":"${ok ? "ok" : "fail"}","f":"${call.op}","process":${caller.domid},` +
+      `"ret":${result.op === "status" ? "null" : result.ret},"value":${value}`;
+    if (!ok) fields += `,"error":"${resultLabel(result)}"`;
+    if (result.op === "status") fields += `,"message":${JSON.stringify(result.message)}`;
+    const dst = sendv ? call.args.dst.domainId : NO_DOMID;
+    history.appendFields("hypercall", caller.domid, dst, fields);
+  }
+
+  virq(domid: number, virq: number): void {
+    this.metrics?.virq();
+    this.#live()?.append("virq", domid, NO_DOMID, { domid, virq });
+  }
+
+  stream(domid: number, kind: StreamKind, open: boolean, remaining: number): void {
+    const history = this.#live();
+    if (history === undefined) return;
+    history.append("session", domid, NO_DOMID, {
+      domid,
+      stream: kind,
+      state: open ? "open" : "close",
+    });
+    // The link is up while the guest holds any stream: the first opens it, the last closes it.
+    if (open ? remaining === 1 : remaining === 0)
+      history.append("link", domid, NO_DOMID, { domid, state: open ? "up" : "down" });
+  }
+
+  macDenial(r: AuditRecord): void {
+    this.metrics?.macDenial(r.module, r.permission);
+    this.#live()?.append("mac", r.sourceDomid, r.targetDomid, {
+      decision: r.permissive ? "allowed-permissive" : "denied",
+      module: r.module,
+      permission: r.permission,
+      sdomid: r.sourceDomid,
+      tdomid: r.targetDomid,
+      scontext: r.scontext,
+      tcontext: r.tcontext,
+      ...(r.ports === null ? {} : { sport: r.ports.src, dport: r.ports.dst }),
+      rule: r.rule,
+      ret: r.ret,
+    });
+  }
+
+  domain(d: Domain, event: "created" | "destroyed"): void {
+    this.#live()?.append("domain", d.domid, NO_DOMID, {
+      domid: d.domid,
+      event,
+      name: d.name,
+      label: d.label,
+      memoryBytes: d.memory.sizeBytes,
+    });
+  }
+
+  /**
+   * A fault started or stopped (Jepsen's nemesis ops sit in the same history). Nothing injects
+   * faults yet; the fault controller calls this when it exists.
+   */
+  fault(action: "start" | "stop", name: string, detail: object): void {
+    this.#live()?.append("fault", NO_DOMID, NO_DOMID, { type: action, name, ...detail });
+  }
+}

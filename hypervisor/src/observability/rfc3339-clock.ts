@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Event times as RFC 3339 with nanoseconds (`2026-12-03T12:00:00.123456789Z`): the monotonic
+ * high-resolution clock (`performance.now()`, which Node derives from `process.hrtime`) anchored
+ * once to `Date.now()`, so times never go backwards within a run (a wall-clock step does not
+ * reorder the history). Arithmetic stays in doubles: nanoseconds since the anchor are exact
+ * integers for 104 days, and a BigInt per event cost more than the rest of the formatting. The
+ * seconds prefix is cached.
+ */
+import { performance } from "node:perf_hooks";
+
+const NS_PER_S = 1e9;
+
+export class Rfc3339Clock {
+  /** Whole epoch seconds and the nanoseconds past them at the anchor. */
+  readonly #anchorSecond: number;
+  readonly #anchorNs: number;
+  /** `performance.now()` at the anchor, in ns. */
+  readonly #anchorMono: number;
+  #cachedSecond = -1;
+  #cachedPrefix = "";
+
+  constructor(nowMs: number = Date.now(), monoMs: number = performance.now()) {
+    this.#anchorSecond = Math.floor(nowMs / 1000);
+    this.#anchorNs = Math.round((nowMs - this.#anchorSecond * 1000) * 1e6);
+    this.#anchorMono = Math.round(monoMs * 1e6);
+  }
+
+  /** RFC 3339 UTC with nine fractional digits for a `performance.now()` reading. */
+  format(monoMs: number): string {
+    const sinceAnchor = this.#anchorNs + Math.round(monoMs * 1e6) - this.#anchorMono;
+    const carry = Math.floor(sinceAnchor / NS_PER_S);
+    const second = this.#anchorSecond + carry;
+    if (second !== this.#cachedSecond) {
+      this.#cachedSecond = second;
+      // toISOString gives "YYYY-MM-DDTHH:MM:SS.mmmZ"; keep up to the seconds.
+      this.#cachedPrefix = new Date(second * 1000).toISOString().slice(0, 19);
+    }
+    return `${this.#cachedPrefix}.${String(sinceAnchor - carry * NS_PER_S).padStart(9, "0")}Z`;
+  }
+
+  now(): string {
+    return this.format(performance.now());
+  }
+}
