@@ -8,7 +8,7 @@
  * collections. Both are reported; (2) is the tighter number, (1) the operator's view.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { ToolstackClient } from "@hmx/hypervisor";
+import { ToolstackClient } from "@hmx/client";
 import { forkForResult } from "./children.js";
 import { startHypervisorProcess } from "./hypervisor-process.js";
 import type { InProcessMemoryResult } from "./memory-worker.js";

@@ -8,7 +8,7 @@
  * `{"msg":"relay ready","listen":"127.0.0.1:PORT"}` and runs until killed or its parent goes.
  */
 import * as grpc from "@grpc/grpc-js";
-import { tuneHeapForDataPath } from "@hmx/hypervisor";
+import { tuneHeapForDataPath } from "@hmx/client";
 import { GRPC_MESSAGE_LIMITS } from "@hmx/proto";
 import { loadRelayService, ROLE_METADATA_KEY, type Frame } from "./relay-proto.js";
 

@@ -12,7 +12,7 @@ import { execFile, spawn, spawnSync } from "node:child_process";
 import { createServer, connect, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { ToolstackClient } from "@hmx/hypervisor";
+import { ToolstackClient } from "@hmx/client";
 import { killAll, spawnUntilReady, stopChild } from "./children.js";
 import { REPO_ROOT, startHypervisorProcess } from "./hypervisor-process.js";
 

@@ -14,7 +14,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { virtio, virtioArgo } from "@hmx/guest-agent";
+import { startWorld } from "@hmx/guest-agent/test-utils";
+import * as virtio from "@hmx/virtio";
 
 export interface VirtioBenchOptions {
   /** Most operations per phase (bounded count). Default 20,000. */
@@ -156,7 +157,7 @@ export async function runVirtioBench(options: VirtioBenchOptions = {}): Promise<
     }
 
     // Argo: a back-end guest and front-end guests on a real hypervisor.
-    const world = await virtioArgo.startWorld();
+    const world = await startWorld();
     try {
       const be = await world.createDomain("bench-be", "backend_t", [], 64 * 1024 * 1024);
       const fe = await world.createDomain(

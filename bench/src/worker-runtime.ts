@@ -10,7 +10,7 @@
  * orchestrator goes away (IPC disconnect), so none outlives a failed run.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { tuneHeapForDataPath } from "@hmx/hypervisor";
+import { tuneHeapForDataPath } from "@hmx/client";
 import type {
   InitReport,
   ReceiveReport,

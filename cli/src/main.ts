@@ -5,13 +5,6 @@
  * `viptables` administer mandatory access control through the toolstack. Exit codes
  * everywhere: 0 clean, 1 runtime failure, 2 bad usage, 3 denied (exit-codes.ts).
  */
-import { runFleetCommand } from "./commands/fleet.js";
-import { runConsoleCommand } from "./commands/console.js";
-import { runGuestCommand } from "./commands/guest.js";
-import { runHypervisorCommand } from "./commands/hypervisor.js";
-import { runPolicyCommand } from "./commands/policy.js";
-import { runViptablesCommand } from "./commands/viptables.js";
-import { runUpCommand } from "./commands/up.js";
 import { EXIT_CODES_USAGE, ExitCode } from "./exit-codes.js";
 import { usageError } from "./parse-command.js";
 import { VERBOSE_FLAG } from "./verbose.js";
@@ -39,14 +32,16 @@ Run 'hmx <command> --help' for a command's options.
 
 ${EXIT_CODES_USAGE}`;
 
+// Each command is loaded when it runs, so that a process loads only its own role's code:
+// `hmx guest` never loads the hypervisor service (docs/architecture.md "Dependency rules").
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
-  up: runUpCommand,
-  hypervisor: runHypervisorCommand,
-  guest: runGuestCommand,
-  policy: (argv) => runPolicyCommand(argv),
-  viptables: (argv) => runViptablesCommand(argv),
-  fleet: runFleetCommand,
-  console: runConsoleCommand,
+  up: async (argv) => (await import("./commands/up.js")).runUpCommand(argv),
+  hypervisor: async (argv) => (await import("./commands/hypervisor.js")).runHypervisorCommand(argv),
+  guest: async (argv) => (await import("./commands/guest.js")).runGuestCommand(argv),
+  policy: async (argv) => (await import("./commands/policy.js")).runPolicyCommand(argv),
+  viptables: async (argv) => (await import("./commands/viptables.js")).runViptablesCommand(argv),
+  fleet: async (argv) => (await import("./commands/fleet.js")).runFleetCommand(argv),
+  console: async (argv) => (await import("./commands/console.js")).runConsoleCommand(argv),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -18,11 +18,11 @@ npx tsc -b
 
 cp package.json package-lock.json "$stage/"
 # npm ci needs every workspace's package.json; only the runtime packages carry code.
-for ws in proto hypervisor guest-agent cli bench tests; do
+for ws in proto client virtio hypervisor guest-agent cli testkit bench tests; do
   mkdir -p "$stage/$ws"
   cp "$ws/package.json" "$stage/$ws/"
 done
-for ws in proto hypervisor guest-agent cli; do
+for ws in proto client virtio hypervisor guest-agent cli; do
   cp -r "$ws/dist" "$stage/$ws/dist"
 done
 cp -r proto/hmx "$stage/proto/hmx"

@@ -11,7 +11,7 @@ import { runGuest } from "./agent.js";
 import type { GuestConfig } from "./config.js";
 import { createGuestLogger } from "./logger.js";
 import { InProcessHypervisor, type InProcessClient } from "./test-utils/in-process-client.js";
-import { until } from "./test-utils/until.js";
+import { until } from "@hmx/virtio/test-utils";
 
 class Lines extends Writable {
   readonly records: Record<string, unknown>[] = [];

@@ -43,7 +43,6 @@ export {
 } from "./config.js";
 export { createGuestLogger } from "./logger.js";
 export { runGuest, type RunGuestOptions, type GuestClient } from "./agent.js";
-// VirtIO (part 1 of the VirtIO-over-Argo issue): queues, devices, drivers, loopback transport.
-export * as virtio from "./virtio/index.js";
-// VirtIO over Argo, part 2: transport, device host, discovery (docs/virtio-argo.md).
-export * as virtioArgo from "./virtio/transport/argo/index.js";
+// VirtIO over Argo: transport, device host, discovery (docs/virtio-argo.md). The VirtIO core
+// (queues, devices, drivers, loopback transport) is its own package, @hmx/virtio.
+export * as virtioArgo from "./virtio-argo/index.js";

@@ -6,7 +6,8 @@
  * memory, re-registers it on the same pages, and reads on from its old rx_ptr — every message
  * exactly once, in order, across the restart.
  */
-import { embeddedHypervisorConfig, startHypervisor, type RunningHypervisor, ToolstackClient } from "@hmx/hypervisor";
+import { embeddedHypervisorConfig, startHypervisor, type RunningHypervisor } from "@hmx/hypervisor";
+import { ToolstackClient } from "@hmx/client";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";

@@ -4,7 +4,7 @@
  * then defaults. `parseHypervisorConfig` is pure and reports every problem at once, naming the
  * flag and the bad value, so the CLI can exit 2 with one clear message.
  */
-import { MAX_GRPC_MESSAGE_BYTES } from "@hmx/proto";
+import { MAX_GRPC_MESSAGE_BYTES, parseHostPort } from "@hmx/proto";
 import { readFileSync } from "node:fs";
 import type { AdmissionLimits } from "./grpc/admission.js";
 import type { DomainTemplate } from "./fleet/enrolment.js";
@@ -200,15 +200,6 @@ export const HYPERVISOR_USAGE = `usage: hmx hypervisor [options]
 Sizes accept a K, M or G suffix (powers of 1024).`;
 
 const LOG_LEVELS = new Set(["trace", "debug", "info", "warn", "error", "fatal", "silent"]);
-
-/** "host:port" with port 0..65535; IPv6 hosts in brackets. */
-export function parseHostPort(value: string): { host: string; port: number } | undefined {
-  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
-  if (match === null) return undefined;
-  const port = Number(match[2]);
-  if (port > 65535) return undefined;
-  return { host: match[1] ?? "", port };
-}
 
 /** A listen address: "host:port", or "unix:/absolute/path" for a Unix socket. */
 export function isListenAddress(value: string): boolean {

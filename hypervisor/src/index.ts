@@ -11,35 +11,10 @@ export {
   embeddedHypervisorConfig,
   ConfigError,
   HYPERVISOR_USAGE,
-  parseHostPort,
   parseSize,
   type HypervisorConfig,
 } from "./config.js";
 export { createLogger } from "./logger.js";
-export { tuneHeapForDataPath, DATA_PATH_HEAP_GROWING_PERCENT } from "./memory/heap-tuning.js";
-export {
-  ToolstackClient,
-  type DomainView,
-  type DomainCountersView,
-  type DeviceSpecView,
-  type DeviceInfoView,
-  type DeviceTypeName,
-  type PolicyInfoView,
-  type PolicyDiagnosticView,
-  type ValidatePolicyView,
-  type FirewallEndpoint,
-  type FirewallRuleView,
-  type FirewallPageView,
-  type Verdict,
-  type SubjectRef,
-  type PermissionName,
-  type CheckAccessQuery,
-  type CheckAccessView,
-  type AccessStepView,
-  type AuditCountersView,
-  type AuditRecordView,
-  type AuditWatch,
-} from "./toolstack-client.js";
 export { compilePolicy, CompiledPolicy, type CompileResult } from "./mac/policy.js";
 export { formatDiagnostic, type PolicyDiagnostic } from "./mac/policy-parser.js";
 export {

@@ -94,6 +94,30 @@ const errnoNames = new Map<number, ErrnoName>(
   (Object.entries(Errno) as [ErrnoName, number][]).map(([name, value]) => [value, name]),
 );
 
+/**
+ * The one errno table of the guest side: Xen's values plus the ones guests raise themselves
+ * (Linux x86 numbering) — libargo's socket conditions (EADDRINUSE, ESHUTDOWN, EIO) and the
+ * virtio-argo transport's (EIO, EPROTO, ETIMEDOUT). One table, so a number has one name.
+ */
+export const GuestErrno = {
+  ...Errno,
+  EIO: 5,
+  EPROTO: 71,
+  EADDRINUSE: 98,
+  ESHUTDOWN: 108,
+  ETIMEDOUT: 110,
+} as const;
+export type GuestErrnoName = keyof typeof GuestErrno;
+
+const guestErrnoNames = new Map<number, GuestErrnoName>(
+  (Object.entries(GuestErrno) as [GuestErrnoName, number][]).map(([name, value]) => [value, name]),
+);
+
+/** A positive errno's name, e.g. "EACCES", or `ERRNO_<n>` for one the table lacks. */
+export function errnoName(errno: number): GuestErrnoName | `ERRNO_${number}` {
+  return guestErrnoNames.get(errno) ?? `ERRNO_${errno}`;
+}
+
 /** Renders a hypercall return value for humans: `23`, `-EAGAIN (-11)`. */
 export function describeRet(ret: number): string {
   if (ret >= 0) return String(ret);
@@ -249,3 +273,42 @@ export const VargFlag = {
 
 /** "HMX\0" as a little-endian u32: the vendor ID of every hmx virtio device. */
 export const VIRTIO_ARGO_VENDOR_ID = 0x00584d48;
+
+// The argument shapes both sides of the hypercall ABI share (argo.h's structs minus `pad`).
+
+/** `xen_argo_addr`. */
+export interface ArgoAddr {
+  readonly aport: number;
+  readonly domainId: number;
+}
+
+/** `xen_argo_iov`: a buffer in the caller's guest-physical memory. */
+export interface Iov {
+  readonly gpa: number;
+  readonly len: number;
+}
+
+/** Input half of `xen_argo_ring_data_ent`. */
+export interface NotifyEntry {
+  readonly ring: ArgoAddr;
+  readonly spaceRequired: number;
+}
+
+/** Output half of `xen_argo_ring_data_ent`. */
+export interface NotifyResultEntry {
+  readonly flags: number;
+  readonly maxMessageSize: number;
+}
+
+/** What `GetDomainInfo` tells a guest about itself. */
+export interface DomainInfo {
+  readonly domid: number;
+  readonly memoryBytes: number;
+  readonly pageSize: number;
+  readonly label: string;
+}
+
+/** VirtIO 1.2 §5 device ids, as the VARG table and the toolstack carry them (virtio-argo.md §2.12). */
+export const VIRTIO_ID_NET = 1;
+export const VIRTIO_ID_BLOCK = 2;
+export const VIRTIO_ID_CONSOLE = 3;

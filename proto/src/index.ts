@@ -85,3 +85,5 @@ export function bearerMetadata(token: string): grpc.Metadata {
   md.set("authorization", `Bearer ${token}`);
   return md;
 }
+
+export { parseHostPort } from "./host-port.js";

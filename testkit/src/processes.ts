@@ -5,7 +5,7 @@
  * and guest agents started with `hmx guest`, whose JSON log records are collected so a test
  * can wait for a condition on them. Everything started here is stopped by `stopAll()`.
  */
-import { ToolstackClient } from "@hmx/hypervisor";
+import { ToolstackClient } from "@hmx/client";
 import { SupervisedChild, type LogRecord } from "@hmx/cli/supervisor";
 import { randomBytes } from "node:crypto";
 

@@ -6,7 +6,7 @@
  * (exit 2), and readable gRPC failures (exit 1). With neither given, they reach the `hmx up`
  * running from this checkout (its toolstack and admin-token file, through `.hmx/up.json`).
  */
-import { ToolstackClient, parseHostPort } from "@hmx/hypervisor";
+import { ToolstackClient, parseHostPort } from "@hmx/client";
 import { readFileSync } from "node:fs";
 import { readUpPointer, type UpPointer } from "../up/run-dir.js";
 

@@ -4,7 +4,7 @@
  * SIGTERM/SIGINT close its sockets, unregister its rings and end its session cleanly.
  */
 import { GuestConfigError, GUEST_USAGE, parseGuestConfig, runGuest } from "@hmx/guest-agent";
-import { tuneHeapForDataPath } from "@hmx/hypervisor";
+import { tuneHeapForDataPath } from "@hmx/client";
 import { ExitCode } from "../exit-codes.js";
 import { configProblems } from "../parse-command.js";
 import { onShutdownSignal } from "../shutdown.js";

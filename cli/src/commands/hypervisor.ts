@@ -9,8 +9,8 @@ import {
   createLogger,
   parseHypervisorConfig,
   startHypervisor,
-  tuneHeapForDataPath,
 } from "@hmx/hypervisor";
+import { tuneHeapForDataPath } from "@hmx/client";
 import { ExitCode } from "../exit-codes.js";
 import { configProblems } from "../parse-command.js";
 import { isVerbose } from "../verbose.js";

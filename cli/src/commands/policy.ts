@@ -6,15 +6,8 @@
  * (offline), check (would S be allowed to send to T's port, and which rule decided), mode,
  * and audit (denial counters, or a live stream of AVC records).
  */
-import {
-  compilePolicy,
-  formatDiagnostic,
-  type AuditRecordView,
-  type CheckAccessView,
-  type PermissionName,
-  type SubjectRef,
-  type ToolstackClient,
-} from "@hmx/hypervisor";
+import { compilePolicy, formatDiagnostic } from "@hmx/hypervisor";
+import { type AuditRecordView, type CheckAccessView, type PermissionName, type SubjectRef, type ToolstackClient } from "@hmx/client";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 

@@ -6,7 +6,7 @@
  * port, `-j ACCEPT|REJECT`. hmx additions: a domain may be a label instead of a domid, and
  * `-P ACCEPT|REJECT` sets the default verdict. Talks to the toolstack.
  */
-import type { FirewallEndpoint, FirewallRuleView, ToolstackClient, Verdict } from "@hmx/hypervisor";
+import type { FirewallEndpoint, FirewallRuleView, ToolstackClient, Verdict } from "@hmx/client";
 import { ExitCode } from "../exit-codes.js";
 import { usageError } from "../parse-command.js";
 import {

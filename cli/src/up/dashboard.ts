@@ -6,7 +6,7 @@
  * object per refresh holding every guest's numbers. Rates come from the difference between two
  * toolstack snapshots, so they are the hypervisor's own counts.
  */
-import type { DomainView } from "@hmx/hypervisor";
+import type { DomainView } from "@hmx/client";
 import type { Fleet, FleetEvent, GuestState } from "./fleet.js";
 
 export interface Snapshot {

@@ -7,7 +7,7 @@
  * toolstack like any harness would; each guest gets only its own credential, as a 0600 file in
  * the run's private directory (run-dir.ts), never in an environment variable.
  */
-import { ToolstackClient, type DeviceSpecView, type DeviceTypeName } from "@hmx/hypervisor";
+import { ToolstackClient, type DeviceSpecView, type DeviceTypeName } from "@hmx/client";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -10,36 +10,10 @@
  * `HypercallStatusError` carrying the gRPC status code.
  */
 
-/** `xen_argo_addr` without its pad. */
-export interface ArgoAddr {
-  readonly aport: number;
-  readonly domainId: number;
-}
+import type { ArgoAddr, DomainInfo, Iov, NotifyEntry, NotifyResultEntry } from "@hmx/proto/abi";
 
-/** `xen_argo_iov` without its pad: a buffer in the caller's guest-physical memory. */
-export interface Iov {
-  readonly gpa: number;
-  readonly len: number;
-}
-
-/** Input half of `xen_argo_ring_data_ent`. */
-export interface NotifyEntry {
-  readonly ring: ArgoAddr;
-  readonly spaceRequired: number;
-}
-
-/** Output half of `xen_argo_ring_data_ent`. */
-export interface NotifyResultEntry {
-  readonly flags: number;
-  readonly maxMessageSize: number;
-}
-
-export interface DomainInfo {
-  readonly domid: number;
-  readonly memoryBytes: number;
-  readonly pageSize: number;
-  readonly label: string;
-}
+// The ABI shapes are @hmx/proto's, shared with the hypervisor; re-exported for the guest's code.
+export type { ArgoAddr, DomainInfo, Iov, NotifyEntry, NotifyResultEntry };
 
 /** One hypercall, as it goes into a batch. */
 export type HypercallOp =

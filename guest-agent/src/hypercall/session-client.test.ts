@@ -15,7 +15,7 @@ import { HypercallStatusError, type HypercallOp } from "./hypercall-client.js";
 import { SessionClient, type SessionClientOptions, type SessionLogger } from "./session-client.js";
 import { BlackholeProxy } from "./test-utils/blackhole-proxy.js";
 import { FakeSessionServer, type BatchFault } from "./test-utils/fake-session-server.js";
-import { until } from "../test-utils/until.js";
+import { until } from "@hmx/virtio/test-utils";
 
 const SELF = { aport: 1, domainId: 0x7ff4 };
 const PEER = { aport: 9, domainId: 2 };

@@ -29,7 +29,6 @@ import {
   type NotifyResultEntry,
 } from "./hypercall-client.js";
 import {
-  StatusCode,
   batchFrame,
   decodeOutcome,
   decodeReady,
@@ -372,7 +371,7 @@ export class SessionClient implements HypercallClient {
     if (this.#state === "closed" || this.#state === "failed") return;
     this.#state = "closed";
     this.#terminalError = new HypercallStatusError(
-      StatusCode.CANCELLED,
+      grpc.status.CANCELLED,
       "hypercall session closed",
     );
     this.#clearTimers();
@@ -461,7 +460,7 @@ export class SessionClient implements HypercallClient {
     if (delayMs === undefined) {
       this.#fail(
         new HypercallStatusError(
-          StatusCode.UNAVAILABLE,
+          grpc.status.UNAVAILABLE,
           `gave up reconnecting after ${this.#backoff.attempt} attempts: ${status.details}`,
         ),
       );
@@ -509,7 +508,7 @@ export class SessionClient implements HypercallClient {
     if (this.#everReady && info.domid !== this.#domid) {
       this.#fail(
         new HypercallStatusError(
-          StatusCode.FAILED_PRECONDITION,
+          grpc.status.FAILED_PRECONDITION,
           `session resumed as domain ${info.domid}, not ${this.#domid}`,
         ),
       );
@@ -741,7 +740,7 @@ export class SessionClient implements HypercallClient {
     for (let i = 0; i < b.count; i++) {
       b.outcomes[i] ??= {
         op: "status",
-        code: StatusCode.ABORTED,
+        code: grpc.status.ABORTED,
         message: "skipped: an earlier call of this stopOnError batch failed",
       };
     }
@@ -776,7 +775,7 @@ export class SessionClient implements HypercallClient {
 function failure(outcome: HypercallOutcome | undefined, expected: string): HypercallStatusError {
   if (outcome?.op === "status") return new HypercallStatusError(outcome.code, outcome.message);
   return new HypercallStatusError(
-    StatusCode.INTERNAL,
+    grpc.status.INTERNAL,
     `expected a ${expected} outcome, got ${outcome?.op ?? "none"}`,
   );
 }

@@ -12,24 +12,13 @@
  * The hot path (sendv, write/readMemory, results) allocates only the message objects themselves.
  */
 import type * as grpc from "@grpc/grpc-js";
+import { status } from "@grpc/grpc-js";
 import type { Hypercall } from "@hmx/proto/gen/hmx/argo/v1/Hypercall.js";
 import type { HypercallResult__Output } from "@hmx/proto/gen/hmx/argo/v1/HypercallResult.js";
 import type { SessionRequest } from "@hmx/proto/gen/hmx/argo/v1/SessionRequest.js";
 import type { SessionResponse__Output } from "@hmx/proto/gen/hmx/argo/v1/SessionResponse.js";
 import type { ArgoAddr, HypercallOp, HypercallOutcome, NotifyEntry } from "./hypercall-client.js";
 
-/** gRPC status codes the client produces or inspects (numbers, as on the wire). */
-export const StatusCode = {
-  OK: 0,
-  CANCELLED: 1,
-  UNKNOWN: 2,
-  INVALID_ARGUMENT: 3,
-  FAILED_PRECONDITION: 9,
-  ABORTED: 10,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-  UNAUTHENTICATED: 16,
-} as const;
 
 /** One encoded hypercall; its request id is filled in when the call is admitted to the window. */
 export type EncodedCall = Hypercall & { requestId: string };
@@ -220,7 +209,7 @@ export function resultRequestId(result: WireResult): number {
 function mismatch(result: WireResult, expected: HypercallOp["op"]): HypercallOutcome {
   return {
     op: "status",
-    code: StatusCode.INTERNAL,
+    code: status.INTERNAL,
     message: `result ${String(result.outcome)} does not answer a ${expected} call`,
   };
 }
@@ -234,7 +223,7 @@ export function decodeOutcome(result: WireResult, expected: HypercallOp["op"]): 
   switch (result.outcome) {
     case "status": {
       const s = result.status;
-      return { op: "status", code: s?.code ?? StatusCode.UNKNOWN, message: s?.message ?? "" };
+      return { op: "status", code: s?.code ?? status.UNKNOWN, message: s?.message ?? "" };
     }
     case "sendv":
       return result.sendv != null && expected === "sendv"
@@ -280,13 +269,13 @@ export function decodeOutcome(result: WireResult, expected: HypercallOp["op"]): 
           },
         };
       } catch (err) {
-        return { op: "status", code: StatusCode.INTERNAL, message: (err as Error).message };
+        return { op: "status", code: status.INTERNAL, message: (err as Error).message };
       }
     }
     case undefined:
       break;
   }
-  return { op: "status", code: StatusCode.INTERNAL, message: "result with no outcome" };
+  return { op: "status", code: status.INTERNAL, message: "result with no outcome" };
 }
 
 /** Whether an outcome ends a stopOnError batch: a negative ret or a status. */

@@ -46,7 +46,7 @@ import type {
   HypercallOutcome,
 } from "../hypercall/hypercall-client.js";
 import { addrString, ArgoSocketError, hypercallError } from "./errors.js";
-import { STATUS_ABORTED } from "./outcomes.js";
+import { skippedAfterFailure } from "./outcomes.js";
 import type { PageAllocator, PageRun } from "./page-allocator.js";
 import type { RingCorruption, RingMessage } from "./ring-reader.js";
 import type { RingSink, RxRing } from "./rx-ring.js";
@@ -554,7 +554,7 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
       const p = this.#txQueue[this.#txHead];
       if (o === undefined || p === undefined) return;
       if (o.op === "status") {
-        if (o.code === STATUS_ABORTED) return; // skipped after an earlier failure: stays queued
+        if (skippedAfterFailure(o.code)) return; // skipped after an earlier failure: stays queued
         this.#shiftSend();
         p.reject(
           new ArgoSocketError(

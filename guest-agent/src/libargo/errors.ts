@@ -6,14 +6,17 @@
  * give (EADDRINUSE for a taken port, ESHUTDOWN for a closed socket, EIO when the hypercall
  * transport itself failed).
  */
-import { describeRet, Errno, type ErrnoName } from "@hmx/proto/abi";
+import { describeRet, errnoName, type GuestErrnoName } from "@hmx/proto/abi";
 import type { ArgoAddr } from "../hypercall/hypercall-client.js";
 
-/** Errno names libargo raises itself, beyond the hypervisor's. */
-export type LocalErrorCode = "EADDRINUSE" | "ESHUTDOWN" | "EIO" | "ENOMEM" | "EINVAL";
+/** Errno names libargo raises itself, beyond the hypervisor's (all in abi's `GuestErrno`). */
+export type LocalErrorCode = Extract<
+  GuestErrnoName,
+  "EADDRINUSE" | "ESHUTDOWN" | "EIO" | "ENOMEM" | "EINVAL"
+>;
 
-/** `code` of an `ArgoSocketError`: an errno name, or `ERRNO_<n>` for an errno Xen has no name for here. */
-export type ArgoErrorCode = ErrnoName | LocalErrorCode | `ERRNO_${number}`;
+/** `code` of an `ArgoSocketError`: an errno name, or `ERRNO_<n>` for an errno with no name here. */
+export type ArgoErrorCode = GuestErrnoName | `ERRNO_${number}`;
 
 /** The numbers involved in a failure, for logs and tests. */
 export interface ArgoErrorInfo {
@@ -42,13 +45,9 @@ export class ArgoSocketError extends Error {
   }
 }
 
-const namesByValue = new Map<number, ErrnoName>(
-  (Object.entries(Errno) as [ErrnoName, number][]).map(([name, value]) => [value, name]),
-);
-
 /** The errno name of a negative hypercall `ret`. */
 export function errnoCode(ret: number): ArgoErrorCode {
-  return namesByValue.get(-ret) ?? `ERRNO_${-ret}`;
+  return errnoName(-ret);
 }
 
 /** Builds the error for a hypercall that returned `ret < 0`: "sendv to vm3:0x7 failed: -EAGAIN (-11)". */

@@ -4,16 +4,22 @@
  * the op that was put at position i and turns a gRPC status outcome (the call was not executed,
  * or failed without a Xen errno) into a `HypercallStatusError`.
  */
+import { status } from "@grpc/grpc-js";
 import {
   HypercallStatusError,
   type HypercallOutcome,
   type NotifyResultEntry,
 } from "../hypercall/hypercall-client.js";
 
-type OutcomeOf<K extends HypercallOutcome["op"]> = Extract<HypercallOutcome, { op: K }>;
+/** gRPC ABORTED, as the plain number an outcome's `code` holds. */
+const ABORTED: number = status.ABORTED;
 
-/** gRPC ABORTED: the call was skipped because an earlier one failed under `stopOnError`. */
-export const STATUS_ABORTED = 10;
+/** True for the status of a call skipped because an earlier one failed under `stopOnError`. */
+export function skippedAfterFailure(code: number): boolean {
+  return code === ABORTED;
+}
+
+type OutcomeOf<K extends HypercallOutcome["op"]> = Extract<HypercallOutcome, { op: K }>;
 
 /** Outcome `i` as op `op`; throws if it is a status or a different op. */
 export function outcomeAs<K extends Exclude<HypercallOutcome["op"], "status">>(

@@ -8,6 +8,7 @@
  * come back as status ABORTED), and VIRQ_ARGO is delivered asynchronously and coalesced per
  * domain, like the event channel. Test code only.
  */
+import { status } from "@grpc/grpc-js";
 import {
   CallStatusCode,
   createHypervisorCore,
@@ -32,7 +33,6 @@ import {
 } from "../hypercall/hypercall-client.js";
 
 /** gRPC UNAVAILABLE: what a closed client answers. */
-const STATUS_UNAVAILABLE = 14;
 
 export interface InProcessHypervisorOptions {
   /** `--argo-mac-permissive`; default false, as in Xen. */
@@ -121,7 +121,7 @@ export class InProcessClient implements HypercallClient {
 
   batch(ops: readonly HypercallOp[], options: BatchOptions = {}): Promise<HypercallOutcome[]> {
     if (this.#closed)
-      return Promise.reject(new HypercallStatusError(STATUS_UNAVAILABLE, "client closed"));
+      return Promise.reject(new HypercallStatusError(status.UNAVAILABLE, "client closed"));
     this.counters.batches++;
     return new Promise((resolve, reject) => {
       setImmediate(() => {
@@ -129,7 +129,7 @@ export class InProcessClient implements HypercallClient {
         if (this.#closed || domain === undefined) {
           reject(
             new HypercallStatusError(
-              STATUS_UNAVAILABLE,
+              status.UNAVAILABLE,
               this.#closed ? "client closed" : "domain destroyed",
             ),
           );

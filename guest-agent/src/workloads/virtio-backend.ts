@@ -9,10 +9,10 @@
 import type { Logger } from "pino";
 import type { HypercallClient } from "../hypercall/hypercall-client.js";
 import type { ArgoEndpoint } from "../libargo/argo-endpoint.js";
-import { DeviceWatcher } from "../virtio/discovery/device-watcher.js";
-import { readDeviceTable } from "../virtio/discovery/varg-reader.js";
-import { DeviceHost, type DeviceHostStats } from "../virtio/host/device-host.js";
-import { VioaHub } from "../virtio/transport/argo/vioa-hub.js";
+import { DeviceWatcher } from "../virtio-argo/discovery/device-watcher.js";
+import { readDeviceTable } from "../virtio-argo/discovery/varg-reader.js";
+import { DeviceHost, type DeviceHostStats } from "../virtio-argo/backend/device-host.js";
+import { VioaHub } from "../virtio-argo/channel/vioa-hub.js";
 import type { WorkloadBaseOptions } from "./common.js";
 
 export interface VirtioBackendOptions extends WorkloadBaseOptions {

@@ -10,10 +10,10 @@ import { after, before, describe, test } from "node:test";
 import { pino } from "pino";
 import { SessionClient } from "../hypercall/session-client.js";
 import { ArgoEndpoint } from "../libargo/argo-endpoint.js";
-import { readDeviceTable } from "../virtio/discovery/varg-reader.js";
-import { DeviceHost } from "../virtio/host/device-host.js";
-import { startWorld, type World } from "../virtio/host/virtio-argo-harness.js";
-import { VioaHub } from "../virtio/transport/argo/vioa-hub.js";
+import { readDeviceTable } from "../virtio-argo/discovery/varg-reader.js";
+import { DeviceHost } from "../virtio-argo/backend/device-host.js";
+import { startWorld, type World } from "../virtio-argo/test-utils/virtio-argo-harness.js";
+import { VioaHub } from "../virtio-argo/channel/vioa-hub.js";
 import { DeviceOpTimeoutError, bounded, newVirtioDemoStats, runVirtioDemo } from "./virtio-demo.js";
 
 async function until(what: string, cond: () => boolean, ms = 30_000): Promise<void> {

@@ -18,15 +18,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { HypercallClient } from "../hypercall/hypercall-client.js";
 import type { ArgoEndpoint } from "../libargo/argo-endpoint.js";
-import { DeviceWatcher } from "../virtio/discovery/device-watcher.js";
+import { DeviceWatcher } from "../virtio-argo/discovery/device-watcher.js";
 import {
   FrontendDevices,
   type FrontendDevicesOptions,
-} from "../virtio/discovery/frontend-devices.js";
-import { readDeviceTable } from "../virtio/discovery/varg-reader.js";
-import { MiniIpStack } from "../virtio/drivers/net/ip-stack.js";
-import type { ConsoleDriver } from "../virtio/drivers/console/console-driver.js";
-import type { NetDriver } from "../virtio/drivers/net/net-driver.js";
+} from "../virtio-argo/discovery/frontend-devices.js";
+import { readDeviceTable } from "../virtio-argo/discovery/varg-reader.js";
+import { MiniIpStack, type ConsoleDriver, type NetDriver } from "@hmx/virtio";
 import { LatencyHistogram, type WorkloadBaseOptions } from "./common.js";
 
 export interface VirtioDemoOptions extends WorkloadBaseOptions {

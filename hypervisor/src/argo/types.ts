@@ -7,12 +7,10 @@
  * 64-bit guest addresses are numbers: the adapter maps any value above
  * Number.MAX_SAFE_INTEGER to Infinity, which every bounds check rejects.
  */
+import type { ArgoAddr, Iov, NotifyEntry, NotifyResultEntry } from "@hmx/proto/abi";
 
-/** `xen_argo_addr`. */
-export interface ArgoAddr {
-  readonly aport: number;
-  readonly domainId: number;
-}
+// The shapes both sides of the ABI share are declared once, in @hmx/proto.
+export type { ArgoAddr, Iov, NotifyEntry, NotifyResultEntry };
 
 /** `XEN_ARGO_OP_register_ring`: `xen_argo_register_ring` plus the gfn array and flags. */
 export interface RegisterRingArgs {
@@ -29,30 +27,12 @@ export interface UnregisterRingArgs {
   readonly partnerId: number;
 }
 
-/** `xen_argo_iov`: a guest-physical buffer of the sender. */
-export interface Iov {
-  readonly gpa: number;
-  readonly len: number;
-}
-
 /** `XEN_ARGO_OP_sendv`: send address, iov array and message type. */
 export interface SendvArgs {
   readonly src: ArgoAddr;
   readonly dst: ArgoAddr;
   readonly iovs: readonly Iov[];
   readonly messageType: number;
-}
-
-/** Input half of `xen_argo_ring_data_ent`. */
-export interface NotifyEntry {
-  readonly ring: ArgoAddr;
-  readonly spaceRequired: number;
-}
-
-/** Output half of `xen_argo_ring_data_ent`. */
-export interface NotifyResultEntry {
-  readonly flags: number;
-  readonly maxMessageSize: number;
 }
 
 /** What `XEN_ARGO_OP_notify` returns: `ret` plus the entries written back before any error. */

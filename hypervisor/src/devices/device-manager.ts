@@ -21,6 +21,9 @@ import {
   VIRTIO_ARGO_MAX_DEVICES,
   VargFlag,
   VargRole,
+  VIRTIO_ID_BLOCK,
+  VIRTIO_ID_CONSOLE,
+  VIRTIO_ID_NET,
   virtioArgoPorts,
 } from "@hmx/proto/abi";
 import type { Logger } from "pino";
@@ -30,7 +33,11 @@ import type { DeviceEvent } from "../events/event-channel.js";
 import { encodeVargTable, type VargEntry } from "./varg-table.js";
 
 /** VirtIO device IDs hmx can place (VirtIO 1.2 §5). */
-export const DeviceTypeId = { net: 1, blk: 2, console: 3 } as const;
+export const DeviceTypeId = {
+  net: VIRTIO_ID_NET,
+  blk: VIRTIO_ID_BLOCK,
+  console: VIRTIO_ID_CONSOLE,
+} as const;
 
 /** Per-type facts the table carries (queues, largest queue, config bytes). */
 const TYPE_FACTS: Record<

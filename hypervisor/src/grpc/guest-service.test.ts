@@ -252,7 +252,7 @@ describe("toolstack API over gRPC", () => {
   });
 
   test("a wrong admin token is UNAUTHENTICATED", async () => {
-    const { ToolstackClient } = await import("../toolstack-client.js");
+    const { ToolstackClient } = await import("@hmx/client");
     const wrong = new ToolstackClient(t.hv.controlListen, "not-the-token-at-all");
     await assert.rejects(wrong.listDomains(), (err) => grpcCode(err) === grpc.status.UNAUTHENTICATED);
     wrong.close();

@@ -16,7 +16,7 @@ import {
   type TestGuest,
   type TestHypervisor,
 } from "../test-utils/test-hypervisor.js";
-import { ToolstackClient, type AuditRecordView } from "../toolstack-client.js";
+import { ToolstackClient, type AuditRecordView } from "@hmx/client";
 
 interface Ret {
   ret: number;

@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { WebSocket, WebSocketServer } from "ws";
-import { parseHostPort } from "../config.js";
+import { parseHostPort } from "@hmx/proto";
 import type { AdminAuth } from "../grpc/auth.js";
 import { HISTORY_CLOSE, type History, type HistorySink } from "../observability/history.js";
 import { ByteBatch } from "../observability/byte-batch.js";

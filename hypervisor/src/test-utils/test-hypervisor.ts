@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { pino } from "pino";
 import { embeddedHypervisorConfig, type HypervisorConfig } from "../config.js";
 import { startHypervisor, type RunningHypervisor } from "../hypervisor.js";
-import { ToolstackClient } from "../toolstack-client.js";
+import { ToolstackClient } from "@hmx/client";
 
 export interface TestGuest {
   readonly domid: number;

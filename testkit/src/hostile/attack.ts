@@ -6,7 +6,7 @@
  * authenticated guest ("guest", ≤ 256 MiB of peak growth) or by a peer with no credential
  * ("pre-auth", ≤ 64 MiB).
  */
-import type { ToolstackClient } from "@hmx/hypervisor";
+import type { ToolstackClient } from "@hmx/client";
 
 export interface AttackTarget {
   /** The hypervisor's guest-facing address, host:port. */

@@ -8,7 +8,7 @@
  * Compose v2 (`docker compose`) when the machine has it, else v1 (`docker-compose`). Skipped,
  * with the reason, without Docker or Compose.
  */
-import { ToolstackClient } from "@hmx/hypervisor";
+import { ToolstackClient } from "@hmx/client";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";

@@ -7,7 +7,7 @@
  * container resumes its domain, and a fleet of 20 guests comes up healthy and talks. Everything
  * created here is removed afterwards, also on failure. Skipped (with the reason) without Docker.
  */
-import { ToolstackClient } from "@hmx/hypervisor";
+import { ToolstackClient } from "@hmx/client";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";

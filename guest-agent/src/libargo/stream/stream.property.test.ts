@@ -11,7 +11,7 @@ import { describe, it } from "node:test";
 import { setImmediate as tick, setTimeout as sleep } from "node:timers/promises";
 import fc from "fast-check";
 import { InProcessHypervisor } from "../../test-utils/in-process-client.js";
-import { propertySeed } from "../../virtio/test-utils/seed.js";
+import { propertySeed } from "@hmx/virtio/test-utils";
 import { ArgoEndpoint } from "../argo-endpoint.js";
 import type { StreamConnection } from "./connection.js";
 import { connectStream } from "./connector.js";

@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `VioaChannel`: one virtio-argo link end — a unicast receive ring in this guest's memory
+ * (partner = the peer, virtio-argo.md §4.3: "Rings are unicast ... so register_single_source is
+ * checked on both sides") and a sender towards the peer's ring, every message of type "VIOA"
+ * (§4.2). It is a small cousin of libargo's `DgramSocket`, which cannot be used here: a socket
+ * sends only `ARGO_PROTO_DGRAM` from a staging copy and drops other types, while the data path
+ * needs `message_type` VIOA and iovs that point straight at the driver's buffers (§4.6).
+ *
+ * Sending. A message is a list of parts: bytes (staged: copied into the channel's staging pages
+ * by a WriteMemory in the same multicall) or a guest range (an iov as is). At most eight iovs
+ * per message (Xen's `XEN_ARGO_MAXIOV`). Queued messages go out in order, one multicall at a
+ * time, `[writeMemory(staged bytes), sendv, sendv, ...]` with stopOnError, so a full ring
+ * (-EAGAIN) stops the batch at that message and nothing behind it overtakes it. The hypervisor
+ * queued a space waiter; the channel waits for the next VIRQ (or a one-second backstop) and
+ * retries — the socket's EAGAIN→wait, with the same reasoning. -EBUSY retries on a backing-off
+ * timer. Any other negative ret fails that message (the caller turns it into a device error).
+ * A message left queued that way keeps its staged bytes where the batch wrote them, and the
+ * retry sends it from there instead of staging it again (`#plan`).
+ *
+ * Prelude. A message's in-place iovs are read from the hypervisor's copy of this guest's memory,
+ * while the driver wrote them into a local shadow (`ShadowGuestRam`): the dirty bytes must reach
+ * the hypervisor before the `sendv` that reads them. Rather than a flush multicall and then a
+ * send multicall (two round trips per kick), the channel asks its `prelude` for pending calls
+ * while it builds each multicall and puts them first: `[writeMemory(dirty spans)...,
+ * writeMemory(staged bytes), sendv...]`, one round trip, executed in order. The prelude is taken
+ * in the same synchronous step as the multicall is issued, so a span taken by one channel is
+ * written before any later multicall of this guest (another device's channel) can read it. A
+ * prelude call that fails stops the multicall (stopOnError) before any sendv; the prelude puts
+ * back what was not written (`settle`), and the messages of that multicall fail with EIO.
+ *
+ * Receiving is driven by `VioaHub` (one per guest), which reads every channel's ring on a VIRQ.
+ * Messages of another type or from another domain are dropped and counted (the hypervisor
+ * stamps the source domid, so a unicast ring only ever holds the partner's, but we check).
+ */
+import {
+  ARGO_DOMID_ANY,
+  ARGO_MAXIOV,
+  Errno,
+  PAGE_SIZE,
+  VIRTIO_ARGO_MESSAGE_TYPE,
+} from "@hmx/proto/abi";
+import type {
+  ArgoAddr,
+  HypercallClient,
+  HypercallOp,
+  HypercallOutcome,
+} from "../../hypercall/hypercall-client.js";
+import { skippedAfterFailure } from "../../libargo/outcomes.js";
+import type { PageAllocator, PageRun } from "../../libargo/page-allocator.js";
+import type { RingCorruption, RingMessage } from "../../libargo/ring-reader.js";
+import type { RingSink, RxRing } from "../../libargo/rx-ring.js";
+import { TransportErrno } from "../wire/transport-error.js";
+
+/** A piece of a message: bytes to stage, or a range of this guest's memory sent in place. */
+export type MessagePart =
+  { readonly bytes: Uint8Array } | { readonly gpa: number; readonly len: number };
+
+/** A send that failed for good; `errno` is the positive Xen errno (ECONNREFUSED, EACCES, ...). */
+export class VioaSendError extends Error {
+  override readonly name = "VioaSendError";
+  constructor(
+    readonly errno: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface VioaChannelStats {
+  sent: number;
+  sentBytes: number;
+  received: number;
+  receivedBytes: number;
+  eagains: number;
+  batches: number;
+  /** Messages of another type or source, dropped. */
+  dropped: number;
+  corruptions: number;
+  sendErrors: number;
+}
+
+interface Pending {
+  readonly parts: readonly MessagePart[];
+  readonly staged: number;
+  /**
+   * Where in the staging pages a batch that stopped at -EAGAIN / -EBUSY left this message's
+   * staged bytes (written, not yet sent); null when they are not there.
+   */
+  stagedAt: number | null;
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
+/**
+ * Calls a channel runs at the front of its next multicall (see the module comment), e.g. the
+ * dirty bytes of `GuestRam.takeWrites`. Exactly one of `settle` / `abandon` is called.
+ */
+export interface BatchPrelude {
+  readonly ops: readonly HypercallOp[];
+  /** The outcomes of `ops` (undefined for none); returns the failure, or null. */
+  settle(outcomes: readonly (HypercallOutcome | undefined)[]): Error | null;
+  /** The multicall failed as a whole; returns the error to report. */
+  abandon(cause: unknown): Error;
+}
+
+/** Two preludes as one (`a`'s calls first); null when both are. */
+export function combinePreludes(
+  a: BatchPrelude | null,
+  b: BatchPrelude | null,
+): BatchPrelude | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  const n = a.ops.length;
+  return {
+    ops: [...a.ops, ...b.ops],
+    settle: (outcomes) => {
+      const fa = a.settle(outcomes.slice(0, n));
+      const fb = b.settle(outcomes.slice(n, n + b.ops.length));
+      return fa ?? fb;
+    },
+    abandon: (cause) => {
+      const ea = a.abandon(cause);
+      b.abandon(cause);
+      return ea;
+    },
+  };
+}
+
+/** Takes the prelude of the multicall being built; null when there is nothing to run first. */
+export type PreludeSource = () => BatchPrelude | null;
+
+/** What a channel needs from the hub that drives it. */
+export interface ChannelHost {
+  readonly client: HypercallClient;
+  readonly allocator: PageAllocator;
+  virqCount(): number;
+  park(channel: VioaChannel): void;
+  unpark(channel: VioaChannel): void;
+  released(channel: VioaChannel): void;
+}
+
+const EBUSY_RETRY_MIN_MS = 2;
+const EBUSY_RETRY_MAX_MS = 200;
+const PARKED_BACKSTOP_MS = 1000;
+/** Messages per multicall at most. */
+const MAX_BATCH_MESSAGES = 64;
+/**
+ * Calls per multicall the channel aims below (prelude + staging write + sendvs): the Session
+ * client refuses a stopOnError batch above the server's max_batch (1,024 by default), so a long
+ * prelude leaves room for fewer messages, never fewer than one.
+ */
+const MAX_BATCH_CALLS = 256;
+/** A channel keeps at most this many received messages for a slow consumer (back-pressure). */
+const RX_ROOM = 4096;
+
+/** One end of a virtio-argo link (see the module comment). Create with `VioaHub.open`. */
+export class VioaChannel implements RingSink {
+  readonly peer: ArgoAddr;
+  readonly stats: VioaChannelStats = {
+    sent: 0,
+    sentBytes: 0,
+    received: 0,
+    receivedBytes: 0,
+    eagains: 0,
+    batches: 0,
+    dropped: 0,
+    corruptions: 0,
+    sendErrors: 0,
+  };
+  readonly #host: ChannelHost;
+  readonly #ring: RxRing;
+  readonly #onMessage: (data: Buffer) => void;
+  readonly #staging: PageRun;
+  readonly #prelude: PreludeSource | null;
+  #queue: Pending[] = [];
+  #pump: Promise<void> | null = null;
+  #parked = false;
+  #timer: NodeJS.Timeout | null = null;
+  #ebusyDelay = EBUSY_RETRY_MIN_MS;
+  #closing: Promise<void> | null = null;
+
+  /** @internal Use `VioaHub.open`. */
+  constructor(
+    host: ChannelHost,
+    ring: RxRing,
+    peer: ArgoAddr,
+    staging: PageRun,
+    onMessage: (data: Buffer) => void,
+    prelude: PreludeSource | null = null,
+  ) {
+    this.#host = host;
+    this.#ring = ring;
+    this.peer = peer;
+    this.#staging = staging;
+    this.#onMessage = onMessage;
+    this.#prelude = prelude;
+  }
+
+  /** This end's receive port. */
+  get aport(): number {
+    return this.#ring.aport;
+  }
+
+  get ring(): RxRing {
+    return this.#ring;
+  }
+
+  get closed(): boolean {
+    return this.#closing !== null;
+  }
+
+  /** Largest bytes one message may stage. */
+  get stagingBytes(): number {
+    return this.#staging.bytes;
+  }
+
+  /** Queues one message; resolves once the hypervisor put it in the peer's ring. */
+  send(parts: readonly MessagePart[]): Promise<void> {
+    if (this.#closing !== null)
+      return Promise.reject(new VioaSendError(Errno.ENODEV, "channel closed"));
+    const staged = parts.reduce((n, p) => n + ("bytes" in p ? p.bytes.length : 0), 0);
+    const iovs = parts.filter((p) => !("bytes" in p)).length + (staged > 0 ? 1 : 0);
+    if (iovs > ARGO_MAXIOV || staged > this.#staging.bytes) {
+      return Promise.reject(
+        new VioaSendError(
+          Errno.EINVAL,
+          `message of ${iovs} iovs / ${staged} staged bytes is too large`,
+        ),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ parts, staged, stagedAt: null, resolve, reject });
+      this.#kick();
+    });
+  }
+
+  /** Messages waiting to be accepted. */
+  get pendingSends(): number {
+    return this.#queue.length;
+  }
+
+  /** Unregisters the ring and frees the pages; pending sends reject. Idempotent. */
+  close(): Promise<void> {
+    if (this.#closing !== null) return this.#closing;
+    this.#closing = (async () => {
+      this.#unpark();
+      for (const p of this.#queue.splice(0))
+        p.reject(new VioaSendError(Errno.ENODEV, "channel closed"));
+      await this.#pump;
+      try {
+        await this.#ring.close();
+      } finally {
+        this.#host.allocator.free(this.#staging);
+        this.#host.released(this);
+      }
+    })();
+    return this.#closing;
+  }
+
+  // ---- RingSink ----
+
+  /** @internal */
+  room(): number {
+    return this.#closing === null ? RX_ROOM : 0;
+  }
+
+  /** @internal */
+  deliver(messages: readonly RingMessage[]): void {
+    for (const m of messages) {
+      if (m.messageType !== VIRTIO_ARGO_MESSAGE_TYPE || m.source.domainId !== this.peer.domainId) {
+        this.stats.dropped++;
+        continue;
+      }
+      this.stats.received++;
+      this.stats.receivedBytes += m.data.length;
+      this.#onMessage(m.data);
+    }
+  }
+
+  /** @internal */
+  corrupt(_c: RingCorruption): void {
+    this.stats.corruptions++;
+  }
+
+  /** @internal A VIRQ arrived: a parked sender retries. */
+  wake(): void {
+    if (!this.#parked) return;
+    this.#unpark();
+    this.#kick();
+  }
+
+  #unpark(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#parked) {
+      this.#parked = false;
+      this.#host.unpark(this);
+    }
+  }
+
+  #park(ms: number): void {
+    if (this.#closing !== null) return;
+    this.#parked = true;
+    this.#host.park(this);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.wake();
+    }, ms);
+  }
+
+  #kick(): void {
+    if (this.#pump !== null || this.#parked || this.#queue.length === 0) return;
+    this.#pump = this.#run().finally(() => {
+      this.#pump = null;
+      if (!this.#parked && this.#queue.length > 0 && this.#closing === null) this.#kick();
+    });
+  }
+
+  async #run(): Promise<void> {
+    // Bounded by the queue: each batch settles at least its first message or parks.
+    while (this.#queue.length > 0 && !this.#parked && this.#closing === null) {
+      await this.#batch();
+    }
+  }
+
+  async #batch(): Promise<void> {
+    // Taken now, in the same synchronous step as the multicall is issued (module comment).
+    const prelude = this.#prelude?.() ?? null;
+    const pre = prelude?.ops.length ?? 0;
+    const maxMessages = Math.max(1, Math.min(MAX_BATCH_MESSAGES, MAX_BATCH_CALLS - pre - 1));
+    const { take, base, staged } = this.#plan(maxMessages);
+    const image = new Uint8Array(staged);
+    const ops: HypercallOp[] = prelude === null ? [] : [...prelude.ops];
+    const src: ArgoAddr = { aport: this.#ring.aport, domainId: ARGO_DOMID_ANY };
+    const writes = staged > 0 ? 1 : 0;
+    if (writes === 1) ops.push({ op: "writeMemory", gpa: this.#staging.gpa + base, data: image });
+    /** Where each newly staged message's bytes go (valid once the staging write succeeded). */
+    const placed = new Map<Pending, number>();
+    let at = 0;
+    for (const p of take) {
+      const iovs: { gpa: number; len: number }[] = [];
+      // A message still staged from an earlier batch is sent from there, not copied again.
+      const kept = p.stagedAt;
+      let off = kept ?? base + at;
+      if (kept === null && p.staged > 0) placed.set(p, off);
+      for (const part of p.parts) {
+        if ("bytes" in part) {
+          if (kept === null) {
+            image.set(part.bytes, at);
+            at += part.bytes.length;
+          }
+          iovs.push({ gpa: this.#staging.gpa + off, len: part.bytes.length });
+          off += part.bytes.length;
+        } else {
+          iovs.push({ gpa: part.gpa, len: part.len });
+        }
+      }
+      ops.push({
+        op: "sendv",
+        src,
+        dst: this.peer,
+        iovs: mergeAdjacent(iovs),
+        messageType: VIRTIO_ARGO_MESSAGE_TYPE,
+      });
+    }
+    const virqsBefore = this.#host.virqCount();
+    this.stats.batches++;
+    let outcomes: HypercallOutcome[];
+    try {
+      outcomes = await this.#host.client.batch(ops, { stopOnError: true });
+    } catch (err) {
+      // The link failed; nothing says which calls ran. Fail the batch (the device resets).
+      for (const p of take) p.stagedAt = null;
+      const cause = prelude === null ? err : prelude.abandon(err);
+      for (const p of take)
+        this.#settle(p, new VioaSendError(Errno.EAGAIN, `send batch failed: ${String(cause)}`));
+      return;
+    }
+    if (prelude !== null) {
+      const failure = prelude.settle(outcomes.slice(0, pre));
+      if (failure !== null) {
+        // stopOnError skipped every sendv: nothing of these messages left (module comment).
+        for (const p of take)
+          this.#settle(
+            p,
+            new VioaSendError(TransportErrno.EIO, `prelude failed: ${failure.message}`),
+          );
+        return;
+      }
+    }
+    const w = outcomes[pre];
+    if (writes === 1 && (w?.op !== "writeMemory" || w.ret < 0)) {
+      for (const p of take)
+        this.#settle(p, new VioaSendError(Errno.EFAULT, "staging write failed"));
+      return;
+    }
+    // The new bytes are in the staging pages now: what stays queued below keeps them there.
+    for (const [p, off] of placed) p.stagedAt = off;
+    for (let k = 0; k < take.length; k++) {
+      const o = outcomes[pre + writes + k];
+      const p = take[k];
+      if (p === undefined) return;
+      if (o === undefined || o.op === "status") {
+        if (o !== undefined && !skippedAfterFailure(o.code))
+          this.#settle(p, new VioaSendError(Errno.EINVAL, `sendv: status ${o.code} ${o.message}`));
+        return; // skipped (ABORTED) after an earlier failure: stays queued
+      }
+      const ret = o.op === "sendv" ? o.ret : -Errno.EINVAL;
+      if (ret >= 0) {
+        this.stats.sent++;
+        this.stats.sentBytes += ret;
+        this.#ebusyDelay = EBUSY_RETRY_MIN_MS;
+        this.#settle(p, null);
+        continue;
+      }
+      if (ret === -Errno.EAGAIN) {
+        this.stats.eagains++;
+        if (this.#host.virqCount() === virqsBefore) this.#park(PARKED_BACKSTOP_MS);
+        return;
+      }
+      if (ret === -Errno.EBUSY) {
+        this.#park(this.#ebusyDelay);
+        this.#ebusyDelay = Math.min(this.#ebusyDelay * 2, EBUSY_RETRY_MAX_MS);
+        return;
+      }
+      this.#settle(
+        p,
+        new VioaSendError(
+          -ret,
+          `sendv to vm${this.peer.domainId}:0x${this.peer.aport.toString(16)} failed with ${ret}`,
+        ),
+      );
+    }
+  }
+
+  /**
+   * The messages of the next batch and where their new staged bytes go. Messages a batch left
+   * queued at -EAGAIN (always the front of the queue: everything before them settled) still
+   * have their bytes staged at `stagedAt`; nothing writes the staging pages until the next
+   * batch (one batch at a time), so they are taken as they are. The bytes of the messages after
+   * them are staged in one run `[base, base + staged)` that overlaps none of those: after them,
+   * or else before them. A ring that is full for a while thus costs each message's staged bytes
+   * one WriteMemory, not one per retry (a 1 MiB read's USED data was staged about 1.5 times).
+   */
+  #plan(maxMessages: number): { take: Pending[]; base: number; staged: number } {
+    const take: Pending[] = [];
+    const room = this.#staging.bytes;
+    let lo = room;
+    let hi = 0;
+    let k = 0;
+    for (; k < this.#queue.length && take.length < maxMessages; k++) {
+      const p = this.#queue[k];
+      if (p === undefined || p.stagedAt === null) break;
+      take.push(p);
+      lo = Math.min(lo, p.stagedAt);
+      hi = Math.max(hi, p.stagedAt + p.staged);
+    }
+    const next = this.#queue[k];
+    let base = 0;
+    let limit = room;
+    if (take.length > 0 && next !== undefined) {
+      if (hi + next.staged <= room) base = hi;
+      else limit = lo;
+    }
+    let staged = 0;
+    for (; k < this.#queue.length && take.length < maxMessages; k++) {
+      const p = this.#queue[k];
+      // The first message always fits an empty staging area (send() checks its size).
+      if (p?.stagedAt !== null || base + staged + p.staged > limit) break;
+      take.push(p);
+      staged += p.staged;
+    }
+    return { take, base, staged };
+  }
+
+  #settle(p: Pending, err: Error | null): void {
+    const i = this.#queue.indexOf(p);
+    if (i >= 0) this.#queue.splice(i, 1);
+    if (err === null) p.resolve();
+    else {
+      this.stats.sendErrors++;
+      p.reject(err);
+    }
+  }
+}
+
+/** Merges iovs that are contiguous in guest memory (fewer iovs, same bytes). */
+function mergeAdjacent(
+  iovs: readonly { gpa: number; len: number }[],
+): { gpa: number; len: number }[] {
+  const out: { gpa: number; len: number }[] = [];
+  for (const v of iovs) {
+    const last = out.at(-1);
+    if (last !== undefined && last.gpa + last.len === v.gpa) last.len += v.len;
+    else out.push({ ...v });
+  }
+  return out;
+}
+
+/** Pages for a staging area of at least `bytes`. */
+export function stagingPages(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / PAGE_SIZE));
+}
