@@ -21,7 +21,17 @@ import { join, relative } from "node:path";
 
 // HMX_TEST_ROOT runs another tree's tests (the runner's own test plants a hang in a scratch tree).
 const root = process.env.HMX_TEST_ROOT ?? join(import.meta.dirname, "..");
-const packages = ["proto", "client", "virtio", "hypervisor", "guest-agent", "cli", "testkit", "bench", "tests"];
+const packages = [
+  "proto",
+  "client",
+  "virtio",
+  "hypervisor",
+  "guest-agent",
+  "cli",
+  "testkit",
+  "bench",
+  "tests",
+];
 
 function seconds(name, fallback) {
   const raw = process.env[name];

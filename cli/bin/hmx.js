@@ -10,7 +10,8 @@ import { existsSync } from "node:fs";
 const dashDash = process.argv.indexOf("--");
 const flags = dashDash === -1 ? process.argv : process.argv.slice(0, dashDash);
 if (flags.includes("--verbose")) process.env.HMX_VERBOSE = "1";
-if (process.env.HMX_VERBOSE !== "1" && !process.env.GRPC_VERBOSITY) process.env.GRPC_VERBOSITY = "NONE";
+if (process.env.HMX_VERBOSE !== "1" && !process.env.GRPC_VERBOSITY)
+  process.env.GRPC_VERBOSITY = "NONE";
 
 const main = new URL("../dist/main.js", import.meta.url);
 if (!existsSync(main)) {

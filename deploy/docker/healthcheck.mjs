@@ -12,7 +12,12 @@ async function grpcHealthy(address) {
   const grpc = await import("@grpc/grpc-js");
   const health = await import("grpc-health-check");
   const loader = await import("@grpc/proto-loader");
-  const def = loader.loadSync(health.protoPath, { keepCase: true, longs: String, enums: String, defaults: true });
+  const def = loader.loadSync(health.protoPath, {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+  });
   const Health = grpc.loadPackageDefinition(def).grpc.health.v1.Health;
   const client = new Health(address, grpc.credentials.createInsecure());
   try {
@@ -36,5 +41,7 @@ function fileHealthy(path) {
 }
 
 const grpcAddress = process.env.HMX_HEALTH_GRPC;
-const ok = grpcAddress ? await grpcHealthy(grpcAddress) : fileHealthy(process.env.HMX_HEALTH_FILE ?? "/tmp/hmx-health.json");
+const ok = grpcAddress
+  ? await grpcHealthy(grpcAddress)
+  : fileHealthy(process.env.HMX_HEALTH_FILE ?? "/tmp/hmx-health.json");
 process.exit(ok ? 0 : 1);

@@ -38,7 +38,12 @@ describe("guest runner over gRPC", { timeout: 60_000 }, () => {
   before(async () => {
     const adminToken = randomBytes(24).toString("base64url");
     hv = await startHypervisor(
-      { ...embeddedHypervisorConfig(adminToken), argoMacPermissive: false, maxTotalMemoryBytes: 256 * 1024 * 1024, maxDomainMemoryBytes: 64 * 1024 * 1024 },
+      {
+        ...embeddedHypervisorConfig(adminToken),
+        argoMacPermissive: false,
+        maxTotalMemoryBytes: 256 * 1024 * 1024,
+        maxDomainMemoryBytes: 64 * 1024 * 1024,
+      },
       pino({ level: "silent" }),
     );
     toolstack = new ToolstackClient(hv.controlListen, adminToken);

@@ -171,18 +171,31 @@ describe("guest config", () => {
 
   it("an enrolment token may stand in for a credential, with a unix: hypervisor address", () => {
     const c = parseGuestConfig({
-      argv: ["--hypervisor", "unix:/run/hmx/guest.sock", "--workload", "fleet", "--instance", "pod-3", "--state-dir", "/var/lib/hmx"],
+      argv: [
+        "--hypervisor",
+        "unix:/run/hmx/guest.sock",
+        "--workload",
+        "fleet",
+        "--instance",
+        "pod-3",
+        "--state-dir",
+        "/var/lib/hmx",
+      ],
       env: { HMX_ENROLMENT_TOKEN: "enrol-me-0123456789" },
     });
     assert.ok(c !== "help");
-    assert.deepEqual([c.hypervisor, c.credential, c.enrolmentToken, c.instance, c.stateDir, c.rate], ["unix:/run/hmx/guest.sock", "", "enrol-me-0123456789", "pod-3", "/var/lib/hmx", 20]);
+    assert.deepEqual(
+      [c.hypervisor, c.credential, c.enrolmentToken, c.instance, c.stateDir, c.rate],
+      ["unix:/run/hmx/guest.sock", "", "enrol-me-0123456789", "pod-3", "/var/lib/hmx", 20],
+    );
     assert.equal(redactedConfig(c).enrolmentToken, "[redacted]");
   });
 
   it("without a credential or an enrolment token the guest refuses to start, saying which to give", () => {
     assert.throws(
       () => parseGuestConfig({ argv: ["--hypervisor", "h:1", "--workload", "echo"], env: {} }),
-      (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.includes("HMX_ENROLMENT_TOKEN")),
+      (err: unknown) =>
+        err instanceof ConfigError && err.problems.some((p) => p.includes("HMX_ENROLMENT_TOKEN")),
     );
   });
 });

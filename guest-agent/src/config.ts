@@ -12,7 +12,13 @@ import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { DOMID_MAX, MAX_ARGO_MESSAGE_SIZE } from "@hmx/proto/abi";
 import { NUMBERED_HEADER_SIZE } from "./workloads/common.js";
-import { parseTunnelFlags, TUNNEL_FLAGS, WORKLOAD_NAMES, type TunnelSpec, type WorkloadName } from "./workloads/index.js";
+import {
+  parseTunnelFlags,
+  TUNNEL_FLAGS,
+  WORKLOAD_NAMES,
+  type TunnelSpec,
+  type WorkloadName,
+} from "./workloads/index.js";
 
 export interface GuestConfig {
   /** The hypervisor's guest-facing address, "host:port" or "unix:/path". */
@@ -102,7 +108,16 @@ const APPLIES: Record<string, readonly WorkloadName[]> = {
   ...Object.fromEntries(TUNNEL_FLAGS.map((f) => [f, ["tunnel"] as const])),
 };
 
-const DEFAULT_PORT: Record<WorkloadName, number> = { echo: 7, ping: 7, traffic: 9, sink: 9, fleet: 9, "virtio-backend": 1, "virtio-demo": 1, tunnel: 1 };
+const DEFAULT_PORT: Record<WorkloadName, number> = {
+  echo: 7,
+  ping: 7,
+  traffic: 9,
+  sink: 9,
+  fleet: 9,
+  "virtio-backend": 1,
+  "virtio-demo": 1,
+  tunnel: 1,
+};
 
 function isHostPort(value: string): boolean {
   const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
@@ -167,7 +182,9 @@ export function parseGuestConfig(input: {
   if (hypervisor === undefined || hypervisor === "") {
     problems.push("--hypervisor HOST:PORT (or HMX_HYPERVISOR) is required");
   } else if (!isAddress(hypervisor)) {
-    problems.push(`--hypervisor: "${hypervisor}" is not HOST:PORT with a port in 1..65535, nor unix:/PATH`);
+    problems.push(
+      `--hypervisor: "${hypervisor}" is not HOST:PORT with a port in 1..65535, nor unix:/PATH`,
+    );
   }
 
   const readSecret = (flag: string, path: string): string => {
@@ -183,12 +200,23 @@ export function parseGuestConfig(input: {
   };
   const credentialFile = str("credential-file");
   const credential =
-    credentialFile !== undefined ? readSecret("credential-file", credentialFile) : (env["HMX_DOMAIN_CREDENTIAL"] ?? "").trim();
+    credentialFile !== undefined
+      ? readSecret("credential-file", credentialFile)
+      : (env["HMX_DOMAIN_CREDENTIAL"] ?? "").trim();
   const tokenFile = str("enrolment-token-file");
   const enrolmentToken =
-    (tokenFile !== undefined ? readSecret("enrolment-token-file", tokenFile) : (env["HMX_ENROLMENT_TOKEN"] ?? "").trim()) || undefined;
-  if (credential === "" && enrolmentToken === undefined && credentialFile === undefined && tokenFile === undefined) {
-    problems.push("a domain credential (--credential-file FILE or HMX_DOMAIN_CREDENTIAL) or an enrolment token (--enrolment-token-file FILE or HMX_ENROLMENT_TOKEN) is required");
+    (tokenFile !== undefined
+      ? readSecret("enrolment-token-file", tokenFile)
+      : (env["HMX_ENROLMENT_TOKEN"] ?? "").trim()) || undefined;
+  if (
+    credential === "" &&
+    enrolmentToken === undefined &&
+    credentialFile === undefined &&
+    tokenFile === undefined
+  ) {
+    problems.push(
+      "a domain credential (--credential-file FILE or HMX_DOMAIN_CREDENTIAL) or an enrolment token (--enrolment-token-file FILE or HMX_ENROLMENT_TOKEN) is required",
+    );
   }
   const fromEnv = (name: string): string | undefined => {
     const v = env[name];
@@ -196,7 +224,9 @@ export function parseGuestConfig(input: {
   };
   const instance = str("instance") ?? fromEnv("HMX_INSTANCE") ?? hostname();
   if (!/^[A-Za-z0-9._-]{1,48}$/.test(instance)) {
-    problems.push(`--instance: "${instance.slice(0, 80)}" must be 1..48 characters of [A-Za-z0-9._-]`);
+    problems.push(
+      `--instance: "${instance.slice(0, 80)}" must be 1..48 characters of [A-Za-z0-9._-]`,
+    );
   }
   const stateDir = str("state-dir") ?? fromEnv("HMX_STATE_DIR");
   const healthFile = str("health-file") ?? fromEnv("HMX_HEALTH_FILE");
@@ -225,7 +255,12 @@ export function parseGuestConfig(input: {
   const peer = peerRaw === undefined ? undefined : int("peer", 1, DOMID_MAX, 0);
   const size = int("size", NUMBERED_HEADER_SIZE, MAX_ARGO_MESSAGE_SIZE, 64);
   const count = int("count", 0, Number.MAX_SAFE_INTEGER, 0);
-  const rate = int("rate", workload === "fleet" ? 1 : 0, 10_000_000, workload === "fleet" ? 20 : 100);
+  const rate = int(
+    "rate",
+    workload === "fleet" ? 1 : 0,
+    10_000_000,
+    workload === "fleet" ? 20 : 100,
+  );
   const intervalMs = int("interval-ms", 0, 3_600_000, 1000);
   const statsIntervalMs = int("stats-interval-ms", 100, 3_600_000, 1000);
 
@@ -247,12 +282,25 @@ export function parseGuestConfig(input: {
     }
   }
 
-  const imageDir = workload === "virtio-backend" ? (str("image-dir") ?? fromEnv("HMX_IMAGE_DIR") ?? "hmx-images") : undefined;
-  const consoleDir = workload === "virtio-backend" ? (str("console-dir") ?? fromEnv("HMX_CONSOLE_DIR")) : undefined;
+  const imageDir =
+    workload === "virtio-backend"
+      ? (str("image-dir") ?? fromEnv("HMX_IMAGE_DIR") ?? "hmx-images")
+      : undefined;
+  const consoleDir =
+    workload === "virtio-backend" ? (str("console-dir") ?? fromEnv("HMX_CONSOLE_DIR")) : undefined;
 
   const tunnel =
     workload === "tunnel"
-      ? parseTunnelFlags({ listen: str("listen"), to: str("to"), serve: str("serve"), connect: str("connect"), maxConnections: str("max-connections") }, problems)
+      ? parseTunnelFlags(
+          {
+            listen: str("listen"),
+            to: str("to"),
+            serve: str("serve"),
+            connect: str("connect"),
+            maxConnections: str("max-connections"),
+          },
+          problems,
+        )
       : undefined;
 
   if (problems.length > 0 || workload === undefined || hypervisor === undefined) {

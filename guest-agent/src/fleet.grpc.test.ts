@@ -32,7 +32,8 @@ allow isolated_t guest_t:argo send;
 class Records extends Writable {
   readonly records: Record<string, unknown>[] = [];
   override _write(chunk: Buffer, _enc: string, done: () => void): void {
-    for (const line of chunk.toString().split("\n")) if (line !== "") this.records.push(JSON.parse(line) as Record<string, unknown>);
+    for (const line of chunk.toString().split("\n"))
+      if (line !== "") this.records.push(JSON.parse(line) as Record<string, unknown>);
     done();
   }
   lastStats(): Record<string, unknown> | undefined {
@@ -56,8 +57,20 @@ describe("fleet workload with enrolment over gRPC", { timeout: 60_000 }, () => {
         xsm: "flask",
         policy: { fileName: "fleet-test.te", source: POLICY },
         enrolmentTemplates: [
-          { name: "guest", label: "guest_t", memoryBytes: 8 * 1024 * 1024, maxDomains: 8, token: GUEST_TOKEN },
-          { name: "isolated", label: "isolated_t", memoryBytes: 8 * 1024 * 1024, maxDomains: 1, token: ISOLATED_TOKEN },
+          {
+            name: "guest",
+            label: "guest_t",
+            memoryBytes: 8 * 1024 * 1024,
+            maxDomains: 8,
+            token: GUEST_TOKEN,
+          },
+          {
+            name: "isolated",
+            label: "isolated_t",
+            memoryBytes: 8 * 1024 * 1024,
+            maxDomains: 1,
+            token: ISOLATED_TOKEN,
+          },
         ],
       },
       pino({ level: "silent" }),
@@ -92,7 +105,10 @@ describe("fleet workload with enrolment over gRPC", { timeout: 60_000 }, () => {
       { name: "iso", token: ISOLATED_TOKEN },
     ].map((g) => {
       const out = new Records();
-      const run = runGuest(config(g.name, g.token), { signal: abort.signal, logger: pino({ level: "info" }, out) });
+      const run = runGuest(config(g.name, g.token), {
+        signal: abort.signal,
+        logger: pino({ level: "info" }, out),
+      });
       return { ...g, out, run };
     });
     try {
@@ -100,20 +116,44 @@ describe("fleet workload with enrolment over gRPC", { timeout: 60_000 }, () => {
       assert.ok(a !== undefined && b !== undefined && iso !== undefined);
       const deadline = Date.now() + 30_000;
       // a and b each receive from the other and from iso; iso receives nothing (guest_t → isolated_t is denied).
-      while (
-        !(num(a.out.lastStats(), "received") >= 50 && num(b.out.lastStats(), "received") >= 50 && num(a.out.lastStats(), "denied") === 1 && num(b.out.lastStats(), "denied") === 1 && num(a.out.lastStats(), "streams") >= 2)
-      ) {
-        if (Date.now() > deadline) throw new Error(`fleet did not settle: a=${JSON.stringify(a.out.lastStats())} b=${JSON.stringify(b.out.lastStats())}`);
+      while (!(
+        num(a.out.lastStats(), "received") >= 50 &&
+        num(b.out.lastStats(), "received") >= 50 &&
+        num(a.out.lastStats(), "denied") === 1 &&
+        num(b.out.lastStats(), "denied") === 1 &&
+        num(a.out.lastStats(), "streams") >= 2
+      )) {
+        if (Date.now() > deadline)
+          throw new Error(
+            `fleet did not settle: a=${JSON.stringify(a.out.lastStats())} b=${JSON.stringify(b.out.lastStats())}`,
+          );
         await new Promise((r) => setTimeout(r, 100));
       }
       for (const g of [a, b]) {
         const s = g.out.lastStats();
-        assert.deepEqual([num(s, "gaps"), num(s, "duplicates"), num(s, "reordered")], [0, 0, 0], `${g.name} saw a clean stream`);
-        assert.ok(g.out.records.some((r) => r["msg"] === "sending to peer denied by policy" && r["peerLabel"] === "isolated_t"));
+        assert.deepEqual(
+          [num(s, "gaps"), num(s, "duplicates"), num(s, "reordered")],
+          [0, 0, 0],
+          `${g.name} saw a clean stream`,
+        );
+        assert.ok(
+          g.out.records.some(
+            (r) =>
+              r["msg"] === "sending to peer denied by policy" && r["peerLabel"] === "isolated_t",
+          ),
+        );
         assert.ok(g.out.records.some((r) => r["msg"] === "enrolled"));
       }
-      assert.equal(num(iso.out.lastStats(), "received"), 0, "nobody may send to the isolated guest");
-      assert.equal(num(iso.out.lastStats(), "denied"), 0, "the isolated guest may send to both others");
+      assert.equal(
+        num(iso.out.lastStats(), "received"),
+        0,
+        "nobody may send to the isolated guest",
+      );
+      assert.equal(
+        num(iso.out.lastStats(), "denied"),
+        0,
+        "the isolated guest may send to both others",
+      );
     } finally {
       abort.abort();
       await Promise.allSettled(guests.map((g) => g.run));

@@ -28,7 +28,13 @@ function client(address: string): HypervisorClient {
  * Enrols as `instance` with an enrolment token (waits up to `timeoutMs` for the hypervisor);
  * `instanceSecret`, from the first enrolment, resumes the instance if its domain is live.
  */
-export function enrol(address: string, token: string, instance: string, instanceSecret = "", timeoutMs = 30_000): Promise<Enrolment> {
+export function enrol(
+  address: string,
+  token: string,
+  instance: string,
+  instanceSecret = "",
+  timeoutMs = 30_000,
+): Promise<Enrolment> {
   const c = client(address);
   const deadline = Date.now() + timeoutMs;
   return new Promise<Enrolment>((resolve, reject) => {
@@ -36,13 +42,24 @@ export function enrol(address: string, token: string, instance: string, instance
     c.waitForReady(deadline, (readyErr) => {
       if (readyErr !== undefined) {
         c.close();
-        reject(new Error(`cannot reach the hypervisor at ${address} to enrol: ${readyErr.message}`, { cause: readyErr }));
+        reject(
+          new Error(`cannot reach the hypervisor at ${address} to enrol: ${readyErr.message}`, {
+            cause: readyErr,
+          }),
+        );
         return;
       }
       c.enrol({ instance, instanceSecret }, bearerMetadata(token), { deadline }, (err, res) => {
         c.close();
         if (err !== null || res === undefined) reject(err ?? new Error("empty Enrol reply"));
-        else resolve({ domid: res.domid, credential: res.credential, resumed: res.resumed, template: res.template, instanceSecret: res.instanceSecret });
+        else
+          resolve({
+            domid: res.domid,
+            credential: res.credential,
+            resumed: res.resumed,
+            template: res.template,
+            instanceSecret: res.instanceSecret,
+          });
       });
     });
   });

@@ -22,7 +22,12 @@ const adminToken = randomBytes(24).toString("base64url");
 
 before(async () => {
   hv = await startHypervisor(
-    { ...embeddedHypervisorConfig(adminToken), argoMacPermissive: false, maxTotalMemoryBytes: 256 * 1024 * 1024, maxDomainMemoryBytes: 64 * 1024 * 1024 },
+    {
+      ...embeddedHypervisorConfig(adminToken),
+      argoMacPermissive: false,
+      maxTotalMemoryBytes: 256 * 1024 * 1024,
+      maxDomainMemoryBytes: 64 * 1024 * 1024,
+    },
     pino({ level: "silent" }),
   );
   toolstack = new ToolstackClient(hv.controlListen, adminToken);
@@ -33,9 +38,20 @@ after(async () => {
 });
 
 test("a restarted receiver resumes its ring from its own memory: nothing lost, nothing twice, in order", async () => {
-  const rx = await toolstack.createDomain({ name: "rx", label: "rx_t", memoryBytes: 8 * 1024 * 1024 });
-  const tx = await toolstack.createDomain({ name: "tx", label: "tx_t", memoryBytes: 8 * 1024 * 1024 });
-  const senderClient = await SessionClient.connect({ address: hv.listen, credential: tx.credential });
+  const rx = await toolstack.createDomain({
+    name: "rx",
+    label: "rx_t",
+    memoryBytes: 8 * 1024 * 1024,
+  });
+  const tx = await toolstack.createDomain({
+    name: "tx",
+    label: "tx_t",
+    memoryBytes: 8 * 1024 * 1024,
+  });
+  const senderClient = await SessionClient.connect({
+    address: hv.listen,
+    credential: tx.credential,
+  });
   const sender = await ArgoEndpoint.create(senderClient);
   const out = await sender.bind({ partner: rx.domid });
   const dst = { domainId: rx.domid, aport: 9 };
@@ -57,10 +73,16 @@ test("a restarted receiver resumes its ring from its own memory: nothing lost, n
     for (const m of await socket.quiesce()) seen.push(readNumbered(m.data)?.seq ?? -1);
     await endpoint.close();
     await client.close();
-    assert.equal((await toolstack.listDomains()).find((d) => d.domid === rx.domid)?.rings, 1, "the ring stayed registered while the agent was away");
+    assert.equal(
+      (await toolstack.listDomains()).find((d) => d.domid === rx.domid)?.rings,
+      1,
+      "the ring stayed registered while the agent was away",
+    );
 
     // While it is away, 100 more are sent; the small ring fills and the sender waits.
-    const late = Array.from({ length: 100 }, (_, k) => out.sendTo(dst, numberedPayload(64, 100 + k, 7)));
+    const late = Array.from({ length: 100 }, (_, k) =>
+      out.sendTo(dst, numberedPayload(64, 100 + k, 7)),
+    );
 
     // Second life: the ring comes back from the agent state, with its contents and rx_ptr.
     client = await SessionClient.connect({ address: hv.listen, credential: rx.credential });
@@ -68,7 +90,11 @@ test("a restarted receiver resumes its ring from its own memory: nothing lost, n
     socket = await endpoint.bind({ aport: 9, partner: tx.domid, ringLen: 4096 - 64 });
     await take(socket, 200 - seen.length);
     await Promise.all(late);
-    assert.deepEqual(seen, Array.from({ length: 200 }, (_, i) => i), "every message once, in order, across the restart");
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 200 }, (_, i) => i),
+      "every message once, in order, across the restart",
+    );
     await endpoint.close();
     await client.close();
   } finally {

@@ -10,7 +10,15 @@ export function createLogger(level: string, name = "hmx-hypervisor"): Logger {
     name,
     level,
     redact: {
-      paths: ["credential", "adminToken", "token", "*.credential", "*.adminToken", "*.token", "authorization"],
+      paths: [
+        "credential",
+        "adminToken",
+        "token",
+        "*.credential",
+        "*.adminToken",
+        "*.token",
+        "authorization",
+      ],
       censor: "[redacted]",
     },
   });

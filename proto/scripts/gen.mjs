@@ -12,7 +12,16 @@ rmSync(outDir, { recursive: true, force: true });
 execFileSync(
   process.execPath,
   [
-    join(protoRoot, "..", "node_modules", "@grpc", "proto-loader", "build", "bin", "proto-loader-gen-types.js"),
+    join(
+      protoRoot,
+      "..",
+      "node_modules",
+      "@grpc",
+      "proto-loader",
+      "build",
+      "bin",
+      "proto-loader-gen-types.js",
+    ),
     "--longs=String",
     "--enums=String",
     "--defaults",

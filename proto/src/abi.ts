@@ -180,7 +180,10 @@ export const VIRTIO_ARGO_FE_PORT_BASE = 0x2000;
 export const VIRTIO_ARGO_MAX_DEVICES = 24;
 
 /** The back end's and the front end's receive ports for device `devIndex` of type `deviceId`. */
-export function virtioArgoPorts(devIndex: number, deviceId: number): { bePort: number; fePort: number } {
+export function virtioArgoPorts(
+  devIndex: number,
+  deviceId: number,
+): { bePort: number; fePort: number } {
   const offset = devIndex * 0x100 + deviceId;
   return { bePort: VIRTIO_ARGO_BE_PORT_BASE + offset, fePort: VIRTIO_ARGO_FE_PORT_BASE + offset };
 }

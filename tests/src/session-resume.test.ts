@@ -34,8 +34,16 @@ after(async () => {
 });
 
 test("a guest whose link drops mid-stream resumes: every sendv applied exactly once, in order", async () => {
-  const receiver = await bed.toolstack.createDomain({ name: "receiver", label: "rx_t", memoryBytes: 8 * 1024 * 1024 });
-  const sender = await bed.toolstack.createDomain({ name: "sender", label: "tx_t", memoryBytes: 8 * 1024 * 1024 });
+  const receiver = await bed.toolstack.createDomain({
+    name: "receiver",
+    label: "rx_t",
+    memoryBytes: 8 * 1024 * 1024,
+  });
+  const sender = await bed.toolstack.createDomain({
+    name: "sender",
+    label: "tx_t",
+    memoryBytes: 8 * 1024 * 1024,
+  });
   const rx = await SessionClient.connect({ address: bed.listen, credential: receiver.credential });
   const proxy = await TcpProxy.start(bed.listen);
   const tx = await SessionClient.connect({ address: proxy.address, credential: sender.credential });
@@ -45,7 +53,10 @@ test("a guest whose link drops mid-stream resumes: every sendv applied exactly o
     const ringGpa = FIRST_GUEST_GFN * PAGE_SIZE;
     assert.equal(await rx.writeMemory(ringGpa, Buffer.alloc(ARGO_RING_HEADER_SIZE)), 0);
     const gfns = Array.from({ length: npagesRing(len) }, (_, i) => FIRST_GUEST_GFN + i);
-    assert.equal(await rx.registerRing({ aport: 9, partnerId: sender.domid, len, gfns, flags: 0 }), 0);
+    assert.equal(
+      await rx.registerRing({ aport: 9, partnerId: sender.domid, len, gfns, flags: 0 }),
+      0,
+    );
 
     // Each message gets its own staging slot: batches are pipelined, so slots must not be reused
     // before their sendv has run (they run in order, but a resend replays old writes too).
@@ -59,7 +70,13 @@ test("a guest whose link drops mid-stream resumes: every sendv applied exactly o
         payload.writeUInt32LE(k, 0);
         const gpa = stagingGpa + k * 8;
         ops.push({ op: "writeMemory", gpa, data: payload });
-        ops.push({ op: "sendv", src: { aport: 1, domainId: ARGO_DOMID_ANY }, dst: { aport: 9, domainId: receiver.domid }, iovs: [{ gpa, len: 8 }], messageType: 0 });
+        ops.push({
+          op: "sendv",
+          src: { aport: 1, domainId: ARGO_DOMID_ANY },
+          dst: { aport: 9, domainId: receiver.domid },
+          iovs: [{ gpa, len: 8 }],
+          messageType: 0,
+        });
       }
       pending.push(tx.batch(ops, { stopOnError: true }));
       if (seq > 0 && seq % 300 === 0) {
@@ -79,7 +96,10 @@ test("a guest whose link drops mid-stream resumes: every sendv applied exactly o
     assert.ok(tx.reconnects >= 3, `the sender reconnected ${tx.reconnects} times`);
     const sends = outcomes.filter((o) => o.op === "sendv");
     assert.equal(sends.length, MESSAGES);
-    assert.ok(sends.every((o) => o.ret === 8), "every sendv succeeded exactly as first answered");
+    assert.ok(
+      sends.every((o) => o.ret === 8),
+      "every sendv succeeded exactly as first answered",
+    );
 
     // Read the ring back the way a guest does (argo-spec §4.6): each message once, in order.
     const header = await rx.readMemory(ringGpa, 8);

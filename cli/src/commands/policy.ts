@@ -7,7 +7,13 @@
  * and audit (denial counters, or a live stream of AVC records).
  */
 import { compilePolicy, formatDiagnostic } from "@hmx/hypervisor";
-import { type AuditRecordView, type CheckAccessView, type PermissionName, type SubjectRef, type ToolstackClient } from "@hmx/client";
+import {
+  type AuditRecordView,
+  type CheckAccessView,
+  type PermissionName,
+  type SubjectRef,
+  type ToolstackClient,
+} from "@hmx/client";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 

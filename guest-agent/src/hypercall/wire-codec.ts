@@ -19,7 +19,6 @@ import type { SessionRequest } from "@hmx/proto/gen/hmx/argo/v1/SessionRequest.j
 import type { SessionResponse__Output } from "@hmx/proto/gen/hmx/argo/v1/SessionResponse.js";
 import type { ArgoAddr, HypercallOp, HypercallOutcome, NotifyEntry } from "./hypercall-client.js";
 
-
 /** One encoded hypercall; its request id is filled in when the call is admitted to the window. */
 export type EncodedCall = Hypercall & { requestId: string };
 /** A frame the client writes on the Session stream. */

@@ -5,7 +5,10 @@ import { describe, test } from "node:test";
 import { AGENT_STATE_MAX_BYTES, decodeAgentState, encodeAgentState } from "./agent-state.js";
 
 describe("agent state", () => {
-  const state = { rings: [{ aport: 9, partnerId: 0x7ff4, len: 130992, gfn: 16 }], app: { fleetStreams: { "2:9:77": 41 } } };
+  const state = {
+    rings: [{ aport: 9, partnerId: 0x7ff4, len: 130992, gfn: 16 }],
+    app: { fleetStreams: { "2:9:77": 41 } },
+  };
 
   test("a state record round-trips", () => {
     assert.deepEqual(decodeAgentState(encodeAgentState(state)), state);
@@ -22,7 +25,9 @@ describe("agent state", () => {
   });
 
   test("a record with a ring entry that is not all integers reads as no state", () => {
-    const bytes = encodeAgentState({ rings: [{ aport: 9, partnerId: 1, len: 48, gfn: "16" as unknown as number }] });
+    const bytes = encodeAgentState({
+      rings: [{ aport: 9, partnerId: 1, len: 48, gfn: "16" as unknown as number }],
+    });
     assert.equal(decodeAgentState(bytes), undefined);
   });
 
@@ -33,6 +38,9 @@ describe("agent state", () => {
   });
 
   test("a state too large for gfns 1..15 is refused when encoding", () => {
-    assert.throws(() => encodeAgentState({ rings: [], app: "x".repeat(AGENT_STATE_MAX_BYTES) }), RangeError);
+    assert.throws(
+      () => encodeAgentState({ rings: [], app: "x".repeat(AGENT_STATE_MAX_BYTES) }),
+      RangeError,
+    );
   });
 });

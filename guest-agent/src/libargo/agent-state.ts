@@ -52,7 +52,9 @@ function isRingRecord(v: unknown): v is RingRecord {
 export function encodeAgentState(state: AgentState): Buffer {
   const body = Buffer.from(JSON.stringify(state), "utf8");
   if (HEADER + body.length > AGENT_STATE_MAX_BYTES) {
-    throw new RangeError(`agent state of ${body.length} bytes does not fit in ${AGENT_STATE_MAX_BYTES - HEADER}`);
+    throw new RangeError(
+      `agent state of ${body.length} bytes does not fit in ${AGENT_STATE_MAX_BYTES - HEADER}`,
+    );
   }
   const out = Buffer.alloc(HEADER + body.length);
   out.writeUInt32LE(MAGIC, 0);
@@ -65,7 +67,8 @@ export function encodeAgentState(state: AgentState): Buffer {
 
 /** Decodes a state record, or undefined when there is none or it is damaged. */
 export function decodeAgentState(bytes: Buffer): AgentState | undefined {
-  if (bytes.length < HEADER || bytes.readUInt32LE(0) !== MAGIC || bytes.readUInt32LE(4) !== VERSION) return undefined;
+  if (bytes.length < HEADER || bytes.readUInt32LE(0) !== MAGIC || bytes.readUInt32LE(4) !== VERSION)
+    return undefined;
   const length = bytes.readUInt32LE(8);
   if (HEADER + length > bytes.length) return undefined;
   const body = bytes.subarray(HEADER, HEADER + length);

@@ -20,14 +20,41 @@ export {
   type WorkloadBaseOptions,
 } from "./common.js";
 
-export { runFleet, newFleetStats, type FleetOptions, type FleetStats, type FleetPeer, type FleetLogger } from "./fleet.js";
+export {
+  runFleet,
+  newFleetStats,
+  type FleetOptions,
+  type FleetStats,
+  type FleetPeer,
+  type FleetLogger,
+} from "./fleet.js";
 
-export { runVirtioBackend, newVirtioBackendStats, type VirtioBackendOptions, type VirtioBackendStats } from "./virtio-backend.js";
-export { runVirtioDemo, newVirtioDemoStats, demoIp, type VirtioDemoOptions, type VirtioDemoStats } from "./virtio-demo.js";
+export {
+  runVirtioBackend,
+  newVirtioBackendStats,
+  type VirtioBackendOptions,
+  type VirtioBackendStats,
+} from "./virtio-backend.js";
+export {
+  runVirtioDemo,
+  newVirtioDemoStats,
+  demoIp,
+  type VirtioDemoOptions,
+  type VirtioDemoStats,
+} from "./virtio-demo.js";
 
 export { runTunnel, newTunnelStats, type TunnelOptions, type TunnelStats } from "./tunnel.js";
 export { parseTunnelFlags, TUNNEL_FLAGS, type TunnelSpec } from "./tunnel-flags.js";
 
 /** Workload names as `--workload` accepts them. */
-export const WORKLOAD_NAMES = ["echo", "ping", "traffic", "sink", "fleet", "virtio-backend", "virtio-demo", "tunnel"] as const;
+export const WORKLOAD_NAMES = [
+  "echo",
+  "ping",
+  "traffic",
+  "sink",
+  "fleet",
+  "virtio-backend",
+  "virtio-demo",
+  "tunnel",
+] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];

@@ -12,12 +12,29 @@ import { pino } from "pino";
 import { createHarness } from "../test-utils/argo-harness.js";
 import { EnrolmentError, EnrolmentService, type DomainTemplate } from "./enrolment.js";
 
-const GUEST: DomainTemplate = { name: "guest", label: "guest_t", memoryBytes: 1024 * 1024, maxDomains: 2, token: "guest-token-0123456789" };
-const OTHER: DomainTemplate = { name: "other", label: "other_t", memoryBytes: 1024 * 1024, maxDomains: 5, token: "other-token-0123456789" };
+const GUEST: DomainTemplate = {
+  name: "guest",
+  label: "guest_t",
+  memoryBytes: 1024 * 1024,
+  maxDomains: 2,
+  token: "guest-token-0123456789",
+};
+const OTHER: DomainTemplate = {
+  name: "other",
+  label: "other_t",
+  memoryBytes: 1024 * 1024,
+  maxDomains: 5,
+  token: "other-token-0123456789",
+};
 
 function setup(gracePeriodMs = 1000) {
   const h = createHarness({ domains: 0, macPermissive: true });
-  const enrolment = new EnrolmentService(h.core.domains, [GUEST, OTHER], gracePeriodMs, pino({ level: "silent" }));
+  const enrolment = new EnrolmentService(
+    h.core.domains,
+    [GUEST, OTHER],
+    gracePeriodMs,
+    pino({ level: "silent" }),
+  );
   return { h, enrolment };
 }
 
@@ -37,7 +54,10 @@ describe("enrolment", () => {
     const e = enrolment.enrol(GUEST.token, "pod-0");
     assert.equal(e.resumed, false);
     const d = h.core.domains.get(e.domid);
-    assert.deepEqual([d?.name, d?.label, d?.memory.sizeBytes], ["guest-pod-0", "guest_t", 1024 * 1024]);
+    assert.deepEqual(
+      [d?.name, d?.label, d?.memory.sizeBytes],
+      ["guest-pod-0", "guest_t", 1024 * 1024],
+    );
     assert.equal(h.core.domains.authenticate(e.credential)?.domid, e.domid);
   });
 
@@ -61,7 +81,11 @@ describe("enrolment", () => {
     enrolment.enrol(GUEST.token, "a");
     enrolment.enrol(GUEST.token, "b");
     assert.equal(refusal(() => enrolment.enrol(GUEST.token, "c")).kind, "exhausted");
-    assert.equal(enrolment.enrol(OTHER.token, "c").resumed, false, "another template still has room");
+    assert.equal(
+      enrolment.enrol(OTHER.token, "c").resumed,
+      false,
+      "another template still has room",
+    );
   });
 
   test("the token alone does not resume a live instance: no secret is a conflict, a wrong one unauthenticated, the credential unchanged", () => {
@@ -74,13 +98,26 @@ describe("enrolment", () => {
     const wrong = refusal(() => enrolment.enrol(GUEST.token, "pod-0", "x".repeat(43)));
     assert.equal(wrong.kind, "unauthenticated");
     assert.doesNotMatch(wrong.message, /xxxx/, "the presented secret is not echoed");
-    assert.equal(h.core.domains.authenticate(first.credential)?.domid, first.domid, "the live credential still works");
+    assert.equal(
+      h.core.domains.authenticate(first.credential)?.domid,
+      first.domid,
+      "the live credential still works",
+    );
   });
 
   test("a domain name taken across templates is a conflict (ALREADY_EXISTS), not an internal error", () => {
     const { h } = setup();
-    const GUEST_A: DomainTemplate = { ...OTHER, name: "guest-a", token: "guest-a-token-0123456789" };
-    const both = new EnrolmentService(h.core.domains, [GUEST, GUEST_A], 1000, pino({ level: "silent" }));
+    const GUEST_A: DomainTemplate = {
+      ...OTHER,
+      name: "guest-a",
+      token: "guest-a-token-0123456789",
+    };
+    const both = new EnrolmentService(
+      h.core.domains,
+      [GUEST, GUEST_A],
+      1000,
+      pino({ level: "silent" }),
+    );
     both.enrol(GUEST_A.token, "b");
     const err = refusal(() => both.enrol(GUEST.token, "a-b"));
     assert.equal(err.kind, "conflict");
@@ -93,11 +130,24 @@ describe("enrolment", () => {
     const d = h.core.domains.get(first.domid);
     assert.ok(d !== undefined);
     d.memory.write(FIRST_GUEST_GFN * PAGE_SIZE, Buffer.alloc(64));
-    assert.equal(h.argo.registerRing(d, { aport: 9, partnerId: ARGO_DOMID_ANY, len: 4032, gfns: [FIRST_GUEST_GFN], flags: 0 }), 0);
+    assert.equal(
+      h.argo.registerRing(d, {
+        aport: 9,
+        partnerId: ARGO_DOMID_ANY,
+        len: 4032,
+        gfns: [FIRST_GUEST_GFN],
+        flags: 0,
+      }),
+      0,
+    );
     const again = enrolment.enrol(GUEST.token, "pod-0", first.instanceSecret);
     assert.deepEqual([again.domid, again.resumed, again.instanceSecret], [first.domid, true, ""]);
     assert.equal(h.argo.ringCount(d), 1, "the ring survived the resume");
-    assert.equal(h.core.domains.authenticate(first.credential), undefined, "the old credential is revoked");
+    assert.equal(
+      h.core.domains.authenticate(first.credential),
+      undefined,
+      "the old credential is revoked",
+    );
     assert.equal(h.core.domains.authenticate(again.credential)?.domid, first.domid);
   });
 
@@ -108,39 +158,98 @@ describe("enrolment", () => {
     const owner = h.core.domains.get(stays.domid);
     assert.ok(owner !== undefined);
     owner.memory.write(FIRST_GUEST_GFN * PAGE_SIZE, Buffer.alloc(64));
-    assert.equal(h.argo.registerRing(owner, { aport: 1, partnerId: gone.domid, len: 4032, gfns: [FIRST_GUEST_GFN], flags: 0 }), 0);
+    assert.equal(
+      h.argo.registerRing(owner, {
+        aport: 1,
+        partnerId: gone.domid,
+        len: 4032,
+        gfns: [FIRST_GUEST_GFN],
+        flags: 0,
+      }),
+      0,
+    );
     const connected = new Set([stays.domid]);
     const destroyed: number[] = [];
-    assert.deepEqual(enrolment.sweep((d) => connected.has(d), (d) => destroyed.push(d), 900), [], "within the grace period nothing happens");
-    assert.deepEqual(enrolment.sweep((d) => connected.has(d), (d) => destroyed.push(d), 1001), [gone.domid]);
+    assert.deepEqual(
+      enrolment.sweep(
+        (d) => connected.has(d),
+        (d) => destroyed.push(d),
+        900,
+      ),
+      [],
+      "within the grace period nothing happens",
+    );
+    assert.deepEqual(
+      enrolment.sweep(
+        (d) => connected.has(d),
+        (d) => destroyed.push(d),
+        1001,
+      ),
+      [gone.domid],
+    );
     assert.deepEqual(destroyed, [gone.domid]);
     assert.equal(h.core.domains.get(gone.domid), undefined);
-    assert.equal(h.argo.ringCount(owner), 0, "the partner ring toward the destroyed domain was torn down");
+    assert.equal(
+      h.argo.ringCount(owner),
+      0,
+      "the partner ring toward the destroyed domain was torn down",
+    );
     assert.ok(h.core.domains.get(stays.domid) !== undefined, "a connected guest keeps its domain");
-    assert.equal(enrolment.enrol(GUEST.token, "again").resumed, false, "the slot was freed for a new enrolment");
+    assert.equal(
+      enrolment.enrol(GUEST.token, "again").resumed,
+      false,
+      "the slot was freed for a new enrolment",
+    );
   });
 
   test("a guest that reconnects within the grace period keeps its domain", () => {
     const { h, enrolment } = setup(1000);
     const e = enrolment.enrol(GUEST.token, "flaky", "", 0);
-    enrolment.sweep(() => false, () => undefined, 800);
-    enrolment.sweep(() => true, () => undefined, 900);
-    assert.deepEqual(enrolment.sweep(() => false, () => undefined, 1800), []);
+    enrolment.sweep(
+      () => false,
+      () => undefined,
+      800,
+    );
+    enrolment.sweep(
+      () => true,
+      () => undefined,
+      900,
+    );
+    assert.deepEqual(
+      enrolment.sweep(
+        () => false,
+        () => undefined,
+        1800,
+      ),
+      [],
+    );
     assert.ok(h.core.domains.get(e.domid) !== undefined);
   });
 
   test("an enrolment the memory total cannot hold is refused as exhausted, naming the template and sizes, and creates nothing", () => {
     const h = createHarness({ domains: 0, maxTotalMemoryBytes: 2 * 1024 * 1024 });
-    const enrolment = new EnrolmentService(h.core.domains, [GUEST, OTHER], 1000, pino({ level: "silent" }));
+    const enrolment = new EnrolmentService(
+      h.core.domains,
+      [GUEST, OTHER],
+      1000,
+      pino({ level: "silent" }),
+    );
     enrolment.enrol(GUEST.token, "a");
     const b = enrolment.enrol(OTHER.token, "b", "", 0);
     const refused = refusal(() => enrolment.enrol(OTHER.token, "c"));
     assert.equal(refused.kind, "exhausted");
-    assert.match(refused.message, /^template "other": cannot reserve 1048576 bytes \(1 MiB\).*only 0 bytes \(0 MiB\) of the 2097152 bytes/);
+    assert.match(
+      refused.message,
+      /^template "other": cannot reserve 1048576 bytes \(1 MiB\).*only 0 bytes \(0 MiB\) of the 2097152 bytes/,
+    );
     assert.match(refused.message, /--max-total-memory/);
     assert.equal(h.core.domains.size, 2);
     // A domain reaped after its grace period gives its memory back to the next enrolment.
-    enrolment.sweep(() => false, () => undefined, 1001);
+    enrolment.sweep(
+      () => false,
+      () => undefined,
+      1001,
+    );
     assert.equal(enrolment.enrol(OTHER.token, "c").resumed, false);
     assert.equal(h.core.domains.get(b.domid), undefined);
   });

@@ -32,7 +32,10 @@ export function bearerToken(metadata: grpc.Metadata): string | undefined {
 export function authenticateGuest(registry: DomainRegistry, metadata: grpc.Metadata): Domain {
   const token = bearerToken(metadata);
   if (token === undefined) {
-    throw new GrpcError(grpc.status.UNAUTHENTICATED, "missing 'authorization: Bearer <domain credential>' metadata");
+    throw new GrpcError(
+      grpc.status.UNAUTHENTICATED,
+      "missing 'authorization: Bearer <domain credential>' metadata",
+    );
   }
   const domain = registry.authenticate(token);
   if (domain === undefined) {

@@ -12,8 +12,18 @@ import type { NotifyRequest__Output } from "@hmx/proto/gen/hmx/argo/v1/NotifyReq
 import type { RegisterRingRequest__Output } from "@hmx/proto/gen/hmx/argo/v1/RegisterRingRequest.js";
 import type { SendvRequest__Output } from "@hmx/proto/gen/hmx/argo/v1/SendvRequest.js";
 import type { UnregisterRingRequest__Output } from "@hmx/proto/gen/hmx/argo/v1/UnregisterRingRequest.js";
-import type { ArgoAddr, NotifyEntry, RegisterRingArgs, SendvArgs, UnregisterRingArgs } from "../argo/types.js";
-import { CallStatusCode, type Hypercall, type HypercallResult as CoreResult } from "../dispatch/hypercall.js";
+import type {
+  ArgoAddr,
+  NotifyEntry,
+  RegisterRingArgs,
+  SendvArgs,
+  UnregisterRingArgs,
+} from "../argo/types.js";
+import {
+  CallStatusCode,
+  type Hypercall,
+  type HypercallResult as CoreResult,
+} from "../dispatch/hypercall.js";
 
 /** A request that cannot be decoded into a hypercall (gRPC INVALID_ARGUMENT). */
 export class DecodeError extends Error {
@@ -36,7 +46,9 @@ export const MAX_REQUEST_ID = Number.MAX_SAFE_INTEGER - 1;
 export function parseRequestId(value: string): number {
   const n = /^[0-9]{1,16}$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < 1 || n > MAX_REQUEST_ID) {
-    throw new DecodeError(`request id ${JSON.stringify(value.slice(0, 40))} is not an integer in 1..${MAX_REQUEST_ID}`);
+    throw new DecodeError(
+      `request id ${JSON.stringify(value.slice(0, 40))} is not an integer in 1..${MAX_REQUEST_ID}`,
+    );
   }
   return n;
 }
@@ -48,7 +60,13 @@ function addr(a: ArgoAddr__Output | null | undefined): ArgoAddr {
 }
 
 export function decodeRegisterRing(r: RegisterRingRequest__Output): RegisterRingArgs {
-  return { aport: r.aport, partnerId: r.partnerId, len: r.len, gfns: r.gfns.map(u64ToNumber), flags: r.flags };
+  return {
+    aport: r.aport,
+    partnerId: r.partnerId,
+    len: r.len,
+    gfns: r.gfns.map(u64ToNumber),
+    flags: r.flags,
+  };
 }
 
 export function decodeUnregisterRing(r: UnregisterRingRequest__Output): UnregisterRingArgs {
@@ -80,7 +98,11 @@ export function decodeHypercall(call: Hypercall__Output): Hypercall {
     }
     case "writeMemory": {
       const r = call.writeMemory;
-      return { op: "writeMemory", gpa: u64ToNumber(r?.gpa ?? "0"), data: r?.data ?? Buffer.alloc(0) };
+      return {
+        op: "writeMemory",
+        gpa: u64ToNumber(r?.gpa ?? "0"),
+        data: r?.data ?? Buffer.alloc(0),
+      };
     }
     case "registerRing":
       if (call.registerRing == null) break;

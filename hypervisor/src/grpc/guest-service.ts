@@ -215,7 +215,11 @@ function enrol(
           "missing 'authorization: Bearer <enrolment token>' metadata",
         );
       }
-      const enrolled = ctx.enrolment.enrol(token, call.request.instance, call.request.instanceSecret);
+      const enrolled = ctx.enrolment.enrol(
+        token,
+        call.request.instance,
+        call.request.instanceSecret,
+      );
       callback(null, enrolled);
     } catch (err) {
       callback(toServiceError(err, ctx.log));

@@ -16,7 +16,12 @@ import { u64ToNumber } from "./codec.js";
 import type { GuestStreams } from "./guest-streams.js";
 import type { MacService } from "./mac-service.js";
 import { DeviceConfigError, type DeviceManager } from "../devices/device-manager.js";
-import { createDeviceHandlers, decodeDeviceSpec, deviceErrorStatus, encodeDeviceInfo } from "./device-service.js";
+import {
+  createDeviceHandlers,
+  decodeDeviceSpec,
+  deviceErrorStatus,
+  encodeDeviceInfo,
+} from "./device-service.js";
 
 export interface ToolstackContext {
   readonly registry: DomainRegistry;
@@ -33,18 +38,26 @@ export interface ToolstackContext {
 function toStatus(err: unknown, log: Logger): Partial<grpc.StatusObject> {
   if (err instanceof GrpcError) return { code: err.code, details: err.details };
   if (err instanceof DomainConfigError) {
-    return { code: err.kind === "conflict" ? grpc.status.ALREADY_EXISTS : grpc.status.INVALID_ARGUMENT, details: err.message };
+    return {
+      code: err.kind === "conflict" ? grpc.status.ALREADY_EXISTS : grpc.status.INVALID_ARGUMENT,
+      details: err.message,
+    };
   }
   if (err instanceof DeviceConfigError) return toStatus(deviceErrorStatus(err), log);
-  if (err instanceof DomainIdsExhaustedError) return { code: grpc.status.RESOURCE_EXHAUSTED, details: err.message };
+  if (err instanceof DomainIdsExhaustedError)
+    return { code: grpc.status.RESOURCE_EXHAUSTED, details: err.message };
   // A CreateDomain whose memory_bytes the total cannot reserve: the message names both sizes and the flag.
-  if (err instanceof MemoryQuotaExhaustedError) return { code: grpc.status.RESOURCE_EXHAUSTED, details: err.message };
+  if (err instanceof MemoryQuotaExhaustedError)
+    return { code: grpc.status.RESOURCE_EXHAUSTED, details: err.message };
   log.error({ err }, "internal error in toolstack call");
   return { code: grpc.status.INTERNAL, details: "internal error" };
 }
 
 /** Wraps a synchronous handler body with admin auth and error mapping. */
-function handler<Req, Res>(ctx: ToolstackContext, body: (request: Req) => Res): grpc.handleUnaryCall<Req, Res> {
+function handler<Req, Res>(
+  ctx: ToolstackContext,
+  body: (request: Req) => Res,
+): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     try {
       ctx.auth.check(call.metadata);
@@ -61,7 +74,12 @@ export function createToolstackService(ctx: ToolstackContext): ToolstackHandlers
       const memoryBytes = u64ToNumber(r.memoryBytes);
       // Decode the devices first, so a malformed one changes nothing.
       const specs = r.devices.map(decodeDeviceSpec);
-      const { domain, credential } = ctx.registry.create({ name: r.name, label: r.label, memoryBytes, privileged: r.privileged });
+      const { domain, credential } = ctx.registry.create({
+        name: r.name,
+        label: r.label,
+        memoryBytes,
+        privileged: r.privileged,
+      });
       let devices;
       try {
         devices = ctx.devices.attach(domain.domid, specs);
@@ -71,13 +89,20 @@ export function createToolstackService(ctx: ToolstackContext): ToolstackHandlers
         throw err;
       }
       ctx.log.info(
-        { domid: domain.domid, name: domain.name, label: domain.label, privileged: domain.privileged, memoryBytes },
+        {
+          domid: domain.domid,
+          name: domain.name,
+          label: domain.label,
+          privileged: domain.privileged,
+          memoryBytes,
+        },
         "domain created",
       );
       return { domid: domain.domid, credential, devices: devices.map(encodeDeviceInfo) };
     }),
     DestroyDomain: handler(ctx, (r) => {
-      if (!ctx.registry.destroy(r.domid)) throw new GrpcError(grpc.status.NOT_FOUND, `no domain with domid ${r.domid}`);
+      if (!ctx.registry.destroy(r.domid))
+        throw new GrpcError(grpc.status.NOT_FOUND, `no domain with domid ${r.domid}`);
       ctx.streams.endAll(grpc.status.UNAUTHENTICATED, `domain ${r.domid} was destroyed`, r.domid);
       ctx.log.info({ domid: r.domid }, "domain destroyed");
       return {};

@@ -27,11 +27,17 @@ export interface TestHypervisor {
   readonly toolstack: ToolstackClient;
   readonly adminToken: string;
   /** Creates a domain labelled `${name}_t` unless `options.label` says otherwise. */
-  createGuest(name: string, memoryBytes?: number, options?: { label?: string; privileged?: boolean }): Promise<TestGuest>;
+  createGuest(
+    name: string,
+    memoryBytes?: number,
+    options?: { label?: string; privileged?: boolean },
+  ): Promise<TestGuest>;
   stop(): Promise<void>;
 }
 
-export async function startTestHypervisor(overrides: Partial<HypervisorConfig> = {}): Promise<TestHypervisor> {
+export async function startTestHypervisor(
+  overrides: Partial<HypervisorConfig> = {},
+): Promise<TestHypervisor> {
   const adminToken = randomBytes(24).toString("base64url");
   const config: HypervisorConfig = { ...embeddedHypervisorConfig(adminToken), ...overrides };
   const hv = await startHypervisor(config, pino({ level: config.logLevel }));
@@ -49,7 +55,11 @@ export async function startTestHypervisor(overrides: Partial<HypervisorConfig> =
         memoryBytes,
         privileged: options.privileged ?? false,
       });
-      const client = new Hypervisor(hv.listen, grpc.credentials.createInsecure(), GRPC_MESSAGE_LIMITS);
+      const client = new Hypervisor(
+        hv.listen,
+        grpc.credentials.createInsecure(),
+        GRPC_MESSAGE_LIMITS,
+      );
       clients.push(client);
       const metadata = bearerMetadata(credential);
       return {
@@ -59,7 +69,9 @@ export async function startTestHypervisor(overrides: Partial<HypervisorConfig> =
         metadata,
         call<Res>(method: string, request: object, md: grpc.Metadata = metadata): Promise<Res> {
           return new Promise((resolve, reject) => {
-            const fn = (client as unknown as Record<string, (...args: unknown[]) => unknown>)[method];
+            const fn = (client as unknown as Record<string, (...args: unknown[]) => unknown>)[
+              method
+            ];
             if (fn === undefined) throw new Error(`no method ${method}`);
             fn.call(client, request, md, (err: grpc.ServiceError | null, res: Res) => {
               if (err !== null) reject(err);

@@ -133,13 +133,25 @@ describe("docker-compose.yml", { skip: skip ?? false, timeout: 600_000 }, () => 
 
     // The back end restarts (its domain survives): the guest's devices reset, come back, and the
     // guest keeps running its disk round trips.
-    const readsBefore = num(log.records("guest stats").at(-1)?.["virtio"] as Record<string, unknown> | undefined, "blkReads");
+    const readsBefore = num(
+      log.records("guest stats").at(-1)?.["virtio"] as Record<string, unknown> | undefined,
+      "blkReads",
+    );
     await env.getContainer(name("vbackend")).restart();
-    const recovered = await eventually("the guest's disk to work again after the back end restarted", 90_000, () => {
-      const v = log.records("guest stats").at(-1)?.["virtio"] as Record<string, unknown> | undefined;
-      return num(v, "devices") === 3 && num(v, "blkReads") > readsBefore + 2 ? v : undefined;
-    });
-    assert.equal(num(recovered, "blkVerifyErrors"), 0, "no disk read ever returned other bytes than written");
+    const recovered = await eventually(
+      "the guest's disk to work again after the back end restarted",
+      90_000,
+      () => {
+        const v = log.records("guest stats").at(-1)?.["virtio"] as
+          Record<string, unknown> | undefined;
+        return num(v, "devices") === 3 && num(v, "blkReads") > readsBefore + 2 ? v : undefined;
+      },
+    );
+    assert.equal(
+      num(recovered, "blkVerifyErrors"),
+      0,
+      "no disk read ever returned other bytes than written",
+    );
 
     const toolstack = new ToolstackClient(`127.0.0.1:${controlPort}`, adminToken);
     try {

@@ -21,19 +21,28 @@ process.env["TESTCONTAINERS_RYUK_DISABLED"] = "true";
 
 /** Undefined when Docker is usable, else why not (the tests then skip with this reason). */
 export function dockerUnavailable(): string | undefined {
-  const r = spawnSync("docker", ["info", "--format", "{{.ServerVersion}}"], { encoding: "utf8", timeout: 20_000 });
+  const r = spawnSync("docker", ["info", "--format", "{{.ServerVersion}}"], {
+    encoding: "utf8",
+    timeout: 20_000,
+  });
   if (r.error !== undefined) return `no docker client: ${r.error.message}`;
-  if (r.status !== 0) return `no Docker daemon answers (${(r.stderr || "docker info failed").trim().split("\n")[0]})`;
+  if (r.status !== 0)
+    return `no Docker daemon answers (${(r.stderr || "docker info failed").trim().split("\n")[0]})`;
   return undefined;
 }
 
 function run(script: string): void {
-  execFileSync("bash", [script], { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "inherit"], timeout: 300_000 });
+  execFileSync("bash", [script], {
+    cwd: REPO_ROOT,
+    stdio: ["ignore", "ignore", "inherit"],
+    timeout: 300_000,
+  });
 }
 
 /** Builds the base image if missing, stages the host build, and builds a uniquely tagged hmx image. */
 export async function buildTestImage(): Promise<string> {
-  if (spawnSync("docker", ["image", "inspect", BASE_IMAGE], { stdio: "ignore" }).status !== 0) run("deploy/docker/make-base-image.sh");
+  if (spawnSync("docker", ["image", "inspect", BASE_IMAGE], { stdio: "ignore" }).status !== 0)
+    run("deploy/docker/make-base-image.sh");
   run("deploy/docker/stage.sh");
   const name = `hmx-test:${randomBytes(4).toString("hex")}`;
   await GenericContainer.fromDockerfile(REPO_ROOT, "deploy/docker/Dockerfile")
@@ -45,7 +54,9 @@ export async function buildTestImage(): Promise<string> {
 /** Removes a test image and the untagged build stages it left behind. */
 export function removeImage(name: string): void {
   spawnSync("docker", ["rmi", "-f", name], { stdio: "ignore" });
-  spawnSync("docker", ["image", "prune", "-f", "--filter", "label=hmx.stage=app"], { stdio: "ignore" });
+  spawnSync("docker", ["image", "prune", "-f", "--filter", "label=hmx.stage=app"], {
+    stdio: "ignore",
+  });
 }
 
 /** A container's log, accumulated as it is written. */
@@ -84,12 +95,17 @@ export class LogTail {
 }
 
 /** Polls `check` every 250 ms until it returns a value, or throws after `timeoutMs`. */
-export async function eventually<T>(what: string, timeoutMs: number, check: () => T | undefined | Promise<T | undefined>): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => T | undefined | Promise<T | undefined>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
     if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

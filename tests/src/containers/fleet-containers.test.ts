@@ -15,7 +15,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { GenericContainer, Wait, type StartedTestContainer } from "testcontainers";
-import { LogTail, REPO_ROOT, TEST_LABELS, buildTestImage, dockerUnavailable, eventually, num, removeImage } from "./docker.js";
+import {
+  LogTail,
+  REPO_ROOT,
+  TEST_LABELS,
+  buildTestImage,
+  dockerUnavailable,
+  eventually,
+  num,
+  removeImage,
+} from "./docker.js";
 
 const skip = dockerUnavailable();
 const ADMIN_TOKEN = randomBytes(24).toString("base64url");
@@ -62,7 +71,10 @@ describe("the fleet in containers", { skip: skip ?? false, timeout: 600_000 }, (
       .withStartupTimeout(60_000)
       .start();
     hvLog = await LogTail.of(hypervisor);
-    toolstack = new ToolstackClient(`${hypervisor.getHost()}:${hypervisor.getMappedPort(7071)}`, ADMIN_TOKEN);
+    toolstack = new ToolstackClient(
+      `${hypervisor.getHost()}:${hypervisor.getMappedPort(7071)}`,
+      ADMIN_TOKEN,
+    );
   });
 
   after(async () => {
@@ -75,10 +87,20 @@ describe("the fleet in containers", { skip: skip ?? false, timeout: 600_000 }, (
     if (socketDir !== "") rmSync(socketDir, { recursive: true, force: true });
   });
 
-  async function startGuest(token: string, rate = 20): Promise<{ container: StartedTestContainer; log: LogTail }> {
+  async function startGuest(
+    token: string,
+    rate = 20,
+  ): Promise<{ container: StartedTestContainer; log: LogTail }> {
     const container = await new GenericContainer(image)
       .withLabels(TEST_LABELS)
-      .withCommand(["guest", "--hypervisor=unix:/run/hmx/guest.sock", "--workload=fleet", "--state-dir=/var/lib/hmx", `--rate=${rate}`, "--stats-interval-ms=500"])
+      .withCommand([
+        "guest",
+        "--hypervisor=unix:/run/hmx/guest.sock",
+        "--workload=fleet",
+        "--state-dir=/var/lib/hmx",
+        `--rate=${rate}`,
+        "--stats-interval-ms=500",
+      ])
       .withEnvironment({ HMX_ENROLMENT_TOKEN: token })
       .withNetworkMode("none")
       .withBindMounts([{ source: socketDir, target: "/run/hmx", mode: "rw" }])
@@ -94,13 +116,21 @@ describe("the fleet in containers", { skip: skip ?? false, timeout: 600_000 }, (
   const latestStats = (log: LogTail) => log.records("guest stats").at(-1);
 
   test("guests in separate containers exchange numbered streams through Argo, complete and in order", async () => {
-    const guests = await Promise.all([startGuest(GUEST_TOKEN), startGuest(GUEST_TOKEN), startGuest(GUEST_TOKEN)]);
+    const guests = await Promise.all([
+      startGuest(GUEST_TOKEN),
+      startGuest(GUEST_TOKEN),
+      startGuest(GUEST_TOKEN),
+    ]);
     for (const [i, g] of guests.entries()) {
       const s = await eventually(`guest ${i} to receive from both peers`, 60_000, () => {
         const st = latestStats(g.log);
         return num(st, "streams") >= 2 && num(st, "received") >= 100 ? st : undefined;
       });
-      assert.deepEqual([num(s, "gaps"), num(s, "duplicates"), num(s, "reordered"), num(s, "lost")], [0, 0, 0, 0], `guest ${i}: ${JSON.stringify(s)}`);
+      assert.deepEqual(
+        [num(s, "gaps"), num(s, "duplicates"), num(s, "reordered"), num(s, "lost")],
+        [0, 0, 0, 0],
+        `guest ${i}: ${JSON.stringify(s)}`,
+      );
     }
     const domains = (await toolstack?.listDomains()) ?? [];
     assert.equal(domains.filter((d) => d.label === "guest_t" && d.connected).length, 3);
@@ -113,34 +143,65 @@ describe("the fleet in containers", { skip: skip ?? false, timeout: 600_000 }, (
       return num(st, "sent") >= 20 ? st : undefined;
     });
     assert.equal(num(s, "denied"), 0, "isolated_t may send to guest_t");
-    await eventually("an AVC denial in the hypervisor's log", 30_000, () => (hvLog?.text.includes("avc: denied { send }") === true && hvLog.text.includes("tcontext=isolated_t") ? true : undefined));
-    assert.equal(num(latestStats(isolated.log), "received"), 0, "nobody got through to the isolated guest");
+    await eventually("an AVC denial in the hypervisor's log", 30_000, () =>
+      hvLog?.text.includes("avc: denied { send }") === true &&
+      hvLog.text.includes("tcontext=isolated_t")
+        ? true
+        : undefined,
+    );
+    assert.equal(
+      num(latestStats(isolated.log), "received"),
+      0,
+      "nobody got through to the isolated guest",
+    );
   });
 
   test("a restarted guest container resumes its domain: same domid, nothing lost in the streams it sends", async () => {
     const { container, log } = await startGuest(GUEST_TOKEN);
-    const first = await eventually("the guest to enrol", 30_000, () => log.records("enrolled").at(0));
+    const first = await eventually("the guest to enrol", 30_000, () =>
+      log.records("enrolled").at(0),
+    );
     const before = (await toolstack?.listDomains())?.length ?? 0;
     await container.restart({ timeout: 5_000 });
     const restartedLog = await LogTail.of(container);
     logs.push(restartedLog);
-    const resumed = await eventually("the restarted guest to resume its domain", 60_000, () => restartedLog.records("resumed domain with stored credential").at(0) ?? restartedLog.records("enrolled").find((r) => r["resumed"] === true));
+    const resumed = await eventually(
+      "the restarted guest to resume its domain",
+      60_000,
+      () =>
+        restartedLog.records("resumed domain with stored credential").at(0) ??
+        restartedLog.records("enrolled").find((r) => r["resumed"] === true),
+    );
     assert.equal(num(resumed, "domid"), num(first, "domid"), "the same domid");
-    assert.equal((await toolstack?.listDomains())?.length ?? 0, before, "no new domain was created");
+    assert.equal(
+      (await toolstack?.listDomains())?.length ?? 0,
+      before,
+      "no new domain was created",
+    );
     // Its ring came back from the agent state in its own memory.
-    await eventually("the restarted guest to resume its ring", 30_000, () => restartedLog.records("ring resumed").at(0));
+    await eventually("the restarted guest to resume its ring", 30_000, () =>
+      restartedLog.records("ring resumed").at(0),
+    );
     const after = await eventually("the restarted guest to send and receive again", 60_000, () => {
       const s = latestStats(restartedLog);
       return num(s, "sent") > 20 && num(s, "received") > 20 ? s : undefined;
     });
     // The restarted guest continued its peers' streams where it stopped: a message lost or
     // repeated across the restart would show here as a gap or a duplicate.
-    assert.deepEqual([num(after, "gaps"), num(after, "lost"), num(after, "duplicates"), num(after, "reordered")], [0, 0, 0, 0], JSON.stringify(after));
+    assert.deepEqual(
+      [num(after, "gaps"), num(after, "lost"), num(after, "duplicates"), num(after, "reordered")],
+      [0, 0, 0, 0],
+      JSON.stringify(after),
+    );
     // Every other receiver checked its streams too, from before and after the restart.
     for (const l of logs) {
       const s = latestStats(l);
       if (s === undefined) continue;
-      assert.deepEqual([num(s, "gaps"), num(s, "duplicates"), num(s, "reordered")], [0, 0, 0], JSON.stringify(s));
+      assert.deepEqual(
+        [num(s, "gaps"), num(s, "duplicates"), num(s, "reordered")],
+        [0, 0, 0],
+        JSON.stringify(s),
+      );
     }
   });
 
@@ -148,11 +209,15 @@ describe("the fleet in containers", { skip: skip ?? false, timeout: 600_000 }, (
     const fleet: { container: StartedTestContainer; log: LogTail }[] = [];
     // Start in waves so two cores are not asked to boot twenty Node processes at once.
     for (let wave = 0; wave < 4; wave++) {
-      fleet.push(...(await Promise.all(Array.from({ length: 5 }, () => startGuest(GUEST_TOKEN, 2)))));
+      fleet.push(
+        ...(await Promise.all(Array.from({ length: 5 }, () => startGuest(GUEST_TOKEN, 2)))),
+      );
     }
     assert.equal(fleet.length, 20);
     for (const [i, g] of fleet.entries()) {
-      await eventually(`fleet guest ${i} to receive traffic`, 120_000, () => (num(latestStats(g.log), "received") > 0 ? true : undefined));
+      await eventually(`fleet guest ${i} to receive traffic`, 120_000, () =>
+        num(latestStats(g.log), "received") > 0 ? true : undefined,
+      );
     }
     const connected = ((await toolstack?.listDomains()) ?? []).filter((d) => d.connected).length;
     assert.ok(connected >= 20, `${connected} guests connected`);
