@@ -15,20 +15,20 @@ import {
   type DeviceSpecInput,
   type PlacedDevice,
 } from "../devices/device-manager.js";
+import { VIRTIO_ID_BLOCK, VIRTIO_ID_CONSOLE, VIRTIO_ID_NET } from "@hmx/proto/abi";
+import type { DeviceType } from "@hmx/proto/gen/hmx/toolstack/v1/DeviceType.js";
 import { GrpcError } from "./auth.js";
 import { u64ToNumber } from "./codec.js";
 
-const TYPE_IDS: Record<string, number> = {
-  DEVICE_TYPE_NET: 1,
-  DEVICE_TYPE_BLK: 2,
-  DEVICE_TYPE_CONSOLE: 3,
-};
-const TYPE_NAMES = [
-  "DEVICE_TYPE_UNSPECIFIED",
-  "DEVICE_TYPE_NET",
-  "DEVICE_TYPE_BLK",
-  "DEVICE_TYPE_CONSOLE",
-] as const;
+/** The wire's device types and the VirtIO device ids (VirtIO 1.2 §5) the manager works with. */
+type DeviceTypeName = Extract<DeviceType, string>;
+const DEVICE_TYPES: readonly (readonly [DeviceTypeName, number])[] = [
+  ["DEVICE_TYPE_NET", VIRTIO_ID_NET],
+  ["DEVICE_TYPE_BLK", VIRTIO_ID_BLOCK],
+  ["DEVICE_TYPE_CONSOLE", VIRTIO_ID_CONSOLE],
+];
+const TYPE_IDS: Record<string, number> = Object.fromEntries(DEVICE_TYPES);
+const TYPE_NAMES = new Map(DEVICE_TYPES.map(([name, id]) => [id, name]));
 
 /** A wire `DeviceSpec` as the manager takes it (0 / "" mean "default"). */
 export function decodeDeviceSpec(s: DeviceSpec__Output): DeviceSpecInput {
@@ -52,7 +52,7 @@ export function encodeDeviceInfo(d: PlacedDevice): DeviceInfo {
     backendPort: d.backendPort,
     frontendPort: d.frontendPort,
     spec: {
-      type: TYPE_NAMES[d.spec.type] ?? "DEVICE_TYPE_UNSPECIFIED",
+      type: TYPE_NAMES.get(d.spec.type) ?? "DEVICE_TYPE_UNSPECIFIED",
       backendDomid: d.spec.backendDomid,
       name: d.spec.name,
       capacityBytes: String(d.spec.capacityBytes),
