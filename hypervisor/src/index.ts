@@ -61,3 +61,4 @@ export type { DeviceEvent } from "./events/event-channel.js";
 export { resetLink } from "./faults/reset-link.js";
 export { LinkFaults, type LinkView } from "./faults/link-faults.js";
 export type { FaultEvent, FaultEventListener, FaultKind } from "./faults/fault-events.js";
+export { seededRandom } from "./faults/seeded-random.js";

@@ -33,17 +33,8 @@ export interface HostileAttack {
   launch(target: AttackTarget, seed: number): Promise<AttackRun>;
 }
 
-/** A small deterministic generator (mulberry32), so an attack's choices replay from its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The fault engine's seeded generator (mulberry32): an attack's choices replay from its seed. */
+export { seededRandom } from "@hmx/hypervisor";
 
 /** A fresh domain for the attacker, named after the attack and the seed. */
 export function attackerDomain(
