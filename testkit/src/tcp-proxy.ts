@@ -33,12 +33,21 @@ export class TcpProxy {
     });
   }
 
-  /** Starts a proxy on 127.0.0.1 (a free port) in front of `upstream` ("host:port"). */
-  static async start(upstream: string): Promise<TcpProxy> {
+  /**
+   * Starts a proxy on 127.0.0.1 in front of `upstream` ("host:port"), on `port` (default: a free
+   * one). Closing a proxy and starting another on its port is a hypervisor that was unreachable
+   * (connection refused) for a while.
+   */
+  static async start(upstream: string, port = 0): Promise<TcpProxy> {
     const i = upstream.lastIndexOf(":");
     const proxy = new TcpProxy({ host: upstream.slice(0, i), port: Number(upstream.slice(i + 1)) });
-    await new Promise<void>((resolve) => proxy.server.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => proxy.server.listen(port, "127.0.0.1", resolve));
     return proxy;
+  }
+
+  /** The port the proxy listens on. */
+  get port(): number {
+    return Number(this.address.slice(this.address.lastIndexOf(":") + 1));
   }
 
   get address(): string {

@@ -506,9 +506,22 @@ export class FrontendDevices {
   }
 
   /** Closes a ready device's driver and transport, then gives its DMA pages back. */
+  /**
+   * Closes a device and frees its pages. Never rejects: it runs on a slot's `busy` chain, which
+   * nobody may be awaiting (a hypervisor that lost our domain fails every hypercall here).
+   */
   async #release(d: ReadyDevice, run: PageRun): Promise<void> {
     await d.driver.core.close().catch(() => undefined);
-    await d.transport.close();
+    try {
+      await d.transport.close();
+    } catch (err) {
+      // Its rings may still be registered on those pages: keep them out of the allocator.
+      this.#log.warn(
+        { err, devIndex: d.entry.devIndex, name: d.entry.name },
+        "virtio device did not close cleanly; its pages stay reserved",
+      );
+      return;
+    }
     this.#free(run);
   }
 
