@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The Kubernetes manifests in deploy/k8s validate against the Kubernetes API schemas (offline,
- * with kubernetes-models), and keep the properties the fleet relies on: one hypervisor, native
- * gRPC probes, guests that enrol and keep state, and a NetworkPolicy that lets guests reach
+ * with kubernetes-models), and keep the properties the fleet relies on: one hypervisor (a
+ * StatefulSet whose state volume outlives its pod), native gRPC probes, guests that enrol and
+ * keep state, and a NetworkPolicy that lets guests reach
  * only the hypervisor's guest API.
  */
 import assert from "node:assert/strict";
@@ -61,17 +62,18 @@ test("every manifest validates against its Kubernetes schema", () => {
 });
 
 test("a manifest that breaks the schema is rejected (the validation is real)", () => {
-  const [deployment] = byKind(manifests(), "Deployment");
-  const broken = structuredClone(deployment) as { spec: { replicas: unknown } };
+  const [set] = byKind(manifests(), "StatefulSet");
+  const broken = structuredClone(set) as { spec: { replicas: unknown } };
   broken.spec.replicas = "one";
   assert.throws(() => {
-    new Deployment(broken as never).validate();
+    new StatefulSet(broken as never).validate();
   });
 });
 
 test("the hypervisor runs as a single replica with native gRPC probes and a non-root user", () => {
   const d = (
-    byKind(manifests(), "Deployment") as unknown as {
+    byKind(manifests(), "StatefulSet") as unknown as {
+      metadata: { name: string };
       spec: {
         replicas: number;
         template: {
@@ -82,8 +84,8 @@ test("the hypervisor runs as a single replica with native gRPC probes and a non-
         };
       };
     }[]
-  ).at(0);
-  assert.ok(d !== undefined, "a hypervisor Deployment exists");
+  ).find((s) => s.metadata.name === "hmx-hypervisor");
+  assert.ok(d !== undefined, "a hypervisor StatefulSet exists");
   assert.equal(d.spec.replicas, 1);
   const c = d.spec.template.spec.containers[0];
   assert.ok(c?.readinessProbe.grpc !== undefined && c.livenessProbe.grpc !== undefined);
@@ -158,12 +160,33 @@ test("the VirtIO back end is one pod of the template the hypervisor's --enrolmen
   const tokenKey = c?.env.find((e) => e.name === "HMX_ENROLMENT_TOKEN")?.valueFrom?.secretKeyRef
     ?.key;
   assert.equal(tokenKey, "vbackend-enrolment-token");
-  const hv = (
-    byKind(manifests(), "Deployment") as unknown as {
-      spec: { template: { spec: { containers: { args: string[] }[] } } };
-    }[]
-  ).at(0);
-  const args = hv?.spec.template.spec.containers[0]?.args ?? [];
+  const args = statefulSet("hmx-hypervisor")?.spec.template.spec.containers[0]?.args ?? [];
   assert.ok(args.includes("--enrolment-template=vbackend:vbackend_t:32M:1"));
   assert.ok(args.includes("--enrolment-devices=guest:vbackend:blk,net,console"));
+});
+
+test("the hypervisor keeps its --state-dir on a volume claim of its own, so a restarted pod resumes every domain", () => {
+  const s = statefulSet("hmx-hypervisor") as unknown as {
+    spec: {
+      volumeClaimTemplates: { metadata: { name: string } }[];
+      template: {
+        spec: {
+          securityContext: { fsGroup?: number };
+          containers: { args: string[]; volumeMounts: { name: string; mountPath: string }[] }[];
+        };
+      };
+    };
+  };
+  const c = s.spec.template.spec.containers[0];
+  const stateDir = c?.args.find((a) => a.startsWith("--state-dir="))?.slice("--state-dir=".length);
+  assert.ok(stateDir !== undefined, "the hypervisor runs with --state-dir");
+  const claim = s.spec.volumeClaimTemplates.map((t) => t.metadata.name);
+  const mount = c?.volumeMounts.find((m) => claim.includes(m.name));
+  assert.ok(mount !== undefined, "a volumeClaimTemplate is mounted");
+  assert.ok(stateDir.startsWith(`${mount.mountPath}/`), `${stateDir} lies on the claim`);
+  assert.equal(
+    s.spec.template.spec.securityContext.fsGroup,
+    10001,
+    "writable by the non-root user",
+  );
 });

@@ -118,13 +118,18 @@ export async function runUpCommand(argv: string[]): Promise<number> {
     const deadline = duration === undefined ? Infinity : startedAt + duration * 1000;
     while (!control.stopRequested && Date.now() < deadline) {
       if (fleet.hypervisor?.running !== true) {
-        console.error("hmx up: the hypervisor exited unexpectedly; stopping");
+        console.error("hmx up: the hypervisor exited and could not be restarted; stopping");
         exitCode = ExitCode.FAILURE;
         break;
       }
       const toolstack = fleet.toolstack;
       if (toolstack === undefined) break;
-      const now: Snapshot = { at: Date.now(), domains: await toolstack.listDomains() };
+      // While the supervisor restarts a crashed hypervisor, show the last domains we saw.
+      const domains = await toolstack.listDomains().catch((err: unknown) => {
+        if (fleet.hypervisor?.running !== true || before === undefined) throw err;
+        return before.domains;
+      });
+      const now: Snapshot = { at: Date.now(), domains };
       if (tty)
         process.stdout.write(`\x1b[H\x1b[2J${renderScreen(fleet, mode, now, before, startedAt)}\n`);
       else {

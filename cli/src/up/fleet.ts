@@ -13,6 +13,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SupervisedChild, type LogRecord } from "./child-process.js";
+import { hypervisorAccepts, RestartingChild } from "./supervisor.js";
 import { readUpPointer, RunDir } from "./run-dir.js";
 
 /** A guest of the default fleet: its domain and the workload it runs. */
@@ -140,7 +141,8 @@ const READY_TIMEOUT_MS = 20_000;
 export class Fleet {
   readonly events: FleetEvent[] = [];
   readonly guests: GuestState[] = [];
-  hypervisor: SupervisedChild | undefined;
+  /** Restarted when it dies, on the same ports and with its state dir (supervisor.ts). */
+  hypervisor: RestartingChild | undefined;
   listen = "";
   controlListen = "";
   toolstack: ToolstackClient | undefined;
@@ -198,26 +200,35 @@ export class Fleet {
       this.runDir.writeSecret("admin-token", this.adminToken),
     ];
     if (this.options.macPermissive) args.push("--argo-mac-permissive");
+    // A restarted hypervisor resumes every domain from here (docs/state.md), so guests carry on.
+    if (hypervisorAccepts("--state-dir")) args.push("--state-dir", join(this.runDir.path, "state"));
     const ready = new Promise<LogRecord>((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(new Error(`the hypervisor did not report ready within ${READY_TIMEOUT_MS} ms`));
       }, READY_TIMEOUT_MS);
-      this.hypervisor = new SupervisedChild(
-        "hypervisor",
-        args,
-        {},
-        (record) => {
+      this.hypervisor = new RestartingChild("hypervisor", args, {}, "hypervisor ready", {
+        onRecord: (record) => {
           if (record.msg === "hypervisor ready") {
             clearTimeout(timer);
             resolve(record);
+            if (this.hypervisor?.restarts !== undefined && this.hypervisor.restarts > 0)
+              this.note("hmx up", `hypervisor restarted (${this.hypervisor.restarts})`);
           }
           this.observe("hypervisor", record);
         },
-        (line) => {
+        onText: (line) => {
           this.note("hypervisor", line);
         },
-      );
-      void this.hypervisor.exited.then(({ code }) => {
+        onExit: ({ reason, delayMs }) => {
+          this.note(
+            "hmx up",
+            delayMs === undefined
+              ? `hypervisor exited (${reason}) and could not be started again: giving up`
+              : `hypervisor exited (${reason}); restarting it in ${delayMs} ms`,
+          );
+        },
+      });
+      void this.hypervisor.current.exited.then(({ code }) => {
         clearTimeout(timer);
         reject(new Error(`the hypervisor exited during start-up (code ${code})`));
       });
