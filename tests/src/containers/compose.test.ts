@@ -12,31 +12,16 @@ import { ToolstackClient } from "@hmx/client";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { after, describe, test } from "node:test";
+import type { StartedDockerComposeEnvironment } from "testcontainers";
 import {
-  DockerComposeEnvironment,
-  Wait,
-  type StartedDockerComposeEnvironment,
-} from "testcontainers";
-import { BASE_IMAGE, LogTail, REPO_ROOT, dockerUnavailable, eventually, num } from "./docker.js";
-
-function composeFlavour(): "v2" | "v1" | undefined {
-  if (spawnSync("docker", ["compose", "version"], { stdio: "ignore" }).status === 0) return "v2";
-  if (spawnSync("docker-compose", ["version"], { stdio: "ignore" }).status === 0) return "v1";
-  return undefined;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => {
-        resolve(typeof a === "object" && a !== null ? a.port : 0);
-      });
-    });
-  });
-}
+  LogTail,
+  composeFlavour,
+  composeUp,
+  dockerUnavailable,
+  eventually,
+  num,
+} from "./docker.js";
 
 const dockerReason = dockerUnavailable();
 const flavour = dockerReason === undefined ? composeFlavour() : undefined;
@@ -58,29 +43,9 @@ describe("docker-compose.yml", { skip: skip ?? false, timeout: 600_000 }, () => 
   });
 
   test("the compose fleet comes up healthy, the guests exchange traffic, and the toolstack answers on loopback", async () => {
-    spawnSync("bash", ["deploy/docker/make-base-image.sh"], { cwd: REPO_ROOT, stdio: "ignore" });
-    spawnSync("bash", ["deploy/docker/stage.sh"], { cwd: REPO_ROOT, stdio: "ignore" });
-    const adminToken = randomBytes(24).toString("base64url");
-    const controlPort = await freePort();
-    const name = (service: string) =>
-      flavour === "v1" ? `${project}_${service}_1` : `${service}-1`;
-    env = await new DockerComposeEnvironment(REPO_ROOT, "docker-compose.yml")
-      .withProjectName(project)
-      .withBuild()
-      .withEnvironment({
-        HMX_NODE_BASE: BASE_IMAGE,
-        HMX_ADMIN_TOKEN: adminToken,
-        HMX_ENROLMENT_TOKEN_GUEST: randomBytes(24).toString("base64url"),
-        HMX_ENROLMENT_TOKEN_ISOLATED: randomBytes(24).toString("base64url"),
-        HMX_ENROLMENT_TOKEN_VBACKEND: randomBytes(24).toString("base64url"),
-        HMX_CONTROL_PORT: String(controlPort),
-        // Per-project image tag, as `hmx fleet init` writes it: no other checkout shares it.
-        HMX_IMAGE: `${project}:local`,
-      })
-      .withClientOptions(flavour === "v1" ? { executable: { standalone: true } } : {})
-      .withDefaultWaitStrategy(Wait.forHealthCheck())
-      .withStartupTimeout(120_000)
-      .up();
+    const up = await composeUp(project, flavour ?? "v2");
+    env = up.env;
+    const { adminToken, controlPort, name } = up;
 
     const guest = env.getContainer(name("guest"));
     const log = await LogTail.of(guest);

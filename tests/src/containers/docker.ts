@@ -8,8 +8,15 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
-import { GenericContainer, type StartedTestContainer } from "testcontainers";
+import {
+  DockerComposeEnvironment,
+  GenericContainer,
+  Wait,
+  type StartedDockerComposeEnvironment,
+  type StartedTestContainer,
+} from "testcontainers";
 import type { Readable } from "node:stream";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -113,4 +120,62 @@ export async function eventually<T>(
 export function num(r: Record<string, unknown> | undefined, key: string): number {
   const v = r?.[key];
   return typeof v === "number" ? v : Number.NaN;
+}
+
+/** Which Compose the machine has: v2 (`docker compose`) preferred, else v1 (`docker-compose`). */
+export function composeFlavour(): "v2" | "v1" | undefined {
+  if (spawnSync("docker", ["compose", "version"], { stdio: "ignore" }).status === 0) return "v2";
+  if (spawnSync("docker-compose", ["version"], { stdio: "ignore" }).status === 0) return "v1";
+  return undefined;
+}
+
+/** A free TCP port on loopback (for the published toolstack port). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      s.close(() => {
+        resolve(typeof a === "object" && a !== null ? a.port : 0);
+      });
+    });
+  });
+}
+
+/** The real docker-compose.yml, up and healthy under its own project name. */
+export interface ComposeFleet {
+  readonly env: StartedDockerComposeEnvironment;
+  readonly adminToken: string;
+  readonly controlPort: number;
+  /** A service's (first) container name, as this Compose flavour spells it. */
+  readonly name: (service: string) => string;
+}
+
+/**
+ * Brings docker-compose.yml up exactly as a user runs it (secrets from the environment, the
+ * image built by Compose under a per-project tag), waiting for every health check.
+ */
+export async function composeUp(project: string, flavour: "v2" | "v1"): Promise<ComposeFleet> {
+  spawnSync("bash", ["deploy/docker/make-base-image.sh"], { cwd: REPO_ROOT, stdio: "ignore" });
+  spawnSync("bash", ["deploy/docker/stage.sh"], { cwd: REPO_ROOT, stdio: "ignore" });
+  const adminToken = randomBytes(24).toString("base64url");
+  const controlPort = await freePort();
+  const name = (service: string) => (flavour === "v1" ? `${project}_${service}_1` : `${service}-1`);
+  const env = await new DockerComposeEnvironment(REPO_ROOT, "docker-compose.yml")
+    .withProjectName(project)
+    .withBuild()
+    .withEnvironment({
+      HMX_NODE_BASE: BASE_IMAGE,
+      HMX_ADMIN_TOKEN: adminToken,
+      HMX_ENROLMENT_TOKEN_GUEST: randomBytes(24).toString("base64url"),
+      HMX_ENROLMENT_TOKEN_ISOLATED: randomBytes(24).toString("base64url"),
+      HMX_ENROLMENT_TOKEN_VBACKEND: randomBytes(24).toString("base64url"),
+      HMX_CONTROL_PORT: String(controlPort),
+      // Per-project image tag, as `hmx fleet init` writes it: no other checkout shares it.
+      HMX_IMAGE: `${project}:local`,
+    })
+    .withClientOptions(flavour === "v1" ? { executable: { standalone: true } } : {})
+    .withDefaultWaitStrategy(Wait.forHealthCheck())
+    .withStartupTimeout(120_000)
+    .up();
+  return { env, adminToken, controlPort, name };
 }
