@@ -16,26 +16,9 @@ import type { GuestConfig } from "./config.js";
 import { redactedConfig } from "./config.js";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PeerDirectory, enrol, isUnauthenticated } from "./platform-client.js";
+import { enrol, isUnauthenticated } from "./platform-client.js";
 import { createGuestLogger } from "./logger.js";
-import {
-  newEchoStats,
-  newFleetStats,
-  runFleet,
-  newPingStats,
-  newSinkStats,
-  newTrafficStats,
-  runEcho,
-  runPing,
-  runSink,
-  runTraffic,
-  newVirtioBackendStats,
-  newVirtioDemoStats,
-  runVirtioBackend,
-  runVirtioDemo,
-  newTunnelStats,
-  runTunnel,
-} from "./workloads/index.js";
+import { WORKLOADS } from "./workloads/registry.js";
 
 /** A client plus, optionally, the SessionClient's "gave up for good" notification. */
 export type GuestClient = HypercallClient & {
@@ -117,156 +100,9 @@ export async function runGuest(config: GuestConfig, options: RunGuestOptions): P
     };
     timer = setInterval(logStats, config.statsIntervalMs);
     health?.write();
-    const partner = config.peer === undefined ? {} : { partner: config.peer };
-    switch (workload) {
-      case "echo": {
-        const s = newEchoStats();
-        stats = () => s;
-        await runEcho(endpoint, { ...base, port: config.port, ...partner }, s);
-        break;
-      }
-      case "sink": {
-        const s = newSinkStats();
-        stats = () => s;
-        await runSink(endpoint, { ...base, port: config.port, count: config.count, ...partner }, s);
-        break;
-      }
-      case "ping": {
-        const s = newPingStats();
-        stats = () => s;
-        await runPing(
-          endpoint,
-          {
-            ...base,
-            peer: requirePeer(config),
-            port: config.port,
-            count: config.count,
-            intervalMs: config.intervalMs,
-            size: config.size,
-          },
-          s,
-        );
-        break;
-      }
-      case "fleet": {
-        // The Argo streams, and alongside them whatever VirtIO devices the toolstack gave this
-        // domain (none: the device part only watches its table for a hot-add).
-        const s = newFleetStats();
-        const vs = newVirtioDemoStats();
-        stats = () => ({ ...s, virtio: vs });
-        const peers = new PeerDirectory(config.hypervisor, credential);
-        const { label } = await client.getDomainInfo();
-        // Same label, same template, same devices: those peers share our back end's switch.
-        const pingTargets = async () =>
-          (await peers.list().catch(() => [])).filter((p) => p.label === label).map((p) => p.domid);
-        const devices = runVirtioDemo(
-          endpoint,
-          {
-            signal: stop.signal,
-            client,
-            address: config.hypervisor,
-            credential,
-            count: 0,
-            intervalMs: config.intervalMs,
-            log,
-            pingTargets,
-          },
-          vs,
-        ).catch((err: unknown) => {
-          // The devices failing must not take the Argo streams down with them.
-          log.warn({ err }, "virtio devices stopped with an error");
-        });
-        try {
-          await runFleet(
-            endpoint,
-            {
-              ...base,
-              port: config.port,
-              size: config.size,
-              rate: config.rate,
-              listPeers: () => peers.list(),
-              log,
-            },
-            s,
-          );
-        } finally {
-          stop.abort();
-          await devices;
-          peers.close();
-        }
-        break;
-      }
-      case "virtio-backend": {
-        const s = newVirtioBackendStats();
-        stats = () => s;
-        await runVirtioBackend(
-          endpoint,
-          {
-            ...base,
-            client,
-            address: config.hypervisor,
-            credential,
-            imageDir: config.imageDir ?? "hmx-images",
-            ...(config.consoleDir === undefined ? {} : { consoleDir: config.consoleDir }),
-            log,
-          },
-          s,
-        );
-        break;
-      }
-      case "virtio-demo": {
-        const s = newVirtioDemoStats();
-        stats = () => s;
-        await runVirtioDemo(
-          endpoint,
-          {
-            ...base,
-            client,
-            address: config.hypervisor,
-            credential,
-            count: config.count,
-            intervalMs: config.intervalMs,
-            log,
-            pingTargets: () => (config.peer === undefined ? [] : [config.peer]),
-          },
-          s,
-        );
-        break;
-      }
-      case "tunnel": {
-        const s = newTunnelStats();
-        stats = () => s;
-        if (config.tunnel === undefined) throw new Error("the tunnel workload needs its flags");
-        const peers = new PeerDirectory(config.hypervisor, credential);
-        try {
-          await runTunnel(
-            endpoint,
-            { ...base, spec: config.tunnel, ...partner, listPeers: () => peers.list(), log },
-            s,
-          );
-        } finally {
-          peers.close();
-        }
-        break;
-      }
-      case "traffic": {
-        const s = newTrafficStats();
-        stats = () => s;
-        await runTraffic(
-          endpoint,
-          {
-            ...base,
-            peer: requirePeer(config),
-            port: config.port,
-            count: config.count,
-            rate: config.rate,
-            size: config.size,
-          },
-          s,
-        );
-        break;
-      }
-    }
+    const started = WORKLOADS[workload]({ config, endpoint, client, credential, base, log });
+    stats = started.stats;
+    await started.done;
   } catch (err) {
     if (fatal === undefined) log.error({ err, workload, domid }, "workload failed");
     throw fatal ?? err;
@@ -420,10 +256,4 @@ function startHealthFile(
       }
     },
   };
-}
-
-function requirePeer(config: GuestConfig): number {
-  // parseGuestConfig guarantees it for ping and traffic; a hand-made config may not.
-  if (config.peer === undefined) throw new Error(`the ${config.workload} workload needs a peer`);
-  return config.peer;
 }
