@@ -19,6 +19,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { GRPC_MESSAGE_LIMITS, bearerMetadata, loadHypervisorProto } from "@hmx/proto";
 import { Backoff, type BackoffOptions } from "./backoff.js";
+import { RequestWindow } from "./request-window.js";
 import {
   DomainLostError,
   HypercallStatusError,
@@ -92,8 +93,6 @@ const DEFAULT_RESUME_WINDOW = 1024;
 const DEFAULT_MAX_BATCH = 256;
 /** How long `close()` waits for the server to end the stream after the client half-closes. */
 const CLOSE_GRACE_MS = 500;
-/** Compact the in-flight and queue arrays once this many retired slots sit at their front. */
-const COMPACT_AT = 1024;
 
 /**
  * One `batch()` call in flight: its ops, their encoded calls (kept for resending), and the
@@ -169,19 +168,9 @@ export class SessionClient implements HypercallClient {
   #connectWaiter: { resolve: (c: SessionClient) => void; reject: (e: Error) => void } | undefined;
 
   #domid = 0;
-  #window = DEFAULT_RESUME_WINDOW;
   #maxBatch = DEFAULT_MAX_BATCH;
-  #nextId = 1;
-
-  /** Batches waiting for room in the window (or for a connection); no ids yet. */
-  #queue: (PendingBatch | undefined)[] = [];
-  #queueHead = 0;
-  /** Batches with ids, in id order; `[#inflightHead, length)` are live. */
-  #inflight: (PendingBatch | undefined)[] = [];
-  #inflightHead = 0;
-  /** Next `#inflight` index to write on the current stream. */
-  #cursor = 0;
-  #inFlightCalls = 0;
+  /** Request ids, what is in flight, what waits for room (request-window.ts). */
+  readonly #window = new RequestWindow<PendingBatch>(DEFAULT_RESUME_WINDOW, stampRequestIds);
 
   #reconnects = 0;
   #callsSent = 0;
@@ -265,17 +254,17 @@ export class SessionClient implements HypercallClient {
 
   /** Calls with a request id whose batch has not completed. */
   get inFlight(): number {
-    return this.#inFlightCalls;
+    return this.#window.inFlight;
   }
 
   /** Batches waiting for room in the window. */
   get queued(): number {
-    return this.#queue.length - this.#queueHead;
+    return this.#window.queued;
   }
 
   /** The server's limit on unacknowledged results, from the last `ready`. */
   get resumeWindow(): number {
-    return this.#window;
+    return this.#window.limit;
   }
 
   /** The server's limit on calls per batch, from the last `ready`. */
@@ -285,7 +274,7 @@ export class SessionClient implements HypercallClient {
 
   /** The request id the next admitted call will get. */
   get nextRequestId(): number {
-    return this.#nextId;
+    return this.#window.nextId;
   }
 
   onVirq(listener: () => void): () => void {
@@ -311,7 +300,7 @@ export class SessionClient implements HypercallClient {
     const n = ops.length;
     if (n === 0) return Promise.resolve([]);
     const stopOnError = options?.stopOnError === true;
-    const limit = Math.min(this.#maxBatch, this.#window);
+    const limit = Math.min(this.#maxBatch, this.#window.limit);
     if (n > limit) {
       if (stopOnError) {
         return Promise.reject(
@@ -328,7 +317,7 @@ export class SessionClient implements HypercallClient {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     return new Promise<HypercallOutcome[]>((resolve, reject) => {
-      this.#queue.push(new PendingBatch(ops, calls, stopOnError, resolve, reject));
+      this.#window.enqueue(new PendingBatch(ops, calls, stopOnError, resolve, reject));
       this.#admit();
     });
   }
@@ -431,7 +420,7 @@ export class SessionClient implements HypercallClient {
     });
     this.#stream = ctx;
     this.#state = "connecting";
-    ctx.writable = call.write(openFrame(this.#ackThrough()));
+    ctx.writable = call.write(openFrame(this.#window.ackThrough()));
     this.#readyTimer = setTimeout(this.#onReadyTimeout, this.#readyTimeoutMs);
   }
 
@@ -559,10 +548,10 @@ export class SessionClient implements HypercallClient {
       this.#readyTimer = undefined;
     }
     this.#domid = info.domid;
-    this.#window = info.resumeWindow > 0 ? info.resumeWindow : DEFAULT_RESUME_WINDOW;
+    this.#window.limit = info.resumeWindow > 0 ? info.resumeWindow : DEFAULT_RESUME_WINDOW;
     this.#maxBatch = info.maxBatch > 0 ? info.maxBatch : DEFAULT_MAX_BATCH;
     // A restarted agent process must not reuse ids its domain already executed.
-    if (info.lastExecuted >= this.#nextId) this.#nextId = info.lastExecuted + 1;
+    this.#window.skipPast(info.lastExecuted);
     this.#state = "ready";
     this.#backoff.reset();
     this.#outageSince = undefined;
@@ -572,21 +561,18 @@ export class SessionClient implements HypercallClient {
     // A stopOnError batch that already saw its failing result will not run its remaining
     // calls (the server answers them ABORTED without executing): finish it here rather than
     // resend calls whose ABORTED answers may not be in the resume log.
-    for (let i = this.#inflightHead; i < this.#inflight.length; i++) {
-      const b = this.#inflight[i];
-      if (b !== undefined && !b.done && b.failed) this.#abortRest(b);
-    }
-    this.#retire();
-    this.#cursor = this.#inflightHead;
+    for (const b of [...this.#window.live()]) if (b.failed) this.#abortRest(b);
+    this.#window.retire();
+    this.#window.rewind();
     if (resumed) {
       this.#reconnects += 1;
       this.#logger?.info(
-        { domid: info.domid, lastExecuted: info.lastExecuted, inFlight: this.#inFlightCalls },
+        { domid: info.domid, lastExecuted: info.lastExecuted, inFlight: this.#window.inFlight },
         "session resumed",
       );
     } else {
       this.#logger?.debug(
-        { domid: info.domid, resumeWindow: this.#window, maxBatch: this.#maxBatch },
+        { domid: info.domid, resumeWindow: this.#window.limit, maxBatch: this.#maxBatch },
         "session ready",
       );
     }
@@ -632,17 +618,10 @@ export class SessionClient implements HypercallClient {
   }
 
   #rejectAll(err: Error): void {
-    for (let i = this.#inflightHead; i < this.#inflight.length; i++) {
-      const b = this.#inflight[i];
-      if (b !== undefined && !b.done) {
-        b.done = true;
-        b.reject(err);
-      }
+    for (const b of this.#window.drain()) {
+      b.done = true;
+      b.reject(err);
     }
-    for (let i = this.#queueHead; i < this.#queue.length; i++) this.#queue[i]?.reject(err);
-    this.#inflight = [];
-    this.#queue = [];
-    this.#inflightHead = this.#queueHead = this.#cursor = this.#inFlightCalls = 0;
   }
 
   #fireVirq(): void {
@@ -660,29 +639,7 @@ export class SessionClient implements HypercallClient {
   /** Gives queued batches their request ids while the window has room, then writes. */
   #admit(): void {
     if (this.#state !== "ready") return;
-    const queue = this.#queue;
-    while (this.#queueHead < queue.length) {
-      const b = queue[this.#queueHead];
-      if (b === undefined) break;
-      // A batch larger than the (possibly shrunk) window still goes out once nothing else is
-      // in flight, so it cannot wait forever.
-      if (this.#inFlightCalls > 0 && this.#inFlightCalls + b.count > this.#window) break;
-      queue[this.#queueHead++] = undefined;
-      const first = this.#nextId;
-      this.#nextId = first + b.count;
-      b.firstId = first;
-      let id = first;
-      for (const call of b.calls) call.requestId = String(id++);
-      this.#inflight.push(b);
-      this.#inFlightCalls += b.count;
-    }
-    if (this.#queueHead === queue.length) {
-      queue.length = 0;
-      this.#queueHead = 0;
-    } else if (this.#queueHead >= COMPACT_AT) {
-      queue.splice(0, this.#queueHead);
-      this.#queueHead = 0;
-    }
+    this.#window.admit();
     this.#pump();
   }
 
@@ -693,10 +650,7 @@ export class SessionClient implements HypercallClient {
   #pump(): void {
     const ctx = this.#stream;
     if (ctx === undefined || !ctx.ready || !ctx.writable) return;
-    const inflight = this.#inflight;
-    while (this.#cursor < inflight.length) {
-      const b = inflight[this.#cursor++];
-      if (b === undefined || b.done) continue;
+    for (let b = this.#window.nextToWrite(); b !== undefined; b = this.#window.nextToWrite()) {
       // Resend only what is unanswered: the answered prefix holds no failure (or the batch
       // would be `failed` and finished in #onReady), so stopOnError keeps its meaning.
       const calls = b.prefix === 0 ? b.calls : b.calls.slice(b.prefix);
@@ -706,17 +660,11 @@ export class SessionClient implements HypercallClient {
         b.sentOnce = true;
         this.#callsSent += calls.length;
       }
-      if (!ctx.call.write(batchFrame(calls, b.stopOnError, this.#ackThrough()))) {
+      if (!ctx.call.write(batchFrame(calls, b.stopOnError, this.#window.ackThrough()))) {
         ctx.writable = false;
         return;
       }
     }
-  }
-
-  /** Highest id such that every result up to it was received (0: none). */
-  #ackThrough(): number {
-    const head = this.#inflight[this.#inflightHead];
-    return head === undefined ? this.#nextId - 1 : head.firstId + head.prefix - 1;
   }
 
   #onResults(frame: SessionReply): void {
@@ -728,7 +676,7 @@ export class SessionClient implements HypercallClient {
         this.#logger?.warn({ err }, "result with an undecodable request id");
         continue;
       }
-      const b = this.#findBatch(id);
+      const b = this.#window.find(id);
       if (b === undefined) continue; // already answered (a replay after a resend)
       const index = id - b.firstId;
       const op = b.ops[index];
@@ -744,34 +692,12 @@ export class SessionClient implements HypercallClient {
       if (b.stopOnError && isFailure(outcome)) b.failed = true;
       if (b.received === b.count) this.#complete(b);
     }
-    this.#retire();
+    this.#window.retire();
     this.#admit();
   }
 
-  /** The live in-flight batch holding request id `id` (binary search over ascending ids). */
-  #findBatch(id: number): PendingBatch | undefined {
-    const inflight = this.#inflight;
-    let lo = this.#inflightHead;
-    const head = inflight[lo];
-    // Results arrive in id order, so the answer is nearly always the oldest batch.
-    if (head !== undefined && id >= head.firstId && id < head.firstId + head.count) {
-      return head.done ? undefined : head;
-    }
-    let hi = inflight.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const b = inflight[mid];
-      if (b === undefined) return undefined;
-      if (id < b.firstId) hi = mid - 1;
-      else if (id >= b.firstId + b.count) lo = mid + 1;
-      else return b.done ? undefined : b;
-    }
-    return undefined;
-  }
-
   #complete(b: PendingBatch): void {
-    b.done = true;
-    this.#inFlightCalls -= b.count;
+    this.#window.complete(b);
     b.resolve(b.outcomes as HypercallOutcome[]);
   }
 
@@ -787,26 +713,12 @@ export class SessionClient implements HypercallClient {
     b.received = b.prefix = b.count;
     this.#complete(b);
   }
+}
 
-  /** Drops completed batches from the front of the in-flight list. */
-  #retire(): void {
-    const inflight = this.#inflight;
-    while (this.#inflightHead < inflight.length && inflight[this.#inflightHead]?.done === true) {
-      inflight[this.#inflightHead++] = undefined;
-    }
-    if (this.#inflightHead === inflight.length) {
-      inflight.length = 0;
-      this.#inflightHead = 0;
-      this.#cursor = 0;
-      return;
-    }
-    if (this.#cursor < this.#inflightHead) this.#cursor = this.#inflightHead;
-    if (this.#inflightHead >= COMPACT_AT && this.#inflightHead * 2 >= inflight.length) {
-      inflight.splice(0, this.#inflightHead);
-      this.#cursor -= this.#inflightHead;
-      this.#inflightHead = 0;
-    }
-  }
+/** Numbers a batch's calls from its first request id, as the window admits it. */
+function stampRequestIds(b: PendingBatch): void {
+  let id = b.firstId;
+  for (const call of b.calls) call.requestId = String(id++);
 }
 
 // Module-level result pickers: the convenience methods pass these to `.then` instead of a
