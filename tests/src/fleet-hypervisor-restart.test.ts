@@ -10,7 +10,8 @@
  * - Restarted WITHOUT a state dir: the new hypervisor knows no domain, so every guest exits 4
  *   (DOMAIN_LOST) saying that the hypervisor restarted without its state — no crash.
  * - Restarted WITH `--state-dir` (h13's half of the issue): every guest resumes, nothing lost.
- *   Marked todo, with the reason, while `hmx hypervisor` has no `--state-dir`.
+ *   Marked todo, with the reason, while `hmx hypervisor` has no `--state-dir`; the VirtIO disk
+ *   across the restart is a todo of its own until the state dir keeps device placements.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
@@ -33,8 +34,8 @@ import {
 
 const DOMAIN_LOST_EXIT = 4;
 
-/** Every guest made progress past `before` again: pings, stream and disk. */
-async function fleetProgressesPast(f: RestartFleet, what: string): Promise<void> {
+/** Every guest made progress again: pings, the stream, and (with `disk`) the virtio disk. */
+async function fleetProgressesPast(f: RestartFleet, what: string, disk = true): Promise<void> {
   const before = {
     pings: latest(f.pinger, "received"),
     sunk: latest(f.sink, "received"),
@@ -44,6 +45,7 @@ async function fleetProgressesPast(f: RestartFleet, what: string): Promise<void>
     p.waitFor((r) => r.msg === "guest stats" && num(r, key) > n + 5, 60_000, `${label} ${what}`);
   await past(f.pinger, "received", before.pings, "ping replies");
   await past(f.sink, "received", before.sunk, "sink messages");
+  if (!disk) return;
   await f.vdemo.waitFor(
     (r) => r.msg === "guest stats" && num(r, "blkWrites") > before.writes,
     60_000,
@@ -52,14 +54,14 @@ async function fleetProgressesPast(f: RestartFleet, what: string): Promise<void>
 }
 
 /** Nothing the sink received was lost, duplicated or reordered, and no guest exited. */
-function assertNothingLost(f: RestartFleet): void {
+function assertNothingLost(f: RestartFleet, disk = true): void {
   for (const p of f.all) {
     assert.equal(p.child.running, true, `${p.child.name} is still running: ${p.text.join(" | ")}`);
   }
   for (const key of ["gaps", "lost", "duplicates", "reordered", "malformed"]) {
     assert.equal(latest(f.sink, key), 0, `sink ${key}`);
   }
-  assert.equal(latest(f.vdemo, "blkVerifyErrors"), 0, "disk contents verified");
+  if (disk) assert.equal(latest(f.vdemo, "blkVerifyErrors"), 0, "disk contents verified");
 }
 
 describe("guests outlive the hypervisor", { timeout: 300_000 }, () => {
@@ -106,21 +108,31 @@ describe("guests outlive the hypervisor", { timeout: 300_000 }, () => {
     }
   });
 
+  /** SIGKILL + restart with a state dir, twice (the second with no pause: a crash loop). */
+  async function restartTwiceWithState(disk: boolean): Promise<void> {
+    const stateDir = mkdtempSync(join(tmpdir(), "hmx-state-"));
+    const args = ["--argo-mac-permissive", "--state-dir", join(stateDir, "hv")];
+    bed = await Testbed.start(args);
+    const fleet = await startRestartFleet(bed);
+    await fleetIsBusy(fleet);
+    await killAndRestartHypervisor(bed, args, 1000);
+    await fleetProgressesPast(fleet, "after the restart", disk);
+    await killAndRestartHypervisor(bed, args);
+    await fleetProgressesPast(fleet, "after the second restart", disk);
+    assertNothingLost(fleet, disk);
+  }
+
   test(
     "restarted with --state-dir after SIGKILL, the hypervisor still knows every domain: each guest resumes with nothing lost",
     { todo: stateDirTodo() },
-    async () => {
-      const stateDir = mkdtempSync(join(tmpdir(), "hmx-state-"));
-      const args = ["--argo-mac-permissive", "--state-dir", join(stateDir, "hv")];
-      bed = await Testbed.start(args);
-      const fleet = await startRestartFleet(bed);
-      await fleetIsBusy(fleet);
-      await killAndRestartHypervisor(bed, args, 1000);
-      await fleetProgressesPast(fleet, "after the restart");
-      // And once more, with no pause: a crash loop must not lose anything either.
-      await killAndRestartHypervisor(bed, args);
-      await fleetProgressesPast(fleet, "after the second restart");
-      assertNothingLost(fleet);
+    () => restartTwiceWithState(false),
+  );
+
+  test(
+    "restarted with --state-dir, the VirtIO front end's disk works again",
+    {
+      todo: "the state dir does not keep VirtIO device placements nor the VARG table at gfn 0 yet (docs/state.md 'Not kept yet'): the front end finds no devices after the restart",
     },
+    () => restartTwiceWithState(true),
   );
 });
