@@ -29,6 +29,11 @@ export type TransportInit =
   | {
       readonly kind: "relay";
       readonly address: string;
+      /**
+       * Batched baseline: the sender packs up to this many payloads (and this many bytes) into
+       * one gRPC message, as libargo packs one multicall. Absent = one payload per message.
+       */
+      readonly batch?: { readonly maxMessages: number; readonly maxBytes: number };
     };
 
 export type Role = "sender" | "receiver";

@@ -38,7 +38,7 @@ export interface BenchConfig {
   readonly experimental: boolean;
   readonly quick: boolean;
   readonly sizes: readonly number[];
-  /** Saturated rounds per size and system, alternating which system goes first. */
+  /** Saturated rounds per size and system (the median is reported), rotating the order. */
   readonly rounds: number;
   readonly maxMessages: number;
   readonly maxSendMs: number;
@@ -173,7 +173,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     experimental,
     quick,
     sizes,
-    rounds: quick ? 1 : 2,
+    rounds: quick ? 1 : 3,
     maxMessages: quick ? 20_000 : 200_000,
     maxSendMs: quick ? 1000 : 5000,
     warmupMessages: quick ? 2000 : 20_000,
