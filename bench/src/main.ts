@@ -46,6 +46,12 @@ import { measureMemory, type MemoryResult } from "./memory.js";
 import { MAC_BENCH_RULES, runMacBench, type MacBenchResult } from "./mac-bench.js";
 import { runVirtioBench, type VirtioBenchResult } from "./virtio-bench.js";
 import { faultBenchLine, runFaultBench, type FaultBenchResult } from "./fault-bench.js";
+import {
+  DEFAULT_PAIRS_OPTIONS,
+  FAIRNESS_TARGET,
+  runPairsBench,
+  type PairsBenchResult,
+} from "./pairs-bench.js";
 import { BENCH_USAGE, parseBenchOptions, UsageError, type BenchConfig } from "./options.js";
 import { now } from "./payload.js";
 import { cpuSnapshot, cpuUse } from "./proc-stat.js";
@@ -505,6 +511,15 @@ async function main(): Promise<number> {
       faults = await runFaultBench(CONFIG.quick ? { roundMs: 500, rounds: 1 } : {});
     }
     results["faults"] = faults;
+    let pairs: PairsBenchResult | null = null;
+    if (CONFIG.pairs) {
+      const o = quick ? { ...DEFAULT_PAIRS_OPTIONS, windowMs: 1000 } : DEFAULT_PAIRS_OPTIONS;
+      log(
+        `scale: ${o.pairs} sender/receiver pairs at once, ${formatSize(o.payload)}, ${o.windowMs / 1000} s window …`,
+      );
+      pairs = await runPairsBench(o, log);
+    }
+    results["pairs"] = pairs;
     results["phases"] = phases;
     results["durationSec"] = Math.round((now() - started) / 100) / 10;
     const verdicts = targetVerdicts(rows);
@@ -532,6 +547,8 @@ async function main(): Promise<number> {
             : ""),
       );
     }
+    if (memory !== null) console.log(idleLine(memory));
+    if (pairs !== null) console.log(pairsLine(pairs));
     if (memory !== null) {
       console.log(
         `memory per idle domain (16 MiB, untouched): ${memory.rss.bytesPerDomain.toLocaleString("en-US")} B by hypervisor RSS; ` +
@@ -553,6 +570,8 @@ async function main(): Promise<number> {
           `${memory.inProcess.bytesPerDomain.toLocaleString("en-US")} B (heap after GC, in process).`,
       );
     }
+    if (memory !== null) console.log(`- ${idleLine(memory)}`);
+    if (pairs !== null) console.log(`- ${pairsLine(pairs)}`);
     if (mac !== null) console.log(`- ${macLine(mac)}`);
     if (vio !== null) console.log(`\n${virtioTable(vio)}\n`);
     if (faults !== null) console.log(`- ${faultBenchLine(faults)}`);
@@ -618,6 +637,28 @@ async function main(): Promise<number> {
 }
 
 process.exitCode = await main();
+
+/** The issue-15 scale target for idle domains: the hypervisor's whole RSS. */
+const IDLE_RSS_TARGET_BYTES = 1024 ** 3;
+
+/** One line on the hypervisor's RSS with every idle domain, with its target verdict. */
+function idleLine(memory: MemoryResult): string {
+  const { rssAfterBytes, domains } = memory.rss;
+  const met = rssAfterBytes < IDLE_RSS_TARGET_BYTES;
+  return (
+    `scale: hypervisor RSS with ${domains.toLocaleString("en-US")} idle domains ` +
+    `${(rssAfterBytes / 1024 ** 2).toFixed(1)} MiB (target < 1 GiB) — ${met ? "MET" : "NOT MET"}`
+  );
+}
+
+/** One line on the concurrent pairs, with the fairness verdict. */
+function pairsLine(p: PairsBenchResult): string {
+  return (
+    `scale: ${p.options.pairs} pairs at once (${formatSize(p.options.payload)}, ${p.workers} worker processes): ` +
+    `${formatRate(p.aggregateMsgsPerSec)} msgs/s together, per pair ${formatRate(p.minPairMsgsPerSec)}–${formatRate(p.maxPairMsgsPerSec)}, ` +
+    `Jain's index ${p.jainIndex.toFixed(3)} (target >= ${FAIRNESS_TARGET}) — ${p.meetsFairnessTarget ? "MET" : "NOT MET"}`
+  );
+}
 
 /** One line on what MAC costs, with its target verdict. */
 function macLine(mac: MacBenchResult): string {
