@@ -56,7 +56,7 @@ const APORT = 1000;
 const START_DELAY_MS = 300;
 
 /** The pairs' reports, checked: every message once and in order, or an error naming the pair. */
-function checked(reports: readonly PairReport[], pairs: number): PairReport[] {
+export function checkPairReports(reports: readonly PairReport[], pairs: number): PairReport[] {
   const sorted = [...reports].sort((a, b) => a.index - b.index);
   if (sorted.length !== pairs)
     throw new Error(`expected ${pairs} pair reports, got ${sorted.length}`);
@@ -129,7 +129,7 @@ export async function runPairsBench(
       const reports = await Promise.all(
         workers.map((w) => w.request<PairReport[]>(command, durationMs + 60_000)),
       );
-      return checked(reports.flat(), pairs);
+      return checkPairReports(reports.flat(), pairs);
     };
     await runAll(warmupMs);
     const pids: Record<string, number> = { hypervisor: hv.pid };
