@@ -210,6 +210,10 @@ describe("options", () => {
     const two = parseBenchOptions(["--only", "mac, traffic"]);
     assert.ok(two !== "help");
     assert.deepEqual([two.traffic, two.memory, two.mac, two.virtio], [true, false, true, false]);
+    const pairs = parseBenchOptions(["--only", "pairs"]);
+    assert.ok(pairs !== "help");
+    assert.deepEqual([pairs.traffic, pairs.memory, pairs.pairs], [false, false, true]);
+    assert.equal(d.pairs, true);
     assert.throws(() => parseBenchOptions(["--only", "virtio,disk"]), /unknown phase "disk"/);
     assert.throws(() => parseBenchOptions(["--only", "virtio", "--no-mac"]), UsageError);
   });
