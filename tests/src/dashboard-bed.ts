@@ -153,8 +153,19 @@ export class DashboardBed {
     });
   }
 
+  readonly #disconnected = new Set<Guest>();
+
+  /** Closes a guest's Session: its link goes down (the domain lives on). */
+  async disconnect(guest: Guest): Promise<void> {
+    this.#disconnected.add(guest);
+    await guest.client.close();
+  }
+
   async stop(): Promise<void> {
-    await Promise.all([this.sender, this.receiver, this.intruder].map((g) => g.client.close()));
+    const connected = [this.sender, this.receiver, this.intruder].filter(
+      (g) => !this.#disconnected.has(g),
+    );
+    await Promise.all(connected.map((g) => g.client.close()));
     await this.bed.stopAll();
   }
 }

@@ -89,7 +89,7 @@ th, td { text-align: left; padding: .2rem .5rem; border-bottom: 1px solid var(--
 meter { width: 6rem; }
 .list { margin: 0; padding-left: 1.2rem; max-height: 16rem; overflow-y: auto; }
 .mono { font-family: ui-monospace, monospace; font-size: 12px; }
-.list li { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.mono li { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .kind-mac, .kind-gap, .fail { color: var(--bad); }
 .kind-fault { color: #d97706; }
 svg { width: 100%; height: auto; display: block; }
@@ -98,7 +98,7 @@ svg text { fill: var(--fg); font-size: 12px; }
 .node.down circle { stroke: var(--muted); stroke-dasharray: 4 3; }
 .edge { stroke: var(--accent); fill: none; }
 .edge.denied { stroke: var(--bad); stroke-dasharray: 5 4; }
-.edge-label { font-size: 11px; }
+.edge-label { font-size: 11px; paint-order: stroke; stroke: var(--panel); stroke-width: 3px; }
 .arrow-head { fill: var(--accent); } .arrow-head.denied { fill: var(--bad); }
 .axis { stroke: var(--line); }
 .series.messages { stroke: var(--accent); fill: none; stroke-width: 2; }

@@ -119,16 +119,15 @@ export function drawFlows(
       "g",
       { class: d.link === "up" ? "node" : "node down", "data-node": d.domid },
       svg("circle", { cx: p.x.toFixed(1), cy: p.y.toFixed(1), r: NODE_RADIUS }),
-      svg("text", { x: p.x.toFixed(1), y: (p.y + 4).toFixed(1), "text-anchor": "middle" }, d.name),
       svg(
         "text",
-        {
-          x: p.x.toFixed(1),
-          y: (p.y + NODE_RADIUS + 14).toFixed(1),
-          "text-anchor": "middle",
-          class: "edge-label",
-        },
+        { x: p.x.toFixed(1), y: (p.y + 4).toFixed(1), "text-anchor": "middle" },
         `vm${d.domid}`,
+      ),
+      svg(
+        "text",
+        { x: p.x.toFixed(1), y: (p.y + NODE_RADIUS + 14).toFixed(1), "text-anchor": "middle" },
+        d.name,
       ),
     );
   });
