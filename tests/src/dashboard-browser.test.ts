@@ -33,8 +33,12 @@ describe("the dashboard in headless Chromium", { skip, timeout: 180_000 }, () =>
   before(async () => {
     scratch = mkdtempSync(join(tmpdir(), "hmx-dashboard-"));
     d = await DashboardBed.start();
-    // As root (CI), Chromium's sandbox cannot start; the page is our own.
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    // As root (CI), Chromium's sandbox cannot start (the page is our own); containers often
+    // have a small /dev/shm, which Chromium would otherwise fill.
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--disable-dev-shm-usage"],
+    });
   });
   after(async () => {
     await browser.close();
