@@ -155,6 +155,10 @@ export async function startHypervisor(
         return d === undefined ? 0 : core.argo.ringCount(d);
       },
       streams: (domid, kind) => streams.count(domid, kind),
+      // The dashboard's /v1/state (ring fill levels, link faults).
+      domains: () => core.domains.list(),
+      rings: (d) => core.argo.listRings(d),
+      links: () => linkFaults?.list(),
       activeFaults: () =>
         linkFaults
           ?.list()
