@@ -28,7 +28,9 @@ import { GuestStreams } from "./grpc/guest-streams.js";
 import { EnrolmentService } from "./fleet/enrolment.js";
 import { EnrolmentDevices } from "./fleet/enrolment-devices.js";
 import { createMacService } from "./grpc/mac-service.js";
-import { createToolstackService } from "./grpc/toolstack-service.js";
+import { adminUnary, createToolstackService } from "./grpc/toolstack-service.js";
+import { createFaultService } from "./grpc/fault-service.js";
+import { FaultControl } from "./faults/fault-control.js";
 import { DeviceManager } from "./devices/device-manager.js";
 import { Audit } from "./mac/audit.js";
 import { MacController } from "./mac/mac-controller.js";
@@ -326,6 +328,11 @@ export async function startHypervisor(
     auth: adminAuth,
     log: toolstackLog,
   });
+  const faultService = createFaultService(
+    new FaultControl(argoFaults, linkFaults),
+    adminAuth,
+    adminUnary({ auth: adminAuth, log: toolstackLog }),
+  );
   const controlAdmit = new Admission(config.admission, controlAdmission(adminAuth));
   const controlServer = new grpc.Server({ ...SERVER_OPTIONS, ...controlAdmit.serverOptions() });
   const controlHealth = new HealthImplementation({
@@ -343,6 +350,7 @@ export async function startHypervisor(
       log: toolstackLog,
       mac: macService.handlers,
       devices,
+      faults: faultService.handlers,
     }),
   );
   addReflection(controlServer, toolstackPackageDefinition(), [TOOLSTACK_SERVICE_NAME]);
@@ -422,6 +430,7 @@ export async function startHypervisor(
         argoFaults.clearAll();
         streams.endAll(grpc.status.UNAVAILABLE, "hypervisor is shutting down");
         macService.endWatchers(grpc.status.UNAVAILABLE, "hypervisor is shutting down");
+        faultService.endWatchers(grpc.status.UNAVAILABLE, "hypervisor is shutting down");
         await Promise.all([
           shutdown(guestServer, config.shutdownDeadlineMs),
           shutdown(controlServer, config.shutdownDeadlineMs),
