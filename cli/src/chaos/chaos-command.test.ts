@@ -12,11 +12,15 @@ import {
 } from "@hmx/hypervisor";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import type { CommandIo } from "../commands/control.js";
 import { UsageError } from "../commands/control.js";
-import { parseChaosArgs, parseDuration, runChaosCommand } from "./chaos-command.js";
+import { parseChaosArgs, runChaosCommand } from "./chaos-command.js";
+import { parseDuration } from "./duration.js";
 
 function capture(): CommandIo & { out: string[]; err: string[] } {
   const out: string[] = [];
@@ -172,6 +176,58 @@ describe("hmx chaos against a hypervisor", () => {
     const usage = capture();
     assert.equal(await runChaosCommand(["pause", "guest-1", "--for", "soon"], usage, env), 2);
     assert.match(usage.err.join("\n"), /--for "soon"/);
+    assert.equal(hv.argoFaults.size, 0);
+  });
+
+  it("run plays a schedule, writes its results, and fails when liveness is not shown", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hmx-chaos-run-"));
+    const file = join(dir, "schedule.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        duration: "400ms",
+        timeline: [
+          {
+            at: "50ms",
+            for: "100ms",
+            fault: { argo: { type: "partition", from: ["guest-1"], to: ["guest-2"] } },
+          },
+        ],
+      }),
+    );
+    const out = join(dir, "results");
+    const io = capture();
+    // No guest moves messages here, so liveness after the heal cannot be shown: exit 1.
+    assert.equal(
+      await runChaosCommand(
+        ["run", file, "--seed", "5", "--out", out, "--liveness", "300ms"],
+        io,
+        env,
+      ),
+      1,
+      io.err.join("\n"),
+    );
+    assert.match(io.out[0] ?? "", /^seed 5: 1 faults over 400ms/);
+    const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as {
+      passed: boolean;
+      checks: { name: string; passed: boolean }[];
+    };
+    assert.equal(results.passed, false);
+    assert.deepEqual(
+      results.checks.map((c) => [c.name, c.passed]),
+      [
+        ["faults applied", true],
+        ["every fault healed", true],
+        ["liveness after every heal", false],
+      ],
+    );
+    const history = readFileSync(join(out, "history.jsonl"), "utf8").trim().split("\n");
+    assert.deepEqual(
+      history.map((l) => (JSON.parse(l) as { action: string }).action),
+      ["start", "end"],
+    );
+    assert.match(readFileSync(join(out, "junit.xml"), "utf8"), /failures="1"/);
+    assert.match(readFileSync(join(out, "summary.txt"), "utf8"), /^hmx chaos run: FAILED \(seed 5/);
     assert.equal(hv.argoFaults.size, 0);
   });
 });

@@ -7,6 +7,7 @@
  * `hmx policy`. Usage errors name the bad value (exit 2); refused faults exit 1.
  */
 import type { FaultSpecView, FaultView, ToolstackClient } from "@hmx/client";
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
 import {
@@ -14,6 +15,7 @@ import {
   CONTROL_OPTIONS_USAGE,
   UsageError,
   describeError,
+  parseUint,
   resolveControl,
   withToolstack,
   type CommandIo,
@@ -21,6 +23,9 @@ import {
 import { ExitCode } from "../exit-codes.js";
 import { usageError } from "../parse-command.js";
 import { onShutdownSignal } from "../shutdown.js";
+import { parseDuration } from "./duration.js";
+import { runSchedule } from "./run-schedule.js";
+import { expandSchedule } from "./schedule.js";
 
 export const CHAOS_USAGE = `usage: hmx chaos SUBCOMMAND [options] [--control HOST:PORT] [--admin-token-file FILE]
 
@@ -48,23 +53,16 @@ Managing faults:
   list [--json]        the faults in force, with their ids
   clear [ID ...]       end the faults named, or every fault
   watch                print each fault's start and end until Ctrl-C
+Schedules (docs/chaos.md "Schedules"):
+  run FILE [--seed N] [--out DIR] [--liveness DURATION]
+                       play a JSON schedule (a timeline and seeded generators) against the
+                       hypervisor, then check: every fault applied, every fault healed, messages
+                       moving again within --liveness (default 5s) of each heal; writes
+                       history.jsonl, results.json, junit.xml and summary.txt to DIR (default
+                       chaos-results); exit 0 only if every check passed
 
 ${CONTROL_OPTIONS_USAGE}
   -h, --help           show this help`;
-
-const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000 };
-const MAX_MS = 2 ** 31 - 1;
-
-/** "500ms", "5s", "2m" in milliseconds, or UsageError naming the flag and value. */
-export function parseDuration(flag: string, value: string | undefined): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(value ?? "");
-  const ms = match === null ? NaN : Math.round(Number(match[1]) * (UNITS[match[2] ?? ""] ?? NaN));
-  if (!(ms >= 0 && ms <= MAX_MS))
-    throw new UsageError(
-      `${flag} ${JSON.stringify(value ?? "")}: expected a duration like 500ms, 5s or 2m (at most ${MAX_MS} ms)`,
-    );
-  return ms;
-}
 
 function parseProbability(flag: string, value: string): number {
   const p = Number(value);
@@ -115,6 +113,9 @@ function parseFlags(argv: string[]) {
       toxicity: { type: "string" },
       name: { type: "string" },
       json: { type: "boolean" },
+      seed: { type: "string" },
+      out: { type: "string" },
+      liveness: { type: "string" },
     },
   });
 }
@@ -124,7 +125,14 @@ export type ChaosAction =
   | { readonly op: "apply"; readonly fault: FaultSpecView }
   | { readonly op: "list"; readonly json: boolean }
   | { readonly op: "clear"; readonly ids: readonly string[] }
-  | { readonly op: "watch" };
+  | { readonly op: "watch" }
+  | {
+      readonly op: "run";
+      readonly file: string;
+      readonly seed: number | undefined;
+      readonly outDir: string;
+      readonly livenessMs: number;
+    };
 
 /** Flags a subcommand accepts beyond --control and --admin-token-file. */
 const SUB_FLAGS: Readonly<Record<string, readonly string[]>> = {
@@ -137,6 +145,7 @@ const SUB_FLAGS: Readonly<Record<string, readonly string[]>> = {
   list: ["json"],
   clear: [],
   watch: [],
+  run: ["seed", "out", "liveness"],
 };
 
 /** The action of `hmx chaos SUB ARGS...`; UsageError names any bad value. */
@@ -237,6 +246,16 @@ export function parseChaosArgs(sub: string, args: readonly string[]): ChaosActio
       return { op: "list", json: values.json === true };
     case "clear":
       return { op: "clear", ids: positionals };
+    case "run":
+      positionalCount(1, 1, "one schedule FILE");
+      return {
+        op: "run",
+        file: positionals[0] ?? "",
+        seed: values.seed === undefined ? undefined : parseUint("--seed", values.seed),
+        outDir: values.out ?? "chaos-results",
+        livenessMs:
+          values.liveness === undefined ? 5000 : parseDuration("--liveness", values.liveness),
+      };
     default:
       positionalCount(0, 0, "no arguments");
       return { op: "watch" };
@@ -289,6 +308,37 @@ async function run(action: ChaosAction, client: ToolstackClient, io: CommandIo):
       const cleared = await client.clearFaults(action.ids);
       io.log(cleared.length === 0 ? "no faults in force" : `cleared ${cleared.join(", ")}`);
       return ExitCode.OK;
+    }
+    case "run": {
+      let text: string;
+      try {
+        text = readFileSync(action.file, "utf8");
+      } catch (err) {
+        throw new UsageError(`schedule ${JSON.stringify(action.file)}: ${(err as Error).message}`);
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (err) {
+        throw new UsageError(
+          `schedule ${JSON.stringify(action.file)} is not JSON: ${(err as Error).message}`,
+        );
+      }
+      const domains = (await client.listDomains()).map((d) => d.name);
+      const schedule = expandSchedule(
+        parsed,
+        domains,
+        action.seed,
+        Math.floor(Math.random() * 2 ** 32),
+      );
+      const passed = await runSchedule({
+        client,
+        schedule,
+        outDir: action.outDir,
+        io,
+        livenessMs: action.livenessMs,
+      });
+      return passed ? ExitCode.OK : ExitCode.FAILURE;
     }
     case "watch": {
       const watch = client.watchFaults((e) => {
