@@ -22,6 +22,7 @@ commands:
   policy       load, show, validate and query the XSM/Flask policy (what-if), audit denials
   viptables    administer the Argo firewall (OpenXT viptables flags)
   console      show a guest's virtio-console output (collected by its back end), send it input
+  chaos        inject faults: partitions, -EAGAIN storms, delays, late VIRQs, pauses, link faults
   fleet        prepare the container fleet: 'hmx fleet init' writes its secrets and builds the image contents
 
 global options (any command):
@@ -42,6 +43,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   viptables: async (argv) => (await import("./commands/viptables.js")).runViptablesCommand(argv),
   fleet: async (argv) => (await import("./commands/fleet.js")).runFleetCommand(argv),
   console: async (argv) => (await import("./commands/console.js")).runConsoleCommand(argv),
+  chaos: async (argv) => (await import("./chaos/chaos-command.js")).runChaosCommand(argv),
 };
 
 async function main(argv: string[]): Promise<number> {

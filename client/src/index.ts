@@ -29,3 +29,12 @@ export {
   type AuditRecordView,
   type AuditWatch,
 } from "./toolstack-client.js";
+export type {
+  ArgoFaultType,
+  ArgoFaultView,
+  LinkFaultView,
+  ToxicView,
+  FaultSpecView,
+  FaultView,
+  FaultEventView,
+} from "./fault-views.js";

@@ -85,6 +85,8 @@ export interface HypervisorConfig {
   readonly historyWindow?: number;
   /** `--link-faults` / `--toxiproxy-listen`: the link-fault layer (docs/chaos.md); off if absent. */
   readonly linkFaults?: LinkFaultsConfig;
+  /** `--fault-seed`: the seed of every fault engine's chance draws (random if absent). */
+  readonly faultSeed?: number;
 }
 
 export interface LinkFaultsConfig {
@@ -522,7 +524,8 @@ export function parseHypervisorConfig(input: {
       `--resume-log-bytes ${resumeLogMaxBytes} must be below --domain-held-bytes ${domainHeldBytes} (the resume log is charged to the same budget)`,
     );
   }
-  const linkFaults = parseLinkFaults(values, problems);
+  const faultSeed = parseFaultSeed(values["fault-seed"], problems);
+  const linkFaults = parseLinkFaults(values, faultSeed, problems);
 
   const config: HypervisorConfig = {
     listen,
@@ -560,19 +563,28 @@ export function parseHypervisorConfig(input: {
     ...(historyFile === undefined ? {} : { historyFile }),
     historyWindow: count("history-window", values["history-window"] ?? "65536", 16, 1 << 24),
     ...(linkFaults === undefined ? {} : { linkFaults }),
+    faultSeed,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
 
-/** `--link-faults`, `--toxiproxy-listen` (loopback unless allowed), `--fault-seed`. */
+/** `--fault-seed`: an unsigned 32-bit integer, random when absent. */
+function parseFaultSeed(value: string | undefined, problems: string[]): number {
+  const seed = value === undefined ? randomSeed() : Number(value);
+  if (value !== undefined && !(/^\d+$/.test(value) && seed <= 0xffffffff))
+    problems.push(`--fault-seed ${JSON.stringify(value)}: expected an integer in 0..4294967295`);
+  return seed;
+}
+
+/** `--link-faults`, `--toxiproxy-listen` (loopback unless allowed), with the fault seed. */
 function parseLinkFaults(
   values: {
     "link-faults"?: boolean;
     "toxiproxy-listen"?: string;
     "toxiproxy-allow-remote"?: boolean;
-    "fault-seed"?: string;
   },
+  seed: number,
   problems: string[],
 ): LinkFaultsConfig | undefined {
   const toxiproxyListen = values["toxiproxy-listen"];
@@ -590,12 +602,6 @@ function parseLinkFaults(
         `--toxiproxy-listen ${JSON.stringify(toxiproxyListen)}: ${hostPort.host} is not a loopback address; the API has no authentication, so add --toxiproxy-allow-remote to expose it`,
       );
   }
-  const seedValue = values["fault-seed"];
-  const seed = seedValue === undefined ? randomSeed() : Number(seedValue);
-  if (seedValue !== undefined && !(/^\d+$/.test(seedValue) && seed <= 0xffffffff))
-    problems.push(
-      `--fault-seed ${JSON.stringify(seedValue)}: expected an integer in 0..4294967295`,
-    );
   if (values["link-faults"] !== true && toxiproxyListen === undefined) return undefined;
   return { seed, ...(toxiproxyListen === undefined ? {} : { toxiproxyListen }) };
 }
