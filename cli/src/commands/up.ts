@@ -7,15 +7,10 @@
 import { ExitCode } from "../exit-codes.js";
 import { parseCommand, usageError } from "../parse-command.js";
 import { onShutdownSignal } from "../shutdown.js";
-import {
-  renderEvent,
-  renderLine,
-  renderScreen,
-  statusRecord,
-  type Snapshot,
-} from "../up/dashboard.js";
+import { renderEvent, renderLine, statusRecord, type Snapshot } from "../up/dashboard.js";
 import { failedChecks } from "../up/checks.js";
 import { Fleet, type FleetEvent } from "../up/fleet.js";
+import { DEFAULT_TERMINAL, renderScreen } from "../up/screen.js";
 
 const UP_USAGE = `usage: hmx up [options]
 
@@ -131,9 +126,16 @@ export async function runUpCommand(argv: string[]): Promise<number> {
       const toolstack = fleet.toolstack;
       if (toolstack === undefined) break;
       const now: Snapshot = { at: Date.now(), domains: await toolstack.listDomains() };
-      if (tty)
-        process.stdout.write(`\x1b[H\x1b[2J${renderScreen(fleet, mode, now, before, startedAt)}\n`);
-      else {
+      if (tty) {
+        // Laid out for the terminal's size at each refresh, so a resize is followed.
+        const size = {
+          columns: process.stdout.columns || DEFAULT_TERMINAL.columns,
+          rows: process.stdout.rows || DEFAULT_TERMINAL.rows,
+        };
+        process.stdout.write(
+          `\x1b[H\x1b[2J${renderScreen(fleet, mode, now, before, startedAt, size)}\n`,
+        );
+      } else {
         // The events since the last line (the fleet keeps its last 200), then the status.
         const fresh = fleet.events.slice(
           lastShown === undefined ? 0 : fleet.events.indexOf(lastShown) + 1,
