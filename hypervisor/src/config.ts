@@ -83,6 +83,8 @@ export interface HypervisorConfig {
   readonly historyFile?: string;
   /** `--history-window`: events retained for `?since=` resume (default 65536). */
   readonly historyWindow?: number;
+  /** `--history-from-boot`: record the history from start, not from its first subscriber. */
+  readonly historyFromBoot?: boolean;
   /** `--link-faults` / `--toxiproxy-listen`: the link-fault layer (docs/chaos.md); off if absent. */
   readonly linkFaults?: LinkFaultsConfig;
   /** `--fault-seed`: the seed of every fault engine's chance draws (random if absent). */
@@ -168,6 +170,7 @@ export const HYPERVISOR_USAGE = `usage: hmx hypervisor [options]
   --http-listen HOST:PORT      harness HTTP listener: /healthz, /metrics, /v1/history (env HMX_HTTP_LISTEN; off by default; docs/harness.md)
   --history-file FILE          also write the event history as JSON lines to FILE (env HMX_HISTORY_FILE)
   --history-window N           events retained for history resume with ?since= (default 65536)
+  --history-from-boot          record the history from start (default: from its first subscriber)
   --grace-period SECONDS       destroy an enrolled domain whose guest stayed away this long (env HMX_GRACE_PERIOD; default 60)
   --max-total-memory BYTES     all domains' memory together, each reserved whole at creation (env HMX_MAX_TOTAL_MEMORY; default 4 GiB)
   --max-domain-memory BYTES    largest domain (env HMX_MAX_DOMAIN_MEMORY; default 1 GiB)
@@ -273,6 +276,7 @@ export function parseHypervisorConfig(input: {
         "http-listen": { type: "string" },
         "history-file": { type: "string" },
         "history-window": { type: "string" },
+        "history-from-boot": { type: "boolean" },
         "control-listen": { type: "string" },
         "admin-token-file": { type: "string" },
         argo: { type: "boolean" },
@@ -510,6 +514,8 @@ export function parseHypervisorConfig(input: {
       `--http-listen ${JSON.stringify(httpListen)}: expected HOST:PORT with port 0..65535`,
     );
   const historyFile = values["history-file"] ?? nonEmpty(env["HMX_HISTORY_FILE"]);
+  if (values["history-from-boot"] === true && httpListen === undefined && historyFile === undefined)
+    problems.push("--history-from-boot records for --http-listen or --history-file: give one");
   const resumeLogMaxBytes = size(
     "resume-log-bytes",
     values["resume-log-bytes"] ?? nonEmpty(env["HMX_RESUME_LOG_BYTES"]) ?? "16M",
@@ -562,6 +568,7 @@ export function parseHypervisorConfig(input: {
     ...(httpListen === undefined ? {} : { httpListen }),
     ...(historyFile === undefined ? {} : { historyFile }),
     historyWindow: count("history-window", values["history-window"] ?? "65536", 16, 1 << 24),
+    ...(values["history-from-boot"] === true ? { historyFromBoot: true } : {}),
     ...(linkFaults === undefined ? {} : { linkFaults }),
     faultSeed,
   };

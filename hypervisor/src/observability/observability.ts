@@ -64,6 +64,8 @@ export function createObservability(
     observer: recorder ?? NOOP_OBSERVER,
     recorder,
     async start(auth, isServing) {
+      // `hmx up` asks for this: a harness attaching later still finds the run from its start.
+      if (config.historyFromBoot === true) history?.startRecording();
       if (history !== undefined && config.historyFile !== undefined) {
         file = new HistoryFile(config.historyFile);
         file.follow(history);
