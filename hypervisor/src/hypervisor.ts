@@ -39,6 +39,8 @@ import { addReflection } from "./grpc/reflection.js";
 import { createObservability } from "./observability/observability.js";
 import { LinkFaults, identifyLinks } from "./faults/link-faults.js";
 import { ToxiproxyApi } from "./faults/toxiproxy-api.js";
+import { openState } from "./state/open-state.js";
+import type { StateStore } from "./state/state-store.js";
 
 /** Fully qualified service names, as the health service reports them. */
 export const GUEST_SERVICE_NAME = "hmx.argo.v1.Hypervisor";
@@ -60,6 +62,8 @@ export interface RunningHypervisor {
   readonly linkFaults?: LinkFaults;
   /** Actual address of the Toxiproxy-compatible API, "host:port", if it listens. */
   readonly toxiproxyListen?: string;
+  /** The `--state-dir` journal, when one is kept (docs/state.md). */
+  readonly state?: StateStore;
   /** Graceful stop: NOT_SERVING, end streams, drain until the deadline, then force. */
   stop(): Promise<void>;
 }
@@ -227,6 +231,7 @@ export async function startHypervisor(
       held.forget(d.domid);
     },
   });
+  const state = openState(config, core, dispatcher, observability, log);
   const toolstackLog = log.child({ component: "toolstack" });
   const devices = new DeviceManager({
     registry: core.domains,
@@ -354,6 +359,7 @@ export async function startHypervisor(
     controlAdmit.close();
     await linkFaults?.close();
     await toxiproxyApi?.close();
+    state?.close();
     throw err;
   }
   /** Both listeners' health, for the whole server ('') and for their service. */
@@ -387,6 +393,7 @@ export async function startHypervisor(
     core,
     mac,
     devices,
+    ...(state === undefined ? {} : { state }),
     ...(linkFaults === undefined ? {} : { linkFaults }),
     ...(toxiproxyListen === undefined ? {} : { toxiproxyListen }),
     stop: () => {
@@ -407,6 +414,8 @@ export async function startHypervisor(
           "admission refusals",
         );
         await Promise.all([linkFaults?.close(), toxiproxyApi?.close()]);
+        // The journal is final before teardown: a clean stop keeps every domain for the next run.
+        state?.close();
         // Teardown in argo_destroy order for every domain still alive.
         for (const domain of core.domains.list()) core.domains.destroy(domain.domid);
         await observability.stop();

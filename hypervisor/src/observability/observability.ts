@@ -24,6 +24,8 @@ export interface Observability {
   readonly observer: Observer;
   /** The recording observer (history and metrics), when any was asked for. */
   readonly recorder: RecordingObserver | undefined;
+  /** The Prometheus metrics, with `--http-listen` (other parts register their own on it). */
+  readonly metrics: HmxMetrics | undefined;
   /** Starts the listener and the file; returns the listener's bound address, if any. */
   start(auth: AdminAuth, isServing: () => boolean): Promise<string | undefined>;
   stop(): Promise<void>;
@@ -62,6 +64,7 @@ export function createObservability(
   return {
     observer: recorder ?? NOOP_OBSERVER,
     recorder,
+    metrics,
     async start(auth, isServing) {
       if (history !== undefined && config.historyFile !== undefined) {
         file = new HistoryFile(config.historyFile);
