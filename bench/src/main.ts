@@ -43,6 +43,7 @@ import { measureMemory, type MemoryResult } from "./memory.js";
 import { MAC_BENCH_RULES, runMacBench, type MacBenchResult } from "./mac-bench.js";
 import { runVirtioBench, type VirtioBenchResult } from "./virtio-bench.js";
 import { faultBenchLine, runFaultBench, type FaultBenchResult } from "./fault-bench.js";
+import { runStateBench, stateBenchLines, type StateBenchResult } from "./state-bench.js";
 import { BENCH_USAGE, parseBenchOptions, UsageError, type BenchConfig } from "./options.js";
 import { now } from "./payload.js";
 import { cpuSnapshot, cpuUse } from "./proc-stat.js";
@@ -451,6 +452,14 @@ async function main(): Promise<number> {
       faults = await runFaultBench(CONFIG.quick ? { roundMs: 500, rounds: 1 } : {});
     }
     results["faults"] = faults;
+    let state: StateBenchResult | null = null;
+    if (CONFIG.state) {
+      log("--state-dir: Session traffic with and without the state journal, then a restart …");
+      state = await runStateBench(
+        CONFIG.quick ? { roundMs: 500, rounds: 1, latencyCalls: 300, restartDomains: 100 } : {},
+      );
+    }
+    results["state"] = state;
     results["phases"] = phases;
     results["durationSec"] = Math.round((now() - started) / 100) / 10;
     const verdicts = targetVerdicts(rows);
@@ -488,6 +497,7 @@ async function main(): Promise<number> {
     if (vio !== null) console.log(`\n${virtioTable(vio)}`);
     if (hostile !== null) console.log(`\n${hostileTable(hostile)}`);
     if (faults !== null) console.log(faultBenchLine(faults));
+    for (const line of state === null ? [] : stateBenchLines(state)) console.log(line);
     console.log("\nMarkdown:\n");
     if (traffic) {
       console.log(markdownTable(rows));
@@ -502,6 +512,7 @@ async function main(): Promise<number> {
     if (mac !== null) console.log(`- ${macLine(mac)}`);
     if (vio !== null) console.log(`\n${virtioTable(vio)}\n`);
     if (faults !== null) console.log(`- ${faultBenchLine(faults)}`);
+    for (const line of state === null ? [] : stateBenchLines(state)) console.log(`- ${line}`);
     if (traffic) {
       const rates = CONFIG.sizes.map(
         (s) => `${CONFIG.latencyRatePerSec[s] ?? "?"}/s at ${formatSize(s)}`,

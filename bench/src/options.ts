@@ -17,8 +17,9 @@ export const BENCH_USAGE = `usage: node bench/dist/main.js [options]   (npm run 
   --no-virtio               skip the VirtIO measurement (virtio-blk and virtio-net over Argo vs loopback)
   --no-hostile              skip the hostile-peer measurement (each testkit attack vs a victim pair)
   --no-faults               skip the link-fault layer cost measurement (fault layer on, no fault, vs off)
+  --no-state                skip the --state-dir cost and restart measurement (docs/state.md)
   --only PHASES             run only these phases, comma-separated, of: traffic (hmx vs the relay),
-                            memory, mac, virtio, hostile, faults; e.g. --only virtio (cannot be combined with --no-*)
+                            memory, mac, virtio, hostile, faults, state; e.g. --only virtio (cannot be combined with --no-*)
   --cpu-prof DIR            run every child process with node --cpu-prof into DIR
   --hypervisor-flags=FLAGS  extra node flags for the traffic hypervisor (e.g. --trace-gc)
   --hypervisor-log FILE     append the traffic hypervisor's stdout to FILE
@@ -62,6 +63,8 @@ export interface BenchConfig {
   readonly hostile: boolean;
   /** Measure Session traffic with the link-fault layer on (no fault) against off (fault-bench.ts). */
   readonly faults: boolean;
+  /** The `--state-dir` phase (bench/src/state-bench.ts). */
+  readonly state: boolean;
   readonly cpuProfDir: string | null;
   readonly hypervisorFlags: readonly string[];
   readonly hypervisorLog: string | null;
@@ -89,7 +92,7 @@ export function pacedRate(size: number): number {
   return size > 4096 ? 250 : 1000;
 }
 
-const PHASES = ["traffic", "memory", "mac", "virtio", "hostile", "faults"] as const;
+const PHASES = ["traffic", "memory", "mac", "virtio", "hostile", "faults", "state"] as const;
 type Phase = (typeof PHASES)[number];
 
 /** `--only a,b`: the set of phases to run; null when not given (every phase not `--no-`ed). */
@@ -123,6 +126,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
         virtio: { type: "boolean", default: true },
         hostile: { type: "boolean", default: true },
         faults: { type: "boolean", default: true },
+        state: { type: "boolean", default: true },
         only: { type: "string" },
         "cpu-prof": { type: "string" },
         "hypervisor-flags": { type: "string" },
@@ -153,6 +157,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     values.virtio,
     values.hostile,
     values.faults,
+    values.state,
   ]);
   const batchBytes = values["batch-bytes"];
   const batchMessages = values["batch-messages"];
@@ -164,6 +169,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     !values.virtio ||
     !values.hostile ||
     !values.faults ||
+    !values.state ||
     phases !== null ||
     values["cpu-prof"] !== undefined ||
     values["hypervisor-flags"] !== undefined ||
@@ -191,6 +197,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     virtio: phases?.has("virtio") ?? values.virtio,
     hostile: phases?.has("hostile") ?? values.hostile,
     faults: phases?.has("faults") ?? values.faults,
+    state: phases?.has("state") ?? values.state,
     cpuProfDir: values["cpu-prof"] ?? null,
     hypervisorFlags: values["hypervisor-flags"]?.split(" ").filter((f) => f !== "") ?? [],
     hypervisorLog: values["hypervisor-log"] ?? null,

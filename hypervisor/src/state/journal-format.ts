@@ -44,19 +44,23 @@ export function fileHeader(): Buffer {
   return header;
 }
 
-/** One record framed for appending: frame header then payload, as one Buffer. */
-export function frameRecord(payload: Buffer): Buffer {
+/** The frame header of one record (written before the payload, which is not copied). */
+export function recordHeader(payload: Buffer): Buffer {
   if (payload.length > MAX_RECORD_PAYLOAD) {
     throw new RangeError(
       `state record of ${payload.length} bytes exceeds the ${MAX_RECORD_PAYLOAD}-byte limit`,
     );
   }
-  const out = Buffer.allocUnsafe(RECORD_HEADER_BYTES + payload.length);
-  out.writeUInt32LE(payload.length, 0);
-  out.writeUInt32LE(crc32(payload), 4);
-  out.writeUInt32LE(crc32(out.subarray(0, 8)), 8);
-  payload.copy(out, RECORD_HEADER_BYTES);
-  return out;
+  const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
+  header.writeUInt32LE(payload.length, 0);
+  header.writeUInt32LE(crc32(payload), 4);
+  header.writeUInt32LE(crc32(header.subarray(0, 8)), 8);
+  return header;
+}
+
+/** One record framed for appending: frame header then payload, as one Buffer. */
+export function frameRecord(payload: Buffer): Buffer {
+  return Buffer.concat([recordHeader(payload), payload]);
 }
 
 /** What `readJournal` found. */

@@ -11,14 +11,14 @@
  * the failure once, and retries on a timer; until a retry succeeds `failure` says why, and the
  * dispatcher refuses mutating hypercalls with it.
  */
-import { closeSync, fsyncSync, ftruncateSync, openSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, ftruncateSync, openSync, writeSync, writevSync } from "node:fs";
 
-import { frameRecord } from "./journal-format.js";
+import { recordHeader } from "./journal-format.js";
 
 /** The few file operations the writer needs: the seam tests use to inject write errors. */
 export interface JournalFile {
-  /** Writes all of `data` at byte `position`, or throws. */
-  writeAt(data: Buffer, position: number): void;
+  /** Writes all of `chunks`, in order, at byte `position`, or throws. */
+  writeAt(chunks: readonly Buffer[], position: number): void;
   sync(): void;
   truncate(length: number): void;
   close(): void;
@@ -28,10 +28,14 @@ export interface JournalFile {
 export function openJournalFile(path: string): JournalFile {
   const fd = openSync(path, "r+");
   return {
-    writeAt: (data, position) => {
-      let done = 0;
-      while (done < data.length) {
-        done += writeSync(fd, data, done, data.length - done, position + done);
+    writeAt: (chunks, position) => {
+      // One gathered write for the whole commit: no copy of the records into one buffer.
+      let done = writevSync(fd, chunks as Buffer[], position);
+      const total = chunks.reduce((n, c) => n + c.length, 0);
+      if (done === total) return;
+      const rest = Buffer.concat(chunks as Buffer[]).subarray(done);
+      while (done < total) {
+        done += writeSync(fd, rest, done - (total - rest.length), total - done, position + done);
       }
     },
     sync: () => {
@@ -63,7 +67,9 @@ export class JournalWriter {
   readonly #file: JournalFile;
   readonly #options: JournalWriterOptions;
   #length: number;
+  /** Frame headers and payloads, alternating, of the records not yet written. */
   #pending: Buffer[] = [];
+  #pendingBytes = 0;
   #scheduled = false;
   #failure: string | undefined;
   #retry: NodeJS.Timeout | undefined;
@@ -91,7 +97,9 @@ export class JournalWriter {
   /** Buffers one record; it is written at the end of this event-loop turn. */
   append(payload: Buffer): void {
     if (this.#closed) throw new Error("state journal is closed");
-    this.#pending.push(frameRecord(payload));
+    const header = recordHeader(payload);
+    this.#pending.push(header, payload);
+    this.#pendingBytes += header.length + payload.length;
     if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(() => {
@@ -104,20 +112,19 @@ export class JournalWriter {
   /** Writes whatever is buffered now; false if the write failed (records kept for a retry). */
   commit(): boolean {
     if (this.#pending.length === 0) return this.#failure === undefined;
-    const [only] = this.#pending;
-    const data =
-      this.#pending.length === 1 && only !== undefined ? only : Buffer.concat(this.#pending);
+    const size = this.#pendingBytes;
     try {
-      this.#file.writeAt(data, this.#length);
+      this.#file.writeAt(this.#pending, this.#length);
       if (this.#options.fsync) this.#file.sync();
     } catch (err) {
       this.#failed(err instanceof Error ? err : new Error(String(err)));
       return false;
     }
-    this.#length += data.length;
+    this.#length += size;
     this.#pending = [];
+    this.#pendingBytes = 0;
     this.commits++;
-    this.bytes += data.length;
+    this.bytes += size;
     if (this.#failure !== undefined) {
       this.#failure = undefined;
       clearTimeout(this.#retry);

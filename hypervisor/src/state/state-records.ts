@@ -78,22 +78,47 @@ export function encodeRecord(record: StateRecord): Buffer {
   if (record.kind !== "hypercall" && record.kind !== "answered") {
     return Buffer.concat([Buffer.of(code), Buffer.from(toJson(record), "utf8")]);
   }
-  const prefix = Buffer.allocUnsafe(CALL_PREFIX_BYTES);
-  prefix.writeUInt8(code, 0);
-  prefix.writeUInt16LE(record.domid, 1);
-  prefix.writeDoubleLE(record.requestId, 3);
   if (record.kind === "answered") {
-    prefix.writeUInt8(0, 11);
-    return Buffer.concat([prefix, Buffer.from(toJson(record.result), "utf8")]);
+    return callRecord(code, record.domid, record.requestId, 0, toJson(record.result));
   }
   const { call } = record;
-  prefix.writeUInt8(OP_CODES[call.op], 11);
+  const op = OP_CODES[call.op];
+  // The hot path's two calls (a sender staging a message, a receiver draining its ring) are
+  // written field by field into one allocation: no JSON, no concatenation.
   if (call.op === "writeMemory") {
-    const gpa = Buffer.allocUnsafe(8);
-    gpa.writeDoubleLE(call.gpa, 0);
-    return Buffer.concat([prefix, gpa, call.data]);
+    const out = callRecord(code, record.domid, record.requestId, op, 8 + call.data.length);
+    out.writeDoubleLE(call.gpa, CALL_PREFIX_BYTES);
+    out.set(call.data, CALL_PREFIX_BYTES + 8);
+    return out;
   }
-  return Buffer.concat([prefix, Buffer.from(toJson(call), "utf8")]);
+  if (call.op === "readMemory") {
+    const out = callRecord(code, record.domid, record.requestId, op, 16);
+    out.writeDoubleLE(call.gpa, CALL_PREFIX_BYTES);
+    out.writeDoubleLE(call.length, CALL_PREFIX_BYTES + 8);
+    return out;
+  }
+  return callRecord(code, record.domid, record.requestId, op, toJson(call));
+}
+
+/**
+ * A call record's buffer with its prefix written, and then either `body` (JSON) or room for
+ * `body` bytes that the caller fills.
+ */
+function callRecord(
+  code: number,
+  domid: number,
+  requestId: number,
+  op: number,
+  body: number | string,
+): Buffer {
+  const json = typeof body === "string" ? Buffer.from(body, "utf8") : undefined;
+  const out = Buffer.allocUnsafe(CALL_PREFIX_BYTES + (json?.length ?? (body as number)));
+  if (json !== undefined) json.copy(out, CALL_PREFIX_BYTES);
+  out.writeUInt8(code, 0);
+  out.writeUInt16LE(domid, 1);
+  out.writeDoubleLE(requestId, 3);
+  out.writeUInt8(op, 11);
+  return out;
 }
 
 /** Decodes a payload `encodeRecord` made; throws on anything else. */
@@ -118,8 +143,10 @@ export function decodeRecord(payload: Buffer): StateRecord {
       if (op === undefined) throw new Error(`unknown hypercall op ${payload.readUInt8(11)}`);
       const call: Hypercall =
         op === "writeMemory"
-          ? { op, gpa: body.readDoubleLE(0), data: Buffer.from(body.subarray(8)) }
-          : (fromJson(body.toString("utf8")) as Hypercall);
+          ? { op, gpa: body.readDoubleLE(0), data: body.subarray(8) }
+          : op === "readMemory"
+            ? { op, gpa: body.readDoubleLE(0), length: body.readDoubleLE(8) }
+            : (fromJson(body.toString("utf8")) as Hypercall);
       return { kind: "hypercall", domid, requestId, call };
     }
     default:
