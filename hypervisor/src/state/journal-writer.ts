@@ -30,10 +30,10 @@ export function openJournalFile(path: string): JournalFile {
   return {
     writeAt: (chunks, position) => {
       // One gathered write for the whole commit: no copy of the records into one buffer.
-      let done = writevSync(fd, chunks as Buffer[], position);
+      let done = writevSync(fd, chunks, position);
       const total = chunks.reduce((n, c) => n + c.length, 0);
       if (done === total) return;
-      const rest = Buffer.concat(chunks as Buffer[]).subarray(done);
+      const rest = Buffer.concat(chunks).subarray(done);
       while (done < total) {
         done += writeSync(fd, rest, done - (total - rest.length), total - done, position + done);
       }
