@@ -231,7 +231,7 @@ export async function startHypervisor(
       held.forget(d.domid);
     },
   });
-  const state = openState(config, core, dispatcher, observability, log);
+  const state = openState(config, core, dispatcher, observability, mac, log);
   const toolstackLog = log.child({ component: "toolstack" });
   const devices = new DeviceManager({
     registry: core.domains,

@@ -10,6 +10,7 @@ import type { Logger } from "pino";
 import type { HypervisorConfig } from "../config.js";
 import type { HypervisorCore } from "../core.js";
 import type { HypercallDispatcher } from "../dispatch/dispatcher.js";
+import type { MacController } from "../mac/mac-controller.js";
 import type { Observability } from "../observability/observability.js";
 import { StateStore } from "./state-store.js";
 
@@ -22,6 +23,7 @@ export function openState(
   core: HypervisorCore,
   dispatcher: HypercallDispatcher,
   observability: Observability,
+  mac: MacController,
   log: Logger,
 ): StateStore | undefined {
   if (config.stateDir === undefined) return undefined;
@@ -33,6 +35,7 @@ export function openState(
       dir: config.stateDir,
       fsync: config.stateFsync ?? false,
       log: stateLog,
+      mac,
       onWriteError: (err, first) => {
         writeErrors++;
         if (first) observer.fault("start", STATE_WRITE_FAULT, { error: err.message });

@@ -8,6 +8,7 @@
  * written as `{"$n": "Infinity"}` and restored on reading.
  */
 import type { Hypercall, HypercallResult } from "../dispatch/hypercall.js";
+import type { MacChange } from "../mac/mac-controller.js";
 
 export type StateRecord =
   | {
@@ -23,6 +24,8 @@ export type StateRecord =
   | { readonly kind: "credential"; readonly domid: number; readonly digest: string }
   | { readonly kind: "domain-destroyed"; readonly domid: number }
   | { readonly kind: "acknowledged"; readonly domid: number; readonly ackThrough: number }
+  /** A MAC policy load, flask mode or firewall change made through the toolstack. */
+  | { readonly kind: "mac"; readonly change: MacChange }
   | {
       readonly kind: "hypercall";
       readonly domid: number;
@@ -43,6 +46,7 @@ const KIND_CODES = {
   hypercall: 4,
   answered: 5,
   acknowledged: 6,
+  mac: 7,
 } as const;
 /** kind byte, domid (u16), request id (f64), op byte. */
 const CALL_PREFIX_BYTES = 12;
@@ -129,6 +133,7 @@ export function decodeRecord(payload: Buffer): StateRecord {
     case KIND_CODES.credential:
     case KIND_CODES["domain-destroyed"]:
     case KIND_CODES.acknowledged:
+    case KIND_CODES.mac:
       return fromJson(payload.subarray(1).toString("utf8")) as StateRecord;
     case KIND_CODES.hypercall:
     case KIND_CODES.answered: {

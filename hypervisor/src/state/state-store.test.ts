@@ -19,6 +19,8 @@ import { HypercallDispatcher } from "../dispatch/dispatcher.js";
 import { CallStatusCode, type Hypercall } from "../dispatch/hypercall.js";
 import { randomSeed, seededRandom } from "../faults/seeded-random.js";
 import { FakeVirqSink } from "../test-utils/argo-harness.js";
+import { Audit } from "../mac/audit.js";
+import { MacController } from "../mac/mac-controller.js";
 import { JOURNAL_FILE, StateStore } from "./state-store.js";
 import { openJournalFile, type JournalFile } from "./journal-writer.js";
 
@@ -44,20 +46,32 @@ interface World {
   readonly dispatcher: HypercallDispatcher;
 }
 
-function world(): World {
+function world(mac?: MacController): World {
   const core = createHypervisorCore({
     argo: { enabled: true, macPermissive: true },
     maxTotalMemoryBytes: 64 * 1024 * 1024,
     maxDomainMemoryBytes: 1024 * 1024,
     virq: new FakeVirqSink(),
+    ...(mac === undefined ? {} : { mac }),
   });
   const dispatcher = new HypercallDispatcher(core.argo, log, { maxEntries: 8, maxBytes: 4096 });
   return { core, dispatcher };
 }
 
-function open(dir: string, w: World, openFile?: (path: string) => JournalFile): StateStore {
+function open(
+  dir: string,
+  w: World,
+  openFile?: (path: string) => JournalFile,
+  mac?: MacController,
+): StateStore {
   return StateStore.open(
-    { dir, fsync: false, log, ...(openFile === undefined ? {} : { openFile }) },
+    {
+      dir,
+      fsync: false,
+      log,
+      ...(openFile === undefined ? {} : { openFile }),
+      ...(mac === undefined ? {} : { mac }),
+    },
     w.core.domains,
     w.dispatcher,
   );
@@ -334,4 +348,55 @@ test("a failing journal write refuses mutating hypercalls with UNAVAILABLE, keep
     "kept",
   );
   assert.equal(b.dispatcher.resumeLog(at(b.core.domains.list(), 0)).lastExecuted, 2);
+});
+
+test("firewall changes made at run time are journaled in order with the hypercalls and come back, deciding the same", () => {
+  const dir = freshDir();
+  const dummyMac = (): MacController =>
+    new MacController({ module: "dummy", macPermissive: true, audit: new Audit(log) });
+  const sendFrom1: Hypercall = {
+    op: "sendv",
+    args: {
+      src: { domainId: ARGO_DOMID_ANY, aport: 5 },
+      dst: { domainId: 2, aport: 9 },
+      iovs: [{ gpa: 16 * PAGE_SIZE, len: 8 }],
+      messageType: 0,
+    },
+  };
+  const macA = dummyMac();
+  const a = world(macA);
+  const storeA = open(dir, a, undefined, macA);
+  for (const name of ["one", "two"]) {
+    a.core.domains.create({ name, label: "x_t", memoryBytes: 131072 });
+  }
+  const [d1, d2] = a.core.domains.list();
+  assert.ok(d1 !== undefined && d2 !== undefined);
+  a.dispatcher.execute(d2, {
+    op: "registerRing",
+    args: { aport: 9, partnerId: ARGO_DOMID_ANY, len: 4032, gfns: [16], flags: 0 },
+  });
+  assert.ok(a.dispatcher.execute(d1, sendFrom1).op === "sendv");
+  const accepted = a.dispatcher.execute(d1, sendFrom1);
+  macA.addFirewallRule({
+    src: { domain: { kind: "domid", domid: 1 }, port: null },
+    dst: { domain: { kind: "any" }, port: 9 },
+    verdict: "reject",
+  });
+  const rejected = a.dispatcher.execute(d1, sendFrom1);
+  macA.setFirewallDefault("reject");
+  storeA.close();
+  assert.deepEqual(
+    [accepted, rejected].map((r) => (r.op === "sendv" ? r.ret > 0 : r)),
+    [true, false],
+  );
+
+  const macB = dummyMac();
+  const b = world(macB);
+  open(dir, b, undefined, macB).close();
+  assert.deepEqual(
+    macB.firewallTable.rules.map((r) => r.text),
+    macA.firewallTable.rules.map((r) => r.text),
+  );
+  assert.equal(macB.firewallTable.defaultVerdict, "reject");
+  assert.deepEqual(fingerprint(b, new Map()), fingerprint(a, new Map()));
 });

@@ -30,6 +30,8 @@ import type { HypercallDispatcher } from "../dispatch/dispatcher.js";
 import type { Hypercall, HypercallResult } from "../dispatch/hypercall.js";
 import type { HypercallJournal } from "../dispatch/hypercall-journal.js";
 import type { DomainRegistry } from "../domain/domain-registry.js";
+import type { MacChange, MacController } from "../mac/mac-controller.js";
+import { compilePolicy } from "../mac/policy.js";
 import { StateFormatError, fileHeader, readJournal } from "./journal-format.js";
 import { JournalWriter, openJournalFile, type JournalFile } from "./journal-writer.js";
 import { LOCK_FILE, acquireStateLock } from "./state-lock.js";
@@ -48,6 +50,8 @@ export interface StateStoreOptions {
   readonly onWriteError?: (err: Error, first: boolean) => void;
   /** A retried commit succeeded: mutating hypercalls are accepted again. */
   readonly onRecovered?: () => void;
+  /** The MAC stack, whose administrative changes are journaled and replayed too. */
+  readonly mac?: MacController;
 }
 
 /** What recovery found and how long it took. */
@@ -104,7 +108,7 @@ export class StateStore implements HypercallJournal {
               `undecodable record: ${(err as Error).message}`,
             );
           }
-          replay(record, registry, dispatcher);
+          replay(record, registry, dispatcher, options.mac);
         }
       } finally {
         dispatcher.observing = true;
@@ -142,7 +146,7 @@ export class StateStore implements HypercallJournal {
         tornBytes: contents.tornBytes,
         millis: performance.now() - started,
       });
-      store.#attach(registry, dispatcher);
+      store.#attach(registry, dispatcher, options.mac);
       return store;
     } catch (err) {
       releaseLock();
@@ -196,7 +200,12 @@ export class StateStore implements HypercallJournal {
     if (this.#open) this.#writer.append(encodeRecord(record));
   }
 
-  #attach(registry: DomainRegistry, dispatcher: HypercallDispatcher): void {
+  #attach(registry: DomainRegistry, dispatcher: HypercallDispatcher, mac?: MacController): void {
+    if (mac !== undefined) {
+      mac.onChange = (change) => {
+        this.#append({ kind: "mac", change });
+      };
+    }
     registry.addHooks({
       created: (domain, digest) => {
         this.#append({
@@ -225,8 +234,12 @@ function replay(
   record: StateRecord,
   registry: DomainRegistry,
   dispatcher: HypercallDispatcher,
+  mac: MacController | undefined,
 ): void {
   switch (record.kind) {
+    case "mac":
+      if (mac !== undefined) replayMacChange(mac, record.change);
+      return;
     case "domain-created":
       registry.restore(
         {
@@ -263,6 +276,36 @@ function replay(
         dispatcher.answerOnce(domain, record.requestId, () => record.result);
       return;
     }
+  }
+}
+
+/** Applies a journaled MAC change as the toolstack applied it. */
+function replayMacChange(mac: MacController, change: MacChange): void {
+  switch (change.kind) {
+    case "policy": {
+      const compiled = compilePolicy(change.source, change.fileName);
+      if (!compiled.ok) throw new Error(`journaled policy ${change.fileName} no longer compiles`);
+      mac.loadPolicy(compiled.policy);
+      return;
+    }
+    case "flask-mode":
+      mac.setFlaskMode(change.mode);
+      return;
+    case "firewall-add":
+      mac.addFirewallRule(change.spec, change.position);
+      return;
+    case "firewall-delete":
+      mac.deleteFirewallRuleAt(change.position);
+      return;
+    case "firewall-delete-matching":
+      mac.deleteFirewallRuleMatching(change.pattern);
+      return;
+    case "firewall-flush":
+      mac.flushFirewall();
+      return;
+    case "firewall-default":
+      mac.setFirewallDefault(change.verdict);
+      return;
   }
 }
 
