@@ -53,6 +53,7 @@ import {
   runPairsBench,
   type PairsBenchResult,
 } from "./pairs-bench.js";
+import { runStateBench, stateBenchLines, type StateBenchResult } from "./state-bench.js";
 import { BENCH_USAGE, parseBenchOptions, UsageError, type BenchConfig } from "./options.js";
 import { now } from "./payload.js";
 import { cpuSnapshot, cpuUse } from "./proc-stat.js";
@@ -537,6 +538,14 @@ async function main(): Promise<number> {
       pairs = await runPairsBench(o, log);
     }
     results["pairs"] = pairs;
+    let state: StateBenchResult | null = null;
+    if (CONFIG.state) {
+      log("--state-dir: Session traffic with and without the state journal, then a restart …");
+      state = await runStateBench(
+        CONFIG.quick ? { roundMs: 500, rounds: 1, latencyCalls: 300, restartDomains: 100 } : {},
+      );
+    }
+    results["state"] = state;
     results["phases"] = phases;
     results["durationSec"] = Math.round((now() - started) / 100) / 10;
     const verdicts = targetVerdicts(rows);
@@ -576,6 +585,7 @@ async function main(): Promise<number> {
     if (vio !== null) console.log(`\n${virtioTable(vio)}`);
     if (hostile !== null) console.log(`\n${hostileTable(hostile)}`);
     if (faults !== null) console.log(faultBenchLine(faults));
+    for (const line of state === null ? [] : stateBenchLines(state)) console.log(line);
     console.log("\nMarkdown:\n");
     if (traffic) {
       console.log(markdownTable(rows));
@@ -592,6 +602,7 @@ async function main(): Promise<number> {
     if (mac !== null) console.log(`- ${macLine(mac)}`);
     if (vio !== null) console.log(`\n${virtioTable(vio)}\n`);
     if (faults !== null) console.log(`- ${faultBenchLine(faults)}`);
+    for (const line of state === null ? [] : stateBenchLines(state)) console.log(`- ${line}`);
     if (traffic) {
       const rates = CONFIG.sizes.map(
         (s) => `${CONFIG.latencyRatePerSec[s] ?? "?"}/s at ${formatSize(s)}`,

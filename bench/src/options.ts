@@ -18,9 +18,10 @@ export const BENCH_USAGE = `usage: node bench/dist/main.js [options]   (npm run 
   --no-hostile              skip the hostile-peer measurement (each testkit attack vs a victim pair)
   --no-faults               skip the link-fault layer cost measurement (fault layer on, no fault, vs off)
   --no-pairs                skip the scale phase's 50 concurrent pairs (aggregate msgs/s, Jain's index)
+  --no-state                skip the --state-dir cost and restart measurement (docs/state.md)
   --only PHASES             run only these phases, comma-separated, of: traffic (hmx vs the relay),
-                            memory, mac, virtio, hostile, faults, pairs; e.g. --only virtio (cannot be
-                            combined with --no-*)
+                            memory, mac, virtio, hostile, faults, pairs, state; e.g. --only virtio
+                            (cannot be combined with --no-*)
   --cpu-prof DIR            run every child process with node --cpu-prof into DIR
   --hypervisor-flags=FLAGS  extra node flags for the traffic hypervisor (e.g. --trace-gc)
   --hypervisor-log FILE     append the traffic hypervisor's stdout to FILE
@@ -66,6 +67,8 @@ export interface BenchConfig {
   readonly faults: boolean;
   /** 50 sender/receiver pairs at once: aggregate msgs/s and fairness (pairs-bench.ts). */
   readonly pairs: boolean;
+  /** The `--state-dir` phase (bench/src/state-bench.ts). */
+  readonly state: boolean;
   readonly cpuProfDir: string | null;
   readonly hypervisorFlags: readonly string[];
   readonly hypervisorLog: string | null;
@@ -93,7 +96,16 @@ export function pacedRate(size: number): number {
   return size > 4096 ? 250 : 1000;
 }
 
-const PHASES = ["traffic", "memory", "mac", "virtio", "hostile", "faults", "pairs"] as const;
+const PHASES = [
+  "traffic",
+  "memory",
+  "mac",
+  "virtio",
+  "hostile",
+  "faults",
+  "pairs",
+  "state",
+] as const;
 type Phase = (typeof PHASES)[number];
 
 /** `--only a,b`: the set of phases to run; null when not given (every phase not `--no-`ed). */
@@ -128,6 +140,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
         hostile: { type: "boolean", default: true },
         faults: { type: "boolean", default: true },
         pairs: { type: "boolean", default: true },
+        state: { type: "boolean", default: true },
         only: { type: "string" },
         "cpu-prof": { type: "string" },
         "hypervisor-flags": { type: "string" },
@@ -159,6 +172,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     values.hostile,
     values.faults,
     values.pairs,
+    values.state,
   ]);
   const batchBytes = values["batch-bytes"];
   const batchMessages = values["batch-messages"];
@@ -171,6 +185,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     !values.hostile ||
     !values.faults ||
     !values.pairs ||
+    !values.state ||
     phases !== null ||
     values["cpu-prof"] !== undefined ||
     values["hypervisor-flags"] !== undefined ||
@@ -199,6 +214,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     hostile: phases?.has("hostile") ?? values.hostile,
     faults: phases?.has("faults") ?? values.faults,
     pairs: phases?.has("pairs") ?? values.pairs,
+    state: phases?.has("state") ?? values.state,
     cpuProfDir: values["cpu-prof"] ?? null,
     hypervisorFlags: values["hypervisor-flags"]?.split(" ").filter((f) => f !== "") ?? [],
     hypervisorLog: values["hypervisor-log"] ?? null,

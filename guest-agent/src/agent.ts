@@ -52,6 +52,8 @@ export interface RunGuestOptions {
     readonly address: string;
     readonly credential: string;
     readonly logger: Logger;
+    /** How long the hypervisor may stay unreachable, at start or later (`--reconnect-timeout`). */
+    readonly reconnectTimeoutMs: number;
   }) => Promise<GuestClient>;
 }
 
@@ -59,7 +61,9 @@ export interface RunGuestOptions {
 export async function runGuest(config: GuestConfig, options: RunGuestOptions): Promise<void> {
   const log = options.logger ?? createGuestLogger(config.logLevel);
   log.debug({ config: redactedConfig(config) }, "guest config");
-  const connect = options.connect ?? ((args) => SessionClient.connect(args));
+  const connect =
+    options.connect ??
+    ((args) => SessionClient.connect({ ...args, connectTimeoutMs: args.reconnectTimeoutMs }));
   const { client, credential } = await connectAsDomain(config, connect, log);
   if (options.signal.aborted) {
     await client.close();
@@ -298,9 +302,16 @@ async function connectAsDomain(
   log: Logger,
 ): Promise<{ client: GuestClient; credential: string }> {
   const logger = log.child({ component: "session" });
+  const reconnectTimeoutMs = config.reconnectTimeoutMs ?? Number.POSITIVE_INFINITY;
+  const address = config.hypervisor;
   if (config.credential !== "" || config.enrolmentToken === undefined) {
     return {
-      client: await connect({ address: config.hypervisor, credential: config.credential, logger }),
+      client: await connect({
+        address,
+        credential: config.credential,
+        logger,
+        reconnectTimeoutMs,
+      }),
       credential: config.credential,
     };
   }
@@ -308,7 +319,7 @@ async function connectAsDomain(
     config.stateDir === undefined ? undefined : readStateFile(config.stateDir, "credential");
   if (stored !== undefined) {
     try {
-      const client = await connect({ address: config.hypervisor, credential: stored, logger });
+      const client = await connect({ address, credential: stored, logger, reconnectTimeoutMs });
       log.info({ domid: client.domid }, "resumed domain with stored credential");
       return { client, credential: stored };
     } catch (err) {
@@ -318,7 +329,11 @@ async function connectAsDomain(
   }
   const secret =
     config.stateDir === undefined ? undefined : readStateFile(config.stateDir, "instance-secret");
-  const enrolled = await enrol(config.hypervisor, config.enrolmentToken, config.instance, secret);
+  const enrolled = await enrol(address, config.enrolmentToken, config.instance, {
+    instanceSecret: secret,
+    timeoutMs: reconnectTimeoutMs,
+    log,
+  });
   log.info(
     {
       domid: enrolled.domid,
@@ -334,7 +349,12 @@ async function connectAsDomain(
     writeStateFile(config.stateDir, "credential", enrolled.credential);
   }
   return {
-    client: await connect({ address: config.hypervisor, credential: enrolled.credential, logger }),
+    client: await connect({
+      address,
+      credential: enrolled.credential,
+      logger,
+      reconnectTimeoutMs,
+    }),
     credential: enrolled.credential,
   };
 }

@@ -41,6 +41,30 @@ describe("guest config", () => {
     assert.equal(c.logLevel, "info");
   });
 
+  it("--reconnect-timeout is seconds (flag or HMX_RECONNECT_TIMEOUT); absent or 0 never gives up", () => {
+    assert.equal(parse([...base, "--workload", "echo"]).reconnectTimeoutMs, Infinity);
+    assert.equal(
+      parse([...base, "--workload", "echo", "--reconnect-timeout", "0"]).reconnectTimeoutMs,
+      Infinity,
+    );
+    assert.equal(
+      parse([...base, "--workload", "echo", "--reconnect-timeout", "30"]).reconnectTimeoutMs,
+      30_000,
+    );
+    assert.equal(
+      parse([...base, "--workload", "echo"], { HMX_RECONNECT_TIMEOUT: "5" }).reconnectTimeoutMs,
+      5000,
+    );
+  });
+
+  it("a --reconnect-timeout that is not whole seconds is refused naming the value and the range", () => {
+    for (const bad of ["-1", "1.5", "soon", "99999999"]) {
+      assert.deepEqual(problems([...base, "--workload", "echo", `--reconnect-timeout=${bad}`]), [
+        `--reconnect-timeout: "${bad}" is not a whole number of seconds in [0, 9999999] (0 = never give up)`,
+      ]);
+    }
+  });
+
   it("parses every flag of a traffic guest", () => {
     const c = parse([
       ...base,

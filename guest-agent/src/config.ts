@@ -33,6 +33,11 @@ export interface GuestConfig {
   readonly stateDir: string | undefined;
   /** A file rewritten every few seconds with the session state, for container health checks. */
   readonly healthFile: string | undefined;
+  /**
+   * How long the hypervisor may stay unreachable — at start or after the link drops — before
+   * the guest gives up (ms); `Infinity` (the default) waits for it however long it restarts.
+   */
+  readonly reconnectTimeoutMs?: number;
   readonly workload: WorkloadName;
   /** echo / sink: the port to bind; ping / traffic: the peer's port. */
   readonly port: number;
@@ -73,6 +78,8 @@ export const GUEST_USAGE = `usage: hmx guest --hypervisor ADDRESS (--credential-
   --instance NAME            the name to enrol as (env HMX_INSTANCE; default the host name)
   --state-dir DIR            keep the enrolled credential and instance secret here, to resume the domain after a restart (env HMX_STATE_DIR)
   --health-file FILE         rewrite FILE every 2 s with the session state, for health checks (env HMX_HEALTH_FILE)
+  --reconnect-timeout S      give up (exit 1) once the hypervisor stayed unreachable this many seconds, at start
+                             or after the link dropped; 0 = never (env HMX_RECONNECT_TIMEOUT; default 0)
   --workload NAME            echo | ping | traffic | sink | fleet | virtio-backend | virtio-demo | tunnel
   --port N                   echo/sink: port to bind (default 7 echo, 9 sink);
                              ping/traffic: the peer's port (default 7 ping, 9 traffic)
@@ -152,6 +159,7 @@ export function parseGuestConfig(input: {
         instance: { type: "string" },
         "state-dir": { type: "string" },
         "health-file": { type: "string" },
+        "reconnect-timeout": { type: "string" },
         workload: { type: "string" },
         port: { type: "string" },
         peer: { type: "string" },
@@ -230,6 +238,16 @@ export function parseGuestConfig(input: {
   }
   const stateDir = str("state-dir") ?? fromEnv("HMX_STATE_DIR");
   const healthFile = str("health-file") ?? fromEnv("HMX_HEALTH_FILE");
+  const reconnectTimeoutRaw = str("reconnect-timeout") ?? fromEnv("HMX_RECONNECT_TIMEOUT") ?? "0";
+  const reconnectTimeoutS = /^\d{1,7}$/.test(reconnectTimeoutRaw) ? Number(reconnectTimeoutRaw) : -1;
+  if (reconnectTimeoutS < 0) {
+    problems.push(
+      `--reconnect-timeout: "${reconnectTimeoutRaw.slice(0, 80)}" is not a whole number of seconds in [0, 9999999] (0 = never give up)`,
+    );
+  }
+  // 0 (the default) never gives up: a guest outlives a hypervisor restart however long it takes.
+  const reconnectTimeoutMs =
+    reconnectTimeoutS > 0 ? reconnectTimeoutS * 1000 : Number.POSITIVE_INFINITY;
 
   const workloadRaw = str("workload");
   let workload: WorkloadName | undefined;
@@ -313,6 +331,7 @@ export function parseGuestConfig(input: {
     instance,
     stateDir,
     healthFile,
+    reconnectTimeoutMs,
     workload,
     port,
     peer,

@@ -8,6 +8,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { GRPC_MESSAGE_LIMITS, bearerMetadata, loadHypervisorProto } from "@hmx/proto";
 import type { HypervisorClient } from "@hmx/proto/gen/hmx/argo/v1/Hypervisor.js";
+import { Backoff, type BackoffOptions } from "./hypercall/backoff.js";
 import type { FleetPeer } from "./workloads/fleet.js";
 
 export interface Enrolment {
@@ -24,21 +25,58 @@ function client(address: string): HypervisorClient {
   return new Hypervisor(address, grpc.credentials.createInsecure(), GRPC_MESSAGE_LIMITS);
 }
 
+/** Options of `enrol`. */
+export interface EnrolOptions {
+  /** From the first enrolment: resumes the instance if its domain is live ("" or absent: none). */
+  readonly instanceSecret?: string | undefined;
+  /** How long the hypervisor may stay unreachable (default 30 000 ms; `Infinity`: forever). */
+  readonly timeoutMs?: number;
+  /** Where a retry is reported. */
+  readonly log?: { warn(obj: object, msg: string): void };
+  /** The retry delays (default: the Session's, 50 ms doubling to 2 s). */
+  readonly backoff?: BackoffOptions;
+}
+
 /**
- * Enrols as `instance` with an enrolment token (waits up to `timeoutMs` for the hypervisor);
- * `instanceSecret`, from the first enrolment, resumes the instance if its domain is live.
+ * Enrols as `instance` with an enrolment token. The hypervisor may be starting, or restarting
+ * (containers come up together, restart policies bring it back): an unreachable hypervisor, or
+ * one that goes away or hangs mid-call (UNAVAILABLE, DEADLINE_EXCEEDED), is retried with the
+ * backoff until `timeoutMs`; any other refusal (a wrong token, a full template) rejects at once.
  */
-export function enrol(
+export async function enrol(
   address: string,
   token: string,
   instance: string,
-  instanceSecret = "",
-  timeoutMs = 30_000,
+  options: EnrolOptions = {},
+): Promise<Enrolment> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  const backoff = new Backoff(options.backoff);
+  for (;;) {
+    try {
+      return await enrolOnce(address, token, instance, options.instanceSecret ?? "", deadline);
+    } catch (err) {
+      const delayMs = backoff.next();
+      const code = (err as { code?: number }).code;
+      const retry =
+        (code === grpc.status.UNAVAILABLE || code === grpc.status.DEADLINE_EXCEEDED) &&
+        delayMs !== undefined &&
+        Date.now() + delayMs < deadline;
+      if (!retry) throw err;
+      options.log?.warn({ err, attempt: backoff.attempt, delayMs }, "enrolment retrying");
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}
+
+function enrolOnce(
+  address: string,
+  token: string,
+  instance: string,
+  instanceSecret: string,
+  deadline: number,
 ): Promise<Enrolment> {
   const c = client(address);
-  const deadline = Date.now() + timeoutMs;
   return new Promise<Enrolment>((resolve, reject) => {
-    // The hypervisor may still be starting (containers come up together): wait for it.
     c.waitForReady(deadline, (readyErr) => {
       if (readyErr !== undefined) {
         c.close();
@@ -49,7 +87,10 @@ export function enrol(
         );
         return;
       }
-      c.enrol({ instance, instanceSecret }, bearerMetadata(token), { deadline }, (err, res) => {
+      // The call itself is bounded even when the wait is not: a hung reply is retried.
+      const callDeadline = Math.min(deadline, Date.now() + 30_000);
+      const metadata = bearerMetadata(token);
+      c.enrol({ instance, instanceSecret }, metadata, { deadline: callDeadline }, (err, res) => {
         c.close();
         if (err !== null || res === undefined) reject(err ?? new Error("empty Enrol reply"));
         else

@@ -89,6 +89,10 @@ export interface HypervisorConfig {
   readonly linkFaults?: LinkFaultsConfig;
   /** `--fault-seed`: the seed of every fault engine's chance draws (random if absent). */
   readonly faultSeed?: number;
+  /** `--state-dir`: keep the state in this directory across restarts (docs/state.md). */
+  readonly stateDir?: string;
+  /** `--state-fsync`: fsync every journal commit (machine crashes, not only process deaths). */
+  readonly stateFsync?: boolean;
 }
 
 export interface LinkFaultsConfig {
@@ -169,6 +173,9 @@ export const HYPERVISOR_USAGE = `usage: hmx hypervisor [options]
                                both have enrolled (repeatable; docs/virtio-argo.md)
   --http-listen HOST:PORT      harness HTTP listener: /healthz, /metrics, /v1/history (env HMX_HTTP_LISTEN; off by default; docs/harness.md)
   --history-file FILE          also write the event history as JSON lines to FILE (env HMX_HISTORY_FILE)
+  --state-dir DIR              keep domains, memory, rings, credentials and the resume log in DIR across
+                               restarts and SIGKILL (env HMX_STATE_DIR; off by default; docs/state.md)
+  --state-fsync                fsync every journal commit, to survive machine crashes too (env HMX_STATE_FSYNC=1)
   --history-window N           events retained for history resume with ?since= (default 65536)
   --history-from-boot          record the history from start (default: from its first subscriber)
   --grace-period SECONDS       destroy an enrolled domain whose guest stayed away this long (env HMX_GRACE_PERIOD; default 60)
@@ -275,6 +282,8 @@ export function parseHypervisorConfig(input: {
         "grace-period": { type: "string" },
         "http-listen": { type: "string" },
         "history-file": { type: "string" },
+        "state-dir": { type: "string" },
+        "state-fsync": { type: "boolean" },
         "history-window": { type: "string" },
         "history-from-boot": { type: "boolean" },
         "control-listen": { type: "string" },
@@ -516,6 +525,17 @@ export function parseHypervisorConfig(input: {
   const historyFile = values["history-file"] ?? nonEmpty(env["HMX_HISTORY_FILE"]);
   if (values["history-from-boot"] === true && httpListen === undefined && historyFile === undefined)
     problems.push("--history-from-boot records for --http-listen or --history-file: give one");
+  const stateDir = values["state-dir"] ?? nonEmpty(env["HMX_STATE_DIR"]);
+  const fsyncEnv = env["HMX_STATE_FSYNC"];
+  const stateFsync = values["state-fsync"] ?? truthy(fsyncEnv);
+  if (stateFsync === true && stateDir === undefined) {
+    problems.push("--state-fsync needs --state-dir DIR (there is no journal to fsync without one)");
+  }
+  if (fsyncEnv !== undefined && fsyncEnv !== "" && truthy(fsyncEnv) === undefined) {
+    problems.push(
+      `HMX_STATE_FSYNC ${JSON.stringify(fsyncEnv)}: expected 1/0, true/false, yes/no or on/off`,
+    );
+  }
   const resumeLogMaxBytes = size(
     "resume-log-bytes",
     values["resume-log-bytes"] ?? nonEmpty(env["HMX_RESUME_LOG_BYTES"]) ?? "16M",
@@ -571,6 +591,7 @@ export function parseHypervisorConfig(input: {
     ...(values["history-from-boot"] === true ? { historyFromBoot: true } : {}),
     ...(linkFaults === undefined ? {} : { linkFaults }),
     faultSeed,
+    ...(stateDir === undefined ? {} : { stateDir, stateFsync: stateFsync ?? false }),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -44,6 +44,8 @@ import { ArgoFaults } from "./faults/argo-faults.js";
 import { FaultingScheduler } from "./faults/faulting-scheduler.js";
 import { randomSeed } from "./faults/seeded-random.js";
 import type { FaultEvent } from "./faults/fault-events.js";
+import { openState } from "./state/open-state.js";
+import type { StateStore } from "./state/state-store.js";
 
 /** Fully qualified service names, as the health service reports them. */
 export const GUEST_SERVICE_NAME = "hmx.argo.v1.Hypervisor";
@@ -67,6 +69,8 @@ export interface RunningHypervisor {
   readonly argoFaults: ArgoFaults;
   /** Actual address of the Toxiproxy-compatible API, "host:port", if it listens. */
   readonly toxiproxyListen?: string;
+  /** The `--state-dir` journal, when one is kept (docs/state.md). */
+  readonly state?: StateStore;
   /** Graceful stop: NOT_SERVING, end streams, drain until the deadline, then force. */
   stop(): Promise<void>;
 }
@@ -255,6 +259,7 @@ export async function startHypervisor(
       held.forget(d.domid);
     },
   });
+  const state = openState(config, core, dispatcher, observability, mac, log);
   const toolstackLog = log.child({ component: "toolstack" });
   const devices = new DeviceManager({
     registry: core.domains,
@@ -390,6 +395,7 @@ export async function startHypervisor(
     controlAdmit.close();
     await linkFaults?.close();
     await toxiproxyApi?.close();
+    state?.close();
     throw err;
   }
   /** Both listeners' health, for the whole server ('') and for their service. */
@@ -424,6 +430,7 @@ export async function startHypervisor(
     mac,
     devices,
     argoFaults,
+    ...(state === undefined ? {} : { state }),
     ...(linkFaults === undefined ? {} : { linkFaults }),
     ...(toxiproxyListen === undefined ? {} : { toxiproxyListen }),
     stop: () => {
@@ -446,6 +453,8 @@ export async function startHypervisor(
           "admission refusals",
         );
         await Promise.all([linkFaults?.close(), toxiproxyApi?.close()]);
+        // The journal is final before teardown: a clean stop keeps every domain for the next run.
+        state?.close();
         // Teardown in argo_destroy order for every domain still alive.
         for (const domain of core.domains.list()) core.domains.destroy(domain.domid);
         await observability.stop();

@@ -3,7 +3,13 @@
  * `hmx guest`: one guest agent (one guest VM) running a workload against a hypervisor.
  * SIGTERM/SIGINT close its sockets, unregister its rings and end its session cleanly.
  */
-import { GuestConfigError, GUEST_USAGE, parseGuestConfig, runGuest } from "@hmx/guest-agent";
+import {
+  DomainLostError,
+  GuestConfigError,
+  GUEST_USAGE,
+  parseGuestConfig,
+  runGuest,
+} from "@hmx/guest-agent";
 import { tuneHeapForDataPath } from "@hmx/client";
 import { ExitCode } from "../exit-codes.js";
 import { configProblems } from "../parse-command.js";
@@ -32,7 +38,8 @@ export async function runGuestCommand(argv: string[]): Promise<number> {
     return ExitCode.OK;
   } catch (err) {
     console.error(`hmx guest: ${(err as Error).message}`);
-    return ExitCode.FAILURE;
+    // Not a crash: the domain is gone, and a supervisor (restart policy) should know that.
+    return err instanceof DomainLostError ? ExitCode.DOMAIN_LOST : ExitCode.FAILURE;
   } finally {
     off();
   }

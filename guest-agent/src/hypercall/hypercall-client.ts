@@ -72,6 +72,14 @@ export class HypercallStatusError extends Error {
   }
 }
 
+/**
+ * The hypervisor no longer knows this guest's domain: after the session had been up, a reconnect
+ * was refused with UNAUTHENTICATED. Either the hypervisor restarted without its state
+ * (`--state-dir`, docs/state.md) or the domain was destroyed meanwhile; no retry can bring the
+ * domain back, so `hmx guest` exits with its own documented code (4) instead of 1.
+ */
+export class DomainLostError extends HypercallStatusError {}
+
 export interface HypercallClient {
   /** The caller's domid, known once connected. */
   readonly domid: number;

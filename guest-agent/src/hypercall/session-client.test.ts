@@ -11,7 +11,7 @@ import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
-import { HypercallStatusError, type HypercallOp } from "./hypercall-client.js";
+import { DomainLostError, HypercallStatusError, type HypercallOp } from "./hypercall-client.js";
 import { SessionClient, type SessionClientOptions, type SessionLogger } from "./session-client.js";
 import { BlackholeProxy } from "./test-utils/blackhole-proxy.js";
 import { FakeSessionServer, type BatchFault } from "./test-utils/fake-session-server.js";
@@ -512,6 +512,55 @@ describe("SessionClient: resilience", () => {
     assert.equal(fake.sessionsRejected, rejected, "no reconnect after UNAUTHENTICATED");
     await assert.rejects(client.notify(null), HypercallStatusError);
     assert.equal(fake.applied.length, 0);
+  });
+
+  it("UNAUTHENTICATED after the session was up is a DomainLostError saying the hypervisor lost its state", async () => {
+    const { fake, client } = await setup();
+    fake.credential = "a-restarted-hypervisor-knows-no-domains";
+    await fake.restart(50);
+    await assert.rejects(client.closed, (err: unknown) => {
+      assert.ok(err instanceof DomainLostError, String(err));
+      assert.equal(err.code, grpc.status.UNAUTHENTICATED);
+      assert.match(err.message, /restarted without its state \(--state-dir\)/);
+      assert.match(err.message, new RegExp(`domain ${fake.domid}'s credential`));
+      return true;
+    });
+  });
+
+  it("a hypervisor that is gone for many backoff steps is waited for, and the session resumes on the new one", async () => {
+    const { fake, client } = await setup({}, { backoff: { initialMs: 5, maxMs: 20 } });
+    assert.equal(await client.writeMemory(0, u32le(1)), 0);
+    fake.kill();
+    // Queued while nothing listens: connection refused, again and again (20+ attempts).
+    const pending = client.writeMemory(4, u32le(2));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(client.state === "ready", false, "no session while the server is gone");
+    await fake.restart();
+    assert.equal(await pending, 0);
+    assert.equal(client.state, "ready");
+    assert.ok(client.reconnects >= 1);
+    assert.deepEqual(
+      fake.applied.map((a) => a.tag),
+      [1, 2],
+      "each write applied exactly once, the one queued during the outage included",
+    );
+  });
+
+  it("reconnectTimeoutMs bounds an outage: past it the client fails with UNAVAILABLE naming the timeout", async () => {
+    const { fake, client } = await setup(
+      {},
+      { backoff: { initialMs: 5, maxMs: 20 }, reconnectTimeoutMs: 200 },
+    );
+    assert.equal(await client.writeMemory(0, u32le(1)), 0);
+    fake.kill();
+    const pending = client.writeMemory(4, u32le(2));
+    await assert.rejects(pending, (err: unknown) => {
+      assert.ok(err instanceof HypercallStatusError);
+      assert.equal(err.code, grpc.status.UNAVAILABLE);
+      assert.match(err.message, /stayed unreachable for \d+ ms \(reconnect timeout 200 ms\)/);
+      return true;
+    });
+    assert.equal(client.state, "failed");
   });
 
   it("a ready that never comes is retried after readyTimeoutMs", async () => {

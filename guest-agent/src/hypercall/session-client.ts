@@ -10,13 +10,17 @@
  * re-opens with its `ackThrough`, and resends every unanswered call with its ORIGINAL request id,
  * in id order, each original batch in its own frame with its stopOnError flag. The server
  * answers ids it already executed from its resume log, so a hypercall is applied at most once
- * and every caller gets exactly one outcome. Only `close()` and a rejected credential
- * (UNAUTHENTICATED) end the reconnect loop.
+ * and every caller gets exactly one outcome. A hypervisor that is gone for a while (connection
+ * refused while it restarts) is the same outage, only longer: the client keeps retrying and
+ * resumes on the new process, which with `--state-dir` knows the domain and its resume log
+ * (docs/state.md). Only `close()`, a rejected credential (UNAUTHENTICATED: after the session
+ * had been up, a `DomainLostError`) and `reconnectTimeoutMs` end the reconnect loop.
  */
 import * as grpc from "@grpc/grpc-js";
 import { GRPC_MESSAGE_LIMITS, bearerMetadata, loadHypervisorProto } from "@hmx/proto";
 import { Backoff, type BackoffOptions } from "./backoff.js";
 import {
+  DomainLostError,
   HypercallStatusError,
   type ArgoAddr,
   type BatchOptions,
@@ -66,10 +70,16 @@ export interface SessionClientOptions {
   /** Reconnect backoff; the default is 50 ms doubling to 2 s, with jitter, never giving up. */
   readonly backoff?: BackoffOptions;
   /**
-   * How long the FIRST connect keeps retrying a server that is unreachable (default 15 000 ms);
-   * once connected, reconnects are bounded only by `backoff.maxAttempts`.
+   * How long the FIRST connect keeps retrying a server that is unreachable (default 15 000 ms;
+   * `Infinity`: until it comes).
    */
   readonly connectTimeoutMs?: number;
+  /**
+   * How long one outage of an established session may last before the client gives up with
+   * UNAVAILABLE (default `Infinity`: a restarting hypervisor may take its time). Also bounded by
+   * `backoff.maxAttempts`.
+   */
+  readonly reconnectTimeoutMs?: number;
   /** How long an opened stream may take to answer `ready` before it is retried (10 000 ms). */
   readonly readyTimeoutMs?: number;
 }
@@ -146,6 +156,9 @@ export class SessionClient implements HypercallClient {
   readonly #backoff: Backoff;
   readonly #readyTimeoutMs: number;
   readonly #connectDeadline: number;
+  readonly #reconnectTimeoutMs: number;
+  /** When the current outage of an established session began (undefined: none). */
+  #outageSince: number | undefined;
 
   #state: SessionState = "connecting";
   #terminalError: Error | undefined;
@@ -192,6 +205,7 @@ export class SessionClient implements HypercallClient {
     this.#backoff = new Backoff(options.backoff);
     this.#readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
     this.#connectDeadline = Date.now() + (options.connectTimeoutMs ?? 15_000);
+    this.#reconnectTimeoutMs = options.reconnectTimeoutMs ?? Number.POSITIVE_INFINITY;
     this.closed = new Promise<void>((resolve, reject) => {
       this.#resolveClosed = resolve;
       this.#rejectClosed = reject;
@@ -442,9 +456,7 @@ export class SessionClient implements HypercallClient {
       this.#readyTimer = undefined;
     }
     if (FATAL_STREAM_CODES.has(status.code)) {
-      this.#fail(
-        new HypercallStatusError(status.code, `hypervisor refused the session: ${status.details}`),
-      );
+      this.#fail(this.#refusal(status));
       return;
     }
     if (!this.#everReady && Date.now() >= this.#connectDeadline) {
@@ -455,6 +467,19 @@ export class SessionClient implements HypercallClient {
         ),
       );
       return;
+    }
+    if (this.#everReady) {
+      const now = Date.now();
+      this.#outageSince ??= now;
+      if (now - this.#outageSince >= this.#reconnectTimeoutMs) {
+        this.#fail(
+          new HypercallStatusError(
+            grpc.status.UNAVAILABLE,
+            `the hypervisor at ${this.#address} stayed unreachable for ${now - this.#outageSince} ms (reconnect timeout ${this.#reconnectTimeoutMs} ms): ${status.details}`,
+          ),
+        );
+        return;
+      }
     }
     const delayMs = this.#backoff.next();
     if (delayMs === undefined) {
@@ -472,6 +497,20 @@ export class SessionClient implements HypercallClient {
       "session reconnecting",
     );
     this.#reconnectTimer = setTimeout(this.#reconnectNow, delayMs);
+  }
+
+  /** The error for a stream the server ended with a code that no reconnect can cure. */
+  #refusal(status: grpc.StatusObject): HypercallStatusError {
+    if (status.code === grpc.status.UNAUTHENTICATED && this.#everReady) {
+      return new DomainLostError(
+        status.code,
+        `the hypervisor at ${this.#address} no longer accepts domain ${this.#domid}'s credential (${status.details}): it restarted without its state (--state-dir), or the domain was destroyed`,
+      );
+    }
+    return new HypercallStatusError(
+      status.code,
+      `hypervisor refused the session: ${status.details}`,
+    );
   }
 
   #onFrame(ctx: StreamContext, frame: SessionReply): void {
@@ -526,6 +565,7 @@ export class SessionClient implements HypercallClient {
     if (info.lastExecuted >= this.#nextId) this.#nextId = info.lastExecuted + 1;
     this.#state = "ready";
     this.#backoff.reset();
+    this.#outageSince = undefined;
     const resumed = this.#everReady;
     this.#everReady = true;
 

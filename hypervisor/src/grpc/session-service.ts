@@ -157,7 +157,7 @@ class Session implements GuestStream {
     }
     ctx.streams.add(domain.domid, this);
     const log = ctx.dispatcher.resumeLog(domain);
-    if (ackThrough > 0) log.acknowledge(ackThrough);
+    if (ackThrough > 0) ctx.dispatcher.acknowledge(domain, ackThrough);
     this.write({
       ready: {
         domid: domain.domid,
@@ -193,7 +193,7 @@ class Session implements GuestStream {
     }
     const requestIds = batch.calls.map((call) => parseRequestId(call.requestId));
     const ack = ackOf(batch.ackThrough);
-    if (ack > 0) ctx.dispatcher.resumeLog(domain).acknowledge(ack);
+    if (ack > 0) ctx.dispatcher.acknowledge(domain, ack);
     const bytes = requestBytes(batch.calls);
     this.queuedRequestBytes += bytes;
     this.queuedBatches++;

@@ -25,6 +25,8 @@ export interface Observability {
   readonly observer: Observer;
   /** The recording observer (history and metrics), when any was asked for. */
   readonly recorder: RecordingObserver | undefined;
+  /** The Prometheus metrics, with `--http-listen` (other parts register their own on it). */
+  readonly metrics: HmxMetrics | undefined;
   /** Starts the listener and the file; returns the listener's bound address, if any. */
   start(auth: AdminAuth, isServing: () => boolean): Promise<string | undefined>;
   stop(): Promise<void>;
@@ -63,6 +65,7 @@ export function createObservability(
   return {
     observer: recorder ?? NOOP_OBSERVER,
     recorder,
+    metrics,
     async start(auth, isServing) {
       // `hmx up` asks for this: a harness attaching later still finds the run from its start.
       if (config.historyFromBoot === true) history?.startRecording();
