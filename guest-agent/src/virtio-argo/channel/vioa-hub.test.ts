@@ -14,7 +14,7 @@ import type {
   HypercallOp,
   HypercallOutcome,
 } from "../../hypercall/hypercall-client.js";
-import { PageAllocator } from "../../libargo/page-allocator.js";
+import { ArgoEndpoint } from "../../libargo/argo-endpoint.js";
 import { InProcessClient, InProcessHypervisor } from "../../test-utils/in-process-client.js";
 import type { VioaChannel } from "./vioa-channel.js";
 import { VioaHub } from "./vioa-hub.js";
@@ -56,8 +56,10 @@ async function pair(): Promise<Pair> {
     );
   const a = mk("a");
   const b = mk("b");
-  const hubA = new VioaHub(a, new PageAllocator({ memoryBytes: MEMORY }));
-  const hubB = new VioaHub(b, new PageAllocator({ memoryBytes: MEMORY }));
+  const endpointA = await ArgoEndpoint.create(a, { memoryBytes: MEMORY });
+  const endpointB = await ArgoEndpoint.create(b, { memoryBytes: MEMORY });
+  const hubA = new VioaHub(endpointA);
+  const hubB = new VioaHub(endpointB);
   const atB: Buffer[] = [];
   const p: Partial<Pair> & { onB: (m: Buffer) => void } = { onB: () => undefined };
   const chB = await hubB.open({
@@ -90,6 +92,8 @@ async function pair(): Promise<Pair> {
     async close() {
       await hubA.close();
       await hubB.close();
+      await endpointA.close();
+      await endpointB.close();
     },
   });
 }

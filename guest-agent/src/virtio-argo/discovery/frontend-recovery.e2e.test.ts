@@ -53,7 +53,7 @@ async function startBackend(
 ): Promise<BackendProcess> {
   const client = await SessionClient.connect({ address: world.hv.listen, credential });
   const endpoint = await ArgoEndpoint.create(client);
-  const hub = new VioaHub(client, endpoint.allocator);
+  const hub = new VioaHub(endpoint);
   const host = new DeviceHost({ hub, imageDir: world.dir });
   const table = await readDeviceTable(client);
   if (!table.ok) throw new Error(`bad device table: ${table.reason}`);
