@@ -61,6 +61,32 @@ export interface SenderStats {
   sendErrors: number;
 }
 
+/** What every channel counts: its sender's calls and its ring's messages. */
+export interface ChannelStats extends SenderStats {
+  received: number;
+  receivedBytes: number;
+  /** Received messages of another message type (or source), dropped. */
+  dropped: number;
+  /** Times the ring was found corrupt and recovered (rx = tx). */
+  corruptions: number;
+}
+
+/** A channel's counters, all zero. */
+export function channelStats(): ChannelStats {
+  return {
+    sent: 0,
+    sentBytes: 0,
+    received: 0,
+    receivedBytes: 0,
+    eagains: 0,
+    ebusys: 0,
+    batches: 0,
+    dropped: 0,
+    corruptions: 0,
+    sendErrors: 0,
+  };
+}
+
 /** The queued messages, front first, as the owner's `build` sees them. */
 export interface SendQueueView<M> {
   readonly pending: number;

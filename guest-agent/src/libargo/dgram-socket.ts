@@ -25,9 +25,10 @@ import { ARGO_DOMID_ANY, ARGO_PROTO_DGRAM, MAX_ARGO_MESSAGE_SIZE, PAGE_SIZE } fr
 import type { ArgoAddr, HypercallOp } from "../hypercall/hypercall-client.js";
 import {
   ArgoSender,
+  channelStats,
+  type ChannelStats,
   type SendBatch,
   type SenderHost,
-  type SenderStats,
   type SendQueueView,
 } from "./argo-sender.js";
 import { addrString, ArgoSocketError, hypercallError } from "./errors.js";
@@ -43,14 +44,7 @@ export interface DgramMessage {
 }
 
 /** Per-socket counters; plain numbers so that they can be logged as they are. */
-export interface SocketStats extends SenderStats {
-  received: number;
-  receivedBytes: number;
-  /** Received messages of another message type, dropped as Linux does. */
-  dropped: number;
-  /** Times the ring was found corrupt and recovered (rx = tx). */
-  corruptions: number;
-}
+export type SocketStats = ChannelStats;
 
 /** Tunables of one socket. */
 export interface SocketTuning {
@@ -92,18 +86,7 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
   readonly aport: number;
   /** The ring's partner: a domid, or ARGO_DOMID_ANY for a wildcard ring. */
   readonly partner: number;
-  readonly stats: SocketStats = {
-    sent: 0,
-    sentBytes: 0,
-    received: 0,
-    receivedBytes: 0,
-    eagains: 0,
-    ebusys: 0,
-    batches: 0,
-    dropped: 0,
-    corruptions: 0,
-    sendErrors: 0,
-  };
+  readonly stats: SocketStats = channelStats();
   readonly #host: SocketHost;
   readonly #ring: RxRing;
   readonly #tuning: SocketTuning;

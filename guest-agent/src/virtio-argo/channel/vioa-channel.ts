@@ -44,9 +44,10 @@ import {
 import type { ArgoAddr, HypercallOp } from "../../hypercall/hypercall-client.js";
 import {
   ArgoSender,
+  channelStats,
+  type ChannelStats,
   type SendBatch,
   type SenderHost,
-  type SenderStats,
   type SendQueueView,
 } from "../../libargo/argo-sender.js";
 import type { PreludeSource } from "../../libargo/batch-prelude.js";
@@ -70,13 +71,7 @@ export class VioaSendError extends Error {
   }
 }
 
-export interface VioaChannelStats extends SenderStats {
-  received: number;
-  receivedBytes: number;
-  /** Messages of another type or source, dropped. */
-  dropped: number;
-  corruptions: number;
-}
+export type VioaChannelStats = ChannelStats;
 
 interface Pending {
   readonly parts: readonly MessagePart[];
@@ -109,18 +104,7 @@ const RX_ROOM = 4096;
 /** One end of a virtio-argo link (see the module comment). Create with `VioaHub.open`. */
 export class VioaChannel implements RingSink {
   readonly peer: ArgoAddr;
-  readonly stats: VioaChannelStats = {
-    sent: 0,
-    sentBytes: 0,
-    received: 0,
-    receivedBytes: 0,
-    eagains: 0,
-    ebusys: 0,
-    batches: 0,
-    dropped: 0,
-    corruptions: 0,
-    sendErrors: 0,
-  };
+  readonly stats: VioaChannelStats = channelStats();
   readonly #host: ChannelHost;
   readonly #ring: RxRing;
   readonly #onMessage: (data: Buffer) => void;
