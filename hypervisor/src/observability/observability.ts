@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import type { HypervisorConfig } from "../config.js";
 import type { AdminAuth } from "../grpc/auth.js";
 import { startHttpListener, type RunningHttpListener } from "../http/http-listener.js";
+import type { StateSources } from "../http/dashboard/state.js";
 import { History } from "./history.js";
 import { HistoryFile } from "./history-file.js";
 import { HmxMetrics, type MetricSources } from "./metrics.js";
@@ -31,7 +32,7 @@ export interface Observability {
 
 export function createObservability(
   config: HypervisorConfig,
-  sources: MetricSources,
+  sources: MetricSources & StateSources,
   log: Logger,
 ): Observability {
   const wanted = config.httpListen !== undefined || config.historyFile !== undefined;
@@ -63,6 +64,8 @@ export function createObservability(
     observer: recorder ?? NOOP_OBSERVER,
     recorder,
     async start(auth, isServing) {
+      // `hmx up` asks for this: a harness attaching later still finds the run from its start.
+      if (config.historyFromBoot === true) history?.startRecording();
       if (history !== undefined && config.historyFile !== undefined) {
         file = new HistoryFile(config.historyFile);
         file.follow(history);
@@ -76,6 +79,7 @@ export function createObservability(
         history,
         log: log.child({ component: "http" }),
         isServing,
+        state: sources,
       });
       return listener.address;
     },
