@@ -239,7 +239,9 @@ export function parseGuestConfig(input: {
   const stateDir = str("state-dir") ?? fromEnv("HMX_STATE_DIR");
   const healthFile = str("health-file") ?? fromEnv("HMX_HEALTH_FILE");
   const reconnectTimeoutRaw = str("reconnect-timeout") ?? fromEnv("HMX_RECONNECT_TIMEOUT") ?? "0";
-  const reconnectTimeoutS = /^\d{1,7}$/.test(reconnectTimeoutRaw) ? Number(reconnectTimeoutRaw) : -1;
+  const reconnectTimeoutS = /^\d{1,7}$/.test(reconnectTimeoutRaw)
+    ? Number(reconnectTimeoutRaw)
+    : -1;
   if (reconnectTimeoutS < 0) {
     problems.push(
       `--reconnect-timeout: "${reconnectTimeoutRaw.slice(0, 80)}" is not a whole number of seconds in [0, 9999999] (0 = never give up)`,
