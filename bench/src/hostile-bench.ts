@@ -53,7 +53,7 @@ export async function runHostileBench(
   const rows: HostileRow[] = [];
   for (const attack of exportedAttacks()) {
     log(
-      `hostile: ${attack.name} (${attack.kind}, seed ${seed}) against a fresh hypervisor with a victim pair …`,
+      `hostile: ${attack.name} (${attack.kind}, seed ${seed}, HMX_TEST_SEED=${seed} replays it) against a fresh hypervisor with a victim pair …`,
     );
     const bed = await Testbed.start();
     try {

@@ -2,20 +2,14 @@
 /**
  * The assertions every guest attack must pass (issue 9): the service stays up, the hypervisor's
  * peak RSS grows by at most 256 MiB, and the victim pair keeps being served while the attack
- * runs. The seed comes from HMX_HOSTILE_SEED (printed, so a failure replays).
+ * runs. The seed is every hmx test's: HMX_TEST_SEED when set, random otherwise, printed either way.
  */
 import { Testbed, measureAttack, type AttackMeasurement, type HostileAttack } from "@hmx/testkit";
+import { propertySeed } from "@hmx/virtio/test-utils";
 import assert from "node:assert/strict";
 import type { TestContext } from "node:test";
 
 export const GUEST_ATTACK_PEAK_BYTES = 256 * 1024 * 1024;
-
-export function hostileSeed(t: TestContext): number {
-  const fromEnv = Number(process.env["HMX_HOSTILE_SEED"]);
-  const seed = Number.isSafeInteger(fromEnv) && fromEnv > 0 ? fromEnv : 0x9e3779b9;
-  t.diagnostic(`hostile seed: ${seed} (replay with HMX_HOSTILE_SEED=${seed})`);
-  return seed;
-}
 
 /** Starts a hypervisor, runs the attack against it with a victim pair, and stops everything. */
 export async function runGuestAttack(
@@ -25,7 +19,7 @@ export async function runGuestAttack(
   /** Why the peak bound does not hold yet: it is then checked as a todo subtest, not skipped. */
   peakTodo?: string,
 ): Promise<AttackMeasurement> {
-  const seed = hostileSeed(t);
+  const seed = propertySeed(`hostile ${attack.name}`);
   const bed = await Testbed.start();
   try {
     const pid = bed.hypervisor.child.process.pid;

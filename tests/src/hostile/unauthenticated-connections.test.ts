@@ -9,10 +9,11 @@ import * as grpc from "@grpc/grpc-js";
 import { SessionClient } from "@hmx/guest-agent";
 import { FIRST_GUEST_GFN, PAGE_SIZE } from "@hmx/proto/abi";
 import { Testbed, startConnectionFlood, startPreAuthMemoryAttack } from "@hmx/testkit";
+import { propertySeed } from "@hmx/virtio/test-utils";
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-const SEED = Number(process.env["HMX_TEST_SEED"] ?? 9002);
+const SEED = propertySeed("unauthenticated-connections");
 const MAX_UNAUTHENTICATED = 8;
 const MAX_REFUSED = 4;
 const FLOOD = 24;
@@ -20,7 +21,6 @@ const FLOOD = 24;
 let bed: Testbed;
 let victim: SessionClient;
 before(async () => {
-  console.log(`unauthenticated-connections seed ${SEED} (HMX_TEST_SEED replays it)`);
   bed = await Testbed.start([
     "--argo-mac-permissive",
     "--max-unauthenticated-connections",
