@@ -75,8 +75,8 @@ import { ratio, summarize, throughput, type Summary } from "./stats.js";
 import { deliveryProblem } from "./tally.js";
 import { hostileTable, runHostileBench, type HostileRow } from "./hostile-bench.js";
 
-/** The hostile phase's seed: fixed, so runs compare; HMX_HOSTILE_SEED replays another. */
-const HOSTILE_SEED = Number(process.env["HMX_HOSTILE_SEED"] ?? 0x9e3779b9);
+/** The hostile phase's seed: fixed, so runs compare; HMX_TEST_SEED (as for the tests) picks another. */
+const HOSTILE_SEED = Number(process.env["HMX_TEST_SEED"] ?? 0x9e3779b9);
 
 let parsed: BenchConfig | "help";
 try {

@@ -9,7 +9,6 @@ import * as grpc from "@grpc/grpc-js";
 import {
   MAX_GRPC_MESSAGE_BYTES,
   hypervisorPackageDefinition,
-  loadHypervisorProto,
   loadToolstackProto,
   toolstackPackageDefinition,
 } from "@hmx/proto";
@@ -25,6 +24,7 @@ import { Admission, controlAdmission, guestAdmission } from "./grpc/admission.js
 import { AdminAuth } from "./grpc/auth.js";
 import { createGuestService } from "./grpc/guest-service.js";
 import { GuestStreams } from "./grpc/guest-streams.js";
+import { guestServiceDefinition } from "./grpc/lazy-batch.js";
 import { EnrolmentService } from "./fleet/enrolment.js";
 import { EnrolmentDevices } from "./fleet/enrolment-devices.js";
 import { createMacService } from "./grpc/mac-service.js";
@@ -311,7 +311,7 @@ export async function startHypervisor(
   });
   guestHealth.addToServer(guestServer);
   guestServer.addService(
-    loadHypervisorProto().hmx.argo.v1.Hypervisor.service,
+    guestServiceDefinition(),
     identifyLinks(
       linkFaults,
       createGuestService({
