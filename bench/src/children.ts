@@ -9,7 +9,7 @@
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import type { WorkerCommand, WorkerFatal, WorkerReply } from "./ipc.js";
+import type { PairsCommand, WorkerCommand, WorkerFatal, WorkerReply } from "./ipc.js";
 
 const live = new Set<ChildProcess>();
 /** Extra node flags for every child (e.g. `--cpu-prof`); set once by the orchestrator. */
@@ -214,7 +214,7 @@ export class Worker {
   }
 
   /** Sends `command`; resolves with the worker's result, rejects on error, exit or timeout. */
-  request<T>(command: WorkerCommand, timeoutMs: number): Promise<T> {
+  request<T>(command: WorkerCommand | PairsCommand, timeoutMs: number): Promise<T> {
     if (this.#dead !== null) return Promise.reject(this.#dead);
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The hostile phase (`--only hostile`): every attack `@hmx/testkit` exports, each against a fresh
- * `hmx hypervisor` process while a victim pair passes messages. Per attack: the hypervisor's
+ * `hmx hypervisor` process while a victim pair passes messages; the attacker runs in a worker
+ * thread of its own (testkit's isolated-attack.ts), so its own encoding and decoding do not stall
+ * the victim's event loop and the figures measure the hypervisor. Per attack: the hypervisor's
  * peak RSS growth during the attack, the victim's message rate during it as a ratio of its rate
  * just before (same run), and the victim's worst latency from the launch on. Targets (issue 9):
  * growth ≤ 256 MiB for a guest's attack, ≤ 64 MiB before authentication; ratio ≥ 0.5; max
@@ -53,7 +55,7 @@ export async function runHostileBench(
   const rows: HostileRow[] = [];
   for (const attack of exportedAttacks()) {
     log(
-      `hostile: ${attack.name} (${attack.kind}, seed ${seed}) against a fresh hypervisor with a victim pair …`,
+      `hostile: ${attack.name} (${attack.kind}, seed ${seed}, HMX_TEST_SEED=${seed} replays it) against a fresh hypervisor with a victim pair …`,
     );
     const bed = await Testbed.start();
     try {

@@ -29,6 +29,11 @@ export type TransportInit =
   | {
       readonly kind: "relay";
       readonly address: string;
+      /**
+       * Batched baseline: the sender packs up to this many payloads (and this many bytes) into
+       * one gRPC message, as libargo packs one multicall. Absent = one payload per message.
+       */
+      readonly batch?: { readonly maxMessages: number; readonly maxBytes: number };
     };
 
 export type Role = "sender" | "receiver";
@@ -114,5 +119,46 @@ export interface WorkerFatal {
   readonly fatal: string;
 }
 
-/** A command as it goes over the channel. */
-export type WorkerRequest = WorkerCommand & { readonly id: number };
+/** One whole sender/receiver pair of the scale phase: both guests' credentials and domids. */
+export interface PairInit {
+  readonly index: number;
+  readonly senderCredential: string;
+  readonly senderDomid: number;
+  readonly receiverCredential: string;
+  readonly receiverDomid: number;
+}
+
+/** The many-pairs phase (`pairs-bench.ts`): a `pairs-worker.ts` hosts several whole pairs. */
+export type PairsCommand =
+  | {
+      readonly cmd: "pairs-init";
+      readonly address: string;
+      readonly memoryBytes: number;
+      readonly aport: number;
+      readonly pairs: readonly PairInit[];
+    }
+  /**
+   * Every pair sends as fast as it can from `startAt` (ms, `now()`) for `durationMs`, then
+   * waits (≤ `timeoutMs`) until its receiver has every message it sent.
+   */
+  | {
+      readonly cmd: "pairs-run";
+      readonly tag: number;
+      readonly size: number;
+      readonly startAt: number;
+      readonly durationMs: number;
+      readonly timeoutMs: number;
+    }
+  | { readonly cmd: "close" };
+
+/** One pair's share of a `pairs-run`. */
+export interface PairReport {
+  readonly index: number;
+  readonly sent: number;
+  /** Messages of this run the receiver got (all of them, after the wait). */
+  readonly received: number;
+  /** Of those, the ones that arrived inside the window: this pair's throughput. */
+  readonly inWindow: number;
+  /** Messages whose sequence number was not the one after the previous (loss, dup, reorder). */
+  readonly outOfSequence: number;
+}

@@ -2,13 +2,17 @@
 /**
  * `npm run bench`: the hmx path against a bare grpc-js relay, in one run, every party its own
  * process, and the memory an idle domain costs. This file only orchestrates: it starts the
- * hypervisor (`hypervisor-process.ts`), the two guests (`hmx-worker.ts`), the relay and its
- * two clients (`relay-server.ts`, `relay-worker.ts`), drives each phase over IPC, checks that
- * every message arrived exactly once, and hands the numbers to `report.ts`.
+ * hypervisor (`hypervisor-process.ts`), two guest pairs (`hmx-worker.ts`: one socket sending one
+ * message per multicall, one with libargo's default batching), two relays and their clients
+ * (`relay-server.ts`, `relay-worker.ts`: one payload per gRPC message, and as many per gRPC
+ * message as libargo puts in a multicall), drives each phase over IPC, checks that every
+ * message arrived exactly once, and hands the numbers to `report.ts`. Every ratio it reports
+ * pairs like with like: unbatched with unbatched, batched with batched.
  *
  * Phases, per payload size: a short warm-up, then a saturated phase (bounded by a message count
- * and a send time) for throughput, alternating hmx and baseline for `rounds` rounds; then a
- * paced phase for one-way latency. Throughput is the messages the receiver counted over the
+ * and a send time) for throughput, the four systems in a rotated order for `rounds` rounds
+ * (the median is reported); then `rounds` paced phases for one-way latency (the round with the
+ * median p50 is reported). Throughput is the messages the receiver counted over the
  * time from the sender's first send to the receiver's last arrival. CPU use of every process is
  * sampled around each phase (who saturates shows where the time goes). Every child is stopped
  * at the end, also on failure (`children.ts`).
@@ -43,6 +47,13 @@ import { measureMemory, type MemoryResult } from "./memory.js";
 import { MAC_BENCH_RULES, runMacBench, type MacBenchResult } from "./mac-bench.js";
 import { runVirtioBench, type VirtioBenchResult } from "./virtio-bench.js";
 import { faultBenchLine, runFaultBench, type FaultBenchResult } from "./fault-bench.js";
+import {
+  DEFAULT_PAIRS_OPTIONS,
+  FAIRNESS_TARGET,
+  runPairsBench,
+  type PairsBenchResult,
+} from "./pairs-bench.js";
+import { runStateBench, stateBenchLines, type StateBenchResult } from "./state-bench.js";
 import { BENCH_USAGE, parseBenchOptions, UsageError, type BenchConfig } from "./options.js";
 import { now } from "./payload.js";
 import { cpuSnapshot, cpuUse } from "./proc-stat.js";
@@ -57,14 +68,15 @@ import {
   targetVerdicts,
   verdictLines,
   writeResults,
+  type Pairing,
   type SizeResult,
 } from "./report.js";
 import { ratio, summarize, throughput, type Summary } from "./stats.js";
 import { deliveryProblem } from "./tally.js";
 import { hostileTable, runHostileBench, type HostileRow } from "./hostile-bench.js";
 
-/** The hostile phase's seed: fixed, so runs compare; HMX_HOSTILE_SEED replays another. */
-const HOSTILE_SEED = Number(process.env["HMX_HOSTILE_SEED"] ?? 0x9e3779b9);
+/** The hostile phase's seed: fixed, so runs compare; HMX_TEST_SEED (as for the tests) picks another. */
+const HOSTILE_SEED = Number(process.env["HMX_TEST_SEED"] ?? 0x9e3779b9);
 
 let parsed: BenchConfig | "help";
 try {
@@ -86,9 +98,22 @@ function log(message: string): void {
   console.log(`[${((now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}`);
 }
 
-/** One side of the comparison: its sender and receiver workers and the processes to watch. */
+/**
+ * The four systems of the traffic comparison: hmx and the relay, each unbatched (one message
+ * per multicall / gRPC message) and batched (libargo's default, and the relay packing as many
+ * payloads per gRPC message). Ratios only ever pair like with like.
+ */
+type SystemName = "hmx-unbatched" | "relay-unbatched" | "hmx-batched" | "relay-batched";
+
+/** libargo's default batch bounds (argo-endpoint.ts), which the batched relay copies. */
+const DEFAULT_BATCH = { maxMessages: 64, maxBytes: 256 * 1024 } as const;
+
+/** The issue-15 scale target for idle domains: the hypervisor's whole RSS. */
+const IDLE_RSS_TARGET_BYTES = 1024 ** 3;
+
+/** One system of the comparison: its sender and receiver workers and the processes to watch. */
 interface System {
-  readonly name: "hmx" | "baseline";
+  readonly name: SystemName;
   readonly sender: Worker;
   readonly receiver: Worker;
   readonly pids: Readonly<Record<string, number>>;
@@ -198,11 +223,11 @@ async function saturated(
   );
   if (!warmUp) {
     log(
-      `  ${sys.name.padEnd(8)} ${formatSize(size).padStart(6)} saturated: ${formatRate(record.msgsPerSec)} msgs/s, ` +
+      `  ${sys.name.padEnd(15)} ${formatSize(size).padStart(6)} saturated: ${formatRate(record.msgsPerSec)} msgs/s, ` +
         `${record.mbPerSec.toFixed(1)} MB/s (${record.sent.count} msgs in ${(record.durationMs / 1000).toFixed(2)} s, ` +
         `all received once) cpu: ${cpuLine(record.cpu)}`,
     );
-    if (sys.name === "hmx") {
+    if (sys.name.startsWith("hmx")) {
       log(
         `             sender:   ${rttLine(record.sent.counters, record.durationMs)}; EAGAIN ${record.sent.counters["eagains"] ?? 0}`,
       );
@@ -214,10 +239,10 @@ async function saturated(
   return record;
 }
 
-async function paced(sys: System, size: number): Promise<Summary> {
+async function paced(sys: System, size: number, round: number): Promise<Summary> {
   const count = CONFIG.latencyCount;
   const rate = CONFIG.latencyRatePerSec[size] ?? 1000;
-  const { record, latenciesUs } = await runPhase(sys, "paced", 0, size, count, true, (tag) =>
+  const { record, latenciesUs } = await runPhase(sys, "paced", round, size, count, true, (tag) =>
     sys.sender.request<SendReport>(
       { cmd: "paced", tag, size, count, ratePerSec: rate },
       (count / rate) * 1000 + 60_000,
@@ -227,22 +252,27 @@ async function paced(sys: System, size: number): Promise<Summary> {
   if (s.min < 0)
     log(`  warning: negative one-way latency (${s.min.toFixed(0)} µs): process clocks disagree`);
   log(
-    `  ${sys.name.padEnd(8)} ${formatSize(size).padStart(6)} latency: p50 ${formatUs(s.p50)} µs, p99 ${formatUs(s.p99)} µs, ` +
+    `  ${sys.name.padEnd(15)} ${formatSize(size).padStart(6)} latency: p50 ${formatUs(s.p50)} µs, p99 ${formatUs(s.p99)} µs, ` +
       `max ${formatUs(s.max)} µs (${count} msgs at ${rate}/s) cpu: ${cpuLine(record.cpu)}`,
   );
   return s;
 }
 
-async function startHmx(hv: HypervisorProcess): Promise<System> {
+/** One hmx pair on `hv`: two fresh domains, the sender socket batching as `tuning` says. */
+async function startHmx(
+  hv: HypervisorProcess,
+  name: "hmx-unbatched" | "hmx-batched",
+  tuning: { maxBatchMessages?: number; maxBatchBytes?: number },
+): Promise<System> {
   const toolstack = new ToolstackClient(hv.controlListen, hv.adminToken);
   try {
     const rxDom = await toolstack.createDomain({
-      name: "bench-rx",
+      name: `${name}-rx`,
       label: "bench",
       memoryBytes: CONFIG.guestMemoryBytes,
     });
     const txDom = await toolstack.createDomain({
-      name: "bench-tx",
+      name: `${name}-tx`,
       label: "bench",
       memoryBytes: CONFIG.guestMemoryBytes,
     });
@@ -253,18 +283,13 @@ async function startHmx(hv: HypervisorProcess): Promise<System> {
       aport: CONFIG.aport,
       ringLen: CONFIG.ringLen,
     } as const;
-    const { maxBatchBytes, maxBatchMessages } = CONFIG.senderBatch;
-    const tuning = {
-      ...(maxBatchBytes === null ? {} : { maxBatchBytes }),
-      ...(maxBatchMessages === null ? {} : { maxBatchMessages }),
-    };
-    const receiver = new Worker("hmx receiver", "hmx-worker.js");
+    const receiver = new Worker(`${name} receiver`, "hmx-worker.js");
     const rxInit: TransportInit = { ...base, credential: rxDom.credential, peerDomid: txDom.domid };
     await receiver.request<InitReport>(
       { cmd: "init", role: "receiver", transport: rxInit },
       30_000,
     );
-    const sender = new Worker("hmx sender", "hmx-worker.js");
+    const sender = new Worker(`${name} sender`, "hmx-worker.js");
     const txInit: TransportInit = {
       ...base,
       ...tuning,
@@ -273,10 +298,10 @@ async function startHmx(hv: HypervisorProcess): Promise<System> {
     };
     await sender.request<InitReport>({ cmd: "init", role: "sender", transport: txInit }, 30_000);
     log(
-      `hmx: receiver dom${rxDom.domid} (pid ${receiver.pid}, ring ${CONFIG.ringLen} B), sender dom${txDom.domid} (pid ${sender.pid})`,
+      `${name}: receiver dom${rxDom.domid} (pid ${receiver.pid}, ring ${CONFIG.ringLen} B), sender dom${txDom.domid} (pid ${sender.pid})`,
     );
     return {
-      name: "hmx",
+      name,
       sender,
       receiver,
       pids: { hypervisor: hv.pid, sender: sender.pid, receiver: receiver.pid },
@@ -286,7 +311,11 @@ async function startHmx(hv: HypervisorProcess): Promise<System> {
   }
 }
 
-async function startBaseline(): Promise<{ sys: System; stopRelay: () => Promise<void> }> {
+/** A relay process and its two clients; `batch` = the batched baseline. */
+async function startBaseline(
+  name: "relay-unbatched" | "relay-batched",
+  batch?: { maxMessages: number; maxBytes: number },
+): Promise<{ sys: System; stopRelay: () => Promise<void> }> {
   const relay = await spawnUntilReady(
     process.execPath,
     [...nodeFlags(), distScript("relay-server.js")],
@@ -300,18 +329,18 @@ async function startBaseline(): Promise<{ sys: System; stopRelay: () => Promise<
   );
   const address = relay.ready["listen"];
   if (typeof address !== "string") throw new Error("relay ready line lacks listen");
-  const init: TransportInit = { kind: "relay", address };
-  const receiver = new Worker("relay receiver", "relay-worker.js");
+  const init: TransportInit = { kind: "relay", address, ...(batch === undefined ? {} : { batch }) };
+  const receiver = new Worker(`${name} receiver`, "relay-worker.js");
   await receiver.request({ cmd: "init", role: "receiver", transport: init }, 30_000);
-  const sender = new Worker("relay sender", "relay-worker.js");
+  const sender = new Worker(`${name} sender`, "relay-worker.js");
   await sender.request({ cmd: "init", role: "sender", transport: init }, 30_000);
   const relayPid = relay.child.pid ?? -1;
   log(
-    `baseline: relay at ${address} (pid ${relayPid}), receiver pid ${receiver.pid}, sender pid ${sender.pid}`,
+    `${name}: relay at ${address} (pid ${relayPid}), receiver pid ${receiver.pid}, sender pid ${sender.pid}`,
   );
   return {
     sys: {
-      name: "baseline",
+      name,
       sender,
       receiver,
       pids: { relay: relayPid, sender: sender.pid, receiver: receiver.pid },
@@ -324,6 +353,12 @@ function mean(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
+/** `systems` rotated by `round`, so that each system runs at a different place in each round. */
+function rotated<T>(systems: readonly T[], round: number): T[] {
+  const k = round % systems.length;
+  return [...systems.slice(k), ...systems.slice(0, k)];
+}
+
 async function main(): Promise<number> {
   const env = environment();
   log(
@@ -331,7 +366,7 @@ async function main(): Promise<number> {
   );
   const systems: System[] = [];
   let hv: HypervisorProcess | null = null;
-  let stopRelay: (() => Promise<void>) | null = null;
+  const relayStops: (() => Promise<void>)[] = [];
   const startDate = new Date();
   const results: Record<string, unknown> = { ...env, config: CONFIG };
   const cpuProf = CONFIG.cpuProfDir;
@@ -361,12 +396,33 @@ async function main(): Promise<number> {
       if (hv.launcherNote !== null) log(`  note: ${hv.launcherNote}`);
       results["hypervisorLauncher"] = hv.launcher;
       results["hypervisorLauncherNote"] = hv.launcherNote;
-      const hmx = await startHmx(hv);
-      systems.push(hmx);
-      log("starting the baseline relay and its two clients …");
-      const baseline = await startBaseline();
-      systems.push(baseline.sys);
-      stopRelay = baseline.stopRelay;
+      // --batch-* change both batched systems, so that they still carry the same batches.
+      const { maxBatchBytes, maxBatchMessages } = CONFIG.senderBatch;
+      const batch = {
+        maxMessages: maxBatchMessages ?? DEFAULT_BATCH.maxMessages,
+        maxBytes: maxBatchBytes ?? DEFAULT_BATCH.maxBytes,
+      };
+      systems.push(await startHmx(hv, "hmx-unbatched", { maxBatchMessages: 1 }));
+      systems.push(
+        await startHmx(hv, "hmx-batched", {
+          ...(maxBatchBytes === null ? {} : { maxBatchBytes }),
+          ...(maxBatchMessages === null ? {} : { maxBatchMessages }),
+        }),
+      );
+      log("starting the two baseline relays and their clients …");
+      for (const [name, b] of [
+        ["relay-unbatched", undefined],
+        ["relay-batched", batch],
+      ] as const) {
+        const baseline = await startBaseline(name, b);
+        systems.push(baseline.sys);
+        relayStops.push(baseline.stopRelay);
+      }
+      const system = (name: SystemName): System => {
+        const sys = systems.find((s) => s.name === name);
+        if (sys === undefined) throw new Error(`no system ${name}`);
+        return sys;
+      };
 
       const throughputs = new Map<string, number[]>();
       for (const size of CONFIG.sizes) {
@@ -375,7 +431,7 @@ async function main(): Promise<number> {
         );
         for (const sys of systems) await saturated(sys, size, 0, true);
         for (let round = 1; round <= CONFIG.rounds; round++) {
-          for (const sys of round % 2 === 1 ? systems : [...systems].reverse()) {
+          for (const sys of rotated(systems, round)) {
             const r = await saturated(sys, size, round, false);
             const key = `${sys.name}:${size}`;
             throughputs.set(key, [...(throughputs.get(key) ?? []), r.msgsPerSec]);
@@ -383,28 +439,47 @@ async function main(): Promise<number> {
         }
       }
 
-      const latencies = new Map<string, Summary>();
+      // Latency: hmx's default socket (what a program gets) against the plain relay.
+      const latencySystems = [system("hmx-batched"), system("relay-unbatched")];
+      // Each round's summary; the round with the median p50 is reported (a shared machine's
+      // scheduling noise moves a whole round, so one round alone says little).
+      const latencies = new Map<string, Summary[]>();
       for (const size of CONFIG.sizes) {
         log(
-          `latency, ${formatSize(size)}: ${CONFIG.latencyCount} msgs at ${CONFIG.latencyRatePerSec[size] ?? 1000}/s per system …`,
+          `latency, ${formatSize(size)}: ${CONFIG.rounds} round(s) of ${CONFIG.latencyCount} msgs at ${CONFIG.latencyRatePerSec[size] ?? 1000}/s per system …`,
         );
-        for (const sys of systems) latencies.set(`${sys.name}:${size}`, await paced(sys, size));
+        for (let round = 1; round <= CONFIG.rounds; round++) {
+          for (const sys of rotated(latencySystems, round)) {
+            const key = `${sys.name}:${size}`;
+            latencies.set(key, [...(latencies.get(key) ?? []), await paced(sys, size, round)]);
+          }
+        }
       }
+      const medianRound = (key: string): Summary => {
+        const rounds = [...(latencies.get(key) ?? [])].sort((a, b) => a.p50 - b.p50);
+        return rounds[Math.ceil(rounds.length / 2) - 1] ?? summarize([]);
+      };
 
       rows = CONFIG.sizes.map((size) => {
-        const sys = (name: string) => {
-          const msgsPerSec = mean(throughputs.get(`${name}:${size}`) ?? [Number.NaN]);
-          const latency = latencies.get(`${name}:${size}`) ?? summarize([]);
-          return { msgsPerSec, mbPerSec: (msgsPerSec * size) / 1e6, latency };
+        const pairing = (hmx: SystemName, relay: SystemName): Pairing => {
+          const hmxRounds = throughputs.get(`${hmx}:${size}`) ?? [];
+          const relayRounds = throughputs.get(`${relay}:${size}`) ?? [];
+          const h = summarize(hmxRounds).p50;
+          const r = summarize(relayRounds).p50;
+          return { hmx: h, relay: r, ratio: ratio(h, r), hmxRounds, relayRounds };
         };
-        const h = sys("hmx");
-        const b = sys("baseline");
+        const hmxLatency = medianRound(`hmx-batched:${size}`);
+        const relayLatency = medianRound(`relay-unbatched:${size}`);
         return {
           payload: size,
-          hmx: h,
-          baseline: b,
-          throughputRatio: ratio(h.msgsPerSec, b.msgsPerSec),
-          latencyRatioP50: ratio(h.latency.p50, b.latency.p50),
+          unbatched: pairing("hmx-unbatched", "relay-unbatched"),
+          batched: pairing("hmx-batched", "relay-batched"),
+          latency: {
+            hmx: hmxLatency,
+            relay: relayLatency,
+            // Latency ratio: hmx ÷ relay, > 1 = hmx slower.
+            ratioP50: ratio(hmxLatency.p50, relayLatency.p50),
+          },
         };
       });
       results["results"] = rows;
@@ -412,8 +487,7 @@ async function main(): Promise<number> {
       log("closing the traffic processes …");
       await Promise.all(systems.map((s) => Promise.all([s.sender.close(), s.receiver.close()])));
       systems.length = 0;
-      await stopRelay();
-      stopRelay = null;
+      await Promise.all(relayStops.splice(0).map((stop) => stop()));
       await hv.stop();
       hv = null;
     }
@@ -451,6 +525,27 @@ async function main(): Promise<number> {
       faults = await runFaultBench(CONFIG.quick ? { roundMs: 500, rounds: 1 } : {});
     }
     results["faults"] = faults;
+    let pairs: PairsBenchResult | null = null;
+    if (CONFIG.pairs) {
+      // Quick still needs a window longer than a loaded machine's first batches take to land
+      // (with 1 s, every pair's in-window count was 0 at load 15).
+      const o = quick
+        ? { ...DEFAULT_PAIRS_OPTIONS, warmupMs: 1000, windowMs: 2000 }
+        : DEFAULT_PAIRS_OPTIONS;
+      log(
+        `scale: ${o.pairs} sender/receiver pairs at once, ${formatSize(o.payload)}, ${o.windowMs / 1000} s window …`,
+      );
+      pairs = await runPairsBench(o, log);
+    }
+    results["pairs"] = pairs;
+    let state: StateBenchResult | null = null;
+    if (CONFIG.state) {
+      log("--state-dir: Session traffic with and without the state journal, then a restart …");
+      state = await runStateBench(
+        CONFIG.quick ? { roundMs: 500, rounds: 1, latencyCalls: 300, restartDomains: 100 } : {},
+      );
+    }
+    results["state"] = state;
     results["phases"] = phases;
     results["durationSec"] = Math.round((now() - started) / 100) / 10;
     const verdicts = targetVerdicts(rows);
@@ -462,7 +557,7 @@ async function main(): Promise<number> {
       console.log(consoleTable(rows));
       console.log("");
       console.log(
-        "(throughput: mean of the saturated rounds; MB/s = 10^6 payload bytes/s; latency: one-way, paced phase)",
+        `(throughput: median of ${CONFIG.rounds} saturated rounds; MB/s = 10^6 payload bytes/s; latency: one-way, paced phase)`,
       );
       for (const line of verdictLines(verdicts)) console.log(line);
     }
@@ -478,6 +573,8 @@ async function main(): Promise<number> {
             : ""),
       );
     }
+    if (memory !== null) console.log(idleLine(memory));
+    if (pairs !== null) console.log(pairsLine(pairs));
     if (memory !== null) {
       console.log(
         `memory per idle domain (16 MiB, untouched): ${memory.rss.bytesPerDomain.toLocaleString("en-US")} B by hypervisor RSS; ` +
@@ -488,6 +585,7 @@ async function main(): Promise<number> {
     if (vio !== null) console.log(`\n${virtioTable(vio)}`);
     if (hostile !== null) console.log(`\n${hostileTable(hostile)}`);
     if (faults !== null) console.log(faultBenchLine(faults));
+    for (const line of state === null ? [] : stateBenchLines(state)) console.log(line);
     console.log("\nMarkdown:\n");
     if (traffic) {
       console.log(markdownTable(rows));
@@ -499,22 +597,28 @@ async function main(): Promise<number> {
           `${memory.inProcess.bytesPerDomain.toLocaleString("en-US")} B (heap after GC, in process).`,
       );
     }
+    if (memory !== null) console.log(`- ${idleLine(memory)}`);
+    if (pairs !== null) console.log(`- ${pairsLine(pairs)}`);
     if (mac !== null) console.log(`- ${macLine(mac)}`);
     if (vio !== null) console.log(`\n${virtioTable(vio)}\n`);
     if (faults !== null) console.log(`- ${faultBenchLine(faults)}`);
+    for (const line of state === null ? [] : stateBenchLines(state)) console.log(`- ${line}`);
     if (traffic) {
       const rates = CONFIG.sizes.map(
         (s) => `${CONFIG.latencyRatePerSec[s] ?? "?"}/s at ${formatSize(s)}`,
       );
       console.log(
         `- Throughput: saturated sender, ≤${CONFIG.maxMessages.toLocaleString("en-US")} messages or ${CONFIG.maxSendMs / 1000} s, ` +
-          `mean of ${CONFIG.rounds} rounds, every message checked to arrive exactly once; hmx batches up to 64 messages per ` +
-          `multicall (libargo's default), the baseline sends one gRPC message per message. Latency: one-way, ` +
-          `${CONFIG.latencyCount.toLocaleString("en-US")} paced messages (${rates.join(", ")}).`,
+          `median of ${CONFIG.rounds} rounds, every message checked to arrive exactly once. Unbatched: hmx's socket ` +
+          `with one message per multicall vs the relay with one payload per gRPC message. Batched: libargo's default ` +
+          `(≤${DEFAULT_BATCH.maxMessages} messages, ≤${DEFAULT_BATCH.maxBytes / 1024} KiB per multicall) vs the relay ` +
+          `packing as many payloads per gRPC message. Latency: one-way, hmx's default socket vs the unbatched relay, ` +
+          `${CONFIG.latencyCount.toLocaleString("en-US")} paced messages (${rates.join(", ")}), the round with the median p50 of ${CONFIG.rounds}.`,
       );
       console.log(
         `- Measured ${env.date.slice(0, 10)} on ${env.cpus} × ${env.cpuModel}, node ${env.node}; each party a separate process ` +
-          `(hypervisor + 2 guests; relay + 2 clients); background load ${(background ?? 0).toFixed(2)} CPUs; \`npm run bench\`.`,
+          `(hypervisor + 2 guests per hmx system; relay + 2 clients per baseline); load average ${env.loadAverage.join(" / ")} at the start, ` +
+          `background load ${(background ?? 0).toFixed(2)} CPUs; \`npm run bench\`.`,
       );
     } else {
       console.log(
@@ -550,7 +654,7 @@ async function main(): Promise<number> {
     await Promise.allSettled(
       systems.map((s) => Promise.all([s.sender.close(), s.receiver.close()])),
     );
-    await stopRelay?.();
+    await Promise.all(relayStops.map((stop) => stop()));
     await hv?.stop();
     await killAll();
     const left = liveChildren();
@@ -561,6 +665,25 @@ async function main(): Promise<number> {
 }
 
 process.exitCode = await main();
+
+/** One line on the hypervisor's RSS with every idle domain, with its target verdict. */
+function idleLine(memory: MemoryResult): string {
+  const { rssAfterBytes, domains } = memory.rss;
+  const met = rssAfterBytes < IDLE_RSS_TARGET_BYTES;
+  return (
+    `scale: hypervisor RSS with ${domains.toLocaleString("en-US")} idle domains ` +
+    `${(rssAfterBytes / 1024 ** 2).toFixed(1)} MiB (target < 1 GiB) — ${met ? "MET" : "NOT MET"}`
+  );
+}
+
+/** One line on the concurrent pairs, with the fairness verdict. */
+function pairsLine(p: PairsBenchResult): string {
+  return (
+    `scale: ${p.options.pairs} pairs at once (${formatSize(p.options.payload)}, ${p.workers} worker processes): ` +
+    `${formatRate(p.aggregateMsgsPerSec)} msgs/s together, per pair ${formatRate(p.minPairMsgsPerSec)}–${formatRate(p.maxPairMsgsPerSec)}, ` +
+    `Jain's index ${p.jainIndex.toFixed(3)} (target >= ${FAIRNESS_TARGET}) — ${p.meetsFairnessTarget ? "MET" : "NOT MET"}`
+  );
+}
 
 /** One line on what MAC costs, with its target verdict. */
 function macLine(mac: MacBenchResult): string {

@@ -17,8 +17,11 @@ export const BENCH_USAGE = `usage: node bench/dist/main.js [options]   (npm run 
   --no-virtio               skip the VirtIO measurement (virtio-blk and virtio-net over Argo vs loopback)
   --no-hostile              skip the hostile-peer measurement (each testkit attack vs a victim pair)
   --no-faults               skip the link-fault layer cost measurement (fault layer on, no fault, vs off)
+  --no-pairs                skip the scale phase's 50 concurrent pairs (aggregate msgs/s, Jain's index)
+  --no-state                skip the --state-dir cost and restart measurement (docs/state.md)
   --only PHASES             run only these phases, comma-separated, of: traffic (hmx vs the relay),
-                            memory, mac, virtio, hostile, faults; e.g. --only virtio (cannot be combined with --no-*)
+                            memory, mac, virtio, hostile, faults, pairs, state; e.g. --only virtio
+                            (cannot be combined with --no-*)
   --cpu-prof DIR            run every child process with node --cpu-prof into DIR
   --hypervisor-flags=FLAGS  extra node flags for the traffic hypervisor (e.g. --trace-gc)
   --hypervisor-log FILE     append the traffic hypervisor's stdout to FILE
@@ -38,7 +41,7 @@ export interface BenchConfig {
   readonly experimental: boolean;
   readonly quick: boolean;
   readonly sizes: readonly number[];
-  /** Saturated rounds per size and system, alternating which system goes first. */
+  /** Saturated rounds per size and system (the median is reported), rotating the order. */
   readonly rounds: number;
   readonly maxMessages: number;
   readonly maxSendMs: number;
@@ -62,6 +65,10 @@ export interface BenchConfig {
   readonly hostile: boolean;
   /** Measure Session traffic with the link-fault layer on (no fault) against off (fault-bench.ts). */
   readonly faults: boolean;
+  /** 50 sender/receiver pairs at once: aggregate msgs/s and fairness (pairs-bench.ts). */
+  readonly pairs: boolean;
+  /** The `--state-dir` phase (bench/src/state-bench.ts). */
+  readonly state: boolean;
   readonly cpuProfDir: string | null;
   readonly hypervisorFlags: readonly string[];
   readonly hypervisorLog: string | null;
@@ -89,7 +96,16 @@ export function pacedRate(size: number): number {
   return size > 4096 ? 250 : 1000;
 }
 
-const PHASES = ["traffic", "memory", "mac", "virtio", "hostile", "faults"] as const;
+const PHASES = [
+  "traffic",
+  "memory",
+  "mac",
+  "virtio",
+  "hostile",
+  "faults",
+  "pairs",
+  "state",
+] as const;
 type Phase = (typeof PHASES)[number];
 
 /** `--only a,b`: the set of phases to run; null when not given (every phase not `--no-`ed). */
@@ -123,6 +139,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
         virtio: { type: "boolean", default: true },
         hostile: { type: "boolean", default: true },
         faults: { type: "boolean", default: true },
+        pairs: { type: "boolean", default: true },
+        state: { type: "boolean", default: true },
         only: { type: "string" },
         "cpu-prof": { type: "string" },
         "hypervisor-flags": { type: "string" },
@@ -153,6 +171,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     values.virtio,
     values.hostile,
     values.faults,
+    values.pairs,
+    values.state,
   ]);
   const batchBytes = values["batch-bytes"];
   const batchMessages = values["batch-messages"];
@@ -164,6 +184,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     !values.virtio ||
     !values.hostile ||
     !values.faults ||
+    !values.pairs ||
+    !values.state ||
     phases !== null ||
     values["cpu-prof"] !== undefined ||
     values["hypervisor-flags"] !== undefined ||
@@ -173,7 +195,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     experimental,
     quick,
     sizes,
-    rounds: quick ? 1 : 2,
+    rounds: quick ? 1 : 3,
     maxMessages: quick ? 20_000 : 200_000,
     maxSendMs: quick ? 1000 : 5000,
     warmupMessages: quick ? 2000 : 20_000,
@@ -183,7 +205,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     // 1 MiB receive ring: room for 64 KiB messages with plenty to spare.
     ringLen: ringLenForPages(256),
     guestMemoryBytes: 64 * 1024 * 1024,
-    idleDomains: quick ? 100 : 1000,
+    idleDomains: quick ? 100 : 10_000,
     aport: 1000,
     traffic: phases?.has("traffic") ?? true,
     memory: phases?.has("memory") ?? values.memory,
@@ -191,6 +213,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     virtio: phases?.has("virtio") ?? values.virtio,
     hostile: phases?.has("hostile") ?? values.hostile,
     faults: phases?.has("faults") ?? values.faults,
+    pairs: phases?.has("pairs") ?? values.pairs,
+    state: phases?.has("state") ?? values.state,
     cpuProfDir: values["cpu-prof"] ?? null,
     hypervisorFlags: values["hypervisor-flags"]?.split(" ").filter((f) => f !== "") ?? [],
     hypervisorLog: values["hypervisor-log"] ?? null,

@@ -7,9 +7,10 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { fileURLToPath } from "node:url";
 
-/** One relayed message. */
+/** One relayed gRPC message: one `payload`, or several in `batch` (the batched baseline). */
 export interface Frame {
   payload: Buffer;
+  batch?: Buffer[];
 }
 
 /** Metadata key naming a stream's role: "sender" or "receiver". */

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * A party of the baseline, as a worker process of the benchmark: a grpc-js client with one
- * bidirectional `Pipe` stream to the relay. The sender writes each message as one gRPC message
- * and, when `write` returns false, waits for 'drain' before the next; the receiver hands every
- * frame it reads to the tally. No Argo semantics, no batching beyond what grpc-js and HTTP/2
- * do by themselves.
+ * bidirectional `Pipe` stream to the relay. Unbatched, the sender writes each message as one
+ * gRPC message; batched (`init.batch`), it packs messages into one gRPC message up to the same
+ * bounds as a libargo multicall (64 messages, 256 KiB) and writes a partial batch at the end of
+ * the event-loop turn, as libargo sends what is queued when its in-flight batch returns. When
+ * `write` returns false it waits for 'drain' before the next. The receiver hands every payload
+ * it reads to the tally. No Argo semantics.
  */
 import * as grpc from "@grpc/grpc-js";
 import { once } from "node:events";
@@ -17,6 +19,8 @@ import {
   type RelayClient,
 } from "./relay-proto.js";
 import { runWorker, type ReceiverTransport, type SenderTransport } from "./worker-runtime.js";
+
+const EMPTY = Buffer.alloc(0);
 
 function connect(
   init: TransportInit,
@@ -49,20 +53,48 @@ runWorker({
   async sender(init) {
     const { client, call } = connect(init, "sender");
     await ready(client);
+    const batch = init.kind === "relay" ? init.batch : undefined;
     let failure: Error | null = null;
     let writes = 0;
     let drains = 0;
     call.on("error", (err: Error) => (failure ??= err));
     call.on("data", () => undefined);
+    const write = (frame: Frame): Promise<void> | undefined => {
+      writes++;
+      if (call.write(frame)) return undefined;
+      drains++;
+      return once(call, "drain").then(() => undefined);
+    };
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let flushQueued = false;
+    const writePending = (): Promise<void> | undefined => {
+      if (pending.length === 0) return undefined;
+      const frame = { payload: EMPTY, batch: pending };
+      pending = [];
+      pendingBytes = 0;
+      return write(frame);
+    };
     const transport: SenderTransport = {
       send(data) {
         if (failure !== null) return Promise.reject(failure);
-        writes++;
-        if (call.write({ payload: data })) return undefined;
-        drains++;
-        return once(call, "drain").then(() => undefined);
+        if (batch === undefined) return write({ payload: data });
+        pending.push(data);
+        pendingBytes += data.length;
+        if (pending.length >= batch.maxMessages || pendingBytes >= batch.maxBytes) {
+          return writePending();
+        }
+        if (!flushQueued) {
+          flushQueued = true;
+          setImmediate(() => {
+            flushQueued = false;
+            void writePending();
+          });
+        }
+        return undefined;
       },
       async flush() {
+        await writePending();
         // Everything written is in grpc-js's and the socket's hands once the buffer drained.
         if (call.writableNeedDrain) await once(call, "drain");
         if (failure !== null) throw failure;
@@ -89,12 +121,14 @@ runWorker({
     });
     call.on("data", (frame: Frame) => {
       // The relay's empty hello says this stream is registered as the receiver.
-      if (frame.payload.length === 0) {
+      const batch = frame.batch ?? [];
+      if (frame.payload.length === 0 && batch.length === 0) {
         registered();
         return;
       }
       frames++;
-      onMessage(frame.payload);
+      if (batch.length === 0) onMessage(frame.payload);
+      for (const payload of batch) onMessage(payload);
     });
     call.on("error", (err: Error) => {
       refused(err);

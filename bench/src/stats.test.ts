@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The benchmark's math: nearest-rank percentiles (edges: one sample, exact ranks, p100),
- * summaries of unsorted input, throughput units, ratios, the delivery check of a receiver's
+ * summaries of unsorted input, throughput units, ratios, Jain's index, the delivery check of a receiver's
  * tally, the report's number formatting and target verdicts, and which options make a run
  * experimental.
  */
@@ -11,7 +11,7 @@ import type { ReceiveReport } from "./ipc.js";
 import { parseBenchOptions, UsageError } from "./options.js";
 import { stampPayload, payloadTemplate } from "./payload.js";
 import { formatRate, formatUs, markdownTable, targetVerdicts, type SizeResult } from "./report.js";
-import { percentile, ratio, summarize, throughput } from "./stats.js";
+import { jainIndex, percentile, ratio, summarize, throughput } from "./stats.js";
 import { deliveryProblem, Tally } from "./tally.js";
 
 describe("percentile (nearest rank)", () => {
@@ -68,6 +68,25 @@ describe("throughput and ratio", () => {
   });
 });
 
+describe("Jain's fairness index", () => {
+  it("is 1 for equal shares and 1/n when one of n gets everything", () => {
+    assert.equal(jainIndex([5, 5, 5, 5]), 1);
+    assert.equal(jainIndex([0, 0, 0, 12]), 0.25);
+  });
+
+  it("is (Σx)² / (n Σx²): [1, 2, 3] gives 36 / 42", () => {
+    assert.equal(jainIndex([1, 2, 3]), 36 / 42);
+    assert.equal(jainIndex([3, 1, 2]), 36 / 42);
+  });
+
+  it("refuses no shares, a negative or non-finite share, and all zeros, naming the value", () => {
+    assert.throws(() => jainIndex([]), /no shares/);
+    assert.throws(() => jainIndex([1, -2]), /share 1 is -2/);
+    assert.throws(() => jainIndex([1, Number.NaN]), /share 1 is NaN/);
+    assert.throws(() => jainIndex([0, 0]), /every share is 0/);
+  });
+});
+
 describe("tally", () => {
   const size = 64;
   const template = payloadTemplate(size);
@@ -107,12 +126,20 @@ describe("tally", () => {
 });
 
 describe("report", () => {
-  const row = (payload: number, r: number): SizeResult => ({
+  const pairing = (hmx: number, relay: number) => ({
+    hmx,
+    relay,
+    ratio: ratio(hmx, relay),
+    hmxRounds: [hmx],
+    relayRounds: [relay],
+  });
+  /** A row whose batched ratio is `r` and whose p50 latency ratio is `lat`. */
+  const row = (payload: number, r: number, lat = 2): SizeResult => ({
     payload,
-    hmx: { msgsPerSec: r * 1000, mbPerSec: 1, latency: summarize([100, 200]) },
-    baseline: { msgsPerSec: 1000, mbPerSec: 1, latency: summarize([50, 60]) },
-    throughputRatio: r,
-    latencyRatioP50: 2,
+    // Unbatched hmx far ahead, so that a verdict reading the wrong pairing would be MET.
+    unbatched: pairing(10_000, 1000),
+    batched: pairing(r * 1000, 1000),
+    latency: { hmx: summarize([100 * lat]), relay: summarize([100]), ratioP50: lat },
   });
 
   it("formats rates and microseconds compactly", () => {
@@ -122,8 +149,10 @@ describe("report", () => {
     assert.equal(formatUs(Number.NaN), "–");
   });
 
-  it("judges the targets: >= 0.5 at 64 B, >= 0.7 at 64 KiB", () => {
-    const v = targetVerdicts([row(64, 0.5), row(1024, 0.1), row(65536, 0.69)]);
+  it("judges throughput on the batched pairing only: >= 0.5 at 64 B, >= 0.9 at 64 KiB", () => {
+    const v = targetVerdicts([row(64, 0.5), row(1024, 0.1), row(65536, 0.89)]).filter(
+      (t) => t.measure === "batched msgs/s",
+    );
     assert.deepEqual(
       v.map((t) => [t.payload, t.met]),
       [
@@ -133,11 +162,27 @@ describe("report", () => {
     );
   });
 
+  it("judges latency on the p50 ratio: <= 1.5 at 64 B and 1 KiB", () => {
+    const v = targetVerdicts([row(64, 1, 1.5), row(1024, 1, 1.51)]).filter(
+      (t) => t.measure === "p50 latency",
+    );
+    assert.deepEqual(
+      v.map((t) => [t.payload, t.met]),
+      [
+        [64, true],
+        [1024, false],
+      ],
+    );
+  });
+
   it("renders a Markdown table with one row per payload", () => {
     const md = markdownTable([row(64, 0.5), row(65536, 0.8)]);
     const lines = md.trim().split("\n");
     assert.equal(lines.length, 4);
-    assert.match(lines[2] ?? "", /^\| 64 B \|/);
+    assert.match(
+      lines[2] ?? "",
+      /^\| 64 B \| 10\.0k \| 1\.0k \| 10\.00 \| 500 \| 1\.0k \| 0\.50 \|/,
+    );
     assert.match(lines[3] ?? "", /^\| 64 KiB \|/);
   });
 });
@@ -165,6 +210,10 @@ describe("options", () => {
     const two = parseBenchOptions(["--only", "mac, traffic"]);
     assert.ok(two !== "help");
     assert.deepEqual([two.traffic, two.memory, two.mac, two.virtio], [true, false, true, false]);
+    const pairs = parseBenchOptions(["--only", "pairs"]);
+    assert.ok(pairs !== "help");
+    assert.deepEqual([pairs.traffic, pairs.memory, pairs.pairs], [false, false, true]);
+    assert.equal(d.pairs, true);
     assert.throws(() => parseBenchOptions(["--only", "virtio,disk"]), /unknown phase "disk"/);
     assert.throws(() => parseBenchOptions(["--only", "virtio", "--no-mac"]), UsageError);
   });

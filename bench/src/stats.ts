@@ -2,7 +2,7 @@
 /**
  * The benchmark's arithmetic, kept pure so that it is unit-tested (`stats.test.ts`):
  * nearest-rank percentiles over latency samples, throughput from a message count and a time
- * window, and the hmx / baseline ratio.
+ * window, the hmx / baseline ratio, and Jain's fairness index across concurrent pairs.
  */
 
 /** Percentiles and extremes of a sample set, in the samples' unit. */
@@ -61,4 +61,24 @@ export function throughput(
 /** hmx / baseline; NaN when the baseline is not a positive number. */
 export function ratio(hmx: number, baseline: number): number {
   return baseline > 0 && Number.isFinite(hmx) ? hmx / baseline : Number.NaN;
+}
+
+/**
+ * Jain's fairness index of `shares` (e.g. msgs/s per sender/receiver pair): (Σx)² / (n · Σx²).
+ * 1 when every share is equal, 1/n when one gets everything; a share twice the others' barely
+ * moves it (≈0.98 of 50 pairs). Shares must be finite and >= 0, and not all 0.
+ */
+export function jainIndex(shares: readonly number[]): number {
+  if (shares.length === 0) throw new RangeError("Jain's index of no shares");
+  let sum = 0;
+  let squares = 0;
+  for (const [i, x] of shares.entries()) {
+    if (!(Number.isFinite(x) && x >= 0)) {
+      throw new RangeError(`Jain's index: share ${i} is ${x}; shares must be finite and >= 0`);
+    }
+    sum += x;
+    squares += x * x;
+  }
+  if (squares === 0) throw new RangeError("Jain's index: every share is 0");
+  return (sum * sum) / (shares.length * squares);
 }

@@ -13,6 +13,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { tuneHeapForDataPath } from "@hmx/client";
 import type {
   InitReport,
+  PairsCommand,
   ReceiveReport,
   Role,
   SendReport,
@@ -20,7 +21,6 @@ import type {
   WorkerCommand,
   WorkerFatal,
   WorkerReply,
-  WorkerRequest,
 } from "./ipc.js";
 import { now, payloadTemplate, stampPayload } from "./payload.js";
 import { Tally } from "./tally.js";
@@ -202,17 +202,19 @@ function send(message: WorkerReply | WorkerFatal): void {
 }
 
 /**
- * Runs this process as a worker with `factory`'s transport: serves IPC commands one at a time
- * (a `collect` may run while nothing else does) until `close`, then exits.
+ * Serves the orchestrator's IPC commands with `handle` (each answered by one reply of its id)
+ * until `close`, then exits; with the heap tuned as in every measured process, an exit when
+ * the orchestrator goes away, and any uncaught error reported as `fatal`.
  */
-export function runWorker(factory: TransportFactory): void {
+export function serveCommands(
+  handle: (command: WorkerCommand | PairsCommand) => Promise<unknown>,
+): void {
   if (process.send === undefined) {
     console.error("this is a benchmark worker: run `node bench/dist/main.js` instead");
     process.exit(2);
   }
   // Same V8 settings in every measured process, hmx's and the baseline relay's alike.
   tuneHeapForDataPath();
-  const state = new WorkerState(factory);
   // The orchestrator died or closed the channel: never linger.
   process.on("disconnect", () => process.exit(0));
   const fatal = (err: unknown): void => {
@@ -222,8 +224,8 @@ export function runWorker(factory: TransportFactory): void {
   process.on("uncaughtException", fatal);
   process.on("unhandledRejection", fatal);
   process.on("message", (raw: unknown) => {
-    const request = raw as WorkerRequest;
-    state.handle(request).then(
+    const request = raw as (WorkerCommand | PairsCommand) & { readonly id: number };
+    handle(request).then(
       (result) => {
         send({ id: request.id, ok: true, result });
         if (request.cmd === "close") setTimeout(() => process.exit(0), 20);
@@ -237,4 +239,13 @@ export function runWorker(factory: TransportFactory): void {
       },
     );
   });
+}
+
+/**
+ * Runs this process as a worker with `factory`'s transport: serves IPC commands one at a time
+ * (a `collect` may run while nothing else does) until `close`, then exits.
+ */
+export function runWorker(factory: TransportFactory): void {
+  const state = new WorkerState(factory);
+  serveCommands((c) => state.handle(c as WorkerCommand));
 }

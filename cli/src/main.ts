@@ -22,7 +22,11 @@ commands:
   policy       load, show, validate and query the XSM/Flask policy (what-if), audit denials
   viptables    administer the Argo firewall (OpenXT viptables flags)
   console      show a guest's virtio-console output (collected by its back end), send it input
+  chaos        inject faults: partitions, -EAGAIN storms, delays, late VIRQs, pauses, link faults
   fleet        prepare the container fleet: 'hmx fleet init' writes its secrets and builds the image contents
+  domain       list, create and destroy domains through the toolstack
+  status       a running hypervisor at a glance: addresses, policy, domains, faults (--json)
+  history      print or follow the event history (hypercalls, VIRQs, MAC, links, faults)
 
 global options (any command):
   --verbose    show stack traces and gRPC library diagnostics on failures (env HMX_VERBOSE=1)
@@ -42,6 +46,10 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   viptables: async (argv) => (await import("./commands/viptables.js")).runViptablesCommand(argv),
   fleet: async (argv) => (await import("./commands/fleet.js")).runFleetCommand(argv),
   console: async (argv) => (await import("./commands/console.js")).runConsoleCommand(argv),
+  chaos: async (argv) => (await import("./chaos/chaos-command.js")).runChaosCommand(argv),
+  domain: async (argv) => (await import("./domain/domain-command.js")).runDomainCommand(argv),
+  status: async (argv) => (await import("./status/status-command.js")).runStatusCommand(argv),
+  history: async (argv) => (await import("./history/history-command.js")).runHistoryCommand(argv),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -2,9 +2,21 @@
 /**
  * `@hmx/client`: what talks to the hmx services from outside them — the CLI, the bench, tests
  * and harness authors — without loading the hypervisor service: the typed toolstack client,
- * the "host:port" parser, and the V8 heap tuning every byte-moving process applies at start.
+ * the history subscriber (resumes across reconnects), the "host:port" parser, and the V8 heap
+ * tuning every byte-moving process applies at start.
  */
 export { parseHostPort } from "@hmx/proto";
+export {
+  HistorySubscriber,
+  HistorySubscriberError,
+  HISTORY_KINDS,
+  historyUrl,
+  type HistoryEvent,
+  type HistoryKind,
+  type HistoryEnd,
+  type HistorySubscriberOptions,
+  type ConnectionChange,
+} from "./history-subscriber.js";
 export { tuneHeapForDataPath, DATA_PATH_HEAP_GROWING_PERCENT } from "./heap-tuning.js";
 export {
   ToolstackClient,
@@ -29,3 +41,12 @@ export {
   type AuditRecordView,
   type AuditWatch,
 } from "./toolstack-client.js";
+export type {
+  ArgoFaultType,
+  ArgoFaultView,
+  LinkFaultView,
+  ToxicView,
+  FaultSpecView,
+  FaultView,
+  FaultEventView,
+} from "./fault-views.js";

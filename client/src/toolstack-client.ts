@@ -19,6 +19,16 @@ import type { FirewallRule__Output } from "@hmx/proto/gen/hmx/toolstack/v1/Firew
 import type { MacSubject } from "@hmx/proto/gen/hmx/toolstack/v1/MacSubject.js";
 import type { PolicyInfo__Output } from "@hmx/proto/gen/hmx/toolstack/v1/PolicyInfo.js";
 import type { ToolstackClient as GeneratedClient } from "@hmx/proto/gen/hmx/toolstack/v1/Toolstack.js";
+import type { FaultEvent__Output } from "@hmx/proto/gen/hmx/toolstack/v1/FaultEvent.js";
+import type { FaultInfo__Output } from "@hmx/proto/gen/hmx/toolstack/v1/FaultInfo.js";
+import {
+  encodeFaultSpec,
+  faultEventView,
+  faultView,
+  type FaultEventView,
+  type FaultSpecView,
+  type FaultView,
+} from "./fault-views.js";
 
 /** A virtio device type by name; the VirtIO device IDs are net 1, blk 2, console 3. */
 export type DeviceTypeName = "net" | "blk" | "console";
@@ -219,7 +229,7 @@ export interface AuditRecordView {
   readonly droppedBefore: number;
 }
 
-/** A running WatchAudit stream. */
+/** A running watch stream (WatchAudit, WatchFaults). */
 export interface AuditWatch {
   /** Ends the stream (resolves `done`). */
   cancel(): void;
@@ -557,12 +567,48 @@ export class ToolstackClient {
 
   /** Streams audit records (one per denial from now on) to `onRecord` until cancelled. */
   watchAudit(onRecord: (record: AuditRecordView) => void): AuditWatch {
-    const call = this.client.watchAudit({}, this.metadata);
+    return this.#watch(this.client.watchAudit({}, this.metadata), (r: AuditRecord__Output) => {
+      onRecord(auditView(r));
+    });
+  }
+
+  // ---- Faults (docs/chaos.md) -----------------------------------------------------------------
+
+  /** Starts a fault; resolves with it and its id (INVALID_ARGUMENT / NOT_FOUND name the bad value). */
+  async applyFault(spec: FaultSpecView): Promise<FaultView> {
+    const res = await this.#unary<{ fault: FaultInfo__Output | null }>((cb) =>
+      this.client.applyFault({ fault: encodeFaultSpec(spec) }, this.metadata, cb),
+    );
+    return faultView(res.fault);
+  }
+
+  /** Ends the faults with these ids, or every fault when none is given; resolves with the ids ended. */
+  async clearFaults(ids: readonly string[] = []): Promise<string[]> {
+    const res = await this.#unary<{ cleared: string[] }>((cb) =>
+      this.client.clearFaults({ ids: [...ids] }, this.metadata, cb),
+    );
+    return res.cleared;
+  }
+
+  /** The faults in force. */
+  async listFaults(): Promise<FaultView[]> {
+    const res = await this.#unary<{ faults: FaultInfo__Output[] }>((cb) =>
+      this.client.listFaults({}, this.metadata, cb),
+    );
+    return res.faults.map(faultView);
+  }
+
+  /** Streams every fault's start, change and end from now on to `onEvent` until cancelled. */
+  watchFaults(onEvent: (event: FaultEventView) => void): AuditWatch {
+    return this.#watch(this.client.watchFaults({}, this.metadata), (e: FaultEvent__Output) => {
+      onEvent(faultEventView(e));
+    });
+  }
+
+  #watch<T>(call: grpc.ClientReadableStream<T>, onData: (item: T) => void): AuditWatch {
     let cancelled = false;
     const done = new Promise<void>((resolve, reject) => {
-      call.on("data", (r: AuditRecord__Output) => {
-        onRecord(auditView(r));
-      });
+      call.on("data", onData);
       call.on("error", (err: grpc.ServiceError) => {
         if (cancelled && err.code === grpc.status.CANCELLED) resolve();
         else reject(err);

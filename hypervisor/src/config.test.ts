@@ -357,3 +357,18 @@ describe("link-fault flags", () => {
     assert.ok(problems(["--toxiproxy-listen", "unix:/x"]).some((p) => p.includes('"unix:/x"')));
   });
 });
+
+describe("history flags", () => {
+  test("--history-from-boot records for the HTTP listener or the file, and is refused alone", () => {
+    assert.equal(
+      parse(["--http-listen", "127.0.0.1:0", "--history-from-boot"]).historyFromBoot,
+      true,
+    );
+    assert.equal(parse(["--http-listen", "127.0.0.1:0"]).historyFromBoot, undefined);
+    assert.ok(
+      problems(["--history-from-boot"]).some((p) =>
+        p.includes("--history-from-boot records for --http-listen or --history-file"),
+      ),
+    );
+  });
+});

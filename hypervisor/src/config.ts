@@ -83,8 +83,16 @@ export interface HypervisorConfig {
   readonly historyFile?: string;
   /** `--history-window`: events retained for `?since=` resume (default 65536). */
   readonly historyWindow?: number;
+  /** `--history-from-boot`: record the history from start, not from its first subscriber. */
+  readonly historyFromBoot?: boolean;
   /** `--link-faults` / `--toxiproxy-listen`: the link-fault layer (docs/chaos.md); off if absent. */
   readonly linkFaults?: LinkFaultsConfig;
+  /** `--fault-seed`: the seed of every fault engine's chance draws (random if absent). */
+  readonly faultSeed?: number;
+  /** `--state-dir`: keep the state in this directory across restarts (docs/state.md). */
+  readonly stateDir?: string;
+  /** `--state-fsync`: fsync every journal commit (machine crashes, not only process deaths). */
+  readonly stateFsync?: boolean;
 }
 
 export interface LinkFaultsConfig {
@@ -165,7 +173,11 @@ export const HYPERVISOR_USAGE = `usage: hmx hypervisor [options]
                                both have enrolled (repeatable; docs/virtio-argo.md)
   --http-listen HOST:PORT      harness HTTP listener: /healthz, /metrics, /v1/history (env HMX_HTTP_LISTEN; off by default; docs/harness.md)
   --history-file FILE          also write the event history as JSON lines to FILE (env HMX_HISTORY_FILE)
+  --state-dir DIR              keep domains, memory, rings, credentials and the resume log in DIR across
+                               restarts and SIGKILL (env HMX_STATE_DIR; off by default; docs/state.md)
+  --state-fsync                fsync every journal commit, to survive machine crashes too (env HMX_STATE_FSYNC=1)
   --history-window N           events retained for history resume with ?since= (default 65536)
+  --history-from-boot          record the history from start (default: from its first subscriber)
   --grace-period SECONDS       destroy an enrolled domain whose guest stayed away this long (env HMX_GRACE_PERIOD; default 60)
   --max-total-memory BYTES     all domains' memory together, each reserved whole at creation (env HMX_MAX_TOTAL_MEMORY; default 4 GiB)
   --max-domain-memory BYTES    largest domain (env HMX_MAX_DOMAIN_MEMORY; default 1 GiB)
@@ -270,7 +282,10 @@ export function parseHypervisorConfig(input: {
         "grace-period": { type: "string" },
         "http-listen": { type: "string" },
         "history-file": { type: "string" },
+        "state-dir": { type: "string" },
+        "state-fsync": { type: "boolean" },
         "history-window": { type: "string" },
+        "history-from-boot": { type: "boolean" },
         "control-listen": { type: "string" },
         "admin-token-file": { type: "string" },
         argo: { type: "boolean" },
@@ -508,6 +523,19 @@ export function parseHypervisorConfig(input: {
       `--http-listen ${JSON.stringify(httpListen)}: expected HOST:PORT with port 0..65535`,
     );
   const historyFile = values["history-file"] ?? nonEmpty(env["HMX_HISTORY_FILE"]);
+  if (values["history-from-boot"] === true && httpListen === undefined && historyFile === undefined)
+    problems.push("--history-from-boot records for --http-listen or --history-file: give one");
+  const stateDir = values["state-dir"] ?? nonEmpty(env["HMX_STATE_DIR"]);
+  const fsyncEnv = env["HMX_STATE_FSYNC"];
+  const stateFsync = values["state-fsync"] ?? truthy(fsyncEnv);
+  if (stateFsync === true && stateDir === undefined) {
+    problems.push("--state-fsync needs --state-dir DIR (there is no journal to fsync without one)");
+  }
+  if (fsyncEnv !== undefined && fsyncEnv !== "" && truthy(fsyncEnv) === undefined) {
+    problems.push(
+      `HMX_STATE_FSYNC ${JSON.stringify(fsyncEnv)}: expected 1/0, true/false, yes/no or on/off`,
+    );
+  }
   const resumeLogMaxBytes = size(
     "resume-log-bytes",
     values["resume-log-bytes"] ?? nonEmpty(env["HMX_RESUME_LOG_BYTES"]) ?? "16M",
@@ -522,7 +550,8 @@ export function parseHypervisorConfig(input: {
       `--resume-log-bytes ${resumeLogMaxBytes} must be below --domain-held-bytes ${domainHeldBytes} (the resume log is charged to the same budget)`,
     );
   }
-  const linkFaults = parseLinkFaults(values, problems);
+  const faultSeed = parseFaultSeed(values["fault-seed"], problems);
+  const linkFaults = parseLinkFaults(values, faultSeed, problems);
 
   const config: HypervisorConfig = {
     listen,
@@ -559,20 +588,31 @@ export function parseHypervisorConfig(input: {
     ...(httpListen === undefined ? {} : { httpListen }),
     ...(historyFile === undefined ? {} : { historyFile }),
     historyWindow: count("history-window", values["history-window"] ?? "65536", 16, 1 << 24),
+    ...(values["history-from-boot"] === true ? { historyFromBoot: true } : {}),
     ...(linkFaults === undefined ? {} : { linkFaults }),
+    faultSeed,
+    ...(stateDir === undefined ? {} : { stateDir, stateFsync: stateFsync ?? false }),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
 
-/** `--link-faults`, `--toxiproxy-listen` (loopback unless allowed), `--fault-seed`. */
+/** `--fault-seed`: an unsigned 32-bit integer, random when absent. */
+function parseFaultSeed(value: string | undefined, problems: string[]): number {
+  const seed = value === undefined ? randomSeed() : Number(value);
+  if (value !== undefined && !(/^\d+$/.test(value) && seed <= 0xffffffff))
+    problems.push(`--fault-seed ${JSON.stringify(value)}: expected an integer in 0..4294967295`);
+  return seed;
+}
+
+/** `--link-faults`, `--toxiproxy-listen` (loopback unless allowed), with the fault seed. */
 function parseLinkFaults(
   values: {
     "link-faults"?: boolean;
     "toxiproxy-listen"?: string;
     "toxiproxy-allow-remote"?: boolean;
-    "fault-seed"?: string;
   },
+  seed: number,
   problems: string[],
 ): LinkFaultsConfig | undefined {
   const toxiproxyListen = values["toxiproxy-listen"];
@@ -590,12 +630,6 @@ function parseLinkFaults(
         `--toxiproxy-listen ${JSON.stringify(toxiproxyListen)}: ${hostPort.host} is not a loopback address; the API has no authentication, so add --toxiproxy-allow-remote to expose it`,
       );
   }
-  const seedValue = values["fault-seed"];
-  const seed = seedValue === undefined ? randomSeed() : Number(seedValue);
-  if (seedValue !== undefined && !(/^\d+$/.test(seedValue) && seed <= 0xffffffff))
-    problems.push(
-      `--fault-seed ${JSON.stringify(seedValue)}: expected an integer in 0..4294967295`,
-    );
   if (values["link-faults"] !== true && toxiproxyListen === undefined) return undefined;
   return { seed, ...(toxiproxyListen === undefined ? {} : { toxiproxyListen }) };
 }

@@ -9,7 +9,6 @@ import * as grpc from "@grpc/grpc-js";
 import {
   MAX_GRPC_MESSAGE_BYTES,
   hypervisorPackageDefinition,
-  loadHypervisorProto,
   loadToolstackProto,
   toolstackPackageDefinition,
 } from "@hmx/proto";
@@ -20,16 +19,18 @@ import type { HypervisorConfig } from "./config.js";
 import { createHypervisorCore, type HypervisorCore } from "./core.js";
 import { HypercallDispatcher } from "./dispatch/dispatcher.js";
 import { HeldBytesLedger } from "./dispatch/held-bytes.js";
-import { FairScheduler } from "./dispatch/scheduler.js";
 import { EventChannel } from "./events/event-channel.js";
 import { Admission, controlAdmission, guestAdmission } from "./grpc/admission.js";
 import { AdminAuth } from "./grpc/auth.js";
 import { createGuestService } from "./grpc/guest-service.js";
 import { GuestStreams } from "./grpc/guest-streams.js";
+import { guestServiceDefinition } from "./grpc/lazy-batch.js";
 import { EnrolmentService } from "./fleet/enrolment.js";
 import { EnrolmentDevices } from "./fleet/enrolment-devices.js";
 import { createMacService } from "./grpc/mac-service.js";
-import { createToolstackService } from "./grpc/toolstack-service.js";
+import { adminUnary, createToolstackService } from "./grpc/toolstack-service.js";
+import { createFaultService } from "./grpc/fault-service.js";
+import { FaultControl } from "./faults/fault-control.js";
 import { DeviceManager } from "./devices/device-manager.js";
 import { Audit } from "./mac/audit.js";
 import { MacController } from "./mac/mac-controller.js";
@@ -39,6 +40,12 @@ import { addReflection } from "./grpc/reflection.js";
 import { createObservability } from "./observability/observability.js";
 import { LinkFaults, identifyLinks } from "./faults/link-faults.js";
 import { ToxiproxyApi } from "./faults/toxiproxy-api.js";
+import { ArgoFaults } from "./faults/argo-faults.js";
+import { FaultingScheduler } from "./faults/faulting-scheduler.js";
+import { randomSeed } from "./faults/seeded-random.js";
+import type { FaultEvent } from "./faults/fault-events.js";
+import { openState } from "./state/open-state.js";
+import type { StateStore } from "./state/state-store.js";
 
 /** Fully qualified service names, as the health service reports them. */
 export const GUEST_SERVICE_NAME = "hmx.argo.v1.Hypervisor";
@@ -58,8 +65,12 @@ export interface RunningHypervisor {
   readonly devices: DeviceManager;
   /** The link-fault engine, with `--link-faults` or `--toxiproxy-listen` (docs/chaos.md). */
   readonly linkFaults?: LinkFaults;
+  /** The Argo-level fault engine: partitions, -EAGAIN storms, delays, late VIRQs, pauses. */
+  readonly argoFaults: ArgoFaults;
   /** Actual address of the Toxiproxy-compatible API, "host:port", if it listens. */
   readonly toxiproxyListen?: string;
+  /** The `--state-dir` journal, when one is kept (docs/state.md). */
+  readonly state?: StateStore;
   /** Graceful stop: NOT_SERVING, end streams, drain until the deadline, then force. */
   stop(): Promise<void>;
 }
@@ -155,10 +166,15 @@ export async function startHypervisor(
         return d === undefined ? 0 : core.argo.ringCount(d);
       },
       streams: (domid, kind) => streams.count(domid, kind),
+      // The dashboard's /v1/state (ring fill levels, link faults).
+      domains: () => core.domains.list(),
+      rings: (d) => core.argo.listRings(d),
+      links: () => linkFaults?.list(),
       activeFaults: () =>
-        linkFaults
+        argoFaults.size +
+        (linkFaults
           ?.list()
-          .reduce((n, link) => n + link.toxics.length + (link.enabled ? 0 : 1), 0) ?? 0,
+          .reduce((n, link) => n + link.toxics.length + (link.enabled ? 0 : 1), 0) ?? 0),
     },
     log,
   );
@@ -217,9 +233,25 @@ export async function startHypervisor(
       scheduler.wake(domid);
     },
   );
-  const scheduler = new FairScheduler({
+  const argoFaults = new ArgoFaults({
+    registry: core.domains,
+    seed: config.linkFaults?.seed ?? config.faultSeed ?? randomSeed(),
+    log: log.child({ component: "faults" }),
+    wakeWaiters: (d) => {
+      core.argo.wakeWaiters(d);
+    },
+    released: (domid) => {
+      scheduler.release(domid);
+      scheduler.wake(domid);
+      events.release(domid);
+    },
+  });
+  core.argo.attachFaults(argoFaults);
+  events.attachFaults(argoFaults);
+  // A paused domain's vCPU runs no hypercall; a delayed one's start late (faults/).
+  const scheduler = new FaultingScheduler(argoFaults, {
     sliceUnits: config.scheduleSliceUnits,
-    isBlocked: (domid) => held.isOver(domid),
+    isBlocked: (domid) => held.isOver(domid) || argoFaults.isPaused(domid),
   });
   core.domains.addHooks({
     destroying: (d) => {
@@ -227,6 +259,7 @@ export async function startHypervisor(
       held.forget(d.domid);
     },
   });
+  const state = openState(config, core, dispatcher, observability, mac, log);
   const toolstackLog = log.child({ component: "toolstack" });
   const devices = new DeviceManager({
     registry: core.domains,
@@ -259,14 +292,16 @@ export async function startHypervisor(
           log: log.child({ component: "faults" }),
         });
   // Every fault's start and end is a `fault` event in the history (DESIGN §3.5).
-  linkFaults?.onFaultEvent((e) => {
+  const recordFault = (e: FaultEvent): void => {
     observer.fault(e.action === "end" ? "stop" : "start", `${e.target}/${e.fault}`, {
       faultKind: e.kind,
       target: e.target,
       action: e.action,
       spec: e.detail,
     });
-  });
+  };
+  linkFaults?.onFaultEvent(recordFault);
+  argoFaults.onFaultEvent(recordFault);
 
   const guestAdmit = new Admission(config.admission, guestAdmission(core.domains, enrolment));
   const guestServer = new grpc.Server({ ...SERVER_OPTIONS, ...guestAdmit.serverOptions() });
@@ -276,7 +311,7 @@ export async function startHypervisor(
   });
   guestHealth.addToServer(guestServer);
   guestServer.addService(
-    loadHypervisorProto().hmx.argo.v1.Hypervisor.service,
+    guestServiceDefinition(),
     identifyLinks(
       linkFaults,
       createGuestService({
@@ -302,6 +337,11 @@ export async function startHypervisor(
     auth: adminAuth,
     log: toolstackLog,
   });
+  const faultService = createFaultService(
+    new FaultControl(argoFaults, linkFaults),
+    adminAuth,
+    adminUnary({ auth: adminAuth, log: toolstackLog }),
+  );
   const controlAdmit = new Admission(config.admission, controlAdmission(adminAuth));
   const controlServer = new grpc.Server({ ...SERVER_OPTIONS, ...controlAdmit.serverOptions() });
   const controlHealth = new HealthImplementation({
@@ -319,6 +359,7 @@ export async function startHypervisor(
       log: toolstackLog,
       mac: macService.handlers,
       devices,
+      faults: faultService.handlers,
     }),
   );
   addReflection(controlServer, toolstackPackageDefinition(), [TOOLSTACK_SERVICE_NAME]);
@@ -354,6 +395,7 @@ export async function startHypervisor(
     controlAdmit.close();
     await linkFaults?.close();
     await toxiproxyApi?.close();
+    state?.close();
     throw err;
   }
   /** Both listeners' health, for the whole server ('') and for their service. */
@@ -387,6 +429,8 @@ export async function startHypervisor(
     core,
     mac,
     devices,
+    argoFaults,
+    ...(state === undefined ? {} : { state }),
     ...(linkFaults === undefined ? {} : { linkFaults }),
     ...(toxiproxyListen === undefined ? {} : { toxiproxyListen }),
     stop: () => {
@@ -394,8 +438,10 @@ export async function startHypervisor(
         stopping = true;
         setHealth("NOT_SERVING");
         enrolment.stop();
+        argoFaults.clearAll();
         streams.endAll(grpc.status.UNAVAILABLE, "hypervisor is shutting down");
         macService.endWatchers(grpc.status.UNAVAILABLE, "hypervisor is shutting down");
+        faultService.endWatchers(grpc.status.UNAVAILABLE, "hypervisor is shutting down");
         await Promise.all([
           shutdown(guestServer, config.shutdownDeadlineMs),
           shutdown(controlServer, config.shutdownDeadlineMs),
@@ -407,6 +453,8 @@ export async function startHypervisor(
           "admission refusals",
         );
         await Promise.all([linkFaults?.close(), toxiproxyApi?.close()]);
+        // The journal is final before teardown: a clean stop keeps every domain for the next run.
+        state?.close();
         // Teardown in argo_destroy order for every domain still alive.
         for (const domain of core.domains.list()) core.domains.destroy(domain.domid);
         await observability.stop();

@@ -262,6 +262,75 @@ export const VARG_ENT_NAME_LEN = 32;
 export const VARG_ENT_OPTION = 96;
 export const VARG_ENT_OPTION_LEN = 64;
 
+/**
+ * The integer fields of one VARG entry, read and written through one field table
+ * (`VARG_ENTRY_INTS`), so that the toolstack's writer and the guest's reader cannot disagree
+ * about an offset or a width. Strings and the MAC are the callers' (the reader checks them).
+ */
+export interface VargEntryInts {
+  readonly devIndex: number;
+  readonly role: number;
+  readonly flags: number;
+  readonly deviceId: number;
+  readonly vendorId: number;
+  readonly peerDomid: number;
+  readonly bePort: number;
+  readonly fePort: number;
+  readonly numQueues: number;
+  readonly queueSizeMax: number;
+  readonly configSize: number;
+  readonly ringLen: number;
+  readonly capacitySectors: bigint;
+}
+
+/** Each number field of an entry: its offset and width in bytes (little-endian). */
+const VARG_ENTRY_INTS: readonly (readonly [
+  Exclude<keyof VargEntryInts, "capacitySectors">,
+  number,
+  1 | 2 | 4,
+])[] = [
+  ["devIndex", VARG_ENT_DEV_INDEX, 2],
+  ["role", VARG_ENT_ROLE, 1],
+  ["flags", VARG_ENT_FLAGS, 1],
+  ["deviceId", VARG_ENT_DEVICE_ID, 4],
+  ["vendorId", VARG_ENT_VENDOR_ID, 4],
+  ["peerDomid", VARG_ENT_PEER_DOMID, 2],
+  ["bePort", VARG_ENT_BE_PORT, 4],
+  ["fePort", VARG_ENT_FE_PORT, 4],
+  ["numQueues", VARG_ENT_NUM_QUEUES, 2],
+  ["queueSizeMax", VARG_ENT_QUEUE_SIZE_MAX, 2],
+  ["configSize", VARG_ENT_CONFIG_SIZE, 4],
+  ["ringLen", VARG_ENT_RING_LEN, 4],
+];
+
+/** Writes the integer fields of the entry at byte `at` of `table`. */
+export function writeVargEntryInts(table: Uint8Array, at: number, e: VargEntryInts): void {
+  const v = new DataView(table.buffer, table.byteOffset, table.byteLength);
+  for (const [field, offset, width] of VARG_ENTRY_INTS) {
+    if (width === 1) v.setUint8(at + offset, e[field]);
+    else if (width === 2) v.setUint16(at + offset, e[field], true);
+    else v.setUint32(at + offset, e[field], true);
+  }
+  v.setBigUint64(at + VARG_ENT_CAPACITY_SECTORS, e.capacitySectors, true);
+}
+
+/** Reads the integer fields of the entry at byte `at` of `table` (unchecked: the caller checks). */
+export function readVargEntryInts(table: Uint8Array, at: number): VargEntryInts {
+  const v = new DataView(table.buffer, table.byteOffset, table.byteLength);
+  const e: Record<string, number | bigint> = {
+    capacitySectors: v.getBigUint64(at + VARG_ENT_CAPACITY_SECTORS, true),
+  };
+  for (const [field, offset, width] of VARG_ENTRY_INTS) {
+    e[field] =
+      width === 1
+        ? v.getUint8(at + offset)
+        : width === 2
+          ? v.getUint16(at + offset, true)
+          : v.getUint32(at + offset, true);
+  }
+  return e as unknown as VargEntryInts;
+}
+
 /** Which end of the device the table's owner is. */
 export const VargRole = {
   frontend: 1,

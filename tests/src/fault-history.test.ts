@@ -2,7 +2,8 @@
 /**
  * Every fault's start and end is a `fault` event in the history (DESIGN §3.5), and the metrics
  * count the faults active: a toxic added and removed, and a link taken down and up, through the
- * Toxiproxy-compatible API of a real `hmx hypervisor` process writing `--history-file`.
+ * Toxiproxy-compatible API, and an Argo partition through the toolstack, of a real `hmx hypervisor`
+ * process writing `--history-file`.
  */
 import { Testbed } from "@hmx/testkit";
 import assert from "node:assert/strict";
@@ -113,6 +114,29 @@ test("a toxic's and a link-down's start and end are fault events, and hmx_faults
       ["start", "victim/down"],
       ["stop", "victim/slow"],
       ["stop", "victim/down"],
+    ],
+  );
+});
+
+test("an Argo fault's start and end, through the toolstack, are fault events counted in hmx_faults_active", async () => {
+  await bed.domain("left");
+  await bed.domain("right");
+  const before = faultEvents().length;
+  const fault = await bed.toolstack.applyFault({
+    argo: { type: "partition", from: ["left"], to: ["right"], bothWays: true },
+  });
+  assert.equal(await activeFaults(), 1);
+  await bed.toolstack.clearFaults([fault.id]);
+  assert.equal(await activeFaults(), 0);
+  const events = await until("two more fault events in the history file", () => {
+    const e = faultEvents().slice(before);
+    return e.length >= 2 ? e : undefined;
+  });
+  assert.deepEqual(
+    events.map((e) => [e.type, e.name]),
+    [
+      ["start", `left<->right/${fault.id}`],
+      ["stop", `left<->right/${fault.id}`],
     ],
   );
 });

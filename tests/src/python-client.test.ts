@@ -23,11 +23,13 @@ function findPython(): { python: string } | { missing: string } {
     (p): p is string => !!p,
   );
   for (const python of candidates) {
-    const probe = spawnSync(python, ["-c", "import grpc, google.protobuf"], { encoding: "utf8" });
+    const probe = spawnSync(python, ["-c", "import grpc, google.protobuf, websockets"], {
+      encoding: "utf8",
+    });
     if (probe.status === 0) return { python };
   }
   return {
-    missing: `no Python with grpc and protobuf among ${candidates.join(", ")} (apt-get install python3-grpcio python3-protobuf)`,
+    missing: `no Python with grpc, protobuf and websockets among ${candidates.join(", ")} (apt-get install python3-grpcio python3-protobuf python3-websockets)`,
   };
 }
 
@@ -78,7 +80,15 @@ describe("the Python client against a real hypervisor", () => {
   const found = findPython();
   let bed: Testbed;
   before(async () => {
-    if ("python" in found) bed = await Testbed.start([]); // Xen's default (strict) Argo
+    // Xen's default (strict) Argo; a small history window so the history tests can overrun it.
+    if ("python" in found)
+      bed = await Testbed.start([
+        "--http-listen",
+        "127.0.0.1:0",
+        "--history-window",
+        "64",
+        "--history-from-boot",
+      ]);
   });
   after(async () => {
     if ("python" in found) await bed.stopAll();
@@ -90,6 +100,7 @@ describe("the Python client against a real hypervisor", () => {
       ...process.env,
       HMX_TEST_LISTEN: bed.listen,
       HMX_TEST_CONTROL: bed.controlListen,
+      HMX_TEST_HTTP: String(bed.hypervisor.last("hypervisor ready")?.["httpListen"]),
       HMX_ADMIN_TOKEN: bed.adminToken,
     };
     const r = spawnSync(found.python, args, { cwd, env, encoding: "utf8", timeout: 120_000 });

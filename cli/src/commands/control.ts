@@ -8,6 +8,8 @@
  */
 import { ToolstackClient, parseHostPort } from "@hmx/client";
 import { readFileSync } from "node:fs";
+import { ExitCode } from "../exit-codes.js";
+import { usageError } from "../parse-command.js";
 import { readUpPointer, type UpPointer } from "../up/run-dir.js";
 
 /** Bad command-line usage: exit code 2. */
@@ -56,12 +58,31 @@ export function resolveControl(
     "127.0.0.1:7071";
   if (parseHostPort(control) === undefined)
     throw new UsageError(`--control ${JSON.stringify(control)}: expected HOST:PORT`);
+  // The running `hmx up`'s token goes only to its own toolstack.
+  const adminToken = adminTokenFor(
+    control,
+    control === up?.control ? up : undefined,
+    flags,
+    env,
+    readFile,
+  );
+  return { control, adminToken };
+}
+
+/**
+ * The admin token for `target`: `--admin-token-file`, else env HMX_ADMIN_TOKEN, else the file of
+ * the running `hmx up` when `target` is one of its listeners (`up` given); UsageError otherwise.
+ */
+export function adminTokenFor(
+  target: string,
+  up: UpPointer | undefined,
+  flags: { adminTokenFile?: string | undefined },
+  env: Readonly<Record<string, string | undefined>>,
+  readFile: (path: string) => string,
+): string {
   let adminToken: string;
   const envToken = (env["HMX_ADMIN_TOKEN"] ?? "").trim();
-  // The running `hmx up`'s token goes only to its own toolstack.
-  const tokenFile =
-    flags.adminTokenFile ??
-    (envToken === "" && control === up?.control ? up.adminTokenFile : undefined);
+  const tokenFile = flags.adminTokenFile ?? (envToken === "" ? up?.adminTokenFile : undefined);
   if (tokenFile !== undefined) {
     try {
       adminToken = readFile(tokenFile).trim();
@@ -76,10 +97,10 @@ export function resolveControl(
     adminToken = envToken;
     if (adminToken === "")
       throw new UsageError(
-        `no admin token for ${control}: pass --admin-token-file FILE or set HMX_ADMIN_TOKEN (a container fleet's is in .env: export $(grep HMX_ADMIN_TOKEN .env))`,
+        `no admin token for ${target}: pass --admin-token-file FILE or set HMX_ADMIN_TOKEN (a container fleet's is in .env: export $(grep HMX_ADMIN_TOKEN .env))`,
       );
   }
-  return { control, adminToken };
+  return adminToken;
 }
 
 /** Runs `body` with a connected client and closes it afterwards. */
@@ -121,4 +142,30 @@ export function parseUint(flag: string, value: string | undefined, max = 0xfffff
     );
   }
   return Number(value);
+}
+
+/**
+ * Runs an administrative command's body in the one error style: bad usage (UsageError, a
+ * parseArgs error) prints `hmx COMMAND: PROBLEM` plus the --help pointer (exit 2); any other
+ * failure one line with describeError (exit 1).
+ */
+export async function runAdminCommand(
+  command: string,
+  io: CommandIo,
+  body: () => Promise<number>,
+): Promise<number> {
+  try {
+    return await body();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (
+      err instanceof UsageError ||
+      (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"))
+    )
+      return usageError(command.split(" ")[0] ?? command, (err as Error).message, (line) => {
+        io.error(line);
+      });
+    io.error(`hmx ${command}: ${describeError(err)}`);
+    return ExitCode.FAILURE;
+  }
 }

@@ -54,7 +54,7 @@ export async function runHypervisorCommand(argv: string[]): Promise<number> {
       ...(running.toxiproxyListen === undefined
         ? {}
         : { toxiproxyListen: running.toxiproxyListen }),
-      ...(running.linkFaults === undefined ? {} : { faultSeed: running.linkFaults.seed }),
+      faultSeed: running.argoFaults.seed,
       xsm: running.mac.moduleName,
       ...(running.mac.moduleName === "flask"
         ? { flaskMode: running.mac.flaskMode, policy: running.mac.loaded?.policy.fileName ?? null }

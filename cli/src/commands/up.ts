@@ -7,14 +7,10 @@
 import { ExitCode } from "../exit-codes.js";
 import { parseCommand, usageError } from "../parse-command.js";
 import { onShutdownSignal } from "../shutdown.js";
-import {
-  renderEvent,
-  renderLine,
-  renderScreen,
-  statusRecord,
-  type Snapshot,
-} from "../up/dashboard.js";
+import { renderEvent, renderLine, statusRecord, type Snapshot } from "../up/dashboard.js";
+import { failedChecks } from "../up/checks.js";
 import { Fleet, type FleetEvent } from "../up/fleet.js";
+import { DEFAULT_TERMINAL, renderScreen } from "../up/screen.js";
 
 const UP_USAGE = `usage: hmx up [options]
 
@@ -34,9 +30,14 @@ domains, rings, messages/s, device traffic and errors live until Ctrl-C.
   -h, --help           show this help
 
 When stdout is not a terminal, it prints a short status line per refresh and a line per warning.
+When it stops it checks the run: every guest still running, and nothing lost, duplicated,
+reordered or corrupted (the sink's and the virtio front ends' own counters). It exits 1 if a
+check failed, naming the guest and the counter, and 0 if all passed.
 Everything the run writes (secrets, policy, disks, consoles) lives in one private directory under
 $XDG_RUNTIME_DIR (or the temp dir), removed when it stops. While it runs, from the same checkout,
-'hmx console vdemo1' shows a front end's virtio console and 'hmx policy show' reaches its toolstack.`;
+'hmx console vdemo1' shows a front end's virtio console, and 'hmx status', 'hmx domain',
+'hmx history', 'hmx policy' reach it with no flags. Its history records from the start (the
+last 65536 events are kept).`;
 
 export async function runUpCommand(argv: string[]): Promise<number> {
   const parsed = parseCommand("up", UP_USAGE, argv, {
@@ -130,9 +131,16 @@ export async function runUpCommand(argv: string[]): Promise<number> {
         return before.domains;
       });
       const now: Snapshot = { at: Date.now(), domains };
-      if (tty)
-        process.stdout.write(`\x1b[H\x1b[2J${renderScreen(fleet, mode, now, before, startedAt)}\n`);
-      else {
+      if (tty) {
+        // Laid out for the terminal's size at each refresh, so a resize is followed.
+        const size = {
+          columns: process.stdout.columns || DEFAULT_TERMINAL.columns,
+          rows: process.stdout.rows || DEFAULT_TERMINAL.rows,
+        };
+        process.stdout.write(
+          `\x1b[H\x1b[2J${renderScreen(fleet, mode, now, before, startedAt, size)}\n`,
+        );
+      } else {
         // The events since the last line (the fleet keeps its last 200), then the status.
         const fresh = fleet.events.slice(
           lastShown === undefined ? 0 : fleet.events.indexOf(lastShown) + 1,
@@ -156,6 +164,15 @@ export async function runUpCommand(argv: string[]): Promise<number> {
         };
       });
     }
+    // Judged before the guests are stopped: a guest that exited by itself is a failure.
+    const failed = failedChecks(fleet.guests);
+    if (failed.length > 0) exitCode = ExitCode.FAILURE;
+    if (json) say("", { msg: "checks", passed: failed.length === 0, failed });
+    else if (failed.length === 0)
+      say(`hmx up: checks passed (${fleet.guests.length} guests)`, { msg: "checks" });
+    if (!json)
+      for (const f of failed)
+        console.error(`hmx up: check failed: ${f.guest} (${f.check}): ${f.detail}`);
   } catch (err) {
     console.error(`hmx up: ${(err as Error).message}`);
     for (const e of fleet.events.slice(-10)) console.error(`  ${e.source}: ${e.text}`);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * What `hmx up` shows: a full-screen table redrawn in place on a terminal; when stdout is a pipe
+ * What `hmx up` shows: a full-screen table redrawn in place on a terminal (screen.ts); when stdout is a pipe
  * or a file (CI logs, `| tee`), one short status line every few seconds (well under 200
  * characters, however many guests) plus one line per new warning, or with `--json` one JSON
  * object per refresh holding every guest's numbers. Rates come from the difference between two
@@ -14,12 +14,8 @@ export interface Snapshot {
   readonly domains: readonly DomainView[];
 }
 
-function pad(value: string | number, width: number): string {
-  const s = String(value);
-  return s.length >= width ? s : s + " ".repeat(width - s.length);
-}
-
-function rate(
+/** Messages per second of one domain between two snapshots (0 without an earlier one). */
+export function rate(
   now: Snapshot,
   before: Snapshot | undefined,
   domid: number,
@@ -87,70 +83,6 @@ export function totals(
     msgsPerSec += rate(now, before, d.domid, "messagesReceived");
   }
   return { rings, msgsPerSec, errnos };
-}
-
-/** The full-screen view. */
-export function renderScreen(
-  fleet: Fleet,
-  mode: string,
-  now: Snapshot,
-  before: Snapshot | undefined,
-  startedAt: number,
-): string {
-  const lines: string[] = [];
-  const uptime = Math.round((now.at - startedAt) / 1000);
-  lines.push(
-    `hmx up — Argo ${mode} — hypervisor ${fleet.listen} — toolstack ${fleet.controlListen} — up ${uptime}s`,
-  );
-  lines.push("");
-  lines.push(
-    [
-      pad("DOMID", 6),
-      pad("NAME", 10),
-      pad("LABEL", 10),
-      pad("RINGS", 6),
-      pad("SENT/s", 8),
-      pad("RECV/s", 8),
-      pad("SENT", 10),
-      pad("RECV", 10),
-      pad("ERRNO", 7),
-      pad("VIRQS", 9),
-      pad("LINK", 5),
-      "WORKLOAD",
-    ].join(" "),
-  );
-  for (const d of now.domains) {
-    const guest = fleet.guests.find((g) => g.domid === d.domid);
-    lines.push(
-      [
-        pad(d.domid, 6),
-        pad(d.name, 10),
-        pad(d.label, 10),
-        pad(d.rings, 6),
-        pad(rate(now, before, d.domid, "messagesSent"), 8),
-        pad(rate(now, before, d.domid, "messagesReceived"), 8),
-        pad(d.counters.messagesSent, 10),
-        pad(d.counters.messagesReceived, 10),
-        pad(d.counters.errors, 7),
-        pad(d.counters.virqs, 9),
-        pad(d.connected ? "up" : "down", 5),
-        guest === undefined ? "" : `${guest.spec.workload}: ${workloadSummary(guest)}`,
-      ].join(" "),
-    );
-  }
-  const t = totals(now, before);
-  lines.push("");
-  lines.push(
-    `${now.domains.length} domains, ${t.rings} rings, ${t.msgsPerSec} msgs/s delivered, ${t.errnos} hypercalls returned an errno (EAGAIN is flow control)`,
-  );
-  lines.push("");
-  lines.push("recent events:");
-  for (const e of fleet.events.slice(-6)) {
-    lines.push(`  ${new Date(e.at).toISOString().slice(11, 19)} ${pad(e.source, 10)} ${e.text}`);
-  }
-  lines.push("");
-  lines.push("Ctrl-C stops everything.");
-  return lines.join("\n");
 }
 
 /** The most a plain status or event line may take (a log line, not a screen). */

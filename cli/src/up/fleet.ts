@@ -145,6 +145,8 @@ export class Fleet {
   hypervisor: RestartingChild | undefined;
   listen = "";
   controlListen = "";
+  /** The harness HTTP listener (docs/harness.md): metrics and the history. */
+  httpListen = "";
   toolstack: ToolstackClient | undefined;
   private readonly adminToken = randomBytes(32).toString("base64url");
   /** Everything this run writes (secrets, combined policy, disk images, consoles); `stop` removes it. */
@@ -194,6 +196,11 @@ export class Fleet {
       "127.0.0.1:0",
       "--control-listen",
       "127.0.0.1:0",
+      // The history records from boot (its window is bounded), so `hmx history` run later
+      // still sees the run from its first domain.
+      "--http-listen",
+      "127.0.0.1:0",
+      "--history-from-boot",
       "--policy",
       policy,
       "--admin-token-file",
@@ -236,10 +243,12 @@ export class Fleet {
     const record = await ready;
     this.listen = String(record["listen"]);
     this.controlListen = String(record["controlListen"]);
+    this.httpListen = String(record["httpListen"]);
     this.toolstack = new ToolstackClient(this.controlListen, this.adminToken);
     this.runDir.publish({
       consoleDir: this.consoleDir,
       control: this.controlListen,
+      httpListen: this.httpListen,
       adminTokenFile: this.runDir.secretPath("admin-token"),
     });
     this.note("hmx up", `hypervisor ready on ${this.listen} (toolstack ${this.controlListen})`);

@@ -8,7 +8,8 @@
  *
  * Other commands find a running `hmx up` through a pointer file in the checkout
  * (`.hmx/up.json`, or the file env HMX_UP_POINTER names; see UpPointer): `hmx console` its
- * consoles, `hmx policy` / `hmx viptables` its toolstack and admin-token file. The pointer holds
+ * consoles, `hmx policy` / `hmx viptables` / `hmx domain` / `hmx status` its toolstack and
+ * admin-token file, `hmx history` its HTTP listener. The pointer holds
  * paths and addresses, never a secret.
  */
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -35,6 +36,8 @@ export interface UpPointer {
   readonly control: string;
   /** The 0600 file holding the admin token, inside runDir. */
   readonly adminTokenFile: string;
+  /** The harness HTTP listener (/metrics, /v1/history); absent in pointers of older runs. */
+  readonly httpListen?: string;
 }
 
 /** The parent of per-run directories: `$XDG_RUNTIME_DIR` (per user, tmpfs) or the OS temp dir. */

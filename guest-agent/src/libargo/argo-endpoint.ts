@@ -1,28 +1,42 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * One guest's Argo endpoint: owns the page allocator, every receive ring and socket, and the
- * VIRQ_ARGO handling. It is the counterpart of the OpenXT Linux driver's module state
- * (argo-spec §7.1) and of its interrupt path (§5.3): `argo_interrupt_rx` drains every ring
- * with unread data, then `argo_notify` retries blocked senders.
+ * One guest's Argo endpoint: owns the page allocator, every receive ring, and the VIRQ_ARGO
+ * handling. It is the counterpart of the OpenXT Linux driver's module state (argo-spec §7.1)
+ * and of its interrupt path (§5.3): `argo_interrupt_rx` drains every ring with unread data,
+ * then `argo_notify` retries blocked senders.
+ *
+ * Two kinds of ring consumer share it: its own datagram sockets (`bind`), and the channels of
+ * virtio-argo (`attach`, virtio-argo/channel/). Both send through libargo's `ArgoSender`, which
+ * parks here on -EAGAIN, and some rings defer their rx publish (deferred-publish.ts). So a guest
+ * has one VIRQ listener and one drain pass per VIRQ, whatever runs in it.
  *
  * VIRQ handling. VIRQs are undifferentiated and coalescing ("something happened", §5.3), so on
  * each one the endpoint (a) wakes every parked sender, which retries its sendv (see
- * dgram-socket.ts for why a retry instead of Linux's notify-with-entries), and (b) runs a drain
- * pass: one multicall reads the tx_ptr of every ring (and prefetches its data), then each ring
- * with rx != tx is drained concurrently. A VIRQ that arrives during a pass marks it "again", and the pass loops, so no
- * event is lost and passes never overlap. Rings whose socket has no receive room left are
- * skipped until the application takes messages (receive back-pressure: the ring fills and the
- * sender gets -EAGAIN, as with Linux's `MAX_PENDING_RECVS`).
+ * argo-sender.ts for why a retry instead of Linux's notify-with-entries), and (b) runs a drain
+ * pass: one multicall carries the deferred rx stores (if any) and reads the tx_ptr of every
+ * ring (and prefetches its data), then each ring with rx != tx is drained concurrently. A VIRQ
+ * that arrives during a pass marks it "again", and the pass loops, so no event is lost and
+ * passes never overlap (virtio-argo.md §4.7: "a receiver must always re-scan its rings"). Rings
+ * whose consumer has no receive room left are skipped until the application takes messages
+ * (receive back-pressure: the ring fills and the sender gets -EAGAIN, as with Linux's
+ * `MAX_PENDING_RECVS`).
  */
 import { randomInt } from "node:crypto";
 import { ARGO_DOMID_ANY, Errno, npagesRing } from "@hmx/proto/abi";
 import { pino, type Logger } from "pino";
-import type { HypercallClient } from "../hypercall/hypercall-client.js";
+import type {
+  HypercallClient,
+  HypercallOp,
+  HypercallOutcome,
+} from "../hypercall/hypercall-client.js";
+import type { Wakeable } from "./argo-sender.js";
+import type { BatchPrelude } from "./batch-prelude.js";
+import { DeferredPublisher, type PublishStats } from "./deferred-publish.js";
 import { DgramSocket, type SocketHost, type SocketTuning } from "./dgram-socket.js";
 import { ArgoSocketError } from "./errors.js";
 import { PageAllocator, runOf } from "./page-allocator.js";
 import type { RingCorruption } from "./ring-reader.js";
-import { DEFAULT_RING_LEN, RxRing, validateRingLen } from "./rx-ring.js";
+import { DEFAULT_RING_LEN, RxRing, validateRingLen, type RingSink } from "./rx-ring.js";
 import {
   readAgentState,
   writeAgentState,
@@ -61,11 +75,19 @@ export interface EndpointOptions {
 }
 
 /** Endpoint-wide counters. */
-export interface EndpointStats {
+export interface EndpointStats extends PublishStats {
   virqs: number;
   drainPasses: number;
+  /** Drain passes and deferred rx publishes that failed. */
   drainErrors: number;
   ringCorruptions: number;
+}
+
+/** A ring and where its messages go: a socket, or a channel attached with `attach`. */
+export interface RingConsumer extends RingSink {
+  readonly ring: RxRing;
+  readonly closed: boolean;
+  close(): Promise<void>;
 }
 
 const DEFAULT_TUNING: SocketTuning = {
@@ -81,11 +103,21 @@ const RANDOM_PORT_END = 0xf0000000;
 export class ArgoEndpoint {
   readonly client: HypercallClient;
   readonly allocator: PageAllocator;
-  readonly stats: EndpointStats = { virqs: 0, drainPasses: 0, drainErrors: 0, ringCorruptions: 0 };
+  readonly stats: EndpointStats = {
+    virqs: 0,
+    drainPasses: 0,
+    drainErrors: 0,
+    ringCorruptions: 0,
+    publishesCarried: 0,
+    publishBackstops: 0,
+  };
   readonly #log: Logger;
   /** Bound sockets by `aport:partner`; a key is reserved before the ring registers. */
   readonly #bound = new Map<string, DgramSocket | null>();
-  readonly #parked = new Set<DgramSocket>();
+  /** Consumers other than sockets (virtio-argo channels), drained with the sockets. */
+  readonly #attached = new Set<RingConsumer>();
+  readonly #parked = new Set<Wakeable>();
+  readonly #publisher: DeferredPublisher;
   readonly #unsubscribe: () => void;
   #virqCount = 0;
   #pass: Promise<void> | null = null;
@@ -137,12 +169,14 @@ export class ArgoEndpoint {
         if (this.#bound.get(key) === s) this.#bound.delete(key);
         // A socket closed while resuming leaves its ring registered: remember it for the state.
         if (resume) this.#resumable.set(key, s.ringRecord);
-        this.#parked.delete(s);
       },
       onCorruption: (s, c) => {
         this.#onCorruption(s, c);
       },
     };
+    this.#publisher = new DeferredPublisher(client, this.stats, (err) => {
+      this.#publishFailed(err);
+    });
     this.#unsubscribe = client.onVirq(() => {
       this.#onVirq();
     });
@@ -174,6 +208,38 @@ export class ArgoEndpoint {
   /** This guest's domid. */
   get domid(): number {
     return this.client.domid;
+  }
+
+  /** @internal What a sender needs from this endpoint (virtio-argo channels send with it). */
+  get senderHost(): SocketHost {
+    return this.#host;
+  }
+
+  /**
+   * @internal Drains `consumer`'s ring with every pass, from now until it is detached (the
+   * returned function) or the endpoint closes, which closes it. For virtio-argo's channels.
+   */
+  attach(consumer: RingConsumer): () => void {
+    if (this.#closing !== null) throw new ArgoSocketError("ESHUTDOWN", "endpoint closed");
+    this.#attached.add(consumer);
+    // A re-registered ring (restarted agent) may hold messages already.
+    this.#scheduleDrain();
+    return () => {
+      this.#attached.delete(consumer);
+    };
+  }
+
+  /** @internal A ring's `deferPublish` hook (rx-ring.ts "Deferred publish"). */
+  readonly deferPublish = (ring: RxRing): void => {
+    this.#publisher.later(ring);
+  };
+
+  /**
+   * @internal The deferred rx stores and their notify(NULL), for the front of a multicall about
+   * to be issued (deferred-publish.ts); null when none is pending.
+   */
+  takePublishes(): BatchPrelude | null {
+    return this.#publisher.take();
   }
 
   /** The sockets currently bound. */
@@ -275,7 +341,10 @@ export class ArgoEndpoint {
     if (this.#closing !== null) return this.#closing;
     this.#closing = (async () => {
       this.#unsubscribe();
-      const results = await Promise.allSettled(this.sockets.map((s) => s.close()));
+      this.#publisher.close();
+      const results = await Promise.allSettled(
+        [...this.sockets, ...this.#attached].map((s) => s.close()),
+      );
       if (this.#resume) {
         // Every ring still registered: those of sockets closed now or earlier, and those a
         // previous run left that this run did not bind again.
@@ -338,27 +407,61 @@ export class ArgoEndpoint {
     return this.#closing !== null;
   }
 
-  /** Reads every ring's tx in one multicall, then drains the rings with unread data. */
+  /**
+   * One multicall — the deferred rx stores in front, then every ring's tx read and prefetch —
+   * then drains the rings with unread data.
+   */
   async #drainPass(): Promise<void> {
-    const sockets = this.sockets.filter((s) => !s.closed && s.room() > 0);
-    if (sockets.length === 0) return;
+    const consumers = [...this.sockets, ...this.#attached].filter(
+      (c) => !c.closed && !c.ring.closed && c.room() > 0,
+    );
+    if (consumers.length === 0) return;
     this.stats.drainPasses++;
     // Per ring: its tx, then a prefetch of its data from rx (in this order, see rx-ring.ts).
-    const passes = sockets.map((s) => s.ring.passOps());
-    const outcomes = await this.client.batch(passes.flatMap((p) => p.ops));
+    const passes = consumers.map((c) => c.ring.passOps());
+    // Deferred rx publishes ride in front (independent calls: no stopOnError here).
+    const prelude = this.#publisher.take();
+    const pre = prelude?.ops.length ?? 0;
+    const outcomes = await this.#batchWithPrelude(prelude, [
+      ...(prelude?.ops ?? []),
+      ...passes.flatMap((p) => p.ops),
+    ]);
     const drains: Promise<void>[] = [];
-    let at = 0;
-    sockets.forEach((s, i) => {
+    let at = pre;
+    consumers.forEach((c, i) => {
       const pass = passes[i];
       if (pass === undefined) return;
       const { tx, ahead } = pass.result(outcomes, at);
       at += pass.ops.length;
       // Called even when the ring is empty: the ring learns that its prefetch was wasted.
-      if (!s.ring.closed) drains.push(s.ring.drain(tx, s, ahead));
+      if (!c.ring.closed) drains.push(c.ring.drain(tx, c, ahead));
     });
     const results = await Promise.allSettled(drains);
     const failed = results.find((r) => r.status === "rejected");
     if (failed !== undefined) throw failed.reason;
+  }
+
+  /** Issues `ops`, which start with `prelude`'s, and settles the prelude. */
+  async #batchWithPrelude(
+    prelude: BatchPrelude | null,
+    ops: readonly HypercallOp[],
+  ): Promise<HypercallOutcome[]> {
+    let outcomes: HypercallOutcome[];
+    try {
+      outcomes = await this.client.batch(ops);
+    } catch (err) {
+      prelude?.abandon(err);
+      throw err;
+    }
+    const failure = prelude?.settle(outcomes.slice(0, prelude.ops.length)) ?? null;
+    if (failure !== null) this.#publishFailed(failure);
+    return outcomes;
+  }
+
+  /** A deferred rx publish failed (it is taken again by the next multicall). */
+  #publishFailed(err: Error): void {
+    this.stats.drainErrors++;
+    if (!this.#isClosing()) this.#log.warn({ err }, "deferred rx publish failed");
   }
 
   #onCorruption(socket: DgramSocket, c: RingCorruption): void {

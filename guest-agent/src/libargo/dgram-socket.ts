@@ -14,39 +14,24 @@
  * WriteMemory of its own that carries the caller's buffer by reference, because packing it
  * would copy it into a fresh large Buffer only for the encoder to copy it again (at 64 KiB
  * that extra allocation was a quarter of the sender's Buffer churn, and V8 pays for Buffer
- * churn with full collections). One batch per socket
- * is in flight at a time and the batch runs with `stopOnError`, so when sendv k fails with
- * EAGAIN, k+1.. were not executed and stay queued behind k: per-socket order is kept. (Own
- * slices rather than one reused slot: both are correct because a session executes calls in
- * order, but own slices let one WriteMemory carry the whole batch.) Batches of different
- * sockets pipeline freely.
- *
- * A full ring never loses a message (the Linux driver's `pending_xmit` path, §7.1 "Flow
- * control", and §5.4): on -EAGAIN the hypervisor has queued a space waiter for this domain on
- * the destination ring; it fires VIRQ_ARGO when the receiver notifies after consuming. The
- * socket then blocks until the next VIRQ and retries the sendv itself (rather than Linux's
- * notify-with-entries round trip first: a retry that finds the ring still full simply re-arms
- * the waiter, so one round trip is saved in the common case). To close the race where the VIRQ
- * overtakes the batch's reply, the endpoint counts VIRQs and a sender retries at once if one
- * arrived since its batch went out. -EBUSY (32 waiters already queued, so none was queued for
- * us) is retried on a backing-off timer, and a slow periodic retry backs up any wake-up lost
- * to a ring teardown (§5.4: unregister drops waiters silently).
+ * churn with full collections). (Own slices rather than one reused slot: both are correct
+ * because a session executes calls in order, but own slices let one WriteMemory carry the whole
+ * batch.) The rest — one batch per socket in flight, stopOnError so per-socket order is kept,
+ * a full ring never losing a message (EAGAIN → wait for the VIRQ → retry), the EBUSY backoff —
+ * is libargo's `ArgoSender` (argo-sender.ts), which virtio-argo channels share. Batches of
+ * different sockets pipeline freely.
  */
+import { ARGO_DOMID_ANY, ARGO_PROTO_DGRAM, MAX_ARGO_MESSAGE_SIZE, PAGE_SIZE } from "@hmx/proto/abi";
+import type { ArgoAddr, HypercallOp } from "../hypercall/hypercall-client.js";
 import {
-  ARGO_DOMID_ANY,
-  ARGO_PROTO_DGRAM,
-  Errno,
-  MAX_ARGO_MESSAGE_SIZE,
-  PAGE_SIZE,
-} from "@hmx/proto/abi";
-import type {
-  ArgoAddr,
-  HypercallClient,
-  HypercallOp,
-  HypercallOutcome,
-} from "../hypercall/hypercall-client.js";
+  ArgoSender,
+  channelStats,
+  type ChannelStats,
+  type SendBatch,
+  type SenderHost,
+  type SendQueueView,
+} from "./argo-sender.js";
 import { addrString, ArgoSocketError, hypercallError } from "./errors.js";
-import { skippedAfterFailure } from "./outcomes.js";
 import type { PageAllocator, PageRun } from "./page-allocator.js";
 import type { RingCorruption, RingMessage } from "./ring-reader.js";
 import type { RingSink, RxRing } from "./rx-ring.js";
@@ -59,24 +44,7 @@ export interface DgramMessage {
 }
 
 /** Per-socket counters; plain numbers so that they can be logged as they are. */
-export interface SocketStats {
-  sent: number;
-  sentBytes: number;
-  received: number;
-  receivedBytes: number;
-  /** sendv calls that came back -EAGAIN (each one is retried, not lost). */
-  eagains: number;
-  /** sendv calls that came back -EBUSY (no waiter queued; retried on a timer). */
-  ebusys: number;
-  /** Multicalls issued by the send path. */
-  batches: number;
-  /** Received messages of another message type, dropped as Linux does. */
-  dropped: number;
-  /** Times the ring was found corrupt and recovered (rx = tx). */
-  corruptions: number;
-  /** Sends that failed for good. */
-  sendErrors: number;
-}
+export type SocketStats = ChannelStats;
 
 /** Tunables of one socket. */
 export interface SocketTuning {
@@ -91,15 +59,9 @@ export interface SocketTuning {
 /**
  * What a socket needs from its endpoint. Internal to libargo: `ArgoEndpoint` implements it.
  */
-export interface SocketHost {
-  readonly client: HypercallClient;
+export interface SocketHost extends SenderHost {
   readonly allocator: PageAllocator;
   readonly domid: number;
-  /** VIRQs seen so far (a send retries at once if one arrived while its batch was out). */
-  virqCount(): number;
-  /** Parks a sender that got -EAGAIN until the next VIRQ. */
-  park(socket: DgramSocket): void;
-  unpark(socket: DgramSocket): void;
   /** The application took messages: drain rings that were left full. */
   requestDrain(): void;
   /** The socket is closed; forget it. */
@@ -112,16 +74,10 @@ export interface SocketHost {
 interface PendingSend {
   readonly dst: ArgoAddr;
   readonly data: Uint8Array;
-  readonly resolve: (bytes: number) => void;
-  readonly reject: (err: Error) => void;
 }
 
 type Waiter = (message: DgramMessage | null) => void;
 
-/** Retry delays for -EBUSY, and the backstop retry of a parked sender. */
-const EBUSY_RETRY_MIN_MS = 2;
-const EBUSY_RETRY_MAX_MS = 200;
-const PARKED_BACKSTOP_MS = 1000;
 /** Payloads at least this large are staged by reference, not packed (see the module comment). */
 const PACK_BELOW = 4096;
 
@@ -130,29 +86,12 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
   readonly aport: number;
   /** The ring's partner: a domid, or ARGO_DOMID_ANY for a wildcard ring. */
   readonly partner: number;
-  readonly stats: SocketStats = {
-    sent: 0,
-    sentBytes: 0,
-    received: 0,
-    receivedBytes: 0,
-    eagains: 0,
-    ebusys: 0,
-    batches: 0,
-    dropped: 0,
-    corruptions: 0,
-    sendErrors: 0,
-  };
+  readonly stats: SocketStats = channelStats();
   readonly #host: SocketHost;
   readonly #ring: RxRing;
   readonly #tuning: SocketTuning;
 
-  // Send side: a FIFO (array + head index, so that shifting is O(1)).
-  #txQueue: PendingSend[] = [];
-  #txHead = 0;
-  #pump: Promise<void> | null = null;
-  #parked = false;
-  #retryTimer: NodeJS.Timeout | null = null;
-  #ebusyDelayMs = EBUSY_RETRY_MIN_MS;
+  readonly #sender: ArgoSender<PendingSend>;
   #staging: PageRun | null = null;
 
   // Receive side.
@@ -171,6 +110,29 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
     this.#tuning = tuning;
     this.aport = ring.aport;
     this.partner = ring.partnerId;
+    this.#sender = new ArgoSender<PendingSend>(
+      host,
+      {
+        build: (queue) => this.#build(queue),
+        refused: (p, ret) =>
+          hypercallError(`sendv to ${addrString(p.dst)}`, ret, {
+            op: "sendv",
+            dst: p.dst,
+            size: p.data.length,
+          }),
+        status: (p, code, message) =>
+          new ArgoSocketError("EIO", `sendv to ${addrString(p.dst)}: status ${code} ${message}`, {
+            op: "sendv",
+            dst: p.dst,
+            size: p.data.length,
+          }),
+        closed: (p) =>
+          new ArgoSocketError("ESHUTDOWN", "socket closed before the send", { dst: p.dst }),
+        broken: (p, err) =>
+          new ArgoSocketError("EIO", `send failed: ${String(err)}`, { dst: p.dst }, { cause: err }),
+      },
+      this.stats,
+    );
   }
 
   /** This socket's address: own domid and aport. */
@@ -219,15 +181,12 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
         ),
       );
     }
-    return new Promise<number>((resolve, reject) => {
-      this.#txQueue.push({ dst, data, resolve, reject });
-      this.#kickPump();
-    });
+    return this.#sender.send({ dst, data });
   }
 
   /** Messages queued for sending and not yet accepted by the hypervisor. */
   get pendingSends(): number {
-    return this.#txQueue.length - this.#txHead;
+    return this.#sender.pending;
   }
 
   /**
@@ -294,9 +253,7 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
   close(): Promise<void> {
     if (this.#closing !== null) return this.#closing;
     this.#closing = (async () => {
-      this.#unpark();
-      this.#kickPump(); // a parked or idle pump runs once more to reject what is queued
-      await this.#pump;
+      await this.#sender.close();
       for (const w of this.#waiters.splice(0)) w(null);
       try {
         // An agent that will resume keeps its rings registered: senders then wait on a full
@@ -342,13 +299,6 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
     this.#host.onCorruption(this, corruption);
   }
 
-  /** @internal Called by the endpoint on every VIRQ while this socket is parked. */
-  wake(): void {
-    if (!this.#parked) return;
-    this.#unpark();
-    this.#kickPump();
-  }
-
   #take(): DgramMessage | null {
     const wasFull = this.#rxQueue.length - this.#rxHead >= this.#tuning.rxQueueLimit;
     const m = this.#rxQueue[this.#rxHead];
@@ -364,72 +314,16 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
     return m;
   }
 
-  #unpark(): void {
-    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
-    this.#retryTimer = null;
-    if (this.#parked) {
-      this.#parked = false;
-      this.#host.unpark(this);
-    }
-  }
-
-  #kickPump(): void {
-    if (this.#pump !== null || this.#parked) return;
-    if (this.#txHead === this.#txQueue.length) return;
-    this.#pump = this.#runPump().finally(() => {
-      this.#pump = null;
-      // Messages queued while the last batch's outcome was being handled.
-      if (!this.#parked && this.#txHead < this.#txQueue.length) this.#kickPump();
-    });
-  }
-
-  #shiftSend(): PendingSend | undefined {
-    const p = this.#txQueue[this.#txHead];
-    if (p === undefined) return undefined;
-    this.#txQueue[this.#txHead] = undefined as unknown as PendingSend;
-    this.#txHead++;
-    if (this.#txHead === this.#txQueue.length) {
-      this.#txQueue = [];
-      this.#txHead = 0;
-    } else if (this.#txHead > 1024 && this.#txHead * 2 > this.#txQueue.length) {
-      this.#txQueue = this.#txQueue.slice(this.#txHead);
-      this.#txHead = 0;
-    }
-    return p;
-  }
-
-  /** Sends batches until the queue is empty or the socket parks; one batch at a time. */
-  async #runPump(): Promise<void> {
-    while (this.#txHead < this.#txQueue.length && !this.#parked) {
-      if (this.#closing !== null) {
-        for (let p = this.#shiftSend(); p !== undefined; p = this.#shiftSend()) {
-          p.reject(
-            new ArgoSocketError("ESHUTDOWN", "socket closed before the send", { dst: p.dst }),
-          );
-        }
-        return;
-      }
-      try {
-        await this.#sendBatch();
-      } catch (err) {
-        // Defensive: whatever went wrong, fail the head message so that the queue progresses.
-        const p = this.#shiftSend();
-        p?.reject(
-          new ArgoSocketError("EIO", `send failed: ${String(err)}`, { dst: p.dst }, { cause: err }),
-        );
-        this.stats.sendErrors++;
-      }
-    }
-  }
-
-  /** One multicall: [writeMemory(all payloads), sendv x n], stopOnError. */
-  async #sendBatch(): Promise<void> {
+  /**
+   * The next multicall, `[writeMemory(payloads)..., sendv x n]`: at least one message, then as
+   * many as fit the staging buffer (module comment).
+   */
+  #build(queue: SendQueueView<PendingSend>): SendBatch<PendingSend> | Error {
     const { maxBatchMessages, maxBatchBytes } = this.#tuning;
-    // Pick the messages: at least one, then as many as fit the staging buffer.
     let count = 0;
     let bytes = 0;
-    for (let i = this.#txHead; i < this.#txQueue.length && count < maxBatchMessages; i++) {
-      const size = this.#txQueue[i]?.data.length ?? 0;
+    for (let i = 0; i < queue.pending && count < maxBatchMessages; i++) {
+      const size = queue.at(i)?.data.length ?? 0;
       if (count > 0 && bytes + size > maxBatchBytes) break;
       bytes += size;
       count++;
@@ -446,17 +340,12 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
         staging = this.#staging;
       }
     } catch (err) {
-      const p = this.#shiftSend();
-      p?.reject(
-        new ArgoSocketError(
-          "ENOMEM",
-          "no guest memory to stage the message",
-          { size: bytes },
-          { cause: err },
-        ),
+      return new ArgoSocketError(
+        "ENOMEM",
+        "no guest memory to stage the message",
+        { size: bytes },
+        { cause: err },
       );
-      this.stats.sendErrors++;
-      return;
     }
 
     // Staging writes first (small payloads packed, large ones by reference), then the sendvs.
@@ -480,7 +369,7 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
       runBytes = 0;
     };
     for (let k = 0; k < count; k++) {
-      const p = this.#txQueue[this.#txHead + k];
+      const p = queue.at(k);
       if (p === undefined) break;
       if (p.data.length >= PACK_BELOW) {
         flushRun();
@@ -504,111 +393,36 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
     const writes = ops.length;
     for (const op of sends) ops.push(op);
 
-    const virqsBefore = this.#host.virqCount();
-    let outcomes: HypercallOutcome[];
-    this.stats.batches++;
-    try {
-      outcomes = await this.#host.client.batch(ops, { stopOnError: true });
-    } catch (err) {
-      // The transport failed (session closed, quota): nothing says which calls ran, and
-      // resending could duplicate. Fail the batch's messages and let the caller decide.
-      for (let k = 0; k < count; k++) {
-        const p = this.#shiftSend();
-        p?.reject(
-          new ArgoSocketError(
-            "EIO",
-            `send batch failed: ${String(err)}`,
-            { dst: p.dst },
-            { cause: err },
-          ),
-        );
-        this.stats.sendErrors++;
-      }
-      return;
-    } finally {
-      if (temporary) this.#host.allocator.free(staging);
-    }
-
-    // The first staging write that failed, if any (stopOnError skipped everything after it).
-    const w = outcomes.slice(0, writes).find((o) => o.op !== "writeMemory" || o.ret < 0);
-    if (w !== undefined || outcomes.length < writes) {
-      // Our own staging pages refused the write (a libargo bug, not the peer's doing), or the
-      // hypervisor refused the call itself (a quota status): none of the sendvs ran.
-      const err =
-        w?.op === "writeMemory"
-          ? hypercallError("staging write", w.ret, { op: "writeMemory", size: bytes })
-          : new ArgoSocketError(
-              "EIO",
-              `staging write: ${w?.op === "status" ? `status ${w.code} ${w.message}` : "no outcome"}`,
-              { size: bytes },
-            );
-      for (let k = 0; k < count; k++) {
-        const p = this.#shiftSend();
-        p?.reject(err);
-        this.stats.sendErrors++;
-      }
-      return;
-    }
-    for (let k = 0; k < count; k++) {
-      const o = outcomes[writes + k];
-      const p = this.#txQueue[this.#txHead];
-      if (o === undefined || p === undefined) return;
-      if (o.op === "status") {
-        if (skippedAfterFailure(o.code)) return; // skipped after an earlier failure: stays queued
-        this.#shiftSend();
-        p.reject(
-          new ArgoSocketError(
-            "EIO",
-            `sendv to ${addrString(p.dst)}: status ${o.code} ${o.message}`,
-            { op: "sendv", dst: p.dst, size: p.data.length },
-          ),
-        );
-        this.stats.sendErrors++;
-        continue;
-      }
-      const ret = o.op === "sendv" ? o.ret : -Errno.EINVAL;
-      if (ret >= 0) {
-        this.#shiftSend();
-        this.stats.sent++;
-        this.stats.sentBytes += ret;
-        this.#ebusyDelayMs = EBUSY_RETRY_MIN_MS;
-        p.resolve(ret);
-        continue;
-      }
-      if (ret === -Errno.EAGAIN) {
-        this.stats.eagains++;
-        // A VIRQ since the batch went out may be the wake-up for the waiter just queued.
-        if (this.#host.virqCount() === virqsBefore) this.#park(PARKED_BACKSTOP_MS);
-        return;
-      }
-      if (ret === -Errno.EBUSY) {
-        this.stats.ebusys++;
-        this.#park(this.#ebusyDelayMs);
-        this.#ebusyDelayMs = Math.min(this.#ebusyDelayMs * 2, EBUSY_RETRY_MAX_MS);
-        return;
-      }
-      this.#shiftSend();
-      this.stats.sendErrors++;
-      p.reject(
-        hypercallError(`sendv to ${addrString(p.dst)}`, ret, {
-          op: "sendv",
-          dst: p.dst,
-          size: p.data.length,
-        }),
-      );
-    }
-  }
-
-  /** Waits for a VIRQ (or `timeoutMs`) before the next send attempt. */
-  #park(timeoutMs: number): void {
-    // A closing socket does not wait: the pump loop goes on to reject what is queued.
-    if (this.#closing !== null) return;
-    this.#parked = true;
-    this.#host.park(this);
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = null;
-      this.wake();
-    }, timeoutMs);
+    return {
+      ops,
+      count: sends.length,
+      finish: () => {
+        if (temporary) this.#host.allocator.free(staging);
+      },
+      lost: (cause) => (p) =>
+        new ArgoSocketError(
+          "EIO",
+          `send batch failed: ${String(cause)}`,
+          { dst: p.dst },
+          { cause },
+        ),
+      checkPrefix: (outcomes) => {
+        // The first staging write that failed, if any (stopOnError skipped everything after it).
+        const w = outcomes.slice(0, writes).find((o) => o.op !== "writeMemory" || o.ret < 0);
+        if (w === undefined && outcomes.length >= writes) return null;
+        // Our own staging pages refused the write (a libargo bug, not the peer's doing), or the
+        // hypervisor refused the call itself (a quota status): none of the sendvs ran.
+        const err =
+          w?.op === "writeMemory"
+            ? hypercallError("staging write", w.ret, { op: "writeMemory", size: bytes })
+            : new ArgoSocketError(
+                "EIO",
+                `staging write: ${w?.op === "status" ? `status ${w.code} ${w.message}` : "no outcome"}`,
+                { size: bytes },
+              );
+        return () => err;
+      },
+    };
   }
 }
 

@@ -16,7 +16,7 @@
  * in [rx, tx) was in place before the prefetch read it; bytes past tx are never looked at.
  *
  * What is read, and why (every byte read costs the hypervisor a copy, an encode and a frame,
- * and this guest a frame and a decode):
+ * and this guest a frame and a decode; the sizes are `PrefetchPolicy`'s, prefetch-policy.ts):
  * - A turn consumes the complete messages it HAS (from the prefetch) and publishes rx at once;
  *   it reads the rest of [rx, tx) only when not even one message is complete. A streaming ring
  *   therefore costs one round trip per turn, and a full ring is freed for the sender early.
@@ -71,6 +71,7 @@ import type {
 import { ArgoSocketError, hypercallError } from "./errors.js";
 import { readDataOf, retOf } from "./outcomes.js";
 import { gfnsOf, type PageAllocator, type PageRun } from "./page-allocator.js";
+import { PREFETCH_MAX, PREFETCH_MIN, PrefetchPolicy } from "./prefetch-policy.js";
 import {
   readRing,
   ringBytesAvailable,
@@ -96,14 +97,6 @@ export interface PassOps {
   /** The tx and the prefetch, from the outcomes of `ops` starting at index `first`. */
   result(outcomes: readonly HypercallOutcome[], first: number): { tx: number; ahead: Prefetch };
 }
-
-/**
- * Bounds of the adaptive data prefetch. The minimum covers one small message (a 64-byte
- * payload is 80 ring bytes) without reading much past it; the maximum bounds one read (and
- * so one result frame) while covering a few 64 KiB messages.
- */
-const PREFETCH_MIN = 256;
-const PREFETCH_MAX = 512 * 1024;
 
 /** Linux's `DEFAULT_RING_SIZE`: `ROUNDUP16(32 * 4096 - 80)` = 130,992 bytes, exactly 32 pages. */
 export const DEFAULT_RING_LEN = ringLenForPages(32);
@@ -158,6 +151,13 @@ export function validateRingLen(len: number): void {
   }
 }
 
+/** A new ring's header and data as Linux writes them: zeroed pointers, data 0x5a if `fill`. */
+function newRingImage(len: number, fill: boolean): Buffer {
+  const image = Buffer.alloc(fill ? ARGO_RING_HEADER_SIZE + len : ARGO_RING_HEADER_SIZE);
+  if (fill) image.fill(0x5a, ARGO_RING_HEADER_SIZE);
+  return image;
+}
+
 /** One registered receive ring. */
 export class RxRing {
   readonly aport: number;
@@ -180,14 +180,8 @@ export class RxRing {
   #published = 0;
   readonly #deferPublish: ((ring: RxRing) => void) | undefined;
   readonly #prefetchWraps: boolean;
-  /** Prefetch size of the next VIRQ pass: the last burst, or one message after a wasted one. */
-  #burst = PREFETCH_MIN;
-  /** Ring bytes of the last message taken (header included): the smallest useful prefetch. */
-  #lastMessage = PREFETCH_MIN;
-  /** Bytes that arrived during the last turn (between two tx reads). */
-  #arrived = 0;
-  /** Whether the last post-publish tx read found new data (the sender outpaces this reader). */
-  #streaming = false;
+  /** How much to read ahead (prefetch-policy.ts). */
+  readonly #prefetch = new PrefetchPolicy();
   #draining: Promise<void> | null = null;
   #closed: Promise<void> | null = null;
 
@@ -230,107 +224,50 @@ export class RxRing {
     const len = options.len ?? DEFAULT_RING_LEN;
     validateRingLen(len);
     const npages = npagesRing(len);
-    if (options.resumeGfn !== undefined)
-      return RxRing.#resume(client, allocator, options, len, options.resumeGfn);
-    const run = allocator.allocate(npages);
+    const { aport, partnerId, resumeGfn } = options;
+    const run =
+      resumeGfn === undefined ? allocator.allocate(npages) : allocator.reserve(resumeGfn, npages);
     const ring = new RxRing(client, allocator, run, {
-      aport: options.aport,
-      partnerId: options.partnerId,
+      aport,
+      partnerId,
       len,
       deferPublish: options.deferPublish,
       prefetchWraps: options.prefetchWraps,
     });
-    try {
-      const image = Buffer.alloc(
-        options.fill === false ? ARGO_RING_HEADER_SIZE : ARGO_RING_HEADER_SIZE + len,
-      );
-      if (options.fill !== false) image.fill(0x5a, ARGO_RING_HEADER_SIZE);
-      const outcomes = await client.batch(
-        [
-          { op: "writeMemory", gpa: run.gpa, data: image },
-          {
-            op: "registerRing",
-            aport: options.aport,
-            partnerId: options.partnerId,
-            len,
-            gfns: gfnsOf(run),
-            flags: 0,
-          },
-        ],
-        { stopOnError: true },
-      );
-      const wret = retOf(outcomes, 0, "writeMemory");
-      if (wret < 0) throw hypercallError("ring header write", wret, { aport: options.aport });
-      const ret = retOf(outcomes, 1, "registerRing");
-      if (ret < 0) {
-        throw hypercallError(
-          `registerRing aport 0x${options.aport.toString(16)} partner ${options.partnerId}`,
-          ret,
-          { op: "registerRing", aport: options.aport, partnerId: options.partnerId, ringLen: len },
-        );
-      }
-      return ring;
-    } catch (err) {
-      allocator.free(run);
-      throw err;
-    }
-  }
-
-  /** Re-registers a ring on the pages it had, without touching its header or data. */
-  static async #resume(
-    client: HypercallClient,
-    allocator: PageAllocator,
-    options: RxRingOptions,
-    len: number,
-    gfn: number,
-  ): Promise<RxRing> {
-    const run = allocator.reserve(gfn, npagesRing(len));
-    const ring = new RxRing(client, allocator, run, {
-      aport: options.aport,
-      partnerId: options.partnerId,
-      len,
-      deferPublish: options.deferPublish,
-      prefetchWraps: options.prefetchWraps,
-    });
+    // A new ring starts from a zeroed header (rx = tx = 0); a resumed one keeps its header and
+    // data, and its header is read to continue from the rx_ptr we last published.
+    const first: HypercallOp =
+      resumeGfn === undefined
+        ? { op: "writeMemory", gpa: run.gpa, data: newRingImage(len, options.fill !== false) }
+        : { op: "readMemory", gpa: run.gpa, length: 8 };
     try {
       const outcomes = await client.batch(
-        [
-          { op: "readMemory", gpa: run.gpa, length: 8 },
-          {
-            op: "registerRing",
-            aport: options.aport,
-            partnerId: options.partnerId,
-            len,
-            gfns: gfnsOf(run),
-            flags: 0,
-          },
-        ],
+        [first, { op: "registerRing", aport, partnerId, len, gfns: gfnsOf(run), flags: 0 }],
         { stopOnError: true },
       );
-      const header = outcomes[0];
-      if (header?.op !== "readMemory" || header.ret < 0)
+      const hret = retOf(outcomes, 0, first.op);
+      if (hret < 0)
         throw hypercallError(
-          "ring header read",
-          header?.op === "readMemory" ? header.ret : -Errno.EINVAL,
-          { aport: options.aport },
+          first.op === "writeMemory" ? "ring header write" : "ring header read",
+          hret,
+          { aport },
         );
       const ret = retOf(outcomes, 1, "registerRing");
       if (ret < 0) {
-        throw hypercallError(
-          `registerRing (resume) aport 0x${options.aport.toString(16)} partner ${options.partnerId}`,
-          ret,
-          {
-            op: "registerRing",
-            aport: options.aport,
-            partnerId: options.partnerId,
-            ringLen: len,
-          },
-        );
+        const what = resumeGfn === undefined ? "registerRing" : "registerRing (resume)";
+        throw hypercallError(`${what} aport 0x${aport.toString(16)} partner ${partnerId}`, ret, {
+          op: "registerRing",
+          aport,
+          partnerId,
+          ringLen: len,
+        });
       }
-      // Continue from the rx_ptr we last published, sanitised as the hypervisor does (§4.5).
-      const rx = roundUpToSlot(header.data.readUInt32LE(RING_RX_PTR_OFFSET));
-      ring.#rxPtr = rx >= len ? 0 : rx;
-      ring.#published = ring.#rxPtr;
+      if (resumeGfn !== undefined) {
+        // Continue from the rx_ptr we last published, sanitised as the hypervisor does (§4.5).
+        const rx = roundUpToSlot(readDataOf(outcomes, 0).readUInt32LE(RING_RX_PTR_OFFSET));
+        ring.#rxPtr = rx >= len ? 0 : rx;
+        ring.#published = ring.#rxPtr;
+      }
       return ring;
     } catch (err) {
       allocator.free(run);
@@ -386,7 +323,7 @@ export class RxRing {
    */
   passOps(): PassOps {
     const at = this.#rxPtr;
-    const prefetch = this.#prefetchFrom(at, this.#burst);
+    const prefetch = this.#prefetchFrom(at, this.#prefetch.passBytes);
     return {
       ops: [this.readTxOp(), ...prefetch],
       result: (outcomes, first) => ({
@@ -427,12 +364,9 @@ export class RxRing {
   async #drainLoop(txPtr: number, sink: RingSink, prefetched?: Prefetch): Promise<void> {
     let tx = txPtr;
     let ahead = prefetched;
-    if (ahead?.at === this.#rxPtr) {
-      // A VIRQ pass: did its prefetch find anything? If not, the next pass reads one message's
-      // worth (enough to deliver the next message in one round trip, never a whole burst).
-      if (tx === this.#rxPtr) this.#burst = Math.max(PREFETCH_MIN, this.#lastMessage);
-      else this.#burst = ringBytesAvailable(this.len, this.#rxPtr, tx);
-    }
+    // A VIRQ pass: did its prefetch find anything?
+    if (ahead?.at === this.#rxPtr)
+      this.#prefetch.passFound(ringBytesAvailable(this.len, this.#rxPtr, tx));
     const dataGpa = this.#run.gpa + ARGO_RING_HEADER_SIZE;
     // Bounded: each turn either consumes at least one message (rx moves), recovers (rx = tx),
     // or leaves; a ring cannot produce more than the sender's rate of messages.
@@ -513,13 +447,12 @@ export class RxRing {
         ringBytesAvailable(this.len, this.#published, tx) <= this.len / 2;
       if (defer) {
         this.#rxPtr = newRx;
-        this.#streaming = false;
-        this.#arrived = 0;
+        this.#prefetch.deferred();
         this.#deferPublish(this);
       }
       const last = result.messages.at(-1);
       if (last !== undefined) {
-        this.#lastMessage = ARGO_MSG_HEADER_SIZE + last.data.length;
+        this.#prefetch.took(ARGO_MSG_HEADER_SIZE + last.data.length);
         sink.deliver(result.messages);
       }
       if (result.corruption !== null) sink.corrupt(result.corruption);
@@ -530,7 +463,7 @@ export class RxRing {
       // when data is known or expected there, prefetch from the new rx: all in one multicall,
       // executed in order, so the tx read sees everything sent so far.
       const known = ringBytesAvailable(this.len, newRx, tx);
-      const want = known + (this.#streaming ? this.#arrived : 0);
+      const want = this.#prefetch.afterPublish(known);
       const rxBytes = Buffer.allocUnsafe(4);
       rxBytes.writeUInt32LE(newRx, 0);
       const ops: HypercallOp[] = [
@@ -547,11 +480,7 @@ export class RxRing {
       this.#published = newRx;
       tx = readDataOf(after, 2).readUInt32LE(0);
       if (want > 0) ahead = prefetchOf(newRx, after, 3, prefetch.length);
-      // What arrived while this turn ran sizes the next prefetch.
-      const nowAvailable = ringBytesAvailable(this.len, newRx, tx);
-      this.#arrived = Math.max(0, nowAvailable - known);
-      this.#streaming = this.#arrived > 0;
-      if (this.#streaming) this.#burst = Math.max(PREFETCH_MIN, nowAvailable);
+      this.#prefetch.published(known, ringBytesAvailable(this.len, newRx, tx));
     }
   }
 

@@ -11,7 +11,8 @@ import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { VIRTIO_ARGO_DEFAULT_RING_LEN } from "@hmx/proto/abi";
 import type { BatchOptions, HypercallOp, HypercallOutcome } from "../hypercall/hypercall-client.js";
-import { PageAllocator, type PageRun } from "../libargo/page-allocator.js";
+import { ArgoEndpoint } from "../libargo/argo-endpoint.js";
+import type { PageRun } from "../libargo/page-allocator.js";
 import { InProcessClient, InProcessHypervisor } from "../test-utils/in-process-client.js";
 import { VirtioDeviceId, BlkDriver, DmaAllocator } from "@hmx/virtio";
 import { BlkDevice, MemoryBlockBackend } from "@hmx/virtio/blk";
@@ -70,7 +71,8 @@ async function rig(): Promise<Rig> {
   });
   const be = new RecordingClient(hv, beDomain.domain.domid);
   const fe = new RecordingClient(hv, feDomain.domain.domid);
-  const beHub = new VioaHub(be, new PageAllocator({ memoryBytes: MEMORY }));
+  const beEndpoint = await ArgoEndpoint.create(be, { memoryBytes: MEMORY });
+  const beHub = new VioaHub(beEndpoint);
   const backend = new MemoryBlockBackend(1024 * 1024);
   const hosted = new HostedDevice({
     hub: beHub,
@@ -84,8 +86,9 @@ async function rig(): Promise<Rig> {
     device: new BlkDevice({ backend }),
   });
   await hosted.start();
-  const feAllocator = new PageAllocator({ memoryBytes: MEMORY });
-  const feHub = new VioaHub(fe, feAllocator);
+  const feEndpoint = await ArgoEndpoint.create(fe, { memoryBytes: MEMORY });
+  const feAllocator = feEndpoint.allocator;
+  const feHub = new VioaHub(feEndpoint);
   const ram = new ShadowGuestRam(fe, MEMORY);
   const dma = feAllocator.allocate(256);
   ram.adoptZeroed(dma.gpa, dma.bytes);
@@ -118,6 +121,8 @@ async function rig(): Promise<Rig> {
       await hosted.stop();
       await feHub.close();
       await beHub.close();
+      await feEndpoint.close();
+      await beEndpoint.close();
     },
   };
 }

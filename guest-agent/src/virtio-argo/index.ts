@@ -15,7 +15,7 @@ export {
   type ArgoTransportStats,
 } from "./frontend/argo-transport.js";
 export { ShadowGuestRam, type ShadowGuestRamStats } from "./frontend/shadow-guest-ram.js";
-export { VioaHub, type OpenChannelOptions, type VioaHubStats } from "./channel/vioa-hub.js";
+export { VioaHub, type OpenChannelOptions } from "./channel/vioa-hub.js";
 export {
   VioaChannel,
   VioaSendError,

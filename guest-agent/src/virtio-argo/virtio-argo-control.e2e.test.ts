@@ -180,7 +180,7 @@ describe("RESET_VQUEUE over Argo", { timeout: 60_000 }, () => {
     const entry = (await feGuest.table()).devices[0];
     assert.ok(entry);
     // A hand-written front end: no driver, so nothing checks our requests before the back end.
-    const hub = new VioaHub(feGuest.client, feGuest.endpoint.allocator);
+    const hub = new VioaHub(feGuest.endpoint);
     const answers = new Map<number, number>();
     const ch = await hub.open({
       aport: entry.fePort,

@@ -46,7 +46,7 @@ describe("virtio-argo back-end failure and recovery", { timeout: 60_000 }, () =>
 
     // The back end restarts: its old rings go, a new host registers them again.
     await host.close();
-    const hub2 = new VioaHub(beGuest.client, beGuest.endpoint.allocator);
+    const hub2 = new VioaHub(beGuest.endpoint);
     const host2 = new DeviceHost({ hub: hub2, imageDir: world.dir });
     await host2.apply((await beGuest.table()).devices);
     try {
@@ -213,7 +213,7 @@ describe("virtio-argo hardening", { timeout: 60_000 }, () => {
     const entry = (await feGuest.table()).devices[0];
     assert.ok(entry);
     // A hand-written front end: its own channel on the device's ports, no driver.
-    const hub = new VioaHub(feGuest.client, feGuest.endpoint.allocator);
+    const hub = new VioaHub(feGuest.endpoint);
     const responses: Buffer[] = [];
     const ch = await hub.open({
       aport: entry.fePort,

@@ -53,7 +53,7 @@ export async function runVirtioBackend(
   o: VirtioBackendOptions,
   stats: VirtioBackendStats,
 ): Promise<void> {
-  const hub = new VioaHub(o.client, endpoint.allocator, o.log.child({ component: "virtio-hub" }));
+  const hub = new VioaHub(endpoint);
   const host = new DeviceHost({
     hub,
     imageDir: o.imageDir,

@@ -60,7 +60,7 @@ describe("virtio-demo through a back-end restart", { timeout: 120_000 }, () => {
   async function backend(domid: number, credential: string) {
     const client = await SessionClient.connect({ address: world.hv.listen, credential });
     const endpoint = await ArgoEndpoint.create(client);
-    const hub = new VioaHub(client, endpoint.allocator);
+    const hub = new VioaHub(endpoint);
     const host = new DeviceHost({ hub, imageDir: world.dir });
     const t = await readDeviceTable(client);
     if (!t.ok) throw new Error(t.reason);

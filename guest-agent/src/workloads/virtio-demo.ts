@@ -138,8 +138,7 @@ export async function runVirtioDemo(
 ): Promise<void> {
   const info = await o.client.getDomainInfo();
   const devices = new FrontendDevices({
-    client: o.client,
-    allocator: endpoint.allocator,
+    endpoint,
     memoryBytes: info.memoryBytes,
     logger: o.log.child({ component: "virtio" }),
     ...o.tuning,

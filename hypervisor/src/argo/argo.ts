@@ -46,6 +46,7 @@ import type {
   NotifyResult,
   NotifyResultEntry,
   RegisterRingArgs,
+  SendFaults,
   SendvArgs,
   UnregisterRingArgs,
   VirqSink,
@@ -94,6 +95,7 @@ export class Argo {
   readonly #options: ArgoOptions;
   readonly #virq: VirqSink;
   readonly #mac: ArgoMac;
+  #faults: SendFaults | undefined;
 
   /**
    * @param domains where domids resolve to domains (Xen `rcu_lock_domain_by_id`).
@@ -111,6 +113,11 @@ export class Argo {
     this.#options = { enabled: options.enabled, macPermissive: options.macPermissive };
     this.#virq = virq;
     this.#mac = mac;
+  }
+
+  /** Attaches the Argo-level fault engine (faults/argo-faults.ts); none by default. */
+  attachFaults(faults: SendFaults): void {
+    this.#faults = faults;
   }
 
   /** The boot options in force. */
@@ -256,6 +263,9 @@ export class Argo {
     if (dstState === null) return -Errno.ECONNREFUSED;
     const ring = findRingInfoByMatch(dstState, dst.aport, caller.domid);
     if (ring === undefined) return -Errno.ECONNREFUSED;
+    // A fault shows the ring missing here, or full where ringbuf_insert would find it full.
+    const fault = this.#faults?.active === true ? this.#faults.sendv(caller, dstDomain) : 0;
+    if (fault === -Errno.ECONNREFUSED) return fault;
 
     // iov_count: each length is checked before it is added, so the running total stays below
     // 2 * MAX_ARGO_MESSAGE_SIZE < 2^26 and cannot lose precision.
@@ -267,15 +277,11 @@ export class Argo {
       if (total > MAX_ARGO_MESSAGE_SIZE) return -Errno.EMSGSIZE;
     }
 
-    const ret = ringbufInsert(
-      ring,
-      caller.memory,
-      src.aport,
-      caller.domid,
-      iovs,
-      total,
-      messageType,
-    );
+    // A message that can never fit stays -EMSGSIZE under a fault, as ringbuf_insert checks it first.
+    const ret =
+      fault === -Errno.EAGAIN && total <= maxMessageSize(ring.len)
+        ? fault
+        : ringbufInsert(ring, caller.memory, src.aport, caller.domid, iovs, total, messageType);
     if (ret === -Errno.EAGAIN) {
       return pendingRequeue(ring, caller.domid, total, senderState) ? -Errno.EAGAIN : -Errno.EBUSY;
     }
@@ -321,13 +327,25 @@ export class Argo {
         result = { ret, entries };
       }
     }
-    if (fired !== undefined) {
-      for (const domid of fired) {
-        const waiter = this.#domains.get(domid);
-        if (waiter !== undefined) this.#signal(waiter);
-      }
-    }
+    this.#signalFired(fired);
     return result;
+  }
+
+  /**
+   * Fires the waiters on `d`'s rings whose space is there, exactly as `d`'s next notify would.
+   * The fault engine calls it when a fault that showed a ring full ends (or its moment passes),
+   * so a sender parked on -EAGAIN gets the VIRQ a draining receiver would have sent.
+   */
+  wakeWaiters(d: Domain): void {
+    if (d.argo !== null) this.#signalFired(notifyCheckPending(d.argo));
+  }
+
+  #signalFired(fired: readonly number[] | undefined): void {
+    if (fired === undefined) return;
+    for (const domid of fired) {
+      const waiter = this.#domains.get(domid);
+      if (waiter !== undefined) this.#signal(waiter);
+    }
   }
 
   /**
@@ -403,11 +421,14 @@ export class Argo {
     if (rc !== 0) return rc;
     const ring = findRingInfoByMatch(targetState, addr.aport, caller.domid);
     if (ring === undefined) return NO_RING;
+    // A partition shows the ring missing, or full (no space: the query queues a waiter).
+    const fault = this.#faults?.active === true ? this.#faults.query(caller, target) : 0;
+    if (fault === -Errno.ECONNREFUSED) return NO_RING;
 
     let flags: number = ArgoRingFlag.EXISTS;
     if (ring.isWildcard) flags |= ArgoRingFlag.SHARED;
     const maxSize = maxMessageSize(ring.len);
-    const space = payloadSpace(ring);
+    const space = fault === -Errno.EAGAIN ? 0 : payloadSpace(ring);
     if (spaceRequired > maxSize) {
       flags |= ArgoRingFlag.EMSGSIZE;
     } else if (space >= spaceRequired) {

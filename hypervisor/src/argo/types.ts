@@ -8,6 +8,7 @@
  * Number.MAX_SAFE_INTEGER to Infinity, which every bounds check rejects.
  */
 import type { ArgoAddr, Iov, NotifyEntry, NotifyResultEntry } from "@hmx/proto/abi";
+import type { Domain } from "../domain/domain.js";
 
 // The shapes both sides of the ABI share are declared once, in @hmx/proto.
 export type { ArgoAddr, Iov, NotifyEntry, NotifyResultEntry };
@@ -52,4 +53,20 @@ export interface ArgoOptions {
 /** Receives VIRQ_ARGO raises; the event channel coalesces them per domain. */
 export interface VirqSink {
   raiseVirq(domid: number): void;
+}
+
+/**
+ * Argo-level faults (faults/argo-faults.ts) as the hypercalls see them: only what a real Xen
+ * Argo system can show a sender. Consulted only while `active`, so an idle fault engine costs
+ * one property read per sendv and per notify entry.
+ */
+export interface SendFaults {
+  readonly active: boolean;
+  /**
+   * What a sendv from `sender` to `dst` meets: 0 (nothing), -EAGAIN (the ring shows full) or
+   * -ECONNREFUSED (the ring shows missing).
+   */
+  sendv(sender: Domain, dst: Domain): number;
+  /** The same for a notify query of `dst`'s ring: only a lasting state (a partition) shows. */
+  query(sender: Domain, dst: Domain): number;
 }

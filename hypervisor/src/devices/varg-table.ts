@@ -16,24 +16,11 @@ import {
   VARG_CREATOR_ID_OFFSET,
   VARG_CREATOR_REVISION_OFFSET,
   VARG_DOMID_OFFSET,
-  VARG_ENT_BE_PORT,
-  VARG_ENT_CAPACITY_SECTORS,
-  VARG_ENT_CONFIG_SIZE,
-  VARG_ENT_DEV_INDEX,
-  VARG_ENT_DEVICE_ID,
-  VARG_ENT_FE_PORT,
-  VARG_ENT_FLAGS,
   VARG_ENT_MAC,
   VARG_ENT_NAME,
   VARG_ENT_NAME_LEN,
-  VARG_ENT_NUM_QUEUES,
   VARG_ENT_OPTION,
   VARG_ENT_OPTION_LEN,
-  VARG_ENT_PEER_DOMID,
-  VARG_ENT_QUEUE_SIZE_MAX,
-  VARG_ENT_RING_LEN,
-  VARG_ENT_ROLE,
-  VARG_ENT_VENDOR_ID,
   VARG_ENTRY_COUNT_OFFSET,
   VARG_ENTRY_SIZE,
   VARG_ENTRY_SIZE_OFFSET,
@@ -51,23 +38,14 @@ import {
   VARG_SIGNATURE,
   VARG_SIGNATURE_OFFSET,
   VIRTIO_ARGO_VENDOR_ID,
+  writeVargEntryInts,
+  type VargEntryInts,
   type VargRole,
 } from "@hmx/proto/abi";
 
 /** One device entry as the toolstack fills it in. */
-export interface VargEntry {
-  readonly devIndex: number;
+export interface VargEntry extends Omit<VargEntryInts, "role" | "vendorId"> {
   readonly role: VargRole;
-  readonly flags: number;
-  readonly deviceId: number;
-  readonly peerDomid: number;
-  readonly bePort: number;
-  readonly fePort: number;
-  readonly numQueues: number;
-  readonly queueSizeMax: number;
-  readonly configSize: number;
-  readonly ringLen: number;
-  readonly capacitySectors: bigint;
   /** 6 bytes, or all zero. */
   readonly mac: Uint8Array;
   /** ASCII, at most 31 bytes (NUL-terminated in the table). */
@@ -126,19 +104,7 @@ export function encodeVargTable(header: VargTableHeader, entries: readonly VargE
   page.writeUInt16LE(header.domid, VARG_DOMID_OFFSET);
   entries.forEach((e, i) => {
     const at = VARG_HEADER_SIZE + i * VARG_ENTRY_SIZE;
-    page.writeUInt16LE(e.devIndex, at + VARG_ENT_DEV_INDEX);
-    page.writeUInt8(e.role, at + VARG_ENT_ROLE);
-    page.writeUInt8(e.flags, at + VARG_ENT_FLAGS);
-    page.writeUInt32LE(e.deviceId, at + VARG_ENT_DEVICE_ID);
-    page.writeUInt32LE(VIRTIO_ARGO_VENDOR_ID, at + VARG_ENT_VENDOR_ID);
-    page.writeUInt16LE(e.peerDomid, at + VARG_ENT_PEER_DOMID);
-    page.writeUInt32LE(e.bePort, at + VARG_ENT_BE_PORT);
-    page.writeUInt32LE(e.fePort, at + VARG_ENT_FE_PORT);
-    page.writeUInt16LE(e.numQueues, at + VARG_ENT_NUM_QUEUES);
-    page.writeUInt16LE(e.queueSizeMax, at + VARG_ENT_QUEUE_SIZE_MAX);
-    page.writeUInt32LE(e.configSize, at + VARG_ENT_CONFIG_SIZE);
-    page.writeUInt32LE(e.ringLen, at + VARG_ENT_RING_LEN);
-    page.writeBigUInt64LE(e.capacitySectors, at + VARG_ENT_CAPACITY_SECTORS);
+    writeVargEntryInts(page, at, { ...e, vendorId: VIRTIO_ARGO_VENDOR_ID });
     if (e.mac.length !== 6 && e.mac.length !== 0) throw new RangeError("VARG mac must be 6 bytes");
     page.set(e.mac, at + VARG_ENT_MAC);
     // One byte short of the field, so the string always ends in a NUL.

@@ -13,11 +13,20 @@ import type { Domain } from "../domain/domain.js";
 import { READ_ONLY_GFN_REASON, touchesReadOnlyGfn } from "../memory/read-only-gfns.js";
 import { NOOP_OBSERVER, type Observer } from "../observability/observer.js";
 import { CallStatusCode, type Hypercall, type HypercallResult } from "./hypercall.js";
+import { isMutating, type HypercallJournal } from "./hypercall-journal.js";
 import { ResumeLog, type ResumeLogLimits } from "./resume-log.js";
 
 export class HypercallDispatcher {
   /** Keyed by the Domain object, so a destroyed domain's log goes with it. */
   private readonly resumeLogs = new WeakMap<Domain, ResumeLog>();
+  /** With `--state-dir`: records what changes state, and refuses it while it cannot write. */
+  journal: HypercallJournal | undefined;
+  /** False while a state journal is replayed: the history saw those calls in the first life. */
+  observing = true;
+  /** The request id `answerOnce` is producing a result for (0: none), for the journal. */
+  private answering = 0;
+  /** Hypercalls the journal has recorded; unchanged by a production that ran none. */
+  private journaled = 0;
 
   constructor(
     private readonly argo: Argo,
@@ -37,6 +46,14 @@ export class HypercallDispatcher {
     return log;
   }
 
+  /** The guest has every result through `ackThrough`: its log may forget them. */
+  acknowledge(domain: Domain, ackThrough: number): void {
+    const log = this.resumeLog(domain);
+    const before = log.size;
+    log.acknowledge(ackThrough);
+    if (log.size !== before) this.journal?.acknowledged(domain.domid, ackThrough);
+  }
+
   /** Bytes the domain's resume log holds (0 before its first use). */
   resumeLogBytes(domain: Domain): number {
     return this.resumeLogs.get(domain)?.heldBytes ?? 0;
@@ -53,6 +70,10 @@ export class HypercallDispatcher {
    * ran, but its result is gone, and running it again could duplicate a message).
    */
   answerOnce(caller: Domain, requestId: number, produce: () => HypercallResult): HypercallResult {
+    const refusal = this.journal?.failure;
+    // Refused before the log is touched, so the same id runs once the journal writes again.
+    if (refusal !== undefined)
+      return { op: "status", code: CallStatusCode.UNAVAILABLE, message: refusal };
     const log = this.resumeLog(caller);
     const decision = log.decide(requestId);
     switch (decision.kind) {
@@ -68,7 +89,16 @@ export class HypercallDispatcher {
           message: `request id ${requestId} was already executed and its result has left the resume log (last executed: ${log.lastExecuted})`,
         };
       case "execute": {
-        const result = produce();
+        this.answering = requestId;
+        const journaledBefore = this.journaled;
+        let result: HypercallResult;
+        try {
+          result = produce();
+        } finally {
+          this.answering = 0;
+        }
+        if (this.journaled === journaledBefore)
+          this.journal?.answered(caller.domid, requestId, result);
         log.record(requestId, result);
         return result;
       }
@@ -77,9 +107,17 @@ export class HypercallDispatcher {
 
   /** Runs one hypercall for `caller` and returns its result. Never throws for guest input. */
   execute(caller: Domain, call: Hypercall): HypercallResult {
+    const { journal } = this;
+    if (journal !== undefined && (this.answering > 0 || isMutating(call))) {
+      if (journal.failure !== undefined) {
+        return { op: "status", code: CallStatusCode.UNAVAILABLE, message: journal.failure };
+      }
+      journal.executed(caller.domid, this.answering, call);
+      this.journaled++;
+    }
     const startedAt = this.observer.hypercallStarted();
     const result = this.run(caller, call);
-    this.observer.hypercall(caller, call, result, startedAt);
+    if (this.observing) this.observer.hypercall(caller, call, result, startedAt);
     caller.counters.hypercalls++;
     if (result.op === "status" || result.ret < 0) caller.counters.errors++;
     if (this.log.isLevelEnabled("trace")) {

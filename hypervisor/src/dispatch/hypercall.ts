@@ -38,6 +38,8 @@ export const CallStatusCode = {
   RESOURCE_EXHAUSTED: status.RESOURCE_EXHAUSTED,
   FAILED_PRECONDITION: status.FAILED_PRECONDITION,
   ABORTED: status.ABORTED,
+  /** The state journal cannot write (a full disk): mutating calls wait for it (docs/state.md). */
+  UNAVAILABLE: status.UNAVAILABLE,
 } as const;
 
 export type HypercallResult =

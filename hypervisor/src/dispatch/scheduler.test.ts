@@ -91,6 +91,28 @@ describe("FairScheduler", () => {
     assert.deepEqual(log.slice(0, 7), ["a:0", "a:1", "a:2", "b:0", "b:1", "b:2", "a:3"]);
   });
 
+  test("a domain whose step overran its slice sits out the rounds that repay it while others are served, and keeps the debt across batches", () => {
+    const loop = new ManualLoop();
+    const s = new FairScheduler({ sliceUnits: 10, defer: loop.defer });
+    const log: string[] = [];
+    // One atomic step of 100 units against a slice of 10: 90 units of debt, nine rounds.
+    s.enqueue(1, scriptedJob(log, "big", [100]));
+    s.enqueue(2, scriptedJob(log, "v", Array<number>(30).fill(10)));
+    // A second batch of the attacker: it must not shed the debt by starting a new job.
+    s.enqueue(1, scriptedJob(log, "next", [1]));
+    loop.drain();
+    const victimBefore = log.slice(0, log.indexOf("next:0")).filter((e) => e.startsWith("v:"));
+    // Round 1: big:0 then v:0; rounds 2-9 repay (v:1..v:8); round 10 credits the last 10 units
+    // (credit 0 is not positive: v:9 alone); round 11 runs next:0 first.
+    assert.equal(log[0], "big:0");
+    assert.equal(
+      victimBefore.length,
+      10,
+      `victim steps before the attacker's next: ${log.join(" ")}`,
+    );
+    assert.equal(log.length, 32);
+  });
+
   test("a blocked domain waits (its job is paused) until woken, while others are served", () => {
     const loop = new ManualLoop();
     let blocked = false;

@@ -11,6 +11,14 @@
  * stays atomic and a multicall stays ordered and stop-on-error (the job decides what its next
  * step does). Only the points between hypercalls where another domain may run are new.
  *
+ * A step is atomic, so one can overrun its slice (a 16 MiB copy against a 1 MiB slice). The
+ * overrun is a debt (deficit round-robin): each round credits every queued domain one slice, and
+ * a domain runs only while its credit is positive, so after a 16 MiB call its owner sits out the
+ * next 15 rounds that others use, instead of running one huge step per round against their small
+ * ones. A round in which only debtors are queued still yields to the event loop, so a victim's
+ * request arriving meanwhile is served first. Debt outlives an empty queue (a guest cannot shed
+ * it by sending one call per batch); unused credit does not.
+ *
  * A domain can also be held back: while `isBlocked(domid)` (it holds more result bytes than its
  * budget) its jobs wait, and `wake(domid)` puts it back in the round once those bytes drained.
  */
@@ -45,6 +53,8 @@ export interface SchedulerOptions {
 export class FairScheduler {
   /** Domains with queued jobs, in round-robin order (a Map keeps insertion order). */
   private readonly queues = new Map<number, Job[]>();
+  /** Work units a domain may still spend; negative while it repays a step that overran. */
+  private readonly credit = new Map<number, number>();
   private scheduled = false;
   private readonly isBlocked: (domid: number) => boolean;
   private readonly defer: (run: () => void) => void;
@@ -81,6 +91,7 @@ export class FairScheduler {
   /** Drops every queued job of a domain (destroyed). */
   forget(domid: number): void {
     this.queues.delete(domid);
+    this.credit.delete(domid);
   }
 
   private schedule(): void {
@@ -92,12 +103,22 @@ export class FairScheduler {
     });
   }
 
-  /** One round: each runnable domain, in turn, gets one slice. */
+  /** One round: each runnable domain, in turn, gets one slice of credit and runs while it lasts. */
   private round(): void {
     let runnable = false;
     for (const domid of [...this.queues.keys()]) {
       if (this.isBlocked(domid)) continue;
-      this.runSlice(domid);
+      const credit = (this.credit.get(domid) ?? 0) + this.options.sliceUnits;
+      if (credit <= 0) {
+        // Still repaying an overrun: sits this round out (it stays queued, in its place).
+        this.credit.set(domid, credit);
+        runnable = true;
+        continue;
+      }
+      const left = this.runSlice(domid, credit);
+      // Debt is kept; credit left over (queue emptied, or blocked) is not banked.
+      if (left < 0) this.credit.set(domid, left);
+      else this.credit.delete(domid);
       const queue = this.queues.get(domid);
       if (queue === undefined) continue;
       // Served: to the back of the line.
@@ -108,29 +129,31 @@ export class FairScheduler {
     if (runnable) this.schedule();
   }
 
-  private runSlice(domid: number): void {
+  /** Runs the domain's jobs while `credit` lasts; returns what is left (negative: an overrun). */
+  private runSlice(domid: number, credit: number): number {
     const queue = this.queues.get(domid);
-    if (queue === undefined) return;
-    let spent = 0;
+    if (queue === undefined) return credit;
+    let left = credit;
     for (let job = queue[0]; job !== undefined; job = queue[0]) {
       try {
-        while (!job.done && spent < this.options.sliceUnits && !this.isBlocked(domid)) {
-          spent += Math.max(1, job.step());
+        while (!job.done && left > 0 && !this.isBlocked(domid)) {
+          left -= Math.max(1, job.step());
         }
       } catch (err) {
         queue.shift();
         if (queue.length === 0) this.queues.delete(domid);
         if (job.failed === undefined) throw err;
         job.failed(err);
-        return;
+        return left;
       }
       if (!job.done) {
         job.paused?.();
-        return;
+        return left;
       }
       queue.shift();
-      if (spent >= this.options.sliceUnits || this.isBlocked(domid)) break;
+      if (left <= 0 || this.isBlocked(domid)) break;
     }
     if (queue.length === 0) this.queues.delete(domid);
+    return left;
   }
 }

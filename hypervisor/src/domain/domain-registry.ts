@@ -13,7 +13,12 @@ import { DOMID_MAX, PAGE_SIZE } from "@hmx/proto/abi";
 
 import { GuestMemory } from "../memory/guest-memory.js";
 import type { MemoryQuota } from "../memory/memory-quota.js";
-import { credentialDomid, issueCredential, verifyCredential } from "./credential.js";
+import {
+  credentialDomid,
+  issueCredential,
+  verifyCredential,
+  type IssuedCredential,
+} from "./credential.js";
 import { Domain } from "./domain.js";
 
 /** Smallest domain the toolstack may create: 16 pages, the size of the platform-reserved gfns 0..15. */
@@ -57,12 +62,12 @@ export class DomainIdsExhaustedError extends Error {
 
 /** Lifecycle callbacks; Argo uses them for `argo_init` / `argo_destroy`. */
 export interface DomainLifecycleHooks {
-  /** After the domain is in the table, before `create` returns. */
-  readonly created?: (domain: Domain) => void;
+  /** After the domain is in the table, before `create` returns; `digest` is its credential's. */
+  readonly created?: (domain: Domain, digest: Buffer) => void;
   /** After the domain left the table and is marked dead, before its memory is released. */
   readonly destroying?: (domain: Domain) => void;
   /** After the domain's credential was replaced: whatever the old one opened must end now. */
-  readonly credentialRevoked?: (domain: Domain) => void;
+  readonly credentialRevoked?: (domain: Domain, digest: Buffer) => void;
 }
 
 /** Construction options of `DomainRegistry`. */
@@ -114,6 +119,30 @@ export class DomainRegistry {
    * `memoryBytes` the quota cannot reserve throws `MemoryQuotaExhaustedError` (no domid used).
    */
   create(config: DomainConfig): CreatedDomain {
+    return this.#create(config, issueCredential);
+  }
+
+  /**
+   * Recreates a domain from the state journal (`--state-dir`): the domid it had and its
+   * credential's digest, so the guest's existing credential authenticates again. Domids the
+   * journal skipped (refused creations) stay used.
+   */
+  restore(config: DomainConfig, domid: number, digest: Buffer): Domain {
+    if (!Number.isSafeInteger(domid) || domid < this.#nextDomid || domid > DOMID_MAX) {
+      throw new RangeError(
+        `cannot restore domain ${domid}: the next free domid is ${this.#nextDomid}`,
+      );
+    }
+    this.#nextDomid = domid;
+    return this.#create(config, () => ({ credential: "", digest })).domain;
+  }
+
+  /** Restores a replaced credential's digest (the state journal's credential record). */
+  restoreCredential(domid: number, digest: Buffer): void {
+    if (this.#domains.has(domid)) this.#digests.set(domid, digest);
+  }
+
+  #create(config: DomainConfig, issue: (domid: number) => IssuedCredential): CreatedDomain {
     this.#validate(config);
     if (this.#nextDomid > DOMID_MAX) throw new DomainIdsExhaustedError();
     // Reserve before taking a domid, so a refused domain leaves nothing behind.
@@ -126,12 +155,12 @@ export class DomainRegistry {
       memory,
       privileged: config.privileged === true,
     });
-    const { credential, digest } = issueCredential(domid);
+    const { credential, digest } = issue(domid);
     this.#domains.set(domid, domain);
     this.#digests.set(domid, digest);
     this.#names.add(domain.name);
     try {
-      for (const hooks of this.#hooks) hooks.created?.(domain);
+      for (const hooks of this.#hooks) hooks.created?.(domain, digest);
     } catch (err) {
       // A failed init leaves nothing behind (the domid stays consumed: ids are never reused).
       this.destroy(domid);
@@ -165,7 +194,7 @@ export class DomainRegistry {
     if (domain === undefined) return undefined;
     const { credential, digest } = issueCredential(domid);
     this.#digests.set(domid, digest);
-    for (const hooks of this.#hooks) hooks.credentialRevoked?.(domain);
+    for (const hooks of this.#hooks) hooks.credentialRevoked?.(domain, digest);
     return credential;
   }
 

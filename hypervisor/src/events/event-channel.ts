@@ -37,16 +37,55 @@ export interface EventWatcher {
   deliverDevice?(event: DeviceEvent): void;
 }
 
+/**
+ * Argo-level faults on delivery (faults/argo-faults.ts), consulted only while `active`: a late
+ * VIRQ (Xen: the event is delivered when the vCPU next runs) and a paused domain (its pending
+ * bit stays set until it is unpaused, as an `xl pause`d guest's does).
+ */
+export interface VirqFaults {
+  readonly active: boolean;
+  /** Milliseconds a VIRQ raised now for the domain is late (0: on time). */
+  lateMs(domid: number): number;
+  /** True while the domain is paused. */
+  held(domid: number): boolean;
+}
+
 export class EventChannel implements VirqSink {
   private readonly pending = new Set<number>();
   private readonly watchers = new Map<number, Set<EventWatcher>>();
   private readonly pendingDevices = new Map<number, DeviceEvent[]>();
   private flushScheduled = false;
+  private faults: VirqFaults | undefined;
+  /** Late raises in flight, one per domain: later raises coalesce into it like the bit does. */
+  private readonly late = new Map<number, NodeJS.Timeout>();
 
   /** `observer` sees each VIRQ as delivered (after coalescing), for history and metrics. */
   constructor(private readonly observer: Observer = NOOP_OBSERVER) {}
 
+  /** Attaches the Argo-level fault engine; none by default. */
+  attachFaults(faults: VirqFaults): void {
+    this.faults = faults;
+  }
+
   raiseVirq(domid: number): void {
+    if (this.faults?.active === true) {
+      const ms = this.faults.lateMs(domid);
+      if (ms > 0) {
+        if (!this.late.has(domid)) {
+          const timer = setTimeout(() => {
+            this.late.delete(domid);
+            this.raiseNow(domid);
+          }, ms);
+          timer.unref();
+          this.late.set(domid, timer);
+        }
+        return;
+      }
+    }
+    this.raiseNow(domid);
+  }
+
+  private raiseNow(domid: number): void {
     this.pending.add(domid);
     if (this.watchers.has(domid)) this.scheduleFlush();
   }
@@ -86,6 +125,11 @@ export class EventChannel implements VirqSink {
     };
   }
 
+  /** Delivers what a paused domain's pending bit held back, now that it runs again. */
+  release(domid: number): void {
+    if (this.pending.has(domid) && this.watchers.has(domid)) this.scheduleFlush();
+  }
+
   /** True while at least one watcher of the domain is attached. */
   isWatched(domid: number): boolean {
     return this.watchers.has(domid);
@@ -95,6 +139,8 @@ export class EventChannel implements VirqSink {
   forget(domid: number): void {
     this.pending.delete(domid);
     this.pendingDevices.delete(domid);
+    clearTimeout(this.late.get(domid));
+    this.late.delete(domid);
   }
 
   private scheduleFlush(): void {
@@ -110,6 +156,7 @@ export class EventChannel implements VirqSink {
     for (const domid of this.pending) {
       const set = this.watchers.get(domid);
       if (set === undefined) continue;
+      if (this.faults?.active === true && this.faults.held(domid)) continue;
       this.pending.delete(domid);
       this.observer.virq(domid, VIRQ_ARGO);
       for (const watcher of set) watcher.deliverVirq(VIRQ_ARGO);

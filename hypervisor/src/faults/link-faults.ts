@@ -10,7 +10,7 @@ import type * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { DomainRegistry } from "../domain/domain-registry.js";
 import { bearerToken } from "../grpc/auth.js";
-import type { FaultEvent, FaultEventListener } from "./fault-events.js";
+import { FaultEvents, type FaultEventListener } from "./fault-events.js";
 import { LinkRelay, type RelayedConnection } from "./link-relay.js";
 import { seededRandom } from "./seeded-random.js";
 import {
@@ -50,7 +50,7 @@ export interface LinkFaultsOptions {
 
 export class LinkFaults {
   private readonly links = new Map<string, LinkState>();
-  private readonly listeners: FaultEventListener[] = [];
+  private readonly events: FaultEvents;
   private readonly random: () => number;
   private readonly now: () => number;
   private relay: LinkRelay | undefined;
@@ -60,6 +60,7 @@ export class LinkFaults {
 
   constructor(private readonly options: LinkFaultsOptions) {
     this.random = seededRandom(options.seed);
+    this.events = new FaultEvents("link", options.log);
     this.now = options.now ?? Date.now;
     // A destroyed domain's link goes with it; its faults end.
     options.registry.addHooks({
@@ -75,11 +76,7 @@ export class LinkFaults {
 
   /** Subscribes to fault events; returns the unsubscribe function. */
   onFaultEvent(listener: FaultEventListener): () => void {
-    this.listeners.push(listener);
-    return () => {
-      const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
+    return this.events.on(listener);
   }
 
   /** Starts relaying `publicAddress` to the gRPC guest server bound on `privateAddress`. */
@@ -173,17 +170,6 @@ export class LinkFaults {
     return this.state(name);
   }
 
-  private emit(
-    action: FaultEvent["action"],
-    target: string,
-    fault: string,
-    detail: Record<string, unknown>,
-  ): void {
-    const event: FaultEvent = { kind: "link", action, target, fault, detail, time: Date.now() };
-    this.options.log.info({ fault: event }, `fault ${action}`);
-    for (const listener of this.listeners) listener(event);
-  }
-
   /** Every live domain's link, by name. */
   list(): LinkView[] {
     return this.options.registry.list().map((d) => this.view(d.name));
@@ -214,7 +200,7 @@ export class LinkFaults {
     if (link.enabled === enabled) return;
     link.enabled = enabled;
     if (!enabled) for (const connection of link.connections) connection.drop();
-    this.emit(enabled ? "end" : "start", name, "down", {});
+    this.events.emit(enabled ? "end" : "start", name, "down", {});
   }
 
   toxic(name: string, toxicName: string): ToxicSpec {
@@ -239,7 +225,7 @@ export class LinkFaults {
     }
     link.toxics.set(spec.name, spec);
     for (const connection of link.connections) this.apply(connection, spec);
-    this.emit("start", name, spec.name, toxicJson(spec));
+    this.events.emit("start", name, spec.name, toxicJson(spec));
     return spec;
   }
 
@@ -248,7 +234,7 @@ export class LinkFaults {
     const link = this.existing(name);
     link.toxics.set(spec.name, spec);
     for (const connection of link.connections) this.apply(connection, spec);
-    this.emit("update", name, spec.name, toxicJson(spec));
+    this.events.emit("update", name, spec.name, toxicJson(spec));
     return spec;
   }
 
@@ -259,7 +245,7 @@ export class LinkFaults {
   private endToxic(name: string, link: LinkState, spec: ToxicSpec): void {
     link.toxics.delete(spec.name);
     for (const connection of link.connections) connection.pipe(spec.stream).detach(spec.name);
-    this.emit("end", name, spec.name, toxicJson(spec));
+    this.events.emit("end", name, spec.name, toxicJson(spec));
   }
 
   /** Ends every fault on one link (toxics removed, link up); `gone` when its domain is. */

@@ -12,7 +12,10 @@
  * Around that, each listener bounds what a peer gets before it authenticates: concurrent streams
  * per connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS), decompressed request size, a few KiB
  * for the calls that need no domain credential (health, Enrol), how many connections may be open
- * without having carried an authenticated call, and how long such a connection may live.
+ * without having carried an authenticated call, and how long such a connection may live. Those
+ * slots are shared fairly between source addresses: when they are full, a newcomer from an
+ * address holding fewer of them than another address does takes the oldest slot of the address
+ * holding most, so one address flooding the listener cannot lock everyone else out.
  */
 import * as grpc from "@grpc/grpc-js";
 import { constants as http2 } from "node:http2";
@@ -108,6 +111,11 @@ export interface AdmissionCounters {
   refusedCalls: number;
   /** Connections closed on arrival because too many unauthenticated ones were open. */
   refusedConnections: number;
+  /**
+   * Unauthenticated connections closed to make room for a newcomer from an address holding
+   * fewer slots (per-address fairness).
+   */
+  evictedConnections: number;
   /** Unauthenticated connections closed when their time ran out. */
   expiredConnections: number;
   /** Unauthenticated connections closed for making too many refused calls. */
@@ -169,6 +177,7 @@ export class Admission {
   readonly counters: AdmissionCounters = {
     refusedCalls: 0,
     refusedConnections: 0,
+    evictedConnections: 0,
     expiredConnections: 0,
     closedForRefusals: 0,
   };
@@ -229,9 +238,15 @@ export class Admission {
   /** A new socket: counted as unauthenticated until a call on it authenticates. */
   #accept(socket: Socket): boolean {
     if (this.#pending.size >= this.limits.maxUnauthenticatedConnections) {
-      this.counters.refusedConnections++;
-      socket.destroy();
-      return false;
+      const evict = this.#slotToFreeFor(socket.remoteAddress);
+      if (evict === undefined) {
+        this.counters.refusedConnections++;
+        socket.destroy();
+        return false;
+      }
+      this.counters.evictedConnections++;
+      this.#pending.get(evict)?.socket.destroy();
+      this.#release(evict);
     }
     // A Unix socket has no remote port; give it one of its own so its calls find it again.
     if (socket.remotePort === undefined) {
@@ -250,6 +265,28 @@ export class Admission {
       this.#release(key);
     });
     return true;
+  }
+
+  /**
+   * The key of the slot a newcomer from `address` may take when all are full: the oldest
+   * connection of the address holding most slots, if that address holds at least two more than
+   * `address` does (so two flooding addresses settle on equal shares instead of taking turns).
+   * Unix-socket peers have no address to tell them apart: they never evict.
+   */
+  #slotToFreeFor(address: string | undefined): string | undefined {
+    if (address === undefined) return undefined;
+    const held = new Map<string, { count: number; oldest: string }>();
+    for (const [key, entry] of this.#pending) {
+      const from = entry.socket.remoteAddress;
+      if (from === undefined) continue;
+      const h = held.get(from);
+      if (h === undefined) held.set(from, { count: 1, oldest: key });
+      else h.count++;
+    }
+    let top: { count: number; oldest: string } | undefined;
+    for (const h of held.values()) if (top === undefined || h.count > top.count) top = h;
+    const mine = held.get(address)?.count ?? 0;
+    return top !== undefined && top.count >= mine + 2 ? top.oldest : undefined;
   }
 
   /** The connection carried an authenticated call, or closed: it is no longer counted. */

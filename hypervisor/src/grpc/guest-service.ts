@@ -272,6 +272,7 @@ export function createGuestService(ctx: GuestServiceContext): HypervisorHandlers
     WatchEvents: watchEvents(ctx),
     Enrol: enrol(ctx),
     ListPeers: listPeers(ctx),
+    // Served with guestServiceDefinition() (lazy-batch.ts), whose Session frames are SessionFrame.
     Session: createSessionHandler(ctx),
   };
 }

@@ -16,10 +16,7 @@
  * unread, which frees them at once.
  */
 import * as grpc from "@grpc/grpc-js";
-import type { Hypercall__Output } from "@hmx/proto/gen/hmx/argo/v1/Hypercall.js";
-import type { HypercallBatch__Output } from "@hmx/proto/gen/hmx/argo/v1/HypercallBatch.js";
 import type { HypercallResult as WireResult } from "@hmx/proto/gen/hmx/argo/v1/HypercallResult.js";
-import type { SessionRequest__Output } from "@hmx/proto/gen/hmx/argo/v1/SessionRequest.js";
 import type { SessionResponse } from "@hmx/proto/gen/hmx/argo/v1/SessionResponse.js";
 import type { Domain } from "../domain/domain.js";
 import { isFailure, type Hypercall, type HypercallResult } from "../dispatch/hypercall.js";
@@ -39,10 +36,11 @@ import {
 import type { GuestStream } from "./guest-streams.js";
 import type { GuestServiceContext } from "./guest-service.js";
 import { deviceEventMessage, toServiceError } from "./guest-service.js";
+import { decodeCall, type LazyBatch, type LazyCall, type SessionFrame } from "./lazy-batch.js";
 import { resetHttp2Stream } from "./reset-stream.js";
 import { resultWireBytes } from "./result-bytes.js";
 
-type SessionCall = grpc.ServerDuplexStream<SessionRequest__Output, SessionResponse>;
+type SessionCall = grpc.ServerDuplexStream<SessionFrame, SessionResponse>;
 
 /**
  * A results frame is flushed before it would grow past this, so frames stay far below the
@@ -56,10 +54,10 @@ export const MAX_QUEUED_REQUEST_BYTES = 16 * 1024 * 1024;
 /** ...or while this many of its batches are queued (each costs a job and its frame). */
 export const MAX_QUEUED_BATCHES = 256;
 
-/** What a request costs to hold while queued: the bytes it carries, roughly as on the wire. */
-function requestBytes(calls: readonly Hypercall__Output[]): number {
+/** What a request costs to hold while queued: its calls' wire bytes (lazy-batch.ts keeps them). */
+function requestBytes(calls: readonly LazyCall[]): number {
   let bytes = 0;
-  for (const call of calls) bytes += 64 + (call.writeMemory?.data.length ?? 0);
+  for (const call of calls) bytes += 64 + call.bytes.length;
   return bytes;
 }
 
@@ -90,7 +88,7 @@ class Session implements GuestStream {
     readonly domain: Domain,
   ) {
     this.held = ctx.held.of(domain.domid);
-    call.on("data", (frame: SessionRequest__Output) => {
+    call.on("data", (frame: SessionFrame) => {
       try {
         this.onFrame(frame);
       } catch (err) {
@@ -130,7 +128,7 @@ class Session implements GuestStream {
     if (unread) resetHttp2Stream(this.call);
   }
 
-  private onFrame(frame: SessionRequest__Output): void {
+  private onFrame(frame: SessionFrame): void {
     if (this.ended) return;
     if (!this.domain.alive)
       throw new GrpcError(grpc.status.UNAUTHENTICATED, `domain ${this.domain.domid} was destroyed`);
@@ -140,7 +138,7 @@ class Session implements GuestStream {
       this.open(ackOf(frame.open?.ackThrough));
       return;
     }
-    if (frame.kind === "batch" && frame.batch != null) {
+    if (frame.kind === "batch") {
       if (!this.opened) throw new DecodeError("the first frame of a session must be 'open'");
       this.acceptBatch(frame.batch);
       return;
@@ -157,7 +155,7 @@ class Session implements GuestStream {
     }
     ctx.streams.add(domain.domid, this);
     const log = ctx.dispatcher.resumeLog(domain);
-    if (ackThrough > 0) log.acknowledge(ackThrough);
+    if (ackThrough > 0) ctx.dispatcher.acknowledge(domain, ackThrough);
     this.write({
       ready: {
         domid: domain.domid,
@@ -183,7 +181,7 @@ class Session implements GuestStream {
    * Checks the whole frame before any call runs (a bad request id ends the session with nothing
    * executed), applies its acknowledgement, and queues the batch on the scheduler.
    */
-  private acceptBatch(batch: HypercallBatch__Output): void {
+  private acceptBatch(batch: LazyBatch): void {
     const { ctx, domain } = this;
     if (batch.calls.length > ctx.maxBatch) {
       throw new GrpcError(
@@ -193,7 +191,7 @@ class Session implements GuestStream {
     }
     const requestIds = batch.calls.map((call) => parseRequestId(call.requestId));
     const ack = ackOf(batch.ackThrough);
-    if (ack > 0) ctx.dispatcher.resumeLog(domain).acknowledge(ack);
+    if (ack > 0) ctx.dispatcher.acknowledge(domain, ack);
     const bytes = requestBytes(batch.calls);
     this.queuedRequestBytes += bytes;
     this.queuedBatches++;
@@ -225,11 +223,14 @@ class Session implements GuestStream {
     }
   }
 
-  /** Decodes one call and executes it; an undecodable call is answered INVALID_ARGUMENT. */
-  execute(call: Hypercall__Output): { result: HypercallResult; units: number } {
+  /**
+   * Decodes one call (from its wire bytes: lazy-batch.ts) and executes it; an undecodable call
+   * is answered INVALID_ARGUMENT.
+   */
+  execute(call: LazyCall): { result: HypercallResult; units: number } {
     let hypercall: Hypercall;
     try {
-      hypercall = decodeHypercall(call);
+      hypercall = decodeHypercall(decodeCall(call));
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
       return {
@@ -284,7 +285,7 @@ class BatchJob implements Job {
 
   constructor(
     private readonly session: Session,
-    private readonly batch: HypercallBatch__Output,
+    private readonly batch: LazyBatch,
     private readonly requestIds: readonly number[],
     private readonly onFinished: () => void,
   ) {}
@@ -345,7 +346,7 @@ class BatchJob implements Job {
 /** The `Session` handler: authenticate, then hand the stream to a `Session`. */
 export function createSessionHandler(
   ctx: GuestServiceContext,
-): grpc.handleBidiStreamingCall<SessionRequest__Output, SessionResponse> {
+): grpc.handleBidiStreamingCall<SessionFrame, SessionResponse> {
   return (call) => {
     try {
       if (ctx.isStopping())

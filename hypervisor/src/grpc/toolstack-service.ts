@@ -14,6 +14,7 @@ import { MemoryQuotaExhaustedError } from "../memory/memory-quota.js";
 import { GrpcError, type AdminAuth } from "./auth.js";
 import { u64ToNumber } from "./codec.js";
 import type { GuestStreams } from "./guest-streams.js";
+import type { FaultService } from "./fault-service.js";
 import type { MacService } from "./mac-service.js";
 import { DeviceConfigError, type DeviceManager } from "../devices/device-manager.js";
 import {
@@ -33,6 +34,8 @@ export interface ToolstackContext {
   readonly mac: MacService["handlers"];
   /** VirtIO device placement and the tables at gfn 0 (docs/virtio-argo.md "Discovery"). */
   readonly devices: DeviceManager;
+  /** The fault RPCs (fault-service.ts), served on the same service. */
+  readonly faults: FaultService["handlers"];
 }
 
 function toStatus(err: unknown, log: Logger): Partial<grpc.StatusObject> {
@@ -55,7 +58,7 @@ function toStatus(err: unknown, log: Logger): Partial<grpc.StatusObject> {
 
 /** Wraps a synchronous handler body with admin auth and error mapping. */
 function handler<Req, Res>(
-  ctx: ToolstackContext,
+  ctx: Pick<ToolstackContext, "auth" | "log">,
   body: (request: Req) => Res,
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
@@ -66,6 +69,13 @@ function handler<Req, Res>(
       callback(toStatus(err, ctx.log));
     }
   };
+}
+
+/** `handler` for the RPC groups built outside this file (the fault RPCs). */
+export function adminUnary(
+  ctx: Pick<ToolstackContext, "auth" | "log">,
+): <Req, Res>(body: (request: Req) => Res) => grpc.handleUnaryCall<Req, Res> {
+  return (body) => handler(ctx, body);
 }
 
 export function createToolstackService(ctx: ToolstackContext): ToolstackHandlers {
@@ -129,6 +139,7 @@ export function createToolstackService(ctx: ToolstackContext): ToolstackHandlers
       })),
     })),
     ...ctx.mac,
+    ...ctx.faults,
     ...createDeviceHandlers(ctx.devices, (body) => handler(ctx, body)),
   };
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The query of `GET /v1/history`: `since=SEQ` (resume after SEQ), `kinds=a,b` and `domid=N`.
+ * The query of `GET /v1/history`: `since=SEQ` (resume after SEQ), `until=SEQ|now` (end after
+ * SEQ, or after the newest event at connection: read what happened, do not follow),
+ * `kinds=a,b` and `domid=N`.
  * A bad value is refused with a message naming it and what is allowed; nothing is subscribed.
  */
 import { DOMID_MAX } from "@hmx/proto/abi";
@@ -8,6 +10,7 @@ import { HISTORY_KINDS, type HistoryFilter, type HistoryKind } from "../observab
 
 export interface HistoryQuery {
   readonly since?: number;
+  readonly until?: number | "now";
   readonly filter: HistoryFilter;
 }
 
@@ -19,19 +22,12 @@ const KNOWN = new Set<string>(HISTORY_KINDS);
 
 export function parseHistoryQuery(params: URLSearchParams): HistoryQuery {
   for (const key of params.keys())
-    if (key !== "since" && key !== "kinds" && key !== "domid")
+    if (key !== "since" && key !== "until" && key !== "kinds" && key !== "domid")
       throw new HistoryQueryError(
-        `unknown query parameter ${JSON.stringify(key)}: expected since, kinds or domid`,
+        `unknown query parameter ${JSON.stringify(key)}: expected since, until, kinds or domid`,
       );
-  const sinceText = params.get("since");
-  let since: number | undefined;
-  if (sinceText !== null) {
-    since = Number(sinceText);
-    if (!/^\d{1,16}$/.test(sinceText) || !Number.isSafeInteger(since))
-      throw new HistoryQueryError(
-        `since ${JSON.stringify(sinceText)}: expected a seq, an integer >= 0`,
-      );
-  }
+  const since = seqParam(params, "since", false);
+  const until = seqParam(params, "until", true);
   const kindsText = params.get("kinds");
   let kinds: Set<HistoryKind> | undefined;
   if (kindsText !== null) {
@@ -55,9 +51,33 @@ export function parseHistoryQuery(params: URLSearchParams): HistoryQuery {
   }
   return {
     ...(since === undefined ? {} : { since }),
+    ...(until === undefined ? {} : { until }),
     filter: {
       ...(kinds === undefined ? {} : { kinds }),
       ...(domid === undefined ? {} : { domid }),
     },
   };
+}
+
+/** `name=SEQ` (or `now` where allowed), refused with a message naming the bad value. */
+function seqParam(params: URLSearchParams, name: string, allowNow: false): number | undefined;
+function seqParam(
+  params: URLSearchParams,
+  name: string,
+  allowNow: true,
+): number | "now" | undefined;
+function seqParam(
+  params: URLSearchParams,
+  name: string,
+  allowNow: boolean,
+): number | "now" | undefined {
+  const text = params.get(name);
+  if (text === null) return undefined;
+  if (allowNow && text === "now") return "now";
+  const seq = Number(text);
+  if (!/^\d{1,16}$/.test(text) || !Number.isSafeInteger(seq))
+    throw new HistoryQueryError(
+      `${name} ${JSON.stringify(text)}: expected a seq, an integer >= 0${allowNow ? " or now" : ""}`,
+    );
+  return seq;
 }

@@ -4,7 +4,8 @@
  * toolstack's. `GET /healthz` answers anyone; every other route, the WebSocket upgrade
  * included, needs `Authorization: Bearer <admin token>`, checked by the toolstack's own
  * `AdminAuth` (constant time). Routes: `/metrics` (Prometheus text) and `/v1/history`, a
- * WebSocket carrying one history event per text frame.
+ * WebSocket carrying one history event per text frame. The web dashboard's routes
+ * (`/dashboard/`, `/v1/state`) are in `dashboard/`; its login session also opens `/v1/history`.
  */
 import * as grpc from "@grpc/grpc-js";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -17,6 +18,8 @@ import { HISTORY_CLOSE, type History, type HistorySink } from "../observability/
 import { ByteBatch } from "../observability/byte-batch.js";
 import type { HmxMetrics } from "../observability/metrics.js";
 import { HistoryQueryError, parseHistoryQuery, type HistoryQuery } from "./history-query.js";
+import { DashboardRoutes } from "./dashboard/dashboard-routes.js";
+import { readState, type StateSources } from "./dashboard/state.js";
 
 export interface HttpListenerOptions {
   /** "host:port"; port 0 picks one. */
@@ -27,6 +30,8 @@ export interface HttpListenerOptions {
   readonly log: Logger;
   /** False once the hypervisor is stopping: /healthz then answers 503. */
   readonly isServing: () => boolean;
+  /** What the dashboard's `/v1/state` reads. */
+  readonly state: StateSources;
 }
 
 export interface RunningHttpListener {
@@ -38,10 +43,9 @@ export interface RunningHttpListener {
 /** How long a closed subscriber that does not read its close frame keeps its socket. */
 const CLOSE_GRACE_MS = 5000;
 
-/** The admin token check of the toolstack, on an HTTP header. */
-function isAdmin(auth: AdminAuth, req: IncomingMessage): boolean {
+/** The admin token check of the toolstack, on an HTTP `Authorization` header's value. */
+function isAdminHeader(auth: AdminAuth, header: string | undefined): boolean {
   const metadata = new grpc.Metadata();
-  const header = req.headers.authorization;
   if (header !== undefined) metadata.set("authorization", header);
   try {
     auth.check(metadata);
@@ -49,6 +53,10 @@ function isAdmin(auth: AdminAuth, req: IncomingMessage): boolean {
   } catch {
     return false;
   }
+}
+
+function isAdmin(auth: AdminAuth, req: IncomingMessage): boolean {
+  return isAdminHeader(auth, req.headers.authorization);
 }
 
 function reply(
@@ -132,9 +140,16 @@ export async function startHttpListener(o: HttpListenerOptions): Promise<Running
   if (hostPort === undefined)
     throw new Error(`--http-listen ${JSON.stringify(o.address)}: expected HOST:PORT`);
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4096 });
+  const dashboard = new DashboardRoutes({
+    isAdminToken: (token) => isAdminHeader(o.auth, `Bearer ${token}`),
+    isAdminRequest: (req) => isAdmin(o.auth, req),
+    readState: () => readState(o.state, o.history, o.metrics.registry),
+    log: o.log.child({ component: "dashboard" }),
+  });
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://hmx");
+    if (dashboard.handle(req, res, url.pathname)) return;
     if (req.method !== "GET" && req.method !== "HEAD") {
       reply(
         res,
@@ -150,7 +165,9 @@ export async function startHttpListener(o: HttpListenerOptions): Promise<Running
       return;
     }
     if (url.pathname !== "/metrics" && url.pathname !== "/v1/history") {
-      reply(res, 404, { error: `no route ${url.pathname}: try /healthz, /metrics or /v1/history` });
+      reply(res, 404, {
+        error: `no route ${url.pathname}: try /healthz, /metrics, /v1/history, /v1/state or /dashboard/`,
+      });
       return;
     }
     if (!isAdmin(o.auth, req)) {
@@ -185,7 +202,7 @@ export async function startHttpListener(o: HttpListenerOptions): Promise<Running
       refuseUpgrade(socket, 404, "Not Found", `no WebSocket at ${url.pathname}: use /v1/history`);
       return;
     }
-    if (!isAdmin(o.auth, req)) {
+    if (!isAdmin(o.auth, req) && !dashboard.allows(req)) {
       refuseUpgrade(
         socket,
         401,

@@ -155,7 +155,25 @@ function hookMemo(d: Domain, state: MacState): DomainSecurity {
   return memo;
 }
 
+/**
+ * A change the administrator made through the toolstack, reported after it took effect so the
+ * state journal can replay it in order with the hypercalls it affects (docs/state.md).
+ */
+export type MacChange =
+  | { readonly kind: "policy"; readonly source: string; readonly fileName: string }
+  | { readonly kind: "flask-mode"; readonly mode: FlaskMode }
+  | { readonly kind: "firewall-add"; readonly spec: FirewallRuleSpec; readonly position: number }
+  | { readonly kind: "firewall-delete"; readonly position: number }
+  | {
+      readonly kind: "firewall-delete-matching";
+      readonly pattern: { readonly src: EndpointMatch; readonly dst: EndpointMatch };
+    }
+  | { readonly kind: "firewall-flush" }
+  | { readonly kind: "firewall-default"; readonly verdict: FirewallVerdict };
+
 export class MacController implements ArgoMac {
+  /** Told every administrative change once it took effect (`--state-dir` journals them). */
+  onChange: ((change: MacChange) => void) | undefined;
   #state: MacState;
   readonly #audit: Audit;
   readonly #log: Logger | undefined;
@@ -413,6 +431,7 @@ export class MacController implements ArgoMac {
       loadedAt: new Date(),
     };
     this.#state = { ...state, module: this.#makeModule("flask", loaded), loaded };
+    this.onChange?.({ kind: "policy", source: policy.source, fileName: policy.fileName });
     this.#log?.info(
       {
         file: policy.fileName,
@@ -440,12 +459,14 @@ export class MacController implements ArgoMac {
       );
     }
     this.#state = { ...this.#state, flaskMode: mode };
+    this.onChange?.({ kind: "flask-mode", mode });
     this.#log?.info({ mode }, "flask mode set");
   }
 
   addFirewallRule(spec: FirewallRuleSpec, position = 0): { rule: FirewallRule; position: number } {
     const { firewall, rule, position: at } = this.#state.firewall.insert(spec, position);
     this.#state = { ...this.#state, firewall };
+    this.onChange?.({ kind: "firewall-add", spec, position });
     this.#log?.info({ position: at, id: rule.id, rule: rule.text }, "firewall rule added");
     return { rule, position: at };
   }
@@ -453,6 +474,7 @@ export class MacController implements ArgoMac {
   deleteFirewallRuleAt(position: number): FirewallRule {
     const { firewall, removed } = this.#state.firewall.deleteAt(position);
     this.#state = { ...this.#state, firewall };
+    this.onChange?.({ kind: "firewall-delete", position });
     this.#log?.info({ position, id: removed.id, rule: removed.text }, "firewall rule deleted");
     return removed;
   }
@@ -463,6 +485,7 @@ export class MacController implements ArgoMac {
   }): FirewallRule {
     const { firewall, removed } = this.#state.firewall.deleteMatching(pattern);
     this.#state = { ...this.#state, firewall };
+    this.onChange?.({ kind: "firewall-delete-matching", pattern });
     this.#log?.info({ id: removed.id, rule: removed.text }, "firewall rule deleted");
     return removed;
   }
@@ -470,12 +493,14 @@ export class MacController implements ArgoMac {
   flushFirewall(): number {
     const removed = this.#state.firewall.rules.length;
     this.#state = { ...this.#state, firewall: this.#state.firewall.flush() };
+    this.onChange?.({ kind: "firewall-flush" });
     this.#log?.info({ removed }, "firewall flushed");
     return removed;
   }
 
   setFirewallDefault(verdict: FirewallVerdict): void {
     this.#state = { ...this.#state, firewall: this.#state.firewall.withDefault(verdict) };
+    this.onChange?.({ kind: "firewall-default", verdict });
     this.#log?.info({ verdict }, "firewall default set");
   }
 

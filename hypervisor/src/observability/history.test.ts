@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HISTORY_CLOSE, History, NO_DOMID, type HistorySink } from "./history.js";
 import { HistoryFile } from "./history-file.js";
+import { RecordingObserver } from "./recording-observer.js";
 import { Rfc3339Clock } from "./rfc3339-clock.js";
 
 interface Event {
@@ -115,6 +116,67 @@ describe("history", () => {
       () => h.subscribe(new FakeSink(), { since: 7, closeWhenBehind: true }),
       /since 7 .*newest event \(3\)/,
     );
+  });
+
+  test("until ends the subscription with 1000 once every event up to it was sent, later ones withheld", async () => {
+    const h = history();
+    fill(h, 6);
+    const sink = new FakeSink();
+    h.subscribe(sink, { since: 2, until: 4, closeWhenBehind: true });
+    fill(h, 3);
+    await turn();
+    assert.deepEqual(
+      sink.events.map((e) => e.seq),
+      [3, 4],
+    );
+    assert.equal(sink.closed?.code, HISTORY_CLOSE.DONE);
+    assert.equal(h.subscriberCount, 0, "the subscription is gone");
+  });
+
+  test("until now ends at the newest event at subscribe time, also when filters match nothing", async () => {
+    const h = history();
+    fill(h, 5);
+    const all = new FakeSink();
+    h.subscribe(all, { since: 0, until: "now", closeWhenBehind: true });
+    const none = new FakeSink();
+    h.subscribe(none, {
+      since: 0,
+      until: "now",
+      filter: { kinds: new Set(["mac"]) },
+      closeWhenBehind: true,
+    });
+    fill(h, 2);
+    await turn();
+    assert.deepEqual(
+      all.events.map((e) => e.seq),
+      [1, 2, 3, 4, 5],
+    );
+    assert.equal(all.closed?.code, HISTORY_CLOSE.DONE);
+    assert.deepEqual(none.events, []);
+    assert.equal(none.closed?.code, HISTORY_CLOSE.DONE, "no match still ends");
+  });
+
+  test("an until inside the lost part of the window ends after the gap, with no retained event", async () => {
+    const h = history(10);
+    fill(h, 25); // seqs 16..25 retained
+    const sink = new FakeSink();
+    h.subscribe(sink, { since: 3, until: 8, closeWhenBehind: true });
+    await turn();
+    assert.deepEqual(
+      sink.events.map((e) => [e.kind, e.seq, e.to]),
+      [["gap", 8, 8]],
+    );
+    assert.equal(sink.closed?.code, HISTORY_CLOSE.DONE);
+  });
+
+  test("the recording observer records nothing before the first subscriber unless told to record from boot", () => {
+    const lazy = history();
+    new RecordingObserver(lazy, undefined).virq(1, 9);
+    assert.equal(lazy.nextSeq, 1, "not recording yet: nobody asked");
+    const eager = history();
+    eager.startRecording();
+    new RecordingObserver(eager, undefined).virq(1, 9);
+    assert.equal(eager.nextSeq, 2, "--history-from-boot: recorded before any subscriber");
   });
 
   test("kinds and domid filters pass only matching events (a sendv matches both its domains)", async () => {

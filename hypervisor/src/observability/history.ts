@@ -37,6 +37,8 @@ export const HISTORY_CLOSE = {
   FELL_BEHIND: 4001,
   /** Overtaken while its queue was still full: it is not reading. */
   NOT_READING: 4002,
+  /** Every event up to the subscription's `until` was sent. */
+  DONE: 1000,
   /** The hypervisor is shutting down. */
   GOING_AWAY: 1001,
 } as const;
@@ -66,6 +68,11 @@ export interface SubscribeOptions {
   readonly since?: number;
   /** Close (true, WebSocket) or only `gap` (false, the file) when the subscriber falls behind. */
   readonly closeWhenBehind: boolean;
+  /**
+   * End the subscription (close code 1000) once every event up to this seq has been offered:
+   * a harness reading what happened so far, not following. `"now"` is the newest at subscribe.
+   */
+  readonly until?: number | "now";
 }
 
 export interface HistoryOptions {
@@ -97,6 +104,8 @@ export class HistorySubscription {
     readonly domid: number,
     readonly closeWhenBehind: boolean,
     readonly cancel: () => void,
+    /** Last seq to send; Infinity while following. */
+    readonly until = Infinity,
   ) {}
 }
 
@@ -161,6 +170,11 @@ export class History {
     return this.#everSubscribed;
   }
 
+  /** Records from now on even before anyone subscribes (`--history-from-boot`). */
+  startRecording(): void {
+    this.#everSubscribed = true;
+  }
+
   get subscriberCount(): number {
     return this.#subs.size;
   }
@@ -211,6 +225,7 @@ export class History {
       throw new RangeError(
         `since ${options.since} is beyond the newest event (${newest}): is this history from another run?`,
       );
+    const until = options.until === "now" ? newest : (options.until ?? Infinity);
     let mask = 0;
     for (const k of options.filter?.kinds ?? HISTORY_KINDS) mask |= 1 << (KIND_INDEX.get(k) ?? 0);
     const sub: HistorySubscription = new HistorySubscription(
@@ -223,10 +238,12 @@ export class History {
         sub.closed = true;
         this.#subs.delete(sub);
       },
+      until,
     );
     if (sub.cursor < this.oldestSeq) {
-      this.#gap(sub, this.oldestSeq - 1, "since is older than the retained window");
-      sub.cursor = this.oldestSeq;
+      const to = Math.min(this.oldestSeq - 1, until);
+      this.#gap(sub, to, "since is older than the retained window");
+      sub.cursor = to + 1;
     }
     this.#subs.add(sub);
     this.#everSubscribed = true;
@@ -265,7 +282,7 @@ export class History {
 
   #pump(sub: HistorySubscription): void {
     const { sink } = sub;
-    if (sub.cursor < this.oldestSeq) {
+    if (sub.cursor < this.oldestSeq && sub.cursor <= sub.until) {
       // Overtaken: the events it still needed left the window before it took them.
       const full = sink.bufferedAmount >= this.#maxBuffered;
       if (sub.closeWhenBehind && (full || ++sub.lagEpisodes > this.#maxLagEpisodes)) {
@@ -281,10 +298,12 @@ export class History {
         return;
       }
       if (full) return; // the file: wait until its queue drains, then say what was lost
-      this.#gap(sub, this.#nextSeq - 1, "subscriber fell behind the retained window");
-      sub.cursor = this.#nextSeq;
+      const to = Math.min(this.#nextSeq - 1, sub.until);
+      this.#gap(sub, to, "subscriber fell behind the retained window");
+      sub.cursor = to + 1;
     }
-    while (sub.cursor < this.#nextSeq) {
+    const end = Math.min(this.#nextSeq, sub.until + 1);
+    while (sub.cursor < end) {
       if (sink.bufferedAmount >= this.#maxBuffered) break;
       const i = sub.cursor % this.capacity;
       sub.cursor++;
@@ -297,6 +316,10 @@ export class History {
     // Also after a gap sent by `subscribe` just before this pump.
     sink.flush?.();
     if (sink.bufferedAmount > this.peakBufferedBytes) this.peakBufferedBytes = sink.bufferedAmount;
+    if (sub.cursor > sub.until) {
+      sub.cancel();
+      sink.close(HISTORY_CLOSE.DONE, `sent every event up to seq ${sub.until}`);
+    }
   }
 
   /**

@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import type { HypervisorConfig } from "../config.js";
 import type { AdminAuth } from "../grpc/auth.js";
 import { startHttpListener, type RunningHttpListener } from "../http/http-listener.js";
+import type { StateSources } from "../http/dashboard/state.js";
 import { History } from "./history.js";
 import { HistoryFile } from "./history-file.js";
 import { HmxMetrics, type MetricSources } from "./metrics.js";
@@ -24,6 +25,8 @@ export interface Observability {
   readonly observer: Observer;
   /** The recording observer (history and metrics), when any was asked for. */
   readonly recorder: RecordingObserver | undefined;
+  /** The Prometheus metrics, with `--http-listen` (other parts register their own on it). */
+  readonly metrics: HmxMetrics | undefined;
   /** Starts the listener and the file; returns the listener's bound address, if any. */
   start(auth: AdminAuth, isServing: () => boolean): Promise<string | undefined>;
   stop(): Promise<void>;
@@ -31,7 +34,7 @@ export interface Observability {
 
 export function createObservability(
   config: HypervisorConfig,
-  sources: MetricSources,
+  sources: MetricSources & StateSources,
   log: Logger,
 ): Observability {
   const wanted = config.httpListen !== undefined || config.historyFile !== undefined;
@@ -62,7 +65,10 @@ export function createObservability(
   return {
     observer: recorder ?? NOOP_OBSERVER,
     recorder,
+    metrics,
     async start(auth, isServing) {
+      // `hmx up` asks for this: a harness attaching later still finds the run from its start.
+      if (config.historyFromBoot === true) history?.startRecording();
       if (history !== undefined && config.historyFile !== undefined) {
         file = new HistoryFile(config.historyFile);
         file.follow(history);
@@ -76,6 +82,7 @@ export function createObservability(
         history,
         log: log.child({ component: "http" }),
         isServing,
+        state: sources,
       });
       return listener.address;
     },

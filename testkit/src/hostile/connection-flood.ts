@@ -5,7 +5,16 @@
  * memory. A sound service refuses connections past its limit of unauthenticated ones, closes the
  * rest when their time runs out, and closes one that keeps making refused calls.
  */
+import { parseHostPort } from "@hmx/proto";
 import { connect, type ClientHttp2Session } from "node:http2";
+import { connect as netConnect, type Socket } from "node:net";
+
+/** A TCP connection to "host:port" from a chosen local address. */
+function fromAddress(address: string, localAddress: string): Socket {
+  const hostPort = parseHostPort(address);
+  if (hostPort === undefined) throw new Error(`${address} is not host:port`);
+  return netConnect({ ...hostPort, localAddress });
+}
 
 /** One attacking connection and when it ended. */
 export interface FloodConnection {
@@ -23,15 +32,24 @@ export interface ConnectionFlood {
   close(): void;
 }
 
-/** Opens `count` connections to "host:port" that make no call; resolves once each is up or gone. */
+/**
+ * Opens `count` connections to "host:port" that make no call; resolves once each is up or gone.
+ * `localAddress` picks the source address (e.g. 127.0.0.2, to be a second peer on loopback).
+ */
 export async function startConnectionFlood(
   address: string,
   count: number,
+  localAddress?: string,
 ): Promise<ConnectionFlood> {
   const connections: FloodConnection[] = [];
   const settled: Promise<void>[] = [];
   for (let i = 0; i < count; i++) {
-    const session = connect(`http://${address}`);
+    const session = connect(
+      `http://${address}`,
+      localAddress === undefined
+        ? {}
+        : { createConnection: () => fromAddress(address, localAddress) },
+    );
     session.on("error", () => undefined);
     let closed = false;
     const closedPromise = new Promise<void>((resolve) =>

@@ -3,6 +3,7 @@
 export * from "./attack.js";
 export { RawGrpcConnection, grpcFrame, serializeRequest } from "./raw-grpc.js";
 export { VictimPair } from "./victim.js";
+export { isolatedAttack, type IsolatableTarget } from "./isolated-attack.js";
 export { measureAttack, type AttackMeasurement, type MeasureOptions } from "./measure.js";
 export { unreadReplies, UNREAD_REPLY_CALLS } from "./unread-replies.js";
 export {

@@ -8,7 +8,8 @@
  */
 import { performance } from "node:perf_hooks";
 import { processMemory, resetPeak } from "../process-memory.js";
-import type { AttackTarget, HostileAttack } from "./attack.js";
+import type { HostileAttack } from "./attack.js";
+import { isolatedAttack, type IsolatableTarget } from "./isolated-attack.js";
 import { VictimPair } from "./victim.js";
 
 export interface AttackMeasurement {
@@ -59,8 +60,12 @@ function isRunning(pid: number): boolean {
   }
 }
 
+/**
+ * The attacker runs in a worker thread of its own (isolated-attack.ts), so the victim's rate
+ * measures the hypervisor, not an attacker sharing the victim's event loop.
+ */
 export async function measureAttack(
-  target: AttackTarget,
+  target: IsolatableTarget,
   hypervisorPid: number,
   attack: HostileAttack,
   seed: number,
@@ -79,7 +84,7 @@ export async function measureAttack(
     resetPeak(hypervisorPid);
     const launchedAt = victim.delivered;
     const launchTime = performance.now();
-    const run = await attack.launch(target, seed);
+    const run = await isolatedAttack(attack, target).launch(target, seed);
     try {
       await within(run.finished, timeoutMs, `${attack.name} (seed ${seed})`);
       const victimDuringAttack = victim.delivered - launchedAt;

@@ -12,17 +12,17 @@ import { GRPC_MESSAGE_LIMITS, bearerMetadata, loadHypervisorProto } from "@hmx/p
 import type { EnrolResponse__Output } from "@hmx/proto/gen/hmx/argo/v1/EnrolResponse.js";
 import { FIRST_GUEST_GFN, PAGE_SIZE } from "@hmx/proto/abi";
 import { Testbed, attemptEnrolmentTakeover } from "@hmx/testkit";
+import { propertySeed } from "@hmx/virtio/test-utils";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 
-const SEED = Number(process.env["HMX_TEST_SEED"] ?? 9004);
+const SEED = propertySeed("enrolment-takeover");
 const TOKEN = randomBytes(24).toString("base64url");
 
 let bed: Testbed;
 let client: InstanceType<ReturnType<typeof loadHypervisorProto>["hmx"]["argo"]["v1"]["Hypervisor"]>;
 before(async () => {
-  console.log(`enrolment-takeover seed ${SEED} (HMX_TEST_SEED replays it)`);
   bed = await Testbed.start(
     ["--argo-mac-permissive", "--enrolment-template", "guest:guest_t:4M:8"],
     { HMX_ENROLMENT_TOKEN_GUEST: TOKEN },

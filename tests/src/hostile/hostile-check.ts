@@ -2,30 +2,22 @@
 /**
  * The assertions every guest attack must pass (issue 9): the service stays up, the hypervisor's
  * peak RSS grows by at most 256 MiB, and the victim pair keeps being served while the attack
- * runs. The seed comes from HMX_HOSTILE_SEED (printed, so a failure replays).
+ * runs. The seed is every hmx test's: HMX_TEST_SEED when set, random otherwise, printed either way.
  */
 import { Testbed, measureAttack, type AttackMeasurement, type HostileAttack } from "@hmx/testkit";
+import { propertySeed } from "@hmx/virtio/test-utils";
 import assert from "node:assert/strict";
 import type { TestContext } from "node:test";
 
 export const GUEST_ATTACK_PEAK_BYTES = 256 * 1024 * 1024;
-
-export function hostileSeed(t: TestContext): number {
-  const fromEnv = Number(process.env["HMX_HOSTILE_SEED"]);
-  const seed = Number.isSafeInteger(fromEnv) && fromEnv > 0 ? fromEnv : 0x9e3779b9;
-  t.diagnostic(`hostile seed: ${seed} (replay with HMX_HOSTILE_SEED=${seed})`);
-  return seed;
-}
 
 /** Starts a hypervisor, runs the attack against it with a victim pair, and stops everything. */
 export async function runGuestAttack(
   t: TestContext,
   attack: HostileAttack,
   minVictimDuringAttack: number,
-  /** Why the peak bound does not hold yet: it is then checked as a todo subtest, not skipped. */
-  peakTodo?: string,
 ): Promise<AttackMeasurement> {
-  const seed = hostileSeed(t);
+  const seed = propertySeed(`hostile ${attack.name}`);
   const bed = await Testbed.start();
   try {
     const pid = bed.hypervisor.child.process.pid;
@@ -33,14 +25,10 @@ export async function runGuestAttack(
     const m = await measureAttack(bed, pid, attack, seed);
     t.diagnostic(`${attack.name}: ${JSON.stringify(m)}`);
     assert.ok(m.hypervisorAlive, "the hypervisor survived the attack");
-    const checkPeak = (): void => {
-      assert.ok(
-        m.peakGrowthBytes <= GUEST_ATTACK_PEAK_BYTES,
-        `peak RSS growth ${(m.peakGrowthBytes / 2 ** 20).toFixed(0)} MiB exceeds 256 MiB`,
-      );
-    };
-    if (peakTodo === undefined) checkPeak();
-    else await t.test("peak RSS growth ≤ 256 MiB", { todo: peakTodo }, checkPeak);
+    assert.ok(
+      m.peakGrowthBytes <= GUEST_ATTACK_PEAK_BYTES,
+      `peak RSS growth ${(m.peakGrowthBytes / 2 ** 20).toFixed(0)} MiB exceeds 256 MiB`,
+    );
     assert.ok(
       m.victimDuringAttack >= minVictimDuringAttack,
       `the victim made ${m.victimDuringAttack} deliveries while the attack ran, fewer than ${minVictimDuringAttack}`,

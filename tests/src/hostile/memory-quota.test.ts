@@ -13,6 +13,7 @@ import * as grpc from "@grpc/grpc-js";
 import { ArgoEndpoint, SessionClient } from "@hmx/guest-agent";
 import { Errno, MAX_RINGS_PER_DOMAIN } from "@hmx/proto/abi";
 import { Testbed, memoryQuotaAttack, processMemory, resetPeak } from "@hmx/testkit";
+import { propertySeed } from "@hmx/virtio/test-utils";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, test } from "node:test";
@@ -40,8 +41,7 @@ function payload(seed: number, i: number): Buffer {
 }
 
 test("a domain that touches all its memory and registers every ring it can leaves a victim created before it served", async () => {
-  const seed = Number(process.env["HMX_TEST_SEED"] ?? Math.floor(Math.random() * 2 ** 31));
-  console.log(`memory-quota seed ${seed} (replay with HMX_TEST_SEED=${seed})`);
+  const seed = propertySeed("memory-quota");
   const victim = await bed.domain("victim", VICTIM);
   const peer = await bed.domain("peer", PEER);
   const pid = bed.hypervisor.child.process.pid;

@@ -12,10 +12,11 @@ import { SessionClient } from "@hmx/guest-agent";
 import { FIRST_GUEST_GFN, PAGE_SIZE } from "@hmx/proto/abi";
 import { Testbed, processMemory, resetPeak, startPreAuthMemoryAttack } from "@hmx/testkit";
 import * as grpc from "@grpc/grpc-js";
+import { propertySeed } from "@hmx/virtio/test-utils";
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-const SEED = Number(process.env["HMX_TEST_SEED"] ?? 9001);
+const SEED = propertySeed("pre-auth-memory");
 const MiB = 1024 * 1024;
 /** The issue's budget for any attack made before authentication. */
 const PRE_AUTH_BUDGET_BYTES = 64 * MiB;
@@ -27,7 +28,6 @@ const CONNECTIONS = 16;
 let bed: Testbed;
 let victim: SessionClient;
 before(async () => {
-  console.log(`pre-auth-memory seed ${SEED} (HMX_TEST_SEED replays it)`);
   bed = await Testbed.start();
   const { credential } = await bed.domain("victim");
   victim = await SessionClient.connect({ address: bed.listen, credential });

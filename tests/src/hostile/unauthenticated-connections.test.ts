@@ -9,10 +9,12 @@ import * as grpc from "@grpc/grpc-js";
 import { SessionClient } from "@hmx/guest-agent";
 import { FIRST_GUEST_GFN, PAGE_SIZE } from "@hmx/proto/abi";
 import { Testbed, startConnectionFlood, startPreAuthMemoryAttack } from "@hmx/testkit";
+import { propertySeed } from "@hmx/virtio/test-utils";
 import assert from "node:assert/strict";
+import type { ClientHttp2Session } from "node:http2";
 import { after, before, test } from "node:test";
 
-const SEED = Number(process.env["HMX_TEST_SEED"] ?? 9002);
+const SEED = propertySeed("unauthenticated-connections");
 const MAX_UNAUTHENTICATED = 8;
 const MAX_REFUSED = 4;
 const FLOOD = 24;
@@ -20,7 +22,6 @@ const FLOOD = 24;
 let bed: Testbed;
 let victim: SessionClient;
 before(async () => {
-  console.log(`unauthenticated-connections seed ${SEED} (HMX_TEST_SEED replays it)`);
   bed = await Testbed.start([
     "--argo-mac-permissive",
     "--max-unauthenticated-connections",
@@ -91,5 +92,64 @@ test("a connection that keeps making calls with a forged credential is closed at
     await victimRoundTrip(4);
   } finally {
     attack.close();
+  }
+});
+
+/** A health Check on a raw HTTP/2 connection: resolves with its grpc-status (an open call). */
+function healthCheck(session: ClientHttp2Session): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const stream = session.request({
+      ":method": "POST",
+      ":path": "/grpc.health.v1.Health/Check",
+      "content-type": "application/grpc",
+      te: "trailers",
+    });
+    let status: number | undefined;
+    const record = (headers: Record<string, unknown>): void => {
+      if (headers["grpc-status"] !== undefined) status = Number(headers["grpc-status"]);
+    };
+    stream.on("response", record);
+    stream.on("trailers", record);
+    stream.on("error", reject);
+    stream.on("close", () => {
+      if (status === undefined) reject(new Error("the health check got no grpc-status"));
+      else resolve(status);
+    });
+    stream.resume();
+    // An empty HealthCheckRequest: a 5-byte gRPC message header and no body.
+    stream.end(Buffer.alloc(5));
+  });
+}
+
+test("one source address cannot take every unauthenticated slot: a newcomer from another address takes the flooder's oldest one and is served", async () => {
+  // Its own service: connections here must outlive the shared one's 1 s lifetime.
+  const fair = await Testbed.start([
+    "--max-unauthenticated-connections",
+    String(MAX_UNAUTHENTICATED),
+    "--unauthenticated-connection-timeout",
+    "60",
+  ]);
+  const flood = await startConnectionFlood(fair.listen, MAX_UNAUTHENTICATED, "127.0.0.1");
+  const more = await startConnectionFlood(fair.listen, 1, "127.0.0.1");
+  const newcomer = await startConnectionFlood(fair.listen, 1, "127.0.0.2");
+  try {
+    // The flooder's own extra connection finds every slot taken by its own address: refused.
+    await until(
+      () => more.closedCount() === 1,
+      20_000,
+      "refusal of the flooder's extra connection",
+    );
+    // The newcomer from another address evicts the flooder's oldest connection, and only it.
+    await until(() => flood.closedCount() === 1, 20_000, "eviction of the flooder's oldest");
+    assert.ok(flood.connections[0]?.isClosed(), "the evicted connection is the oldest");
+    const session = newcomer.connections[0]?.session;
+    assert.ok(session !== undefined && !session.closed, "the newcomer was admitted");
+    assert.equal(await healthCheck(session), grpc.status.OK, "the newcomer is served");
+    assert.equal(flood.closedCount(), 1, "no other flood connection was closed");
+  } finally {
+    flood.close();
+    more.close();
+    newcomer.close();
+    await fair.stopAll();
   }
 });

@@ -28,24 +28,18 @@ import { writeDescriptor } from "./descriptor-chain.js";
 import { vringNeedEvent } from "./need-event.js";
 import {
   VIRTQ_AVAIL_F_NO_INTERRUPT,
-  VIRTQ_AVAIL_FLAGS_OFFSET,
-  VIRTQ_AVAIL_IDX_OFFSET,
   VIRTQ_DESC_F_INDIRECT,
   VIRTQ_DESC_F_NEXT,
   VIRTQ_DESC_F_WRITE,
   VIRTQ_DESC_SIZE,
   VIRTQ_USED_F_NO_NOTIFY,
-  VIRTQ_USED_FLAGS_OFFSET,
-  VIRTQ_USED_IDX_OFFSET,
-  availEventOffset,
-  availRingEntryOffset,
   availRingSize,
   descTableSize,
   isValidQueueSize,
-  usedEventOffset,
-  usedRingEntryOffset,
   usedRingSize,
+  splitRingFields,
   type SplitRingAddresses,
+  type SplitRingFields,
 } from "./split-ring.js";
 import { VirtQueueError, VirtQueueErrorKind } from "./virtqueue-error.js";
 
@@ -87,6 +81,8 @@ export class SplitQueueDriver<T = unknown> {
   readonly index: number;
   readonly size: number;
   readonly #o: SplitQueueDriverOptions;
+  /** Where the ring's fields are. */
+  readonly #at: SplitRingFields;
   readonly #ram: GuestRam;
   /** Free descriptor indexes (a stack). */
   readonly #free: number[] = [];
@@ -106,6 +102,7 @@ export class SplitQueueDriver<T = unknown> {
       throw new VirtQueueError(VirtQueueErrorKind.invalidQueueSize, `queue size ${options.size}`);
     }
     this.#o = options;
+    this.#at = splitRingFields(options, options.size);
     this.#ram = options.ram;
     this.index = options.index;
     this.size = options.size;
@@ -194,9 +191,9 @@ export class SplitQueueDriver<T = unknown> {
     this.#outstandingCount++;
     // Descriptors first, then the ring entry, then idx (the §2.7.13 ordering; our "barrier" is
     // program order, and the transport flushes before the device can look).
-    this.#ram.writeU16(this.#o.availAddr + availRingEntryOffset(this.#availIdx % this.size), head);
+    this.#ram.writeU16(this.#at.availEntry(this.#availIdx), head);
     this.#availIdx = (this.#availIdx + 1) & 0xffff;
-    this.#ram.writeU16(this.#o.availAddr + VIRTQ_AVAIL_IDX_OFFSET, this.#availIdx);
+    this.#ram.writeU16(this.#at.availIdx, this.#availIdx);
     this.#numAdded++;
     return head;
   }
@@ -208,25 +205,22 @@ export class SplitQueueDriver<T = unknown> {
     this.#numAdded = 0;
     if (newIdx === oldIdx) return false;
     if (this.#o.eventIdx) {
-      const availEvent = this.#ram.readU16(this.#o.usedAddr + availEventOffset(this.size));
+      const availEvent = this.#ram.readU16(this.#at.availEvent);
       return vringNeedEvent(availEvent, newIdx, oldIdx);
     }
-    const flags = this.#ram.readU16(this.#o.usedAddr + VIRTQ_USED_FLAGS_OFFSET);
+    const flags = this.#ram.readU16(this.#at.usedFlags);
     return (flags & VIRTQ_USED_F_NO_NOTIFY) === 0;
   }
 
   /** True when the device has used buffers the driver has not collected. */
   hasUsed(): boolean {
-    return (
-      this.#broken === undefined &&
-      this.#ram.readU16(this.#o.usedAddr + VIRTQ_USED_IDX_OFFSET) !== this.#lastUsed
-    );
+    return this.#broken === undefined && this.#ram.readU16(this.#at.usedIdx) !== this.#lastUsed;
   }
 
   /** Collects one used buffer, validating what the device wrote; undefined when none. */
   getBuf(): UsedBuffer<T> | undefined {
     this.#checkNotBroken();
-    const usedIdx = this.#ram.readU16(this.#o.usedAddr + VIRTQ_USED_IDX_OFFSET);
+    const usedIdx = this.#ram.readU16(this.#at.usedIdx);
     if (usedIdx === this.#lastUsed) return undefined;
     const ahead = (usedIdx - this.#lastUsed) & 0xffff;
     if (ahead > this.#outstandingCount) {
@@ -235,7 +229,7 @@ export class SplitQueueDriver<T = unknown> {
         `used.idx ${usedIdx} is ${ahead} ahead with ${this.#outstandingCount} outstanding`,
       );
     }
-    const at = this.#o.usedAddr + usedRingEntryOffset(this.#lastUsed % this.size);
+    const at = this.#at.usedEntry(this.#lastUsed);
     // Read id and len once each (no double fetch).
     const id = this.#ram.readU32(at);
     const len = this.#ram.readU32(at + 4);
@@ -261,7 +255,7 @@ export class SplitQueueDriver<T = unknown> {
     this.#lastUsed = (this.#lastUsed + 1) & 0xffff;
     if (this.#o.eventIdx && this.#callbacksEnabled) {
       // "If we expect an interrupt for the next entry, tell host by writing event index."
-      this.#ram.writeU16(this.#o.availAddr + usedEventOffset(this.size), this.#lastUsed);
+      this.#ram.writeU16(this.#at.usedEvent, this.#lastUsed);
     }
     return { token: st.token, len };
   }
@@ -270,7 +264,7 @@ export class SplitQueueDriver<T = unknown> {
   disableCb(): void {
     this.#callbacksEnabled = false;
     if (!this.#o.eventIdx) {
-      this.#ram.writeU16(this.#o.availAddr + VIRTQ_AVAIL_FLAGS_OFFSET, VIRTQ_AVAIL_F_NO_INTERRUPT);
+      this.#ram.writeU16(this.#at.availFlags, VIRTQ_AVAIL_F_NO_INTERRUPT);
     }
   }
 
@@ -281,9 +275,9 @@ export class SplitQueueDriver<T = unknown> {
   enableCb(): boolean {
     this.#callbacksEnabled = true;
     if (this.#o.eventIdx) {
-      this.#ram.writeU16(this.#o.availAddr + usedEventOffset(this.size), this.#lastUsed);
+      this.#ram.writeU16(this.#at.usedEvent, this.#lastUsed);
     } else {
-      this.#ram.writeU16(this.#o.availAddr + VIRTQ_AVAIL_FLAGS_OFFSET, 0);
+      this.#ram.writeU16(this.#at.availFlags, 0);
     }
     return !this.hasUsed();
   }

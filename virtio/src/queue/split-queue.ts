@@ -25,22 +25,16 @@ import { vringNeedEvent } from "./need-event.js";
 import {
   VIRTQ_AVAIL_ALIGN,
   VIRTQ_AVAIL_F_NO_INTERRUPT,
-  VIRTQ_AVAIL_FLAGS_OFFSET,
-  VIRTQ_AVAIL_IDX_OFFSET,
   VIRTQ_DESC_ALIGN,
   VIRTQ_USED_ALIGN,
   VIRTQ_USED_F_NO_NOTIFY,
-  VIRTQ_USED_FLAGS_OFFSET,
-  VIRTQ_USED_IDX_OFFSET,
-  availEventOffset,
-  availRingEntryOffset,
   availRingSize,
   descTableSize,
   isValidQueueSize,
-  usedEventOffset,
-  usedRingEntryOffset,
   usedRingSize,
+  splitRingFields,
   type SplitRingAddresses,
+  type SplitRingFields,
 } from "./split-ring.js";
 import { VirtQueueError, VirtQueueErrorKind, isViolation } from "./virtqueue-error.js";
 
@@ -99,6 +93,8 @@ export class SplitQueue implements DeviceQueue {
   readonly index: number;
   readonly size: number;
   readonly config: SplitQueueConfig;
+  /** Where the ring's fields are. */
+  readonly #at: SplitRingFields;
   readonly #ram: GuestRam;
   readonly #hooks: SplitQueueHooks;
   /** Next avail.ring slot the device will read (free-running u16). */
@@ -114,6 +110,7 @@ export class SplitQueue implements DeviceQueue {
   private constructor(ram: GuestRam, config: SplitQueueConfig, hooks: SplitQueueHooks) {
     this.#ram = ram;
     this.config = config;
+    this.#at = splitRingFields(config, config.size);
     this.index = config.index;
     this.size = config.size;
     this.#hooks = hooks;
@@ -139,7 +136,7 @@ export class SplitQueue implements DeviceQueue {
   /** Chains the driver has made available that the device has not popped yet. */
   pending(): number {
     if (this.#broken !== undefined) return 0;
-    this.#availIdx = this.#ram.readU16(this.config.availAddr + VIRTQ_AVAIL_IDX_OFFSET);
+    this.#availIdx = this.#ram.readU16(this.#at.availIdx);
     const n = (this.#availIdx - this.#nextAvail) & 0xffff;
     if (n > this.size) {
       this.#break(
@@ -158,11 +155,11 @@ export class SplitQueue implements DeviceQueue {
       if (this.#broken !== undefined) return undefined;
       if (this.#nextAvail === this.#availIdx && this.pending() === 0) return undefined;
       const slot = this.#nextAvail % this.size;
-      const head = this.#ram.readU16(this.config.availAddr + availRingEntryOffset(slot));
+      const head = this.#ram.readU16(this.#at.availEntry(slot));
       this.#nextAvail = (this.#nextAvail + 1) & 0xffff;
       if (this.config.eventIdx) {
         // Ask for a kick as soon as the driver publishes past what we have consumed.
-        this.#ram.writeU16(this.config.usedAddr + availEventOffset(this.size), this.#nextAvail);
+        this.#ram.writeU16(this.#at.availEvent, this.#nextAvail);
       }
       try {
         return DescriptorChain.checked(this.#ram, {
@@ -195,11 +192,11 @@ export class SplitQueue implements DeviceQueue {
       // Our own bug, not the driver's: refuse loudly rather than corrupt the driver's ring.
       throw new RangeError(`queue ${this.index}: addUsed(${head}, ${len}) out of range`);
     }
-    const at = this.config.usedAddr + usedRingEntryOffset(this.#nextUsed % this.size);
+    const at = this.#at.usedEntry(this.#nextUsed);
     this.#ram.writeU32(at, head);
     this.#ram.writeU32(at + 4, len);
     this.#nextUsed = (this.#nextUsed + 1) & 0xffff;
-    this.#ram.writeU16(this.config.usedAddr + VIRTQ_USED_IDX_OFFSET, this.#nextUsed);
+    this.#ram.writeU16(this.#at.usedIdx, this.#nextUsed);
   }
 
   /** §2.7.10 / §2.7.7: does the driver want a used-buffer notification now? */
@@ -208,10 +205,10 @@ export class SplitQueue implements DeviceQueue {
     const newIdx = this.#nextUsed;
     if (oldIdx === newIdx) return false;
     if (this.config.eventIdx) {
-      const usedEvent = this.#ram.readU16(this.config.availAddr + usedEventOffset(this.size));
+      const usedEvent = this.#ram.readU16(this.#at.usedEvent);
       return vringNeedEvent(usedEvent, newIdx, oldIdx);
     }
-    const flags = this.#ram.readU16(this.config.availAddr + VIRTQ_AVAIL_FLAGS_OFFSET);
+    const flags = this.#ram.readU16(this.#at.availFlags);
     return (flags & VIRTQ_AVAIL_F_NO_INTERRUPT) === 0;
   }
 
@@ -226,7 +223,7 @@ export class SplitQueue implements DeviceQueue {
   /** Asks the driver not to kick (used.flags = NO_NOTIFY; no-op with EVENT_IDX). */
   disableNotification(): void {
     if (!this.config.eventIdx) {
-      this.#ram.writeU16(this.config.usedAddr + VIRTQ_USED_FLAGS_OFFSET, VIRTQ_USED_F_NO_NOTIFY);
+      this.#ram.writeU16(this.#at.usedFlags, VIRTQ_USED_F_NO_NOTIFY);
     }
   }
 
@@ -236,9 +233,9 @@ export class SplitQueue implements DeviceQueue {
    */
   enableNotification(): boolean {
     if (this.config.eventIdx) {
-      this.#ram.writeU16(this.config.usedAddr + availEventOffset(this.size), this.#nextAvail);
+      this.#ram.writeU16(this.#at.availEvent, this.#nextAvail);
     } else {
-      this.#ram.writeU16(this.config.usedAddr + VIRTQ_USED_FLAGS_OFFSET, 0);
+      this.#ram.writeU16(this.#at.usedFlags, 0);
     }
     return this.pending() > 0;
   }

@@ -28,6 +28,7 @@ import {
   VIRTQ_USED_RING_OFFSET,
   availEventOffset,
   availRingEntryOffset,
+  splitRingFields,
   availRingSize,
   descTableSize,
   isValidQueueSize,
@@ -114,5 +115,19 @@ describe("split ring layout (VirtIO 1.2 §2.7)", () => {
         assert.equal(l.bytes, l.usedAddr + usedRingSize(q) - base);
       }
     }
+  });
+
+  it("both sides' field addresses: a queue of 8 at avail 0x1000 / used 0x2000 puts every field where §2.7 does, entries wrapping at the size", () => {
+    const f = splitRingFields({ descAddr: 0, availAddr: 0x1000, usedAddr: 0x2000 }, 8);
+    assert.equal(f.availFlags, 0x1000);
+    assert.equal(f.availIdx, 0x1002);
+    assert.equal(f.availEntry(3), 0x1004 + 2 * 3);
+    assert.equal(f.availEntry(8 + 3), f.availEntry(3), "avail.ring index wraps at the size");
+    assert.equal(f.usedEvent, 0x1004 + 2 * 8, "used_event after avail.ring[7]");
+    assert.equal(f.usedFlags, 0x2000);
+    assert.equal(f.usedIdx, 0x2002);
+    assert.equal(f.usedEntry(5), 0x2004 + 8 * 5);
+    assert.equal(f.usedEntry(65535), f.usedEntry(7), "a free-running u16 index wraps too");
+    assert.equal(f.availEvent, 0x2004 + 8 * 8, "avail_event after used.ring[7]");
   });
 });

@@ -120,3 +120,38 @@ export function packSplitRing(base: number, qsz: number): SplitRingAddresses & {
   const usedAddr = align(availAddr + availRingSize(qsz), VIRTQ_USED_ALIGN);
   return { descAddr, availAddr, usedAddr, bytes: usedAddr + usedRingSize(qsz) - base };
 }
+
+/**
+ * Where each field of one split virtqueue lies in guest memory (VirtIO 1.2 §2.7): the addresses
+ * the device side (`SplitQueue`) and the driver side (`SplitQueueDriver`) both read and write,
+ * computed in one place. Entry indexes wrap at the queue size.
+ */
+export interface SplitRingFields {
+  readonly availFlags: number;
+  readonly availIdx: number;
+  /** `avail.ring[idx % size]`. */
+  availEntry(idx: number): number;
+  /** `used_event`, at the end of the available ring. */
+  readonly usedEvent: number;
+  readonly usedFlags: number;
+  readonly usedIdx: number;
+  /** `used.ring[idx % size]` (id, then len). */
+  usedEntry(idx: number): number;
+  /** `avail_event`, at the end of the used ring. */
+  readonly availEvent: number;
+}
+
+/** The field addresses of the queue of `size` entries at `a`. */
+export function splitRingFields(a: SplitRingAddresses, size: number): SplitRingFields {
+  const { availAddr, usedAddr } = a;
+  return {
+    availFlags: availAddr + VIRTQ_AVAIL_FLAGS_OFFSET,
+    availIdx: availAddr + VIRTQ_AVAIL_IDX_OFFSET,
+    availEntry: (idx) => availAddr + availRingEntryOffset(idx % size),
+    usedEvent: availAddr + usedEventOffset(size),
+    usedFlags: usedAddr + VIRTQ_USED_FLAGS_OFFSET,
+    usedIdx: usedAddr + VIRTQ_USED_IDX_OFFSET,
+    usedEntry: (idx) => usedAddr + usedRingEntryOffset(idx % size),
+    availEvent: usedAddr + availEventOffset(size),
+  };
+}

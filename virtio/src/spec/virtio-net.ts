@@ -4,6 +4,7 @@
  * names: the features hmx uses, the config layout, and `struct virtio_net_hdr` (12 bytes with
  * VERSION_1). Shared by the device model and the front-end driver.
  */
+import { features } from "../features.js";
 
 export const VIRTIO_NET_F_CSUM = 0;
 export const VIRTIO_NET_F_MTU = 3;
@@ -13,6 +14,20 @@ export const VIRTIO_NET_F_STATUS = 16;
 export const VIRTIO_NET_F_CTRL_VQ = 17;
 export const VIRTIO_NET_F_CTRL_RX = 18;
 export const VIRTIO_NET_F_CTRL_MAC_ADDR = 23;
+
+/**
+ * The net features hmx implements on both sides — the device model offers them and the driver
+ * asks for them: MAC, link status, MTU, and the control queue with RX modes and MAC ADDR_SET.
+ * The transport features (`TRANSPORT_FEATURES`) come on top.
+ */
+export const VIRTIO_NET_HMX_FEATURES = features(
+  VIRTIO_NET_F_MAC,
+  VIRTIO_NET_F_STATUS,
+  VIRTIO_NET_F_MTU,
+  VIRTIO_NET_F_CTRL_VQ,
+  VIRTIO_NET_F_CTRL_RX,
+  VIRTIO_NET_F_CTRL_MAC_ADDR,
+);
 
 /** Queue indexes with one queue pair (§5.1.2). */
 export const VIRTIO_NET_RX_QUEUE = 0;

@@ -36,6 +36,34 @@ async function rejection(p: Promise<unknown>): Promise<StreamError> {
 }
 
 /** The next connection a listener accepts (it must not be closed). */
+/**
+ * An open connection (vm1:1 to vm2:2) with no endpoint under it: its frames are not sent, only
+ * their types recorded, in order.
+ */
+function recordingConnection(keepalive: { keepaliveMs: number; keepaliveProbes: number }): {
+  conn: StreamConnection;
+  sent: number[];
+} {
+  const sent: number[] = [];
+  const conn = new StreamConnection(
+    {
+      connId: 1,
+      local: { domainId: 1, aport: 1 },
+      peer: { domainId: 2, aport: 2 },
+      send: (f) => {
+        sent.push(f.readUInt8(5));
+        return Promise.resolve(f.length);
+      },
+      window: 1000,
+      maxSegment: 100,
+      ...keepalive,
+    },
+    "open",
+    { credit: 1000, maxPayload: 1000 },
+  );
+  return { conn, sent };
+}
+
 async function acceptOne(listener: StreamListener): Promise<StreamConnection> {
   const conn = await listener.accept();
   assert.ok(conn !== null, "the listener accepted a connection");
@@ -187,48 +215,14 @@ describe("argo stream sockets", { timeout: 30_000 }, () => {
   });
 
   it("a peer that stops answering is reset after the keepalive probes with ETIMEDOUT", async () => {
-    const sent: number[] = [];
-    const conn = new StreamConnection(
-      {
-        connId: 1,
-        local: { domainId: 1, aport: 1 },
-        peer: { domainId: 2, aport: 2 },
-        send: (f) => {
-          sent.push(f.readUInt8(5));
-          return Promise.resolve(f.length);
-        },
-        window: 1000,
-        maxSegment: 100,
-        keepaliveMs: 10,
-        keepaliveProbes: 2,
-      },
-      "open",
-      { credit: 1000, maxPayload: 1000 },
-    );
+    const { conn, sent } = recordingConnection({ keepaliveMs: 10, keepaliveProbes: 2 });
     await until(() => conn.state === "closed");
     assert.equal(conn.error instanceof StreamError && conn.error.code, "ETIMEDOUT");
     assert.deepEqual(sent, [FrameType.PING, FrameType.PING, FrameType.RST]);
   });
 
   it("a DATA frame at the wrong offset resets the connection instead of delivering bytes", () => {
-    const sent: number[] = [];
-    const conn = new StreamConnection(
-      {
-        connId: 1,
-        local: { domainId: 1, aport: 1 },
-        peer: { domainId: 2, aport: 2 },
-        send: (f) => {
-          sent.push(f.readUInt8(5));
-          return Promise.resolve(f.length);
-        },
-        window: 1000,
-        maxSegment: 100,
-        keepaliveMs: 0,
-        keepaliveProbes: 1,
-      },
-      "open",
-      { credit: 1000, maxPayload: 1000 },
-    );
+    const { conn, sent } = recordingConnection({ keepaliveMs: 0, keepaliveProbes: 1 });
     conn.handle({
       type: FrameType.DATA,
       connId: 1,

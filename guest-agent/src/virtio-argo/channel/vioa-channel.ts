@@ -9,14 +9,14 @@
  *
  * Sending. A message is a list of parts: bytes (staged: copied into the channel's staging pages
  * by a WriteMemory in the same multicall) or a guest range (an iov as is). At most eight iovs
- * per message (Xen's `XEN_ARGO_MAXIOV`). Queued messages go out in order, one multicall at a
- * time, `[writeMemory(staged bytes), sendv, sendv, ...]` with stopOnError, so a full ring
- * (-EAGAIN) stops the batch at that message and nothing behind it overtakes it. The hypervisor
- * queued a space waiter; the channel waits for the next VIRQ (or a one-second backstop) and
- * retries — the socket's EAGAIN→wait, with the same reasoning. -EBUSY retries on a backing-off
- * timer. Any other negative ret fails that message (the caller turns it into a device error).
- * A message left queued that way keeps its staged bytes where the batch wrote them, and the
- * retry sends it from there instead of staging it again (`#plan`).
+ * per message (Xen's `XEN_ARGO_MAXIOV`). Queued messages go out in order through libargo's
+ * `ArgoSender` (argo-sender.ts), the same sender datagram sockets use: one multicall at a time,
+ * `[writeMemory(staged bytes), sendv, sendv, ...]` with stopOnError, so a full ring (-EAGAIN)
+ * stops the batch at that message and nothing behind it overtakes it; the sender parks until
+ * the next VIRQ and retries, -EBUSY backs off. Any other negative ret fails that message (the
+ * caller turns it into a device error). A message left queued that way keeps its staged bytes
+ * where the batch wrote them, and the retry sends it from there instead of staging it again
+ * (`#plan`).
  *
  * Prelude. A message's in-place iovs are read from the hypervisor's copy of this guest's memory,
  * while the driver wrote them into a local shadow (`ShadowGuestRam`): the dirty bytes must reach
@@ -29,7 +29,8 @@
  * prelude call that fails stops the multicall (stopOnError) before any sendv; the prelude puts
  * back what was not written (`settle`), and the messages of that multicall fail with EIO.
  *
- * Receiving is driven by `VioaHub` (one per guest), which reads every channel's ring on a VIRQ.
+ * Receiving is driven by the guest's `ArgoEndpoint`, which reads every ring — sockets' and
+ * channels' — in one pass per VIRQ (the hub attaches each channel to it).
  * Messages of another type or from another domain are dropped and counted (the hypervisor
  * stamps the source domid, so a unicast ring only ever holds the partner's, but we check).
  */
@@ -40,13 +41,16 @@ import {
   PAGE_SIZE,
   VIRTIO_ARGO_MESSAGE_TYPE,
 } from "@hmx/proto/abi";
-import type {
-  ArgoAddr,
-  HypercallClient,
-  HypercallOp,
-  HypercallOutcome,
-} from "../../hypercall/hypercall-client.js";
-import { skippedAfterFailure } from "../../libargo/outcomes.js";
+import type { ArgoAddr, HypercallOp } from "../../hypercall/hypercall-client.js";
+import {
+  ArgoSender,
+  channelStats,
+  type ChannelStats,
+  type SendBatch,
+  type SenderHost,
+  type SendQueueView,
+} from "../../libargo/argo-sender.js";
+import type { PreludeSource } from "../../libargo/batch-prelude.js";
 import type { PageAllocator, PageRun } from "../../libargo/page-allocator.js";
 import type { RingCorruption, RingMessage } from "../../libargo/ring-reader.js";
 import type { RingSink, RxRing } from "../../libargo/rx-ring.js";
@@ -67,18 +71,7 @@ export class VioaSendError extends Error {
   }
 }
 
-export interface VioaChannelStats {
-  sent: number;
-  sentBytes: number;
-  received: number;
-  receivedBytes: number;
-  eagains: number;
-  batches: number;
-  /** Messages of another type or source, dropped. */
-  dropped: number;
-  corruptions: number;
-  sendErrors: number;
-}
+export type VioaChannelStats = ChannelStats;
 
 interface Pending {
   readonly parts: readonly MessagePart[];
@@ -88,61 +81,15 @@ interface Pending {
    * staged bytes (written, not yet sent); null when they are not there.
    */
   stagedAt: number | null;
-  readonly resolve: () => void;
-  readonly reject: (err: Error) => void;
 }
 
-/**
- * Calls a channel runs at the front of its next multicall (see the module comment), e.g. the
- * dirty bytes of `GuestRam.takeWrites`. Exactly one of `settle` / `abandon` is called.
- */
-export interface BatchPrelude {
-  readonly ops: readonly HypercallOp[];
-  /** The outcomes of `ops` (undefined for none); returns the failure, or null. */
-  settle(outcomes: readonly (HypercallOutcome | undefined)[]): Error | null;
-  /** The multicall failed as a whole; returns the error to report. */
-  abandon(cause: unknown): Error;
-}
-
-/** Two preludes as one (`a`'s calls first); null when both are. */
-export function combinePreludes(
-  a: BatchPrelude | null,
-  b: BatchPrelude | null,
-): BatchPrelude | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  const n = a.ops.length;
-  return {
-    ops: [...a.ops, ...b.ops],
-    settle: (outcomes) => {
-      const fa = a.settle(outcomes.slice(0, n));
-      const fb = b.settle(outcomes.slice(n, n + b.ops.length));
-      return fa ?? fb;
-    },
-    abandon: (cause) => {
-      const ea = a.abandon(cause);
-      b.abandon(cause);
-      return ea;
-    },
-  };
-}
-
-/** Takes the prelude of the multicall being built; null when there is nothing to run first. */
-export type PreludeSource = () => BatchPrelude | null;
-
-/** What a channel needs from the hub that drives it. */
+/** What a channel needs from the hub that opened it. */
 export interface ChannelHost {
-  readonly client: HypercallClient;
+  /** The guest endpoint's, for the channel's sender. */
+  readonly sender: SenderHost;
   readonly allocator: PageAllocator;
-  virqCount(): number;
-  park(channel: VioaChannel): void;
-  unpark(channel: VioaChannel): void;
   released(channel: VioaChannel): void;
 }
-
-const EBUSY_RETRY_MIN_MS = 2;
-const EBUSY_RETRY_MAX_MS = 200;
-const PARKED_BACKSTOP_MS = 1000;
 /** Messages per multicall at most. */
 const MAX_BATCH_MESSAGES = 64;
 /**
@@ -157,27 +104,13 @@ const RX_ROOM = 4096;
 /** One end of a virtio-argo link (see the module comment). Create with `VioaHub.open`. */
 export class VioaChannel implements RingSink {
   readonly peer: ArgoAddr;
-  readonly stats: VioaChannelStats = {
-    sent: 0,
-    sentBytes: 0,
-    received: 0,
-    receivedBytes: 0,
-    eagains: 0,
-    batches: 0,
-    dropped: 0,
-    corruptions: 0,
-    sendErrors: 0,
-  };
+  readonly stats: VioaChannelStats = channelStats();
   readonly #host: ChannelHost;
   readonly #ring: RxRing;
   readonly #onMessage: (data: Buffer) => void;
   readonly #staging: PageRun;
   readonly #prelude: PreludeSource | null;
-  #queue: Pending[] = [];
-  #pump: Promise<void> | null = null;
-  #parked = false;
-  #timer: NodeJS.Timeout | null = null;
-  #ebusyDelay = EBUSY_RETRY_MIN_MS;
+  readonly #sender: ArgoSender<Pending>;
   #closing: Promise<void> | null = null;
 
   /** @internal Use `VioaHub.open`. */
@@ -195,6 +128,19 @@ export class VioaChannel implements RingSink {
     this.#staging = staging;
     this.#onMessage = onMessage;
     this.#prelude = prelude;
+    const to = `vm${peer.domainId}:0x${peer.aport.toString(16)}`;
+    this.#sender = new ArgoSender<Pending>(
+      host.sender,
+      {
+        build: (queue) => this.#build(queue),
+        refused: (_p, ret) => new VioaSendError(-ret, `sendv to ${to} failed with ${ret}`),
+        status: (_p, code, message) =>
+          new VioaSendError(Errno.EINVAL, `sendv: status ${code} ${message}`),
+        closed: () => new VioaSendError(Errno.ENODEV, "channel closed"),
+        broken: (_p, err) => new VioaSendError(TransportErrno.EIO, `send failed: ${String(err)}`),
+      },
+      this.stats,
+    );
   }
 
   /** This end's receive port. */
@@ -229,25 +175,22 @@ export class VioaChannel implements RingSink {
         ),
       );
     }
-    return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ parts, staged, stagedAt: null, resolve, reject });
-      this.#kick();
-    });
+    return this.#sender.send({ parts, staged, stagedAt: null }).then(() => undefined);
   }
 
   /** Messages waiting to be accepted. */
   get pendingSends(): number {
-    return this.#queue.length;
+    return this.#sender.pending;
   }
 
-  /** Unregisters the ring and frees the pages; pending sends reject. Idempotent. */
+  /**
+   * Unregisters the ring and frees the pages; the batch in flight completes, queued sends
+   * reject with ENODEV. Idempotent.
+   */
   close(): Promise<void> {
     if (this.#closing !== null) return this.#closing;
     this.#closing = (async () => {
-      this.#unpark();
-      for (const p of this.#queue.splice(0))
-        p.reject(new VioaSendError(Errno.ENODEV, "channel closed"));
-      await this.#pump;
+      await this.#sender.close();
       try {
         await this.#ring.close();
       } finally {
@@ -283,53 +226,13 @@ export class VioaChannel implements RingSink {
     this.stats.corruptions++;
   }
 
-  /** @internal A VIRQ arrived: a parked sender retries. */
-  wake(): void {
-    if (!this.#parked) return;
-    this.#unpark();
-    this.#kick();
-  }
-
-  #unpark(): void {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
-    if (this.#parked) {
-      this.#parked = false;
-      this.#host.unpark(this);
-    }
-  }
-
-  #park(ms: number): void {
-    if (this.#closing !== null) return;
-    this.#parked = true;
-    this.#host.park(this);
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.wake();
-    }, ms);
-  }
-
-  #kick(): void {
-    if (this.#pump !== null || this.#parked || this.#queue.length === 0) return;
-    this.#pump = this.#run().finally(() => {
-      this.#pump = null;
-      if (!this.#parked && this.#queue.length > 0 && this.#closing === null) this.#kick();
-    });
-  }
-
-  async #run(): Promise<void> {
-    // Bounded by the queue: each batch settles at least its first message or parks.
-    while (this.#queue.length > 0 && !this.#parked && this.#closing === null) {
-      await this.#batch();
-    }
-  }
-
-  async #batch(): Promise<void> {
+  /** The next multicall: `[prelude..., writeMemory(staged bytes), sendv...]`. */
+  #build(queue: SendQueueView<Pending>): SendBatch<Pending> {
     // Taken now, in the same synchronous step as the multicall is issued (module comment).
     const prelude = this.#prelude?.() ?? null;
     const pre = prelude?.ops.length ?? 0;
     const maxMessages = Math.max(1, Math.min(MAX_BATCH_MESSAGES, MAX_BATCH_CALLS - pre - 1));
-    const { take, base, staged } = this.#plan(maxMessages);
+    const { take, base, staged } = this.#plan(queue, maxMessages);
     const image = new Uint8Array(staged);
     const ops: HypercallOp[] = prelude === null ? [] : [...prelude.ops];
     const src: ArgoAddr = { aport: this.#ring.aport, domainId: ARGO_DOMID_ANY };
@@ -364,74 +267,31 @@ export class VioaChannel implements RingSink {
         messageType: VIRTIO_ARGO_MESSAGE_TYPE,
       });
     }
-    const virqsBefore = this.#host.virqCount();
-    this.stats.batches++;
-    let outcomes: HypercallOutcome[];
-    try {
-      outcomes = await this.#host.client.batch(ops, { stopOnError: true });
-    } catch (err) {
-      // The link failed; nothing says which calls ran. Fail the batch (the device resets).
-      for (const p of take) p.stagedAt = null;
-      const cause = prelude === null ? err : prelude.abandon(err);
-      for (const p of take)
-        this.#settle(p, new VioaSendError(Errno.EAGAIN, `send batch failed: ${String(cause)}`));
-      return;
-    }
-    if (prelude !== null) {
-      const failure = prelude.settle(outcomes.slice(0, pre));
-      if (failure !== null) {
-        // stopOnError skipped every sendv: nothing of these messages left (module comment).
-        for (const p of take)
-          this.#settle(
-            p,
-            new VioaSendError(TransportErrno.EIO, `prelude failed: ${failure.message}`),
-          );
-        return;
-      }
-    }
-    const w = outcomes[pre];
-    if (writes === 1 && (w?.op !== "writeMemory" || w.ret < 0)) {
-      for (const p of take)
-        this.#settle(p, new VioaSendError(Errno.EFAULT, "staging write failed"));
-      return;
-    }
-    // The new bytes are in the staging pages now: what stays queued below keeps them there.
-    for (const [p, off] of placed) p.stagedAt = off;
-    for (let k = 0; k < take.length; k++) {
-      const o = outcomes[pre + writes + k];
-      const p = take[k];
-      if (p === undefined) return;
-      if (o === undefined || o.op === "status") {
-        if (o !== undefined && !skippedAfterFailure(o.code))
-          this.#settle(p, new VioaSendError(Errno.EINVAL, `sendv: status ${o.code} ${o.message}`));
-        return; // skipped (ABORTED) after an earlier failure: stays queued
-      }
-      const ret = o.op === "sendv" ? o.ret : -Errno.EINVAL;
-      if (ret >= 0) {
-        this.stats.sent++;
-        this.stats.sentBytes += ret;
-        this.#ebusyDelay = EBUSY_RETRY_MIN_MS;
-        this.#settle(p, null);
-        continue;
-      }
-      if (ret === -Errno.EAGAIN) {
-        this.stats.eagains++;
-        if (this.#host.virqCount() === virqsBefore) this.#park(PARKED_BACKSTOP_MS);
-        return;
-      }
-      if (ret === -Errno.EBUSY) {
-        this.#park(this.#ebusyDelay);
-        this.#ebusyDelay = Math.min(this.#ebusyDelay * 2, EBUSY_RETRY_MAX_MS);
-        return;
-      }
-      this.#settle(
-        p,
-        new VioaSendError(
-          -ret,
-          `sendv to vm${this.peer.domainId}:0x${this.peer.aport.toString(16)} failed with ${ret}`,
-        ),
-      );
-    }
+    return {
+      ops,
+      count: take.length,
+      lost: (err) => {
+        // The link failed; nothing says which calls ran. Fail the batch (the device resets).
+        for (const p of take) p.stagedAt = null;
+        const cause = prelude === null ? err : prelude.abandon(err);
+        return () => new VioaSendError(Errno.EAGAIN, `send batch failed: ${String(cause)}`);
+      },
+      checkPrefix: (outcomes) => {
+        if (prelude !== null) {
+          const failure = prelude.settle(outcomes.slice(0, pre));
+          // stopOnError skipped every sendv: nothing of these messages left (module comment).
+          if (failure !== null)
+            return () =>
+              new VioaSendError(TransportErrno.EIO, `prelude failed: ${failure.message}`);
+        }
+        const w = outcomes[pre];
+        if (writes === 1 && (w?.op !== "writeMemory" || w.ret < 0))
+          return () => new VioaSendError(Errno.EFAULT, "staging write failed");
+        // The new bytes are in the staging pages now: what stays queued keeps them there.
+        for (const [p, off] of placed) p.stagedAt = off;
+        return null;
+      },
+    };
   }
 
   /**
@@ -443,20 +303,23 @@ export class VioaChannel implements RingSink {
    * or else before them. A ring that is full for a while thus costs each message's staged bytes
    * one WriteMemory, not one per retry (a 1 MiB read's USED data was staged about 1.5 times).
    */
-  #plan(maxMessages: number): { take: Pending[]; base: number; staged: number } {
+  #plan(
+    queue: SendQueueView<Pending>,
+    maxMessages: number,
+  ): { take: Pending[]; base: number; staged: number } {
     const take: Pending[] = [];
     const room = this.#staging.bytes;
     let lo = room;
     let hi = 0;
     let k = 0;
-    for (; k < this.#queue.length && take.length < maxMessages; k++) {
-      const p = this.#queue[k];
+    for (; k < queue.pending && take.length < maxMessages; k++) {
+      const p = queue.at(k);
       if (p === undefined || p.stagedAt === null) break;
       take.push(p);
       lo = Math.min(lo, p.stagedAt);
       hi = Math.max(hi, p.stagedAt + p.staged);
     }
-    const next = this.#queue[k];
+    const next = queue.at(k);
     let base = 0;
     let limit = room;
     if (take.length > 0 && next !== undefined) {
@@ -464,24 +327,14 @@ export class VioaChannel implements RingSink {
       else limit = lo;
     }
     let staged = 0;
-    for (; k < this.#queue.length && take.length < maxMessages; k++) {
-      const p = this.#queue[k];
+    for (; k < queue.pending && take.length < maxMessages; k++) {
+      const p = queue.at(k);
       // The first message always fits an empty staging area (send() checks its size).
       if (p?.stagedAt !== null || base + staged + p.staged > limit) break;
       take.push(p);
       staged += p.staged;
     }
     return { take, base, staged };
-  }
-
-  #settle(p: Pending, err: Error | null): void {
-    const i = this.#queue.indexOf(p);
-    if (i >= 0) this.#queue.splice(i, 1);
-    if (err === null) p.resolve();
-    else {
-      this.stats.sendErrors++;
-      p.reject(err);
-    }
   }
 }
 

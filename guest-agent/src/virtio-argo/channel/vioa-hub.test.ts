@@ -4,17 +4,19 @@
  * hypervisor core in process: two guests, a channel each, every batch recorded. Rules: a drained
  * ring's rx store rides in front of the next multicall the guest sends; with none coming, the
  * backstop publishes it; a drain that saw more than half the ring in use publishes at once; a
- * sender parked on a full ring resumes, and every message arrives once, in order.
+ * sender parked on a full ring resumes, and every message arrives once, in order. And the hub
+ * is no second libargo: a guest's sockets and channels share one VIRQ listener and one drain
+ * pass.
  */
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
-import { RING_RX_PTR_OFFSET, ringLenForPages } from "@hmx/proto/abi";
+import { RING_RX_PTR_OFFSET, RING_TX_PTR_OFFSET, ringLenForPages } from "@hmx/proto/abi";
 import type {
   BatchOptions,
   HypercallOp,
   HypercallOutcome,
 } from "../../hypercall/hypercall-client.js";
-import { PageAllocator } from "../../libargo/page-allocator.js";
+import { ArgoEndpoint } from "../../libargo/argo-endpoint.js";
 import { InProcessClient, InProcessHypervisor } from "../../test-utils/in-process-client.js";
 import type { VioaChannel } from "./vioa-channel.js";
 import { VioaHub } from "./vioa-hub.js";
@@ -25,6 +27,17 @@ const RING_LEN = ringLenForPages(4); // 16 KiB less the header: small enough to 
 
 class RecordingClient extends InProcessClient {
   readonly batches: HypercallOp[][] = [];
+  /** VIRQ listeners subscribed now. */
+  virqListeners = 0;
+
+  override onVirq(listener: () => void): () => void {
+    this.virqListeners++;
+    const off = super.onVirq(listener);
+    return () => {
+      this.virqListeners--;
+      off();
+    };
+  }
 
   override batch(ops: readonly HypercallOp[], options?: BatchOptions): Promise<HypercallOutcome[]> {
     this.batches.push([...ops]);
@@ -35,6 +48,8 @@ class RecordingClient extends InProcessClient {
 interface Pair {
   readonly a: RecordingClient;
   readonly b: RecordingClient;
+  readonly endpointA: ArgoEndpoint;
+  readonly endpointB: ArgoEndpoint;
   readonly hubA: VioaHub;
   readonly hubB: VioaHub;
   readonly chA: VioaChannel;
@@ -56,8 +71,10 @@ async function pair(): Promise<Pair> {
     );
   const a = mk("a");
   const b = mk("b");
-  const hubA = new VioaHub(a, new PageAllocator({ memoryBytes: MEMORY }));
-  const hubB = new VioaHub(b, new PageAllocator({ memoryBytes: MEMORY }));
+  const endpointA = await ArgoEndpoint.create(a, { memoryBytes: MEMORY });
+  const endpointB = await ArgoEndpoint.create(b, { memoryBytes: MEMORY });
+  const hubA = new VioaHub(endpointA);
+  const hubB = new VioaHub(endpointB);
   const atB: Buffer[] = [];
   const p: Partial<Pair> & { onB: (m: Buffer) => void } = { onB: () => undefined };
   const chB = await hubB.open({
@@ -82,6 +99,8 @@ async function pair(): Promise<Pair> {
   return Object.assign(p, {
     a,
     b,
+    endpointA,
+    endpointB,
     hubA,
     hubB,
     chA,
@@ -90,6 +109,8 @@ async function pair(): Promise<Pair> {
     async close() {
       await hubA.close();
       await hubB.close();
+      await endpointA.close();
+      await endpointB.close();
     },
   });
 }
@@ -196,5 +217,40 @@ describe("virtio-argo hub: deferred rx publish", () => {
       p.atB.map((m) => [m.length, m[0], m[1023]]),
       Array.from({ length: 40 }, (_, i) => [1024, i, i]),
     );
+  });
+});
+
+describe("virtio-argo hub on the guest's endpoint", () => {
+  let open: Pair | undefined;
+  afterEach(async () => {
+    await open?.close();
+    open = undefined;
+  });
+
+  it("a guest has one VIRQ listener, and one drain multicall reads its sockets' and its channels' rings", async () => {
+    const p = (open = await pair());
+    assert.equal(p.b.virqListeners, 1, "the endpoint's listener only, channels open");
+    const socketB = await p.endpointB.bind({ aport: 0x7001, partner: p.a.domid });
+    const socketA = await p.endpointA.bind({ aport: 0x7000, partner: p.b.domid });
+    assert.equal(p.b.virqListeners, 1, "sockets add none either");
+    const isTxRead = (gpa: number) => (op: HypercallOp) =>
+      op.op === "readMemory" && op.gpa === gpa + RING_TX_PTR_OFFSET;
+    p.b.batches.length = 0;
+    await Promise.all([
+      p.chA.send([{ bytes: Buffer.from("to the channel") }]),
+      socketA.sendTo(socketB.address, Buffer.from("to the socket")),
+    ]);
+    const got = await socketB.receive();
+    assert.equal(got?.data.toString(), "to the socket");
+    await until("the channel's message", () => p.atB.length === 1, { intervalMs: 1 });
+    assert.ok(
+      p.b.batches.some(
+        (b) => b.some(isTxRead(socketB.ring.gpa)) && b.some(isTxRead(p.chB.ring.gpa)),
+      ),
+      "a drain pass covers both rings",
+    );
+    await p.endpointB.close();
+    assert.equal(p.b.virqListeners, 0);
+    assert.ok(p.chB.closed, "closing the endpoint closes the channels attached to it");
   });
 });

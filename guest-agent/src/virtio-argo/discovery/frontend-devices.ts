@@ -24,8 +24,8 @@
  */
 import type { Logger } from "pino";
 import { pino } from "pino";
-import type { HypercallClient } from "../../hypercall/hypercall-client.js";
-import type { PageAllocator, PageRun } from "../../libargo/page-allocator.js";
+import type { ArgoEndpoint } from "../../libargo/argo-endpoint.js";
+import type { PageRun } from "../../libargo/page-allocator.js";
 import {
   VirtioDeviceId,
   BlkDriver,
@@ -73,8 +73,8 @@ export type FrontendDevice =
     };
 
 export interface FrontendDevicesOptions {
-  readonly client: HypercallClient;
-  readonly allocator: PageAllocator;
+  /** The guest's endpoint: its client, page allocator and VIRQ handling. */
+  readonly endpoint: ArgoEndpoint;
   /** Guest memory size (for the shadow's bounds). */
   readonly memoryBytes: number;
   readonly logger?: Logger;
@@ -171,8 +171,8 @@ export class FrontendDevices {
     const healthMs = o.healthCheckMs ?? DEFAULT_HEALTH_CHECK_MS;
     if (!Number.isFinite(healthMs) || healthMs < 0)
       throw new RangeError(`healthCheckMs must be a number >= 0, got ${healthMs}`);
-    this.hub = new VioaHub(o.client, o.allocator, this.#log);
-    this.ram = new ShadowGuestRam(o.client, o.memoryBytes);
+    this.hub = new VioaHub(o.endpoint);
+    this.ram = new ShadowGuestRam(o.endpoint.client, o.memoryBytes);
     this.violations = new ViolationLog({ logger: this.#log });
     if (healthMs > 0 && o.autoRecover !== false) {
       this.#health = setInterval(() => {
@@ -461,7 +461,7 @@ export class FrontendDevices {
           ? "net"
           : "console";
     const bytes = this.#o.dmaBytes?.[kind] ?? DMA_DEFAULTS[kind];
-    const run = this.#o.allocator.allocate(Math.ceil(bytes / 4096));
+    const run = this.#o.endpoint.allocator.allocate(Math.ceil(bytes / 4096));
     this.ram.adoptZeroed(run.gpa, run.bytes);
     const dma = new DmaAllocator(run.gpa, run.bytes);
     let transport: ArgoTransport | undefined;
@@ -528,7 +528,7 @@ export class FrontendDevices {
   #free(run: PageRun): void {
     // Only once the transport is closed: until then a ring might still reference the pages.
     this.ram.evict(run.gpa, run.bytes);
-    this.#o.allocator.free(run);
+    this.#o.endpoint.allocator.free(run);
   }
 }
 

@@ -53,7 +53,7 @@ async function startBackend(
 ): Promise<BackendProcess> {
   const client = await SessionClient.connect({ address: world.hv.listen, credential });
   const endpoint = await ArgoEndpoint.create(client);
-  const hub = new VioaHub(client, endpoint.allocator);
+  const hub = new VioaHub(endpoint);
   const host = new DeviceHost({ hub, imageDir: world.dir });
   const table = await readDeviceTable(client);
   if (!table.ok) throw new Error(`bad device table: ${table.reason}`);
@@ -236,6 +236,8 @@ describe("front-end recovery after a back-end restart", { timeout: 120_000 }, ()
       { type: "blk", backendDomid: be.domid, capacityBytes: 1024 * 1024, ringLen: 16384 },
     ]);
     const be1 = await startBackend(world, be.domid, be.credential);
+    // Stopped even when an assertion fails before the kill: its session would keep the file alive.
+    cleanups.push(() => be1.stop());
     const { logger, records } = memoryLogger();
     const feGuest = await world.connect("nfe", fe.domid, fe.credential);
     const devices = await world.frontend(feGuest, { ...RECOVERY, logger });

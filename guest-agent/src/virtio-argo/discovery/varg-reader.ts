@@ -15,24 +15,11 @@ import {
   PAGE_SIZE,
   VARG_CHECKSUM_OFFSET,
   VARG_DOMID_OFFSET,
-  VARG_ENT_BE_PORT,
-  VARG_ENT_CAPACITY_SECTORS,
-  VARG_ENT_CONFIG_SIZE,
-  VARG_ENT_DEV_INDEX,
-  VARG_ENT_DEVICE_ID,
-  VARG_ENT_FE_PORT,
-  VARG_ENT_FLAGS,
   VARG_ENT_MAC,
   VARG_ENT_NAME,
   VARG_ENT_NAME_LEN,
-  VARG_ENT_NUM_QUEUES,
   VARG_ENT_OPTION,
   VARG_ENT_OPTION_LEN,
-  VARG_ENT_PEER_DOMID,
-  VARG_ENT_QUEUE_SIZE_MAX,
-  VARG_ENT_RING_LEN,
-  VARG_ENT_ROLE,
-  VARG_ENT_VENDOR_ID,
   VARG_ENTRY_COUNT_OFFSET,
   VARG_ENTRY_SIZE,
   VARG_ENTRY_SIZE_OFFSET,
@@ -47,25 +34,15 @@ import {
   VargFlag,
   VargRole,
   DOMID_MAX,
+  readVargEntryInts,
+  type VargEntryInts,
 } from "@hmx/proto/abi";
 import type { HypercallClient } from "../../hypercall/hypercall-client.js";
 
 /** One device as the table describes it. */
-export interface VargDevice {
-  readonly devIndex: number;
+export interface VargDevice extends Omit<VargEntryInts, "role" | "flags"> {
   readonly role: VargRole;
   readonly readOnly: boolean;
-  readonly deviceId: number;
-  readonly vendorId: number;
-  /** Front end: the back end's domid; back end: the front end's. */
-  readonly peerDomid: number;
-  readonly bePort: number;
-  readonly fePort: number;
-  readonly numQueues: number;
-  readonly queueSizeMax: number;
-  readonly configSize: number;
-  readonly ringLen: number;
-  readonly capacitySectors: bigint;
   /** "52:54:00:..." (all zero for non-net devices). */
   readonly mac: string;
   readonly name: string;
@@ -130,27 +107,21 @@ export function parseVargTable(page: Uint8Array, expectDomid?: number): VargRead
   const seen = new Set<string>();
   for (let i = 0; i < count; i++) {
     const at = VARG_HEADER_SIZE + i * entrySize;
-    const role = v.getUint8(at + VARG_ENT_ROLE);
+    const e = readVargEntryInts(page, at);
+    const { role, flags, devIndex, peerDomid, bePort, fePort, ringLen, numQueues, queueSizeMax } =
+      e;
     if (role !== VargRole.frontend && role !== VargRole.backend)
       return fail(`entry ${i}: role ${role}`);
-    const flags = v.getUint8(at + VARG_ENT_FLAGS);
     if ((flags & ~VargFlag.readOnly) !== 0)
       return fail(`entry ${i}: flags 0x${flags.toString(16)}`);
-    const devIndex = v.getUint16(at + VARG_ENT_DEV_INDEX, true);
-    const peerDomid = v.getUint16(at + VARG_ENT_PEER_DOMID, true);
     if (peerDomid < 1 || peerDomid > DOMID_MAX || peerDomid === domid)
       return fail(`entry ${i}: peer domid ${peerDomid}`);
     const key = `${role}:${peerDomid}:${devIndex}`;
     if (seen.has(key)) return fail(`entry ${i}: duplicate device ${devIndex}`);
     seen.add(key);
-    const bePort = v.getUint32(at + VARG_ENT_BE_PORT, true);
-    const fePort = v.getUint32(at + VARG_ENT_FE_PORT, true);
     if (bePort === 0 || fePort === 0) return fail(`entry ${i}: zero port`);
-    const ringLen = v.getUint32(at + VARG_ENT_RING_LEN, true);
     if (ringLen < 4096 || ringLen > ARGO_MAX_REGISTERABLE_RING_LEN || ringLen % 16 !== 0)
       return fail(`entry ${i}: ring len ${ringLen}`);
-    const numQueues = v.getUint16(at + VARG_ENT_NUM_QUEUES, true);
-    const queueSizeMax = v.getUint16(at + VARG_ENT_QUEUE_SIZE_MAX, true);
     if (
       numQueues < 1 ||
       numQueues > 64 ||
@@ -171,16 +142,16 @@ export function parseVargTable(page: Uint8Array, expectDomid?: number): VargRead
       devIndex,
       role,
       readOnly: (flags & VargFlag.readOnly) !== 0,
-      deviceId: v.getUint32(at + VARG_ENT_DEVICE_ID, true),
-      vendorId: v.getUint32(at + VARG_ENT_VENDOR_ID, true),
+      deviceId: e.deviceId,
+      vendorId: e.vendorId,
       peerDomid,
       bePort,
       fePort,
       numQueues,
       queueSizeMax,
-      configSize: v.getUint32(at + VARG_ENT_CONFIG_SIZE, true),
+      configSize: e.configSize,
       ringLen,
-      capacitySectors: v.getBigUint64(at + VARG_ENT_CAPACITY_SECTORS, true),
+      capacitySectors: e.capacitySectors,
       mac,
       name,
       option,

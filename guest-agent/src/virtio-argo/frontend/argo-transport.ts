@@ -13,19 +13,12 @@
  * the driver gives up through its normal path, and a reset (status 0) tries to reach the back
  * end again — that is how a front end recovers after a back-end restart.
  *
- * Data plane (§4.6 "ring-sync"). A kick pops the new available chains, sends them as AVAIL
- * records whose data iovs point straight at the driver's buffers, fragmenting large chains to fit
- * the back end's ring. sendv copies from the hypervisor's copy, so the driver's dirty shadow
- * bytes must get there first: the channel puts them (`GuestRam.takeWrites`) at the front of the
- * very multicall that carries the sendvs, one round trip per kick. Pre-posted buffers
- * (net/console receive) are sent at DRIVER_OK. USED records coming back are checked (head
- * outstanding, fragments in order, `written_len` within the writable bytes, inline bytes
- * exactly `written_len`; §4.9 and Linux's BAD_RING cases), their bytes are
- * written into the chain's writable buffers, then the used ring, then — if the driver's
- * suppression state asks for it — the used-buffer interrupt. A violation breaks the device
- * (DEVICE_NEEDS_RESET + config interrupt), is counted and logged rate-limited, and never throws.
- * Chains with device-readable data (requests) must complete within `requestTimeoutMs`, or the
- * device is FAILED with ETIMEDOUT (a hung back end).
+ * Data plane (§4.6 "ring-sync"): `RingSync` (ring-sync.ts) — kicks become AVAIL messages that
+ * point at the driver's buffers, USED messages are checked and applied to the driver's rings —
+ * with its `RequestWatchdog` (request-watchdog.ts): a request unanswered within
+ * `requestTimeoutMs` makes the device FAILED with ETIMEDOUT (a hung back end). A back-end
+ * violation breaks the device (DEVICE_NEEDS_RESET + config interrupt), is counted and logged
+ * rate-limited, and never throws.
  *
  * Config writes (SET_CONFIG) carry a generation the back end checks (-EAGAIN when stale). A
  * write the driver made conditional (`generation` given) surfaces the refusal as
@@ -42,22 +35,16 @@
  * (`stats.lateUsedAfterQueueReset`), never applied. SET_VQUEUE on a live device re-enables a
  * reset queue and makes it live at once.
  */
-import { maxMessageSize } from "@hmx/proto/abi";
 import {
   VIRTIO_CONFIG_S_DRIVER_OK,
   VIRTIO_CONFIG_S_FAILED,
   VIRTIO_CONFIG_S_FEATURES_OK,
   VIRTIO_CONFIG_S_NEEDS_RESET,
-  VIRTIO_F_EVENT_IDX,
-  VIRTIO_F_INDIRECT_DESC,
   VIRTIO_F_RING_RESET,
   hasFeature,
-  FloodGuard,
   type DmaAllocator,
   type GuestRam,
-  type ChainSegment,
   type SplitRingAddresses,
-  SplitQueue,
   ViolationKind,
   ViolationLog,
   QueueResetError,
@@ -66,7 +53,6 @@ import {
   type VirtioInterruptEvent,
   type VirtioTransport,
 } from "@hmx/virtio";
-import { packAvail, type LocalChain } from "../wire/fragmenter.js";
 import {
   VioaDecodeError,
   VioaMsg,
@@ -74,21 +60,15 @@ import {
   decodeEventConfig,
   decodeFrame,
   encodeControlRequest,
-  encodeHeader,
   encodeMessage,
   type ControlRequest,
   type ControlResponse,
   type ControlResponseBody,
 } from "../wire/messages.js";
-import {
-  decodeUsedEvent,
-  encodeAvailRecords,
-  type UsedRecord,
-  type WithData,
-} from "../wire/records.js";
 import { TransportErrno, VirtioTransportError } from "../wire/transport-error.js";
-import { VioaSendError, type MessagePart, type VioaChannel } from "../channel/vioa-channel.js";
+import { VioaSendError, type VioaChannel } from "../channel/vioa-channel.js";
 import type { VioaHub } from "../channel/vioa-hub.js";
+import { RingSync } from "./ring-sync.js";
 
 /** What the transport needs to know about its device (a front-end entry of the VARG table). */
 export interface ArgoDeviceBinding {
@@ -138,25 +118,6 @@ export interface ArgoTransportStats {
   lateUsedAfterQueueReset: number;
 }
 
-interface Inflight {
-  readonly segments: readonly ChainSegment[];
-  readonly writable: number;
-  written: number;
-  nextFrag: number;
-  /** When a chain with device-readable data (a request) was sent; 0 for receive buffers. */
-  readonly sentAt: number;
-}
-
-interface FeQueue {
-  readonly index: number;
-  readonly size: number;
-  readonly addresses: SplitRingAddresses;
-  split: SplitQueue | undefined;
-  readonly inflight: Map<number, Inflight>;
-  /** Reset (RESET_VQUEUE) and not set up again: its late USED records are dropped. */
-  readonly reset?: true;
-}
-
 type State =
   | { readonly kind: "ready" }
   | { readonly kind: "failed"; readonly errno: number; readonly reason: string };
@@ -173,8 +134,6 @@ const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
 const NOTIFY_EXISTS = 1;
 /** Sends of an unconditional config write before a stale-generation refusal is surfaced. */
 export const CONFIG_WRITE_TRIES = 4;
-/** Pump turns a queue reset waits for the AVAIL messages queued before it (each turn sends all). */
-const RESET_DRAIN_TURNS = 64;
 
 /** The virtio-argo front-end transport (see the module comment). */
 export class ArgoTransport implements VirtioTransport {
@@ -203,12 +162,10 @@ export class ArgoTransport implements VirtioTransport {
   };
   readonly #hub: VioaHub;
   readonly #timeoutMs: number;
-  readonly #requestTimeoutMs: number;
   readonly #handlers = new Set<(event: VirtioInterruptEvent) => void>();
-  readonly #queues = new Map<number, FeQueue>();
+  readonly #rings: RingSync;
   readonly #kickPending = new Set<number>();
   readonly #irqPending = new Set<number>();
-  readonly #floodGuard = new FloodGuard(100_000);
   #configIrqPending = false;
   #channel: VioaChannel | undefined;
   #state: State = { kind: "ready" };
@@ -223,9 +180,6 @@ export class ArgoTransport implements VirtioTransport {
   #token = 1;
   #pending: PendingControl | undefined;
   #controlLock: Promise<unknown> = Promise.resolve();
-  #outbox: MessagePart[][] = [];
-  #outPump: Promise<void> | null = null;
-  #watchdog: NodeJS.Timeout | undefined;
   #closed = false;
 
   private constructor(o: ArgoTransportOptions) {
@@ -236,7 +190,27 @@ export class ArgoTransport implements VirtioTransport {
     this.deviceType = o.device.deviceId;
     this.violations = o.violations ?? new ViolationLog();
     this.#timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.#requestTimeoutMs = o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#rings = new RingSync({
+      ram: this.ram,
+      violations: this.violations,
+      device: this.device,
+      stats: this.stats,
+      requestTimeoutMs: o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      features: () => this.#features,
+      failed: () => this.#state.kind === "failed",
+      stopped: () => this.#state.kind === "failed" || this.#broken,
+      send: (parts) => this.#channel?.send(parts) ?? Promise.resolve(),
+      fail: (errno, reason, cause) => {
+        this.#fail(errno, reason, cause);
+      },
+      breakDevice: (kind, details) => {
+        this.#breakDevice(kind, details);
+      },
+      raiseQueue: (queue) => {
+        this.#raiseQueue(queue);
+      },
+      errnoOf,
+    });
   }
 
   /**
@@ -391,17 +365,8 @@ export class ArgoTransport implements VirtioTransport {
   async setupQueue(index: number, size: number, addresses: SplitRingAddresses): Promise<void> {
     // Only the index and size travel (§4.5 SET_VQUEUE: "No guest addresses").
     await this.#control({ id: VioaMsg.SET_VQUEUE, index, size });
-    const q: FeQueue = {
-      index,
-      size,
-      addresses: { ...addresses },
-      split: undefined,
-      inflight: new Map(),
-    };
-    this.#queues.set(index, q);
     // On a live device this was the re-enable of a reset queue: it is live now.
-    if (this.#isLive() && !this.#buildSplit(q)) return;
-    if (q.split !== undefined) this.#collect(index);
+    this.#rings.setup(index, size, addresses, this.#isLive());
   }
 
   async resetQueue(index: number): Promise<void> {
@@ -425,19 +390,8 @@ export class ArgoTransport implements VirtioTransport {
     if (this.#state.kind === "failed" || this.#broken)
       throw refuse(QueueResetRefusal.notReady, `queue ${index} cannot be reset: device failed`);
     this.stats.queueResets++;
-    const old = this.#queues.get(index);
-    const stopped: FeQueue = {
-      index,
-      size: old?.size ?? 0,
-      addresses: old?.addresses ?? { descAddr: 0, availAddr: 0, usedAddr: 0 },
-      split: undefined,
-      inflight: new Map(),
-      reset: true,
-    };
     // Stop collecting kicks for it, and let what was collected already leave first.
-    this.#queues.set(index, stopped);
-    for (let turn = 0; turn < RESET_DRAIN_TURNS && this.#outPump !== null; turn++)
-      await this.#outPump;
+    await this.#rings.stop(index);
     let r: ControlResponseBody;
     try {
       r = await this.#control({ id: VioaMsg.RESET_VQUEUE, index });
@@ -468,7 +422,7 @@ export class ArgoTransport implements VirtioTransport {
       this.#kickPending.add(index);
       queueMicrotask(() => {
         this.#kickPending.delete(index);
-        this.#collect(index);
+        this.#rings.collect(index);
       });
     }
     return Promise.resolve();
@@ -483,7 +437,7 @@ export class ArgoTransport implements VirtioTransport {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#stopWatchdog();
+    this.#rings.stopWatchdog();
     this.#fail(TransportErrno.ENODEV, "transport closed");
     await this.#channel?.close();
   }
@@ -596,9 +550,7 @@ export class ArgoTransport implements VirtioTransport {
   }
 
   #dropQueues(): void {
-    this.#queues.clear();
-    this.#outbox = [];
-    this.#stopWatchdog();
+    this.#rings.drop();
   }
 
   #failedStatus(): number {
@@ -632,16 +584,11 @@ export class ArgoTransport implements VirtioTransport {
     return new VirtioTransportError(TransportErrno.EPROTO, `${this.device.name}: ${reason}`);
   }
 
-  // ---- data plane: kicks ----
+  // ---- data plane (ring-sync.ts) ----
 
   /** DRIVER_OK accepted: build the shim's device-side queues and send what is posted already. */
   #goLive(): void {
-    for (const q of this.#queues.values()) {
-      if (q.reset === true) continue;
-      if (!this.#buildSplit(q)) return;
-      this.#collect(q.index);
-    }
-    this.#startWatchdog();
+    this.#rings.goLive();
   }
 
   #isLive(): boolean {
@@ -651,147 +598,6 @@ export class ArgoTransport implements VirtioTransport {
       this.#state.kind !== "failed" &&
       !this.#broken
     );
-  }
-
-  /** Builds the shim's device side of queue `q`; false (device broken) if the setup is bad. */
-  #buildSplit(q: FeQueue): boolean {
-    try {
-      q.split = SplitQueue.create(
-        this.ram,
-        {
-          ...q.addresses,
-          index: q.index,
-          size: q.size,
-          maxSize: q.size,
-          eventIdx: hasFeature(this.#features, VIRTIO_F_EVENT_IDX),
-          indirect: hasFeature(this.#features, VIRTIO_F_INDIRECT_DESC),
-        },
-        {
-          violations: this.violations,
-          interrupt: (i) => {
-            this.#raiseQueue(i);
-          },
-          onBroken: (e) => {
-            this.#breakDevice(ViolationKind.invalidAvailIdx, { reason: e.message });
-          },
-        },
-      );
-    } catch (err) {
-      this.#breakDevice(ViolationKind.queueSetupInvalid, { queue: q.index, reason: String(err) });
-      return false;
-    }
-    return true;
-  }
-
-  /** Pops the queue's new chains and sends them as AVAIL records. */
-  #collect(index: number): void {
-    const q = this.#queues.get(index);
-    const split = q?.split;
-    if (q === undefined || split === undefined || this.#state.kind === "failed" || this.#broken)
-      return;
-    const chains: LocalChain[] = [];
-    const now = Date.now();
-    // Bounded by the queue size: a valid avail ring never has more than `size` new entries.
-    for (let i = 0; i < q.size; i++) {
-      const chain = split.pop();
-      if (chain === undefined) break;
-      if (q.inflight.has(chain.head)) {
-        // Our own driver exposed a head twice; refuse it rather than confuse the back end.
-        this.violations.report(ViolationKind.descIndexOutOfBounds, {
-          device: this.device.name,
-          queue: index,
-          head: chain.head,
-          reason: "head already in flight",
-        });
-        continue;
-      }
-      q.inflight.set(chain.head, {
-        segments: chain.segments,
-        writable: chain.writableBytes,
-        written: 0,
-        nextFrag: 0,
-        sentAt: chain.readableBytes > 0 ? now : 0,
-      });
-      this.stats.readBytesSent += chain.readableBytes;
-      chains.push({ head: chain.head, segments: chain.segments });
-    }
-    if (chains.length === 0) return;
-    this.stats.availChains += chains.length;
-    let messages;
-    try {
-      messages = packAvail(chains, maxMessageSize(this.device.ringLen));
-    } catch (err) {
-      this.#fail(
-        TransportErrno.EMSGSIZE,
-        `a chain does not fit the back end's ring: ${String(err)}`,
-      );
-      return;
-    }
-    for (const m of messages) {
-      const records = encodeAvailRecords(index, m.records);
-      const payloadLen = records.length + m.pieces.reduce((n, p) => n + p.len, 0);
-      const head = encodeHeader(
-        { response: false, msgId: VioaMsg.EVENT_AVAIL, devId: this.device.devIndex, token: 0 },
-        payloadLen,
-      );
-      const first = new Uint8Array(head.length + records.length);
-      first.set(head, 0);
-      first.set(records, head.length);
-      this.#outbox.push([{ bytes: first }, ...m.pieces]);
-    }
-    this.stats.availMessages += messages.length;
-    this.#pumpOut();
-  }
-
-  /**
-   * Sends the outbox, serialised so messages leave in the order the chains were popped. No
-   * flush here: the channel writes the driver's dirty bytes in the same multicall, ahead of the
-   * sendvs that read them (its prelude).
-   */
-  #pumpOut(): void {
-    if (this.#outPump !== null) return;
-    this.#outPump = (async () => {
-      // Bounded: each turn sends everything queued so far; new kicks add to the next turn.
-      while (this.#outbox.length > 0 && this.#state.kind !== "failed") {
-        const batch = this.#outbox;
-        this.#outbox = [];
-        try {
-          const channel = this.#channel;
-          if (channel === undefined) return;
-          await Promise.all(batch.map((parts) => channel.send(parts)));
-        } catch (err) {
-          this.#fail(errnoOf(err), "sending available chains failed", err);
-        }
-      }
-    })().finally(() => {
-      this.#outPump = null;
-      if (this.#outbox.length > 0 && this.#state.kind !== "failed") this.#pumpOut();
-    });
-  }
-
-  #startWatchdog(): void {
-    this.#stopWatchdog();
-    const period = Math.max(50, Math.min(1000, Math.floor(this.#requestTimeoutMs / 4)));
-    this.#watchdog = setInterval(() => {
-      const now = Date.now();
-      for (const q of this.#queues.values()) {
-        for (const f of q.inflight.values()) {
-          if (f.sentAt !== 0 && now - f.sentAt > this.#requestTimeoutMs) {
-            this.#fail(
-              TransportErrno.ETIMEDOUT,
-              `a request on queue ${q.index} got no answer within ${this.#requestTimeoutMs} ms`,
-            );
-            return;
-          }
-        }
-      }
-    }, period);
-    this.#watchdog.unref();
-  }
-
-  #stopWatchdog(): void {
-    if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
-    this.#watchdog = undefined;
   }
 
   // ---- receive ----
@@ -807,7 +613,7 @@ export class ArgoTransport implements VirtioTransport {
       }
       switch (f.msgId) {
         case VioaMsg.EVENT_USED:
-          this.#onUsed(f.payload);
+          this.#rings.onUsed(f.payload);
           return;
         case VioaMsg.EVENT_CONFIG: {
           decodeEventConfig(f.payload);
@@ -843,93 +649,12 @@ export class ArgoTransport implements VirtioTransport {
     p.resolve(decodeControlResponse(msgId, payload));
   }
 
-  #onUsed(payload: Uint8Array): void {
-    this.stats.usedMessages++;
-    if (this.#floodGuard.hit())
-      this.violations.report(ViolationKind.interruptFlood, { device: this.device.name });
-    const ev = decodeUsedEvent(payload, { maxRecords: 1024, maxSegments: 0 });
-    const q = this.#queues.get(ev.queue);
-    if (q?.reset === true) {
-      // Completions of buffers the driver reclaimed with the queue reset: never applied.
-      this.stats.lateUsedAfterQueueReset += ev.records.length;
-      return;
-    }
-    // Completions racing a reset or a failure are dropped silently: the driver reclaimed them.
-    if (q?.split === undefined || this.#broken || this.#state.kind === "failed") return;
-    let completed = false;
-    for (const rec of ev.records) {
-      if (!this.#applyUsed(q, rec)) return;
-      if (rec.last) completed = true;
-    }
-    if (completed) q.split.signalUsed();
-  }
-
-  /** One USED record; false (device broken) on a violation. */
-  #applyUsed(q: FeQueue, rec: WithData<UsedRecord>): boolean {
-    const split = q.split;
-    if (split === undefined) return false;
-    const f = q.inflight.get(rec.head);
-    const at = { device: this.device.name, queue: q.index, head: rec.head };
-    if (f === undefined) {
-      this.#breakDevice(
-        rec.head >= q.size ? ViolationKind.usedIdOutOfRange : ViolationKind.usedIdNotOutstanding,
-        at,
-      );
-      return false;
-    }
-    if (rec.frag !== f.nextFrag) {
-      this.#breakDevice(ViolationKind.malformedRequest, {
-        ...at,
-        reason: `fragment ${rec.frag}, expected ${f.nextFrag}`,
-      });
-      return false;
-    }
-    if (rec.writtenLen > f.writable || f.written + rec.data.length > rec.writtenLen) {
-      this.#breakDevice(ViolationKind.usedLenTooLarge, {
-        ...at,
-        len: rec.writtenLen,
-        writable: f.writable,
-      });
-      return false;
-    }
-    if (rec.last && f.written + rec.data.length !== rec.writtenLen) {
-      this.#breakDevice(ViolationKind.malformedRequest, {
-        ...at,
-        reason: `${f.written + rec.data.length} inline bytes for written_len ${rec.writtenLen}`,
-      });
-      return false;
-    }
-    // Copy the device-written bytes into the chain's writable buffers, in order (§4.6 step 6).
-    let skip = f.written;
-    let src = 0;
-    for (const s of f.segments) {
-      if (!s.writable || src >= rec.data.length) continue;
-      if (skip >= s.len) {
-        skip -= s.len;
-        continue;
-      }
-      const n = Math.min(s.len - skip, rec.data.length - src);
-      this.ram.write(s.addr + skip, rec.data.subarray(src, src + n));
-      src += n;
-      skip = 0;
-    }
-    f.written += rec.data.length;
-    f.nextFrag++;
-    this.stats.writtenBytesReceived += rec.data.length;
-    if (rec.last) {
-      q.inflight.delete(rec.head);
-      split.addUsed(rec.head, rec.writtenLen);
-      this.stats.usedChains++;
-    }
-    return true;
-  }
-
   /** A back-end violation: count it, stop using the device, ask the driver for a reset. */
   #breakDevice(kind: ViolationKind, details: Record<string, unknown>): void {
     this.violations.report(kind, { device: this.device.name, side: "frontend", ...details });
     if (this.#broken) return;
     this.#broken = true;
-    this.#stopWatchdog();
+    this.#rings.stopWatchdog();
     this.#raiseConfig();
   }
 

@@ -121,7 +121,7 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
       return handle;
     },
     async backend(guest, consoleDir) {
-      const hub = new VioaHub(guest.client, guest.endpoint.allocator);
+      const hub = new VioaHub(guest.endpoint);
       const host = new DeviceHost({
         hub,
         imageDir: dir,
@@ -136,8 +136,7 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
     },
     async frontend(guest, options = {}) {
       const fe = new FrontendDevices({
-        client: guest.client,
-        allocator: guest.endpoint.allocator,
+        endpoint: guest.endpoint,
         memoryBytes: (await guest.client.getDomainInfo()).memoryBytes,
         timeoutMs: 2000,
         probeTimeoutMs: 5000,

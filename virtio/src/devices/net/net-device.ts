@@ -31,7 +31,7 @@
  */
 import { ConfigSpace } from "../../config-space.js";
 import { VirtioDeviceBase, VirtioDeviceId } from "../../device.js";
-import { TRANSPORT_FEATURES, features, hasFeature } from "../../features.js";
+import { TRANSPORT_FEATURES, hasFeature } from "../../features.js";
 import type { DescriptorChain } from "../../queue/descriptor-chain.js";
 import { ViolationKind } from "../../violation-log.js";
 import type { L2Switch } from "./l2-switch.js";
@@ -56,15 +56,13 @@ import {
   VIRTIO_NET_F_CTRL_MAC_ADDR,
   VIRTIO_NET_F_CTRL_RX,
   VIRTIO_NET_F_CTRL_VQ,
-  VIRTIO_NET_F_MAC,
-  VIRTIO_NET_F_MTU,
-  VIRTIO_NET_F_STATUS,
   VIRTIO_NET_HDR_NUM_BUFFERS,
   VIRTIO_NET_HDR_SIZE,
   VIRTIO_NET_OK,
   VIRTIO_NET_RX_QUEUE,
   VIRTIO_NET_S_LINK_UP,
   VIRTIO_NET_TX_QUEUE,
+  VIRTIO_NET_HMX_FEATURES,
 } from "../../spec/virtio-net.js";
 
 export interface NetDeviceOptions {
@@ -96,16 +94,7 @@ export const MAX_CONTROL_COMMAND_BYTES = 64 * 1024;
 export class NetDevice extends VirtioDeviceBase {
   readonly deviceType = VirtioDeviceId.net;
   readonly name: string;
-  readonly availableFeatures =
-    TRANSPORT_FEATURES |
-    features(
-      VIRTIO_NET_F_MAC,
-      VIRTIO_NET_F_STATUS,
-      VIRTIO_NET_F_MTU,
-      VIRTIO_NET_F_CTRL_VQ,
-      VIRTIO_NET_F_CTRL_RX,
-      VIRTIO_NET_F_CTRL_MAC_ADDR,
-    );
+  readonly availableFeatures = TRANSPORT_FEATURES | VIRTIO_NET_HMX_FEATURES;
   readonly queueMaxSizes: readonly number[];
   readonly config = new ConfigSpace(VIRTIO_NET_CONFIG_SIZE);
   readonly port: number;

@@ -47,26 +47,16 @@ import {
   VIRTIO_NET_F_CTRL_RX,
   VIRTIO_NET_F_CTRL_VQ,
   VIRTIO_NET_F_MAC,
-  VIRTIO_NET_F_MTU,
-  VIRTIO_NET_F_STATUS,
   VIRTIO_NET_HDR_SIZE,
   VIRTIO_NET_OK,
   VIRTIO_NET_RX_QUEUE,
   VIRTIO_NET_TX_QUEUE,
+  VIRTIO_NET_HMX_FEATURES,
 } from "../../spec/virtio-net.js";
 import { VirtioDriver, type VirtioDriverOptions } from "../virtio-driver.js";
 import { VirtioDriverError, VirtioDriverErrorKind } from "../virtio-driver-error.js";
 
-export const NET_DRIVER_FEATURES =
-  TRANSPORT_FEATURES |
-  features(
-    VIRTIO_NET_F_MAC,
-    VIRTIO_NET_F_STATUS,
-    VIRTIO_NET_F_MTU,
-    VIRTIO_NET_F_CTRL_VQ,
-    VIRTIO_NET_F_CTRL_RX,
-    VIRTIO_NET_F_CTRL_MAC_ADDR,
-  );
+export const NET_DRIVER_FEATURES = TRANSPORT_FEATURES | VIRTIO_NET_HMX_FEATURES;
 
 export interface NetDriverOptions extends VirtioDriverOptions {
   /** Receive buffers kept posted (default 32). */

@@ -104,6 +104,26 @@ class ToolstackStub(object):
                 request_serializer=hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.ListDevicesRequest.SerializeToString,
                 response_deserializer=hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.ListDevicesResponse.FromString,
                 )
+        self.ApplyFault = channel.unary_unary(
+                '/hmx.toolstack.v1.Toolstack/ApplyFault',
+                request_serializer=hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.ApplyFaultRequest.SerializeToString,
+                response_deserializer=hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.ApplyFaultResponse.FromString,
+                )
+        self.ClearFaults = channel.unary_unary(
+                '/hmx.toolstack.v1.Toolstack/ClearFaults',
+                request_serializer=hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.ClearFaultsRequest.SerializeToString,
+                response_deserializer=hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.ClearFaultsResponse.FromString,
+                )
+        self.ListFaults = channel.unary_unary(
+                '/hmx.toolstack.v1.Toolstack/ListFaults',
+                request_serializer=hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.ListFaultsRequest.SerializeToString,
+                response_deserializer=hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.ListFaultsResponse.FromString,
+                )
+        self.WatchFaults = channel.unary_stream(
+                '/hmx.toolstack.v1.Toolstack/WatchFaults',
+                request_serializer=hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.WatchFaultsRequest.SerializeToString,
+                response_deserializer=hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.FaultEvent.FromString,
+                )
 
 
 class ToolstackServicer(object):
@@ -271,6 +291,42 @@ class ToolstackServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ApplyFault(self, request, context):
+        """---- Faults (docs/chaos.md) -----------------------------------------------------------------
+
+        Starts a fault: an Argo-level fault between domains or groups (partition, -EAGAIN storm,
+        delay, late VIRQ, pause) or a fault on one domain's link (down, or a Toxiproxy toxic; needs
+        the hypervisor's --link-faults or --toxiproxy-listen). Every start and end is a `fault` event
+        in the history. Errors: INVALID_ARGUMENT names the bad field, value and limit; NOT_FOUND an
+        unknown domain name; ALREADY_EXISTS a toxic name already on that link; FAILED_PRECONDITION a
+        link fault without the link layer. A refused fault changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClearFaults(self, request, context):
+        """Ends the faults whose ids are given, or every fault (Argo and link) when none is. Errors:
+        NOT_FOUND for an unknown id (then nothing is cleared).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListFaults(self, request, context):
+        """The faults in force, Argo-level first, then each link's (down first, then its toxics).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchFaults(self, request, context):
+        """Every fault's start, change and end from now on, as the history records them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ToolstackServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -363,6 +419,26 @@ def add_ToolstackServicer_to_server(servicer, server):
                     servicer.ListDevices,
                     request_deserializer=hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.ListDevicesRequest.FromString,
                     response_serializer=hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.ListDevicesResponse.SerializeToString,
+            ),
+            'ApplyFault': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApplyFault,
+                    request_deserializer=hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.ApplyFaultRequest.FromString,
+                    response_serializer=hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.ApplyFaultResponse.SerializeToString,
+            ),
+            'ClearFaults': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClearFaults,
+                    request_deserializer=hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.ClearFaultsRequest.FromString,
+                    response_serializer=hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.ClearFaultsResponse.SerializeToString,
+            ),
+            'ListFaults': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFaults,
+                    request_deserializer=hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.ListFaultsRequest.FromString,
+                    response_serializer=hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.ListFaultsResponse.SerializeToString,
+            ),
+            'WatchFaults': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchFaults,
+                    request_deserializer=hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.WatchFaultsRequest.FromString,
+                    response_serializer=hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.FaultEvent.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -677,5 +753,73 @@ class Toolstack(object):
         return grpc.experimental.unary_unary(request, target, '/hmx.toolstack.v1.Toolstack/ListDevices',
             hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.ListDevicesRequest.SerializeToString,
             hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.ListDevicesResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ApplyFault(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/hmx.toolstack.v1.Toolstack/ApplyFault',
+            hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.ApplyFaultRequest.SerializeToString,
+            hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.ApplyFaultResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ClearFaults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/hmx.toolstack.v1.Toolstack/ClearFaults',
+            hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.ClearFaultsRequest.SerializeToString,
+            hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.ClearFaultsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListFaults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/hmx.toolstack.v1.Toolstack/ListFaults',
+            hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.ListFaultsRequest.SerializeToString,
+            hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.ListFaultsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def WatchFaults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(request, target, '/hmx.toolstack.v1.Toolstack/WatchFaults',
+            hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.WatchFaultsRequest.SerializeToString,
+            hmx_dot_toolstack_dot_v1_dot_toolstack__pb2.FaultEvent.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

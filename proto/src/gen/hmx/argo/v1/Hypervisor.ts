@@ -32,12 +32,17 @@ export interface HypervisorClient extends grpc.Client {
    * a domain template (label, memory, maximum count) configured on the hypervisor.
    * instance  the guest's stable name (e.g. its container or pod name); 1..48 characters of
    * [A-Za-z0-9._-]. The domain is named "<template>-<instance>".
-   * Reply: domid and a fresh credential. If a live domain of the same template already has this
-   * instance name, that domain is resumed: same domid, rings and memory intact, and its old
-   * credential is revoked (whoever holds the enrolment token is trusted for the whole template).
-   * Errors: UNAUTHENTICATED unknown token or a domain credential; RESOURCE_EXHAUSTED the
-   * template's maximum count is reached; INVALID_ARGUMENT a bad instance name (named in the
-   * message). An enrolled domain whose guest stays disconnected longer than the hypervisor's
+   * instance_secret  empty on a first enrolment; to resume, the secret that enrolment returned.
+   * Reply: domid and a fresh credential; a first enrolment also returns `instance_secret`, which
+   * the guest keeps with its state. If a live domain of the same template already has this
+   * instance name, that domain is resumed only for the caller presenting its instance secret:
+   * same domid, rings and memory intact, its old credential is revoked and the domain's open
+   * Session and WatchEvents streams end (UNAUTHENTICATED). Every guest of a template holds the
+   * same token, so the token alone never hands over a live domain.
+   * Errors: UNAUTHENTICATED unknown token, a domain credential, or a wrong instance secret;
+   * ALREADY_EXISTS the instance is live and no instance secret was given, or the domain name is
+   * taken by a domain that is not this template's; RESOURCE_EXHAUSTED the template's maximum
+   * count is reached; INVALID_ARGUMENT a bad instance name (named in the message). An enrolled domain whose guest stays disconnected longer than the hypervisor's
    * grace period is destroyed with full Argo teardown.
    */
   Enrol(argument: _hmx_argo_v1_EnrolRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_argo_v1_EnrolResponse__Output>): grpc.ClientUnaryCall;
@@ -50,12 +55,17 @@ export interface HypervisorClient extends grpc.Client {
    * a domain template (label, memory, maximum count) configured on the hypervisor.
    * instance  the guest's stable name (e.g. its container or pod name); 1..48 characters of
    * [A-Za-z0-9._-]. The domain is named "<template>-<instance>".
-   * Reply: domid and a fresh credential. If a live domain of the same template already has this
-   * instance name, that domain is resumed: same domid, rings and memory intact, and its old
-   * credential is revoked (whoever holds the enrolment token is trusted for the whole template).
-   * Errors: UNAUTHENTICATED unknown token or a domain credential; RESOURCE_EXHAUSTED the
-   * template's maximum count is reached; INVALID_ARGUMENT a bad instance name (named in the
-   * message). An enrolled domain whose guest stays disconnected longer than the hypervisor's
+   * instance_secret  empty on a first enrolment; to resume, the secret that enrolment returned.
+   * Reply: domid and a fresh credential; a first enrolment also returns `instance_secret`, which
+   * the guest keeps with its state. If a live domain of the same template already has this
+   * instance name, that domain is resumed only for the caller presenting its instance secret:
+   * same domid, rings and memory intact, its old credential is revoked and the domain's open
+   * Session and WatchEvents streams end (UNAUTHENTICATED). Every guest of a template holds the
+   * same token, so the token alone never hands over a live domain.
+   * Errors: UNAUTHENTICATED unknown token, a domain credential, or a wrong instance secret;
+   * ALREADY_EXISTS the instance is live and no instance secret was given, or the domain name is
+   * taken by a domain that is not this template's; RESOURCE_EXHAUSTED the template's maximum
+   * count is reached; INVALID_ARGUMENT a bad instance name (named in the message). An enrolled domain whose guest stays disconnected longer than the hypervisor's
    * grace period is destroyed with full Argo teardown.
    */
   enrol(argument: _hmx_argo_v1_EnrolRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_argo_v1_EnrolResponse__Output>): grpc.ClientUnaryCall;
@@ -384,12 +394,17 @@ export interface HypervisorHandlers extends grpc.UntypedServiceImplementation {
    * a domain template (label, memory, maximum count) configured on the hypervisor.
    * instance  the guest's stable name (e.g. its container or pod name); 1..48 characters of
    * [A-Za-z0-9._-]. The domain is named "<template>-<instance>".
-   * Reply: domid and a fresh credential. If a live domain of the same template already has this
-   * instance name, that domain is resumed: same domid, rings and memory intact, and its old
-   * credential is revoked (whoever holds the enrolment token is trusted for the whole template).
-   * Errors: UNAUTHENTICATED unknown token or a domain credential; RESOURCE_EXHAUSTED the
-   * template's maximum count is reached; INVALID_ARGUMENT a bad instance name (named in the
-   * message). An enrolled domain whose guest stays disconnected longer than the hypervisor's
+   * instance_secret  empty on a first enrolment; to resume, the secret that enrolment returned.
+   * Reply: domid and a fresh credential; a first enrolment also returns `instance_secret`, which
+   * the guest keeps with its state. If a live domain of the same template already has this
+   * instance name, that domain is resumed only for the caller presenting its instance secret:
+   * same domid, rings and memory intact, its old credential is revoked and the domain's open
+   * Session and WatchEvents streams end (UNAUTHENTICATED). Every guest of a template holds the
+   * same token, so the token alone never hands over a live domain.
+   * Errors: UNAUTHENTICATED unknown token, a domain credential, or a wrong instance secret;
+   * ALREADY_EXISTS the instance is live and no instance secret was given, or the domain name is
+   * taken by a domain that is not this template's; RESOURCE_EXHAUSTED the template's maximum
+   * count is reached; INVALID_ARGUMENT a bad instance name (named in the message). An enrolled domain whose guest stays disconnected longer than the hypervisor's
    * grace period is destroyed with full Argo teardown.
    */
   Enrol: grpc.handleUnaryCall<_hmx_argo_v1_EnrolRequest__Output, _hmx_argo_v1_EnrolResponse>;

@@ -4,11 +4,15 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { AddFirewallRuleRequest as _hmx_toolstack_v1_AddFirewallRuleRequest, AddFirewallRuleRequest__Output as _hmx_toolstack_v1_AddFirewallRuleRequest__Output } from '../../../hmx/toolstack/v1/AddFirewallRuleRequest.js';
 import type { AddFirewallRuleResponse as _hmx_toolstack_v1_AddFirewallRuleResponse, AddFirewallRuleResponse__Output as _hmx_toolstack_v1_AddFirewallRuleResponse__Output } from '../../../hmx/toolstack/v1/AddFirewallRuleResponse.js';
+import type { ApplyFaultRequest as _hmx_toolstack_v1_ApplyFaultRequest, ApplyFaultRequest__Output as _hmx_toolstack_v1_ApplyFaultRequest__Output } from '../../../hmx/toolstack/v1/ApplyFaultRequest.js';
+import type { ApplyFaultResponse as _hmx_toolstack_v1_ApplyFaultResponse, ApplyFaultResponse__Output as _hmx_toolstack_v1_ApplyFaultResponse__Output } from '../../../hmx/toolstack/v1/ApplyFaultResponse.js';
 import type { AttachDeviceRequest as _hmx_toolstack_v1_AttachDeviceRequest, AttachDeviceRequest__Output as _hmx_toolstack_v1_AttachDeviceRequest__Output } from '../../../hmx/toolstack/v1/AttachDeviceRequest.js';
 import type { AttachDeviceResponse as _hmx_toolstack_v1_AttachDeviceResponse, AttachDeviceResponse__Output as _hmx_toolstack_v1_AttachDeviceResponse__Output } from '../../../hmx/toolstack/v1/AttachDeviceResponse.js';
 import type { AuditRecord as _hmx_toolstack_v1_AuditRecord, AuditRecord__Output as _hmx_toolstack_v1_AuditRecord__Output } from '../../../hmx/toolstack/v1/AuditRecord.js';
 import type { CheckAccessRequest as _hmx_toolstack_v1_CheckAccessRequest, CheckAccessRequest__Output as _hmx_toolstack_v1_CheckAccessRequest__Output } from '../../../hmx/toolstack/v1/CheckAccessRequest.js';
 import type { CheckAccessResponse as _hmx_toolstack_v1_CheckAccessResponse, CheckAccessResponse__Output as _hmx_toolstack_v1_CheckAccessResponse__Output } from '../../../hmx/toolstack/v1/CheckAccessResponse.js';
+import type { ClearFaultsRequest as _hmx_toolstack_v1_ClearFaultsRequest, ClearFaultsRequest__Output as _hmx_toolstack_v1_ClearFaultsRequest__Output } from '../../../hmx/toolstack/v1/ClearFaultsRequest.js';
+import type { ClearFaultsResponse as _hmx_toolstack_v1_ClearFaultsResponse, ClearFaultsResponse__Output as _hmx_toolstack_v1_ClearFaultsResponse__Output } from '../../../hmx/toolstack/v1/ClearFaultsResponse.js';
 import type { CreateDomainRequest as _hmx_toolstack_v1_CreateDomainRequest, CreateDomainRequest__Output as _hmx_toolstack_v1_CreateDomainRequest__Output } from '../../../hmx/toolstack/v1/CreateDomainRequest.js';
 import type { CreateDomainResponse as _hmx_toolstack_v1_CreateDomainResponse, CreateDomainResponse__Output as _hmx_toolstack_v1_CreateDomainResponse__Output } from '../../../hmx/toolstack/v1/CreateDomainResponse.js';
 import type { DeleteFirewallRuleRequest as _hmx_toolstack_v1_DeleteFirewallRuleRequest, DeleteFirewallRuleRequest__Output as _hmx_toolstack_v1_DeleteFirewallRuleRequest__Output } from '../../../hmx/toolstack/v1/DeleteFirewallRuleRequest.js';
@@ -17,6 +21,7 @@ import type { DestroyDomainRequest as _hmx_toolstack_v1_DestroyDomainRequest, De
 import type { DestroyDomainResponse as _hmx_toolstack_v1_DestroyDomainResponse, DestroyDomainResponse__Output as _hmx_toolstack_v1_DestroyDomainResponse__Output } from '../../../hmx/toolstack/v1/DestroyDomainResponse.js';
 import type { DetachDeviceRequest as _hmx_toolstack_v1_DetachDeviceRequest, DetachDeviceRequest__Output as _hmx_toolstack_v1_DetachDeviceRequest__Output } from '../../../hmx/toolstack/v1/DetachDeviceRequest.js';
 import type { DetachDeviceResponse as _hmx_toolstack_v1_DetachDeviceResponse, DetachDeviceResponse__Output as _hmx_toolstack_v1_DetachDeviceResponse__Output } from '../../../hmx/toolstack/v1/DetachDeviceResponse.js';
+import type { FaultEvent as _hmx_toolstack_v1_FaultEvent, FaultEvent__Output as _hmx_toolstack_v1_FaultEvent__Output } from '../../../hmx/toolstack/v1/FaultEvent.js';
 import type { FlushFirewallRequest as _hmx_toolstack_v1_FlushFirewallRequest, FlushFirewallRequest__Output as _hmx_toolstack_v1_FlushFirewallRequest__Output } from '../../../hmx/toolstack/v1/FlushFirewallRequest.js';
 import type { FlushFirewallResponse as _hmx_toolstack_v1_FlushFirewallResponse, FlushFirewallResponse__Output as _hmx_toolstack_v1_FlushFirewallResponse__Output } from '../../../hmx/toolstack/v1/FlushFirewallResponse.js';
 import type { GetAuditCountersRequest as _hmx_toolstack_v1_GetAuditCountersRequest, GetAuditCountersRequest__Output as _hmx_toolstack_v1_GetAuditCountersRequest__Output } from '../../../hmx/toolstack/v1/GetAuditCountersRequest.js';
@@ -27,6 +32,8 @@ import type { ListDevicesRequest as _hmx_toolstack_v1_ListDevicesRequest, ListDe
 import type { ListDevicesResponse as _hmx_toolstack_v1_ListDevicesResponse, ListDevicesResponse__Output as _hmx_toolstack_v1_ListDevicesResponse__Output } from '../../../hmx/toolstack/v1/ListDevicesResponse.js';
 import type { ListDomainsRequest as _hmx_toolstack_v1_ListDomainsRequest, ListDomainsRequest__Output as _hmx_toolstack_v1_ListDomainsRequest__Output } from '../../../hmx/toolstack/v1/ListDomainsRequest.js';
 import type { ListDomainsResponse as _hmx_toolstack_v1_ListDomainsResponse, ListDomainsResponse__Output as _hmx_toolstack_v1_ListDomainsResponse__Output } from '../../../hmx/toolstack/v1/ListDomainsResponse.js';
+import type { ListFaultsRequest as _hmx_toolstack_v1_ListFaultsRequest, ListFaultsRequest__Output as _hmx_toolstack_v1_ListFaultsRequest__Output } from '../../../hmx/toolstack/v1/ListFaultsRequest.js';
+import type { ListFaultsResponse as _hmx_toolstack_v1_ListFaultsResponse, ListFaultsResponse__Output as _hmx_toolstack_v1_ListFaultsResponse__Output } from '../../../hmx/toolstack/v1/ListFaultsResponse.js';
 import type { ListFirewallRulesRequest as _hmx_toolstack_v1_ListFirewallRulesRequest, ListFirewallRulesRequest__Output as _hmx_toolstack_v1_ListFirewallRulesRequest__Output } from '../../../hmx/toolstack/v1/ListFirewallRulesRequest.js';
 import type { ListFirewallRulesResponse as _hmx_toolstack_v1_ListFirewallRulesResponse, ListFirewallRulesResponse__Output as _hmx_toolstack_v1_ListFirewallRulesResponse__Output } from '../../../hmx/toolstack/v1/ListFirewallRulesResponse.js';
 import type { LoadPolicyRequest as _hmx_toolstack_v1_LoadPolicyRequest, LoadPolicyRequest__Output as _hmx_toolstack_v1_LoadPolicyRequest__Output } from '../../../hmx/toolstack/v1/LoadPolicyRequest.js';
@@ -38,6 +45,7 @@ import type { SetFlaskModeResponse as _hmx_toolstack_v1_SetFlaskModeResponse, Se
 import type { ValidatePolicyRequest as _hmx_toolstack_v1_ValidatePolicyRequest, ValidatePolicyRequest__Output as _hmx_toolstack_v1_ValidatePolicyRequest__Output } from '../../../hmx/toolstack/v1/ValidatePolicyRequest.js';
 import type { ValidatePolicyResponse as _hmx_toolstack_v1_ValidatePolicyResponse, ValidatePolicyResponse__Output as _hmx_toolstack_v1_ValidatePolicyResponse__Output } from '../../../hmx/toolstack/v1/ValidatePolicyResponse.js';
 import type { WatchAuditRequest as _hmx_toolstack_v1_WatchAuditRequest, WatchAuditRequest__Output as _hmx_toolstack_v1_WatchAuditRequest__Output } from '../../../hmx/toolstack/v1/WatchAuditRequest.js';
+import type { WatchFaultsRequest as _hmx_toolstack_v1_WatchFaultsRequest, WatchFaultsRequest__Output as _hmx_toolstack_v1_WatchFaultsRequest__Output } from '../../../hmx/toolstack/v1/WatchFaultsRequest.js';
 
 export interface ToolstackClient extends grpc.Client {
   /**
@@ -58,6 +66,31 @@ export interface ToolstackClient extends grpc.Client {
   addFirewallRule(argument: _hmx_toolstack_v1_AddFirewallRuleRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_toolstack_v1_AddFirewallRuleResponse__Output>): grpc.ClientUnaryCall;
   addFirewallRule(argument: _hmx_toolstack_v1_AddFirewallRuleRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_AddFirewallRuleResponse__Output>): grpc.ClientUnaryCall;
   addFirewallRule(argument: _hmx_toolstack_v1_AddFirewallRuleRequest, callback: grpc.requestCallback<_hmx_toolstack_v1_AddFirewallRuleResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Starts a fault: an Argo-level fault between domains or groups (partition, -EAGAIN storm,
+   * delay, late VIRQ, pause) or a fault on one domain's link (down, or a Toxiproxy toxic; needs
+   * the hypervisor's --link-faults or --toxiproxy-listen). Every start and end is a `fault` event
+   * in the history. Errors: INVALID_ARGUMENT names the bad field, value and limit; NOT_FOUND an
+   * unknown domain name; ALREADY_EXISTS a toxic name already on that link; FAILED_PRECONDITION a
+   * link fault without the link layer. A refused fault changes nothing.
+   */
+  ApplyFault(argument: _hmx_toolstack_v1_ApplyFaultRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_ApplyFaultResponse__Output>): grpc.ClientUnaryCall;
+  ApplyFault(argument: _hmx_toolstack_v1_ApplyFaultRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_toolstack_v1_ApplyFaultResponse__Output>): grpc.ClientUnaryCall;
+  ApplyFault(argument: _hmx_toolstack_v1_ApplyFaultRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_ApplyFaultResponse__Output>): grpc.ClientUnaryCall;
+  ApplyFault(argument: _hmx_toolstack_v1_ApplyFaultRequest, callback: grpc.requestCallback<_hmx_toolstack_v1_ApplyFaultResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Starts a fault: an Argo-level fault between domains or groups (partition, -EAGAIN storm,
+   * delay, late VIRQ, pause) or a fault on one domain's link (down, or a Toxiproxy toxic; needs
+   * the hypervisor's --link-faults or --toxiproxy-listen). Every start and end is a `fault` event
+   * in the history. Errors: INVALID_ARGUMENT names the bad field, value and limit; NOT_FOUND an
+   * unknown domain name; ALREADY_EXISTS a toxic name already on that link; FAILED_PRECONDITION a
+   * link fault without the link layer. A refused fault changes nothing.
+   */
+  applyFault(argument: _hmx_toolstack_v1_ApplyFaultRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_ApplyFaultResponse__Output>): grpc.ClientUnaryCall;
+  applyFault(argument: _hmx_toolstack_v1_ApplyFaultRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_toolstack_v1_ApplyFaultResponse__Output>): grpc.ClientUnaryCall;
+  applyFault(argument: _hmx_toolstack_v1_ApplyFaultRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_ApplyFaultResponse__Output>): grpc.ClientUnaryCall;
+  applyFault(argument: _hmx_toolstack_v1_ApplyFaultRequest, callback: grpc.requestCallback<_hmx_toolstack_v1_ApplyFaultResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Hot-adds a virtio device to a live front-end domain: rewrites the front end's and the back
@@ -100,6 +133,23 @@ export interface ToolstackClient extends grpc.Client {
   checkAccess(argument: _hmx_toolstack_v1_CheckAccessRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_toolstack_v1_CheckAccessResponse__Output>): grpc.ClientUnaryCall;
   checkAccess(argument: _hmx_toolstack_v1_CheckAccessRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_CheckAccessResponse__Output>): grpc.ClientUnaryCall;
   checkAccess(argument: _hmx_toolstack_v1_CheckAccessRequest, callback: grpc.requestCallback<_hmx_toolstack_v1_CheckAccessResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Ends the faults whose ids are given, or every fault (Argo and link) when none is. Errors:
+   * NOT_FOUND for an unknown id (then nothing is cleared).
+   */
+  ClearFaults(argument: _hmx_toolstack_v1_ClearFaultsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_ClearFaultsResponse__Output>): grpc.ClientUnaryCall;
+  ClearFaults(argument: _hmx_toolstack_v1_ClearFaultsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_toolstack_v1_ClearFaultsResponse__Output>): grpc.ClientUnaryCall;
+  ClearFaults(argument: _hmx_toolstack_v1_ClearFaultsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_ClearFaultsResponse__Output>): grpc.ClientUnaryCall;
+  ClearFaults(argument: _hmx_toolstack_v1_ClearFaultsRequest, callback: grpc.requestCallback<_hmx_toolstack_v1_ClearFaultsResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Ends the faults whose ids are given, or every fault (Argo and link) when none is. Errors:
+   * NOT_FOUND for an unknown id (then nothing is cleared).
+   */
+  clearFaults(argument: _hmx_toolstack_v1_ClearFaultsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_ClearFaultsResponse__Output>): grpc.ClientUnaryCall;
+  clearFaults(argument: _hmx_toolstack_v1_ClearFaultsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_toolstack_v1_ClearFaultsResponse__Output>): grpc.ClientUnaryCall;
+  clearFaults(argument: _hmx_toolstack_v1_ClearFaultsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_ClearFaultsResponse__Output>): grpc.ClientUnaryCall;
+  clearFaults(argument: _hmx_toolstack_v1_ClearFaultsRequest, callback: grpc.requestCallback<_hmx_toolstack_v1_ClearFaultsResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Creates a domain with `memory_bytes` of guest-physical memory (a multiple of 4096, at
@@ -261,6 +311,21 @@ export interface ToolstackClient extends grpc.Client {
   listDomains(argument: _hmx_toolstack_v1_ListDomainsRequest, callback: grpc.requestCallback<_hmx_toolstack_v1_ListDomainsResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * The faults in force, Argo-level first, then each link's (down first, then its toxics).
+   */
+  ListFaults(argument: _hmx_toolstack_v1_ListFaultsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_ListFaultsResponse__Output>): grpc.ClientUnaryCall;
+  ListFaults(argument: _hmx_toolstack_v1_ListFaultsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_toolstack_v1_ListFaultsResponse__Output>): grpc.ClientUnaryCall;
+  ListFaults(argument: _hmx_toolstack_v1_ListFaultsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_ListFaultsResponse__Output>): grpc.ClientUnaryCall;
+  ListFaults(argument: _hmx_toolstack_v1_ListFaultsRequest, callback: grpc.requestCallback<_hmx_toolstack_v1_ListFaultsResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * The faults in force, Argo-level first, then each link's (down first, then its toxics).
+   */
+  listFaults(argument: _hmx_toolstack_v1_ListFaultsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_ListFaultsResponse__Output>): grpc.ClientUnaryCall;
+  listFaults(argument: _hmx_toolstack_v1_ListFaultsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_hmx_toolstack_v1_ListFaultsResponse__Output>): grpc.ClientUnaryCall;
+  listFaults(argument: _hmx_toolstack_v1_ListFaultsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_hmx_toolstack_v1_ListFaultsResponse__Output>): grpc.ClientUnaryCall;
+  listFaults(argument: _hmx_toolstack_v1_ListFaultsRequest, callback: grpc.requestCallback<_hmx_toolstack_v1_ListFaultsResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * A page of the firewall (OpenXT `viptables_list`): up to `page_size` rules (default 8, at
    * most 1000) after skipping `skip`; page until a page comes back shorter than asked. Errors:
    * OUT_OF_RANGE when `skip` is beyond the end (OpenXT answers -EFAULT).
@@ -370,6 +435,17 @@ export interface ToolstackClient extends grpc.Client {
   watchAudit(argument: _hmx_toolstack_v1_WatchAuditRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_hmx_toolstack_v1_AuditRecord__Output>;
   watchAudit(argument: _hmx_toolstack_v1_WatchAuditRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_hmx_toolstack_v1_AuditRecord__Output>;
   
+  /**
+   * Every fault's start, change and end from now on, as the history records them.
+   */
+  WatchFaults(argument: _hmx_toolstack_v1_WatchFaultsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_hmx_toolstack_v1_FaultEvent__Output>;
+  WatchFaults(argument: _hmx_toolstack_v1_WatchFaultsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_hmx_toolstack_v1_FaultEvent__Output>;
+  /**
+   * Every fault's start, change and end from now on, as the history records them.
+   */
+  watchFaults(argument: _hmx_toolstack_v1_WatchFaultsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_hmx_toolstack_v1_FaultEvent__Output>;
+  watchFaults(argument: _hmx_toolstack_v1_WatchFaultsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_hmx_toolstack_v1_FaultEvent__Output>;
+  
 }
 
 export interface ToolstackHandlers extends grpc.UntypedServiceImplementation {
@@ -379,6 +455,16 @@ export interface ToolstackHandlers extends grpc.UntypedServiceImplementation {
    * a bad label or a port above 0xFFFFFFFE; RESOURCE_EXHAUSTED beyond 65536 rules.
    */
   AddFirewallRule: grpc.handleUnaryCall<_hmx_toolstack_v1_AddFirewallRuleRequest__Output, _hmx_toolstack_v1_AddFirewallRuleResponse>;
+  
+  /**
+   * Starts a fault: an Argo-level fault between domains or groups (partition, -EAGAIN storm,
+   * delay, late VIRQ, pause) or a fault on one domain's link (down, or a Toxiproxy toxic; needs
+   * the hypervisor's --link-faults or --toxiproxy-listen). Every start and end is a `fault` event
+   * in the history. Errors: INVALID_ARGUMENT names the bad field, value and limit; NOT_FOUND an
+   * unknown domain name; ALREADY_EXISTS a toxic name already on that link; FAILED_PRECONDITION a
+   * link fault without the link layer. A refused fault changes nothing.
+   */
+  ApplyFault: grpc.handleUnaryCall<_hmx_toolstack_v1_ApplyFaultRequest__Output, _hmx_toolstack_v1_ApplyFaultResponse>;
   
   /**
    * Hot-adds a virtio device to a live front-end domain: rewrites the front end's and the back
@@ -395,6 +481,12 @@ export interface ToolstackHandlers extends grpc.UntypedServiceImplementation {
    * whose target is Xen itself (ENABLE, REGISTER_ANY_SOURCE).
    */
   CheckAccess: grpc.handleUnaryCall<_hmx_toolstack_v1_CheckAccessRequest__Output, _hmx_toolstack_v1_CheckAccessResponse>;
+  
+  /**
+   * Ends the faults whose ids are given, or every fault (Argo and link) when none is. Errors:
+   * NOT_FOUND for an unknown id (then nothing is cleared).
+   */
+  ClearFaults: grpc.handleUnaryCall<_hmx_toolstack_v1_ClearFaultsRequest__Output, _hmx_toolstack_v1_ClearFaultsResponse>;
   
   /**
    * Creates a domain with `memory_bytes` of guest-physical memory (a multiple of 4096, at
@@ -454,6 +546,11 @@ export interface ToolstackHandlers extends grpc.UntypedServiceImplementation {
   ListDomains: grpc.handleUnaryCall<_hmx_toolstack_v1_ListDomainsRequest__Output, _hmx_toolstack_v1_ListDomainsResponse>;
   
   /**
+   * The faults in force, Argo-level first, then each link's (down first, then its toxics).
+   */
+  ListFaults: grpc.handleUnaryCall<_hmx_toolstack_v1_ListFaultsRequest__Output, _hmx_toolstack_v1_ListFaultsResponse>;
+  
+  /**
    * A page of the firewall (OpenXT `viptables_list`): up to `page_size` rules (default 8, at
    * most 1000) after skipping `skip`; page until a page comes back shorter than asked. Errors:
    * OUT_OF_RANGE when `skip` is beyond the end (OpenXT answers -EFAULT).
@@ -495,12 +592,19 @@ export interface ToolstackHandlers extends grpc.UntypedServiceImplementation {
    */
   WatchAudit: grpc.handleServerStreamingCall<_hmx_toolstack_v1_WatchAuditRequest__Output, _hmx_toolstack_v1_AuditRecord>;
   
+  /**
+   * Every fault's start, change and end from now on, as the history records them.
+   */
+  WatchFaults: grpc.handleServerStreamingCall<_hmx_toolstack_v1_WatchFaultsRequest__Output, _hmx_toolstack_v1_FaultEvent>;
+  
 }
 
 export interface ToolstackDefinition extends grpc.ServiceDefinition {
   AddFirewallRule: MethodDefinition<_hmx_toolstack_v1_AddFirewallRuleRequest, _hmx_toolstack_v1_AddFirewallRuleResponse, _hmx_toolstack_v1_AddFirewallRuleRequest__Output, _hmx_toolstack_v1_AddFirewallRuleResponse__Output>
+  ApplyFault: MethodDefinition<_hmx_toolstack_v1_ApplyFaultRequest, _hmx_toolstack_v1_ApplyFaultResponse, _hmx_toolstack_v1_ApplyFaultRequest__Output, _hmx_toolstack_v1_ApplyFaultResponse__Output>
   AttachDevice: MethodDefinition<_hmx_toolstack_v1_AttachDeviceRequest, _hmx_toolstack_v1_AttachDeviceResponse, _hmx_toolstack_v1_AttachDeviceRequest__Output, _hmx_toolstack_v1_AttachDeviceResponse__Output>
   CheckAccess: MethodDefinition<_hmx_toolstack_v1_CheckAccessRequest, _hmx_toolstack_v1_CheckAccessResponse, _hmx_toolstack_v1_CheckAccessRequest__Output, _hmx_toolstack_v1_CheckAccessResponse__Output>
+  ClearFaults: MethodDefinition<_hmx_toolstack_v1_ClearFaultsRequest, _hmx_toolstack_v1_ClearFaultsResponse, _hmx_toolstack_v1_ClearFaultsRequest__Output, _hmx_toolstack_v1_ClearFaultsResponse__Output>
   CreateDomain: MethodDefinition<_hmx_toolstack_v1_CreateDomainRequest, _hmx_toolstack_v1_CreateDomainResponse, _hmx_toolstack_v1_CreateDomainRequest__Output, _hmx_toolstack_v1_CreateDomainResponse__Output>
   DeleteFirewallRule: MethodDefinition<_hmx_toolstack_v1_DeleteFirewallRuleRequest, _hmx_toolstack_v1_DeleteFirewallRuleResponse, _hmx_toolstack_v1_DeleteFirewallRuleRequest__Output, _hmx_toolstack_v1_DeleteFirewallRuleResponse__Output>
   DestroyDomain: MethodDefinition<_hmx_toolstack_v1_DestroyDomainRequest, _hmx_toolstack_v1_DestroyDomainResponse, _hmx_toolstack_v1_DestroyDomainRequest__Output, _hmx_toolstack_v1_DestroyDomainResponse__Output>
@@ -510,10 +614,12 @@ export interface ToolstackDefinition extends grpc.ServiceDefinition {
   GetPolicy: MethodDefinition<_hmx_toolstack_v1_GetPolicyRequest, _hmx_toolstack_v1_GetPolicyResponse, _hmx_toolstack_v1_GetPolicyRequest__Output, _hmx_toolstack_v1_GetPolicyResponse__Output>
   ListDevices: MethodDefinition<_hmx_toolstack_v1_ListDevicesRequest, _hmx_toolstack_v1_ListDevicesResponse, _hmx_toolstack_v1_ListDevicesRequest__Output, _hmx_toolstack_v1_ListDevicesResponse__Output>
   ListDomains: MethodDefinition<_hmx_toolstack_v1_ListDomainsRequest, _hmx_toolstack_v1_ListDomainsResponse, _hmx_toolstack_v1_ListDomainsRequest__Output, _hmx_toolstack_v1_ListDomainsResponse__Output>
+  ListFaults: MethodDefinition<_hmx_toolstack_v1_ListFaultsRequest, _hmx_toolstack_v1_ListFaultsResponse, _hmx_toolstack_v1_ListFaultsRequest__Output, _hmx_toolstack_v1_ListFaultsResponse__Output>
   ListFirewallRules: MethodDefinition<_hmx_toolstack_v1_ListFirewallRulesRequest, _hmx_toolstack_v1_ListFirewallRulesResponse, _hmx_toolstack_v1_ListFirewallRulesRequest__Output, _hmx_toolstack_v1_ListFirewallRulesResponse__Output>
   LoadPolicy: MethodDefinition<_hmx_toolstack_v1_LoadPolicyRequest, _hmx_toolstack_v1_LoadPolicyResponse, _hmx_toolstack_v1_LoadPolicyRequest__Output, _hmx_toolstack_v1_LoadPolicyResponse__Output>
   SetFirewallDefault: MethodDefinition<_hmx_toolstack_v1_SetFirewallDefaultRequest, _hmx_toolstack_v1_SetFirewallDefaultResponse, _hmx_toolstack_v1_SetFirewallDefaultRequest__Output, _hmx_toolstack_v1_SetFirewallDefaultResponse__Output>
   SetFlaskMode: MethodDefinition<_hmx_toolstack_v1_SetFlaskModeRequest, _hmx_toolstack_v1_SetFlaskModeResponse, _hmx_toolstack_v1_SetFlaskModeRequest__Output, _hmx_toolstack_v1_SetFlaskModeResponse__Output>
   ValidatePolicy: MethodDefinition<_hmx_toolstack_v1_ValidatePolicyRequest, _hmx_toolstack_v1_ValidatePolicyResponse, _hmx_toolstack_v1_ValidatePolicyRequest__Output, _hmx_toolstack_v1_ValidatePolicyResponse__Output>
   WatchAudit: MethodDefinition<_hmx_toolstack_v1_WatchAuditRequest, _hmx_toolstack_v1_AuditRecord, _hmx_toolstack_v1_WatchAuditRequest__Output, _hmx_toolstack_v1_AuditRecord__Output>
+  WatchFaults: MethodDefinition<_hmx_toolstack_v1_WatchFaultsRequest, _hmx_toolstack_v1_FaultEvent, _hmx_toolstack_v1_WatchFaultsRequest__Output, _hmx_toolstack_v1_FaultEvent__Output>
 }

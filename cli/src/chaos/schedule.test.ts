@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Schedules and checkers: a seeded schedule expands to the same fault sequence every time, bad
+ * schedules name the bad field, and each checker fails on a planted violation.
+ */
+import assert from "node:assert/strict";
+import { readFileSync, readdirSync } from "node:fs";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+import { UsageError } from "../commands/control.js";
+import { checkAllApplied, checkAllHealed, checkLiveness, junitXml } from "./checkers.js";
+import { expandSchedule } from "./schedule.js";
+
+const DOMAINS = ["g1", "g2", "g3", "g4", "g5"];
+const SCHEDULE = {
+  duration: "60s",
+  timeline: [{ at: "1s", for: "2s", fault: { argo: { type: "pause", from: ["g1"] } } }],
+  generators: [
+    { kind: "random-halves", every: "5s", for: "2s" },
+    { kind: "one-way", every: "7s", for: "1s" },
+    { kind: "bridge", every: "11s", for: "3s" },
+    { kind: "majority-ring", every: "13s", for: "3s" },
+    { kind: "pause-random", every: "17s", for: "500ms" },
+    { kind: "link-flap", every: "19s", for: "1s", domains: ["g2", "g3"] },
+  ],
+};
+
+describe("fault schedules", () => {
+  it("the same seed gives the same fault sequence, another seed another", () => {
+    console.log("# seeds 42 and 43");
+    const first = expandSchedule(SCHEDULE, DOMAINS, 42, 0);
+    assert.deepEqual(expandSchedule(SCHEDULE, DOMAINS, 42, 0), first);
+    assert.notDeepEqual(expandSchedule(SCHEDULE, DOMAINS, 43, 0).faults, first.faults);
+    assert.equal(first.seed, 42);
+  });
+
+  it("--seed wins over the file's seed, which wins over the fallback", () => {
+    assert.equal(expandSchedule({ ...SCHEDULE, seed: 7 }, DOMAINS, undefined, 1).seed, 7);
+    assert.equal(expandSchedule({ ...SCHEDULE, seed: 7 }, DOMAINS, 9, 1).seed, 9);
+    assert.equal(expandSchedule(SCHEDULE, DOMAINS, undefined, 1).seed, 1);
+  });
+
+  it("timeline and generator faults come sorted by time, each generator every interval", () => {
+    const { faults } = expandSchedule(SCHEDULE, DOMAINS, 1, 0);
+    assert.deepEqual(
+      faults.map((f) => f.atMs),
+      [...faults.map((f) => f.atMs)].sort((a, b) => a - b),
+    );
+    assert.deepEqual(faults[0], {
+      atMs: 1000,
+      durationMs: 2000,
+      source: "timeline[0]",
+      fault: { argo: { type: "pause", from: ["g1"] } },
+    });
+    const halves = faults.filter((f) => f.source === "generators[0] random-halves");
+    assert.deepEqual(
+      halves.map((f) => f.atMs),
+      [5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55].map((s) => s * 1000),
+    );
+    for (const f of halves) {
+      assert.ok("argo" in f.fault);
+      const { from, to = [] } = f.fault.argo;
+      assert.deepEqual([...from, ...to].sort(), DOMAINS, "two halves of every domain");
+    }
+    const flaps = faults.filter((f) => "link" in f.fault);
+    assert.ok(flaps.every((f) => "link" in f.fault && ["g2", "g3"].includes(f.fault.link.domain)));
+  });
+
+  it("the example schedules in deploy/chaos expand; the soak applies at least 1,000 faults", () => {
+    const dir = fileURLToPath(new URL("../../../deploy/chaos/", import.meta.url));
+    const files = readdirSync(dir).filter((f) => f.endsWith(".json"));
+    assert.ok(files.includes("soak.json"));
+    for (const file of files) {
+      const expanded = expandSchedule(JSON.parse(readFileSync(dir + file, "utf8")), DOMAINS, 1, 0);
+      assert.ok(expanded.faults.length > 0, file);
+      if (file === "soak.json") {
+        assert.ok(expanded.faults.length >= 1000, `soak: ${expanded.faults.length} faults`);
+        assert.equal(expanded.durationMs, 600_000);
+      }
+    }
+  });
+
+  it("a bad schedule names the bad field and value", () => {
+    const cases: [unknown, RegExp][] = [
+      [[], /expected a JSON object/],
+      [{ ...SCHEDULE, extra: 1 }, /unknown field "extra"/],
+      [{ ...SCHEDULE, duration: "1h" }, /duration "1h": expected a duration/],
+      [{ ...SCHEDULE, seed: -1 }, /seed -1: expected an integer/],
+      [{ duration: "5s", timeline: [{ at: "1s", for: "1s" }] }, /timeline\[0\]: expected/],
+      [
+        { duration: "5s", generators: [{ kind: "tornado", every: "1s", for: "1s" }] },
+        /generators\[0\]\.kind "tornado": expected one of random-halves/,
+      ],
+      [
+        { duration: "5s", generators: [{ kind: "one-way", every: "1s", for: "1s" }] },
+        /for 1000ms is not shorter than every 1000ms/,
+      ],
+      [
+        {
+          duration: "5s",
+          generators: [{ kind: "bridge", every: "2s", for: "1s", domains: ["g1", "g2"] }],
+        },
+        /bridge needs at least 3 domains, has 2/,
+      ],
+      [
+        {
+          duration: "5s",
+          generators: [{ kind: "one-way", every: "2s", for: "1s", domains: ["g1", "zz"] }],
+        },
+        /no live domain named "zz"/,
+      ],
+    ];
+    for (const [schedule, message] of cases)
+      assert.throws(
+        () => expandSchedule(schedule, DOMAINS, 1, 0),
+        (err: unknown) => err instanceof UsageError && message.test(err.message),
+        String(message),
+      );
+  });
+});
+
+describe("checkers fail on planted violations", () => {
+  it("faults applied: a refused fault fails it", () => {
+    assert.equal(checkAllApplied([{ atMs: 0, id: "argo-1" }]).passed, true);
+    const planted = checkAllApplied([
+      { atMs: 0, id: "argo-1" },
+      { atMs: 5, refused: "nope" },
+    ]);
+    assert.equal(planted.passed, false);
+    assert.match(planted.message, /1 of 2 faults refused; first at 5ms: nope/);
+  });
+
+  it("every fault healed: a fault with no end, or one still in force, fails it", () => {
+    assert.equal(checkAllHealed(["a", "b"], new Set(["a", "b"]), []).passed, true);
+    assert.equal(checkAllHealed(["a", "b"], new Set(["a"]), []).passed, false);
+    assert.equal(checkAllHealed(["a"], new Set(["a"]), ["link:g1/down"]).passed, false);
+  });
+
+  it("liveness: no delivery within the limit after a heal fails it", () => {
+    const samples = [0, 100, 200, 300, 400, 500].map((t, i) => ({
+      timeMs: t,
+      delivered: t < 300 ? i : 2,
+    }));
+    assert.equal(checkLiveness([50], samples, 100).passed, true);
+    const planted = checkLiveness([50, 250], samples, 200);
+    assert.equal(planted.passed, false, "nothing moved after the heal at 250ms");
+    assert.equal(planted.figures["failedHeals"], 1);
+    assert.equal(checkLiveness([450], samples, 1000).passed, false, "samples end too early");
+  });
+
+  it("junit.xml has one test case per check and a failure for each failed one", () => {
+    const report = junitXml("hmx chaos", [checkAllApplied([]), checkLiveness([10], [], 100)]);
+    assert.match(report, /<testsuite name="hmx chaos" tests="2" failures="1">/);
+    assert.match(report, /<failure message="no message moved within 100ms/);
+  });
+});

@@ -1,0 +1,181 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A subscriber of the hypervisor's event history (`GET /v1/history` on its HTTP listener,
+docs/harness.md): one JSON event per WebSocket frame, each with a strictly increasing `seq`.
+
+When the connection drops (a network cut, the hypervisor closing a subscriber that fell behind)
+it reconnects with `since` = the last seq it delivered, so within the retained window no event is
+lost or delivered twice; what the window no longer holds arrives as the hypervisor's `gap` event,
+delivered like any other (and counted in `gaps` / `dropped_events`). A refusal (wrong token, a
+bad query, a `since` from another run) is not retried: it raises `HistoryRefused`.
+
+    sub = HistorySubscriber("127.0.0.1:7072", admin_token, since=0, until="now")
+    for event in sub.iter_events():      # or: async for event in sub.events()
+        print(event["seq"], event["kind"])
+
+Needs the `websockets` package (Debian's python3-websockets, or `pip install websockets`).
+"""
+
+import asyncio
+import inspect
+import json
+from typing import AsyncIterator, Iterator, Optional, Sequence, Union
+from urllib.parse import urlencode
+
+KINDS = ("hypercall", "virq", "mac", "link", "fault", "domain", "session", "gap")
+
+#: The close code the hypervisor ends an `until` subscription with.
+CLOSE_DONE = 1000
+MAX_RETRY_DELAY = 5.0
+
+
+class HistoryRefused(Exception):
+    """The hypervisor refused the subscription (HTTP status: 401 token, 400 query), or stayed
+    unreachable for `max_attempts` connection attempts (status None)."""
+
+    def __init__(self, message: str, status: Optional[int] = None):
+        super().__init__(message)
+        self.status = status
+
+
+def history_url(address: str, since=None, until=None, kinds=None, domid=None) -> str:
+    """The `/v1/history` URL of a subscription resuming after `since`."""
+    query = []
+    if since is not None:
+        query.append(("since", str(since)))
+    if until is not None:
+        query.append(("until", str(until)))
+    if kinds is not None:
+        query.append(("kinds", ",".join(kinds)))
+    if domid is not None:
+        query.append(("domid", str(domid)))
+    return f"ws://{address}/v1/history" + (f"?{urlencode(query)}" if query else "")
+
+
+def _close_code(err) -> Optional[int]:
+    """The close code a ConnectionClosed carries (websockets 10 and 11+ name it differently)."""
+    rcvd = getattr(err, "rcvd", None)
+    if rcvd is not None:
+        return rcvd.code
+    return getattr(err, "code", None)
+
+
+class HistorySubscriber:
+    """Follows (or, with `until`, reads up to a point) the history, resuming across reconnects."""
+
+    def __init__(
+        self,
+        address: str,
+        admin_token: str,
+        since: Optional[int] = None,
+        until: Union[int, str, None] = None,
+        kinds: Optional[Sequence[str]] = None,
+        domid: Optional[int] = None,
+        reconnect: bool = True,
+        retry_delay: float = 0.2,
+        max_attempts: int = 10,
+    ):
+        for kind in kinds or ():
+            if kind not in KINDS:
+                raise ValueError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+        if until is not None and until != "now" and not (isinstance(until, int) and until >= 0):
+            raise ValueError(f"until {until!r}: expected a seq (int >= 0) or 'now'")
+        if since is not None and not (isinstance(since, int) and since >= 0):
+            raise ValueError(f"since {since!r}: expected a seq, an int >= 0")
+        self.address = address
+        self._token = admin_token
+        self.since = since
+        self.until = until
+        self.kinds = list(kinds) if kinds is not None else None
+        self.domid = domid
+        self.reconnect = reconnect
+        self.retry_delay = retry_delay
+        self.max_attempts = max_attempts
+        #: The last seq delivered; the next connection resumes after it.
+        self.last_seq: Optional[int] = None
+        self.gaps = 0
+        self.dropped_events = 0
+        self.connections = 0
+        self._closed = False
+
+    def close(self) -> None:
+        """Ends the subscription after the event being delivered."""
+        self._closed = True
+
+    async def _connect(self):
+        import websockets  # imported here so `import hmx` works without it
+
+        url = history_url(
+            self.address,
+            since=self.last_seq if self.last_seq is not None else self.since,
+            until=self.until,
+            kinds=self.kinds,
+            domid=self.domid,
+        )
+        headers = {"Authorization": f"Bearer {self._token}"}
+        params = inspect.signature(websockets.connect).parameters
+        header_arg = "additional_headers" if "additional_headers" in params else "extra_headers"
+        return await websockets.connect(url, compression=None, max_size=1 << 20, **{header_arg: headers})
+
+    async def events(self) -> AsyncIterator[dict]:
+        """Each event (a dict) in seq order, once; ends on `close()` or when `until` is reached."""
+        import websockets
+
+        failures = 0
+        while not self._closed:
+            reason = ""
+            try:
+                ws = await self._connect()
+            except websockets.exceptions.InvalidStatusCode as err:
+                raise HistoryRefused(
+                    f"history at {self.address} refused (HTTP {err.status_code})", err.status_code
+                ) from err
+            except (OSError, asyncio.TimeoutError, websockets.exceptions.WebSocketException) as err:
+                reason = str(err) or type(err).__name__
+            else:
+                self.connections += 1
+                failures = 0
+                try:
+                    async for frame in ws:
+                        event = json.loads(frame)
+                        seq = event["seq"]
+                        # A resumed connection starts after last_seq; this keeps "once" regardless.
+                        if self.last_seq is not None and seq <= self.last_seq:
+                            continue
+                        self.last_seq = seq
+                        if event["kind"] == "gap":
+                            self.gaps += 1
+                            self.dropped_events += int(event.get("dropped", 0))
+                        yield event
+                        if self._closed:
+                            break
+                    else:
+                        if self.until is not None and ws.close_code == CLOSE_DONE:
+                            return
+                        reason = f"closed with {ws.close_code}"
+                except websockets.exceptions.ConnectionClosed as err:
+                    if self.until is not None and _close_code(err) == CLOSE_DONE:
+                        return
+                    reason = f"closed with {_close_code(err)}"
+                finally:
+                    await ws.close()
+            if self._closed:
+                return
+            failures += 1
+            if not self.reconnect or failures > self.max_attempts:
+                retries = "" if not self.reconnect else f" (gave up after {failures - 1} retries)"
+                raise HistoryRefused(f"history at {self.address}: {reason}{retries}")
+            await asyncio.sleep(min(MAX_RETRY_DELAY, self.retry_delay * 2 ** (failures - 1)))
+
+    def iter_events(self) -> Iterator[dict]:
+        """`events()` for code without asyncio: a plain generator on a private event loop."""
+        loop = asyncio.new_event_loop()
+        agen = self.events().__aiter__()
+        try:
+            while True:
+                try:
+                    yield loop.run_until_complete(agen.__anext__())
+                except StopAsyncIteration:
+                    return
+        finally:
+            loop.run_until_complete(agen.aclose())
+            loop.close()

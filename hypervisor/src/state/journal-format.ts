@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The on-disk format of the state journal (docs/state.md): a 16-byte file header (magic
+ * "HMXSTATE", format version, reserved) and then records, each a 12-byte frame header
+ * (payload length, CRC-32 of the payload, a check word = length XOR CRC XOR "HMXS") and the
+ * payload. The check word makes a damaged length detectable: without it a flipped length bit
+ * would look like a torn tail and silently cut every record after it. (A second CRC over the
+ * header would cost a native call per record on the hot path for no better single-flip
+ * detection.)
+ *
+ * Reading tells three things apart: a torn tail (the process died inside a write: the file ends
+ * inside a record, or the last record's payload fails its CRC), which is dropped; damage (any
+ * other CRC failure), which is an error naming the file and offset; and a foreign file or
+ * another version, refused before anything is read.
+ */
+import { crc32 } from "node:zlib";
+
+/** The first 8 bytes of every journal file. */
+export const JOURNAL_MAGIC = Buffer.from("HMXSTATE", "latin1");
+/** Bumped on any incompatible change of the file or record layout. */
+export const JOURNAL_VERSION = 1;
+export const FILE_HEADER_BYTES = 16;
+export const RECORD_HEADER_BYTES = 12;
+/** Largest payload: a 16 MiB WriteMemory plus its record fields, with room to spare. */
+export const MAX_RECORD_PAYLOAD = 17 * 1024 * 1024;
+
+/** A journal that cannot be read safely; names the file and the byte offset. */
+export class StateFormatError extends Error {
+  override readonly name = "StateFormatError";
+  constructor(
+    readonly file: string,
+    readonly offset: number,
+    reason: string,
+  ) {
+    super(
+      `state journal ${file} at offset ${offset}: ${reason}; refusing to start (nothing was changed)`,
+    );
+  }
+}
+
+/** The file header of a new journal. */
+export function fileHeader(): Buffer {
+  const header = Buffer.alloc(FILE_HEADER_BYTES);
+  JOURNAL_MAGIC.copy(header, 0);
+  header.writeUInt32LE(JOURNAL_VERSION, 8);
+  return header;
+}
+
+/** XORed into a frame header's check word ("HMXS"), so an all-zero header does not pass. */
+const HEADER_CHECK = 0x53584d48;
+
+function checkWord(length: number, crc: number): number {
+  return (length ^ crc ^ HEADER_CHECK) >>> 0;
+}
+
+/** Writes `payload`'s frame header and then the payload at `target[offset..]`. */
+export function writeRecord(target: Buffer, offset: number, payload: Buffer): void {
+  if (payload.length > MAX_RECORD_PAYLOAD) {
+    throw new RangeError(
+      `state record of ${payload.length} bytes exceeds the ${MAX_RECORD_PAYLOAD}-byte limit`,
+    );
+  }
+  const crc = crc32(payload);
+  target.writeUInt32LE(payload.length, offset);
+  target.writeUInt32LE(crc, offset + 4);
+  target.writeUInt32LE(checkWord(payload.length, crc), offset + 8);
+  payload.copy(target, offset + RECORD_HEADER_BYTES);
+}
+
+/** One record framed for appending: frame header then payload, as one Buffer. */
+export function frameRecord(payload: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(RECORD_HEADER_BYTES + payload.length);
+  writeRecord(out, 0, payload);
+  return out;
+}
+
+/** What `readJournal` found. */
+export interface JournalContents {
+  /** Every intact record, in order: its file offset and payload (a view into the file's bytes). */
+  readonly records: { readonly offset: number; readonly payload: Buffer }[];
+  /** Where the intact records end: the length the file is cut back to before appending. */
+  readonly validBytes: number;
+  /** Bytes of a torn last record that were dropped (0 when the file ended cleanly). */
+  readonly tornBytes: number;
+}
+
+/** Checks the file header: a foreign file or another version is refused. */
+export function checkFileHeader(file: string, bytes: Buffer): void {
+  if (bytes.length < FILE_HEADER_BYTES || !bytes.subarray(0, 8).equals(JOURNAL_MAGIC)) {
+    throw new StateFormatError(file, 0, `not an hmx state journal (no "HMXSTATE" magic)`);
+  }
+  const version = bytes.readUInt32LE(8);
+  if (version !== JOURNAL_VERSION) {
+    throw new StateFormatError(
+      file,
+      8,
+      `format version ${version}, but this hypervisor reads version ${JOURNAL_VERSION}`,
+    );
+  }
+}
+
+/** Splits a journal file's bytes into records (see the file comment for the three outcomes). */
+export function readJournal(file: string, bytes: Buffer): JournalContents {
+  checkFileHeader(file, bytes);
+  const records: { offset: number; payload: Buffer }[] = [];
+  let offset = FILE_HEADER_BYTES;
+  while (offset < bytes.length) {
+    const remaining = bytes.length - offset;
+    if (remaining < RECORD_HEADER_BYTES) break; // torn inside a frame header
+    const length = bytes.readUInt32LE(offset);
+    const crc = bytes.readUInt32LE(offset + 4);
+    if (checkWord(length, crc) !== bytes.readUInt32LE(offset + 8) || length > MAX_RECORD_PAYLOAD) {
+      throw new StateFormatError(file, offset, "record header fails its check word (damaged)");
+    }
+    const end = offset + RECORD_HEADER_BYTES + length;
+    if (end > bytes.length) break; // torn inside the payload
+    const payload = bytes.subarray(offset + RECORD_HEADER_BYTES, end);
+    if (crc32(payload) !== crc) {
+      // The last record may be half-written pages of a crash; anywhere else it is damage.
+      if (end === bytes.length) break;
+      throw new StateFormatError(
+        file,
+        offset,
+        `record payload of ${length} bytes fails its CRC-32 (damaged)`,
+      );
+    }
+    records.push({ offset, payload });
+    offset = end;
+  }
+  return { records, validBytes: offset, tornBytes: bytes.length - offset };
+}

@@ -1,0 +1,19 @@
+// Original file: /work/main/proto/hmx/toolstack/v1/toolstack.proto
+
+import type { FaultSpec as _hmx_toolstack_v1_FaultSpec, FaultSpec__Output as _hmx_toolstack_v1_FaultSpec__Output } from '../../../hmx/toolstack/v1/FaultSpec.js';
+
+export interface FaultInfo {
+  /**
+   * What ClearFaults takes: "argo-N", or "link:DOMAIN/down" and "link:DOMAIN/TOXIC".
+   */
+  'id'?: (string);
+  'spec'?: (_hmx_toolstack_v1_FaultSpec | null);
+}
+
+export interface FaultInfo__Output {
+  /**
+   * What ClearFaults takes: "argo-N", or "link:DOMAIN/down" and "link:DOMAIN/TOXIC".
+   */
+  'id': (string);
+  'spec': (_hmx_toolstack_v1_FaultSpec__Output | null);
+}

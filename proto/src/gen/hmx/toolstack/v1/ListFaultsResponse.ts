@@ -1,0 +1,11 @@
+// Original file: /work/main/proto/hmx/toolstack/v1/toolstack.proto
+
+import type { FaultInfo as _hmx_toolstack_v1_FaultInfo, FaultInfo__Output as _hmx_toolstack_v1_FaultInfo__Output } from '../../../hmx/toolstack/v1/FaultInfo.js';
+
+export interface ListFaultsResponse {
+  'faults'?: (_hmx_toolstack_v1_FaultInfo)[];
+}
+
+export interface ListFaultsResponse__Output {
+  'faults': (_hmx_toolstack_v1_FaultInfo__Output)[];
+}
