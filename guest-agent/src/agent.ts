@@ -47,7 +47,15 @@ export async function runGuest(config: GuestConfig, options: RunGuestOptions): P
   const connect =
     options.connect ??
     ((args) => SessionClient.connect({ ...args, connectTimeoutMs: args.reconnectTimeoutMs }));
-  const { client, credential } = await connectAsDomain(config, connect, log);
+  let connected;
+  try {
+    connected = await connectAsDomain(config, connect, log, options.signal);
+  } catch (err) {
+    // SIGTERM while the hypervisor was still unreachable: a clean stop, not a failure.
+    if (options.signal.aborted) return;
+    throw err;
+  }
+  const { client, credential } = connected;
   if (options.signal.aborted) {
     await client.close();
     return;
@@ -136,6 +144,7 @@ async function connectAsDomain(
   config: GuestConfig,
   connect: Connect,
   log: Logger,
+  signal: AbortSignal,
 ): Promise<{ client: GuestClient; credential: string }> {
   const logger = log.child({ component: "session" });
   const reconnectTimeoutMs = config.reconnectTimeoutMs ?? Number.POSITIVE_INFINITY;
@@ -169,6 +178,7 @@ async function connectAsDomain(
     instanceSecret: secret,
     timeoutMs: reconnectTimeoutMs,
     log,
+    signal,
   });
   log.info(
     {

@@ -5,6 +5,7 @@
  * see. Both are plain unary calls on the guest-facing service; this is the only guest file
  * besides the hypercall codec that touches generated proto types.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
 import { GRPC_MESSAGE_LIMITS, bearerMetadata, loadHypervisorProto } from "@hmx/proto";
 import type { HypervisorClient } from "@hmx/proto/gen/hmx/argo/v1/Hypervisor.js";
@@ -35,6 +36,8 @@ export interface EnrolOptions {
   readonly log?: { warn(obj: object, msg: string): void };
   /** The retry delays (default: the Session's, 50 ms doubling to 2 s). */
   readonly backoff?: BackoffOptions;
+  /** Gives up waiting (SIGTERM while the hypervisor is still down): rejects with `signal.reason`. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -52,9 +55,18 @@ export async function enrol(
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   const backoff = new Backoff(options.backoff);
   for (;;) {
+    options.signal?.throwIfAborted();
     try {
-      return await enrolOnce(address, token, instance, options.instanceSecret ?? "", deadline);
+      return await enrolOnce(
+        address,
+        token,
+        instance,
+        options.instanceSecret ?? "",
+        deadline,
+        options.signal,
+      );
     } catch (err) {
+      options.signal?.throwIfAborted();
       const delayMs = backoff.next();
       const code = (err as { code?: number }).code;
       const retry =
@@ -63,10 +75,19 @@ export async function enrol(
         Date.now() + delayMs < deadline;
       if (!retry) throw err;
       options.log?.warn({ err, attempt: backoff.attempt, delayMs }, "enrolment retrying");
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await sleep(delayMs, undefined, { signal: options.signal });
     }
   }
 }
+
+/**
+ * How long one attempt waits for the hypervisor to accept the connection before the backoff
+ * retries it, and how long the Enrol call may then take. Short waits, because grpc-js keeps a
+ * wait's deadline timer armed even after the channel is closed: a guest stopped (SIGTERM) while
+ * its hypervisor is down would otherwise linger until the timer fires.
+ */
+const ENROL_CONNECT_WAIT_MS = 2_000;
+const ENROL_CALL_MS = 30_000;
 
 function enrolOnce(
   address: string,
@@ -74,36 +95,64 @@ function enrolOnce(
   instance: string,
   instanceSecret: string,
   deadline: number,
+  signal: AbortSignal | undefined,
 ): Promise<Enrolment> {
   const c = client(address);
+  // Each attempt is bounded even when the whole wait is not (`deadline` may be Infinity): grpc-js
+  // arms no timer for an infinite deadline, and with none armed a guest whose hypervisor was not
+  // up yet had nothing keeping its event loop alive and exited 13 without a word.
+  const waitDeadline = Math.min(deadline, Date.now() + ENROL_CONNECT_WAIT_MS);
+  let call: grpc.ClientUnaryCall | undefined;
+  let onAbort: (() => void) | undefined;
   return new Promise<Enrolment>((resolve, reject) => {
-    c.waitForReady(deadline, (readyErr) => {
+    onAbort = (): void => {
+      call?.cancel();
+      c.close();
+      reject(abortReason(signal));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    c.waitForReady(waitDeadline, (readyErr) => {
       if (readyErr !== undefined) {
         c.close();
         reject(
-          new Error(`cannot reach the hypervisor at ${address} to enrol: ${readyErr.message}`, {
-            cause: readyErr,
-          }),
+          Object.assign(
+            new Error(`cannot reach the hypervisor at ${address} to enrol: ${readyErr.message}`, {
+              cause: readyErr,
+            }),
+            { code: grpc.status.UNAVAILABLE },
+          ),
         );
         return;
       }
-      // The call itself is bounded even when the wait is not: a hung reply is retried.
-      const callDeadline = Math.min(deadline, Date.now() + 30_000);
+      // The call itself is bounded too: a hung reply is retried.
+      const callDeadline = Math.min(deadline, Date.now() + ENROL_CALL_MS);
       const metadata = bearerMetadata(token);
-      c.enrol({ instance, instanceSecret }, metadata, { deadline: callDeadline }, (err, res) => {
-        c.close();
-        if (err !== null || res === undefined) reject(err ?? new Error("empty Enrol reply"));
-        else
-          resolve({
-            domid: res.domid,
-            credential: res.credential,
-            resumed: res.resumed,
-            template: res.template,
-            instanceSecret: res.instanceSecret,
-          });
-      });
+      call = c.enrol(
+        { instance, instanceSecret },
+        metadata,
+        { deadline: callDeadline },
+        (err, res) => {
+          c.close();
+          if (err !== null || res === undefined) reject(err ?? new Error("empty Enrol reply"));
+          else
+            resolve({
+              domid: res.domid,
+              credential: res.credential,
+              resumed: res.resumed,
+              template: res.template,
+              instanceSecret: res.instanceSecret,
+            });
+        },
+      );
     });
+  }).finally(() => {
+    if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
   });
+}
+
+function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error ? reason : new Error("enrolment aborted", { cause: reason });
 }
 
 /** A ListPeers caller for one domain, reusing one channel. */
