@@ -259,7 +259,6 @@ export async function startHypervisor(
       held.forget(d.domid);
     },
   });
-  const state = openState(config, core, dispatcher, observability, mac, log);
   const toolstackLog = log.child({ component: "toolstack" });
   const devices = new DeviceManager({
     registry: core.domains,
@@ -282,6 +281,8 @@ export async function startHypervisor(
   enrolment.onEnrolled((e) => {
     enrolmentDevices.enrolled(e);
   });
+  // After the services whose inputs the journal replays (and whose hooks replay must run).
+  const state = openState(config, core, dispatcher, observability, { mac, devices, enrolment }, log);
   let stopping = false;
   const linkFaults =
     config.linkFaults === undefined
