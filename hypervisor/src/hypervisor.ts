@@ -282,7 +282,14 @@ export async function startHypervisor(
     enrolmentDevices.enrolled(e);
   });
   // After the services whose inputs the journal replays (and whose hooks replay must run).
-  const state = openState(config, core, dispatcher, observability, { mac, devices, enrolment }, log);
+  const state = openState(
+    config,
+    core,
+    dispatcher,
+    observability,
+    { mac, devices, enrolment },
+    log,
+  );
   let stopping = false;
   const linkFaults =
     config.linkFaults === undefined

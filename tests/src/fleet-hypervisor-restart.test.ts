@@ -10,8 +10,8 @@
  * - Restarted WITHOUT a state dir: the new hypervisor knows no domain, so every guest exits 4
  *   (DOMAIN_LOST) saying that the hypervisor restarted without its state — no crash.
  * - Restarted WITH `--state-dir` (h13's half of the issue): every guest resumes, nothing lost.
- *   Marked todo, with the reason, while `hmx hypervisor` has no `--state-dir`; the VirtIO disk
- *   across the restart is a todo of its own until the state dir keeps device placements.
+ *   Marked todo, with the reason, while `hmx hypervisor` has no `--state-dir`. The VirtIO disk
+ *   works again too: the state dir keeps device placements and both tables at gfn 0.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
@@ -129,10 +129,8 @@ describe("guests outlive the hypervisor", { timeout: 300_000 }, () => {
   );
 
   test(
-    "restarted with --state-dir, the VirtIO front end's disk works again",
-    {
-      todo: "the state dir does not keep VirtIO device placements nor the VARG table at gfn 0 yet (docs/state.md 'Not kept yet'): the front end finds no devices after the restart",
-    },
+    "restarted with --state-dir, the VirtIO front end's disk works again (placements and the tables at gfn 0 are kept)",
+    { todo: stateDirTodo() },
     () => restartTwiceWithState(true),
   );
 });
