@@ -21,7 +21,7 @@ import { HypercallDispatcher } from "./dispatch/dispatcher.js";
 import { HeldBytesLedger } from "./dispatch/held-bytes.js";
 import { EventChannel } from "./events/event-channel.js";
 import { Admission, controlAdmission, guestAdmission } from "./grpc/admission.js";
-import { AdminAuth } from "./grpc/auth.js";
+import { AdminAuth, bearerToken } from "./grpc/auth.js";
 import { createGuestService } from "./grpc/guest-service.js";
 import { GuestStreams } from "./grpc/guest-streams.js";
 import { guestServiceDefinition } from "./grpc/lazy-batch.js";
@@ -45,6 +45,11 @@ import { FaultingScheduler } from "./faults/faulting-scheduler.js";
 import { randomSeed } from "./faults/seeded-random.js";
 import type { FaultEvent } from "./faults/fault-events.js";
 import { openState } from "./state/open-state.js";
+import {
+  STATE_CHANGING_GUEST_CALLS,
+  STATE_CHANGING_TOOLSTACK_CALLS,
+  refuseWhileDegraded,
+} from "./state/refuse-while-degraded.js";
 import type { StateStore } from "./state/state-store.js";
 
 /** Fully qualified service names, as the health service reports them. */
@@ -259,7 +264,6 @@ export async function startHypervisor(
       held.forget(d.domid);
     },
   });
-  const state = openState(config, core, dispatcher, observability, mac, log);
   const toolstackLog = log.child({ component: "toolstack" });
   const devices = new DeviceManager({
     registry: core.domains,
@@ -282,6 +286,24 @@ export async function startHypervisor(
   enrolment.onEnrolled((e) => {
     enrolmentDevices.enrolled(e);
   });
+  // After the services whose inputs the journal replays (and whose hooks replay must run).
+  const state = openState(
+    config,
+    core,
+    dispatcher,
+    observability,
+    { mac, devices, enrolment },
+    log,
+  );
+  /** While the journal cannot write, RPCs that change state get UNAVAILABLE (docs/state.md). */
+  const whileDegraded = <T extends object>(
+    handlers: T,
+    methods: readonly string[],
+    authorised: (metadata: grpc.Metadata) => boolean,
+  ): T =>
+    state === undefined
+      ? handlers
+      : refuseWhileDegraded(handlers, methods, { failure: () => state.failure, authorised });
   let stopping = false;
   const linkFaults =
     config.linkFaults === undefined
@@ -314,18 +336,22 @@ export async function startHypervisor(
     guestServiceDefinition(),
     identifyLinks(
       linkFaults,
-      createGuestService({
-        registry: core.domains,
-        dispatcher,
-        events,
-        streams,
-        scheduler,
-        held,
-        log: argoLog,
-        maxBatch: config.maxBatch,
-        isStopping: () => stopping,
-        enrolment,
-      }),
+      whileDegraded(
+        createGuestService({
+          registry: core.domains,
+          dispatcher,
+          events,
+          streams,
+          scheduler,
+          held,
+          log: argoLog,
+          maxBatch: config.maxBatch,
+          isStopping: () => stopping,
+          enrolment,
+        }),
+        STATE_CHANGING_GUEST_CALLS,
+        (metadata) => enrolment.isToken(bearerToken(metadata) ?? ""),
+      ),
     ),
   );
   addReflection(guestServer, hypervisorPackageDefinition(), [GUEST_SERVICE_NAME]);
@@ -351,16 +377,27 @@ export async function startHypervisor(
   controlHealth.addToServer(controlServer);
   controlServer.addService(
     loadToolstackProto().hmx.toolstack.v1.Toolstack.service,
-    createToolstackService({
-      registry: core.domains,
-      argo: core.argo,
-      streams,
-      auth: adminAuth,
-      log: toolstackLog,
-      mac: macService.handlers,
-      devices,
-      faults: faultService.handlers,
-    }),
+    whileDegraded(
+      createToolstackService({
+        registry: core.domains,
+        argo: core.argo,
+        streams,
+        auth: adminAuth,
+        log: toolstackLog,
+        mac: macService.handlers,
+        devices,
+        faults: faultService.handlers,
+      }),
+      STATE_CHANGING_TOOLSTACK_CALLS,
+      (metadata) => {
+        try {
+          adminAuth.check(metadata);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    ),
   );
   addReflection(controlServer, toolstackPackageDefinition(), [TOOLSTACK_SERVICE_NAME]);
 

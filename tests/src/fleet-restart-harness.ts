@@ -54,6 +54,7 @@ export async function killAndRestartHypervisor(
   bed: Testbed,
   args: readonly string[],
   downMs = 0,
+  env: Readonly<Record<string, string>> = {},
 ): Promise<void> {
   const old = bed.hypervisor;
   old.child.process.kill("SIGKILL");
@@ -62,7 +63,7 @@ export async function killAndRestartHypervisor(
   bed.hypervisor = bed.spawn(
     "hypervisor",
     ["hypervisor", "--listen", bed.listen, "--control-listen", bed.controlListen, ...args],
-    { HMX_ADMIN_TOKEN: bed.adminToken },
+    { ...env, HMX_ADMIN_TOKEN: bed.adminToken },
   );
   await bed.hypervisor.waitFor((r) => r.msg === "hypervisor ready", 20_000, "ready after restart");
 }

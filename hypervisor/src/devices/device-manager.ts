@@ -95,6 +95,16 @@ export class DeviceConfigError extends Error {
   }
 }
 
+/**
+ * A placement change made through `attach` or `detach` (with every default filled in), which is
+ * all `--state-dir` needs to rebuild the placements and both tables at gfn 0 by replaying it.
+ * Removals caused by a domain's destruction are not changes of their own: replaying the
+ * destruction removes the devices again.
+ */
+export type DeviceChange =
+  | { readonly kind: "attached"; readonly frontendDomid: number; readonly specs: DeviceSpec[] }
+  | { readonly kind: "detached"; readonly frontendDomid: number; readonly devIndex: number };
+
 /** Where device events go (the hypervisor's `EventChannel`). */
 export interface DeviceEventSink {
   raiseDeviceEvent(domid: number, event: DeviceEvent): void;
@@ -120,6 +130,8 @@ export class DeviceManager {
   /** Devices by front-end domid, in index order. */
   readonly #byFrontend = new Map<number, PlacedDevice[]>();
   readonly #generation = new Map<number, number>();
+  /** Told of every placement change after it is made (the state journal records it). */
+  onChange: ((change: DeviceChange) => void) | undefined;
 
   constructor(options: { registry: DomainRegistry; events: DeviceEventSink; log: Logger }) {
     this.#registry = options.registry;
@@ -203,6 +215,7 @@ export class DeviceManager {
     );
     const touched = new Set([frontendDomid, ...hostedCount.keys()]);
     for (const domid of touched) this.#writeTable(domid);
+    this.onChange?.({ kind: "attached", frontendDomid, specs: placed.map((d) => d.spec) });
     for (const d of placed) {
       this.#raise(d, "added");
       this.#log.info(
@@ -226,6 +239,7 @@ export class DeviceManager {
     if (device === undefined)
       throw new DeviceConfigError("notFound", `domain ${frontendDomid} has no device ${devIndex}`);
     this.#remove([device]);
+    this.onChange?.({ kind: "detached", frontendDomid, devIndex });
     this.#log.info({ frontend: frontendDomid, devIndex }, "virtio device detached");
     return device;
   }

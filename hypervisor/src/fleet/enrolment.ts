@@ -47,6 +47,18 @@ export interface Enrolled {
   readonly instanceSecret: string;
 }
 
+/**
+ * A new enrolled instance, as `--state-dir` records it: its domain (whose creation is journaled
+ * by the registry) and the digest of its instance secret, never the secret. Resuming changes
+ * only the credential, which the registry journals; a reaped domain's destruction removes it.
+ */
+export interface EnrolmentRecord {
+  readonly domid: number;
+  readonly template: string;
+  /** SHA-256 of the instance secret, hex. */
+  readonly secretDigest: string;
+}
+
 const INSTANCE_PATTERN = /^[A-Za-z0-9._-]{1,48}$/;
 
 interface TemplateState {
@@ -69,6 +81,8 @@ export class EnrolmentService {
     { template: string; secretDigest: Buffer; lastSeen: number }
   >();
   readonly #listeners: ((e: Enrolled) => void)[] = [];
+  /** Told of every new enrolled instance before it is announced (the state journal records it). */
+  onRecord: ((record: EnrolmentRecord) => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -157,10 +171,12 @@ export class EnrolmentService {
     // DomainRegistry validates the name (a taken name, e.g. a toolstack-made domain, is refused).
     const { domain, credential } = this.#createWithinQuota(template, name);
     const secret = randomBytes(32).toString("base64url");
-    this.#enrolled.set(domain.domid, {
+    const secretDigest = digest(secret);
+    this.#enrolled.set(domain.domid, { template: template.name, secretDigest, lastSeen: now });
+    this.onRecord?.({
+      domid: domain.domid,
       template: template.name,
-      secretDigest: digest(secret),
-      lastSeen: now,
+      secretDigest: secretDigest.toString("hex"),
     });
     this.#log.info(
       { domid: domain.domid, name, template: template.name, label: template.label },
@@ -192,6 +208,20 @@ export class EnrolmentService {
       }
       throw err;
     }
+  }
+
+  /**
+   * Puts back an instance a state journal recorded (its domain already restored). Its guest is
+   * last seen `now`: after a hypervisor restart every guest gets a whole grace period to return.
+   * An instance whose domain is gone is not restored (the sweep would drop it anyway).
+   */
+  restore(record: EnrolmentRecord, now = Date.now()): void {
+    if (this.#registry.get(record.domid) === undefined) return;
+    this.#enrolled.set(record.domid, {
+      template: record.template,
+      secretDigest: Buffer.from(record.secretDigest, "hex"),
+      lastSeen: now,
+    });
   }
 
   /** Calls `listener` after every successful enrolment (new or resumed), before it is answered. */

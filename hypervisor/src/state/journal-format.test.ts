@@ -87,7 +87,7 @@ test("a journal of another format version is refused, naming both versions", () 
   );
 });
 
-test("state records round-trip, keeping Infinity and WriteMemory bytes exact", () => {
+test("state records round-trip, keeping Infinity, WriteMemory bytes, device specs and enrolment digests exact", () => {
   const records: StateRecord[] = [
     {
       kind: "domain-created",
@@ -120,6 +120,28 @@ test("state records round-trip, keeping Infinity and WriteMemory bytes exact", (
         },
       },
     },
+    {
+      kind: "device",
+      change: {
+        kind: "attached",
+        frontendDomid: 2,
+        specs: [
+          {
+            type: 2,
+            backendDomid: 3,
+            name: "vd0",
+            capacityBytes: 16 * 1024 * 1024,
+            readOnly: false,
+            imagePath: "vm2-vd0.img",
+            mac: "52:54:00:00:02:00",
+            queueSize: 256,
+            ringLen: 65536,
+          },
+        ],
+      },
+    },
+    { kind: "device", change: { kind: "detached", frontendDomid: 2, devIndex: 0 } },
+    { kind: "enrolled", domid: 4, template: "guest", secretDigest: "ef".repeat(32) },
     {
       kind: "answered",
       domid: 2,

@@ -9,7 +9,9 @@ import type { Logger } from "pino";
 
 import type { HypervisorConfig } from "../config.js";
 import type { HypervisorCore } from "../core.js";
+import type { DeviceManager } from "../devices/device-manager.js";
 import type { HypercallDispatcher } from "../dispatch/dispatcher.js";
+import type { EnrolmentService } from "../fleet/enrolment.js";
 import type { MacController } from "../mac/mac-controller.js";
 import type { Observability } from "../observability/observability.js";
 import { StateStore } from "./state-store.js";
@@ -23,7 +25,7 @@ export function openState(
   core: HypervisorCore,
   dispatcher: HypercallDispatcher,
   observability: Observability,
-  mac: MacController,
+  journaled: { mac: MacController; devices: DeviceManager; enrolment: EnrolmentService },
   log: Logger,
 ): StateStore | undefined {
   if (config.stateDir === undefined) return undefined;
@@ -35,7 +37,7 @@ export function openState(
       dir: config.stateDir,
       fsync: config.stateFsync ?? false,
       log: stateLog,
-      mac,
+      ...journaled,
       onWriteError: (err, first) => {
         writeErrors++;
         if (first) observer.fault("start", STATE_WRITE_FAULT, { error: err.message });

@@ -8,6 +8,8 @@
  * written as `{"$n": "Infinity"}` and restored on reading.
  */
 import type { Hypercall, HypercallResult } from "../dispatch/hypercall.js";
+import type { DeviceChange } from "../devices/device-manager.js";
+import type { EnrolmentRecord } from "../fleet/enrolment.js";
 import type { MacChange } from "../mac/mac-controller.js";
 
 export type StateRecord =
@@ -26,6 +28,10 @@ export type StateRecord =
   | { readonly kind: "acknowledged"; readonly domid: number; readonly ackThrough: number }
   /** A MAC policy load, flask mode or firewall change made through the toolstack. */
   | { readonly kind: "mac"; readonly change: MacChange }
+  /** A VirtIO device placement change (the tables at gfn 0 follow from replaying it). */
+  | { readonly kind: "device"; readonly change: DeviceChange }
+  /** A new enrolled instance (its domain's creation is the record before). */
+  | ({ readonly kind: "enrolled" } & EnrolmentRecord)
   | {
       readonly kind: "hypercall";
       readonly domid: number;
@@ -47,6 +53,8 @@ const KIND_CODES = {
   answered: 5,
   acknowledged: 6,
   mac: 7,
+  device: 8,
+  enrolled: 9,
 } as const;
 /** kind byte, domid (u16), request id (f64), op byte. */
 const CALL_PREFIX_BYTES = 12;
@@ -134,6 +142,8 @@ export function decodeRecord(payload: Buffer): StateRecord {
     case KIND_CODES["domain-destroyed"]:
     case KIND_CODES.acknowledged:
     case KIND_CODES.mac:
+    case KIND_CODES.device:
+    case KIND_CODES.enrolled:
       return fromJson(payload.subarray(1).toString("utf8")) as StateRecord;
     case KIND_CODES.hypercall:
     case KIND_CODES.answered: {

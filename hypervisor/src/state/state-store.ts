@@ -29,7 +29,9 @@ import type { Logger } from "pino";
 import type { HypercallDispatcher } from "../dispatch/dispatcher.js";
 import type { Hypercall, HypercallResult } from "../dispatch/hypercall.js";
 import type { HypercallJournal } from "../dispatch/hypercall-journal.js";
+import type { DeviceChange, DeviceManager } from "../devices/device-manager.js";
 import type { DomainRegistry } from "../domain/domain-registry.js";
+import type { EnrolmentService } from "../fleet/enrolment.js";
 import type { MacChange, MacController } from "../mac/mac-controller.js";
 import { compilePolicy } from "../mac/policy.js";
 import { StateFormatError, fileHeader, readJournal } from "./journal-format.js";
@@ -52,7 +54,14 @@ export interface StateStoreOptions {
   readonly onRecovered?: () => void;
   /** The MAC stack, whose administrative changes are journaled and replayed too. */
   readonly mac?: MacController;
+  /** VirtIO device placements, whose changes are journaled and replayed (tables at gfn 0). */
+  readonly devices?: DeviceManager;
+  /** The enrolment tables: new instances and their secret digests are journaled too. */
+  readonly enrolment?: EnrolmentService;
 }
+
+/** The services besides the registry and dispatcher whose inputs the journal holds. */
+type Journaled = Pick<StateStoreOptions, "mac" | "devices" | "enrolment">;
 
 /** What recovery found and how long it took. */
 export interface Recovery {
@@ -108,7 +117,7 @@ export class StateStore implements HypercallJournal {
               `undecodable record: ${(err as Error).message}`,
             );
           }
-          replay(record, registry, dispatcher, options.mac);
+          replay(record, registry, dispatcher, options);
         }
       } finally {
         dispatcher.observing = true;
@@ -146,7 +155,7 @@ export class StateStore implements HypercallJournal {
         tornBytes: contents.tornBytes,
         millis: performance.now() - started,
       });
-      store.#attach(registry, dispatcher, options.mac);
+      store.#attach(registry, dispatcher, options);
       return store;
     } catch (err) {
       releaseLock();
@@ -200,10 +209,24 @@ export class StateStore implements HypercallJournal {
     if (this.#open) this.#writer.append(encodeRecord(record));
   }
 
-  #attach(registry: DomainRegistry, dispatcher: HypercallDispatcher, mac?: MacController): void {
+  #attach(
+    registry: DomainRegistry,
+    dispatcher: HypercallDispatcher,
+    { mac, devices, enrolment }: Journaled,
+  ): void {
     if (mac !== undefined) {
       mac.onChange = (change) => {
         this.#append({ kind: "mac", change });
+      };
+    }
+    if (devices !== undefined) {
+      devices.onChange = (change) => {
+        this.#append({ kind: "device", change });
+      };
+    }
+    if (enrolment !== undefined) {
+      enrolment.onRecord = (record) => {
+        this.#append({ kind: "enrolled", ...record });
       };
     }
     registry.addHooks({
@@ -234,12 +257,20 @@ function replay(
   record: StateRecord,
   registry: DomainRegistry,
   dispatcher: HypercallDispatcher,
-  mac: MacController | undefined,
+  { mac, devices, enrolment }: Journaled,
 ): void {
   switch (record.kind) {
     case "mac":
       if (mac !== undefined) replayMacChange(mac, record.change);
       return;
+    case "device":
+      if (devices !== undefined) replayDeviceChange(devices, record.change);
+      return;
+    case "enrolled": {
+      const { domid, template, secretDigest } = record;
+      enrolment?.restore({ domid, template, secretDigest });
+      return;
+    }
     case "domain-created":
       registry.restore(
         {
@@ -277,6 +308,12 @@ function replay(
       return;
     }
   }
+}
+
+/** Applies a journaled placement change as the toolstack (or enrolment) made it. */
+function replayDeviceChange(devices: DeviceManager, change: DeviceChange): void {
+  if (change.kind === "attached") devices.attach(change.frontendDomid, change.specs);
+  else devices.detach(change.frontendDomid, change.devIndex);
 }
 
 /** Applies a journaled MAC change as the toolstack applied it. */
