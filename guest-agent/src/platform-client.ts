@@ -37,6 +37,9 @@ export interface EnrolOptions {
   readonly backoff?: BackoffOptions;
 }
 
+/** How long one enrolment attempt waits for the hypervisor's socket before retrying. */
+const ENROL_WAIT_MS = 10_000;
+
 /**
  * Enrols as `instance` with an enrolment token. The hypervisor may be starting, or restarting
  * (containers come up together, restart policies bring it back): an unreachable hypervisor, or
@@ -76,15 +79,21 @@ function enrolOnce(
   deadline: number,
 ): Promise<Enrolment> {
   const c = client(address);
+  // Each wait is bounded and enrol() retries until the overall deadline: an endless wait
+  // (deadline Infinity, the guest's default) arms no timer, and grpc-js's reconnect timers do
+  // not hold the event loop, so the process used to exit 13 at once, silently, with the wait
+  // still pending.
+  const waitDeadline = Math.min(deadline, Date.now() + ENROL_WAIT_MS);
   return new Promise<Enrolment>((resolve, reject) => {
-    c.waitForReady(deadline, (readyErr) => {
+    c.waitForReady(waitDeadline, (readyErr) => {
       if (readyErr !== undefined) {
         c.close();
-        reject(
-          new Error(`cannot reach the hypervisor at ${address} to enrol: ${readyErr.message}`, {
-            cause: readyErr,
-          }),
+        const err = new Error(
+          `cannot reach the hypervisor at ${address} to enrol: ${readyErr.message}`,
+          { cause: readyErr },
         );
+        // Retryable, like a call that found the hypervisor unavailable.
+        reject(Object.assign(err, { code: grpc.status.UNAVAILABLE }));
         return;
       }
       // The call itself is bounded even when the wait is not: a hung reply is retried.
