@@ -66,6 +66,25 @@ export function removeImage(name: string): void {
   });
 }
 
+/**
+ * The JSON log records with this `msg` in a log's text. Each record may follow a prefix (Compose
+ * writes `guest_1  | ` before it), so parsing starts at the line's first `{`.
+ */
+export function jsonRecords(text: string, msg: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const line of text.split("\n")) {
+    const start = line.indexOf("{");
+    if (start < 0) continue;
+    try {
+      const r = JSON.parse(line.slice(start)) as Record<string, unknown>;
+      if (r["msg"] === msg) out.push(r);
+    } catch {
+      // A partial or non-JSON line.
+    }
+  }
+  return out;
+}
+
 /** A container's log, accumulated as it is written. */
 export class LogTail {
   text = "";
@@ -82,18 +101,7 @@ export class LogTail {
 
   /** The JSON log records with this `msg`. */
   records(msg: string): Record<string, unknown>[] {
-    const out: Record<string, unknown>[] = [];
-    for (const line of this.text.split("\n")) {
-      const start = line.indexOf("{");
-      if (start < 0) continue;
-      try {
-        const r = JSON.parse(line.slice(start)) as Record<string, unknown>;
-        if (r["msg"] === msg) out.push(r);
-      } catch {
-        // A partial or non-JSON line.
-      }
-    }
-    return out;
+    return jsonRecords(this.text, msg);
   }
 
   close(): void {
