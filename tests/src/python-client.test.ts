@@ -155,6 +155,57 @@ describe("the Python client against a real hypervisor", () => {
     }
     const { status, out } = python(["-m", "unittest", "test_harness", "-v"], HARNESS_DIR);
     assert.equal(status, 0, out);
-    assert.match(out, /^Ran 5 tests/m);
+    assert.match(out, /^Ran 9 tests/m);
+  });
+
+  test("the example harness injects a latency fault mid-run through the Toxiproxy API and finds its start and end around the traffic in the history", async (t) => {
+    if ("missing" in found) {
+      t.skip(found.missing);
+      return;
+    }
+    // Its own hypervisor: the fault needs the relay, and the whole run must fit the window.
+    const faulty = await Testbed.start([
+      "--toxiproxy-listen",
+      "127.0.0.1:0",
+      "--http-listen",
+      "127.0.0.1:0",
+      "--history-from-boot",
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), "hmx-harness-"));
+    try {
+      const ready = faulty.hypervisor.last("hypervisor ready");
+      const junit = join(dir, "report.xml");
+      const r = spawnSync(
+        found.python,
+        [
+          "harness.py",
+          "--listen",
+          faulty.listen,
+          "--control",
+          faulty.controlListen,
+          "--messages",
+          "150",
+          "--toxiproxy",
+          String(ready?.["toxiproxyListen"]),
+          "--http",
+          String(ready?.["httpListen"]),
+          "--junit",
+          junit,
+        ],
+        {
+          cwd: HARNESS_DIR,
+          env: { ...process.env, HMX_ADMIN_TOKEN: faulty.adminToken },
+          encoding: "utf8",
+          timeout: 120_000,
+        },
+      );
+      const out = `${r.stdout}${r.stderr}`;
+      assert.equal(r.status, 0, out);
+      assert.match(out, /^ok {3}fault start and end around the traffic$/m);
+      assert.match(readFileSync(junit, "utf8"), /tests="5" failures="0"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await faulty.stopAll();
+    }
   });
 });

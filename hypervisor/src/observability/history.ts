@@ -16,7 +16,15 @@
  * falls behind repeatedly, or that is not reading at all when it is overtaken, is closed with a
  * code saying so. Nothing here ever grows with a slow consumer.
  */
+import { performance } from "node:perf_hooks";
 import { Rfc3339Clock } from "./rfc3339-clock.js";
+import {
+  SENDV_LINE_MAX,
+  SENDV_RECORD_BYTES,
+  renderSendvRecord,
+  writeSendvRecord,
+  type SendvFields,
+} from "./sendv-record.js";
 
 export const HISTORY_KINDS = [
   "hypercall",
@@ -30,6 +38,7 @@ export const HISTORY_KINDS = [
 ] as const;
 export type HistoryKind = (typeof HISTORY_KINDS)[number];
 const KIND_INDEX = new Map<string, number>(HISTORY_KINDS.map((k, i) => [k, i]));
+const HYPERCALL_KIND = 0;
 
 /** Close codes a WebSocket subscriber may get (4000–4999: application-defined). */
 export const HISTORY_CLOSE = {
@@ -120,6 +129,10 @@ export class History {
   readonly #kinds: Uint8Array;
   readonly #domA: Int32Array;
   readonly #domB: Int32Array;
+  /** 1 where the slot holds a binary sendv record (sendv-record.ts), 0 for a JSON line. */
+  readonly #binary: Uint8Array;
+  /** Where a binary record's line is rendered for a sink (which copies it before returning). */
+  readonly #rendered = Buffer.allocUnsafeSlow(SENDV_LINE_MAX);
   readonly #subs = new Set<HistorySubscription>();
   #nextSeq = 1;
   #oldestSeq = 1;
@@ -149,6 +162,7 @@ export class History {
     this.#kinds = new Uint8Array(options.capacity);
     this.#domA = new Int32Array(options.capacity);
     this.#domB = new Int32Array(options.capacity);
+    this.#binary = new Uint8Array(options.capacity);
   }
 
   /** The seq the next event will get. */
@@ -204,15 +218,38 @@ export class History {
     let line = this.#line(seq, kind, fields);
     if (line.length * UTF8_PER_UNIT > this.#bytes.length)
       line = this.#line(seq, kind, `"truncated":true,"chars":${line.length}`);
-    this.#store(seq, i, line);
-    this.#kinds[i] = KIND_INDEX.get(kind) ?? 0;
+    const pos = this.#placeFor(seq, line.length * UTF8_PER_UNIT);
+    this.#commit(seq, i, pos, this.#bytes.write(line, pos));
+    this.#binary[i] = 0;
+    this.#indexed(i, KIND_INDEX.get(kind) ?? 0, domA, domB);
+    return seq;
+  }
+
+  /**
+   * Records a successful sendv as a binary record, its line rendered only when a subscriber
+   * takes it (the hot path: see sendv-record.ts). `digestHex` is its payload's digest, or ""
+   * when the payload was not readable.
+   */
+  appendSendv(fields: SendvFields, digestHex: string): number {
+    const seq = this.#nextSeq++;
+    const i = seq % this.capacity;
+    const pos = this.#placeFor(seq, SENDV_RECORD_BYTES);
+    writeSendvRecord(this.#bytes, pos, performance.now(), fields, digestHex);
+    this.#commit(seq, i, pos, SENDV_RECORD_BYTES);
+    this.#binary[i] = 1;
+    this.#indexed(i, HYPERCALL_KIND, fields.process, fields.dstDomid);
+    return seq;
+  }
+
+  /** The slot's filter fields; schedules a pump for the subscribers. */
+  #indexed(i: number, kind: number, domA: number, domB: number): void {
+    this.#kinds[i] = kind;
     this.#domA[i] = domA;
     this.#domB[i] = domB;
     if (this.#subs.size > 0 && !this.#pumpScheduled) {
       this.#pumpScheduled = true;
       setImmediate(this.#pumpAll);
     }
-    return seq;
   }
 
   /**
@@ -311,7 +348,16 @@ export class History {
       if (sub.domid !== NO_DOMID && this.#domA[i] !== sub.domid && this.#domB[i] !== sub.domid)
         continue;
       const offset = this.#offset[i] ?? 0;
-      sink.send(this.#bytes.subarray(offset, offset + (this.#length[i] ?? 0)));
+      if (this.#binary[i] === 1) {
+        const n = renderSendvRecord(
+          this.#bytes,
+          offset,
+          sub.cursor - 1,
+          this.#clock,
+          this.#rendered,
+        );
+        sink.send(this.#rendered.subarray(0, n));
+      } else sink.send(this.#bytes.subarray(offset, offset + (this.#length[i] ?? 0)));
     }
     // Also after a gap sent by `subscribe` just before this pump.
     sink.flush?.();
@@ -323,19 +369,23 @@ export class History {
   }
 
   /**
-   * Writes seq's line into the byte ring and retires the oldest events whose bytes it covers
-   * (or that fall outside `capacity`). The ring is written front to back; a line that might not
-   * fit before the end goes to offset 0, and the previous lap's events left past the last
-   * write (the oldest ones) are retired first.
+   * Where seq's bytes (at most `reserve` of them) go in the byte ring. The ring is written front
+   * to back; an event that might not fit before the end goes to offset 0, and the previous
+   * lap's events left past the last write (the oldest ones) are retired first.
    */
-  #store(seq: number, i: number, line: string): void {
-    let pos = this.#writePos;
-    if (pos + line.length * UTF8_PER_UNIT > this.#bytes.length) {
-      while (this.#oldestSeq < seq && (this.#offset[this.#oldestSeq % this.capacity] ?? 0) >= pos)
-        this.#oldestSeq++;
-      pos = 0;
-    }
-    const n = this.#bytes.write(line, pos);
+  #placeFor(seq: number, reserve: number): number {
+    const pos = this.#writePos;
+    if (pos + reserve <= this.#bytes.length) return pos;
+    while (this.#oldestSeq < seq && (this.#offset[this.#oldestSeq % this.capacity] ?? 0) >= pos)
+      this.#oldestSeq++;
+    return 0;
+  }
+
+  /**
+   * Seq's `n` bytes were written at `pos`: retires the oldest events whose bytes they covered
+   * (or that fall outside `capacity`).
+   */
+  #commit(seq: number, i: number, pos: number, n: number): void {
     while (this.#oldestSeq < seq) {
       const o = this.#oldestSeq % this.capacity;
       const start = this.#offset[o] ?? 0;

@@ -16,18 +16,29 @@ import type { Iov, SendvArgs } from "../argo/types.js";
 import { NO_DOMID, type History } from "./history.js";
 import { resultLabel, type HmxMetrics } from "./metrics.js";
 import type { Observer, StreamKind } from "./observer.js";
+import { DIGEST_HEX, type SendvFields } from "./sendv-record.js";
 
-/** Hex digits of SHA-256 kept: 64 bits tell messages apart in any realistic run. */
-const DIGEST_HEX = 16;
+/** Reused for every recorded sendv (appendSendv copies what it needs). */
+const sendvFields: SendvFields = {
+  process: 0,
+  ret: 0,
+  srcDomid: 0,
+  srcAport: 0,
+  dstDomid: 0,
+  dstAport: 0,
+  messageType: 0,
+  len: 0,
+};
 
 /** Messages up to this size are gathered into one reused buffer and hashed in one call. */
 const SCRATCH_BYTES = 64 * 1024;
 const scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
 
 /**
- * The digest of the bytes `iovs` name in `memory` (the message as the sender gathered it).
- * One-shot `crypto.hash` over a reused buffer: a `createHash` object per message costs
- * several times more than hashing a small message itself.
+ * The digest of the bytes `iovs` name in `memory` (the message as the sender gathered it), or
+ * "" when they are not all in its memory. One-shot `crypto.hash` over a reused buffer: a
+ * `createHash` object per message costs several times more than hashing a small message
+ * itself (and its hex output is cheaper than its Buffer output).
  */
 export function payloadDigest(memory: GuestMemory, iovs: readonly Iov[]): string {
   let total = 0;
@@ -63,6 +74,22 @@ function sendvValueJson(caller: Domain, args: SendvArgs, ok: boolean): string {
     `{"src":{"domid":${srcDomid},"aport":${src.aport}},"dst":{"domid":${dst.domainId},"aport":${dst.aport}},` +
     `"messageType":${messageType},"len":${len}${digest}}`
   );
+}
+
+/** A successful sendv into the history as a binary record (its line is built when read). */
+function recordSendv(history: History, caller: Domain, args: SendvArgs, ret: number): void {
+  const { src, dst, iovs } = args;
+  let len = 0;
+  for (const iov of iovs) len += iov.len;
+  sendvFields.process = caller.domid;
+  sendvFields.ret = ret;
+  sendvFields.srcDomid = src.domainId === ARGO_DOMID_ANY ? caller.domid : src.domainId;
+  sendvFields.srcAport = src.aport;
+  sendvFields.dstDomid = dst.domainId;
+  sendvFields.dstAport = dst.aport;
+  sendvFields.messageType = args.messageType;
+  sendvFields.len = len;
+  history.appendSendv(sendvFields, payloadDigest(caller.memory, iovs));
 }
 
 /** A hypercall's arguments as the history shows them (`value` of a Jepsen op). */
@@ -116,6 +143,10 @@ export class RecordingObserver implements Observer {
     if (history === undefined) return;
     const ok = result.op !== "status" && result.ret >= 0;
     const sendv = call.op === "sendv";
+    if (sendv && ok) {
+      recordSendv(history, caller, call.args, result.ret);
+      return;
+    }
     const value = sendv
       ? sendvValueJson(caller, call.args, ok)
       : JSON.stringify(hypercallValue(caller, call, ok));

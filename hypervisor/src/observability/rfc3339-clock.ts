@@ -19,6 +19,8 @@ export class Rfc3339Clock {
   readonly #anchorMono: number;
   #cachedSecond = -1;
   #cachedPrefix = "";
+  /** `#cachedPrefix` as bytes, for `writeTo`. */
+  readonly #prefixBytes = Buffer.alloc(19);
 
   constructor(nowMs: number = Date.now(), monoMs: number = performance.now()) {
     this.#anchorSecond = Math.floor(nowMs / 1000);
@@ -28,6 +30,30 @@ export class Rfc3339Clock {
 
   /** RFC 3339 UTC with nine fractional digits for a `performance.now()` reading. */
   format(monoMs: number): string {
+    const ns = this.#split(monoMs);
+    return `${this.#cachedPrefix}.${String(ns).padStart(9, "0")}Z`;
+  }
+
+  /**
+   * `format` written as ASCII into `out` at `pos` (returns the position after): the history
+   * renders hot events straight into bytes, with no string per event.
+   */
+  writeTo(monoMs: number, out: Buffer, pos: number): number {
+    let ns = this.#split(monoMs);
+    const prefix = this.#prefixBytes;
+    for (let i = 0; i < prefix.length; i++) out[pos + i] = prefix[i] ?? 0;
+    pos += prefix.length;
+    out[pos] = 0x2e; // "."
+    for (let i = 9; i >= 1; i--) {
+      out[pos + i] = 0x30 + (ns % 10);
+      ns = Math.floor(ns / 10);
+    }
+    out[pos + 10] = 0x5a; // "Z"
+    return pos + 11;
+  }
+
+  /** Nanoseconds past the second of a `performance.now()` reading; caches that second's prefix. */
+  #split(monoMs: number): number {
     const sinceAnchor = this.#anchorNs + Math.round(monoMs * 1e6) - this.#anchorMono;
     const carry = Math.floor(sinceAnchor / NS_PER_S);
     const second = this.#anchorSecond + carry;
@@ -35,8 +61,9 @@ export class Rfc3339Clock {
       this.#cachedSecond = second;
       // toISOString gives "YYYY-MM-DDTHH:MM:SS.mmmZ"; keep up to the seconds.
       this.#cachedPrefix = new Date(second * 1000).toISOString().slice(0, 19);
+      this.#prefixBytes.write(this.#cachedPrefix, "latin1");
     }
-    return `${this.#cachedPrefix}.${String(sinceAnchor - carry * NS_PER_S).padStart(9, "0")}Z`;
+    return sinceAnchor - carry * NS_PER_S;
   }
 
   now(): string {
