@@ -70,7 +70,9 @@ Schedules (docs/chaos.md "Schedules"):
   run FILE [--seed N] [--out DIR] [--liveness DURATION]
                        play a JSON schedule (a timeline and seeded generators) against the
                        hypervisor, then check: every fault applied, every fault healed, messages
-                       moving again within --liveness (default 5s) of each heal; writes
+                       moving again within --liveness (default 5s) of each heal, and against
+                       this checkout's hmx up no loss, no duplication, per-pair FIFO (the
+                       sinks' figures) and MAC respected (the history); writes
                        history.jsonl, results.json, junit.xml and summary.txt to DIR (default
                        chaos-results); exit 0 only if every check passed
 

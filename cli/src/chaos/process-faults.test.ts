@@ -6,6 +6,7 @@ import type { FleetStatus } from "../up/fleet-status.js";
 import { applyProcessFault, targetPid } from "./process-faults.js";
 
 const fleet: FleetStatus = {
+  restartGuests: true,
   hypervisor: { pid: 100, restarts: 0 },
   guests: [
     { name: "sink", workload: "sink", pid: 101, restarts: 0 },

@@ -70,5 +70,8 @@ export async function applyProcessFault(
     signal(pid, "SIGCONT");
     return `${fault.target} (pid ${pid}) stopped for ${fault.forMs}ms, then continued`;
   }
-  return `${sig} sent to ${fault.target} (pid ${pid})${fault.action === "kill" || fault.action === "restart" || fault.action === "terminate" ? "; hmx up restarts it" : ""}`;
+  if (fault.action === "stop" || fault.action === "cont")
+    return `${sig} sent to ${fault.target} (pid ${pid})`;
+  const restarted = fault.target === "hypervisor" || status.restartGuests;
+  return `${sig} sent to ${fault.target} (pid ${pid}); ${restarted ? "hmx up restarts it" : "it stays down: hmx up restarts guests only with --restart-guests"}`;
 }

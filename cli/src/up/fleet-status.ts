@@ -20,6 +20,8 @@ export interface FleetProcessStatus {
 }
 
 export interface FleetStatus {
+  /** Whether a guest that exits is restarted (`hmx up --restart-guests`). */
+  readonly restartGuests: boolean;
   readonly hypervisor: { readonly pid: number | undefined; readonly restarts: number };
   readonly guests: readonly FleetProcessStatus[];
 }

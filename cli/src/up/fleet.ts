@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LogRecord } from "./child-process.js";
 import { writeFleetStatus } from "./fleet-status.js";
-import { hypervisorAccepts, RestartingChild } from "./supervisor.js";
+import { DEFAULT_RESTART_POLICY, hypervisorAccepts, RestartingChild } from "./supervisor.js";
 import { readUpPointer, RunDir } from "./run-dir.js";
 
 /** A guest of the default fleet: its domain and the workload it runs. */
@@ -135,6 +135,8 @@ export interface FleetOptions {
   readonly guestStatsIntervalMs: number;
   /** Add the virtio-argo guests (VIRTIO_FLEET). */
   readonly virtio?: boolean;
+  /** Restart a guest that exits (chaos process faults) instead of reporting it as failed. */
+  readonly restartGuests?: boolean;
 }
 
 const READY_TIMEOUT_MS = 20_000;
@@ -323,6 +325,10 @@ export class Fleet {
               );
             },
           },
+          // Without --restart-guests a guest that exits stays down and fails the run's checks.
+          this.options.restartGuests === true
+            ? DEFAULT_RESTART_POLICY
+            : { ...DEFAULT_RESTART_POLICY, maxRestarts: 0 },
         ),
       };
       this.guests.push(state);
@@ -335,6 +341,7 @@ export class Fleet {
     // After stop() removed the run directory there is nobody left to read it.
     if (!existsSync(this.runDir.path)) return;
     writeFleetStatus(this.runDir.path, {
+      restartGuests: this.options.restartGuests === true,
       hypervisor: {
         pid: this.hypervisor?.current.process.pid,
         restarts: this.hypervisor?.restarts ?? 0,
