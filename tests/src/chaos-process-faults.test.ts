@@ -40,7 +40,7 @@ async function killRestartAndCheck(victim: string): Promise<void> {
         (r) =>
           r["msg"] === "event" &&
           r["source"] === victim &&
-          /guest exited \(signal SIGKILL\); restarting/.test(String(r["text"])),
+          String(r["text"]).includes("guest exited (signal SIGKILL); restarting"),
       );
     await run.waitFor(() => exited() >= 0, 30_000, `${victim}'s exit and restart`);
     const base = await run.waitFor(
