@@ -68,11 +68,21 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
   const start = Date.now();
   const events: FaultEventView[] = [];
   const watch = client.watchFaults((e) => events.push(e));
+  // A hypervisor killed mid-run ends the watch: the faults it had in force then have no end
+  // event, and "every fault healed" fails, naming them (the watch is not resumed yet).
+  let watchLost: string | undefined;
+  void watch.done.catch((err: unknown) => {
+    watchLost = describeError(err);
+  });
   const samples: DeliverySample[] = [];
   const stopSampling = new AbortController();
   const sampler = (async () => {
     while (!stopSampling.signal.aborted) {
-      samples.push({ timeMs: Date.now() - start, delivered: await delivered(client) });
+      try {
+        samples.push({ timeMs: Date.now() - start, delivered: await delivered(client) });
+      } catch {
+        // The hypervisor is restarting: no sample, so no movement is shown for this instant.
+      }
       await sleep(options.sampleMs ?? 100);
     }
   })();
@@ -146,6 +156,7 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
   await watch.done.catch(() => undefined);
 
   history?.close();
+  if (watchLost !== undefined) io.log(`the fault watch ended early: ${watchLost}`);
   const ended = [...events.filter((e) => e.action === "end"), ...processEnds];
   const receivers = options.receivers?.();
   const checks: CheckResult[] = [
