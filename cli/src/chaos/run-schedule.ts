@@ -130,10 +130,10 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
           });
         },
         (err: unknown) => {
-          applied.push({ atMs: f.atMs, refused: `${f.source}: ${(err as Error).message}` });
+          applied[slot] = { atMs: f.atMs, refused: `${f.source}: ${(err as Error).message}` };
         },
       );
-      applied.push({ atMs: f.atMs, id });
+      const slot = applied.push({ atMs: f.atMs, id }) - 1;
       pending.push(done);
       continue;
     }
