@@ -97,6 +97,25 @@ describe("hmx chaos arguments", () => {
     assert.deepEqual(parseChaosArgs("watch", []), { op: "watch" });
   });
 
+  it("process faults: kill (SIGKILL, or SIGTERM with --signal), stop --for, cont, restart", () => {
+    assert.deepEqual(parseChaosArgs("kill", ["sink"]), {
+      op: "process",
+      fault: { action: "kill", target: "sink" },
+    });
+    assert.deepEqual(parseChaosArgs("kill", ["hypervisor", "--signal", "SIGTERM"]), {
+      op: "process",
+      fault: { action: "terminate", target: "hypervisor" },
+    });
+    assert.deepEqual(parseChaosArgs("stop", ["echo", "--for", "2s"]), {
+      op: "process",
+      fault: { action: "stop", target: "echo", forMs: 2000 },
+    });
+    assert.deepEqual(parseChaosArgs("restart", ["sink"]), {
+      op: "process",
+      fault: { action: "restart", target: "sink", forMs: 0 },
+    });
+  });
+
   it("usage errors name the bad value", () => {
     const cases: [string, string[], RegExp][] = [
       ["meteor", [], /unknown subcommand "meteor"/],
@@ -114,6 +133,9 @@ describe("hmx chaos arguments", () => {
       ["link", ["a", "latency", "--attr", "latency"], /--attr "latency": expected NAME=N/],
       ["link", ["a", "down", "--attr", "x=1"], /down takes no toxic options/],
       ["link", ["a", "latency", "--stream", "sideways"], /--stream "sideways"/],
+      ["kill", ["sink", "--signal", "SIGHUP"], /--signal "SIGHUP": expected SIGKILL or SIGTERM/],
+      ["kill", [], /chaos kill needs one process NAME/],
+      ["cont", ["sink", "--for", "1s"], /chaos cont takes no --for/],
     ];
     for (const [sub, args, message] of cases)
       assert.throws(

@@ -24,6 +24,11 @@ import { ExitCode } from "../exit-codes.js";
 import { usageError } from "../parse-command.js";
 import { onShutdownSignal } from "../shutdown.js";
 import { parseDuration } from "./duration.js";
+import { readFleetStatus } from "../up/fleet-status.js";
+import { readUpPointer } from "../up/run-dir.js";
+import { receiverFigures } from "./delivery-checks.js";
+import { applyProcessFault, type ProcessFault } from "./process-faults.js";
+import type { RunOptions } from "./run-schedule.js";
 import { runSchedule } from "./run-schedule.js";
 import { expandSchedule } from "./schedule.js";
 
@@ -49,6 +54,14 @@ Link faults (the guest's link to the hypervisor; needs hmx hypervisor --link-fau
                        add a Toxiproxy toxic: latency, bandwidth, slow_close, timeout,
                        reset_peer, slicer, limit_data (e.g. link guest-1 latency --attr latency=200)
 Every fault above takes --for DURATION: it ends by itself (DURATION: 500ms, 5s, 2m).
+Process faults (the hmx up running from this checkout; NAME is a guest or "hypervisor"):
+  kill NAME [--signal SIGKILL|SIGTERM]
+                       kill the process (default SIGKILL); hmx up restarts it, resuming its
+                       domain (a guest) or its domains (the hypervisor) from its state dir
+  stop NAME [--for DURATION]
+                       pause the process (SIGSTOP); with --for, continue it after DURATION
+  cont NAME            continue a stopped process (SIGCONT)
+  restart NAME         stop it cleanly (SIGTERM); hmx up starts it again
 Managing faults:
   list [--json]        the faults in force, with their ids
   clear [ID ...]       end the faults named, or every fault
@@ -57,7 +70,9 @@ Schedules (docs/chaos.md "Schedules"):
   run FILE [--seed N] [--out DIR] [--liveness DURATION]
                        play a JSON schedule (a timeline and seeded generators) against the
                        hypervisor, then check: every fault applied, every fault healed, messages
-                       moving again within --liveness (default 5s) of each heal; writes
+                       moving again within --liveness (default 5s) of each heal, and against
+                       this checkout's hmx up no loss, no duplication, per-pair FIFO (the
+                       sinks' figures) and MAC respected (the history); writes
                        history.jsonl, results.json, junit.xml and summary.txt to DIR (default
                        chaos-results); exit 0 only if every check passed
 
@@ -116,6 +131,7 @@ function parseFlags(argv: string[]) {
       seed: { type: "string" },
       out: { type: "string" },
       liveness: { type: "string" },
+      signal: { type: "string" },
     },
   });
 }
@@ -126,6 +142,7 @@ export type ChaosAction =
   | { readonly op: "list"; readonly json: boolean }
   | { readonly op: "clear"; readonly ids: readonly string[] }
   | { readonly op: "watch" }
+  | { readonly op: "process"; readonly fault: ProcessFault }
   | {
       readonly op: "run";
       readonly file: string;
@@ -146,6 +163,10 @@ const SUB_FLAGS: Readonly<Record<string, readonly string[]>> = {
   clear: [],
   watch: [],
   run: ["seed", "out", "liveness"],
+  kill: ["signal"],
+  stop: ["for"],
+  cont: [],
+  restart: [],
 };
 
 /** The action of `hmx chaos SUB ARGS...`; UsageError names any bad value. */
@@ -256,6 +277,22 @@ export function parseChaosArgs(sub: string, args: readonly string[]): ChaosActio
         livenessMs:
           values.liveness === undefined ? 5000 : parseDuration("--liveness", values.liveness),
       };
+    case "kill":
+    case "stop":
+    case "cont":
+    case "restart": {
+      positionalCount(1, 1, "one process NAME (a guest or hypervisor)");
+      const target = positionals[0] ?? "";
+      if (sub !== "kill")
+        return { op: "process", fault: { action: sub, target, forMs: durationMs } };
+      const signal = values.signal ?? "SIGKILL";
+      if (signal !== "SIGKILL" && signal !== "SIGTERM")
+        throw new UsageError(`--signal ${JSON.stringify(signal)}: expected SIGKILL or SIGTERM`);
+      return {
+        op: "process",
+        fault: { action: signal === "SIGKILL" ? "kill" : "terminate", target },
+      };
+    }
     default:
       positionalCount(0, 0, "no arguments");
       return { op: "watch" };
@@ -292,7 +329,12 @@ export function describeFault(f: FaultView): string {
   return `${f.id}  ${what[a.type] ?? a.type}${ends}`;
 }
 
-async function run(action: ChaosAction, client: ToolstackClient, io: CommandIo): Promise<number> {
+async function run(
+  action: Exclude<ChaosAction, { op: "process" }>,
+  client: ToolstackClient,
+  io: CommandIo,
+  fleet: Pick<RunOptions, "history" | "receivers">,
+): Promise<number> {
   switch (action.op) {
     case "apply":
       io.log(`started ${describeFault(await client.applyFault(action.fault))}`);
@@ -337,6 +379,7 @@ async function run(action: ChaosAction, client: ToolstackClient, io: CommandIo):
         outDir: action.outDir,
         io,
         livenessMs: action.livenessMs,
+        ...fleet,
       });
       return passed ? ExitCode.OK : ExitCode.FAILURE;
     }
@@ -353,6 +396,28 @@ async function run(action: ChaosAction, client: ToolstackClient, io: CommandIo):
       return ExitCode.OK;
     }
   }
+}
+
+/**
+ * Where a schedule run against the `hmx up` of this checkout finds the history (MAC check) and
+ * the sinks' figures (loss, duplication, FIFO checks); nothing for another hypervisor.
+ */
+function upFleetSources(options: {
+  control: string;
+  adminToken: string;
+}): Pick<RunOptions, "history" | "receivers"> {
+  const up = readUpPointer();
+  if (up?.control !== options.control) return {};
+  return {
+    ...(up.httpListen === undefined
+      ? {}
+      : { history: { address: up.httpListen, adminToken: options.adminToken } }),
+    receivers: () =>
+      readFleetStatus(up.runDir).guests.flatMap((g) => {
+        const figures = g.workload === "sink" ? receiverFigures(g.name, g.stats) : undefined;
+        return figures === undefined ? [] : [figures];
+      }),
+  };
 }
 
 export async function runChaosCommand(
@@ -381,12 +446,23 @@ export async function runChaosCommand(
       });
     throw err;
   }
+  if (action.op === "process") {
+    try {
+      io.log(await applyProcessFault(action.fault));
+      return ExitCode.OK;
+    } catch (err) {
+      io.error(`hmx chaos ${sub}: ${(err as Error).message}`);
+      return ExitCode.FAILURE;
+    }
+  }
   try {
     const options = resolveControl(
       { control: flags.control, adminTokenFile: flags["admin-token-file"] },
       env,
     );
-    return await withToolstack(options, (client) => run(action, client, io));
+    const toolstackAction = action;
+    const fleet = upFleetSources(options);
+    return await withToolstack(options, (client) => run(toolstackAction, client, io, fleet));
   } catch (err) {
     if (err instanceof UsageError)
       return usageError("chaos", err.message, (line) => {

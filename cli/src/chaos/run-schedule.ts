@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * `hmx chaos run FILE`: plays an expanded schedule against a running hypervisor through the
- * toolstack — each fault applied at its time with its duration — while recording every fault
- * event (WatchFaults) and sampling the hypervisor's delivered-message count, then runs the
+ * toolstack — each fault applied at its time with its duration, process faults through
+ * process-faults.ts — while recording every fault event (WatchFaults), following the
+ * hypervisor's history for the MAC check and sampling its delivered-message count, then runs the
  * checks and writes DIR/history.jsonl, results.json, junit.xml and summary.txt. The result is
  * true only if every check passed.
  */
-import type { FaultEventView, ToolstackClient } from "@hmx/client";
+import { HistorySubscriber, type FaultEventView, type ToolstackClient } from "@hmx/client";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -22,6 +23,15 @@ import {
   type CheckResult,
   type DeliverySample,
 } from "./checkers.js";
+import {
+  checkMacRespected,
+  checkNoDuplication,
+  checkNoLoss,
+  checkPerPairFifo,
+  type MacHistoryEvent,
+  type ReceiverFigures,
+} from "./delivery-checks.js";
+import { applyProcessFault, type ProcessFault } from "./process-faults.js";
 import type { ExpandedSchedule } from "./schedule.js";
 
 export interface RunOptions {
@@ -33,6 +43,15 @@ export interface RunOptions {
   readonly livenessMs: number;
   /** How often the delivered-message count is sampled. */
   readonly sampleMs?: number;
+  /** The hypervisor's history listener, for the MAC check (without it the check is skipped). */
+  readonly history?: { readonly address: string; readonly adminToken: string };
+  /**
+   * The receiving workloads' figures at the end of the run, for the loss, duplication and FIFO
+   * checks (without it they are skipped): the `hmx up` fleet's sinks.
+   */
+  readonly receivers?: () => readonly ReceiverFigures[];
+  /** Applies a process fault (default: signals the `hmx up` fleet's process). */
+  readonly processFault?: (fault: ProcessFault) => Promise<string>;
 }
 
 async function delivered(client: ToolstackClient): Promise<number> {
@@ -49,19 +68,75 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
   const start = Date.now();
   const events: FaultEventView[] = [];
   const watch = client.watchFaults((e) => events.push(e));
+  // A hypervisor killed mid-run ends the watch: the faults it had in force then have no end
+  // event, and "every fault healed" fails, naming them (the watch is not resumed yet).
+  let watchLost: string | undefined;
+  void watch.done.catch((err: unknown) => {
+    watchLost = describeError(err);
+  });
   const samples: DeliverySample[] = [];
   const stopSampling = new AbortController();
   const sampler = (async () => {
     while (!stopSampling.signal.aborted) {
-      samples.push({ timeMs: Date.now() - start, delivered: await delivered(client) });
+      try {
+        samples.push({ timeMs: Date.now() - start, delivered: await delivered(client) });
+      } catch {
+        // The hypervisor is restarting: no sample, so no movement is shown for this instant.
+      }
       await sleep(options.sampleMs ?? 100);
     }
   })();
 
+  const macEvents: MacHistoryEvent[] = [];
+  const history =
+    options.history === undefined
+      ? undefined
+      : new HistorySubscriber({
+          ...options.history,
+          kinds: ["hypercall", "mac"],
+          onEvent: (e: MacHistoryEvent) => {
+            // Only what the MAC check reads: a day-long soak must not hold every ping.
+            if (e.kind !== "hypercall" || e["type"] === "ok") macEvents.push(e);
+          },
+        });
+
+  // A history that could not be followed counts as a gap: the MAC check then fails, saying so.
+  void history?.done.catch((err: unknown) => {
+    io.log(`the history could not be followed: ${(err as Error).message}`);
+    macEvents.push({ kind: "gap" });
+  });
+
   const applied: AppliedFault[] = [];
-  for (const f of schedule.faults) {
+  // Process faults end outside the hypervisor: their ends are recorded here, like fault events.
+  const processEnds: FaultEventView[] = [];
+  const pending: Promise<void>[] = [];
+  const processFault = options.processFault ?? ((fault) => applyProcessFault(fault));
+  for (const [i, f] of schedule.faults.entries()) {
     const wait = start + f.atMs - Date.now();
     if (wait > 0) await sleep(wait);
+    if ("process" in f.fault) {
+      const id = `process-${i + 1}`;
+      const fault: ProcessFault = { ...f.fault.process, forMs: f.durationMs };
+      const done = processFault(fault).then(
+        () => {
+          const detail = { ...fault };
+          processEnds.push({
+            kind: "process",
+            action: "end",
+            target: fault.target,
+            id,
+            detail,
+            timeMs: Date.now(),
+          });
+        },
+        (err: unknown) => {
+          applied[slot] = { atMs: f.atMs, refused: `${f.source}: ${(err as Error).message}` };
+        },
+      );
+      const slot = applied.push({ atMs: f.atMs, id }) - 1;
+      pending.push(done);
+      continue;
+    }
     try {
       const view = await client.applyFault({ ...f.fault, durationMs: f.durationMs });
       applied.push({ atMs: f.atMs, id: view.id });
@@ -69,6 +144,7 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
       applied.push({ atMs: f.atMs, refused: `${f.source}: ${describeError(err)}` });
     }
   }
+  await Promise.all(pending);
   // Every fault has ended by its own duration; then give liveness its window after the last heal.
   const lastEnd = Math.max(0, ...schedule.faults.map((f) => f.atMs + f.durationMs));
   const tail = start + Math.max(lastEnd, schedule.durationMs) + livenessMs - Date.now();
@@ -79,7 +155,10 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
   watch.cancel();
   await watch.done.catch(() => undefined);
 
-  const ended = events.filter((e) => e.action === "end");
+  history?.close();
+  if (watchLost !== undefined) io.log(`the fault watch ended early: ${watchLost}`);
+  const ended = [...events.filter((e) => e.action === "end"), ...processEnds];
+  const receivers = options.receivers?.();
   const checks: CheckResult[] = [
     checkAllApplied(applied),
     checkAllHealed(
@@ -92,7 +171,14 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
       samples,
       livenessMs,
     ),
+    ...(receivers === undefined
+      ? []
+      : [checkNoLoss(receivers), checkNoDuplication(receivers), checkPerPairFifo(receivers)]),
+    ...(history === undefined ? [] : [checkMacRespected(macEvents)]),
   ];
+  if (receivers === undefined)
+    io.log("no loss/duplication/FIFO checks: no hmx up fleet to read the sinks' figures from");
+  if (history === undefined) io.log("no MAC check: the hypervisor's history listener is not known");
   const passed = checks.every((c) => c.passed);
   writeFileSync(
     join(outDir, "history.jsonl"),

@@ -72,7 +72,9 @@ describe("fault schedules", () => {
     const files = readdirSync(dir).filter((f) => f.endsWith(".json"));
     assert.ok(files.includes("soak.json"));
     for (const file of files) {
-      const expanded = expandSchedule(JSON.parse(readFileSync(dir + file, "utf8")), DOMAINS, 1, 0);
+      // Some name the guests of hmx up's default fleet.
+      const live = [...DOMAINS, "echo", "sink", "pinger", "streamer"];
+      const expanded = expandSchedule(JSON.parse(readFileSync(dir + file, "utf8")), live, 1, 0);
       assert.ok(expanded.faults.length > 0, file);
       if (file === "soak.json") {
         assert.ok(expanded.faults.length >= 1000, `soak: ${expanded.faults.length} faults`);
@@ -111,12 +113,40 @@ describe("fault schedules", () => {
         /no live domain named "zz"/,
       ],
     ];
+    cases.push([
+      {
+        duration: "5s",
+        timeline: [{ at: "1s", for: "1s", fault: { process: { action: "nap", target: "g1" } } }],
+      },
+      /timeline\[0\]\.fault\.process .*"nap".*expected \{"action": kill\|terminate\|stop/,
+    ]);
     for (const [schedule, message] of cases)
       assert.throws(
         () => expandSchedule(schedule, DOMAINS, 1, 0),
         (err: unknown) => err instanceof UsageError && message.test(err.message),
         String(message),
       );
+  });
+});
+
+describe("process-fault generators", () => {
+  it("kill-random and stop-random pick a guest of the pool by the seed", () => {
+    const schedule = {
+      duration: "10s",
+      generators: [
+        { kind: "kill-random", every: "3s", for: "1s" },
+        { kind: "stop-random", every: "4s", for: "1s", domains: ["g2"] },
+      ],
+    };
+    const a = expandSchedule(schedule, DOMAINS, 9, 0);
+    assert.deepEqual(a, expandSchedule(schedule, DOMAINS, 9, 0), "same seed, same faults");
+    const kinds = a.faults.map((f) => ("process" in f.fault ? f.fault.process.action : "?"));
+    assert.deepEqual(kinds, ["kill", "stop", "kill", "stop", "kill"]);
+    for (const f of a.faults) {
+      assert.ok("process" in f.fault);
+      assert.ok(DOMAINS.includes(f.fault.process.target));
+      if (f.fault.process.action === "stop") assert.equal(f.fault.process.target, "g2");
+    }
   });
 });
 

@@ -10,6 +10,7 @@ import type { FaultSpecView } from "@hmx/client";
 import { seededRandom } from "@hmx/hypervisor";
 import { UsageError } from "../commands/control.js";
 import { parseDuration } from "./duration.js";
+import { PROCESS_ACTIONS, type ProcessFault, type ProcessFaultAction } from "./process-faults.js";
 
 export const GENERATORS = [
   "random-halves",
@@ -18,6 +19,8 @@ export const GENERATORS = [
   "majority-ring",
   "pause-random",
   "link-flap",
+  "kill-random",
+  "stop-random",
 ] as const;
 export type GeneratorKind = (typeof GENERATORS)[number];
 
@@ -27,7 +30,8 @@ export interface ScheduledFault {
   readonly durationMs: number;
   /** Where it came from: "timeline[2]" or "generators[0] random-halves". */
   readonly source: string;
-  readonly fault: FaultSpecView;
+  /** A toolstack fault, or a process fault on the `hmx up` fleet (process-faults.ts). */
+  readonly fault: FaultSpecView | { readonly process: ProcessFault };
 }
 
 export interface ExpandedSchedule {
@@ -58,7 +62,7 @@ function generate(
   kind: GeneratorKind,
   domains: readonly string[],
   random: () => number,
-): FaultSpecView {
+): ScheduledFault["fault"] {
   const shuffled = [...domains];
   for (let i = shuffled.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
@@ -100,6 +104,11 @@ function generate(
       return { argo: { type: "pause", from: [first] } };
     case "link-flap":
       return { link: { domain: first, down: true } };
+    // A killed guest is restarted by hmx up at once; a stopped one is continued when it ends.
+    case "kill-random":
+      return { process: { action: "kill", target: first } };
+    case "stop-random":
+      return { process: { action: "stop", target: first } };
   }
 }
 
@@ -111,6 +120,8 @@ const MIN_DOMAINS: Readonly<Record<GeneratorKind, number>> = {
   "majority-ring": 4,
   "pause-random": 1,
   "link-flap": 1,
+  "kill-random": 1,
+  "stop-random": 1,
 };
 
 /**
@@ -144,13 +155,27 @@ export function expandSchedule(
   for (const [i, entry] of timeline.entries()) {
     const where = `timeline[${i}]`;
     if (!isRecord(entry) || !isRecord(entry["fault"]))
-      throw bad(`${where}: expected {"at", "for", "fault": {"argo": …} or {"link": …}}`);
+      throw bad(
+        `${where}: expected {"at", "for", "fault": {"argo": …}, {"link": …} or {"process": …}}`,
+      );
+    const processFault = entry["fault"]["process"];
+    if (
+      processFault !== undefined &&
+      !(
+        isRecord(processFault) &&
+        PROCESS_ACTIONS.includes(processFault["action"] as ProcessFaultAction) &&
+        typeof processFault["target"] === "string"
+      )
+    )
+      throw bad(
+        `${where}.fault.process ${JSON.stringify(processFault)}: expected {"action": ${PROCESS_ACTIONS.join("|")}, "target": NAME}`,
+      );
     const atMs = duration(`${where}.at`, entry["at"]);
     faults.push({
       atMs,
       durationMs: duration(`${where}.for`, entry["for"]),
       source: where,
-      fault: entry["fault"] as FaultSpecView,
+      fault: entry["fault"] as ScheduledFault["fault"],
     });
   }
   const generators = schedule["generators"] ?? [];

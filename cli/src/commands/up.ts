@@ -27,6 +27,9 @@ domains, rings, messages/s, device traffic and errors live until Ctrl-C.
   --json               print JSON lines (one status object per refresh with every guest's
                        numbers, one per event) instead of the screen or status line
   --no-virtio          run only the four Argo guests (no VirtIO back end and front ends)
+  --restart-guests     restart a guest that exits (it resumes its domain from its state dir),
+                       for chaos process faults ('hmx chaos kill sink'); without it a guest that
+                       exits stays down and fails the run's checks
   -h, --help           show this help
 
 When stdout is not a terminal, it prints a short status line per refresh and a line per warning.
@@ -48,6 +51,7 @@ export async function runUpCommand(argv: string[]): Promise<number> {
     virtio: { type: "boolean" },
     "no-virtio": { type: "boolean" },
     json: { type: "boolean" },
+    "restart-guests": { type: "boolean" },
   });
   if ("exit" in parsed) return parsed.exit;
   const { values, positionals } = parsed;
@@ -88,6 +92,7 @@ export async function runUpCommand(argv: string[]): Promise<number> {
     domainMemoryBytes: 16 * 1024 * 1024,
     guestStatsIntervalMs: Math.min(refreshMs, 1000),
     virtio,
+    restartGuests: values["restart-guests"] === true,
   });
   const control = { stopRequested: false };
   let wake: () => void = () => undefined;

@@ -9,11 +9,12 @@
  */
 import { ToolstackClient, type DeviceSpecView, type DeviceTypeName } from "@hmx/client";
 import { randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SupervisedChild, type LogRecord } from "./child-process.js";
-import { hypervisorAccepts, RestartingChild } from "./supervisor.js";
+import type { LogRecord } from "./child-process.js";
+import { writeFleetStatus } from "./fleet-status.js";
+import { DEFAULT_RESTART_POLICY, hypervisorAccepts, RestartingChild } from "./supervisor.js";
 import { readUpPointer, RunDir } from "./run-dir.js";
 
 /** A guest of the default fleet: its domain and the workload it runs. */
@@ -116,7 +117,7 @@ export function defaultConsoleDir(): string | undefined {
 export interface GuestState {
   readonly spec: GuestSpec;
   readonly domid: number;
-  readonly child: SupervisedChild;
+  readonly child: RestartingChild;
   /** The latest "guest stats" record the guest logged. */
   stats: Record<string, unknown> | undefined;
   ready: boolean;
@@ -134,6 +135,8 @@ export interface FleetOptions {
   readonly guestStatsIntervalMs: number;
   /** Add the virtio-argo guests (VIRTIO_FLEET). */
   readonly virtio?: boolean;
+  /** Restart a guest that exits (chaos process faults) instead of reporting it as failed. */
+  readonly restartGuests?: boolean;
 }
 
 const READY_TIMEOUT_MS = 20_000;
@@ -218,8 +221,10 @@ export class Fleet {
           if (record.msg === "hypervisor ready") {
             clearTimeout(timer);
             resolve(record);
-            if (this.hypervisor?.restarts !== undefined && this.hypervisor.restarts > 0)
+            if (this.hypervisor?.restarts !== undefined && this.hypervisor.restarts > 0) {
               this.note("hmx up", `hypervisor restarted (${this.hypervisor.restarts})`);
+              this.publishStatus();
+            }
           }
           this.observe("hypervisor", record);
         },
@@ -278,12 +283,14 @@ export class Fleet {
           .replace("{imageDir}", join(this.runDir.path, "images"))
           .replace("{consoleDir}", this.consoleDir),
       );
+      // A guest killed or crashed is restarted (a chaos process fault, docs/chaos.md) and resumes
+      // its domain from its state dir: its rings, and its workload's progress in guest memory.
       const state: GuestState = {
         spec,
         domid,
         stats: undefined,
         ready: false,
-        child: new SupervisedChild(
+        child: new RestartingChild(
           spec.name,
           [
             "guest",
@@ -295,24 +302,58 @@ export class Fleet {
             String(this.options.guestStatsIntervalMs),
             "--credential-file",
             this.runDir.writeSecret(`${spec.name}.credential`, credential),
+            "--state-dir",
+            this.runDir.dir(join("guest-state", spec.name)),
             ...args,
           ],
           {},
-          (rec) => {
-            if (rec.msg === "guest stats") state.stats = rec;
-            else if (rec.msg === "guest ready") state.ready = true;
-            this.observe(spec.name, rec);
+          "guest ready",
+          {
+            onRecord: (rec) => {
+              if (rec.msg === "guest stats") state.stats = rec;
+              else if (rec.msg === "guest ready") state.ready = true;
+              if (rec.msg === "guest stats" || rec.msg === "guest ready") this.publishStatus();
+              this.observe(spec.name, rec);
+            },
+            onText: (line) => {
+              this.note(spec.name, line);
+            },
+            onExit: ({ reason, delayMs }) => {
+              this.note(
+                spec.name,
+                `guest exited (${reason})${delayMs === undefined ? "" : `; restarting it in ${delayMs} ms`}`,
+              );
+            },
           },
-          (line) => {
-            this.note(spec.name, line);
-          },
+          // Without --restart-guests a guest that exits stays down and fails the run's checks.
+          this.options.restartGuests === true
+            ? DEFAULT_RESTART_POLICY
+            : { ...DEFAULT_RESTART_POLICY, maxRestarts: 0 },
         ),
       };
-      void state.child.exited.then(({ code, signal }) => {
-        this.note(spec.name, `guest exited (${signal ?? `code ${code}`})`);
-      });
       this.guests.push(state);
     }
+    this.publishStatus();
+  }
+
+  /** Rewrites RUNDIR/fleet.json: the pids `hmx chaos kill` signals, the sinks' figures. */
+  private publishStatus(): void {
+    // After stop() removed the run directory there is nobody left to read it.
+    if (!existsSync(this.runDir.path)) return;
+    writeFleetStatus(this.runDir.path, {
+      restartGuests: this.options.restartGuests === true,
+      hypervisor: {
+        pid: this.hypervisor?.current.process.pid,
+        restarts: this.hypervisor?.restarts ?? 0,
+      },
+      guests: this.guests.map((g) => ({
+        name: g.spec.name,
+        workload: g.spec.workload,
+        pid: g.child.current.process.pid,
+        restarts: g.child.restarts,
+        stats: g.stats,
+      })),
+    });
   }
 
   /** Stops the guests first (they unregister their rings), then the hypervisor. */

@@ -93,7 +93,7 @@ describe("RestartingChild around a real hmx hypervisor", { timeout: 120_000 }, (
     for (const b of blockers) b.close();
   });
 
-  function start(): {
+  function start(policy: RestartPolicy = QUICK): {
     child: RestartingChild;
     readies: LogRecord[];
     exits: { reason: string; delayMs: number | undefined }[];
@@ -112,7 +112,7 @@ describe("RestartingChild around a real hmx hypervisor", { timeout: 120_000 }, (
         onText: () => undefined,
         onExit: (e) => exits.push(e),
       },
-      QUICK,
+      policy,
     );
     children.push(child);
     return { child, readies, exits };
@@ -135,6 +135,17 @@ describe("RestartingChild around a real hmx hypervisor", { timeout: 120_000 }, (
     await child.stop();
     assert.equal(child.current.running, false, "stop() ends the current run");
     assert.equal(child.running, false);
+  });
+
+  it("with maxRestarts 0 a killed child stays down and is reported given up (hmx up without --restart-guests)", async () => {
+    const { child, readies, exits } = start({ ...QUICK, maxRestarts: 0 });
+    await until("the first ready line", () => readies.length === 1);
+    child.current.process.kill("SIGKILL");
+    await until("giving up", () => !child.running);
+    assert.deepEqual(exits, [
+      { code: null, signal: "SIGKILL", reason: "signal SIGKILL", delayMs: undefined },
+    ]);
+    assert.equal(child.restarts, 0);
   });
 
   it("a hypervisor that cannot start again is given up on after maxFailedStarts, saying why", async () => {

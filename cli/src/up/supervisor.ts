@@ -24,6 +24,8 @@ export interface RestartPolicy {
   readonly healthyAfterMs: number;
   /** Restarts in a row that never reached their ready line before giving up. */
   readonly maxFailedStarts: number;
+  /** Restarts in all before giving up (default: no limit; 0: never restart). */
+  readonly maxRestarts?: number;
 }
 
 export const DEFAULT_RESTART_POLICY: RestartPolicy = {
@@ -175,7 +177,10 @@ export class RestartingChild {
       }
       if (!ready) this.#failedStarts++;
       const reason = signal === null ? `exit code ${code}` : `signal ${signal}`;
-      if (this.#failedStarts >= this.#schedule.policy.maxFailedStarts) {
+      if (
+        this.#failedStarts >= this.#schedule.policy.maxFailedStarts ||
+        this.restarts >= (this.#schedule.policy.maxRestarts ?? Infinity)
+      ) {
         this.#gaveUp = true;
         this.events.onExit({ code, signal, delayMs: undefined, reason });
         return;
