@@ -55,7 +55,7 @@ describe(
   () => {
     let env: StartedDockerComposeEnvironment | undefined;
     const logs: LogTail[] = [];
-    const project = `hmxrestart${randomBytes(3).toString("hex")}`;
+    const project = `hmxtestrestart${randomBytes(3).toString("hex")}`;
     after(async () => {
       for (const l of logs) l.close();
       await env?.down({ removeVolumes: true, timeout: 10_000 });

@@ -162,13 +162,23 @@ export interface ComposeFleet {
  * Brings docker-compose.yml up exactly as a user runs it (secrets from the environment, the
  * image built by Compose under a per-project tag), waiting for every health check.
  */
+/** The ids of every container of a compose project, running or not. */
+function composeContainers(project: string): string[] {
+  const ps = spawnSync(
+    "docker",
+    ["ps", "-aq", "--filter", `label=com.docker.compose.project=${project}`],
+    { encoding: "utf8" },
+  );
+  return ps.stdout.split("\n").filter((id) => id !== "");
+}
+
 export async function composeUp(project: string, flavour: "v2" | "v1"): Promise<ComposeFleet> {
   spawnSync("bash", ["deploy/docker/make-base-image.sh"], { cwd: REPO_ROOT, stdio: "ignore" });
   spawnSync("bash", ["deploy/docker/stage.sh"], { cwd: REPO_ROOT, stdio: "ignore" });
   const adminToken = randomBytes(24).toString("base64url");
   const controlPort = await freePort();
   const name = (service: string) => (flavour === "v1" ? `${project}_${service}_1` : `${service}-1`);
-  const env = await new DockerComposeEnvironment(REPO_ROOT, "docker-compose.yml")
+  const compose = new DockerComposeEnvironment(REPO_ROOT, "docker-compose.yml")
     .withProjectName(project)
     .withBuild()
     .withEnvironment({
@@ -183,7 +193,17 @@ export async function composeUp(project: string, flavour: "v2" | "v1"): Promise<
     })
     .withClientOptions(flavour === "v1" ? { executable: { standalone: true } } : {})
     .withDefaultWaitStrategy(Wait.forHealthCheck())
-    .withStartupTimeout(120_000)
-    .up();
+    .withStartupTimeout(120_000);
+  let env: StartedDockerComposeEnvironment;
+  try {
+    env = await compose.up();
+  } catch (err) {
+    // A fleet that never became healthy is still running, and with its restart policies it
+    // would keep restarting after the test: take the project down before reporting the failure.
+    spawnSync("docker", ["rm", "-f", ...composeContainers(project)], { stdio: "ignore" });
+    spawnSync("docker", ["network", "rm", `${project}_default`], { stdio: "ignore" });
+    spawnSync("docker", ["volume", "rm", `${project}_hypervisor-state`], { stdio: "ignore" });
+    throw err;
+  }
   return { env, adminToken, controlPort, name };
 }
