@@ -17,23 +17,10 @@ import { randomBytes } from "node:crypto";
 import { after, describe, test } from "node:test";
 import { ToolstackClient } from "@hmx/client";
 import type { StartedDockerComposeEnvironment } from "testcontainers";
-import {
-  LogTail,
-  composeFlavour,
-  composeUp,
-  dockerUnavailable,
-  eventually,
-  num,
-} from "./containers/docker.js";
+import { LogTail, composeAvailability, composeUp, eventually, num } from "./containers/docker.js";
 import { stateDirTodo } from "./fleet-restart-harness.js";
 
-const dockerReason = dockerUnavailable();
-const flavour = dockerReason === undefined ? composeFlavour() : undefined;
-const skip =
-  dockerReason ??
-  (flavour === undefined
-    ? "neither `docker compose` nor `docker-compose` is installed"
-    : undefined);
+const { flavour, skip } = composeAvailability();
 
 function docker(...args: string[]): string {
   return execFileSync("docker", args, { encoding: "utf8", timeout: 120_000 }).trim();

@@ -19,6 +19,7 @@ import {
   resolveControl,
   withToolstack,
   type CommandIo,
+  CONTROL_FLAGS,
 } from "../commands/control.js";
 import { ExitCode } from "../exit-codes.js";
 import { usageError } from "../parse-command.js";
@@ -115,8 +116,7 @@ function parseFlags(argv: string[]) {
     strict: true,
     allowPositionals: true,
     options: {
-      control: { type: "string" },
-      "admin-token-file": { type: "string" },
+      ...CONTROL_FLAGS,
       for: { type: "string" },
       "one-way": { type: "boolean" },
       refused: { type: "boolean" },

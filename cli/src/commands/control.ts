@@ -38,6 +38,12 @@ export const CONTROL_OPTIONS_USAGE = `  --control HOST:PORT        the hyperviso
                              of the 'hmx up' running from this checkout)`;
 
 /** The connection options, as parsed from flags and the environment. */
+/** The flags every toolstack command takes, as `parseArgs` options (spread into each command's). */
+export const CONTROL_FLAGS = {
+  control: { type: "string" },
+  "admin-token-file": { type: "string" },
+} as const;
+
 export interface ControlOptions {
   readonly control: string;
   readonly adminToken: string;

@@ -29,6 +29,7 @@ import {
   resolveControl,
   withToolstack,
   type CommandIo,
+  CONTROL_FLAGS,
 } from "./control.js";
 
 export const POLICY_USAGE = `usage: hmx policy SUBCOMMAND [options] [--control HOST:PORT] [--admin-token-file FILE]
@@ -138,8 +139,7 @@ async function runSubcommand(
     strict: true,
     allowPositionals: true,
     options: {
-      control: { type: "string" },
-      "admin-token-file": { type: "string" },
+      ...CONTROL_FLAGS,
       source: { type: "boolean" },
       from: { type: "string" },
       to: { type: "string" },

@@ -19,6 +19,7 @@ import {
   runAdminCommand,
   withToolstack,
   type CommandIo,
+  CONTROL_FLAGS,
 } from "../commands/control.js";
 
 export const DOMAIN_USAGE = `usage: hmx domain SUBCOMMAND [options] [--control HOST:PORT] [--admin-token-file FILE]
@@ -110,8 +111,7 @@ export async function runDomainCommand(
       strict: true,
       allowPositionals: true,
       options: {
-        control: { type: "string" },
-        "admin-token-file": { type: "string" },
+        ...CONTROL_FLAGS,
         json: { type: "boolean" },
         label: { type: "string" },
         memory: { type: "string" },

@@ -14,22 +14,9 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { after, describe, test } from "node:test";
 import type { StartedDockerComposeEnvironment } from "testcontainers";
-import {
-  LogTail,
-  composeFlavour,
-  composeUp,
-  dockerUnavailable,
-  eventually,
-  num,
-} from "./docker.js";
+import { LogTail, composeAvailability, composeUp, eventually, num } from "./docker.js";
 
-const dockerReason = dockerUnavailable();
-const flavour = dockerReason === undefined ? composeFlavour() : undefined;
-const skip =
-  dockerReason ??
-  (flavour === undefined
-    ? "neither `docker compose` nor `docker-compose` is installed"
-    : undefined);
+const { flavour, skip } = composeAvailability();
 
 describe("docker-compose.yml", { skip: skip ?? false, timeout: 600_000 }, () => {
   let env: StartedDockerComposeEnvironment | undefined;

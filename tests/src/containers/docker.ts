@@ -131,6 +131,24 @@ export function num(r: Record<string, unknown> | undefined, key: string): number
 }
 
 /** Which Compose the machine has: v2 (`docker compose`) preferred, else v1 (`docker-compose`). */
+/**
+ * What a compose test needs before it runs: a Docker daemon and a Compose (v2's `docker compose`
+ * or v1's `docker-compose`). `skip` says what is missing; `flavour` is the Compose to use.
+ */
+export function composeAvailability(): {
+  flavour: "v2" | "v1" | undefined;
+  skip: string | undefined;
+} {
+  const dockerReason = dockerUnavailable();
+  const flavour = dockerReason === undefined ? composeFlavour() : undefined;
+  const skip =
+    dockerReason ??
+    (flavour === undefined
+      ? "neither `docker compose` nor `docker-compose` is installed"
+      : undefined);
+  return { flavour, skip };
+}
+
 export function composeFlavour(): "v2" | "v1" | undefined {
   if (spawnSync("docker", ["compose", "version"], { stdio: "ignore" }).status === 0) return "v2";
   if (spawnSync("docker-compose", ["version"], { stdio: "ignore" }).status === 0) return "v1";

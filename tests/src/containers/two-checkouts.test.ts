@@ -20,22 +20,9 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import {
-  REPO_ROOT,
-  composeFlavour,
-  dockerUnavailable,
-  eventually,
-  jsonRecords,
-  num,
-} from "./docker.js";
+import { REPO_ROOT, composeAvailability, eventually, jsonRecords, num } from "./docker.js";
 
-const dockerReason = dockerUnavailable();
-const flavour = dockerReason === undefined ? composeFlavour() : undefined;
-const skip =
-  dockerReason ??
-  (flavour === undefined
-    ? "neither `docker compose` nor `docker-compose` is installed"
-    : undefined);
+const { flavour, skip } = composeAvailability();
 
 /** What a checkout needs to run `hmx fleet init` and `docker compose up` (node_modules is linked). */
 const DEPLOYABLE = [
