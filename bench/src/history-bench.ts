@@ -12,6 +12,7 @@
  * CPU per call is what the hypervisor's capacity is divided by. DESIGN's targets: ≥ 0.95× with
  * metrics, ≥ 0.85× with history and a subscriber.
  */
+import { median } from "./stats.js";
 import { SessionClient, type HypercallOp } from "@hmx/guest-agent";
 import {
   ARGO_DOMID_ANY,
@@ -129,11 +130,6 @@ async function round(v: Variant): Promise<number> {
   await Promise.all([...Array.from({ length: IN_FLIGHT }, lane), drain()]);
   v.cpuPerCall.push((((cpuSeconds(pid) ?? 0) - cpuBefore) * 1e6) / calls);
   return calls / ((performance.now() - started) / 1000);
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
 }
 
 const variants: Variant[] = [];

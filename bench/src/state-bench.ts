@@ -8,6 +8,7 @@
  * restart cost: 1,000 domains, each with a page written and a ring registered, the hypervisor
  * stopped and started again on the same state dir.
  */
+import { median } from "./stats.js";
 import { SessionClient, type HypercallOp } from "@hmx/guest-agent";
 import { FIRST_GUEST_GFN, PAGE_SIZE } from "@hmx/proto/abi";
 import {
@@ -60,11 +61,6 @@ export interface StateBenchResult {
 const PAYLOAD_BYTES = 256;
 const BATCH_OPS = 64;
 const IN_FLIGHT = 8;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
 
 /** One round on a fresh hypervisor: ops/s of pipelined batches, then p50 of single calls. */
 async function round(
