@@ -20,9 +20,11 @@ import { performance } from "node:perf_hooks";
 import { Rfc3339Clock } from "./rfc3339-clock.js";
 import {
   SENDV_LINE_MAX,
+  SENDV_RECORD_ALIGN,
   SENDV_RECORD_BYTES,
-  renderSendvRecord,
-  writeSendvRecord,
+  SendvLine,
+  SendvRecords,
+  type LineWriter,
   type SendvFields,
 } from "./sendv-record.js";
 
@@ -58,6 +60,12 @@ export interface HistorySink {
   readonly bufferedAmount: number;
   /** One event's JSON as UTF-8: a view into the ring, to copy (or use) before returning. */
   send(event: Uint8Array): void;
+  /**
+   * One event whose JSON is written on demand (a binary record): the sink lets `line` write it
+   * straight into its outgoing bytes. Without this, the history writes it into a buffer of its
+   * own and calls `send`.
+   */
+  sendLine?(line: LineWriter): void;
   /** At the end of each pump: write what `send` batched. */
   flush?(): void;
   /** Ends the subscription, saying why. */
@@ -102,6 +110,11 @@ const UTF8_PER_UNIT = 3;
 /** Domid fields of an event with no domain. */
 export const NO_DOMID = -1;
 
+/** Where a binary record written from `pos` on starts. */
+function alignRecord(pos: number): number {
+  return (pos + SENDV_RECORD_ALIGN - 1) & -SENDV_RECORD_ALIGN;
+}
+
 /** A subscription: its cursor is the next seq it needs. */
 export class HistorySubscription {
   lagEpisodes = 0;
@@ -131,8 +144,10 @@ export class History {
   readonly #domB: Int32Array;
   /** 1 where the slot holds a binary sendv record (sendv-record.ts), 0 for a JSON line. */
   readonly #binary: Uint8Array;
-  /** Where a binary record's line is rendered for a sink (which copies it before returning). */
+  /** Where a binary record's line is rendered for a sink without `sendLine`. */
   readonly #rendered = Buffer.allocUnsafeSlow(SENDV_LINE_MAX);
+  readonly #records: SendvRecords;
+  readonly #sendvLine: SendvLine;
   readonly #subs = new Set<HistorySubscription>();
   #nextSeq = 1;
   #oldestSeq = 1;
@@ -163,6 +178,8 @@ export class History {
     this.#domA = new Int32Array(options.capacity);
     this.#domB = new Int32Array(options.capacity);
     this.#binary = new Uint8Array(options.capacity);
+    this.#records = new SendvRecords(this.#bytes);
+    this.#sendvLine = new SendvLine(this.#records, this.#clock);
   }
 
   /** The seq the next event will get. */
@@ -227,15 +244,18 @@ export class History {
 
   /**
    * Records a successful sendv as a binary record, its line rendered only when a subscriber
-   * takes it (the hot path: see sendv-record.ts). `digestHex` is its payload's digest, or ""
-   * when the payload was not readable.
+   * takes it (the hot path: see sendv-record.ts). `digest` is its payload's CRC-32, or
+   * NO_DIGEST when the payload was not readable; `monoMs` is when it happened
+   * (`performance.now()`, which the caller has already read).
    */
-  appendSendv(fields: SendvFields, digestHex: string): number {
+  appendSendv(fields: SendvFields, digest: number, monoMs = performance.now()): number {
     const seq = this.#nextSeq++;
     const i = seq % this.capacity;
-    const pos = this.#placeFor(seq, SENDV_RECORD_BYTES);
-    writeSendvRecord(this.#bytes, pos, performance.now(), fields, digestHex);
-    this.#commit(seq, i, pos, SENDV_RECORD_BYTES);
+    // The slot owns the bytes from the write position, the alignment padding included.
+    const pos = this.#placeFor(seq, SENDV_RECORD_BYTES + SENDV_RECORD_ALIGN - 1);
+    const at = alignRecord(pos);
+    this.#records.write(at, monoMs, fields, digest);
+    this.#commit(seq, i, pos, at - pos + SENDV_RECORD_BYTES);
     this.#binary[i] = 1;
     this.#indexed(i, HYPERCALL_KIND, fields.process, fields.dstDomid);
     return seq;
@@ -349,14 +369,9 @@ export class History {
         continue;
       const offset = this.#offset[i] ?? 0;
       if (this.#binary[i] === 1) {
-        const n = renderSendvRecord(
-          this.#bytes,
-          offset,
-          sub.cursor - 1,
-          this.#clock,
-          this.#rendered,
-        );
-        sink.send(this.#rendered.subarray(0, n));
+        const line = this.#sendvLine.set(alignRecord(offset), sub.cursor - 1);
+        if (sink.sendLine !== undefined) sink.sendLine(line);
+        else sink.send(this.#rendered.subarray(0, line.writeTo(this.#rendered, 0)));
       } else sink.send(this.#bytes.subarray(offset, offset + (this.#length[i] ?? 0)));
     }
     // Also after a gap sent by `subscribe` just before this pump.
