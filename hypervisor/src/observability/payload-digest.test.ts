@@ -48,7 +48,7 @@ test("a sendv's digest covers its iovs in order, however split and past the scra
     for (let k = random(4); k >= 0; k--) {
       const len = random(8) === 0 ? random(80 * 1024) : random(300);
       const gpa = random(bytes.length - len);
-      iovs.push({ gpa, len } as Iov);
+      iovs.push({ gpa, len });
       gathered.push(bytes.subarray(gpa, gpa + len));
     }
     assert.equal(
