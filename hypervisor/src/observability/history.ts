@@ -83,6 +83,11 @@ export interface SubscribeOptions {
   readonly filter?: HistoryFilter;
   /** Resume after this seq; undefined = from the next event. */
   readonly since?: number;
+  /**
+   * Start with the newest `last` retained events the filter passes (fewer if the window holds
+   * fewer), instead of `since`: a harness's `tail`.
+   */
+  readonly last?: number;
   /** Close (true, WebSocket) or only `gap` (false, the file) when the subscriber falls behind. */
   readonly closeWhenBehind: boolean;
   /**
@@ -282,14 +287,23 @@ export class History {
       throw new RangeError(
         `since ${options.since} is beyond the newest event (${newest}): is this history from another run?`,
       );
+    if (options.last !== undefined && (!Number.isSafeInteger(options.last) || options.last < 1))
+      throw new RangeError(`last ${options.last}: expected a positive integer`);
+    if (options.last !== undefined && options.since !== undefined)
+      throw new RangeError("since and last are exclusive: resume after a seq, or take the last N");
     const until = options.until === "now" ? newest : (options.until ?? Infinity);
     let mask = 0;
     for (const k of options.filter?.kinds ?? HISTORY_KINDS) mask |= 1 << (KIND_INDEX.get(k) ?? 0);
+    const domid = options.filter?.domid ?? NO_DOMID;
     const sub: HistorySubscription = new HistorySubscription(
       sink,
-      options.since === undefined ? this.#nextSeq : options.since + 1,
+      options.last !== undefined
+        ? this.#startOfLast(options.last, mask, domid)
+        : options.since === undefined
+          ? this.#nextSeq
+          : options.since + 1,
       mask,
-      options.filter?.domid ?? NO_DOMID,
+      domid,
       options.closeWhenBehind,
       () => {
         sub.closed = true;
@@ -307,6 +321,24 @@ export class History {
     this.#pump(sub);
     if (sub.cursor < this.#nextSeq) this.#scheduleRetry();
     return sub;
+  }
+
+  /** The seq of the oldest of the newest `n` retained events that pass the filter. */
+  #startOfLast(n: number, mask: number, domid: number): number {
+    let start = this.#nextSeq;
+    for (let seq = this.#nextSeq - 1; seq >= this.oldestSeq && n > 0; seq--) {
+      if (this.#passes(seq % this.capacity, mask, domid)) {
+        start = seq;
+        n--;
+      }
+    }
+    return start;
+  }
+
+  /** Whether slot `i`'s event passes a subscriber's filter. */
+  #passes(i: number, mask: number, domid: number): boolean {
+    if ((mask & (1 << (this.#kinds[i] ?? 0))) === 0) return false;
+    return domid === NO_DOMID || this.#domA[i] === domid || this.#domB[i] === domid;
   }
 
   /** Closes every subscriber (shutdown). */
@@ -364,9 +396,7 @@ export class History {
       if (sink.bufferedAmount >= this.#maxBuffered) break;
       const i = sub.cursor % this.capacity;
       sub.cursor++;
-      if ((sub.kindMask & (1 << (this.#kinds[i] ?? 0))) === 0) continue;
-      if (sub.domid !== NO_DOMID && this.#domA[i] !== sub.domid && this.#domB[i] !== sub.domid)
-        continue;
+      if (!this.#passes(i, sub.kindMask, sub.domid)) continue;
       const offset = this.#offset[i] ?? 0;
       if (this.#binary[i] === 1) {
         const line = this.#sendvLine.set(alignRecord(offset), sub.cursor - 1);
