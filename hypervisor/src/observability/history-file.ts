@@ -9,7 +9,7 @@
 import { createWriteStream, type WriteStream } from "node:fs";
 import { ByteBatch } from "./byte-batch.js";
 import type { History, HistorySink, HistorySubscription } from "./history.js";
-import type { LineWriter } from "./sendv-record.js";
+import type { LineWriter } from "./record-views.js";
 
 const NEWLINE = Buffer.from("\n");
 

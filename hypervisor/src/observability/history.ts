@@ -19,12 +19,17 @@
 import { performance } from "node:perf_hooks";
 import { Rfc3339Clock } from "./rfc3339-clock.js";
 import {
+  MEMORY_LINE_MAX,
+  MEMORY_RECORD_BYTES,
+  MemoryLine,
+  writeMemoryRecord,
+} from "./memory-record.js";
+import { RECORD_ALIGN, RecordViews, type LineWriter } from "./record-views.js";
+import {
   SENDV_LINE_MAX,
-  SENDV_RECORD_ALIGN,
   SENDV_RECORD_BYTES,
   SendvLine,
-  SendvRecords,
-  type LineWriter,
+  writeSendvRecord,
   type SendvFields,
 } from "./sendv-record.js";
 
@@ -115,9 +120,14 @@ const UTF8_PER_UNIT = 3;
 /** Domid fields of an event with no domain. */
 export const NO_DOMID = -1;
 
+/** What a slot holds (`#binary`): a JSON line, or a binary record rendered by `#lines[code - 1]`. */
+const TEXT = 0;
+const SENDV_RECORD = 1;
+const MEMORY_RECORD = 2;
+
 /** Where a binary record written from `pos` on starts. */
 function alignRecord(pos: number): number {
-  return (pos + SENDV_RECORD_ALIGN - 1) & -SENDV_RECORD_ALIGN;
+  return (pos + RECORD_ALIGN - 1) & -RECORD_ALIGN;
 }
 
 /** A subscription: its cursor is the next seq it needs. */
@@ -147,12 +157,13 @@ export class History {
   readonly #kinds: Uint8Array;
   readonly #domA: Int32Array;
   readonly #domB: Int32Array;
-  /** 1 where the slot holds a binary sendv record (sendv-record.ts), 0 for a JSON line. */
+  /** What the slot holds: a JSON line, or a binary record of one of the kinds below. */
   readonly #binary: Uint8Array;
   /** Where a binary record's line is rendered for a sink without `sendLine`. */
-  readonly #rendered = Buffer.allocUnsafeSlow(SENDV_LINE_MAX);
-  readonly #records: SendvRecords;
-  readonly #sendvLine: SendvLine;
+  readonly #rendered = Buffer.allocUnsafeSlow(Math.max(SENDV_LINE_MAX, MEMORY_LINE_MAX));
+  readonly #records: RecordViews;
+  /** Each binary record kind's renderer, by its `#binary` code. */
+  readonly #lines: readonly [SendvLine, MemoryLine];
   readonly #subs = new Set<HistorySubscription>();
   #nextSeq = 1;
   #oldestSeq = 1;
@@ -183,8 +194,11 @@ export class History {
     this.#domA = new Int32Array(options.capacity);
     this.#domB = new Int32Array(options.capacity);
     this.#binary = new Uint8Array(options.capacity);
-    this.#records = new SendvRecords(this.#bytes);
-    this.#sendvLine = new SendvLine(this.#records, this.#clock);
+    this.#records = new RecordViews(this.#bytes);
+    this.#lines = [
+      new SendvLine(this.#records, this.#clock),
+      new MemoryLine(this.#records, this.#clock),
+    ];
   }
 
   /** The seq the next event will get. */
@@ -242,7 +256,7 @@ export class History {
       line = this.#line(seq, kind, `"truncated":true,"chars":${line.length}`);
     const pos = this.#placeFor(seq, line.length * UTF8_PER_UNIT);
     this.#commit(seq, i, pos, this.#bytes.write(line, pos));
-    this.#binary[i] = 0;
+    this.#binary[i] = TEXT;
     this.#indexed(i, KIND_INDEX.get(kind) ?? 0, domA, domB);
     return seq;
   }
@@ -254,16 +268,44 @@ export class History {
    * (`performance.now()`, which the caller has already read).
    */
   appendSendv(fields: SendvFields, digest: number, monoMs = performance.now()): number {
+    const at = this.#appendRecord(
+      SENDV_RECORD,
+      SENDV_RECORD_BYTES,
+      fields.process,
+      fields.dstDomid,
+    );
+    writeSendvRecord(this.#records, at, monoMs, fields, digest);
+    return this.#nextSeq - 1;
+  }
+
+  /**
+   * Records a successful ReadMemory (`writeDigest` undefined) or WriteMemory (the CRC-32 of its
+   * data) as a binary record (memory-record.ts).
+   */
+  appendMemoryOp(
+    process: number,
+    ret: number,
+    gpa: number,
+    len: number,
+    writeDigest: number | undefined,
+    monoMs = performance.now(),
+  ): number {
+    const at = this.#appendRecord(MEMORY_RECORD, MEMORY_RECORD_BYTES, process, NO_DOMID);
+    writeMemoryRecord(this.#records, at, monoMs, process, ret, gpa, len, writeDigest);
+    return this.#nextSeq - 1;
+  }
+
+  /** Takes the next seq for a binary record of `bytes`; returns where to write the record. */
+  #appendRecord(kind: number, bytes: number, domA: number, domB: number): number {
     const seq = this.#nextSeq++;
     const i = seq % this.capacity;
     // The slot owns the bytes from the write position, the alignment padding included.
-    const pos = this.#placeFor(seq, SENDV_RECORD_BYTES + SENDV_RECORD_ALIGN - 1);
+    const pos = this.#placeFor(seq, bytes + RECORD_ALIGN - 1);
     const at = alignRecord(pos);
-    this.#records.write(at, monoMs, fields, digest);
-    this.#commit(seq, i, pos, at - pos + SENDV_RECORD_BYTES);
-    this.#binary[i] = 1;
-    this.#indexed(i, HYPERCALL_KIND, fields.process, fields.dstDomid);
-    return seq;
+    this.#commit(seq, i, pos, at - pos + bytes);
+    this.#binary[i] = kind;
+    this.#indexed(i, HYPERCALL_KIND, domA, domB);
+    return at;
   }
 
   /** The slot's filter fields; schedules a pump for the subscribers. */
@@ -398,8 +440,12 @@ export class History {
       sub.cursor++;
       if (!this.#passes(i, sub.kindMask, sub.domid)) continue;
       const offset = this.#offset[i] ?? 0;
-      if (this.#binary[i] === 1) {
-        const line = this.#sendvLine.set(alignRecord(offset), sub.cursor - 1);
+      const kind = this.#binary[i] ?? TEXT;
+      if (kind !== TEXT) {
+        const line = (this.#lines[kind - 1] ?? this.#lines[0]).set(
+          alignRecord(offset),
+          sub.cursor - 1,
+        );
         if (sink.sendLine !== undefined) sink.sendLine(line);
         else sink.send(this.#rendered.subarray(0, line.writeTo(this.#rendered, 0)));
       } else sink.send(this.#bytes.subarray(offset, offset + (this.#length[i] ?? 0)));

@@ -67,7 +67,12 @@ export function digestText(digest: number): string {
   return digest === NO_DIGEST ? "" : DIGEST_PREFIX + digest.toString(16).padStart(DIGEST_HEX, "0");
 }
 
-/** The digest of bytes in hand (a WriteMemory's data), as the history writes it. */
+/** The CRC-32 of bytes in hand (a WriteMemory's data). */
+export function dataDigest(bytes: Uint8Array): number {
+  return crc32(bytes);
+}
+
+/** `dataDigest` as the history writes it. */
 export function bytesDigest(bytes: Uint8Array): string {
   return digestText(crc32(bytes));
 }

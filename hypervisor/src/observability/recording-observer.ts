@@ -14,7 +14,7 @@ import type { SendvArgs } from "../argo/types.js";
 import { NO_DOMID, type History } from "./history.js";
 import { resultLabel, type HmxMetrics } from "./metrics.js";
 import type { Observer, StreamKind } from "./observer.js";
-import { bytesDigest, digestText, payloadDigest } from "./payload-digest.js";
+import { bytesDigest, dataDigest, digestText, payloadDigest } from "./payload-digest.js";
 import type { SendvFields } from "./sendv-record.js";
 
 /** Reused for every recorded sendv (appendSendv copies what it needs). */
@@ -117,9 +117,22 @@ export class RecordingObserver implements Observer {
     if (history === undefined) return;
     const ok = result.op !== "status" && result.ret >= 0;
     const sendv = call.op === "sendv";
-    if (sendv && ok) {
-      recordSendv(history, caller, call.args, result.ret, now);
-      return;
+    // The frequent successes are binary records, rendered when read (sendv-record.ts,
+    // memory-record.ts); the rest are built as text here.
+    if (ok) {
+      if (sendv) {
+        recordSendv(history, caller, call.args, result.ret, now);
+        return;
+      }
+      if (call.op === "readMemory") {
+        history.appendMemoryOp(caller.domid, result.ret, call.gpa, call.length, undefined, now);
+        return;
+      }
+      if (call.op === "writeMemory") {
+        const digest = dataDigest(call.data);
+        history.appendMemoryOp(caller.domid, result.ret, call.gpa, call.data.length, digest, now);
+        return;
+      }
     }
     const value = sendv
       ? sendvValueJson(caller, call.args, ok)
