@@ -3,7 +3,8 @@
  * `node bench/dist/history-bench.js [--rounds N] [--seconds S]`: what the harness surface costs
  * the data path. Three `hmx hypervisor` processes run side by side: one plain, one with
  * `--http-listen` (metrics on, nobody subscribed), one with `--http-listen` and a live
- * WebSocket subscriber reading the whole history. One guest pair per hypervisor drives
+ * WebSocket subscriber reading and parsing the whole history in a process of its own
+ * (history-reader.ts). One guest pair per hypervisor drives
  * pipelined Session batches of 64-byte sendvs (the receiver consumes by moving rx_ptr), and the
  * variants take turns, round by round, so machine noise hits them alike. Reported per variant
  * (medians of the rounds): hypercalls per second, and the hypervisor's CPU time per hypercall
@@ -26,8 +27,10 @@ import {
 } from "@hmx/proto/abi";
 import { Testbed } from "@hmx/testkit";
 import { cpuSeconds } from "./proc-stat.js";
+import { fork, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import WebSocket from "ws";
 
 const { values } = parseArgs({
   options: { rounds: { type: "string", default: "5" }, seconds: { type: "string", default: "2" } },
@@ -47,7 +50,7 @@ interface Variant {
   readonly tx: SessionClient;
   readonly rx: SessionClient;
   readonly rxDomid: number;
-  readonly subscriber?: { received: number; ws: WebSocket };
+  readonly subscriber?: ChildProcess;
   readonly rates: number[];
   /** Hypervisor CPU microseconds per hypercall, per round. */
   readonly cpuPerCall: number[];
@@ -68,19 +71,11 @@ async function setUp(name: string, args: string[], subscribe: boolean): Promise<
   let subscriber: Variant["subscriber"];
   if (subscribe) {
     const http = String(bed.hypervisor.last("hypervisor ready")?.["httpListen"]);
-    const ws = new WebSocket(`ws://${http}/v1/history`, {
-      headers: { authorization: `Bearer ${bed.adminToken}` },
-      perMessageDeflate: false,
-    });
-    await new Promise((resolve, reject) => {
-      ws.once("open", resolve);
-      ws.once("error", reject);
-    });
-    const sub = { received: 0, ws };
-    ws.on("message", () => {
-      sub.received++;
-    });
-    subscriber = sub;
+    subscriber = fork(fileURLToPath(new URL("./history-reader.js", import.meta.url)));
+    process.on("exit", () => subscriber?.kill("SIGKILL"));
+    subscriber.send({ url: `ws://${http}/v1/history`, token: bed.adminToken });
+    const [opened] = (await once(subscriber, "message")) as [{ open?: boolean }];
+    if (opened.open !== true) throw new Error("the history reader did not connect");
   }
   return {
     name,
@@ -164,10 +159,14 @@ try {
     );
   }
   const sub = variants[2]?.subscriber;
-  if (sub !== undefined) console.log(`\nthe subscriber received ${sub.received} events`);
+  if (sub !== undefined) {
+    sub.send("count");
+    const [count] = (await once(sub, "message")) as [{ received: number }];
+    console.log(`\nthe subscriber received ${count.received} events`);
+  }
 } finally {
   for (const v of variants) {
-    v.subscriber?.ws.terminate();
+    v.subscriber?.kill();
     await Promise.all([v.tx.close(), v.rx.close()]);
     await v.bed.stopAll();
   }

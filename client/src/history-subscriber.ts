@@ -38,6 +38,11 @@ export interface HistorySubscriberOptions {
   /** Start after this seq (0: from the oldest retained event); default: from the next event. */
   readonly since?: number;
   /**
+   * Instead of `since`: start with the newest `last` retained events that pass the filters.
+   * Only the first connection asks for it; a reconnect resumes after the last seq delivered.
+   */
+  readonly last?: number;
+  /**
    * End after this seq, or `"now"`: after the newest event at connection (read what happened,
    * do not follow). Default: follow until `close()`.
    */
@@ -91,6 +96,7 @@ export function historyUrl(
   address: string,
   query: {
     since?: number | undefined;
+    last?: number | undefined;
     until?: number | "now" | undefined;
     kinds?: readonly string[] | undefined;
     domid?: number | undefined;
@@ -98,6 +104,7 @@ export function historyUrl(
 ): string {
   const params = new URLSearchParams();
   if (query.since !== undefined) params.set("since", String(query.since));
+  if (query.last !== undefined) params.set("last", String(query.last));
   if (query.until !== undefined) params.set("until", String(query.until));
   if (query.kinds !== undefined) params.set("kinds", query.kinds.join(","));
   if (query.domid !== undefined) params.set("domid", String(query.domid));
@@ -154,8 +161,9 @@ export class HistorySubscriber {
   #connect(): void {
     const o = this.options;
     const since = this.lastSeq ?? o.since;
+    const last = this.lastSeq === undefined ? o.last : undefined;
     const ws = new WebSocket(
-      historyUrl(o.address, { since, until: o.until, kinds: o.kinds, domid: o.domid }),
+      historyUrl(o.address, { since, last, until: o.until, kinds: o.kinds, domid: o.domid }),
       { headers: { authorization: `Bearer ${o.adminToken}` }, perMessageDeflate: false },
     );
     this.#ws = ws;

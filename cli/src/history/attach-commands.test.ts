@@ -220,7 +220,40 @@ describe("hmx domain, status and history against a hypervisor", () => {
     assert.match(io.out[0] ?? "", /created epsilon/);
   });
 
-  it("history refuses a bad kind, domid or a since from another run with exit 2 naming it", async () => {
+  it("history --last N prints the newest N retained events the filters pass and exits; with --follow it goes on", async () => {
+    const seqsOf = (io: { out: string[] }): number[] =>
+      io.out.map((l) => (JSON.parse(l) as { seq: number }).seq);
+    const all = capture();
+    assert.equal(await runHistoryCommand(["--json"], all, env), 0);
+    const last2 = capture();
+    assert.equal(await runHistoryCommand(["--last", "2", "--json"], last2, env), 0);
+    assert.deepEqual(seqsOf(last2), seqsOf(all).slice(-2));
+    const domains = capture();
+    assert.equal(
+      await runHistoryCommand(["-n", "2", "--kinds", "domain", "--json"], domains, env),
+      0,
+    );
+    const allDomains = all.out.filter((l) => (JSON.parse(l) as { kind: string }).kind === "domain");
+    assert.deepEqual(seqsOf(domains), seqsOf({ out: allDomains }).slice(-2));
+    const more = capture();
+    assert.equal(await runHistoryCommand(["--last", "100000", "--json"], more, env), 0);
+    assert.deepEqual(seqsOf(more), seqsOf(all), "fewer when the window holds fewer");
+
+    const io = capture();
+    const running = runHistoryCommand(["--last", "1", "--follow", "--kinds", "domain"], io, env);
+    const deadline = Date.now() + 10_000;
+    while (io.out.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await runDomainCommand(["create", "zeta", "--label", "z_t"], capture(), env);
+    while (!io.out.some((l) => l.includes("zeta")) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    process.emit("SIGINT", "SIGINT");
+    assert.equal(await running, 0);
+    assert.equal(io.out.length, 2, io.out.join("\n"));
+    assert.match(io.out[0] ?? "", /created epsilon/, "the newest retained domain event first");
+    assert.match(io.out[1] ?? "", /created zeta/, "then live ones");
+  });
+
+  it("history refuses a bad kind, domid, --last or a since from another run with exit 2 naming it", async () => {
     const cases: [string[], RegExp][] = [
       [
         ["--kinds", "hypercall,bogus"],
@@ -229,6 +262,10 @@ describe("hmx domain, status and history against a hypervisor", () => {
       [["--domid", "40000"], /--domid "40000": expected an integer in 0\.\.32751/],
       [["--since", "x"], /--since "x": expected an integer/],
       [["--since", "99999999"], /since 99999999 is beyond the newest event/],
+      [["--last", "0"], /--last "0": expected a count of events, an integer in 1\.\./],
+      [["--last", "2.5"], /--last "2\.5": expected a count of events/],
+      [["--last", "ten"], /--last "ten": expected a count of events/],
+      [["--last", "2", "--since", "1"], /--since and --last are exclusive/],
     ];
     for (const [args, message] of cases) {
       const io = capture();

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * `hmx history`: the hypervisor's event history (docs/harness.md) from a shell. Without
- * `--follow` it prints what the retained window holds (after `--since`) up to now and exits;
+ * `--follow` it prints what the retained window holds (after `--since`, or its newest `--last`
+ * N events) up to now and exits;
  * with `--follow` it goes on printing live events until Ctrl-C, resuming after a dropped
  * connection without losing or repeating an event (what the window lost arrives as a `gap`).
  */
@@ -19,7 +20,7 @@ import { CONSOLE_IO, UsageError, parseUint, type CommandIo } from "../commands/c
 import { formatHistoryEvent } from "./format-event.js";
 import { HTTP_OPTIONS_USAGE, resolveHttpTarget } from "./http-target.js";
 
-export const HISTORY_USAGE = `usage: hmx history [--since SEQ] [--kinds K,K] [--domid N] [--follow] [--json]
+export const HISTORY_USAGE = `usage: hmx history [--since SEQ | --last N] [--kinds K,K] [--domid N] [--follow] [--json]
 
 Prints the event history of the hypervisor (hypercalls, VIRQs, MAC denials, links, sessions,
 domains, faults; docs/harness.md), one line per event. Without --follow it prints the retained
@@ -27,6 +28,8 @@ events up to now and exits; with --follow it keeps printing new ones until Ctrl-
 
   --since SEQ          start after SEQ (default: the oldest retained event; with --follow, the
                        next event). A SEQ the window no longer holds starts with a gap line
+  -n, --last N         start with the newest N retained events (of those --kinds/--domid
+                       pass; fewer if the window holds fewer), like tail -n
   --kinds K,K          only these kinds: ${HISTORY_KINDS.filter((k) => k !== "gap").join(", ")}
   --domid N            only events involving domain N
   -f, --follow         keep printing live events (reconnects and resumes if the link drops)
@@ -46,6 +49,16 @@ export function parseKinds(text: string): HistoryKind[] {
   });
 }
 
+/** `--last N`: a count of events, at least 1, or UsageError naming the bad value. */
+export function parseLast(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || !Number.isSafeInteger(n))
+    throw new UsageError(
+      `--last ${JSON.stringify(text)}: expected a count of events, an integer in 1..${Number.MAX_SAFE_INTEGER}`,
+    );
+  return n;
+}
+
 export async function runHistoryCommand(
   argv: string[],
   io: CommandIo = CONSOLE_IO,
@@ -53,6 +66,7 @@ export async function runHistoryCommand(
 ): Promise<number> {
   const parsed = parseCommand("history", HISTORY_USAGE, argv, {
     since: { type: "string" },
+    last: { type: "string", short: "n" },
     kinds: { type: "string" },
     domid: { type: "string" },
     follow: { type: "boolean", short: "f" },
@@ -67,9 +81,14 @@ export async function runHistoryCommand(
   try {
     if (positionals.length > 0)
       throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+    if (values.since !== undefined && values.last !== undefined)
+      throw new UsageError(
+        "--since and --last are exclusive: resume after a seq, or take the last N events",
+      );
+    const last = values.last === undefined ? undefined : parseLast(values.last);
     const since =
       values.since === undefined
-        ? follow
+        ? follow || last !== undefined
           ? undefined
           : 0
         : parseUint("--since", values.since, Number.MAX_SAFE_INTEGER);
@@ -84,6 +103,7 @@ export async function runHistoryCommand(
       address: target.http,
       adminToken: target.adminToken,
       ...(since === undefined ? {} : { since }),
+      ...(last === undefined ? {} : { last }),
       ...(follow ? {} : { until: "now" as const }),
       ...(kinds === undefined ? {} : { kinds }),
       ...(domid === undefined ? {} : { domid }),

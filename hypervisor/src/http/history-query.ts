@@ -2,6 +2,7 @@
 /**
  * The query of `GET /v1/history`: `since=SEQ` (resume after SEQ), `until=SEQ|now` (end after
  * SEQ, or after the newest event at connection: read what happened, do not follow),
+ * `last=N` (start with the newest N retained events that pass the filters, instead of `since`),
  * `kinds=a,b` and `domid=N`.
  * A bad value is refused with a message naming it and what is allowed; nothing is subscribed.
  */
@@ -10,6 +11,7 @@ import { HISTORY_KINDS, type HistoryFilter, type HistoryKind } from "../observab
 
 export interface HistoryQuery {
   readonly since?: number;
+  readonly last?: number;
   readonly until?: number | "now";
   readonly filter: HistoryFilter;
 }
@@ -19,14 +21,28 @@ export class HistoryQueryError extends Error {
 }
 
 const KNOWN = new Set<string>(HISTORY_KINDS);
+const PARAMETERS = new Set(["since", "until", "last", "kinds", "domid"]);
 
 export function parseHistoryQuery(params: URLSearchParams): HistoryQuery {
   for (const key of params.keys())
-    if (key !== "since" && key !== "until" && key !== "kinds" && key !== "domid")
+    if (!PARAMETERS.has(key))
       throw new HistoryQueryError(
-        `unknown query parameter ${JSON.stringify(key)}: expected since, until, kinds or domid`,
+        `unknown query parameter ${JSON.stringify(key)}: expected since, until, last, kinds or domid`,
       );
   const since = seqParam(params, "since", false);
+  const lastText = params.get("last");
+  let last: number | undefined;
+  if (lastText !== null) {
+    last = Number(lastText);
+    if (!/^\d{1,16}$/.test(lastText) || !Number.isSafeInteger(last) || last < 1)
+      throw new HistoryQueryError(
+        `last ${JSON.stringify(lastText)}: expected a count of events, an integer >= 1`,
+      );
+    if (since !== undefined)
+      throw new HistoryQueryError(
+        "since and last are exclusive: resume after a seq, or take the last N events",
+      );
+  }
   const until = seqParam(params, "until", true);
   const kindsText = params.get("kinds");
   let kinds: Set<HistoryKind> | undefined;
@@ -51,6 +67,7 @@ export function parseHistoryQuery(params: URLSearchParams): HistoryQuery {
   }
   return {
     ...(since === undefined ? {} : { since }),
+    ...(last === undefined ? {} : { last }),
     ...(until === undefined ? {} : { until }),
     filter: {
       ...(kinds === undefined ? {} : { kinds }),

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The bytes one history pump sends a sink, gathered in a reused buffer and written as one
- * chunk: a write (and a WebSocket frame object) per event costs more than the event itself.
- * The buffer grows to the largest batch seen, which the history bounds by its per-subscriber
- * byte limit.
+ * The bytes one history pump sends a sink, gathered in one buffer and written as one chunk: a
+ * write (and a WebSocket frame object) per event costs more than the event itself. The buffer
+ * grows to the largest batch seen, which the history bounds by its per-subscriber byte limit.
  */
+const INITIAL_BYTES = 16 * 1024;
+
 export class ByteBatch {
-  #buf = Buffer.allocUnsafe(16 * 1024);
+  #buf = Buffer.allocUnsafe(INITIAL_BYTES);
   #length = 0;
 
   get length(): number {
@@ -20,17 +21,33 @@ export class ByteBatch {
     this.#length += bytes.length;
   }
 
-  /** Room for `n` more bytes at `at`, for a caller writing a header in place. */
-  claim(n: number): { buf: Buffer; at: number } {
+  /**
+   * Makes room for up to `n` more bytes and returns where they start in `buffer`, for a caller
+   * writing in place; `advance` then counts what it wrote.
+   */
+  reserve(n: number): number {
     this.#reserve(n);
-    const at = this.#length;
-    this.#length += n;
-    return { buf: this.#buf, at };
+    return this.#length;
   }
 
-  /** The batch as its own buffer (the reused one stays here); empties the batch. */
+  /** The buffer `reserve` made room in (valid until the next `reserve` or `push`). */
+  get buffer(): Buffer {
+    return this.#buf;
+  }
+
+  /** `n` bytes were written at the position `reserve` returned. */
+  advance(n: number): void {
+    this.#length += n;
+  }
+
+  /**
+   * The batch, handed over (the writer keeps it until written); the next batch starts in a new
+   * buffer with room for twice this one. Copying it out instead cost more per event than
+   * writing it.
+   */
   take(): Buffer {
-    const out = Buffer.from(this.#buf.subarray(0, this.#length));
+    const out = this.#buf.subarray(0, this.#length);
+    this.#buf = Buffer.allocUnsafe(Math.max(INITIAL_BYTES, 2 * this.#length));
     this.#length = 0;
     return out;
   }

@@ -9,6 +9,7 @@
 import { createWriteStream, type WriteStream } from "node:fs";
 import { ByteBatch } from "./byte-batch.js";
 import type { History, HistorySink, HistorySubscription } from "./history.js";
+import type { LineWriter } from "./record-views.js";
 
 const NEWLINE = Buffer.from("\n");
 
@@ -44,6 +45,14 @@ export class HistoryFile implements HistorySink {
   send(event: Uint8Array): void {
     this.#batch.push(event);
     this.#batch.push(NEWLINE);
+  }
+
+  sendLine(line: LineWriter): void {
+    const at = this.#batch.reserve(line.maxBytes + 1);
+    const buf = this.#batch.buffer;
+    const n = line.writeTo(buf, at);
+    buf[at + n] = 0x0a;
+    this.#batch.advance(n + 1);
   }
 
   flush(): void {

@@ -156,6 +156,59 @@ describe("history", () => {
     assert.equal(none.closed?.code, HISTORY_CLOSE.DONE, "no match still ends");
   });
 
+  test("last N starts with the newest N retained events its filter passes, fewer if the window holds fewer, then follows", async () => {
+    const h = history(10);
+    for (let i = 0; i < 14; i++) h.append(i % 2 === 0 ? "virq" : "mac", i % 3, NO_DOMID, { i }); // seqs 1..14; 5..14 kept
+    const tail = new FakeSink();
+    h.subscribe(tail, { last: 3, closeWhenBehind: true });
+    const macs = new FakeSink();
+    h.subscribe(macs, {
+      last: 2,
+      until: "now",
+      filter: { kinds: new Set(["mac"]) },
+      closeWhenBehind: true,
+    });
+    const domain1 = new FakeSink();
+    h.subscribe(domain1, { last: 100, filter: { domid: 1 }, closeWhenBehind: true });
+    fill(h, 1, 7); // seq 15
+    await turn();
+    assert.deepEqual(
+      tail.events.map((e) => e.seq),
+      [12, 13, 14, 15],
+      "the last 3, then live events",
+    );
+    assert.deepEqual(
+      macs.events.map((e) => e.seq),
+      [12, 14],
+    );
+    assert.equal(macs.closed?.code, HISTORY_CLOSE.DONE);
+    // Domain 1 is in seqs 2, 5, 8, 11, 14: only the retained ones, and no gap for the rest.
+    assert.deepEqual(
+      domain1.events.map((e) => [e.seq, e.kind]),
+      [
+        [5, "virq"],
+        [8, "mac"],
+        [11, "virq"],
+        [14, "mac"],
+      ],
+    );
+  });
+
+  test("last is refused when not a positive integer or given with since, and nothing is subscribed", () => {
+    const h = history();
+    fill(h, 3);
+    for (const last of [0, -1, 1.5, Number.NaN])
+      assert.throws(
+        () => h.subscribe(new FakeSink(), { last, closeWhenBehind: true }),
+        new RegExp(`last ${String(last)}: expected a positive integer`),
+      );
+    assert.throws(
+      () => h.subscribe(new FakeSink(), { last: 2, since: 1, closeWhenBehind: true }),
+      /since and last are exclusive/,
+    );
+    assert.equal(h.subscriberCount, 0);
+  });
+
   test("an until inside the lost part of the window ends after the gap, with no retained event", async () => {
     const h = history(10);
     fill(h, 25); // seqs 16..25 retained

@@ -19,9 +19,16 @@
 import { performance } from "node:perf_hooks";
 import { Rfc3339Clock } from "./rfc3339-clock.js";
 import {
+  MEMORY_LINE_MAX,
+  MEMORY_RECORD_BYTES,
+  MemoryLine,
+  writeMemoryRecord,
+} from "./memory-record.js";
+import { RECORD_ALIGN, RecordViews, type LineWriter } from "./record-views.js";
+import {
   SENDV_LINE_MAX,
   SENDV_RECORD_BYTES,
-  renderSendvRecord,
+  SendvLine,
   writeSendvRecord,
   type SendvFields,
 } from "./sendv-record.js";
@@ -58,6 +65,12 @@ export interface HistorySink {
   readonly bufferedAmount: number;
   /** One event's JSON as UTF-8: a view into the ring, to copy (or use) before returning. */
   send(event: Uint8Array): void;
+  /**
+   * One event whose JSON is written on demand (a binary record): the sink lets `line` write it
+   * straight into its outgoing bytes. Without this, the history writes it into a buffer of its
+   * own and calls `send`.
+   */
+  sendLine?(line: LineWriter): void;
   /** At the end of each pump: write what `send` batched. */
   flush?(): void;
   /** Ends the subscription, saying why. */
@@ -75,6 +88,11 @@ export interface SubscribeOptions {
   readonly filter?: HistoryFilter;
   /** Resume after this seq; undefined = from the next event. */
   readonly since?: number;
+  /**
+   * Start with the newest `last` retained events the filter passes (fewer if the window holds
+   * fewer), instead of `since`: a harness's `tail`.
+   */
+  readonly last?: number;
   /** Close (true, WebSocket) or only `gap` (false, the file) when the subscriber falls behind. */
   readonly closeWhenBehind: boolean;
   /**
@@ -101,6 +119,16 @@ const UTF8_PER_UNIT = 3;
 
 /** Domid fields of an event with no domain. */
 export const NO_DOMID = -1;
+
+/** What a slot holds (`#binary`): a JSON line, or a binary record rendered by `#lines[code - 1]`. */
+const TEXT = 0;
+const SENDV_RECORD = 1;
+const MEMORY_RECORD = 2;
+
+/** Where a binary record written from `pos` on starts. */
+function alignRecord(pos: number): number {
+  return (pos + RECORD_ALIGN - 1) & -RECORD_ALIGN;
+}
 
 /** A subscription: its cursor is the next seq it needs. */
 export class HistorySubscription {
@@ -129,10 +157,13 @@ export class History {
   readonly #kinds: Uint8Array;
   readonly #domA: Int32Array;
   readonly #domB: Int32Array;
-  /** 1 where the slot holds a binary sendv record (sendv-record.ts), 0 for a JSON line. */
+  /** What the slot holds: a JSON line, or a binary record of one of the kinds below. */
   readonly #binary: Uint8Array;
-  /** Where a binary record's line is rendered for a sink (which copies it before returning). */
-  readonly #rendered = Buffer.allocUnsafeSlow(SENDV_LINE_MAX);
+  /** Where a binary record's line is rendered for a sink without `sendLine`. */
+  readonly #rendered = Buffer.allocUnsafeSlow(Math.max(SENDV_LINE_MAX, MEMORY_LINE_MAX));
+  readonly #records: RecordViews;
+  /** Each binary record kind's renderer, by its `#binary` code. */
+  readonly #lines: readonly [SendvLine, MemoryLine];
   readonly #subs = new Set<HistorySubscription>();
   #nextSeq = 1;
   #oldestSeq = 1;
@@ -163,6 +194,11 @@ export class History {
     this.#domA = new Int32Array(options.capacity);
     this.#domB = new Int32Array(options.capacity);
     this.#binary = new Uint8Array(options.capacity);
+    this.#records = new RecordViews(this.#bytes);
+    this.#lines = [
+      new SendvLine(this.#records, this.#clock),
+      new MemoryLine(this.#records, this.#clock),
+    ];
   }
 
   /** The seq the next event will get. */
@@ -220,25 +256,56 @@ export class History {
       line = this.#line(seq, kind, `"truncated":true,"chars":${line.length}`);
     const pos = this.#placeFor(seq, line.length * UTF8_PER_UNIT);
     this.#commit(seq, i, pos, this.#bytes.write(line, pos));
-    this.#binary[i] = 0;
+    this.#binary[i] = TEXT;
     this.#indexed(i, KIND_INDEX.get(kind) ?? 0, domA, domB);
     return seq;
   }
 
   /**
    * Records a successful sendv as a binary record, its line rendered only when a subscriber
-   * takes it (the hot path: see sendv-record.ts). `digestHex` is its payload's digest, or ""
-   * when the payload was not readable.
+   * takes it (the hot path: see sendv-record.ts). `digest` is its payload's CRC-32, or
+   * NO_DIGEST when the payload was not readable; `monoMs` is when it happened
+   * (`performance.now()`, which the caller has already read).
    */
-  appendSendv(fields: SendvFields, digestHex: string): number {
+  appendSendv(fields: SendvFields, digest: number, monoMs = performance.now()): number {
+    const at = this.#appendRecord(
+      SENDV_RECORD,
+      SENDV_RECORD_BYTES,
+      fields.process,
+      fields.dstDomid,
+    );
+    writeSendvRecord(this.#records, at, monoMs, fields, digest);
+    return this.#nextSeq - 1;
+  }
+
+  /**
+   * Records a successful ReadMemory (`writeDigest` undefined) or WriteMemory (the CRC-32 of its
+   * data) as a binary record (memory-record.ts).
+   */
+  appendMemoryOp(
+    process: number,
+    ret: number,
+    gpa: number,
+    len: number,
+    writeDigest: number | undefined,
+    monoMs = performance.now(),
+  ): number {
+    const at = this.#appendRecord(MEMORY_RECORD, MEMORY_RECORD_BYTES, process, NO_DOMID);
+    writeMemoryRecord(this.#records, at, monoMs, process, ret, gpa, len, writeDigest);
+    return this.#nextSeq - 1;
+  }
+
+  /** Takes the next seq for a binary record of `bytes`; returns where to write the record. */
+  #appendRecord(kind: number, bytes: number, domA: number, domB: number): number {
     const seq = this.#nextSeq++;
     const i = seq % this.capacity;
-    const pos = this.#placeFor(seq, SENDV_RECORD_BYTES);
-    writeSendvRecord(this.#bytes, pos, performance.now(), fields, digestHex);
-    this.#commit(seq, i, pos, SENDV_RECORD_BYTES);
-    this.#binary[i] = 1;
-    this.#indexed(i, HYPERCALL_KIND, fields.process, fields.dstDomid);
-    return seq;
+    // The slot owns the bytes from the write position, the alignment padding included.
+    const pos = this.#placeFor(seq, bytes + RECORD_ALIGN - 1);
+    const at = alignRecord(pos);
+    this.#commit(seq, i, pos, at - pos + bytes);
+    this.#binary[i] = kind;
+    this.#indexed(i, HYPERCALL_KIND, domA, domB);
+    return at;
   }
 
   /** The slot's filter fields; schedules a pump for the subscribers. */
@@ -262,14 +329,23 @@ export class History {
       throw new RangeError(
         `since ${options.since} is beyond the newest event (${newest}): is this history from another run?`,
       );
+    if (options.last !== undefined && (!Number.isSafeInteger(options.last) || options.last < 1))
+      throw new RangeError(`last ${options.last}: expected a positive integer`);
+    if (options.last !== undefined && options.since !== undefined)
+      throw new RangeError("since and last are exclusive: resume after a seq, or take the last N");
     const until = options.until === "now" ? newest : (options.until ?? Infinity);
     let mask = 0;
     for (const k of options.filter?.kinds ?? HISTORY_KINDS) mask |= 1 << (KIND_INDEX.get(k) ?? 0);
+    const domid = options.filter?.domid ?? NO_DOMID;
     const sub: HistorySubscription = new HistorySubscription(
       sink,
-      options.since === undefined ? this.#nextSeq : options.since + 1,
+      options.last !== undefined
+        ? this.#startOfLast(options.last, mask, domid)
+        : options.since === undefined
+          ? this.#nextSeq
+          : options.since + 1,
       mask,
-      options.filter?.domid ?? NO_DOMID,
+      domid,
       options.closeWhenBehind,
       () => {
         sub.closed = true;
@@ -287,6 +363,24 @@ export class History {
     this.#pump(sub);
     if (sub.cursor < this.#nextSeq) this.#scheduleRetry();
     return sub;
+  }
+
+  /** The seq of the oldest of the newest `n` retained events that pass the filter. */
+  #startOfLast(n: number, mask: number, domid: number): number {
+    let start = this.#nextSeq;
+    for (let seq = this.#nextSeq - 1; seq >= this.oldestSeq && n > 0; seq--) {
+      if (this.#passes(seq % this.capacity, mask, domid)) {
+        start = seq;
+        n--;
+      }
+    }
+    return start;
+  }
+
+  /** Whether slot `i`'s event passes a subscriber's filter. */
+  #passes(i: number, mask: number, domid: number): boolean {
+    if ((mask & (1 << (this.#kinds[i] ?? 0))) === 0) return false;
+    return domid === NO_DOMID || this.#domA[i] === domid || this.#domB[i] === domid;
   }
 
   /** Closes every subscriber (shutdown). */
@@ -344,19 +438,16 @@ export class History {
       if (sink.bufferedAmount >= this.#maxBuffered) break;
       const i = sub.cursor % this.capacity;
       sub.cursor++;
-      if ((sub.kindMask & (1 << (this.#kinds[i] ?? 0))) === 0) continue;
-      if (sub.domid !== NO_DOMID && this.#domA[i] !== sub.domid && this.#domB[i] !== sub.domid)
-        continue;
+      if (!this.#passes(i, sub.kindMask, sub.domid)) continue;
       const offset = this.#offset[i] ?? 0;
-      if (this.#binary[i] === 1) {
-        const n = renderSendvRecord(
-          this.#bytes,
-          offset,
+      const kind = this.#binary[i] ?? TEXT;
+      if (kind !== TEXT) {
+        const line = (this.#lines[kind - 1] ?? this.#lines[0]).set(
+          alignRecord(offset),
           sub.cursor - 1,
-          this.#clock,
-          this.#rendered,
         );
-        sink.send(this.#rendered.subarray(0, n));
+        if (sink.sendLine !== undefined) sink.sendLine(line);
+        else sink.send(this.#rendered.subarray(0, line.writeTo(this.#rendered, 0)));
       } else sink.send(this.#bytes.subarray(offset, offset + (this.#length[i] ?? 0)));
     }
     // Also after a gap sent by `subscribe` just before this pump.

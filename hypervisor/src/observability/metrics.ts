@@ -69,21 +69,36 @@ function keyLabel(key: number): string {
   return ERRNO_NAMES.get(-key) ?? `errno_${-key}`;
 }
 
-/** Per-op latency buckets in plain arrays; exposed in prom-client's histogram format. */
-class LatencyHistogram extends Histogram<"op"> {
-  readonly #byOp = new Map<string, { buckets: Float64Array; sum: number; count: number }>();
+/** One op's hot-path tallies: results and latency buckets, in plain fields and arrays. */
+class OpTally {
+  /** Results other than ok, by `resultKey`. */
+  readonly failures = new Map<number, number>();
+  readonly buckets = new Float64Array(LATENCY_BUCKETS.length);
+  ok = 0;
+  sum = 0;
+  count = 0;
 
-  record(op: string, seconds: number): void {
-    let h = this.#byOp.get(op);
-    if (h === undefined) {
-      h = { buckets: new Float64Array(LATENCY_BUCKETS.length), sum: 0, count: 0 };
-      this.#byOp.set(op, h);
-    }
+  constructor(readonly op: string) {}
+
+  add(result: HypercallResult, seconds: number): void {
+    const key = resultKey(result);
+    if (key === 0) this.ok++;
+    else this.failures.set(key, (this.failures.get(key) ?? 0) + 1);
     let i = 0;
     while (i < LATENCY_BUCKETS.length && seconds > (LATENCY_BUCKETS[i] ?? Infinity)) i++;
-    if (i < LATENCY_BUCKETS.length) h.buckets[i] = (h.buckets[i] ?? 0) + 1;
-    h.sum += seconds;
-    h.count++;
+    if (i < LATENCY_BUCKETS.length) this.buckets[i] = (this.buckets[i] ?? 0) + 1;
+    this.sum += seconds;
+    this.count++;
+  }
+}
+
+/** Per-op latency buckets from the tallies; exposed in prom-client's histogram format. */
+class LatencyHistogram extends Histogram<"op"> {
+  #byOp: ReadonlyMap<string, OpTally> = new Map();
+
+  /** Where the buckets are kept (set once, by HmxMetrics). */
+  readFrom(tallies: ReadonlyMap<string, OpTally>): void {
+    this.#byOp = tallies;
   }
 
   /**
@@ -133,18 +148,20 @@ export class HmxMetrics {
   readonly #macDenials: Counter<"module" | "permission">;
   readonly #latency: LatencyHistogram;
   /**
-   * The hot path's own tallies (a Map lookup and an add per hypercall: prom-client's labelled
-   * inc/observe hash their labels on every call, about a microsecond each here); the
-   * counters below copy them out at scrape time.
+   * The hot path's own tallies, per op (prom-client's labelled inc/observe hash their labels on
+   * every call, about a microsecond each here); the counters below copy them out at scrape
+   * time. Calls come in runs of one op, so the last op's tally is kept at hand: one string
+   * compare instead of a Map lookup.
    */
-  readonly #hypercalls = new Map<string, Map<number, number>>();
+  readonly #ops = new Map<string, OpTally>();
+  #lastOp: OpTally = new OpTally("");
   #bytesCopied = 0;
   #messages = 0;
   #virqs = 0;
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
-    const tallies = this.#hypercalls;
+    const tallies = this.#ops;
     new Counter({
       name: "hmx_hypercalls_total",
       help: "Hypercalls executed, by op and result (ok, an errno name, or a gRPC status name).",
@@ -152,8 +169,10 @@ export class HmxMetrics {
       registers,
       collect() {
         this.reset();
-        for (const [op, byKey] of tallies)
-          for (const [key, n] of byKey) this.inc({ op, result: keyLabel(key) }, n);
+        for (const [op, t] of tallies) {
+          if (t.ok > 0) this.inc({ op, result: "ok" }, t.ok);
+          for (const [key, n] of t.failures) this.inc({ op, result: keyLabel(key) }, n);
+        }
       },
     });
     this.#latency = new LatencyHistogram({
@@ -163,6 +182,7 @@ export class HmxMetrics {
       buckets: LATENCY_BUCKETS,
       registers,
     });
+    this.#latency.readFrom(tallies);
     const total = (name: string, help: string, read: () => number): void => {
       new Counter({
         name,
@@ -250,14 +270,17 @@ export class HmxMetrics {
   }
 
   hypercall(op: HypercallOpName, result: HypercallResult, seconds: number): void {
-    let byKey = this.#hypercalls.get(op);
-    if (byKey === undefined) {
-      byKey = new Map();
-      this.#hypercalls.set(op, byKey);
+    let tally = this.#lastOp;
+    if (tally.op !== op) {
+      let known = this.#ops.get(op);
+      if (known === undefined) {
+        known = new OpTally(op);
+        this.#ops.set(op, known);
+      }
+      tally = known;
+      this.#lastOp = tally;
     }
-    const key = resultKey(result);
-    byKey.set(key, (byKey.get(key) ?? 0) + 1);
-    this.#latency.record(op, seconds);
+    tally.add(result, seconds);
     if (result.op === "sendv" && result.ret >= 0) {
       this.#messages++;
       this.#bytesCopied += result.ret;

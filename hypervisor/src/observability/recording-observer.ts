@@ -2,21 +2,20 @@
 /**
  * The `Observer` that records: it turns the core's hooks into history events (Jepsen's op shape
  * for hypercalls) and metric updates. Payload bytes never enter the history: a sendv or
- * WriteMemory carries its length and a digest (SHA-256, first 16 hex digits), enough for an
+ * WriteMemory carries its length and a digest (CRC-32: payload-digest.ts), enough for an
  * offline checker to line up each message sent with the one read out of the ring.
  */
 import { ARGO_DOMID_ANY } from "@hmx/proto/abi";
-import { createHash, hash } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type { Domain } from "../domain/domain.js";
 import type { Hypercall, HypercallResult } from "../dispatch/hypercall.js";
 import type { AuditRecord } from "../mac/audit.js";
-import type { GuestMemory } from "../memory/guest-memory.js";
-import type { Iov, SendvArgs } from "../argo/types.js";
+import type { SendvArgs } from "../argo/types.js";
 import { NO_DOMID, type History } from "./history.js";
 import { resultLabel, type HmxMetrics } from "./metrics.js";
 import type { Observer, StreamKind } from "./observer.js";
-import { DIGEST_HEX, type SendvFields } from "./sendv-record.js";
+import { bytesDigest, dataDigest, digestText, payloadDigest } from "./payload-digest.js";
+import type { SendvFields } from "./sendv-record.js";
 
 /** Reused for every recorded sendv (appendSendv copies what it needs). */
 const sendvFields: SendvFields = {
@@ -30,46 +29,13 @@ const sendvFields: SendvFields = {
   len: 0,
 };
 
-/** Messages up to this size are gathered into one reused buffer and hashed in one call. */
-const SCRATCH_BYTES = 64 * 1024;
-const scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
-
-/**
- * The digest of the bytes `iovs` name in `memory` (the message as the sender gathered it), or
- * "" when they are not all in its memory. One-shot `crypto.hash` over a reused buffer: a
- * `createHash` object per message costs several times more than hashing a small message
- * itself (and its hex output is cheaper than its Buffer output).
- */
-export function payloadDigest(memory: GuestMemory, iovs: readonly Iov[]): string {
-  let total = 0;
-  for (const iov of iovs) {
-    if (!memory.contains(iov.gpa, iov.len)) return "";
-    total += iov.len;
-  }
-  if (total > SCRATCH_BYTES) {
-    const h = createHash("sha256");
-    for (const iov of iovs) h.update(memory.read(iov.gpa, iov.len) ?? Buffer.alloc(0));
-    return h.digest("hex").slice(0, DIGEST_HEX);
-  }
-  let at = 0;
-  for (const iov of iovs) {
-    memory.copyOut(iov.gpa, iov.len, scratch, at);
-    at += iov.len;
-  }
-  return bytesDigest(scratch.subarray(0, total));
-}
-
-function bytesDigest(bytes: Uint8Array): string {
-  return hash("sha256", bytes, "hex").slice(0, DIGEST_HEX);
-}
-
 /** A sendv's `value`, serialised by hand: it is the hot path and holds only numbers. */
 function sendvValueJson(caller: Domain, args: SendvArgs, ok: boolean): string {
   const { src, dst, iovs, messageType } = args;
   let len = 0;
   for (const iov of iovs) len += iov.len;
   const srcDomid = src.domainId === ARGO_DOMID_ANY ? caller.domid : src.domainId;
-  const digest = ok ? `,"digest":"${payloadDigest(caller.memory, iovs)}"` : "";
+  const digest = ok ? `,"digest":"${digestText(payloadDigest(caller.memory, iovs))}"` : "";
   return (
     `{"src":{"domid":${srcDomid},"aport":${src.aport}},"dst":{"domid":${dst.domainId},"aport":${dst.aport}},` +
     `"messageType":${messageType},"len":${len}${digest}}`
@@ -77,7 +43,13 @@ function sendvValueJson(caller: Domain, args: SendvArgs, ok: boolean): string {
 }
 
 /** A successful sendv into the history as a binary record (its line is built when read). */
-function recordSendv(history: History, caller: Domain, args: SendvArgs, ret: number): void {
+function recordSendv(
+  history: History,
+  caller: Domain,
+  args: SendvArgs,
+  ret: number,
+  monoMs: number,
+): void {
   const { src, dst, iovs } = args;
   let len = 0;
   for (const iov of iovs) len += iov.len;
@@ -89,7 +61,7 @@ function recordSendv(history: History, caller: Domain, args: SendvArgs, ret: num
   sendvFields.dstAport = dst.aport;
   sendvFields.messageType = args.messageType;
   sendvFields.len = len;
-  history.appendSendv(sendvFields, payloadDigest(caller.memory, iovs));
+  history.appendSendv(sendvFields, payloadDigest(caller.memory, iovs), monoMs);
 }
 
 /** A hypercall's arguments as the history shows them (`value` of a Jepsen op). */
@@ -138,14 +110,29 @@ export class RecordingObserver implements Observer {
   }
 
   hypercall(caller: Domain, call: Hypercall, result: HypercallResult, startedAt: number): void {
-    this.metrics?.hypercall(call.op, result, (performance.now() - startedAt) / 1000);
+    // One clock reading for the latency and the event's time.
+    const now = performance.now();
+    this.metrics?.hypercall(call.op, result, (now - startedAt) / 1000);
     const history = this.#live();
     if (history === undefined) return;
     const ok = result.op !== "status" && result.ret >= 0;
     const sendv = call.op === "sendv";
-    if (sendv && ok) {
-      recordSendv(history, caller, call.args, result.ret);
-      return;
+    // The frequent successes are binary records, rendered when read (sendv-record.ts,
+    // memory-record.ts); the rest are built as text here.
+    if (ok) {
+      if (sendv) {
+        recordSendv(history, caller, call.args, result.ret, now);
+        return;
+      }
+      if (call.op === "readMemory") {
+        history.appendMemoryOp(caller.domid, result.ret, call.gpa, call.length, undefined, now);
+        return;
+      }
+      if (call.op === "writeMemory") {
+        const digest = dataDigest(call.data);
+        history.appendMemoryOp(caller.domid, result.ret, call.gpa, call.data.length, digest, now);
+        return;
+      }
     }
     const value = sendv
       ? sendvValueJson(caller, call.args, ok)

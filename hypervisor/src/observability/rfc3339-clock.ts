@@ -39,14 +39,16 @@ export class Rfc3339Clock {
    * renders hot events straight into bytes, with no string per event.
    */
   writeTo(monoMs: number, out: Buffer, pos: number): number {
-    let ns = this.#split(monoMs);
+    // Below 10^9, so small-integer arithmetic holds it exactly.
+    let ns = this.#split(monoMs) | 0;
     const prefix = this.#prefixBytes;
     for (let i = 0; i < prefix.length; i++) out[pos + i] = prefix[i] ?? 0;
     pos += prefix.length;
     out[pos] = 0x2e; // "."
     for (let i = 9; i >= 1; i--) {
-      out[pos + i] = 0x30 + (ns % 10);
-      ns = Math.floor(ns / 10);
+      const q = (ns / 10) | 0;
+      out[pos + i] = 0x30 + ns - q * 10;
+      ns = q;
     }
     out[pos + 10] = 0x5a; // "Z"
     return pos + 11;

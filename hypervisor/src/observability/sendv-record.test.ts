@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Successful sendvs are recorded as binary records and rendered when read (sendv-record.ts):
+ * Successful sendvs, ReadMemorys and WriteMemorys are recorded as binary records and rendered
+ * when read (sendv-record.ts, memory-record.ts):
  * the line must be exactly what the text path writes, the clock's byte writer must agree with
  * its string formatter, and binary records must share the byte ring with JSON lines without
  * breaking the window's retention rules. Randomised cases are bounded and print their seed.
@@ -66,20 +67,35 @@ function randomSendv(): { caller: Domain; call: Hypercall } {
   return { caller, call };
 }
 
+/** A successful ReadMemory or WriteMemory anywhere in a 2^53-byte space, as binary-recorded. */
+function randomMemoryOp(): { caller: Domain; call: Hypercall } {
+  const caller = fakeCaller(random(0x7ff0), Buffer.alloc(0), 0);
+  const gpa = random(2) === 0 ? random(1 << 30) : random(1 << 30) * 2 ** 22 + random(1 << 22);
+  const call =
+    random(2) === 0
+      ? { op: "readMemory", gpa, length: random(3) === 0 ? 0 : random(1 << 20) }
+      : {
+          op: "writeMemory",
+          gpa,
+          data: Buffer.from(Array.from({ length: random(64) }, () => random(256))),
+        };
+  return { caller, call: call as unknown as Hypercall };
+}
+
 describe("sendv records", () => {
-  test("a successful sendv's binary record renders exactly the line the text path writes", async () => {
+  test("a successful sendv's, ReadMemory's or WriteMemory's binary record renders exactly the line the text path writes", async () => {
     const h = new History({ capacity: 1000, maxBufferedBytes: 1 << 20, maxLagEpisodes: 3 });
     const sink = new LineSink();
     h.subscribe(sink, { closeWhenBehind: true });
     const observer = new RecordingObserver(h, undefined);
     const expected: string[] = [];
-    for (let n = 0; n < 200; n++) {
-      const { caller, call } = randomSendv();
-      const ret = random(1 << 20);
+    for (let n = 0; n < 300; n++) {
+      const { caller, call } = random(3) === 0 ? randomMemoryOp() : randomSendv();
+      const ret = call.op === "sendv" ? random(1 << 20) : 0;
       const seq = h.nextSeq;
-      observer.hypercall(caller, call, { op: "ret", ret } as never, 0);
+      observer.hypercall(caller, call, { op: call.op, ret } as never, 0);
       expected.push(
-        `{"seq":${seq},"time":"TIME","kind":"hypercall","type":"ok","f":"sendv","process":${caller.domid},` +
+        `{"seq":${seq},"time":"TIME","kind":"hypercall","type":"ok","f":"${call.op}","process":${caller.domid},` +
           `"ret":${ret},"value":${JSON.stringify(hypercallValue(caller, call, true))}}`,
       );
     }
@@ -102,7 +118,7 @@ describe("sendv records", () => {
     }
   });
 
-  test("binary records and JSON lines share the byte ring: every retained event stays intact as it wraps", () => {
+  test("binary records of both sizes and JSON lines share the byte ring: every retained event stays intact as it wraps", () => {
     const h = new History({
       capacity: 1000,
       maxBufferedBytes: 1 << 20,
@@ -114,8 +130,8 @@ describe("sendv records", () => {
     for (let round = 0; round < 60; round++) {
       for (let k = 1 + (round % 7); k > 0; k--) {
         if (random(2) === 0) {
-          const { caller, call } = randomSendv();
-          observer.hypercall(caller, call, { op: "ret", ret: 1 } as never, 0);
+          const { caller, call } = random(2) === 0 ? randomMemoryOp() : randomSendv();
+          observer.hypercall(caller, call, { op: call.op, ret: 1 } as never, 0);
         } else h.append("hypercall", 1, NO_DOMID, { pad: "é".repeat(random(200)) });
       }
       const sink = new LineSink();

@@ -4,19 +4,37 @@
  * JSON line only when a subscriber or the file takes it. Successful sendvs are nearly every
  * hypercall of a busy run, and building each one's line at record time (a string, its time
  * formatted, then UTF-8 into the ring) cost more than the hypercall itself; the record is a few
- * number stores, and rendering writes ASCII straight into bytes without intermediate strings.
- * The line is exactly what the text path would write (the history test compares them).
+ * stores through typed-array views (record-views.ts), and the line is written as ASCII straight
+ * into the subscriber's outgoing frame, with no intermediate string or copy. The line is exactly
+ * what the text path would write (the history test compares them).
  */
+import {
+  ascii,
+  put,
+  writeDigest,
+  writeHead,
+  writeInt,
+  type LineWriter,
+  type RecordViews,
+} from "./record-views.js";
 import type { Rfc3339Clock } from "./rfc3339-clock.js";
 
-/** Bytes of one record in the ring. */
-export const SENDV_RECORD_BYTES = 64;
-/** Hex digits of the digest kept (as the text path's digests). */
-export const DIGEST_HEX = 16;
+/** Bytes of one record in the ring (a multiple of 8: the time is a double). */
+export const SENDV_RECORD_BYTES = 48;
 
-/** A byte saying whether the digest is present, then the digest. */
-const HAS_DIGEST_AT = 40;
-const DIGEST_AT = 48;
+/** 32-bit word indexes from a record's start: [0, 1] hold the monotonic time in ms. */
+const W_TIME = 0;
+const W_PROCESS = 2;
+const W_RET = 3;
+const W_SRC_DOMID = 4;
+const W_SRC_APORT = 5;
+const W_DST_DOMID = 6;
+const W_DST_APORT = 7;
+const W_MESSAGE_TYPE = 8;
+const W_LEN = 9;
+const W_DIGEST = 10; // and 11
+/** Words that, when equal, render the same text between the time and the digest. */
+const MIDDLE_WORDS = W_LEN - W_PROCESS + 1;
 
 /** The fields of a successful sendv event, as `writeSendvRecord` stores them. */
 export interface SendvFields {
@@ -31,120 +49,113 @@ export interface SendvFields {
 }
 
 /**
- * Stores a record at `at`: monotonic time in ms, the fields, and the digest's `DIGEST_HEX` hex
- * digits ("" when the payload was not readable).
+ * Stores a record at `at` (aligned, with `SENDV_RECORD_BYTES` of room): monotonic time in ms,
+ * the fields, and the payload's digest (`NO_DIGEST` when the payload was not readable: the line
+ * then says `"digest":""`, as the text path does).
  */
 export function writeSendvRecord(
-  buf: Buffer,
+  r: RecordViews,
   at: number,
   monoMs: number,
   f: SendvFields,
-  digestHex: string,
+  digest: number,
 ): void {
-  buf.writeDoubleLE(monoMs, at);
-  buf.writeInt32LE(f.process, at + 8);
-  buf.writeInt32LE(f.ret, at + 12);
-  buf.writeInt32LE(f.srcDomid, at + 16);
-  buf.writeUInt32LE(f.srcAport, at + 20);
-  buf.writeInt32LE(f.dstDomid, at + 24);
-  buf.writeUInt32LE(f.dstAport, at + 28);
-  buf.writeUInt32LE(f.messageType, at + 32);
-  buf.writeUInt32LE(f.len, at + 36);
-  // Present or not: the line then says `"digest":""`, as the text path does.
-  const present = digestHex.length >= DIGEST_HEX;
-  buf[at + HAS_DIGEST_AT] = present ? 1 : 0;
-  if (present)
-    for (let i = 0; i < DIGEST_HEX; i++) buf[at + DIGEST_AT + i] = digestHex.charCodeAt(i);
+  r.setF64(at, W_TIME, monoMs);
+  r.setI32(at, W_PROCESS, f.process);
+  r.setI32(at, W_RET, f.ret);
+  r.setI32(at, W_SRC_DOMID, f.srcDomid);
+  r.setU32(at, W_SRC_APORT, f.srcAport);
+  r.setI32(at, W_DST_DOMID, f.dstDomid);
+  r.setU32(at, W_DST_APORT, f.dstAport);
+  r.setU32(at, W_MESSAGE_TYPE, f.messageType);
+  r.setU32(at, W_LEN, f.len);
+  r.setDigest(at, W_DIGEST, digest);
 }
 
-const PIECES = [
-  ',"kind":"hypercall","type":"ok","f":"sendv","process":',
-  ',"ret":',
-  ',"value":{"src":{"domid":',
-  ',"aport":',
-  '},"dst":{"domid":',
-  ',"aport":',
-  '},"messageType":',
-  ',"len":',
-  ',"digest":"',
-].map((s) => Buffer.from(s, "latin1"));
-const [KIND, RET, SRC, SRC_APORT, DST, DST_APORT, MESSAGE_TYPE, LEN, DIGEST] = PIECES as [
-  Buffer,
-  Buffer,
-  Buffer,
-  Buffer,
-  Buffer,
-  Buffer,
-  Buffer,
-  Buffer,
-  Buffer,
-];
-const SEQ = Buffer.from('{"seq":', "latin1");
-const TIME = Buffer.from(',"time":"', "latin1");
+const KIND = ascii('","kind":"hypercall","type":"ok","f":"sendv","process":');
+const RET = ascii(',"ret":');
+const SRC = ascii(',"value":{"src":{"domid":');
+const SRC_APORT = ascii(',"aport":');
+const DST = ascii('},"dst":{"domid":');
+const DST_APORT = ascii(',"aport":');
+const MESSAGE_TYPE = ascii('},"messageType":');
+const LEN = ascii(',"len":');
+const DIGEST = ascii(',"digest":"');
 
 /** Longest rendered line: the fixed text, ten integers of up to 20 characters, time and digest. */
 export const SENDV_LINE_MAX = 512;
 
-/** Writes a safe integer's decimal digits at `pos` in `out`; returns the position after. */
-function writeInt(out: Buffer, pos: number, n: number): number {
-  if (n < 0) {
-    out[pos++] = 0x2d;
-    n = -n;
-  }
-  if (n < 10) {
-    out[pos] = 0x30 + n;
-    return pos + 1;
-  }
-  let digits = 1;
-  for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
-  const end = pos + digits;
-  for (let i = end - 1; i >= pos; i--) {
-    out[i] = 0x30 + (n % 10);
-    n = Math.floor(n / 10);
-  }
-  return end;
-}
+/**
+ * Renders sendv records as their JSON lines: `set` picks a record and its seq, `writeTo` writes
+ * the line. The text between the time and the digest depends only on the numbers, which repeat
+ * from one sendv to the next of a stream, so it is kept from the previous record and copied
+ * when they match.
+ */
+export class SendvLine implements LineWriter {
+  readonly maxBytes = SENDV_LINE_MAX;
+  #at = 0;
+  #seq = 0;
+  /** The numbers the kept middle text was rendered from; an empty `#middle` = none kept. */
+  readonly #middleKey = new Int32Array(MIDDLE_WORDS);
+  readonly #middleBytes = Buffer.allocUnsafeSlow(SENDV_LINE_MAX);
+  #middle: Buffer = this.#middleBytes.subarray(0, 0);
 
-/** Byte by byte: `Buffer.copy` checks its arguments at a cost larger than these few bytes. */
-function put(out: Buffer, pos: number, piece: Buffer): number {
-  for (let i = 0; i < piece.length; i++) out[pos + i] = piece[i] ?? 0;
-  return pos + piece.length;
-}
+  constructor(
+    readonly records: RecordViews,
+    readonly clock: Rfc3339Clock,
+  ) {}
 
-/** Renders the record at `at` as seq's JSON line into `out` from 0; returns its length. */
-export function renderSendvRecord(
-  src: Buffer,
-  at: number,
-  seq: number,
-  clock: Rfc3339Clock,
-  out: Buffer,
-): number {
-  let pos = put(out, 0, SEQ);
-  pos = writeInt(out, pos, seq);
-  pos = put(out, pos, TIME);
-  pos = clock.writeTo(src.readDoubleLE(at), out, pos);
-  out[pos++] = 0x22;
-  pos = put(out, pos, KIND);
-  pos = writeInt(out, pos, src.readInt32LE(at + 8));
-  pos = put(out, pos, RET);
-  pos = writeInt(out, pos, src.readInt32LE(at + 12));
-  pos = put(out, pos, SRC);
-  pos = writeInt(out, pos, src.readInt32LE(at + 16));
-  pos = put(out, pos, SRC_APORT);
-  pos = writeInt(out, pos, src.readUInt32LE(at + 20));
-  pos = put(out, pos, DST);
-  pos = writeInt(out, pos, src.readInt32LE(at + 24));
-  pos = put(out, pos, DST_APORT);
-  pos = writeInt(out, pos, src.readUInt32LE(at + 28));
-  pos = put(out, pos, MESSAGE_TYPE);
-  pos = writeInt(out, pos, src.readUInt32LE(at + 32));
-  pos = put(out, pos, LEN);
-  pos = writeInt(out, pos, src.readUInt32LE(at + 36));
-  pos = put(out, pos, DIGEST);
-  if (src[at + HAS_DIGEST_AT] === 1)
-    for (let i = 0; i < DIGEST_HEX; i++) out[pos++] = src[at + DIGEST_AT + i] ?? 0;
-  out[pos++] = 0x22;
-  out[pos++] = 0x7d;
-  out[pos++] = 0x7d;
-  return pos;
+  /** The record at `at` is `seq`'s. */
+  set(at: number, seq: number): this {
+    this.#at = at;
+    this.#seq = seq;
+    return this;
+  }
+
+  writeTo(out: Buffer, at: number): number {
+    const r = this.records;
+    const rec = this.#at;
+    let pos = writeHead(out, at, this.#seq, this.clock, r.f64(rec, W_TIME));
+    if (!this.#middleMatches(rec)) this.#renderMiddle(rec);
+    out.set(this.#middle, pos);
+    pos += this.#middle.length;
+    pos = writeDigest(out, pos, r, rec, W_DIGEST);
+    out[pos++] = 0x22; // the digest's closing quote
+    out[pos++] = 0x7d;
+    out[pos++] = 0x7d;
+    return pos - at;
+  }
+
+  #middleMatches(rec: number): boolean {
+    if (this.#middle.length === 0) return false;
+    const key = this.#middleKey;
+    for (let i = 0; i < MIDDLE_WORDS; i++)
+      if (key[i] !== this.records.i32(rec, W_PROCESS + i)) return false;
+    return true;
+  }
+
+  /** The text from the time's closing quote to the digest's opening one. */
+  #renderMiddle(rec: number): void {
+    const r = this.records;
+    for (let i = 0; i < MIDDLE_WORDS; i++) this.#middleKey[i] = r.i32(rec, W_PROCESS + i);
+    const out = this.#middleBytes;
+    let pos = put(out, 0, KIND);
+    pos = writeInt(out, pos, r.i32(rec, W_PROCESS));
+    pos = put(out, pos, RET);
+    pos = writeInt(out, pos, r.i32(rec, W_RET));
+    pos = put(out, pos, SRC);
+    pos = writeInt(out, pos, r.i32(rec, W_SRC_DOMID));
+    pos = put(out, pos, SRC_APORT);
+    pos = writeInt(out, pos, r.u32(rec, W_SRC_APORT));
+    pos = put(out, pos, DST);
+    pos = writeInt(out, pos, r.i32(rec, W_DST_DOMID));
+    pos = put(out, pos, DST_APORT);
+    pos = writeInt(out, pos, r.u32(rec, W_DST_APORT));
+    pos = put(out, pos, MESSAGE_TYPE);
+    pos = writeInt(out, pos, r.u32(rec, W_MESSAGE_TYPE));
+    pos = put(out, pos, LEN);
+    pos = writeInt(out, pos, r.u32(rec, W_LEN));
+    pos = put(out, pos, DIGEST);
+    this.#middle = out.subarray(0, pos);
+  }
 }

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The history's payload digest is the standard CRC-32 (what a harness in any language gets from
+ * its zlib) of the message as gathered from its iovs, however they split it and however long it
+ * is (past the 64 KiB scratch it is hashed in chunks), and nothing when a byte lies outside
+ * the sender's memory. Randomised splits are bounded and print their seed.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { crc32 } from "node:zlib";
+import type { Iov } from "../argo/types.js";
+import type { GuestMemory } from "../memory/guest-memory.js";
+import { NO_DIGEST, bytesDigest, digestText, payloadDigest } from "./payload-digest.js";
+
+const seed = Number(process.env["HMX_TEST_SEED"] ?? Date.now() % 100000);
+console.log(`seed ${seed}`);
+let x = seed;
+function random(limit: number): number {
+  x = (x * 1103515245 + 12345) % 2147483648;
+  return x % limit;
+}
+
+/** Memory that is `bytes` from gpa 0. */
+function memoryOf(bytes: Buffer): GuestMemory {
+  return {
+    contains: (gpa: number, len: number) => gpa >= 0 && len >= 0 && gpa + len <= bytes.length,
+    copyOut(gpa: number, len: number, out: Buffer, at: number) {
+      bytes.copy(out, at, gpa, gpa + len);
+    },
+  } as unknown as GuestMemory;
+}
+
+test("the digest is the standard CRC-32, written crc32: and 8 lowercase hex digits", () => {
+  // The check value every CRC-32 (IEEE 802.3) implementation publishes.
+  assert.equal(bytesDigest(Buffer.from("123456789")), "crc32:cbf43926");
+  assert.equal(bytesDigest(Buffer.alloc(0)), "crc32:00000000");
+  assert.equal(digestText(0x1f), "crc32:0000001f", "leading zeros are kept");
+  assert.equal(digestText(NO_DIGEST), "");
+});
+
+test("a sendv's digest covers its iovs in order, however split and past the scratch buffer", () => {
+  const bytes = Buffer.alloc(200 * 1024);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = random(256);
+  const memory = memoryOf(bytes);
+  for (let n = 0; n < 200; n++) {
+    const iovs: Iov[] = [];
+    const gathered: Buffer[] = [];
+    for (let k = random(4); k >= 0; k--) {
+      const len = random(8) === 0 ? random(80 * 1024) : random(300);
+      const gpa = random(bytes.length - len);
+      iovs.push({ gpa, len });
+      gathered.push(bytes.subarray(gpa, gpa + len));
+    }
+    assert.equal(
+      payloadDigest(memory, iovs),
+      crc32(Buffer.concat(gathered)),
+      `seed ${seed}, case ${n}: ${JSON.stringify(iovs)}`,
+    );
+  }
+});
+
+test("a payload not wholly in the sender's memory has no digest", () => {
+  const memory = memoryOf(Buffer.alloc(4096, 1));
+  const iovs = [
+    { gpa: 0, len: 64 },
+    { gpa: 4090, len: 64 },
+  ] as Iov[];
+  assert.equal(payloadDigest(memory, iovs), NO_DIGEST);
+});
