@@ -47,7 +47,7 @@ export async function writeFileDurably(path: string, buffers: readonly Buffer[])
   }
 }
 
-/** `writeFileDurably`, blocking: for a clean stop and for the short journal switch. */
+/** `writeFileDurably`, blocking: for the snapshot of a clean stop. */
 export function writeFileDurablySync(path: string, buffers: readonly Buffer[]): void {
   const fd = openSync(path, "w");
   try {
@@ -62,6 +62,16 @@ export function writeFileDurablySync(path: string, buffers: readonly Buffer[]): 
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** `fsyncDir` on the thread pool. */
+export async function fsyncDirAsync(dir: string): Promise<void> {
+  const handle = await open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

@@ -162,15 +162,17 @@ export function decodeSnapshotRecord(payload: Buffer): SnapshotRecord {
   return { kind, domid, pages };
 }
 
-/** A whole snapshot file as the buffers to write in order: header, then framed records. */
-export function snapshotFileBuffers(
+/**
+ * A whole snapshot file as the buffers to write in order: header, framed records, the end
+ * record. A generator, so the caller can encode it in slices between event-loop turns.
+ */
+export function* snapshotFileParts(
   generation: number,
   records: readonly SnapshotRecord[],
-): Buffer[] {
-  const out = [fileHeader(generation, SNAPSHOT_MAGIC, SNAPSHOT_VERSION)];
-  for (const record of records) out.push(frameRecord(encodeSnapshotRecord(record)));
-  out.push(frameRecord(encodeSnapshotRecord({ kind: "end", records: records.length })));
-  return out;
+): Generator<Buffer> {
+  yield fileHeader(generation, SNAPSHOT_MAGIC, SNAPSHOT_VERSION);
+  for (const record of records) yield frameRecord(encodeSnapshotRecord(record));
+  yield frameRecord(encodeSnapshotRecord({ kind: "end", records: records.length }));
 }
 
 /**

@@ -3,8 +3,9 @@
  * The hypervisor's state as snapshot records, and back: `captureState` reads the registry,
  * guest memory, Argo rings and waiters, resume logs, MAC changes, device placements and
  * enrolled instances in one synchronous pass (the event loop is the lock, so the picture is
- * consistent), copying every page it keeps, so the file can then be written while the state
- * moves on. `restoreState` rebuilds the same state in an empty hypervisor through the same
+ * consistent), copying every page and counter it keeps; everything else it holds is never
+ * changed in place (results, device specs, MAC changes), so the records can be encoded and
+ * written in later turns while the state moves on. `restoreState` rebuilds the same state in an empty hypervisor through the same
  * constructors the live service uses: domains through the registry (so `argo_init` and the
  * other lifecycle hooks run), pages through `GuestMemory.write`, rings as `RingInfo`s over those
  * very pages, waiters through `pendingRequeue`.
@@ -90,18 +91,18 @@ export function captureState(
       counters: { ...domain.counters },
     });
     const gfns = new Map<Buffer, number>();
-    let batch: PageImage[] = [];
-    for (const [gfn, page] of domain.memory.residentPages()) {
-      gfns.set(page, gfn);
-      // The record's encoding copies the bytes; until then the page must not change, and
-      // nothing else runs before `encodeSnapshotRecord` (same turn).
-      batch.push({ gfn, bytes: page });
-      if (batch.length === PAGES_PER_RECORD) {
-        records.push({ kind: "pages", domid: domain.domid, pages: batch });
-        batch = [];
-      }
+    const resident = [...domain.memory.residentPages()];
+    for (let first = 0; first < resident.length; first += PAGES_PER_RECORD) {
+      const slice = resident.slice(first, first + PAGES_PER_RECORD);
+      // The copy: the records are encoded and written in later turns, while the pages change.
+      const copy = Buffer.allocUnsafe(slice.length * PAGE_SIZE);
+      const pages = slice.map(([gfn, page], i): PageImage => {
+        gfns.set(page, gfn);
+        page.copy(copy, i * PAGE_SIZE);
+        return { gfn, bytes: copy.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE) };
+      });
+      records.push({ kind: "pages", domid: domain.domid, pages });
     }
-    if (batch.length > 0) records.push({ kind: "pages", domid: domain.domid, pages: batch });
     gfnsOf.set(domain, gfns);
   }
   for (const record of enrolment?.records() ?? []) records.push({ kind: "enrolled", ...record });

@@ -23,7 +23,7 @@ import {
   rmSync,
   truncateSync,
 } from "node:fs";
-import { rename } from "node:fs/promises";
+import { rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
 
@@ -35,12 +35,17 @@ import type { DomainRegistry } from "../domain/domain-registry.js";
 import type { EnrolmentService } from "../fleet/enrolment.js";
 import type { MacChange, MacController } from "../mac/mac-controller.js";
 import { compilePolicy } from "../mac/policy.js";
-import { fsyncDir, writeFileDurably, writeFileDurablySync } from "./durable-files.js";
+import {
+  fsyncDir,
+  fsyncDirAsync,
+  writeFileDurably,
+  writeFileDurablySync,
+} from "./durable-files.js";
 import { FILE_HEADER_BYTES, StateFormatError, fileHeader, readJournal } from "./journal-format.js";
 import { JournalWriter, openJournalFile, type JournalFile } from "./journal-writer.js";
 import {
   readSnapshot,
-  snapshotFileBuffers,
+  snapshotFileParts,
   snapshotFileName,
   snapshotGeneration,
 } from "./snapshot-format.js";
@@ -51,6 +56,7 @@ import {
   restoreRecord,
   type SnapshotServices,
 } from "./snapshot-state.js";
+import type { SnapshotRecord } from "./snapshot-format.js";
 import { LOCK_FILE, acquireStateLock } from "./state-lock.js";
 import { decodeRecord, encodeRecord, type StateRecord } from "./state-records.js";
 
@@ -95,6 +101,18 @@ export interface StateStoreOptions {
   readonly onSnapshotStep?: (step: SnapshotStep) => void;
 }
 
+/** Longest stretch the snapshot's encoding holds the event loop before letting others run. */
+const ENCODE_SLICE_MS = 4;
+
+/** The state captured for a snapshot and when. */
+interface Capture {
+  readonly records: SnapshotRecord[];
+  /** The journal length the records cover. */
+  readonly base: number;
+  readonly started: number;
+  readonly captureMs: number;
+}
+
 /** What the last snapshot cost (for logs, the bench and the docs). */
 export interface SnapshotStats {
   /** Snapshots completed since opening. */
@@ -102,12 +120,12 @@ export interface SnapshotStats {
   readonly generation: number;
   /** Time the event loop was held to capture (copy) the state. */
   readonly captureMs: number;
-  /** Time the event loop was held by the journal switch (tail copy, fsyncs, renames). */
+  /** Time the event loop was held by the switch (the last records appended, the rename). */
   readonly switchMs: number;
   /** From the capture to the switch's end, the file write in between included. */
   readonly totalMs: number;
   readonly bytes: number;
-  /** Journal bytes carried into the new journal (written while the snapshot was). */
+  /** Journal bytes carried into the new journal (written while the snapshot was), and since. */
   readonly tailBytes: number;
 }
 
@@ -144,6 +162,7 @@ export class StateStore implements HypercallJournal {
   #retryAtLength = 0;
   #stats: SnapshotStats | undefined;
   #count = 0;
+  #switchMs = 0;
 
   private constructor(
     writer: JournalWriter,
@@ -317,27 +336,54 @@ export class StateStore implements HypercallJournal {
   }
 
   /**
-   * Takes a snapshot now: the state is captured (copied) in this turn, the file written in the
-   * background while the journal goes on, then the journal is switched in one short turn.
-   * Resolves true once the new snapshot and journal are the state dir's; false when it was
-   * not taken (one already running, the store closed, the journal failing) or failed (logged;
-   * the old journal stays in use and a later one is tried).
+   * Takes a snapshot now: the state is captured (copied) in this turn; the records are encoded
+   * in slices of a few milliseconds, the file written and fsynced on the thread pool, and the
+   * new journal written ahead with the records appended meanwhile, all while the journal goes
+   * on; then one short turn appends the last few records and renames the new journal into
+   * place. Resolves true once the new snapshot and journal are the state dir's; false when it
+   * was not taken (one already running, the store closed, the journal failing) or failed
+   * (logged; the old journal stays in use and a later snapshot is tried).
    */
   async snapshot(): Promise<boolean> {
     if (!this.#open || this.#snapshotting || !this.#writer.commit()) return false;
     this.#snapshotting = true;
     const generation = this.#generation + 1;
+    const { dir } = this.#options;
     try {
-      const { buffers, base, captureMs, started } = this.#capture(generation);
-      const file = join(this.#options.dir, snapshotFileName(generation));
+      const capture = this.#capture();
+      const buffers: Buffer[] = [];
+      let slice = performance.now();
+      for (const part of snapshotFileParts(generation, capture.records)) {
+        buffers.push(part);
+        if (performance.now() - slice > ENCODE_SLICE_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          slice = performance.now();
+        }
+      }
+      const file = join(dir, snapshotFileName(generation));
       await writeFileDurably(`${file}.new`, buffers);
       this.#step("snapshot-written");
       this.#throwIfClosed();
       await rename(`${file}.new`, file);
-      fsyncDir(this.#options.dir);
+      await fsyncDirAsync(dir);
       this.#step("snapshot-renamed");
       this.#throwIfClosed();
-      this.#switch(generation, base, buffers, captureMs, started);
+      const ahead = this.#writer.length;
+      const path = join(dir, JOURNAL_FILE);
+      await writeFileDurably(join(dir, NEW_JOURNAL_FILE), [
+        fileHeader(generation),
+        readRange(path, capture.base, ahead),
+      ]);
+      this.#step("journal-written");
+      this.#throwIfClosed();
+      const previous = this.#switch(generation, capture, ahead);
+      await fsyncDirAsync(dir);
+      if (previous > 0) {
+        await rm(join(dir, snapshotFileName(previous)), { force: true });
+        await fsyncDirAsync(dir);
+      }
+      this.#step("old-snapshot-removed");
+      this.#finished(generation, capture, buffers);
       return true;
     } catch (err) {
       this.#snapshotFailed(generation, err);
@@ -384,31 +430,40 @@ export class StateStore implements HypercallJournal {
     }).unref();
   }
 
-  /** The blocking snapshot of a clean close: nothing else runs, so no tail to carry. */
+  /**
+   * The snapshot of a clean close, the same steps blocking: nothing else runs now, so the new
+   * journal is only a header.
+   */
   #snapshotSync(): void {
     if (this.#writer.length === FILE_HEADER_BYTES) return; // nothing since the last snapshot
     const generation = this.#generation + 1;
+    const { dir } = this.#options;
     try {
-      const { buffers, base, captureMs, started } = this.#capture(generation);
-      const file = join(this.#options.dir, snapshotFileName(generation));
+      const capture = this.#capture();
+      const buffers = [...snapshotFileParts(generation, capture.records)];
+      const file = join(dir, snapshotFileName(generation));
       writeFileDurablySync(`${file}.new`, buffers);
       this.#step("snapshot-written");
       renameSync(`${file}.new`, file);
-      fsyncDir(this.#options.dir);
+      fsyncDir(dir);
       this.#step("snapshot-renamed");
-      this.#switch(generation, base, buffers, captureMs, started);
+      writeFileDurablySync(join(dir, NEW_JOURNAL_FILE), [fileHeader(generation)]);
+      this.#step("journal-written");
+      const previous = this.#switch(generation, capture, capture.base);
+      fsyncDir(dir);
+      if (previous > 0) {
+        rmSync(join(dir, snapshotFileName(previous)), { force: true });
+        fsyncDir(dir);
+      }
+      this.#step("old-snapshot-removed");
+      this.#finished(generation, capture, buffers);
     } catch (err) {
       this.#snapshotFailed(generation, err);
     }
   }
 
-  /** Copies the state into the snapshot file's bytes; `base` is the journal length it covers. */
-  #capture(generation: number): {
-    buffers: Buffer[];
-    base: number;
-    captureMs: number;
-    started: number;
-  } {
+  /** The state as records, copied in this turn; `base` is the journal length they cover. */
+  #capture(): Capture {
     const started = performance.now();
     const mac = this.#options.mac;
     const firewall = mac?.firewallTable.rules.map((r): MacChange => ({
@@ -417,54 +472,51 @@ export class StateStore implements HypercallJournal {
       position: 0,
     }));
     const records = captureState(this.#services, this.#mac.changes(firewall ?? []));
-    const buffers = snapshotFileBuffers(generation, records);
-    return { buffers, base: this.#writer.length, captureMs: performance.now() - started, started };
+    return { records, base: this.#writer.length, started, captureMs: performance.now() - started };
   }
 
   /**
-   * The commit point, in one turn: the journal's records written since the capture (the tail)
-   * go into a new journal that names the new snapshot, which replaces the old journal by
-   * rename; then the old snapshot is removed.
+   * The commit point, in one short turn: the records committed since `ahead` are appended to
+   * the new journal (which already holds those from `base` to `ahead`), and the new journal is
+   * renamed over the old one. Returns the generation it replaced.
    */
-  #switch(
-    generation: number,
-    base: number,
-    buffers: readonly Buffer[],
-    captureMs: number,
-    started: number,
-  ): void {
-    const switchStarted = performance.now();
+  #switch(generation: number, capture: Capture, ahead: number): number {
+    const started = performance.now();
     if (!this.#writer.commit()) throw new Error(this.#writer.failure);
     const { dir } = this.#options;
     const path = join(dir, JOURNAL_FILE);
-    const tail = readRange(path, base, this.#writer.length);
-    writeFileDurablySync(join(dir, NEW_JOURNAL_FILE), [fileHeader(generation), tail]);
-    this.#step("journal-written");
-    renameSync(join(dir, NEW_JOURNAL_FILE), path);
-    fsyncDir(dir);
-    this.#writer.replaceFile(
-      (this.#options.openFile ?? openJournalFile)(path),
-      FILE_HEADER_BYTES + tail.length,
-    );
+    const newPath = join(dir, NEW_JOURNAL_FILE);
+    const rest = readRange(path, ahead, this.#writer.length);
+    const length = FILE_HEADER_BYTES + this.#writer.length - capture.base;
+    const file = (this.#options.openFile ?? openJournalFile)(newPath);
+    try {
+      if (rest.length > 0) file.writeAt(rest, length - rest.length);
+      if (this.#options.fsync) file.sync();
+      renameSync(newPath, path);
+    } catch (err) {
+      file.close();
+      throw err;
+    }
+    // The descriptor follows the file through the rename: it is now the journal's.
+    this.#writer.replaceFile(file, length);
     const previous = this.#generation;
     this.#generation = generation;
     this.#retryAtLength = 0;
+    this.#switchMs = performance.now() - started;
     this.#step("journal-renamed");
-    if (previous > 0) {
-      rmSync(join(dir, snapshotFileName(previous)), { force: true });
-      fsyncDir(dir);
-    }
-    this.#step("old-snapshot-removed");
-    const ended = performance.now();
+    return previous;
+  }
+
+  #finished(generation: number, capture: Capture, buffers: readonly Buffer[]): void {
     this.#count++;
     this.#stats = {
       count: this.#count,
       generation,
-      captureMs,
-      switchMs: ended - switchStarted,
-      totalMs: ended - started,
+      captureMs: capture.captureMs,
+      switchMs: this.#switchMs,
+      totalMs: performance.now() - capture.started,
       bytes: buffers.reduce((n, b) => n + b.length, 0),
-      tailBytes: tail.length,
+      tailBytes: this.#writer.length - FILE_HEADER_BYTES,
     };
     this.#options.log.info({ ...this.#stats }, "state snapshot taken; journal restarted");
   }
