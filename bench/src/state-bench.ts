@@ -40,7 +40,7 @@ export interface StateBenchOptions {
   readonly restartDomains?: number;
   /** fsync every commit (`--state-fsync`). Default false. */
   readonly fsync?: boolean;
-  /** `--state-snapshot-bytes` in the throughput rounds. Default 4 MiB. */
+  /** `--state-snapshot-bytes` in the throughput rounds (several snapshots a round). Default 1 MiB. */
   readonly snapshotBytes?: number;
   /** Journaled calls after the domains for the long-history restart. Default 100,000. */
   readonly historyCalls?: number;
@@ -285,7 +285,7 @@ export async function runStateBench(options: StateBenchOptions = {}): Promise<St
     latencyCalls: options.latencyCalls ?? 2000,
     restartDomains: options.restartDomains ?? 1000,
     fsync: options.fsync ?? false,
-    snapshotBytes: options.snapshotBytes ?? 4 * 1024 * 1024,
+    snapshotBytes: options.snapshotBytes ?? 1024 * 1024,
     historyCalls: options.historyCalls ?? 100_000,
   };
   type Round = Awaited<ReturnType<typeof round>>;
