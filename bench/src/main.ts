@@ -542,7 +542,9 @@ async function main(): Promise<number> {
     if (CONFIG.state) {
       log("--state-dir: Session traffic with and without the state journal, then a restart …");
       state = await runStateBench(
-        CONFIG.quick ? { roundMs: 500, rounds: 1, latencyCalls: 300, restartDomains: 100 } : {},
+        CONFIG.quick
+          ? { roundMs: 500, rounds: 1, latencyCalls: 300, restartDomains: 100, historyCalls: 5000 }
+          : {},
       );
     }
     results["state"] = state;

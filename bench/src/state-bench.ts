@@ -6,7 +6,11 @@
  * dir, rounds alternating so machine noise hits both alike (best round counts for throughput,
  * the median round for p50 latency). The target is a throughput ratio of at least 0.7. Then the
  * restart cost: 1,000 domains, each with a page written and a ring registered, the hypervisor
- * stopped and started again on the same state dir.
+ * stopped and started again on the same state dir. The state rounds take snapshots
+ * (`--state-snapshot-bytes`, small enough that several happen in a round), so the ratio
+ * includes their cost. Last, restart with a long history (the 1,000 domains plus many
+ * journaled calls): from the journal alone vs from a snapshot of the same state, medians of 3,
+ * and how long capturing that snapshot held the event loop.
  */
 import { median } from "./stats.js";
 import { SessionClient, type HypercallOp } from "@hmx/guest-agent";
@@ -18,7 +22,7 @@ import {
   type HypervisorConfig,
 } from "@hmx/hypervisor";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -36,6 +40,26 @@ export interface StateBenchOptions {
   readonly restartDomains?: number;
   /** fsync every commit (`--state-fsync`). Default false. */
   readonly fsync?: boolean;
+  /** `--state-snapshot-bytes` in the throughput rounds (several snapshots a round). Default 1 MiB. */
+  readonly snapshotBytes?: number;
+  /** Journaled calls after the domains for the long-history restart. Default 100,000. */
+  readonly historyCalls?: number;
+}
+
+/** Restart from the journal alone vs from a snapshot of the same state (medians of 3). */
+export interface HistoryRestart {
+  readonly domains: number;
+  readonly historyCalls: number;
+  readonly journalBytes: number;
+  readonly journalRestartMs: number;
+  readonly journalRecoveryMs: number;
+  readonly snapshotBytes: number;
+  readonly snapshotRestartMs: number;
+  readonly snapshotRecoveryMs: number;
+  /** The snapshot of that state: event loop held to copy it, and by the switch; whole time. */
+  readonly captureMs: number;
+  readonly switchMs: number;
+  readonly snapshotTotalMs: number;
 }
 
 export interface StateBenchResult {
@@ -54,6 +78,9 @@ export interface StateBenchResult {
   readonly recoveryMs: number;
   readonly restartMs: number;
   readonly fsync: boolean;
+  /** Snapshots taken in the state rounds (all rounds together). */
+  readonly roundSnapshots: number;
+  readonly history: HistoryRestart;
   readonly targetRatio: number;
   readonly meetsTarget: boolean;
 }
@@ -66,10 +93,12 @@ const IN_FLIGHT = 8;
 async function round(
   stateDir: string | undefined,
   o: Required<StateBenchOptions>,
-): Promise<{ opsPerSec: number; p50Us: number }> {
+): Promise<{ opsPerSec: number; p50Us: number; snapshots: number }> {
   const base = embeddedHypervisorConfig(randomBytes(24).toString("hex"));
   const config: HypervisorConfig =
-    stateDir === undefined ? base : { ...base, stateDir, stateFsync: o.fsync };
+    stateDir === undefined
+      ? base
+      : { ...base, stateDir, stateFsync: o.fsync, stateSnapshotBytes: o.snapshotBytes };
   const hv = await startHypervisor(config, createLogger("silent"));
   const { credential } = hv.core.domains.create({
     name: "bench",
@@ -102,10 +131,119 @@ async function round(
       await client.writeMemory(gpa, data);
       latencies.push((performance.now() - t0) * 1000);
     }
-    return { opsPerSec, p50Us: median(latencies) };
+    return {
+      opsPerSec,
+      p50Us: median(latencies),
+      snapshots: hv.state?.lastSnapshot?.count ?? 0,
+    };
   } finally {
     await client.close();
     await hv.stop();
+  }
+}
+
+type Hypervisor = Awaited<ReturnType<typeof startHypervisor>>;
+
+/** `domains` domains with a page written and a ring registered each, through the Session. */
+async function populate(hv: Hypervisor, domains: number): Promise<void> {
+  const page = randomBytes(PAGE_SIZE);
+  const gfn = FIRST_GUEST_GFN;
+  for (let i = 0; i < domains; i++) {
+    const { credential } = hv.core.domains.create({
+      name: `idle${i}`,
+      label: "idle_t",
+      memoryBytes: 1024 * 1024,
+    });
+    const client = await SessionClient.connect({ address: hv.listen, credential });
+    await client.batch([
+      { op: "writeMemory", gpa: (gfn + 1) * PAGE_SIZE, data: page },
+      { op: "registerRing", aport: 1, partnerId: 0x7ff4, len: 4032, gfns: [gfn], flags: 0 },
+    ]);
+    await client.close();
+  }
+}
+
+/** Starts a hypervisor on `config`, checks it came back whole, stops it: [restart, replay] ms. */
+async function timedRestart(config: HypervisorConfig, domains: number): Promise<[number, number]> {
+  const t0 = performance.now();
+  const hv = await startHypervisor(config, createLogger("silent"));
+  const restartMs = performance.now() - t0;
+  const recoveryMs = hv.state?.recovery.millis ?? Number.NaN;
+  const size = hv.core.domains.size;
+  await hv.stop();
+  if (size !== domains) throw new Error(`restart brought back ${size} of ${domains} domains`);
+  return [restartMs, recoveryMs];
+}
+
+/**
+ * The long-history restart: domains, then `calls` journaled 256-byte WriteMemory calls of one
+ * more domain, all in the journal; a copy of the dir gets a snapshot of the same state. Each
+ * dir is then restarted three times.
+ */
+async function historyRestart(
+  domains: number,
+  calls: number,
+  fsync: boolean,
+): Promise<HistoryRestart> {
+  const journalDir = mkdtempSync(join(tmpdir(), "hmx-state-bench-"));
+  const snapshotDir = mkdtempSync(join(tmpdir(), "hmx-state-bench-"));
+  try {
+    const config = (dir: string, stateSnapshotBytes: number): HypervisorConfig => ({
+      ...embeddedHypervisorConfig(randomBytes(24).toString("hex")),
+      maxTotalMemoryBytes: 4 * 1024 * 1024 * 1024,
+      stateDir: dir,
+      stateFsync: fsync,
+      stateSnapshotBytes,
+    });
+    const first = await startHypervisor(config(journalDir, 0), createLogger("silent"));
+    await populate(first, domains);
+    const { credential } = first.core.domains.create({
+      name: "busy",
+      label: "busy_t",
+      memoryBytes: 8 * 1024 * 1024,
+    });
+    const client = await SessionClient.connect({ address: first.listen, credential });
+    const data = randomBytes(PAYLOAD_BYTES);
+    const gpa = FIRST_GUEST_GFN * PAGE_SIZE;
+    const ops: HypercallOp[] = Array.from({ length: BATCH_OPS }, (_, i) => ({
+      op: "writeMemory",
+      gpa: gpa + i * PAYLOAD_BYTES,
+      data,
+    }));
+    for (let done = 0; done < calls; done += ops.length) await client.batch(ops);
+    await client.close();
+    await first.stop();
+    cpSync(journalDir, snapshotDir, { recursive: true });
+    const journalBytes = statSync(join(journalDir, "journal.hmx")).size;
+    // The snapshot is taken by a live hypervisor, as the threshold would (a huge one: only this).
+    const second = await startHypervisor(config(snapshotDir, 2 ** 40), createLogger("silent"));
+    const taken = await second.state?.snapshot();
+    const stats = second.state?.lastSnapshot;
+    await second.stop();
+    if (taken !== true || stats === undefined) throw new Error("the bench snapshot failed");
+    const all = domains + 1;
+    const journalRuns: [number, number][] = [];
+    const snapshotRuns: [number, number][] = [];
+    for (let r = 0; r < 3; r++) {
+      journalRuns.push(await timedRestart(config(journalDir, 0), all));
+      snapshotRuns.push(await timedRestart(config(snapshotDir, 2 ** 40), all));
+    }
+    return {
+      domains,
+      historyCalls: calls,
+      journalBytes,
+      journalRestartMs: median(journalRuns.map((x) => x[0])),
+      journalRecoveryMs: median(journalRuns.map((x) => x[1])),
+      snapshotBytes: stats.bytes,
+      snapshotRestartMs: median(snapshotRuns.map((x) => x[0])),
+      snapshotRecoveryMs: median(snapshotRuns.map((x) => x[1])),
+      captureMs: stats.captureMs,
+      switchMs: stats.switchMs,
+      snapshotTotalMs: stats.totalMs,
+    };
+  } finally {
+    rmSync(journalDir, { recursive: true, force: true });
+    rmSync(snapshotDir, { recursive: true, force: true });
   }
 }
 
@@ -123,21 +261,7 @@ async function restart(
       stateFsync: fsync,
     };
     const first = await startHypervisor(config, createLogger("silent"));
-    const page = randomBytes(PAGE_SIZE);
-    const gfn = FIRST_GUEST_GFN;
-    for (let i = 0; i < domains; i++) {
-      const { credential } = first.core.domains.create({
-        name: `idle${i}`,
-        label: "idle_t",
-        memoryBytes: 1024 * 1024,
-      });
-      const client = await SessionClient.connect({ address: first.listen, credential });
-      await client.batch([
-        { op: "writeMemory", gpa: (gfn + 1) * PAGE_SIZE, data: page },
-        { op: "registerRing", aport: 1, partnerId: 0x7ff4, len: 4032, gfns: [gfn], flags: 0 },
-      ]);
-      await client.close();
-    }
+    await populate(first, domains);
     await first.stop();
     const journalBytes = statSync(join(dir, "journal.hmx")).size;
     const t0 = performance.now();
@@ -161,9 +285,12 @@ export async function runStateBench(options: StateBenchOptions = {}): Promise<St
     latencyCalls: options.latencyCalls ?? 2000,
     restartDomains: options.restartDomains ?? 1000,
     fsync: options.fsync ?? false,
+    snapshotBytes: options.snapshotBytes ?? 1024 * 1024,
+    historyCalls: options.historyCalls ?? 100_000,
   };
-  const plain: { opsPerSec: number; p50Us: number }[] = [];
-  const state: { opsPerSec: number; p50Us: number }[] = [];
+  type Round = Awaited<ReturnType<typeof round>>;
+  const plain: Round[] = [];
+  const state: Round[] = [];
   for (let r = 0; r < o.rounds; r++) {
     // Alternate which goes first, so warm-up and drift favour neither.
     for (const withState of r % 2 === 0 ? [false, true] : [true, false]) {
@@ -185,6 +312,7 @@ export async function runStateBench(options: StateBenchOptions = {}): Promise<St
   const stateP50Us = median(state.map((x) => x.p50Us));
   const ratio = stateOpsPerSec / plainOpsPerSec;
   const restarted = await restart(o.restartDomains, o.fsync);
+  const history = await historyRestart(o.restartDomains, o.historyCalls, o.fsync);
   return {
     plainOpsPerSec,
     stateOpsPerSec,
@@ -199,6 +327,8 @@ export async function runStateBench(options: StateBenchOptions = {}): Promise<St
     recoveryMs: restarted.recoveryMs,
     restartMs: restarted.restartMs,
     fsync: o.fsync,
+    roundSnapshots: state.reduce((n, x) => n + x.snapshots, 0),
+    history,
     targetRatio: STATE_BENCH_TARGET_RATIO,
     meetsTarget: ratio >= STATE_BENCH_TARGET_RATIO,
   };
@@ -208,11 +338,19 @@ export async function runStateBench(options: StateBenchOptions = {}): Promise<St
 export function stateBenchLines(r: StateBenchResult): string[] {
   const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
   const mode = r.fsync ? "--state-dir --state-fsync" : "--state-dir";
+  const h = r.history;
   return [
     `${mode}: ${fmt(r.stateOpsPerSec)} vs ${fmt(r.plainOpsPerSec)} hypercalls/s without it ` +
       `(${r.ratio.toFixed(2)}×; target ≥ ${r.targetRatio}×: ${r.meetsTarget ? "met" : "NOT met"}); ` +
       `p50 of one call ${fmt(r.stateP50Us)} vs ${fmt(r.plainP50Us)} µs (${r.latencyRatio.toFixed(2)}×)`,
     `${mode} restart with ${fmt(r.restartDomains)} domains: ${fmt(r.restartMs)} ms ` +
       `(journal replay ${fmt(r.recoveryMs)} ms of ${fmt(r.restartJournalBytes / 1024)} KiB)`,
+    `${mode} snapshots during the state rounds: ${r.roundSnapshots}`,
+    `${mode} restart with ${fmt(h.domains)} domains + ${fmt(h.historyCalls)} calls (medians of 3): ` +
+      `journal only ${fmt(h.journalRestartMs)} ms (replay ${fmt(h.journalRecoveryMs)} ms of ` +
+      `${fmt(h.journalBytes / 1024)} KiB); from a snapshot ${fmt(h.snapshotRestartMs)} ms ` +
+      `(load ${fmt(h.snapshotRecoveryMs)} ms of ${fmt(h.snapshotBytes / 1024)} KiB); taking it held ` +
+      `the event loop ${h.captureMs.toFixed(1)} ms (capture) + ${h.switchMs.toFixed(1)} ms (switch) ` +
+      `of ${fmt(h.snapshotTotalMs)} ms`,
   ];
 }

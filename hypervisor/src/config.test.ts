@@ -372,3 +372,20 @@ describe("history flags", () => {
     );
   });
 });
+
+test("--state-snapshot-bytes defaults to 64M with --state-dir, 0 turns snapshots off, and a bad value or a missing --state-dir is named", () => {
+  assert.equal(parse(["--state-dir", "/s"]).stateSnapshotBytes, 64 * 1024 * 1024);
+  assert.equal(parse(["--state-dir", "/s", "--state-snapshot-bytes", "0"]).stateSnapshotBytes, 0);
+  assert.equal(
+    parse(["--state-dir", "/s"], { HMX_STATE_SNAPSHOT_BYTES: "1M" }).stateSnapshotBytes,
+    1024 * 1024,
+  );
+  assert.match(
+    problems(["--state-dir", "/s", "--state-snapshot-bytes", "lots"]).join("\n"),
+    /--state-snapshot-bytes "lots": expected a positive size/,
+  );
+  assert.match(
+    problems(["--state-snapshot-bytes", "1M"]).join("\n"),
+    /--state-snapshot-bytes needs --state-dir/,
+  );
+});

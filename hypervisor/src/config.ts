@@ -93,6 +93,8 @@ export interface HypervisorConfig {
   readonly stateDir?: string;
   /** `--state-fsync`: fsync every journal commit (machine crashes, not only process deaths). */
   readonly stateFsync?: boolean;
+  /** `--state-snapshot-bytes`: journal growth that triggers a snapshot (0: never; docs/state.md). */
+  readonly stateSnapshotBytes?: number;
 }
 
 export interface LinkFaultsConfig {
@@ -176,6 +178,8 @@ export const HYPERVISOR_USAGE = `usage: hmx hypervisor [options]
   --state-dir DIR              keep domains, memory, rings, credentials and the resume log in DIR across
                                restarts and SIGKILL (env HMX_STATE_DIR; off by default; docs/state.md)
   --state-fsync                fsync every journal commit, to survive machine crashes too (env HMX_STATE_FSYNC=1)
+  --state-snapshot-bytes BYTES snapshot the state and restart the journal once it has grown this much, and at
+                               a clean stop (env HMX_STATE_SNAPSHOT_BYTES; default 64M; 0: journal only)
   --history-window N           events retained for history resume with ?since= (default 65536)
   --history-from-boot          record the history from start (default: from its first subscriber)
   --grace-period SECONDS       destroy an enrolled domain whose guest stayed away this long (env HMX_GRACE_PERIOD; default 60)
@@ -284,6 +288,7 @@ export function parseHypervisorConfig(input: {
         "history-file": { type: "string" },
         "state-dir": { type: "string" },
         "state-fsync": { type: "boolean" },
+        "state-snapshot-bytes": { type: "string" },
         "history-window": { type: "string" },
         "history-from-boot": { type: "boolean" },
         "control-listen": { type: "string" },
@@ -536,6 +541,12 @@ export function parseHypervisorConfig(input: {
       `HMX_STATE_FSYNC ${JSON.stringify(fsyncEnv)}: expected 1/0, true/false, yes/no or on/off`,
     );
   }
+  const snapshotFlag = values["state-snapshot-bytes"] ?? nonEmpty(env["HMX_STATE_SNAPSHOT_BYTES"]);
+  if (snapshotFlag !== undefined && stateDir === undefined) {
+    problems.push("--state-snapshot-bytes needs --state-dir DIR (there is no journal to compact)");
+  }
+  const stateSnapshotBytes =
+    snapshotFlag === "0" ? 0 : size("state-snapshot-bytes", snapshotFlag ?? "64M");
   const resumeLogMaxBytes = size(
     "resume-log-bytes",
     values["resume-log-bytes"] ?? nonEmpty(env["HMX_RESUME_LOG_BYTES"]) ?? "16M",
@@ -591,7 +602,9 @@ export function parseHypervisorConfig(input: {
     ...(values["history-from-boot"] === true ? { historyFromBoot: true } : {}),
     ...(linkFaults === undefined ? {} : { linkFaults }),
     faultSeed,
-    ...(stateDir === undefined ? {} : { stateDir, stateFsync: stateFsync ?? false }),
+    ...(stateDir === undefined
+      ? {}
+      : { stateDir, stateFsync: stateFsync ?? false, stateSnapshotBytes }),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -105,6 +105,13 @@ export type DeviceChange =
   | { readonly kind: "attached"; readonly frontendDomid: number; readonly specs: DeviceSpec[] }
   | { readonly kind: "detached"; readonly frontendDomid: number; readonly devIndex: number };
 
+/** The whole placement state, as a snapshot keeps it. */
+export interface DeviceState {
+  readonly devices: readonly PlacedDevice[];
+  /** Each domain's table generation. */
+  readonly generations: readonly (readonly [number, number])[];
+}
+
 /** Where device events go (the hypervisor's `EventChannel`). */
 export interface DeviceEventSink {
   raiseDeviceEvent(domid: number, event: DeviceEvent): void;
@@ -148,6 +155,27 @@ export class DeviceManager {
   list(frontendDomid?: number): PlacedDevice[] {
     if (frontendDomid !== undefined) return [...(this.#byFrontend.get(frontendDomid) ?? [])];
     return [...this.#byFrontend.values()].flat();
+  }
+
+  /** Every placement and table generation (`--state-dir` snapshots). */
+  exportState(): DeviceState {
+    return { devices: this.list(), generations: [...this.#generation] };
+  }
+
+  /**
+   * Puts back what `exportState` returned, without writing tables or raising events: the
+   * snapshot restores the tables' pages with the rest of guest memory. Only on an empty manager.
+   */
+  restoreState(state: DeviceState): void {
+    if (this.#byFrontend.size !== 0 || this.#generation.size !== 0) {
+      throw new Error("device placements are restored only into an empty device manager");
+    }
+    for (const d of state.devices) {
+      const list = this.#byFrontend.get(d.frontendDomid) ?? [];
+      list.push(d);
+      this.#byFrontend.set(d.frontendDomid, list);
+    }
+    for (const [domid, generation] of state.generations) this.#generation.set(domid, generation);
   }
 
   /** Devices a back end hosts. */

@@ -80,6 +80,26 @@ export class ResumeLog {
     }
   }
 
+  /** The results kept, oldest first (`--state-dir` snapshots). */
+  results(): IterableIterator<[number, HypercallResult]> {
+    return this.entries.entries();
+  }
+
+  /**
+   * Puts back a log a snapshot kept: `highest` and the results `results()` listed. Only on an
+   * empty log (a restored domain's, before its first call).
+   */
+  restore(highest: number, results: Iterable<readonly [number, HypercallResult]>): void {
+    if (this.highest !== 0 || this.entries.size !== 0) {
+      throw new Error("a resume log is restored only before its first use");
+    }
+    for (const [id, result] of results) {
+      this.entries.set(id, result);
+      this.bytes += resultBytes(result);
+    }
+    this.highest = highest;
+  }
+
   /** Drops every result with id <= `through`: the guest has them. */
   acknowledge(through: number): void {
     for (const id of this.entries.keys()) {

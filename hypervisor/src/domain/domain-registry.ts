@@ -137,6 +137,21 @@ export class DomainRegistry {
     return this.#create(config, () => ({ credential: "", digest })).domain;
   }
 
+  /** The digest of a live domain's credential (`--state-dir` snapshots keep it). */
+  digestOf(domid: number): Buffer | undefined {
+    return this.#digests.get(domid);
+  }
+
+  /** The domid the next creation takes: ids below it are used up in this run. */
+  get nextDomid(): number {
+    return this.#nextDomid;
+  }
+
+  /** Marks every domid below `next` used (a snapshot's counter, past destroyed domains). */
+  restoreNextDomid(next: number): void {
+    if (Number.isSafeInteger(next) && next > this.#nextDomid) this.#nextDomid = next;
+  }
+
   /** Restores a replaced credential's digest (the state journal's credential record). */
   restoreCredential(domid: number, digest: Buffer): void {
     if (this.#domains.has(domid)) this.#digests.set(domid, digest);

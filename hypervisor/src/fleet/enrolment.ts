@@ -224,6 +224,16 @@ export class EnrolmentService {
     });
   }
 
+  /** Every enrolled instance whose domain is live, as `restore` takes them (snapshots). */
+  records(): EnrolmentRecord[] {
+    const out: EnrolmentRecord[] = [];
+    for (const [domid, e] of this.#enrolled) {
+      if (this.#registry.get(domid) === undefined) continue;
+      out.push({ domid, template: e.template, secretDigest: e.secretDigest.toString("hex") });
+    }
+    return out;
+  }
+
   /** Calls `listener` after every successful enrolment (new or resumed), before it is answered. */
   onEnrolled(listener: (e: Enrolled) => void): void {
     this.#listeners.push(listener);

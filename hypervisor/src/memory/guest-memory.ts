@@ -153,6 +153,11 @@ export class GuestMemory {
     return gfns.map((gfn) => this.#residentOrNew(gfn));
   }
 
+  /** The materialised pages, by gfn, in materialisation order (`--state-dir` snapshots). */
+  residentPages(): IterableIterator<[number, Buffer]> {
+    return this.#pages.entries();
+  }
+
   /** Whether page `gfn` is materialised (for tests and metrics). */
   isResident(gfn: number): boolean {
     return this.#pages.has(gfn);

@@ -17,9 +17,19 @@ import { crc32 } from "node:zlib";
 
 /** The first 8 bytes of every journal file. */
 export const JOURNAL_MAGIC = Buffer.from("HMXSTATE", "latin1");
-/** Bumped on any incompatible change of the file or record layout. */
-export const JOURNAL_VERSION = 1;
+/**
+ * Bumped on any incompatible change of the file or record layout. Version 2 gives the header's
+ * last word a meaning: the generation of the snapshot the journal continues (0: none, replay
+ * from an empty hypervisor). Version 1 files (reserved word 0) are still read: they are
+ * generation 0. An older hypervisor refuses version 2, so it cannot replay a journal whose
+ * beginning is in a snapshot it does not know about.
+ */
+export const JOURNAL_VERSION = 2;
+/** Versions this hypervisor reads. */
+const READABLE_JOURNAL_VERSIONS = [1, 2];
 export const FILE_HEADER_BYTES = 16;
+/** Where the file header keeps the snapshot generation (version 2). */
+const GENERATION_OFFSET = 12;
 export const RECORD_HEADER_BYTES = 12;
 /** Largest payload: a 16 MiB WriteMemory plus its record fields, with room to spare. */
 export const MAX_RECORD_PAYLOAD = 17 * 1024 * 1024;
@@ -31,18 +41,24 @@ export class StateFormatError extends Error {
     readonly file: string,
     readonly offset: number,
     reason: string,
+    noun = "journal",
   ) {
     super(
-      `state journal ${file} at offset ${offset}: ${reason}; refusing to start (nothing was changed)`,
+      `state ${noun} ${file} at offset ${offset}: ${reason}; refusing to start (nothing was changed)`,
     );
   }
 }
 
-/** The file header of a new journal. */
-export function fileHeader(): Buffer {
+/** The file header of a new journal continuing snapshot `generation` (0: none). */
+export function fileHeader(
+  generation = 0,
+  magic = JOURNAL_MAGIC,
+  version = JOURNAL_VERSION,
+): Buffer {
   const header = Buffer.alloc(FILE_HEADER_BYTES);
-  JOURNAL_MAGIC.copy(header, 0);
-  header.writeUInt32LE(JOURNAL_VERSION, 8);
+  magic.copy(header, 0);
+  header.writeUInt32LE(version, 8);
+  header.writeUInt32LE(generation, GENERATION_OFFSET);
   return header;
 }
 
@@ -82,26 +98,62 @@ export interface JournalContents {
   readonly validBytes: number;
   /** Bytes of a torn last record that were dropped (0 when the file ended cleanly). */
   readonly tornBytes: number;
+  /** The snapshot generation the file's header names (0: none). */
+  readonly generation: number;
 }
 
-/** Checks the file header: a foreign file or another version is refused. */
-export function checkFileHeader(file: string, bytes: Buffer): void {
-  if (bytes.length < FILE_HEADER_BYTES || !bytes.subarray(0, 8).equals(JOURNAL_MAGIC)) {
-    throw new StateFormatError(file, 0, `not an hmx state journal (no "HMXSTATE" magic)`);
+/** What a file kind's header must say: its magic, name for errors, and readable versions. */
+export interface FileKind {
+  readonly magic: Buffer;
+  /** "journal" or "snapshot", for errors. */
+  readonly noun: string;
+  readonly what: string;
+  readonly versions: readonly number[];
+}
+
+const JOURNAL_KIND: FileKind = {
+  magic: JOURNAL_MAGIC,
+  noun: "journal",
+  what: "an hmx state journal",
+  versions: READABLE_JOURNAL_VERSIONS,
+};
+
+/**
+ * Checks the file header: a foreign file or another version is refused. Returns the snapshot
+ * generation it names.
+ */
+export function checkFileHeader(
+  file: string,
+  bytes: Buffer,
+  kind: FileKind = JOURNAL_KIND,
+): number {
+  if (bytes.length < FILE_HEADER_BYTES || !bytes.subarray(0, 8).equals(kind.magic)) {
+    throw new StateFormatError(
+      file,
+      0,
+      `not ${kind.what} (no "${kind.magic.toString("latin1")}" magic)`,
+      kind.noun,
+    );
   }
   const version = bytes.readUInt32LE(8);
-  if (version !== JOURNAL_VERSION) {
+  if (!kind.versions.includes(version)) {
     throw new StateFormatError(
       file,
       8,
-      `format version ${version}, but this hypervisor reads version ${JOURNAL_VERSION}`,
+      `format version ${version}, but this hypervisor reads version ${kind.versions.join(" and ")}`,
+      kind.noun,
     );
   }
+  return version === 1 && kind === JOURNAL_KIND ? 0 : bytes.readUInt32LE(GENERATION_OFFSET);
 }
 
 /** Splits a journal file's bytes into records (see the file comment for the three outcomes). */
-export function readJournal(file: string, bytes: Buffer): JournalContents {
-  checkFileHeader(file, bytes);
+export function readJournal(
+  file: string,
+  bytes: Buffer,
+  kind: FileKind = JOURNAL_KIND,
+): JournalContents {
+  const generation = checkFileHeader(file, bytes, kind);
   const records: { offset: number; payload: Buffer }[] = [];
   let offset = FILE_HEADER_BYTES;
   while (offset < bytes.length) {
@@ -110,7 +162,12 @@ export function readJournal(file: string, bytes: Buffer): JournalContents {
     const length = bytes.readUInt32LE(offset);
     const crc = bytes.readUInt32LE(offset + 4);
     if (checkWord(length, crc) !== bytes.readUInt32LE(offset + 8) || length > MAX_RECORD_PAYLOAD) {
-      throw new StateFormatError(file, offset, "record header fails its check word (damaged)");
+      throw new StateFormatError(
+        file,
+        offset,
+        "record header fails its check word (damaged)",
+        kind.noun,
+      );
     }
     const end = offset + RECORD_HEADER_BYTES + length;
     if (end > bytes.length) break; // torn inside the payload
@@ -122,10 +179,11 @@ export function readJournal(file: string, bytes: Buffer): JournalContents {
         file,
         offset,
         `record payload of ${length} bytes fails its CRC-32 (damaged)`,
+        kind.noun,
       );
     }
     records.push({ offset, payload });
     offset = end;
   }
-  return { records, validBytes: offset, tornBytes: bytes.length - offset };
+  return { records, validBytes: offset, tornBytes: bytes.length - offset, generation };
 }

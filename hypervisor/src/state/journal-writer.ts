@@ -61,10 +61,12 @@ export interface JournalWriterOptions {
   readonly onRecovered: () => void;
   /** Delay between retries while failing; default 1000 ms. */
   readonly retryMs?: number;
+  /** A commit reached the file (the store decides here whether a snapshot is due). */
+  readonly onCommitted?: () => void;
 }
 
 export class JournalWriter {
-  readonly #file: JournalFile;
+  #file: JournalFile;
   readonly #options: JournalWriterOptions;
   #length: number;
   /** The framed records not yet written: `#pendingBytes` of `#buffer`. */
@@ -138,7 +140,23 @@ export class JournalWriter {
       this.#retry = undefined;
       this.#options.onRecovered();
     }
+    this.#options.onCommitted?.();
     return true;
+  }
+
+  /**
+   * Continues in another file (a new journal after a snapshot) that already holds `length`
+   * bytes; the old file is closed. Only with nothing pending and no failure: the caller has
+   * just committed, in the same turn.
+   */
+  replaceFile(file: JournalFile, length: number): void {
+    if (this.#pendingBytes !== 0 || this.#failure !== undefined || this.#closed) {
+      throw new Error("state journal replaced with records pending or a write failing");
+    }
+    const old = this.#file;
+    this.#file = file;
+    this.#length = length;
+    old.close();
   }
 
   /** Commits what is pending and closes the file; throws if the last commit failed. */

@@ -36,6 +36,7 @@ export function openState(
     {
       dir: config.stateDir,
       fsync: config.stateFsync ?? false,
+      snapshotBytes: config.stateSnapshotBytes ?? 0,
       log: stateLog,
       ...journaled,
       onWriteError: (err, first) => {

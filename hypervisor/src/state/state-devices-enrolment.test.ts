@@ -50,8 +50,11 @@ function freshDir(): string {
   return join(scratch, `d${dirs++}`);
 }
 
-/** A hypervisor without its listeners, journaling into `dir` (recovering what is there). */
-function world(dir: string) {
+/**
+ * A hypervisor without its listeners, journaling into `dir` (recovering what is there); with
+ * `snapshots`, each clean close writes a snapshot, and the next world starts from it.
+ */
+function world(dir: string, snapshots = false) {
   const { core } = createHarness({ domains: 0, macPermissive: true });
   const dispatcher = new HypercallDispatcher(core.argo, log, { maxEntries: 8, maxBytes: 4096 });
   const devices = new DeviceManager({
@@ -70,11 +73,11 @@ function world(dir: string) {
     placer.enrolled(e);
   });
   const store = StateStore.open(
-    { dir, fsync: false, log, devices, enrolment },
+    { dir, fsync: false, log, devices, enrolment, snapshotBytes: snapshots ? 1 << 30 : 0 },
     core.domains,
     dispatcher,
   );
-  return { core, devices, enrolment, store };
+  return { core, devices, enrolment, store, snapshots };
 }
 type World = ReturnType<typeof world>;
 
@@ -93,7 +96,7 @@ function deviceFingerprint(w: World): unknown {
 /** Closes `w` and opens its state dir again in a new world (a clean restart). */
 function restart(w: World, dir: string): World {
   w.store.close();
-  return world(dir);
+  return world(dir, w.snapshots);
 }
 
 test("VirtIO placements and both tables at gfn 0 come back byte for byte after a restart, and later changes continue from them", () => {
@@ -194,51 +197,58 @@ test("after a restart the grace-period reaper still reaps enrolled domains whose
   c.store.close();
 });
 
-test("random enrolments, placements, detaches, resumes and destructions recover to the same devices, tables and enrolled domains", () => {
-  const seed = Number(process.env["HMX_TEST_SEED"] ?? randomSeed());
-  console.log(`devices and enrolment recovery: seed ${seed} (replay with HMX_TEST_SEED=${seed})`);
-  const rand = seededRandom(seed);
-  const pick = (n: number): number => Math.floor(rand() * n);
-  const dir = freshDir();
-  let w = world(dir);
-  const secrets = new Map<string, string>();
-  const fingerprint = (x: World): unknown => ({
-    devices: deviceFingerprint(x),
-    guests: x.enrolment.domainsOf("guest"),
-    backends: x.enrolment.domainsOf("vbackend"),
-  });
-  for (let round = 0; round < 8; round++) {
-    for (let step = 0; step < 25; step++) {
-      const live = w.core.domains.list();
-      const roll = rand();
-      try {
-        if (roll < 0.35) {
-          const [token, instance] =
-            rand() < 0.2 ? [BACKEND.token, "be"] : [GUEST.token, `g${pick(5)}`];
-          const e = w.enrolment.enrol(token, instance, secrets.get(`${token}/${instance}`) ?? "");
-          if (!e.resumed) secrets.set(`${token}/${instance}`, e.instanceSecret);
-        } else if (roll < 0.55 && live.length >= 2) {
-          const fe = live[pick(live.length)];
-          const be = live[pick(live.length)];
-          if (fe !== undefined && be !== undefined)
-            w.devices.attach(fe.domid, [{ type: 1 + pick(3), backendDomid: be.domid }]);
-        } else if (roll < 0.75) {
-          const d = w.devices.list();
-          const victim = d[pick(d.length)];
-          if (victim !== undefined) w.devices.detach(victim.frontendDomid, victim.devIndex);
-        } else if (roll < 0.85) {
-          const victim = live[pick(live.length)];
-          if (victim !== undefined) w.core.domains.destroy(victim.domid);
-        } else {
-          w.core.domains.create({ name: `vm${round}-${step}`, label: "vm_t", memoryBytes: 65536 });
+for (const snapshots of [false, true]) {
+  test(`random enrolments, placements, detaches, resumes and destructions recover to the same devices, tables and enrolled domains${snapshots ? " (from snapshots)" : ""}`, () => {
+    const seed = Number(process.env["HMX_TEST_SEED"] ?? randomSeed());
+    console.log(`devices and enrolment recovery: seed ${seed} (replay with HMX_TEST_SEED=${seed})`);
+    const rand = seededRandom(seed);
+    const pick = (n: number): number => Math.floor(rand() * n);
+    const dir = freshDir();
+    let w = world(dir, snapshots);
+    const secrets = new Map<string, string>();
+    const fingerprint = (x: World): unknown => ({
+      devices: deviceFingerprint(x),
+      guests: x.enrolment.domainsOf("guest"),
+      backends: x.enrolment.domainsOf("vbackend"),
+    });
+    for (let round = 0; round < 8; round++) {
+      for (let step = 0; step < 25; step++) {
+        const live = w.core.domains.list();
+        const roll = rand();
+        try {
+          if (roll < 0.35) {
+            const [token, instance] =
+              rand() < 0.2 ? [BACKEND.token, "be"] : [GUEST.token, `g${pick(5)}`];
+            const e = w.enrolment.enrol(token, instance, secrets.get(`${token}/${instance}`) ?? "");
+            if (!e.resumed) secrets.set(`${token}/${instance}`, e.instanceSecret);
+          } else if (roll < 0.55 && live.length >= 2) {
+            const fe = live[pick(live.length)];
+            const be = live[pick(live.length)];
+            if (fe !== undefined && be !== undefined)
+              w.devices.attach(fe.domid, [{ type: 1 + pick(3), backendDomid: be.domid }]);
+          } else if (roll < 0.75) {
+            const d = w.devices.list();
+            const victim = d[pick(d.length)];
+            if (victim !== undefined) w.devices.detach(victim.frontendDomid, victim.devIndex);
+          } else if (roll < 0.85) {
+            const victim = live[pick(live.length)];
+            if (victim !== undefined) w.core.domains.destroy(victim.domid);
+          } else {
+            w.core.domains.create({
+              name: `vm${round}-${step}`,
+              label: "vm_t",
+              memoryBytes: 65536,
+            });
+          }
+        } catch {
+          // Refusals (a taken name, a domain's own back end, a full template) change nothing.
         }
-      } catch {
-        // Refusals (a taken name, a domain's own back end, a full template) change nothing.
       }
+      const before = fingerprint(w);
+      w = restart(w, dir);
+      assert.equal(w.store.recovery.snapshotGeneration, snapshots ? round + 1 : 0);
+      assert.deepEqual(fingerprint(w), before, `round ${round}, seed ${seed}`);
     }
-    const before = fingerprint(w);
-    w = restart(w, dir);
-    assert.deepEqual(fingerprint(w), before, `round ${round}, seed ${seed}`);
-  }
-  w.store.close();
-});
+    w.store.close();
+  });
+}

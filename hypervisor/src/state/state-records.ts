@@ -72,16 +72,26 @@ const OP_NAMES = Object.fromEntries(Object.entries(OP_CODES).map(([k, v]) => [v,
   Hypercall["op"]
 >;
 
-function toJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    typeof v === "number" && !Number.isFinite(v) ? { $n: String(v) } : v,
-  );
+/**
+ * JSON with the two values plain JSON loses: non-finite numbers (`{"$n": "Infinity"}`) and
+ * Buffers (`{"$b": base64}`, for ReadMemory results a snapshot's resume logs hold).
+ */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, function (this: Record<string, unknown>, key, v: unknown) {
+    // `v` is already Buffer.toJSON's output; the holder still has the Buffer itself.
+    const original = this[key];
+    if (Buffer.isBuffer(original)) return { $b: original.toString("base64") };
+    return typeof v === "number" && !Number.isFinite(v) ? { $n: String(v) } : v;
+  });
 }
 
-function fromJson(text: string): unknown {
-  return JSON.parse(text, (_key, v: unknown) =>
-    typeof v === "object" && v !== null && "$n" in v ? Number((v as { $n: string }).$n) : v,
-  );
+export function fromJson(text: string): unknown {
+  return JSON.parse(text, (_key, v: unknown) => {
+    if (typeof v !== "object" || v === null) return v;
+    if ("$n" in v) return Number((v as { $n: string }).$n);
+    if ("$b" in v) return Buffer.from((v as { $b: string }).$b, "base64");
+    return v;
+  });
 }
 
 /** A record's payload bytes. */

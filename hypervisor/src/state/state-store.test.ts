@@ -5,33 +5,21 @@
  * counters — wherever the writer was killed; and a damaged, foreign, or locked dir is refused.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 
 import { ARGO_DOMID_ANY, PAGE_SIZE } from "@hmx/proto/abi";
-import { pino } from "pino";
 
-import { createHypervisorCore, type HypervisorCore } from "../core.js";
-import { HypercallDispatcher } from "../dispatch/dispatcher.js";
 import { CallStatusCode, type Hypercall } from "../dispatch/hypercall.js";
 import { randomSeed, seededRandom } from "../faults/seeded-random.js";
-import { FakeVirqSink } from "../test-utils/argo-harness.js";
 import { Audit } from "../mac/audit.js";
 import { MacController } from "../mac/mac-controller.js";
-import { JOURNAL_FILE, StateStore } from "./state-store.js";
-import { openJournalFile, type JournalFile } from "./journal-writer.js";
+import { openJournalFile } from "./journal-writer.js";
+import { JOURNAL_FILE } from "./state-store.js";
+import { at, fingerprint, log, open, randomOp, world } from "./state-test-world.js";
 
-const log = pino({ level: "silent" });
-
-/** The element at `index`, which the test knows exists. */
-function at<T>(items: readonly T[], index: number): T {
-  const item = items[index];
-  if (item === undefined) throw new Error(`no element ${index} of ${items.length}`);
-  return item;
-}
 const scratch = mkdtempSync(join(tmpdir(), "hmx-state-test-"));
 after(() => {
   rmSync(scratch, { recursive: true, force: true });
@@ -39,152 +27,6 @@ after(() => {
 let dirs = 0;
 function freshDir(): string {
   return join(scratch, `d${dirs++}`);
-}
-
-interface World {
-  readonly core: HypervisorCore;
-  readonly dispatcher: HypercallDispatcher;
-}
-
-function world(mac?: MacController): World {
-  const core = createHypervisorCore({
-    argo: { enabled: true, macPermissive: true },
-    maxTotalMemoryBytes: 64 * 1024 * 1024,
-    maxDomainMemoryBytes: 1024 * 1024,
-    virq: new FakeVirqSink(),
-    ...(mac === undefined ? {} : { mac }),
-  });
-  const dispatcher = new HypercallDispatcher(core.argo, log, { maxEntries: 8, maxBytes: 4096 });
-  return { core, dispatcher };
-}
-
-function open(
-  dir: string,
-  w: World,
-  openFile?: (path: string) => JournalFile,
-  mac?: MacController,
-): StateStore {
-  return StateStore.open(
-    {
-      dir,
-      fsync: false,
-      log,
-      ...(openFile === undefined ? {} : { openFile }),
-      ...(mac === undefined ? {} : { mac }),
-    },
-    w.core.domains,
-    w.dispatcher,
-  );
-}
-
-/** Everything recovery must bring back, as one comparable value. */
-function fingerprint(w: World, credentials: ReadonlyMap<number, string>): unknown {
-  return w.core.domains.list().map((d) => ({
-    domid: d.domid,
-    name: d.name,
-    label: d.label,
-    privileged: d.privileged,
-    // Unary reads without a request id change nothing and are not journaled: their tallies
-    // (hypercalls, errors) are the only counters a restart may lower.
-    counters: { ...d.counters, hypercalls: 0, errors: 0 },
-    memory: createHash("sha256")
-      .update(d.memory.read(0, d.memory.sizeBytes) ?? Buffer.alloc(0))
-      .digest("hex"),
-    rings: w.core.argo.listRings(d),
-    lastExecuted: w.dispatcher.resumeLog(d).lastExecuted,
-    resumeSize: w.dispatcher.resumeLog(d).size,
-    authenticates: w.core.domains.authenticate(credentials.get(d.domid) ?? "")?.domid,
-  }));
-}
-
-/** One random input to the hypervisor: a toolstack action or a hypercall, some with request ids. */
-function randomOp(
-  rand: () => number,
-  w: World,
-  credentials: Map<number, string>,
-  requestIds: Map<number, number>,
-  names: { next: number },
-): void {
-  const pick = (n: number): number => Math.floor(rand() * n);
-  const live = w.core.domains.list();
-  const roll = rand();
-  if (live.length < 2 || roll < 0.03) {
-    if (live.length >= 5) return;
-    const { domain, credential } = w.core.domains.create({
-      name: `vm${names.next++}`,
-      label: `label_${pick(3)}_t`,
-      memoryBytes: (16 + 4 + pick(8)) * PAGE_SIZE,
-      privileged: rand() < 0.2,
-    });
-    credentials.set(domain.domid, credential);
-    return;
-  }
-  const domain = at(live, pick(live.length));
-  if (roll < 0.04) {
-    w.core.domains.destroy(domain.domid);
-    return;
-  }
-  if (roll < 0.05) {
-    credentials.set(domain.domid, w.core.domains.rotateCredential(domain.domid) ?? "");
-    return;
-  }
-  const peer = at(live, pick(live.length));
-  const pages = domain.memory.pageCount;
-  const gfn = 16 + pick(pages - 16);
-  const calls: (() => Hypercall)[] = [
-    () => ({
-      op: "writeMemory",
-      gpa: gfn * PAGE_SIZE + pick(PAGE_SIZE),
-      data: Buffer.from(Array.from({ length: 1 + pick(300) }, () => pick(256))),
-    }),
-    () => ({
-      op: "registerRing",
-      args: {
-        aport: 1 + pick(3),
-        partnerId: rand() < 0.3 ? ARGO_DOMID_ANY : peer.domid,
-        len: 48 + 16 * pick(200),
-        gfns: [gfn],
-        flags: pick(2),
-      },
-    }),
-    () => ({ op: "unregisterRing", args: { aport: 1 + pick(3), partnerId: peer.domid } }),
-    () => ({
-      op: "sendv",
-      args: {
-        src: { domainId: ARGO_DOMID_ANY, aport: pick(5) },
-        dst: { domainId: peer.domid, aport: 1 + pick(3) },
-        iovs: [{ gpa: gfn * PAGE_SIZE, len: pick(700) }],
-        messageType: pick(4),
-      },
-    }),
-    () => ({
-      op: "notify",
-      ringData:
-        rand() < 0.3
-          ? null
-          : [{ ring: { domainId: peer.domid, aport: 1 + pick(3) }, spaceRequired: pick(4000) }],
-    }),
-    () => ({ op: "readMemory", gpa: gfn * PAGE_SIZE, length: 1 + pick(64) }),
-  ];
-  const call = at(calls, pick(calls.length))();
-  const r = rand();
-  if (r < 0.25) {
-    w.dispatcher.execute(domain, call);
-    return;
-  }
-  const id = (requestIds.get(domain.domid) ?? 0) + 1;
-  requestIds.set(domain.domid, id);
-  if (r < 0.3) {
-    // A stop-on-error skip: answered without running.
-    w.dispatcher.answerOnce(domain, id, () => ({
-      op: "status",
-      code: CallStatusCode.ABORTED,
-      message: "skipped",
-    }));
-  } else {
-    w.dispatcher.executeOnce(domain, id, call);
-  }
-  if (rand() < 0.2) w.dispatcher.acknowledge(domain, id - pick(3));
 }
 
 test("a core recovered from a journal cut at any record boundary equals the writer at that point; a torn cut equals the boundary before it", () => {
@@ -350,53 +192,57 @@ test("a failing journal write refuses mutating hypercalls with UNAVAILABLE, keep
   assert.equal(b.dispatcher.resumeLog(at(b.core.domains.list(), 0)).lastExecuted, 2);
 });
 
-test("firewall changes made at run time are journaled in order with the hypercalls and come back, deciding the same", () => {
-  const dir = freshDir();
-  const dummyMac = (): MacController =>
-    new MacController({ module: "dummy", macPermissive: true, audit: new Audit(log) });
-  const sendFrom1: Hypercall = {
-    op: "sendv",
-    args: {
-      src: { domainId: ARGO_DOMID_ANY, aport: 5 },
-      dst: { domainId: 2, aport: 9 },
-      iovs: [{ gpa: 16 * PAGE_SIZE, len: 8 }],
-      messageType: 0,
-    },
-  };
-  const macA = dummyMac();
-  const a = world(macA);
-  const storeA = open(dir, a, undefined, macA);
-  for (const name of ["one", "two"]) {
-    a.core.domains.create({ name, label: "x_t", memoryBytes: 131072 });
-  }
-  const [d1, d2] = a.core.domains.list();
-  assert.ok(d1 !== undefined && d2 !== undefined);
-  a.dispatcher.execute(d2, {
-    op: "registerRing",
-    args: { aport: 9, partnerId: ARGO_DOMID_ANY, len: 4032, gfns: [16], flags: 0 },
-  });
-  assert.ok(a.dispatcher.execute(d1, sendFrom1).op === "sendv");
-  const accepted = a.dispatcher.execute(d1, sendFrom1);
-  macA.addFirewallRule({
-    src: { domain: { kind: "domid", domid: 1 }, port: null },
-    dst: { domain: { kind: "any" }, port: 9 },
-    verdict: "reject",
-  });
-  const rejected = a.dispatcher.execute(d1, sendFrom1);
-  macA.setFirewallDefault("reject");
-  storeA.close();
-  assert.deepEqual(
-    [accepted, rejected].map((r) => (r.op === "sendv" ? r.ret > 0 : r)),
-    [true, false],
-  );
+for (const snapshots of [false, true]) {
+  test(`firewall changes made at run time are journaled in order with the hypercalls and come back, deciding the same${snapshots ? " (from a snapshot taken at close)" : ""}`, () => {
+    const dir = freshDir();
+    const dummyMac = (): MacController =>
+      new MacController({ module: "dummy", macPermissive: true, audit: new Audit(log) });
+    const sendFrom1: Hypercall = {
+      op: "sendv",
+      args: {
+        src: { domainId: ARGO_DOMID_ANY, aport: 5 },
+        dst: { domainId: 2, aport: 9 },
+        iovs: [{ gpa: 16 * PAGE_SIZE, len: 8 }],
+        messageType: 0,
+      },
+    };
+    const macA = dummyMac();
+    const a = world(macA);
+    const storeA = open(dir, a, undefined, macA, snapshots ? { snapshotBytes: 1 << 30 } : {});
+    for (const name of ["one", "two"]) {
+      a.core.domains.create({ name, label: "x_t", memoryBytes: 131072 });
+    }
+    const [d1, d2] = a.core.domains.list();
+    assert.ok(d1 !== undefined && d2 !== undefined);
+    a.dispatcher.execute(d2, {
+      op: "registerRing",
+      args: { aport: 9, partnerId: ARGO_DOMID_ANY, len: 4032, gfns: [16], flags: 0 },
+    });
+    assert.ok(a.dispatcher.execute(d1, sendFrom1).op === "sendv");
+    const accepted = a.dispatcher.execute(d1, sendFrom1);
+    macA.addFirewallRule({
+      src: { domain: { kind: "domid", domid: 1 }, port: null },
+      dst: { domain: { kind: "any" }, port: 9 },
+      verdict: "reject",
+    });
+    const rejected = a.dispatcher.execute(d1, sendFrom1);
+    macA.setFirewallDefault("reject");
+    storeA.close();
+    assert.deepEqual(
+      [accepted, rejected].map((r) => (r.op === "sendv" ? r.ret > 0 : r)),
+      [true, false],
+    );
 
-  const macB = dummyMac();
-  const b = world(macB);
-  open(dir, b, undefined, macB).close();
-  assert.deepEqual(
-    macB.firewallTable.rules.map((r) => r.text),
-    macA.firewallTable.rules.map((r) => r.text),
-  );
-  assert.equal(macB.firewallTable.defaultVerdict, "reject");
-  assert.deepEqual(fingerprint(b, new Map()), fingerprint(a, new Map()));
-});
+    const macB = dummyMac();
+    const b = world(macB);
+    const storeB = open(dir, b, undefined, macB);
+    assert.equal(storeB.recovery.snapshotGeneration, snapshots ? 1 : 0);
+    storeB.close();
+    assert.deepEqual(
+      macB.firewallTable.rules.map((r) => r.text),
+      macA.firewallTable.rules.map((r) => r.text),
+    );
+    assert.equal(macB.firewallTable.defaultVerdict, "reject");
+    assert.deepEqual(fingerprint(b, new Map()), fingerprint(a, new Map()));
+  });
+}

@@ -2,7 +2,8 @@
 /**
  * A full disk under `--state-dir` (issue 13 item 3, docs/state.md): a real hypervisor whose state
  * dir is a small tmpfs refuses mutating hypercalls with UNAVAILABLE once the journal cannot
- * write, says so in its metrics, accepts them again when space returns, and after a SIGKILL and
+ * write, says so in its metrics, refuses state-changing toolstack calls the same way while
+ * still serving reads, accepts them again when space returns, and after a SIGKILL and
  * restart every write a guest saw succeed is there. Needs root (mount); skipped otherwise.
  */
 import assert from "node:assert/strict";
@@ -33,7 +34,7 @@ function smallTmpfs(): string | undefined {
 const mountPoint = smallTmpfs();
 
 test(
-  "a full disk refuses mutating hypercalls with UNAVAILABLE and reports it in the metrics; with space back they run again, and nothing a guest saw succeed is lost",
+  "a full disk refuses mutating hypercalls and state-changing toolstack calls with UNAVAILABLE (toolstack reads served) and reports it in the metrics; with space back they run again, and nothing a guest saw succeed is lost",
   { skip: mountPoint === undefined ? "cannot mount a tmpfs here (needs root)" : false },
   async () => {
     if (mountPoint === undefined) return;
@@ -74,6 +75,20 @@ test(
       assert.match(refusal.message, /state journal write failed: .*ENOSPC/);
       assert.equal(await metric("hmx_state_degraded"), 1);
       assert.ok((await metric("hmx_state_write_errors_total")) >= 1);
+      // The toolstack while degraded: a call that changes state is refused before it runs,
+      // naming the failure; a read is served.
+      await assert.rejects(
+        bed.toolstack.createDomain({ name: "late", label: "late_t", memoryBytes: 65536 }),
+        (err: { code?: number; message?: string }) =>
+          err.code === UNAVAILABLE &&
+          /state journal write failed: .*ENOSPC/.test(err.message ?? ""),
+      );
+      const listed = await bed.toolstack.listDomains();
+      assert.deepEqual(
+        listed.map((d) => d.name),
+        ["writer"],
+        "reads are served, and the refused domain was not created",
+      );
       // Space returns: the retry (every second) writes the kept records, and writes run again.
       rmSync(join(mountPoint, "filler"));
       const deadline = Date.now() + 20_000;

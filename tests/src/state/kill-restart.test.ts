@@ -5,10 +5,11 @@
  * same addresses (and after every fifth kill also stopped cleanly with SIGTERM); afterwards every domain and credential is back and every sink saw every
  * message exactly once, in order. HMX_STATE_KILLS sets the number of kills (5 by default, so
  * the suite stays short; `npm run test:state-kills -w @hmx/tests` runs 100); HMX_TEST_SEED
- * replays the kill points.
+ * replays the kill points. The second variant snapshots every 256 KiB of journal, so kills land
+ * before, during and after snapshot switches (3 kills by default).
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,7 +19,7 @@ import { ToolstackClient } from "@hmx/client";
 import { seededRandom } from "@hmx/hypervisor";
 import { Testbed, type TestProcess } from "@hmx/testkit";
 
-const KILLS = Number(process.env["HMX_STATE_KILLS"] ?? 5);
+const KILLS_ENV = process.env["HMX_STATE_KILLS"];
 const PAIRS = 3;
 
 type Stats = Record<string, unknown>;
@@ -41,107 +42,126 @@ function freePort(): Promise<number> {
   });
 }
 
-const stateDir = mkdtempSync(join(tmpdir(), "hmx-state-kill-"));
+const scratch = mkdtempSync(join(tmpdir(), "hmx-state-kill-"));
 after(() => {
-  rmSync(stateDir, { recursive: true, force: true });
+  rmSync(scratch, { recursive: true, force: true });
 });
 
-test(`the hypervisor SIGKILLed ${KILLS} times under traffic (and stopped cleanly after every fifth kill) comes back with every domain, ring and credential, and the sinks see 0 lost, 0 duplicated, 0 reordered`, async () => {
-  const seed = Number(process.env["HMX_TEST_SEED"] ?? Math.floor(Math.random() * 2 ** 32));
-  console.log(`state kill test: ${KILLS} kills, seed ${seed} (replay with HMX_TEST_SEED=${seed})`);
-  const rand = seededRandom(seed);
-  const bed = new Testbed();
-  bed.listen = `127.0.0.1:${await freePort()}`;
-  bed.controlListen = `127.0.0.1:${await freePort()}`;
-  const hypervisors: TestProcess[] = [];
-  const startHypervisor = async (): Promise<void> => {
-    bed.hypervisor = bed.spawn(
-      "hypervisor",
-      [
+for (const { kills, snapshotBytes } of [
+  { kills: Number(KILLS_ENV ?? 5), snapshotBytes: "0" },
+  { kills: Number(KILLS_ENV ?? 3), snapshotBytes: "256K" },
+]) {
+  const KILLS = kills;
+  const stateDir = join(scratch, `snapshots-${snapshotBytes}`);
+  const mode =
+    snapshotBytes === "0" ? "journal only" : `a snapshot every ${snapshotBytes} of journal`;
+  test(`(${mode}) the hypervisor SIGKILLed ${KILLS} times under traffic (and stopped cleanly after every fifth kill) comes back with every domain, ring and credential, and the sinks see 0 lost, 0 duplicated, 0 reordered`, async () => {
+    const seed = Number(process.env["HMX_TEST_SEED"] ?? Math.floor(Math.random() * 2 ** 32));
+    console.log(
+      `state kill test: ${KILLS} kills, seed ${seed} (replay with HMX_TEST_SEED=${seed})`,
+    );
+    const rand = seededRandom(seed);
+    const bed = new Testbed();
+    bed.listen = `127.0.0.1:${await freePort()}`;
+    bed.controlListen = `127.0.0.1:${await freePort()}`;
+    const hypervisors: TestProcess[] = [];
+    const startHypervisor = async (): Promise<void> => {
+      bed.hypervisor = bed.spawn(
         "hypervisor",
-        "--listen",
-        bed.listen,
-        "--control-listen",
-        bed.controlListen,
-        "--argo-mac-permissive",
-        "--state-dir",
-        stateDir,
-      ],
-      { HMX_ADMIN_TOKEN: bed.adminToken },
-    );
-    hypervisors.push(bed.hypervisor);
-    await bed.hypervisor.waitFor((r) => r.msg === "hypervisor ready", 60_000, "ready line");
-  };
-  await startHypervisor();
-  bed.toolstack = new ToolstackClient(bed.controlListen, bed.adminToken);
-  const count = 360 * KILLS + 2000;
-  const pairs: { sink: TestProcess; sinkDomid: number; sender: number }[] = [];
-  try {
-    for (let i = 0; i < PAIRS; i++) {
-      const sink = await bed.guest(`sink${i}`, ["--workload", "sink", "--port", "9"]);
-      await sink.process.waitFor((r) => r.msg === "guest ready", 30_000, "sink ready");
-      const sender = await bed.guest(`traffic${i}`, [
-        "--workload",
-        "traffic",
-        "--peer",
-        String(sink.domid),
-        "--port",
-        "9",
-        "--size",
-        "64",
-        "--rate",
-        "1000",
-        "--count",
-        String(count),
-      ]);
-      pairs.push({ sink: sink.process, sinkDomid: sink.domid, sender: sender.domid });
-    }
-    const view = async (): Promise<unknown[]> =>
-      (await bed.toolstack.listDomains()).map((d) => [d.domid, d.name, d.rings]);
-    /** Stops the hypervisor (SIGKILL, or a clean SIGTERM stop), starts it again, compares. */
-    const restart = async (how: "kill" | "clean stop", n: number): Promise<void> => {
-      const before = await view();
-      if (how === "clean stop") await bed.hypervisor.child.stop();
-      else bed.hypervisor.child.process.kill("SIGKILL");
-      await bed.hypervisor.child.exited;
-      await startHypervisor();
-      assert.deepEqual(await view(), before, `${how} ${n}: every domain and ring came back`);
+        [
+          "hypervisor",
+          "--listen",
+          bed.listen,
+          "--control-listen",
+          bed.controlListen,
+          "--argo-mac-permissive",
+          "--state-dir",
+          stateDir,
+          "--state-snapshot-bytes",
+          snapshotBytes,
+        ],
+        { HMX_ADMIN_TOKEN: bed.adminToken },
+      );
+      hypervisors.push(bed.hypervisor);
+      await bed.hypervisor.waitFor((r) => r.msg === "hypervisor ready", 60_000, "ready line");
     };
-    for (let k = 1; k <= KILLS; k++) {
-      // A random point: 100..1000 ms of traffic after the hypervisor came back.
-      await new Promise((r) => setTimeout(r, 100 + Math.floor(rand() * 900)));
-      await restart("kill", k);
-      // After every fifth kill, a clean stop (SIGTERM) too, which must lose nothing either.
-      if (k % 5 === 0) await restart("clean stop", k / 5);
-    }
-    for (const { sink, sinkDomid, sender } of pairs) {
-      const s = await sink.waitFor(
-        (r) => r.msg === "guest stats" && num(r, "received") === count,
-        120_000 + 200 * KILLS,
-        `${count} messages at sink ${sinkDomid}`,
+    await startHypervisor();
+    bed.toolstack = new ToolstackClient(bed.controlListen, bed.adminToken);
+    const count = 360 * KILLS + 2000;
+    const pairs: { sink: TestProcess; sinkDomid: number; sender: number }[] = [];
+    try {
+      for (let i = 0; i < PAIRS; i++) {
+        const sink = await bed.guest(`sink${i}`, ["--workload", "sink", "--port", "9"]);
+        await sink.process.waitFor((r) => r.msg === "guest ready", 30_000, "sink ready");
+        const sender = await bed.guest(`traffic${i}`, [
+          "--workload",
+          "traffic",
+          "--peer",
+          String(sink.domid),
+          "--port",
+          "9",
+          "--size",
+          "64",
+          "--rate",
+          "1000",
+          "--count",
+          String(count),
+        ]);
+        pairs.push({ sink: sink.process, sinkDomid: sink.domid, sender: sender.domid });
+      }
+      const view = async (): Promise<unknown[]> =>
+        (await bed.toolstack.listDomains()).map((d) => [d.domid, d.name, d.rings]);
+      /** Stops the hypervisor (SIGKILL, or a clean SIGTERM stop), starts it again, compares. */
+      const restart = async (how: "kill" | "clean stop", n: number): Promise<void> => {
+        const before = await view();
+        if (how === "clean stop") await bed.hypervisor.child.stop();
+        else bed.hypervisor.child.process.kill("SIGKILL");
+        await bed.hypervisor.child.exited;
+        await startHypervisor();
+        assert.deepEqual(await view(), before, `${how} ${n}: every domain and ring came back`);
+      };
+      for (let k = 1; k <= KILLS; k++) {
+        // A random point: 100..1000 ms of traffic after the hypervisor came back.
+        await new Promise((r) => setTimeout(r, 100 + Math.floor(rand() * 900)));
+        await restart("kill", k);
+        // After every fifth kill, a clean stop (SIGTERM) too, which must lose nothing either.
+        if (k % 5 === 0) await restart("clean stop", k / 5);
+      }
+      for (const { sink, sinkDomid, sender } of pairs) {
+        const s = await sink.waitFor(
+          (r) => r.msg === "guest stats" && num(r, "received") === count,
+          120_000 + 200 * KILLS,
+          `${count} messages at sink ${sinkDomid}`,
+        );
+        assert.deepEqual(
+          [num(s, "gaps"), num(s, "duplicates"), num(s, "reordered"), num(s, "lost")],
+          [0, 0, 0, 0],
+          `sink ${sinkDomid}: nothing lost, duplicated or reordered`,
+        );
+        const domains = await bed.toolstack.listDomains();
+        assert.equal(
+          domains.find((d) => d.domid === sender)?.counters.messagesSent,
+          count,
+          `domain ${sender}: every sendv applied exactly once across ${KILLS} kills`,
+        );
+      }
+      // Every guest is still the one it was: its credential authenticated on every new hypervisor.
+      for (const { sink } of pairs) assert.ok(sink.child.running, `${sink.child.name} runs`);
+      const sinkDomids = new Set(pairs.map((x) => x.sinkDomid));
+      assert.ok(
+        (await bed.toolstack.listDomains())
+          .filter((d) => sinkDomids.has(d.domid))
+          .every((d) => d.connected),
+        "every sink is connected to the last hypervisor",
       );
-      assert.deepEqual(
-        [num(s, "gaps"), num(s, "duplicates"), num(s, "reordered"), num(s, "lost")],
-        [0, 0, 0, 0],
-        `sink ${sinkDomid}: nothing lost, duplicated or reordered`,
-      );
-      const domains = await bed.toolstack.listDomains();
+      const snapshots = readdirSync(stateDir).filter((f) => f.startsWith("snapshot-"));
       assert.equal(
-        domains.find((d) => d.domid === sender)?.counters.messagesSent,
-        count,
-        `domain ${sender}: every sendv applied exactly once across ${KILLS} kills`,
+        snapshots.length,
+        snapshotBytes === "0" ? 0 : 1,
+        `files: ${snapshots.join(", ")}`,
       );
+    } finally {
+      await bed.stopAll();
     }
-    // Every guest is still the one it was: its credential authenticated on every new hypervisor.
-    for (const { sink } of pairs) assert.ok(sink.child.running, `${sink.child.name} runs`);
-    const sinkDomids = new Set(pairs.map((x) => x.sinkDomid));
-    assert.ok(
-      (await bed.toolstack.listDomains())
-        .filter((d) => sinkDomids.has(d.domid))
-        .every((d) => d.connected),
-      "every sink is connected to the last hypervisor",
-    );
-  } finally {
-    await bed.stopAll();
-  }
-});
+  });
+}
