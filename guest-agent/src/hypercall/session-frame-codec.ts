@@ -11,9 +11,9 @@
  * frame is read straight into the very shape proto-loader returns (`SessionReply`), so the
  * rest of the client is unchanged.
  *
- * Only what is canonical is read by hand: a results frame whose outcomes are status or a bare
- * `ret` (plus a read's data), each field with its declared wire type, at most one outcome per
- * result. Anything else (a `ready` or `event` frame, a notify or domain-info result, a field
+ * Only what is canonical is read by hand: a results frame whose outcomes are status, a bare
+ * `ret`, a read's data or notify's entries, each field with its declared wire type, at most one
+ * outcome per result. Anything else (a `ready` or `event` frame, a domain-info result, a field
  * with an unexpected wire type, a truncated frame) goes to proto-loader's deserializer, so an
  * odd frame decodes (or fails) exactly as it always did. Zero scalars are not written (proto3: absent
  * and zero are the same value); message fields are, for their presence.
@@ -249,6 +249,40 @@ function readStatus(r: Reader, end: number): { code: number; message: string } {
   return { code, message };
 }
 
+interface NotifyResultOut {
+  ret: number;
+  entries: { flags: number; maxMessageSize: number }[];
+}
+
+function readNotifyResult(r: Reader, end: number): NotifyResultOut {
+  const out: NotifyResultOut = { ret: 0, entries: [] };
+  while (r.pos < end) {
+    const t = r.uint32();
+    const field = t >>> 3;
+    if (field === 1) {
+      expectWire(t, WIRE_VARINT);
+      out.ret = r.sint32();
+    } else if (field === 2) {
+      expectWire(t, WIRE_LEN);
+      const entryEnd = r.uint32() + r.pos;
+      if (entryEnd > end) throw NOT_CANONICAL;
+      const entry = { flags: 0, maxMessageSize: 0 };
+      while (r.pos < entryEnd) {
+        const et = r.uint32();
+        const ef = et >>> 3;
+        if (ef === 1 || ef === 2) {
+          expectWire(et, WIRE_VARINT);
+          if (ef === 1) entry.flags = r.uint32();
+          else entry.maxMessageSize = r.uint32();
+        } else r.skipType(et & 7);
+      }
+      if (r.pos !== entryEnd) throw NOT_CANONICAL;
+      out.entries.push(entry);
+    } else r.skipType(t & 7);
+  }
+  return out;
+}
+
 /** HypercallResult's outcome fields read by hand: field number → its name. */
 const RET_OUTCOMES: Readonly<Record<number, WireResult["outcome"]>> = {
   5: "writeMemory",
@@ -273,8 +307,8 @@ function readResult(r: Reader, end: number): WireResult {
       r.skipType(t & 7);
       continue;
     }
-    // A second outcome field, or notify / domain info: proto-loader's decoder decides.
-    if (outcome !== undefined || field === 3 || field === 9) throw NOT_CANONICAL;
+    // A second outcome field, or domain info: proto-loader's decoder decides.
+    if (outcome !== undefined || field === 3) throw NOT_CANONICAL;
     expectWire(t, WIRE_LEN);
     const len = r.uint32();
     const inner = r.pos + len;
@@ -285,6 +319,9 @@ function readResult(r: Reader, end: number): WireResult {
     } else if (field === 4) {
       outcome = "readMemory";
       value = readReadMemory(r, inner);
+    } else if (field === 9) {
+      outcome = "notify";
+      value = readNotifyResult(r, inner);
     } else {
       outcome = RET_OUTCOMES[field];
       value = readRet(r, inner);

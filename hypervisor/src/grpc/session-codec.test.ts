@@ -60,7 +60,17 @@ const call: fc.Arbitrary<WireCall> = fc.oneof(
   },
   fc.record({ requestId: u64, getDomainInfo: fc.constant({}) }),
   fc.record({ requestId: u64, unregisterRing: fc.record({ aport: u32, partnerId: u32 }) }),
-  fc.record({ requestId: u64, notify: fc.constant({}) }),
+  fc.record({
+    requestId: u64,
+    notify: fc.record(
+      {
+        ringData: fc.record({
+          entries: fc.array(fc.record({ ring: addr, spaceRequired: u32 }), { maxLength: 3 }),
+        }),
+      },
+      { requiredKeys: [] },
+    ),
+  }),
   fc.record({ requestId: u64 }),
 );
 
@@ -112,7 +122,8 @@ describe("the hypervisor's Session hand codec", () => {
       fc.property(call, (c) => {
         const lazy = lazyCall(c);
         const ours = decodeHotCall(lazy.bytes);
-        const isHot = c.sendv != null || c.readMemory != null || c.writeMemory != null;
+        const isHot =
+          c.sendv != null || c.readMemory != null || c.writeMemory != null || c.notify != null;
         assert.equal(ours !== undefined, isHot, "read by hand exactly when hot");
         if (ours !== undefined) {
           hot++;

@@ -1,23 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The hypervisor's hot Session frames by hand with protobufjs's `Reader`/`Writer`, wire-compatible
- * with `hmx.argo.v1` (issue 15, item 3): a sendv / readMemory / writeMemory call is read from its
- * wire bytes straight into the core `Hypercall`, and a results frame is written straight from
+ * with `hmx.argo.v1` (issue 15, item 3): a sendv / readMemory / writeMemory / notify call is read
+ * from its wire bytes straight into the core `Hypercall`, and a results frame is written straight from
  * its `HypercallResult`s. proto-loader would build its output object (`toObject`) and then
  * `codec.ts` another from it; on the way out it copies the frame through `fromObject` before
  * encoding. Those passes were ~20 % of the hypervisor's busy time in the bench's profiles.
  *
  * The call decoder keeps lazy-batch.ts's rule: a call is decoded when the scheduler runs it. It
- * reads by hand only what is canonical (one of those three operations, each field with its
- * declared wire type); any other call (notify, ring registration, an unexpected wire type, a
+ * reads by hand only what is canonical (one of those four operations, each field with its
+ * declared wire type); any other call (ring registration, domain info, an unexpected wire type, a
  * truncated field) is left to proto-loader as before (`decodeCall`), so it is answered, or
  * refused, exactly as it always was. The results encoder does the same for frames holding a
- * notify or domain-info result, and for every frame that is not a results frame.
+ * domain-info result, and for every frame that is not a results frame.
  */
 import protobuf from "protobufjs/minimal.js";
 import type { HypercallResult as WireResult } from "@hmx/proto/gen/hmx/argo/v1/HypercallResult.js";
 import type { SessionResponse } from "@hmx/proto/gen/hmx/argo/v1/SessionResponse.js";
-import type { ArgoAddr, Iov } from "../argo/types.js";
+import type { ArgoAddr, Iov, NotifyEntry } from "../argo/types.js";
 import type { Hypercall } from "../dispatch/hypercall.js";
 
 type Reader = protobuf.Reader;
@@ -30,6 +30,7 @@ const WIRE_LEN = 2;
 const READ_MEMORY_FIELD = 3;
 const WRITE_MEMORY_FIELD = 4;
 const SENDV_FIELD = 7;
+const NOTIFY_FIELD = 8;
 /** Hypercall's op fields: 2..8 (get_domain_info .. notify). */
 const FIRST_OP_FIELD = 2;
 const LAST_OP_FIELD = 8;
@@ -165,6 +166,54 @@ function readMemoryCall(r: Reader, end: number, write: boolean): Hypercall {
   return write ? { op: "writeMemory", gpa, data } : { op: "readMemory", gpa, length };
 }
 
+function readNotifyEntry(r: Reader, end: number): NotifyEntry {
+  let ring = ZERO_ADDR;
+  let spaceRequired = 0;
+  while (r.pos < end) {
+    const t = r.uint32();
+    const field = t >>> 3;
+    if (field === 1) {
+      expectWire(t, WIRE_LEN);
+      const inner = nested(r, end);
+      ring = readAddr(r, inner);
+      if (r.pos !== inner) throw NOT_CANONICAL;
+    } else if (field === 2) {
+      expectWire(t, WIRE_VARINT);
+      spaceRequired = r.uint32();
+    } else r.skipType(t & 7);
+  }
+  return { ring, spaceRequired };
+}
+
+/** NotifyRequest: an absent ring_data is Xen's NULL arg1, a present one may be empty. */
+function readNotify(r: Reader, end: number): Hypercall {
+  let ringData: NotifyEntry[] | null = null;
+  while (r.pos < end) {
+    const t = r.uint32();
+    if (t >>> 3 !== 1) {
+      r.skipType(t & 7);
+      continue;
+    }
+    expectWire(t, WIRE_LEN);
+    const dataEnd = nested(r, end);
+    // A repeated ring_data replaces the earlier one, as protobufjs does.
+    ringData = [];
+    while (r.pos < dataEnd) {
+      const et = r.uint32();
+      if (et >>> 3 !== 1) {
+        r.skipType(et & 7);
+        continue;
+      }
+      expectWire(et, WIRE_LEN);
+      const entryEnd = nested(r, dataEnd);
+      ringData.push(readNotifyEntry(r, entryEnd));
+      if (r.pos !== entryEnd) throw NOT_CANONICAL;
+    }
+    if (r.pos !== dataEnd) throw NOT_CANONICAL;
+  }
+  return { op: "notify", ringData };
+}
+
 /** One call's bytes → core hypercall, or NOT_CANONICAL. */
 function readHotCall(bytes: Buffer): Hypercall {
   const r = protobuf.Reader.create(bytes);
@@ -188,6 +237,7 @@ function readHotCall(bytes: Buffer): Hypercall {
     if (field === SENDV_FIELD) call = readSendv(r, end);
     else if (field === READ_MEMORY_FIELD) call = readMemoryCall(r, end, false);
     else if (field === WRITE_MEMORY_FIELD) call = readMemoryCall(r, end, true);
+    else if (field === NOTIFY_FIELD) call = readNotify(r, end);
     else throw NOT_CANONICAL;
     if (r.pos !== end) throw NOT_CANONICAL;
   }
@@ -196,8 +246,8 @@ function readHotCall(bytes: Buffer): Hypercall {
 }
 
 /**
- * One call of a lazy batch (lazy-batch.ts) as a core hypercall when it is a canonical sendv or
- * memory call; undefined for any other call, which the caller decodes as before (proto-loader,
+ * One call of a lazy batch (lazy-batch.ts) as a core hypercall when it is a canonical sendv,
+ * memory or notify call; undefined for any other call, which the caller decodes as before (proto-loader,
  * then codec.ts), so that it is answered or refused exactly as it always was.
  */
 export function decodeHotCall(bytes: Buffer): Hypercall | undefined {
@@ -252,11 +302,22 @@ function writeResult(w: Writer, result: WireResult): boolean {
     if (code) w.uint32((1 << 3) | WIRE_VARINT).uint32(code);
     if (message) w.uint32((2 << 3) | WIRE_LEN).string(message);
     w.ldelim();
+  } else if (result.notify != null) {
+    const { ret, entries } = result.notify;
+    w.uint32((9 << 3) | WIRE_LEN).fork();
+    if (ret) w.uint32((1 << 3) | WIRE_VARINT).sint32(ret);
+    for (const e of entries ?? []) {
+      w.uint32((2 << 3) | WIRE_LEN).fork();
+      if (e.flags) w.uint32((1 << 3) | WIRE_VARINT).uint32(e.flags);
+      if (e.maxMessageSize) w.uint32((2 << 3) | WIRE_VARINT).uint32(e.maxMessageSize);
+      w.ldelim();
+    }
+    w.ldelim();
   } else if (result.registerRing != null)
     writeRet(w, RET_OUTCOME_FIELDS.registerRing, result.registerRing.ret);
   else if (result.unregisterRing != null)
     writeRet(w, RET_OUTCOME_FIELDS.unregisterRing, result.unregisterRing.ret);
-  else return result.notify == null && result.getDomainInfo == null;
+  else return result.getDomainInfo == null;
   return true;
 }
 
