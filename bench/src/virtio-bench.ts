@@ -28,6 +28,11 @@ export interface VirtioBenchOptions {
   readonly diskBytes?: number;
   /** Ethernet frame size for the net phase. Default 1000. */
   readonly frameBytes?: number;
+  /**
+   * The Argo blk device's ring length (both ends); default: the toolstack's (256 KiB), which
+   * cuts a 1 MiB request into fragments that each wait for the back end to drain the ring.
+   */
+  readonly blkRingLen?: number;
 }
 
 export interface VirtioBenchRow {
@@ -78,7 +83,7 @@ async function drive(
 async function blkPhases(
   blk: Blk,
   transport: "argo" | "loopback",
-  o: Required<VirtioBenchOptions>,
+  o: Required<Omit<VirtioBenchOptions, "blkRingLen">>,
 ): Promise<VirtioBenchRow[]> {
   const rows: VirtioBenchRow[] = [];
   const sectors4k = Math.floor(blk.capacitySectors / 8);
@@ -130,7 +135,7 @@ async function blkPhases(
 
 /** Runs every phase and returns the rows (see the module comment). */
 export async function runVirtioBench(options: VirtioBenchOptions = {}): Promise<VirtioBenchResult> {
-  const o: Required<VirtioBenchOptions> = {
+  const o: Required<Omit<VirtioBenchOptions, "blkRingLen">> = {
     maxOps: options.maxOps ?? 20_000,
     maxPhaseMs: options.maxPhaseMs ?? 2000,
     queueDepth: options.queueDepth ?? 16,
@@ -163,7 +168,14 @@ export async function runVirtioBench(options: VirtioBenchOptions = {}): Promise<
       const fe = await world.createDomain(
         "bench-blk",
         "frontend_t",
-        [{ type: "blk", backendDomid: be.domid, capacityBytes: o.diskBytes }],
+        [
+          {
+            type: "blk",
+            backendDomid: be.domid,
+            capacityBytes: o.diskBytes,
+            ...(options.blkRingLen === undefined ? {} : { ringLen: options.blkRingLen }),
+          },
+        ],
         64 * 1024 * 1024,
       );
       const na = await world.createDomain("bench-na", "frontend_t", [

@@ -20,6 +20,7 @@ import * as grpc from "@grpc/grpc-js";
 import { GRPC_MESSAGE_LIMITS, bearerMetadata, loadHypervisorProto } from "@hmx/proto";
 import { Backoff, type BackoffOptions } from "./backoff.js";
 import { RequestWindow } from "./request-window.js";
+import { encodeSessionFrame, sessionReplyDecoder } from "./session-frame-codec.js";
 import {
   DomainLostError,
   HypercallStatusError,
@@ -148,7 +149,10 @@ const FATAL_STREAM_CODES: ReadonlySet<number> = new Set([
 
 /** The hypercall client of a guest agent over the Session stream. */
 export class SessionClient implements HypercallClient {
-  readonly #client: grpc.Client & { Session(metadata: grpc.Metadata): SessionStream };
+  readonly #client: grpc.Client;
+  /** The Session method's path and its reply deserializer (session-frame-codec.ts). */
+  readonly #sessionPath: string;
+  readonly #decodeReply: (bytes: Buffer) => SessionReply;
   readonly #address: string;
   readonly #credential: string;
   readonly #logger: SessionLogger | undefined;
@@ -202,6 +206,10 @@ export class SessionClient implements HypercallClient {
     // Observable through `closed` or `onFatal`, but never an unhandled rejection.
     this.closed.catch(noop);
     const { Hypervisor } = loadHypervisorProto().hmx.argo.v1;
+    // The Session's frames go through the hand codec; the method is proto-loader's.
+    const session = Hypervisor.service.Session;
+    this.#sessionPath = session.path;
+    this.#decodeReply = sessionReplyDecoder(session.responseDeserialize);
     this.#client = new Hypervisor(options.address, grpc.credentials.createInsecure(), {
       ...GRPC_MESSAGE_LIMITS,
       // grpc-js sends no keepalive pings by default, so a silent partition would never end the
@@ -402,7 +410,12 @@ export class SessionClient implements HypercallClient {
   // ---- stream lifecycle ----------------------------------------------------------------------
 
   #openStream(): void {
-    const call = this.#client.Session(bearerMetadata(this.#credential));
+    const call = this.#client.makeBidiStreamRequest(
+      this.#sessionPath,
+      encodeSessionFrame,
+      this.#decodeReply,
+      bearerMetadata(this.#credential),
+    ) as SessionStream;
     const ctx = new StreamContext(call);
     call.on("data", (frame: SessionReply) => {
       this.#onFrame(ctx, frame);

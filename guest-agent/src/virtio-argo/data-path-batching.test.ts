@@ -4,8 +4,9 @@
  * process (no gRPC): a front-end blk driver over `ArgoTransport` and a `HostedDevice` back end,
  * each guest's client recording every batch it sends. The rules checked: the driver's dirty
  * memory rides in front of the kick's sendv (one multicall per kick, no separate flush); a failed
- * write of it keeps the bytes dirty, sends nothing and fails the device with EIO; the back end
- * sends the completions of one event-loop turn in one multicall.
+ * write of it keeps the bytes dirty, sends nothing and fails the device with EIO; a completed
+ * read's bytes are not written back by the next kick; the back end sends the completions of one
+ * event-loop turn in one multicall.
  */
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
@@ -183,6 +184,23 @@ describe("virtio-argo data path batching", () => {
     assert.equal(r.hosted.stats.availChains, chainsBefore);
     assert.deepEqual(r.backend.snapshot().subarray(0, 512), new Uint8Array(512));
     void write;
+  });
+
+  it("a completed read's data is not written back to the hypervisor by the next kick", async () => {
+    const r = (open = await rig());
+    const data = new Uint8Array(64 * 1024).map((_, i) => (i * 13 + 1) & 0xff);
+    await r.driver.write(0, data);
+    assert.deepEqual(await r.driver.read(0, 128), data, "the read's bytes reach the driver");
+    r.fe.batches.length = 0;
+    await r.driver.write(256, new Uint8Array(512).fill(7));
+    let driverBytes = 0;
+    for (const op of r.fe.batches.flat()) {
+      if (op.op === "writeMemory" && op.gpa >= r.dma.gpa && op.gpa < r.dma.gpa + r.dma.bytes)
+        driverBytes += op.data.length;
+    }
+    // The kick writes its own request (header, data, ring fields), not the 64 KiB the device
+    // wrote into the shadow before it (they were written back in full before the fix).
+    assert.ok(driverBytes < 16 * 1024, `${driverBytes} driver bytes written by the next kick`);
   });
 
   it("the back end sends the completions of one event-loop turn in one multicall", async () => {

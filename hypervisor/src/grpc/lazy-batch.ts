@@ -20,6 +20,7 @@ import type { HypervisorDefinition } from "@hmx/proto/gen/hmx/argo/v1/Hypervisor
 import type { Hypercall__Output } from "@hmx/proto/gen/hmx/argo/v1/Hypercall.js";
 import type { SessionRequest__Output } from "@hmx/proto/gen/hmx/argo/v1/SessionRequest.js";
 import { DecodeError } from "./codec.js";
+import { sessionResponseEncoder } from "./session-codec.js";
 
 /** One call of a batch, still in wire form. */
 export interface LazyCall {
@@ -226,6 +227,11 @@ export function guestServiceDefinition(): HypervisorDefinition {
   return {
     ...service,
     // The handler is written for SessionFrame; the definition's type still names proto-loader's.
-    Session: { ...service.Session, requestDeserialize: lazy as unknown as Deserialize },
+    // Results frames are written by hand (session-codec.ts).
+    Session: {
+      ...service.Session,
+      requestDeserialize: lazy as unknown as Deserialize,
+      responseSerialize: sessionResponseEncoder(service.Session.responseSerialize),
+    },
   };
 }

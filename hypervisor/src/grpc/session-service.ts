@@ -39,6 +39,7 @@ import { deviceEventMessage, toServiceError } from "./guest-service.js";
 import { decodeCall, type LazyBatch, type LazyCall, type SessionFrame } from "./lazy-batch.js";
 import { resetHttp2Stream } from "./reset-stream.js";
 import { resultWireBytes } from "./result-bytes.js";
+import { decodeHotCall } from "./session-codec.js";
 
 type SessionCall = grpc.ServerDuplexStream<SessionFrame, SessionResponse>;
 
@@ -224,13 +225,13 @@ class Session implements GuestStream {
   }
 
   /**
-   * Decodes one call (from its wire bytes: lazy-batch.ts) and executes it; an undecodable call
-   * is answered INVALID_ARGUMENT.
+   * Decodes one call (from its wire bytes: lazy-batch.ts; the hot ones by hand, session-codec.ts)
+   * and executes it; an undecodable call is answered INVALID_ARGUMENT.
    */
   execute(call: LazyCall): { result: HypercallResult; units: number } {
     let hypercall: Hypercall;
     try {
-      hypercall = decodeHypercall(decodeCall(call));
+      hypercall = decodeHotCall(call.bytes) ?? decodeHypercall(decodeCall(call));
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
       return {

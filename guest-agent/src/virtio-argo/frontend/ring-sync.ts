@@ -11,7 +11,9 @@
  * carries the sendvs, one round trip per kick. Pre-posted buffers (net/console receive) are
  * sent at DRIVER_OK. USED records coming back are checked (head outstanding, fragments in
  * order, `written_len` within the writable bytes, inline bytes exactly `written_len`; §4.9 and
- * Linux's BAD_RING cases), their bytes are written into the chain's writable buffers, then the
+ * Linux's BAD_RING cases), their bytes are written into the chain's writable buffers (in the
+ * shadow only, shadow-guest-ram.ts: no flush carries them back unless a device is to read
+ * them), then the
  * used ring, then — if the driver's suppression state asks for it — the used-buffer interrupt.
  * A violation breaks the device through the transport. Requests must complete within the
  * request timeout (request-watchdog.ts).
@@ -41,6 +43,7 @@ import {
 import { TransportErrno } from "../wire/transport-error.js";
 import type { ArgoDeviceBinding, ArgoTransportStats } from "./argo-transport.js";
 import { RequestWatchdog } from "./request-watchdog.js";
+import { exposeToDevice, writeFromDevice } from "./shadow-guest-ram.js";
 
 interface Inflight {
   readonly segments: readonly ChainSegment[];
@@ -224,6 +227,9 @@ export class RingSync {
         sentAt: chain.readableBytes > 0 ? now : 0,
       });
       h.stats.readBytesSent += chain.readableBytes;
+      // The sendv reads these from the hypervisor's copy: bytes a device wrote there earlier
+      // (kept only in the shadow) must go out with the prelude.
+      for (const s of chain.segments) if (!s.writable) exposeToDevice(h.ram, s.addr, s.len);
       chains.push({ head: chain.head, segments: chain.segments });
     }
     if (chains.length === 0) return;
@@ -345,7 +351,9 @@ export class RingSync {
         continue;
       }
       const n = Math.min(s.len - skip, rec.data.length - src);
-      h.ram.write(s.addr + skip, rec.data.subarray(src, src + n));
+      // Kept in the shadow only: nothing reads them through the hypervisor unless the driver
+      // hands them to a device again (exposeToDevice above).
+      writeFromDevice(h.ram, s.addr + skip, rec.data.subarray(src, src + n));
       src += n;
       skip = 0;
     }

@@ -2,7 +2,8 @@
 /**
  * `ShadowGuestRam` against a fake hypervisor memory: residency rules, dirty tracking, flush
  * batching (adjacent dirty spans merged across pages into one WriteMemory, all in one batch),
- * load keeping newer local bytes, and failure handling (a failed flush keeps bytes dirty).
+ * load keeping newer local bytes, device-written bytes kept out of flushes until a device is to
+ * read them, and failure handling (a failed flush keeps bytes dirty).
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -292,6 +293,45 @@ describe("in-memory guest ram", () => {
       ),
       { seed, numRuns: 200 },
     );
+  });
+
+  it("bytes the device wrote stay in the shadow: no flush carries them until the driver exposes them to a device", async () => {
+    const hv = new FakeHypervisorMemory();
+    const ram = new ShadowGuestRam(hv, 64 * 4096);
+    ram.adoptZeroed(0x4000, 3 * 4096);
+    await ram.flush();
+    hv.batches.length = 0;
+    const read = new Uint8Array(5000).fill(0xc3);
+    ram.writeFromDevice(0x4800, read);
+    assert.deepEqual(ram.read(0x4800, 5000), read, "the driver sees the completion at once");
+    assert.equal(ram.takeWrites(), null, "a completed read is not written back");
+    assert.equal(ram.unsyncedBytes, 5000);
+    ram.writeU32(0x6000, 7); // a driver write elsewhere flushes alone
+    await ram.flush();
+    assert.deepEqual(
+      hv.batches.flat().map((op) => (op.op === "writeMemory" ? op.data.length : -1)),
+      [4],
+    );
+    // The driver hands part of the buffer to a device to read: every unsynced byte of the pages
+    // it touches goes out with the next prelude (the sendv reads the hypervisor's copy).
+    ram.exposeToDevice(0x4ffc, 16);
+    await ram.flush();
+    assert.deepEqual(hv.bytes.subarray(0x4800, 0x4800 + 5000), read);
+    assert.equal(ram.unsyncedBytes, 0);
+    assert.equal(ram.takeWrites(), null, "written once");
+  });
+
+  it("a load keeps device-written bytes the hypervisor has not got", async () => {
+    const hv = new FakeHypervisorMemory();
+    const ram = new ShadowGuestRam(hv, 64 * 4096);
+    await ram.load(0x8000, 4096);
+    ram.writeFromDevice(0x8010, Uint8Array.of(9, 9, 9));
+    hv.bytes.set([1, 1, 1, 1, 1], 0x800e);
+    await ram.load(0x8000, 4096);
+    assert.deepEqual([...ram.read(0x800e, 5)], [1, 1, 9, 9, 9]);
+    ram.exposeToDevice(0x8000, 4096);
+    await ram.flush();
+    assert.deepEqual([...hv.bytes.subarray(0x800e, 0x8013)], [1, 1, 9, 9, 9]);
   });
 
   it("typed accessors are little-endian and bounds-checked", () => {
