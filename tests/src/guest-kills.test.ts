@@ -185,8 +185,10 @@ test(
       const sentAtLeast = senderGuest.runs.map((p) => latest(p, "sent") || 0);
       const tags = senderGuest.runs.map((p) => latest(p, "tag")).filter((t) => !Number.isNaN(t));
       const total = sentAtLeast.reduce((a, b) => a + b, 0);
+      // A run killed before its first stats line took an epoch unseen here: steps of 1 or more.
       tags.slice(1).forEach((t, i) => {
-        assert.equal(t, ((tags[i] ?? 0) + 1) >>> 0, `epoch ${i + 1} follows epoch ${i}`);
+        const step = (t - (tags[i] ?? 0)) >>> 0;
+        assert.ok(step >= 1 && step <= KILLS, `epoch tags increase: ${tags[i]} then ${t}`);
       });
       await rx.waitFor(
         (r) => r.msg === "guest stats" && num(r, "received") >= total,
