@@ -252,6 +252,19 @@ export class ArgoEndpoint {
     }
   }
 
+  /**
+   * The aport of a ring to `partner` a previous run of this agent left registered and this run
+   * has not bound again (the lowest, if several), else undefined. A workload that binds a
+   * random port binds this one instead when resuming, so its ring comes back rather than one
+   * more piling up per restart.
+   */
+  previousAport(partner: number): number | undefined {
+    const ports = [...this.#resumable.values()]
+      .filter((r) => r.partnerId === partner)
+      .map((r) => r.aport);
+    return ports.length === 0 ? undefined : Math.min(...ports);
+  }
+
   /** Whether this agent resumes after a restart (its state is kept in its memory). */
   get resuming(): boolean {
     return this.#resume;

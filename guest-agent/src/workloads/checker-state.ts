@@ -158,8 +158,6 @@ export interface SendProgress {
   readonly tag: number;
   readonly peer: number;
   readonly port: number;
-  /** The sender's own aport (its ring), bound again by the next run. */
-  readonly aport: number;
   readonly acceptedAtLeast: number;
 }
 
@@ -170,7 +168,6 @@ export function encodeSendProgress(p: SendProgress): Buffer {
   body.writeUInt32LE(p.tag >>> 0, 0);
   body.writeUInt32LE(p.peer >>> 0, 4);
   body.writeUInt32LE(p.port >>> 0, 8);
-  body.writeUInt32LE(p.aport >>> 0, 12);
   body.writeDoubleLE(p.acceptedAtLeast, 16);
   return seal(SEND_MAGIC, body);
 }
@@ -184,7 +181,6 @@ export function decodeSendProgress(bytes: Buffer): SendProgress | undefined {
     tag: body.readUInt32LE(0),
     peer: body.readUInt32LE(4),
     port: body.readUInt32LE(8),
-    aport: body.readUInt32LE(12),
     acceptedAtLeast,
   };
 }

@@ -58,7 +58,7 @@ const SEND_PROGRESS_EVERY_MS = 100;
 
 /**
  * Binds the sender's socket and picks this run's tag. A resumable sender binds its previous
- * run's aport again (its ring resumes instead of piling up, one per restart) and takes the
+ * run's ring again (`previousAport`: it resumes instead of piling up, one per restart) and takes the
  * epoch after that run's, recorded before its first send, so that no two runs can ever send
  * the same (tag, seq).
  */
@@ -72,13 +72,14 @@ async function startEpoch(
     return { socket: await endpoint.bind({ partner: options.peer }), tag: fresh() };
   const previous = await readSendProgress(endpoint.client);
   const same = previous?.peer === options.peer && previous.port === options.port;
+  const aport = endpoint.previousAport(options.peer);
   const socket = await endpoint.bind({
     partner: options.peer,
-    ...(same ? { aport: previous.aport } : {}),
+    ...(aport === undefined ? {} : { aport }),
   });
   const tag = same ? (previous.tag + 1) >>> 0 : fresh();
   if (same) stats.previousSentAtLeast = previous.acceptedAtLeast;
-  const ret = await writeSendProgress(endpoint.client, sendProgress(options, socket, tag, 0));
+  const ret = await writeSendProgress(endpoint.client, sendProgress(options, tag, 0));
   if (ret < 0) {
     await socket.close();
     throw new Error(`could not record the stream epoch: WriteMemory ret ${ret}`);
@@ -86,19 +87,8 @@ async function startEpoch(
   return { socket, tag };
 }
 
-function sendProgress(
-  options: TrafficOptions,
-  socket: DgramSocket,
-  tag: number,
-  sent: number,
-): SendProgress {
-  return {
-    tag,
-    peer: options.peer,
-    port: options.port,
-    aport: socket.aport,
-    acceptedAtLeast: sent,
-  };
+function sendProgress(options: TrafficOptions, tag: number, sent: number): SendProgress {
+  return { tag, peer: options.peer, port: options.port, acceptedAtLeast: sent };
 }
 
 /** Runs traffic until `count` messages are accepted (or failed) or `options.signal` aborts. */
@@ -118,7 +108,7 @@ export async function runTraffic(
   const record = async (): Promise<void> => {
     if (stats.sent === recorded) return;
     recorded = stats.sent;
-    await writeSendProgress(endpoint.client, sendProgress(options, socket, tag, recorded)).catch(
+    await writeSendProgress(endpoint.client, sendProgress(options, tag, recorded)).catch(
       () => undefined,
     );
   };
