@@ -139,6 +139,10 @@ test(
       assertClean(final);
       assert.equal(latest(final, "received"), count, "every message counted exactly once");
       assert.equal(latest(final, "streams"), 1, "one stream across every restart");
+      console.log(
+        `sink kills: ${KILLS} kills, ${sinkGuest.runs.length} runs, ${count} messages sent, ` +
+          `${latest(final, "received")} counted, 1 stream, 0 gaps/lost/duplicates/reordered`,
+      );
     } finally {
       await bed.stopAll();
     }
@@ -198,6 +202,11 @@ test(
       await sleep(500);
       assertClean(rx);
       const streams = latest(rx, "streams");
+      console.log(
+        `sender kills: ${KILLS} kills, ${senderGuest.runs.length} runs (${tags.length} seen ` +
+          `sending), at least ${total} accepted, ${latest(rx, "received")} counted in ${streams} ` +
+          `streams, 0 gaps/lost/duplicates/reordered`,
+      );
       const sending = sentAtLeast.filter((n) => n > 0).length;
       assert.ok(
         streams >= sending && streams <= senderGuest.runs.length,
