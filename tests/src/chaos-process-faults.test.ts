@@ -6,10 +6,9 @@
  * pauses the sender and continues it. hmx up's own checks pass at the end: a guest restarted
  * counts as running.
  *
- * Killing the sink itself is a todo: its checker keeps its progress only in process memory (only
- * the `fleet` workload restores its checker, and only after a clean stop), so a restarted sink
- * sees the resumed stream start mid-way and reports the earlier messages as lost (issue 11
- * item 1, crash-consistent guests).
+ * Killing the sink itself works the same way: its checker's progress is kept in its guest memory
+ * with every rx store (docs/state-guests.md), so the restarted sink continues its counts where
+ * the ring's rx_ptr says it stopped and reports no false loss (issue 11 item 1).
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -70,9 +69,6 @@ test(
 
 test(
   "a sink killed by hmx chaos kill resumes its checker and reports no false loss",
-  {
-    timeout: 300_000,
-    todo: "the sink's checker progress is not kept in guest memory yet (issue 11 item 1)",
-  },
+  { timeout: 300_000 },
   () => killRestartAndCheck("sink"),
 );

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/** The agent-state record in gfns 1..15: round trip, and a damaged or foreign record reads as none. */
+/** The agent-state record in gfns 1..7: round trip, and a damaged or foreign record reads as none. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { AGENT_STATE_MAX_BYTES, decodeAgentState, encodeAgentState } from "./agent-state.js";
@@ -37,7 +37,7 @@ describe("agent state", () => {
     assert.equal(decodeAgentState(bytes), undefined);
   });
 
-  test("a state too large for gfns 1..15 is refused when encoding", () => {
+  test("a state too large for gfns 1..7 is refused when encoding", () => {
     assert.throws(
       () => encodeAgentState({ rings: [], app: "x".repeat(AGENT_STATE_MAX_BYTES) }),
       RangeError,

@@ -9,14 +9,26 @@
  * Layout at gpa 0x1000: magic "HMXA" (u32 LE 0x41584d48), version u32 (1), byte length u32,
  * a 32-bit FNV-1a checksum of the body, then the body as UTF-8 JSON. A missing, foreign or
  * damaged record reads as "no state": the agent then starts afresh.
+ *
+ * When it is written (crash consistency, docs/state-guests.md): the ring list rides in the
+ * same multicall as the registerRing or unregisterRing that changes it (`agentStateOp`), never
+ * only at shutdown, so an agent SIGKILLed at any instant finds every ring it had registered.
+ * A WriteMemory is applied whole, so the record is never torn.
+ *
+ * The reserved pages are shared out: gfns 1..7 this record, gfns 8..15 the workloads' own
+ * binary progress records (workloads/checker-state.ts), written with the calls they describe.
  */
 import { PAGE_SIZE } from "@hmx/proto/abi";
-import type { HypercallClient } from "../hypercall/hypercall-client.js";
+import type { HypercallClient, HypercallOp } from "../hypercall/hypercall-client.js";
 
 /** Where the record starts: gfn 1 (gfn 0 is the platform's device table). */
 export const AGENT_STATE_GPA = PAGE_SIZE;
-/** Bytes available: gfns 1..15. */
-export const AGENT_STATE_MAX_BYTES = 15 * PAGE_SIZE;
+/** Bytes available: gfns 1..7 (128 ring records take about 8 KiB of JSON). */
+export const AGENT_STATE_MAX_BYTES = 7 * PAGE_SIZE;
+/** Where the workloads' progress records start: gfn 8 (checker-state.ts). */
+export const WORKLOAD_STATE_GPA = 8 * PAGE_SIZE;
+/** Bytes available to them: gfns 8..15. */
+export const WORKLOAD_STATE_MAX_BYTES = 8 * PAGE_SIZE;
 const MAGIC = 0x41584d48;
 const VERSION = 1;
 const HEADER = 16;
@@ -36,7 +48,8 @@ export interface AgentState {
   readonly app?: unknown;
 }
 
-function fnv1a(bytes: Uint8Array): number {
+/** 32-bit FNV-1a: a foreign or damaged record must not read as state. */
+export function fnv1a(bytes: Uint8Array): number {
   let h = 0x811c9dc5;
   for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
   return h;
@@ -86,6 +99,11 @@ export function decodeAgentState(bytes: Buffer): AgentState | undefined {
 export async function readAgentState(client: HypercallClient): Promise<AgentState | undefined> {
   const { ret, data } = await client.readMemory(AGENT_STATE_GPA, AGENT_STATE_MAX_BYTES);
   return ret === 0 ? decodeAgentState(data) : undefined;
+}
+
+/** The call that stores `state`, for the multicall of the hypercall that changed it. */
+export function agentStateOp(state: AgentState): HypercallOp {
+  return { op: "writeMemory", gpa: AGENT_STATE_GPA, data: encodeAgentState(state) };
 }
 
 /** Writes the agent state into this guest's memory; resolves with WriteMemory's ret. */

@@ -34,15 +34,18 @@ import type { BatchPrelude } from "./batch-prelude.js";
 import { DeferredPublisher, type PublishStats } from "./deferred-publish.js";
 import { DgramSocket, type SocketHost, type SocketTuning } from "./dgram-socket.js";
 import { ArgoSocketError } from "./errors.js";
+import { retOf } from "./outcomes.js";
 import { PageAllocator, runOf } from "./page-allocator.js";
 import type { RingCorruption } from "./ring-reader.js";
 import { DEFAULT_RING_LEN, RxRing, validateRingLen, type RingSink } from "./rx-ring.js";
 import {
+  agentStateOp,
   readAgentState,
   writeAgentState,
   type AgentState,
   type RingRecord,
 } from "./agent-state.js";
+import type { InlineConsumer } from "./dgram-socket.js";
 
 /** Options of `ArgoEndpoint.bind`. */
 export interface BindOptions {
@@ -59,6 +62,17 @@ export interface BindOptions {
   readonly maxBatchMessages?: number;
   readonly maxBatchBytes?: number;
   readonly rxQueueLimit?: number;
+  /**
+   * Take every message synchronously as the ring is drained, instead of queueing it for
+   * `receive()`, and store the consumer's progress with each rx store (dgram-socket.ts
+   * `InlineConsumer`): what a checker that must survive a crash needs.
+   */
+  readonly consumer?: InlineConsumer;
+  /**
+   * When the ring is resumed: the rx_ptr the consumer's own progress record names (rx-ring.ts
+   * `resumeRx`); ignored for a new ring.
+   */
+  readonly resumeRx?: number;
 }
 
 export interface EndpointOptions {
@@ -69,7 +83,8 @@ export interface EndpointOptions {
   /**
    * Survive agent restarts (agent-state.ts): read the state a previous run left in this
    * guest's memory (its rings come back on the same pages, contents and rx_ptr intact, when
-   * bound again), and on close leave the rings registered and write the state back.
+   * bound again), record every ring in the multicall that registers it, and on close leave the
+   * rings registered.
    */
   readonly resume?: boolean;
 }
@@ -127,6 +142,11 @@ export class ArgoEndpoint {
   readonly #resume: boolean;
   /** Rings a previous run left registered, by bind key, not yet bound again in this run. */
   readonly #resumable = new Map<string, RingRecord>();
+  /**
+   * Rings whose registerRing is out, by bind key: a concurrent bind's agent state must list
+   * them too, since the multicalls run in the order they were issued.
+   */
+  readonly #registering = new Map<string, RingRecord>();
   /** What the workload asked to keep across a restart (written on close when resuming). */
   appState: unknown;
   /** What a previous run kept (undefined on a first start). */
@@ -196,13 +216,58 @@ export class ArgoEndpoint {
     return new ArgoEndpoint(client, memoryBytes, logger, resume, state);
   }
 
+  /**
+   * Every ring this agent has registered, for the agent state: the bound sockets' and those a
+   * previous run left, but not `except` (a bind key), plus `extra`.
+   */
+  #ringRecords(except: string, extra?: RingRecord): RingRecord[] {
+    const rings = [
+      ...this.sockets.map((s) => s.ringRecord),
+      ...this.#resumable.values(),
+      ...this.#registering.values(),
+    ].filter((r) => bindKey(r.aport, r.partnerId) !== except);
+    return extra === undefined ? rings : [...rings, extra];
+  }
+
+  /** The agent state with `rings`, as a call (only when resuming: nobody reads it otherwise). */
+  #stateOps(rings: RingRecord[]): HypercallOp[] {
+    return this.#resume ? [agentStateOp({ rings, app: this.appState })] : [];
+  }
+
   /** Unregisters a ring a previous run left and gives its pages back. */
   async #release(record: RingRecord): Promise<void> {
-    this.#resumable.delete(bindKey(record.aport, record.partnerId));
-    const ret = await this.client.unregisterRing(record.aport, record.partnerId);
+    const key = bindKey(record.aport, record.partnerId);
+    this.#resumable.delete(key);
+    // The record goes in the same multicall: a crash cannot leave a ring listed that is gone.
+    const outcomes = await this.client.batch(
+      [
+        { op: "unregisterRing", aport: record.aport, partnerId: record.partnerId },
+        ...this.#stateOps(this.#ringRecords(key)),
+      ],
+      { stopOnError: true },
+    );
+    const ret = retOf(outcomes, 0, "unregisterRing");
     if (ret === 0 || ret === -Errno.ENOENT) {
       this.allocator.free(runOf(record.gfn, npagesRing(record.len)));
     }
+  }
+
+  /**
+   * The aport of a ring to `partner` a previous run of this agent left registered and this run
+   * has not bound again (the lowest, if several), else undefined. A workload that binds a
+   * random port binds this one instead when resuming, so its ring comes back rather than one
+   * more piling up per restart.
+   */
+  previousAport(partner: number): number | undefined {
+    const ports = [...this.#resumable.values()]
+      .filter((r) => r.partnerId === partner)
+      .map((r) => r.aport);
+    return ports.length === 0 ? undefined : Math.min(...ports);
+  }
+
+  /** Whether this agent resumes after a restart (its state is kept in its memory). */
+  get resuming(): boolean {
+    return this.#resume;
   }
 
   /** This guest's domid. */
@@ -294,10 +359,19 @@ export class ArgoEndpoint {
         partnerId: partner,
         len: ringLen,
         ...(resumeGfn === undefined ? {} : { resumeGfn }),
+        ...(options.resumeRx === undefined ? {} : { resumeRx: options.resumeRx }),
+        // The ring is in the agent state from the multicall that registers it on.
+        recordOps: (gfn) => {
+          const record = { aport, partnerId: partner, len: ringLen, gfn };
+          this.#registering.set(key, record);
+          return this.#stateOps(this.#ringRecords(key, record));
+        },
       });
+      this.#registering.delete(key);
       if (resumeGfn !== undefined)
         this.#log.info({ aport, partner, ringLen, rxPtr: ring.rxPtr }, "ring resumed");
     } catch (err) {
+      this.#registering.delete(key);
       this.#bound.delete(key);
       if (err instanceof ArgoSocketError && err.code === "EEXIST") {
         throw new ArgoSocketError(
@@ -321,6 +395,7 @@ export class ArgoEndpoint {
       maxBatchMessages: options.maxBatchMessages ?? DEFAULT_TUNING.maxBatchMessages,
       maxBatchBytes: options.maxBatchBytes ?? DEFAULT_TUNING.maxBatchBytes,
       rxQueueLimit: options.rxQueueLimit ?? DEFAULT_TUNING.rxQueueLimit,
+      ...(options.consumer === undefined ? {} : { consumer: options.consumer }),
     });
     if (this.#isClosing()) {
       await socket.close();

@@ -43,6 +43,20 @@ export interface DgramMessage {
   readonly data: Buffer;
 }
 
+/**
+ * A consumer that takes each message as the ring is drained (`BindOptions.consumer`) rather
+ * than through `receive()`, and whose progress is stored in the multicall that publishes the
+ * rx_ptr of what it took (rx-ring.ts `RingSink.progressOps`). A message is then either still in
+ * the ring and not yet counted, or consumed and counted, whenever the agent dies: nothing waits
+ * in process memory between the two.
+ */
+export interface InlineConsumer {
+  /** Takes one datagram; synchronous, so the next rx store covers exactly what it took. */
+  take(message: DgramMessage): void;
+  /** WriteMemory calls that store the progress so far, recorded as going with `rxPtr`. */
+  progressOps(rxPtr: number): readonly HypercallOp[];
+}
+
 /** Per-socket counters; plain numbers so that they can be logged as they are. */
 export type SocketStats = ChannelStats;
 
@@ -54,6 +68,8 @@ export interface SocketTuning {
   readonly maxBatchBytes: number;
   /** Received messages held for the application before the ring is left to fill; default 1024. */
   readonly rxQueueLimit: number;
+  /** Takes the messages instead of the receive queue (`InlineConsumer`). */
+  readonly consumer?: InlineConsumer;
 }
 
 /**
@@ -274,6 +290,8 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
   /** @internal */
   room(): number {
     if (this.#closing !== null || this.#paused) return 0;
+    // An inline consumer never holds messages back: a drain turn's worth at a time.
+    if (this.#tuning.consumer !== undefined) return this.#tuning.rxQueueLimit;
     return this.#tuning.rxQueueLimit - (this.#rxQueue.length - this.#rxHead) + this.#waiters.length;
   }
 
@@ -287,10 +305,19 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
       this.stats.received++;
       this.stats.receivedBytes += m.data.length;
       const msg: DgramMessage = { source: m.source, data: m.data };
+      if (this.#tuning.consumer !== undefined) {
+        this.#tuning.consumer.take(msg);
+        continue;
+      }
       const waiter = this.#waiters.shift();
       if (waiter !== undefined) waiter(msg);
       else this.#rxQueue.push(msg);
     }
+  }
+
+  /** @internal */
+  progressOps(rxPtr: number): readonly HypercallOp[] {
+    return this.#tuning.consumer?.progressOps(rxPtr) ?? [];
   }
 
   /** @internal */

@@ -107,6 +107,12 @@ export interface RingSink {
   room(): number;
   deliver(messages: readonly RingMessage[]): void;
   corrupt(corruption: RingCorruption): void;
+  /**
+   * Calls that store the consumer's progress up to `rxPtr` (what it counted of the messages
+   * delivered so far), run in front of the rx store that publishes `rxPtr`, in one multicall:
+   * after a crash at any instant the progress and the rx_ptr agree (docs/state-guests.md).
+   */
+  progressOps?(rxPtr: number): readonly HypercallOp[];
 }
 
 export interface RxRingOptions {
@@ -122,6 +128,18 @@ export interface RxRingOptions {
    * tx_ptr, argo-spec §3.2 step 10), so nothing that arrived meanwhile is lost.
    */
   readonly resumeGfn?: number;
+  /**
+   * With `resumeGfn`: the rx_ptr a consumer's progress record says it consumed up to
+   * (`RingSink.progressOps`). The record is written before the rx store in one multicall, so
+   * when the two differ the store was cut off and the record is right: the ring continues
+   * from here, not from the header's rx_ptr.
+   */
+  readonly resumeRx?: number;
+  /**
+   * Calls to run right after the registerRing, in its multicall (skipped if it fails): the
+   * agent state that records the ring (agent-state.ts), given the ring's first gfn.
+   */
+  readonly recordOps?: (gfn: number) => readonly HypercallOp[];
   /**
    * Opt in to deferred publishing (see the module comment): called with the ring when it has
    * consumed messages whose rx it did not publish; the owner must then `takePublish()` soon.
@@ -242,7 +260,11 @@ export class RxRing {
         : { op: "readMemory", gpa: run.gpa, length: 8 };
     try {
       const outcomes = await client.batch(
-        [first, { op: "registerRing", aport, partnerId, len, gfns: gfnsOf(run), flags: 0 }],
+        [
+          first,
+          { op: "registerRing", aport, partnerId, len, gfns: gfnsOf(run), flags: 0 },
+          ...(options.recordOps?.(run.gfn) ?? []),
+        ],
         { stopOnError: true },
       );
       const hret = retOf(outcomes, 0, first.op);
@@ -265,8 +287,12 @@ export class RxRing {
       if (resumeGfn !== undefined) {
         // Continue from the rx_ptr we last published, sanitised as the hypervisor does (§4.5).
         const rx = roundUpToSlot(readDataOf(outcomes, 0).readUInt32LE(RING_RX_PTR_OFFSET));
-        ring.#rxPtr = rx >= len ? 0 : rx;
-        ring.#published = ring.#rxPtr;
+        ring.#published = rx >= len ? 0 : rx;
+        const { resumeRx } = options;
+        const recorded =
+          resumeRx !== undefined && resumeRx < len && resumeRx % ARGO_MSG_SLOT_SIZE === 0;
+        // A recorded rx ahead of the header's is published with the next consumption.
+        ring.#rxPtr = recorded ? resumeRx : ring.#published;
       }
       return ring;
     } catch (err) {
@@ -466,7 +492,10 @@ export class RxRing {
       const want = this.#prefetch.afterPublish(known);
       const rxBytes = Buffer.allocUnsafe(4);
       rxBytes.writeUInt32LE(newRx, 0);
+      // The consumer's progress first (RingSink.progressOps), then the rx store it goes with.
+      const progress = sink.progressOps?.(newRx) ?? [];
       const ops: HypercallOp[] = [
+        ...progress,
         { op: "writeMemory", gpa: this.#run.gpa + RING_RX_PTR_OFFSET, data: rxBytes },
         { op: "notify", ringData: null },
         this.readTxOp(),
@@ -474,12 +503,17 @@ export class RxRing {
       const prefetch = want > 0 ? this.#prefetchFrom(newRx, Math.max(want, PREFETCH_MIN)) : [];
       ops.push(...prefetch);
       const after = await this.#client.batch(ops);
-      const wret = retOf(after, 0, "writeMemory");
+      const p = progress.length;
+      for (let i = 0; i < p; i++) {
+        const ret = retOf(after, i, "writeMemory");
+        if (ret < 0) throw hypercallError("progress record write", ret, { aport: this.aport });
+      }
+      const wret = retOf(after, p, "writeMemory");
       if (wret < 0) throw hypercallError("rx_ptr write", wret, { aport: this.aport });
       this.#rxPtr = newRx;
       this.#published = newRx;
-      tx = readDataOf(after, 2).readUInt32LE(0);
-      if (want > 0) ahead = prefetchOf(newRx, after, 3, prefetch.length);
+      tx = readDataOf(after, p + 2).readUInt32LE(0);
+      if (want > 0) ahead = prefetchOf(newRx, after, p + 3, prefetch.length);
       this.#prefetch.published(known, ringBytesAvailable(this.len, newRx, tx));
     }
   }

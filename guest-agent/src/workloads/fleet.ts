@@ -15,11 +15,10 @@ import { ArgoSocketError } from "../libargo/errors.js";
 import {
   isAborted,
   numberedPayload,
-  receiveOrNull,
   sleepUnlessAborted,
   type WorkloadBaseOptions,
 } from "./common.js";
-import { newSinkStats, SequenceChecker, type SinkStats } from "./sink.js";
+import { bindChecked, newSinkStats, SequenceChecker, type SinkStats } from "./sink.js";
 
 /** A domain another guest may see (ListPeers). */
 export interface FleetPeer {
@@ -136,24 +135,17 @@ export async function runFleet(
   stats: FleetStats,
 ): Promise<void> {
   const { signal } = options;
-  const socket = await endpoint.bind({ aport: options.port, partner: ARGO_DOMID_ANY });
   const checker = new SequenceChecker(stats);
-  // A restarted agent continues the streams it was checking (agent-state.ts keeps them).
-  checker.restore(
-    (endpoint.restoredAppState as { fleetStreams?: unknown } | undefined)?.fleetStreams,
-  );
+  // Counted as the ring drains, the progress kept in guest memory with every rx store: a
+  // restarted agent continues the streams it was checking, however it stopped (sink.ts).
+  const socket = await bindChecked(endpoint, checker, {
+    aport: options.port,
+    partner: ARGO_DOMID_ANY,
+  });
   const active = new Map<number, Promise<void>>();
   const denied = new Set<number>();
   const refreshMs = options.refreshMs ?? 2000;
   options.onReady?.({ aport: socket.aport, partner: socket.partner });
-
-  const receiving = (async () => {
-    for (;;) {
-      const m = await receiveOrNull(socket, signal);
-      if (m === null) return;
-      checker.observe(m.source, m.data);
-    }
-  })();
 
   try {
     while (!signal.aborted) {
@@ -184,11 +176,7 @@ export async function runFleet(
       if (!(await sleepUnlessAborted(refreshMs, signal))) break;
     }
   } finally {
-    // Account for what was taken from the ring but not yet checked, then remember where every
-    // stream stands: the rest stays in the ring for the next run (when the agent resumes).
-    for (const m of await socket.quiesce()) checker.observe(m.source, m.data);
-    endpoint.appState = { fleetStreams: checker.snapshot() };
     await socket.close();
-    await Promise.all([...active.values(), receiving]);
+    await Promise.all(active.values());
   }
 }

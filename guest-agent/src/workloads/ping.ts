@@ -72,7 +72,13 @@ export async function runPing(
   stats: PingStats,
 ): Promise<void> {
   const { signal } = options;
-  const socket = await endpoint.bind({ partner: options.peer });
+  // A resumed pinger takes its previous ring back (a new tag all the same: replies to the
+  // previous run's pings count as late, never as lost).
+  const aport = endpoint.previousAport(options.peer);
+  const socket = await endpoint.bind({
+    partner: options.peer,
+    ...(aport === undefined ? {} : { aport }),
+  });
   const dst = { domainId: options.peer, aport: options.port };
   const tag = randomInt(0, 0x100000000);
   const rtt = new LatencyHistogram();

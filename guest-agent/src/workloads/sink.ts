@@ -4,11 +4,22 @@
  * nothing was lost, duplicated or reordered — the end-to-end check of the Argo guarantee that
  * each message is written once, in send order (argo-spec §1, [D] §HMX). A stream is one
  * (authenticated source domid, source aport, sender tag); each starts at sequence number 0.
+ * The checker counts each message as the ring is drained and keeps its progress in guest
+ * memory with the rx store (checker-state.ts), so a sink killed at any instant and restarted
+ * resumes its counts: no false loss, no double count.
  */
 import { ARGO_DOMID_ANY } from "@hmx/proto/abi";
 import type { ArgoAddr } from "../hypercall/hypercall-client.js";
 import type { ArgoEndpoint } from "../libargo/argo-endpoint.js";
-import { readNumbered, receiveOrNull, type WorkloadBaseOptions } from "./common.js";
+import type { DgramSocket } from "../libargo/dgram-socket.js";
+import {
+  CHECKER_COUNTERS,
+  readReceiveProgress,
+  receiveProgressOp,
+  type CheckerCounters,
+  type ReceiveProgress,
+} from "./checker-state.js";
+import { readNumbered, type WorkloadBaseOptions } from "./common.js";
 
 export interface SinkOptions extends WorkloadBaseOptions {
   readonly port: number;
@@ -54,6 +65,9 @@ export function newSinkStats(): SinkStats {
 const MAX_MISSING_TRACKED = 65_536;
 
 interface StreamState {
+  readonly domid: number;
+  readonly aport: number;
+  readonly tag: number;
   next: number;
   readonly missing: Set<number>;
 }
@@ -75,7 +89,7 @@ export class SequenceChecker {
     const key = `${source.domainId}:${source.aport}:${n.tag}`;
     let s = this.#streams.get(key);
     if (s === undefined) {
-      s = { next: 0, missing: new Set() };
+      s = { domid: source.domainId, aport: source.aport, tag: n.tag, next: 0, missing: new Set() };
       this.#streams.set(key, s);
       this.stats.streams++;
     }
@@ -94,23 +108,27 @@ export class SequenceChecker {
     }
   }
 
-  /** The per-stream positions, to be kept across an agent restart (JSON-able). */
-  snapshot(): Record<string, number> {
-    return Object.fromEntries([...this.#streams].map(([k, s]) => [k, s.next]));
+  /** What this checker has counted, for its progress record (checker-state.ts). */
+  progress(ring: { aport: number; partner: number }, rxPtr: number): ReceiveProgress {
+    const counters = Object.fromEntries(
+      CHECKER_COUNTERS.map((k) => [k, this.stats[k]]),
+    ) as CheckerCounters;
+    return { ...ring, rxPtr, counters, streams: [...this.#streams.values()] };
   }
 
   /**
-   * Continues the streams a previous run of this agent was checking (see `snapshot`): a stream
-   * then goes on exactly where it stopped, so a message lost across the restart is a gap. A
-   * malformed snapshot is ignored.
+   * Continues where a previous run of this agent stopped (its progress record): the counters
+   * and every stream's next sequence number, so a message lost across the restart is a gap and
+   * none is counted twice. The missing-message sets are not kept (only their count, `lost`):
+   * a message that arrives late across a restart counts as a duplicate, not as reordered.
    */
-  restore(snapshot: unknown): void {
-    if (typeof snapshot !== "object" || snapshot === null) return;
-    for (const [key, next] of Object.entries(snapshot)) {
-      if (!Number.isSafeInteger(next) || (next as number) < 0 || this.#streams.has(key)) continue;
-      this.#streams.set(key, { next: next as number, missing: new Set() });
-      this.stats.streams++;
+  restore(p: ReceiveProgress): void {
+    for (const k of CHECKER_COUNTERS) this.stats[k] = p.counters[k];
+    for (const s of p.streams) {
+      const key = `${s.domid}:${s.aport}:${s.tag}`;
+      if (!this.#streams.has(key)) this.#streams.set(key, { ...s, missing: new Set() });
     }
+    this.stats.streams = this.#streams.size;
   }
 
   /** Next expected sequence number per stream key (`domid:aport:tag`). */
@@ -119,27 +137,80 @@ export class SequenceChecker {
   }
 }
 
+/**
+ * Binds `port` with `checker` as its inline consumer (dgram-socket.ts `InlineConsumer`): every
+ * message is counted as the ring is drained, and, when the agent resumes after restarts, the
+ * checker's progress rides in front of every rx store and is restored from the previous run's
+ * record first (docs/state-guests.md). `onTake` runs after each message is counted.
+ */
+export async function bindChecked(
+  endpoint: ArgoEndpoint,
+  checker: SequenceChecker,
+  bind: { aport: number; partner: number; ringLen?: number },
+  onTake?: () => void,
+): Promise<DgramSocket> {
+  const ring = { aport: bind.aport, partner: bind.partner };
+  let resumeRx: number | undefined;
+  if (endpoint.resuming) {
+    const previous = await readReceiveProgress(endpoint.client);
+    if (previous?.aport === ring.aport && previous.partner === ring.partner) {
+      checker.restore(previous);
+      resumeRx = previous.rxPtr;
+    }
+  }
+  return endpoint.bind({
+    ...bind,
+    ...(resumeRx === undefined ? {} : { resumeRx }),
+    consumer: {
+      take: (m) => {
+        checker.observe(m.source, m.data);
+        onTake?.();
+      },
+      progressOps: (rxPtr) =>
+        endpoint.resuming ? [receiveProgressOp(checker.progress(ring, rxPtr))] : [],
+    },
+  });
+}
+
 /** Runs the sink until `options.signal` aborts (or `count` messages arrived). */
 export async function runSink(
   endpoint: ArgoEndpoint,
   options: SinkOptions,
   stats: SinkStats,
 ): Promise<void> {
-  const socket = await endpoint.bind({
-    aport: options.port,
-    partner: options.partner ?? ARGO_DOMID_ANY,
-    ...(options.ringLen === undefined ? {} : { ringLen: options.ringLen }),
-  });
   const checker = new SequenceChecker(stats);
   const count = options.count ?? 0;
+  const reached = new AbortController();
+  const socket = await bindChecked(
+    endpoint,
+    checker,
+    {
+      aport: options.port,
+      partner: options.partner ?? ARGO_DOMID_ANY,
+      ...(options.ringLen === undefined ? {} : { ringLen: options.ringLen }),
+    },
+    () => {
+      if (count > 0 && stats.received + stats.malformed >= count) reached.abort();
+    },
+  );
   try {
     options.onReady?.({ aport: socket.aport, partner: socket.partner });
-    while (count === 0 || stats.received + stats.malformed < count) {
-      const m = await receiveOrNull(socket, options.signal);
-      if (m === null) break;
-      checker.observe(m.source, m.data);
-    }
+    // The checker counts as the ring drains; this only waits for the end.
+    await waitForAbort(AbortSignal.any([options.signal, reached.signal]));
   } finally {
     await socket.close();
   }
+}
+
+function waitForAbort(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    signal.addEventListener(
+      "abort",
+      () => {
+        resolve();
+      },
+      { once: true },
+    );
+  });
 }

@@ -5,12 +5,19 @@
  * rings allow. Sends are pipelined up to a window so that the socket can batch them; the
  * socket keeps them in order and waits out full rings, so every message the hypervisor
  * accepted reaches the sink exactly once, in order — which the sink checks.
+ *
+ * A sender that resumes after restarts (`--state-dir`) keeps its stream's tag and a lower bound
+ * of what the hypervisor accepted in guest memory (checker-state.ts "Send progress"). It cannot
+ * know whether its last sendvs were accepted before it died, so a restarted sender does not
+ * guess a sequence number to continue from: it starts a new epoch of its stream (tag + 1,
+ * seq 0), which the sink sees as a new stream, never as a loss or a duplicate.
  */
 import { randomInt } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ArgoEndpoint } from "../libargo/argo-endpoint.js";
 import type { DgramSocket } from "../libargo/dgram-socket.js";
 import { ArgoSocketError } from "../libargo/errors.js";
+import { readSendProgress, writeSendProgress, type SendProgress } from "./checker-state.js";
 import { numberedPayload, SendWindow, waitForPeer, type WorkloadBaseOptions } from "./common.js";
 
 export interface TrafficOptions extends WorkloadBaseOptions {
@@ -36,10 +43,52 @@ export interface TrafficStats {
   eagains: number;
   /** Sends queued and not yet accepted by the hypervisor. */
   pending: number;
+  /** This run's stream tag: a resumed sender's is its previous run's + 1 (a new epoch). */
+  tag: number;
+  /** What the previous run's record said it had sent at least (0: no previous run). */
+  previousSentAtLeast: number;
 }
 
 export function newTrafficStats(): TrafficStats {
-  return { sent: 0, bytes: 0, errors: 0, eagains: 0, pending: 0 };
+  return { sent: 0, bytes: 0, errors: 0, eagains: 0, pending: 0, tag: 0, previousSentAtLeast: 0 };
+}
+
+/** How often a resumable sender refreshes its lower bound of accepted messages. */
+const SEND_PROGRESS_EVERY_MS = 100;
+
+/**
+ * Binds the sender's socket and picks this run's tag. A resumable sender binds its previous
+ * run's ring again (`previousAport`: it resumes instead of piling up, one per restart) and takes the
+ * epoch after that run's, recorded before its first send, so that no two runs can ever send
+ * the same (tag, seq).
+ */
+async function startEpoch(
+  endpoint: ArgoEndpoint,
+  options: TrafficOptions,
+  stats: TrafficStats,
+): Promise<{ socket: DgramSocket; tag: number }> {
+  const fresh = () => options.tag ?? randomInt(0, 0x100000000);
+  if (!endpoint.resuming)
+    return { socket: await endpoint.bind({ partner: options.peer }), tag: fresh() };
+  const previous = await readSendProgress(endpoint.client);
+  const same = previous?.peer === options.peer && previous.port === options.port;
+  const aport = endpoint.previousAport(options.peer);
+  const socket = await endpoint.bind({
+    partner: options.peer,
+    ...(aport === undefined ? {} : { aport }),
+  });
+  const tag = same ? (previous.tag + 1) >>> 0 : fresh();
+  if (same) stats.previousSentAtLeast = previous.acceptedAtLeast;
+  const ret = await writeSendProgress(endpoint.client, sendProgress(options, tag, 0));
+  if (ret < 0) {
+    await socket.close();
+    throw new Error(`could not record the stream epoch: WriteMemory ret ${ret}`);
+  }
+  return { socket, tag };
+}
+
+function sendProgress(options: TrafficOptions, tag: number, sent: number): SendProgress {
+  return { tag, peer: options.peer, port: options.port, acceptedAtLeast: sent };
 }
 
 /** Runs traffic until `count` messages are accepted (or failed) or `options.signal` aborts. */
@@ -49,11 +98,23 @@ export async function runTraffic(
   stats: TrafficStats,
 ): Promise<void> {
   const { signal } = options;
-  const socket = await endpoint.bind({ partner: options.peer });
+  const { socket, tag } = await startEpoch(endpoint, options, stats);
   const dst = { domainId: options.peer, aport: options.port };
-  const tag = options.tag ?? randomInt(0, 0x100000000);
+  stats.tag = tag;
   const window = new SendWindow(options.window ?? 1024);
   const unmirror = mirrorSocketCounters(stats, socket);
+  // A lower bound is all a record can hold (module comment): refreshed on a timer, not per send.
+  let recorded = 0;
+  const record = async (): Promise<void> => {
+    if (stats.sent === recorded) return;
+    recorded = stats.sent;
+    await writeSendProgress(endpoint.client, sendProgress(options, tag, recorded)).catch(
+      () => undefined,
+    );
+  };
+  const recorder = endpoint.resuming
+    ? setInterval(() => void record(), SEND_PROGRESS_EVERY_MS)
+    : undefined;
   try {
     if (!(await waitForPeer(endpoint, dst, signal))) return;
     options.onReady?.({ aport: socket.aport, partner: socket.partner });
@@ -87,6 +148,8 @@ export async function runTraffic(
   } finally {
     await socket.close();
     await window.drain();
+    clearInterval(recorder);
+    if (endpoint.resuming) await record();
     unmirror();
   }
 }

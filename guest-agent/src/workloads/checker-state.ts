@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The workloads' progress records in guest memory (gfns 8..15, agent-state.ts), so that a guest
+ * agent killed at any instant comes back with its checks where they were (docs/state-guests.md):
+ *
+ * - **Receive progress** (gfns 8..13): what a stream checker (sink.ts `SequenceChecker`) has
+ *   counted, and the rx_ptr of its ring that this count goes with. It is written in front of
+ *   the rx store that publishes the consumption, in one multicall (rx-ring.ts
+ *   `RingSink.progressOps`), so a message is either still in the ring and not counted, or
+ *   consumed and counted.
+ * - **Send progress** (gfns 14..15): a sender's stream tag (its epoch) and a lower bound of the
+ *   messages the hypervisor accepted in it. A sender cannot know whether its last sendv was
+ *   accepted before it died (nor could it on Xen: a sendv writes nothing into the sender's
+ *   memory), so a restarted sender starts a new epoch (tag + 1, seq 0) rather than guess; the
+ *   old epoch's lower bound is what a test holds the sink's count against.
+ *
+ * Binary, fixed-size slots, little-endian, because the receive record rides with every rx store:
+ * header (magic, version, body length, FNV-1a of the body; 16 bytes), then the body. A missing,
+ * foreign or damaged record reads as none. Counters are f64: exact up to 2^53.
+ */
+import { PAGE_SIZE } from "@hmx/proto/abi";
+import type { HypercallClient, HypercallOp } from "../hypercall/hypercall-client.js";
+import { fnv1a, WORKLOAD_STATE_GPA } from "../libargo/agent-state.js";
+
+const HEADER = 16;
+const RECEIVE_MAGIC = 0x43584d48; // "HMXC"
+const SEND_MAGIC = 0x53584d48; // "HMXS"
+const VERSION = 1;
+
+/** Where the receive progress record lives, and its room (gfns 8..13). */
+export const RECEIVE_PROGRESS_GPA = WORKLOAD_STATE_GPA;
+const RECEIVE_PROGRESS_MAX_BYTES = 6 * PAGE_SIZE;
+/** Where the send progress record lives (gfns 14..15). */
+export const SEND_PROGRESS_GPA = WORKLOAD_STATE_GPA + RECEIVE_PROGRESS_MAX_BYTES;
+
+/** The counters a checker keeps, in their slot order. */
+export const CHECKER_COUNTERS = [
+  "received",
+  "bytes",
+  "gaps",
+  "lost",
+  "duplicates",
+  "reordered",
+  "malformed",
+] as const;
+export type CheckerCounters = Record<(typeof CHECKER_COUNTERS)[number], number>;
+
+/** One stream's position: the next sequence number expected from (domid, aport, tag). */
+export interface StreamPosition {
+  readonly domid: number;
+  readonly aport: number;
+  readonly tag: number;
+  readonly next: number;
+}
+
+/** What a stream checker has counted, and the ring and rx_ptr it goes with. */
+export interface ReceiveProgress {
+  readonly aport: number;
+  readonly partner: number;
+  readonly rxPtr: number;
+  readonly counters: CheckerCounters;
+  readonly streams: readonly StreamPosition[];
+}
+
+const RECEIVE_FIXED = 16 + 8 * CHECKER_COUNTERS.length;
+const STREAM_SLOT = 24;
+/** Streams a record holds (the most recently started ones, when a checker knows more). */
+export const MAX_RECORDED_STREAMS = Math.floor(
+  (RECEIVE_PROGRESS_MAX_BYTES - HEADER - RECEIVE_FIXED) / STREAM_SLOT,
+);
+
+function seal(magic: number, body: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(HEADER + body.length);
+  out.writeUInt32LE(magic, 0);
+  out.writeUInt32LE(VERSION, 4);
+  out.writeUInt32LE(body.length, 8);
+  out.writeUInt32LE(fnv1a(body), 12);
+  body.copy(out, HEADER);
+  return out;
+}
+
+/** The body of a sealed record, or undefined when it is missing, foreign or damaged. */
+function unseal(magic: number, bytes: Buffer): Buffer | undefined {
+  if (bytes.length < HEADER || bytes.readUInt32LE(0) !== magic || bytes.readUInt32LE(4) !== VERSION)
+    return undefined;
+  const length = bytes.readUInt32LE(8);
+  if (HEADER + length > bytes.length) return undefined;
+  const body = bytes.subarray(HEADER, HEADER + length);
+  return fnv1a(body) === bytes.readUInt32LE(12) ? body : undefined;
+}
+
+/** Encodes a receive progress record; only the last `MAX_RECORDED_STREAMS` streams are kept. */
+export function encodeReceiveProgress(p: ReceiveProgress): Buffer {
+  const streams = p.streams.slice(-MAX_RECORDED_STREAMS);
+  const body = Buffer.alloc(RECEIVE_FIXED + STREAM_SLOT * streams.length);
+  body.writeUInt32LE(p.aport >>> 0, 0);
+  body.writeUInt32LE(p.partner >>> 0, 4);
+  body.writeUInt32LE(p.rxPtr >>> 0, 8);
+  body.writeUInt32LE(streams.length, 12);
+  CHECKER_COUNTERS.forEach((k, i) => body.writeDoubleLE(p.counters[k], 16 + 8 * i));
+  streams.forEach((s, i) => {
+    const at = RECEIVE_FIXED + STREAM_SLOT * i;
+    body.writeUInt32LE(s.domid >>> 0, at);
+    body.writeUInt32LE(s.aport >>> 0, at + 4);
+    body.writeUInt32LE(s.tag >>> 0, at + 8);
+    body.writeDoubleLE(s.next, at + 16);
+  });
+  return seal(RECEIVE_MAGIC, body);
+}
+
+const isCount = (v: number): boolean => Number.isSafeInteger(v) && v >= 0;
+
+/** Decodes a receive progress record; undefined when there is none or it does not check out. */
+export function decodeReceiveProgress(bytes: Buffer): ReceiveProgress | undefined {
+  const body = unseal(RECEIVE_MAGIC, bytes);
+  if (body === undefined || body.length < RECEIVE_FIXED) return undefined;
+  const n = body.readUInt32LE(12);
+  if (body.length !== RECEIVE_FIXED + STREAM_SLOT * n) return undefined;
+  const counters = Object.fromEntries(
+    CHECKER_COUNTERS.map((k, i) => [k, body.readDoubleLE(16 + 8 * i)]),
+  ) as CheckerCounters;
+  const streams = Array.from({ length: n }, (_, i) => {
+    const at = RECEIVE_FIXED + STREAM_SLOT * i;
+    return {
+      domid: body.readUInt32LE(at),
+      aport: body.readUInt32LE(at + 4),
+      tag: body.readUInt32LE(at + 8),
+      next: body.readDoubleLE(at + 16),
+    };
+  });
+  if (!streams.every((s) => isCount(s.next))) return undefined;
+  // `lost` may dip below zero only transiently in a checker; anything else is a foreign record.
+  if (!CHECKER_COUNTERS.every((k) => Number.isSafeInteger(counters[k]))) return undefined;
+  return {
+    aport: body.readUInt32LE(0),
+    partner: body.readUInt32LE(4),
+    rxPtr: body.readUInt32LE(8),
+    counters,
+    streams,
+  };
+}
+
+/** The call that stores `p`, for the multicall of the rx store it goes with. */
+export function receiveProgressOp(p: ReceiveProgress): HypercallOp {
+  return { op: "writeMemory", gpa: RECEIVE_PROGRESS_GPA, data: encodeReceiveProgress(p) };
+}
+
+/** Reads the receive progress a previous run left (undefined: none, or unreadable). */
+export async function readReceiveProgress(
+  client: HypercallClient,
+): Promise<ReceiveProgress | undefined> {
+  const { ret, data } = await client.readMemory(RECEIVE_PROGRESS_GPA, RECEIVE_PROGRESS_MAX_BYTES);
+  return ret === 0 ? decodeReceiveProgress(data) : undefined;
+}
+
+/** A sender's stream epoch and the messages of it the hypervisor accepted, at least. */
+export interface SendProgress {
+  readonly tag: number;
+  readonly peer: number;
+  readonly port: number;
+  readonly acceptedAtLeast: number;
+}
+
+const SEND_BODY = 24;
+
+export function encodeSendProgress(p: SendProgress): Buffer {
+  const body = Buffer.alloc(SEND_BODY);
+  body.writeUInt32LE(p.tag >>> 0, 0);
+  body.writeUInt32LE(p.peer >>> 0, 4);
+  body.writeUInt32LE(p.port >>> 0, 8);
+  body.writeDoubleLE(p.acceptedAtLeast, 16);
+  return seal(SEND_MAGIC, body);
+}
+
+export function decodeSendProgress(bytes: Buffer): SendProgress | undefined {
+  const body = unseal(SEND_MAGIC, bytes);
+  if (body?.length !== SEND_BODY) return undefined;
+  const acceptedAtLeast = body.readDoubleLE(16);
+  if (!isCount(acceptedAtLeast)) return undefined;
+  return {
+    tag: body.readUInt32LE(0),
+    peer: body.readUInt32LE(4),
+    port: body.readUInt32LE(8),
+    acceptedAtLeast,
+  };
+}
+
+/** Reads the send progress a previous run left (undefined: none, or unreadable). */
+export async function readSendProgress(client: HypercallClient): Promise<SendProgress | undefined> {
+  const { ret, data } = await client.readMemory(SEND_PROGRESS_GPA, HEADER + SEND_BODY);
+  return ret === 0 ? decodeSendProgress(data) : undefined;
+}
+
+/** Stores `p`; resolves with WriteMemory's ret. */
+export function writeSendProgress(client: HypercallClient, p: SendProgress): Promise<number> {
+  return client.writeMemory(SEND_PROGRESS_GPA, encodeSendProgress(p));
+}
