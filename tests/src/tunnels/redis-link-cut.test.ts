@@ -145,6 +145,37 @@ describe("Redis through a tunnel whose links fail", { timeout: 240_000, skip }, 
     }
   });
 
+  test("a connection opened while the entry guest's link is down is closed when its set-up times out, never answered wrongly; the next one after the link returns works", async (t) => {
+    const entryLink = links[0] ?? assert.fail("no link");
+    await entryLink.down();
+    const downAt = Date.now();
+    try {
+      const socket = connect({ host: "127.0.0.1", port: pair.port });
+      let received = "";
+      socket.on("data", (c: Buffer) => (received += c.toString()));
+      socket.write(resp("RPUSH", "during", "x"));
+      const how = await new Promise<string>((resolve) => {
+        socket.on("error", (err: NodeJS.ErrnoException) => {
+          resolve(`error ${err.code ?? err.message}`);
+        });
+        socket.on("close", () => {
+          resolve("close");
+        });
+      });
+      t.diagnostic(
+        `connection opened in the outage ended (${how}) after ${Date.now() - downAt} ms`,
+      );
+      assert.equal(received, "", "no reply to a connection that never opened");
+    } finally {
+      await entryLink.up();
+    }
+    assert.equal((await cli("PING")).stdout.trim(), "PONG");
+    // Its bytes never left the entry guest: they wait for an ACK that never came.
+    assert.equal((await cli("LLEN", "during")).stdout.trim(), "0");
+    const failed = pair.entry.records.filter((r) => r.msg === "tunnel connection failed");
+    assert.match(String(failed.at(-1)?.["err"]), /no answer to SYN/);
+  });
+
   test("a link down for longer than the stream keepalive closes the client's connection cleanly; what Redis applied is a prefix, in order", async (t) => {
     const entryLink = links[0] ?? assert.fail("no link");
     const client = await pingedConnection(pair.port);
@@ -183,13 +214,15 @@ describe("Redis through a tunnel whose links fail", { timeout: 240_000, skip }, 
     assert.equal((await cli("PING")).stdout.trim(), "PONG");
   });
 
-  test("a peer guest killed mid-connection resets the stream: the client sees its connection closed, never a wrong reply", async () => {
+  test("a peer guest killed mid-connection resets the stream: the client sees its connection closed, never a wrong reply", async (t) => {
     const client = await pingedConnection(pair.port);
     pair.exit.child.process.kill("SIGKILL");
     await pair.exit.child.exited;
+    const killedAt = Date.now();
     // Written to a peer that is gone: it must never be answered by anything but a close.
     client.socket.write(resp("SET", "after-kill", "x"));
     const how = await client.closed;
+    t.diagnostic(`client connection ended (${how}) ${Date.now() - killedAt} ms after the kill`);
     assert.equal(
       client.received(),
       "+PONG\r\n",
