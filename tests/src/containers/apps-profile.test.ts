@@ -9,6 +9,7 @@
  * without Docker and Compose, or without the host's redis-server, redis-cli and curl (what
  * stage-apps.sh copies into the image).
  */
+import { ToolstackClient } from "@hmx/client";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -119,6 +120,21 @@ describe("docker-compose.yml --profile apps", { skip: skip ?? false, timeout: 60
       length: body.length,
       sha256: createHash("sha256").update(body).digest("hex"),
     });
+
+    // A restarted server container (redis-server and its tunnel together, beside.mjs) resumes
+    // its domain (--state-dir) and is reachable through the same client tunnel again.
+    const toolstack = new ToolstackClient(`127.0.0.1:${up.controlPort}`, up.adminToken);
+    const domains = async (): Promise<string[]> =>
+      (await toolstack.listDomains()).map((d) => `${d.domid} ${d.name}`).sort();
+    const domainsBefore = await domains();
+    await env.getContainer(up.name("redis")).restart();
+    await eventually("redis-cli to reach the restarted redis container", 90_000, async () =>
+      (await redisClient.exec(["redis-cli", "SET", "again", "1"])).stdout.trim() === "OK"
+        ? true
+        : undefined,
+    );
+    assert.deepEqual(await domains(), domainsBefore, "the same domains, none new");
+    toolstack.close();
 
     await env.down({ removeVolumes: true, timeout: 10_000 });
     env = undefined;

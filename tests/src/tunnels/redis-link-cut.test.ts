@@ -230,6 +230,27 @@ describe("Redis through a tunnel whose links fail", { timeout: 240_000, skip }, 
     assert.match(String(failed["err"]), /keepalive|refused|reset/);
   });
 
+  test("an exit guest restarted in its domain resets the connections of its previous life at once (unknown connection) and serves new ones", async (t) => {
+    let exit = await pair.restartExit();
+    const client = await pingedConnection(pair.port);
+    exit.child.process.kill("SIGKILL");
+    await exit.child.exited;
+    exit = await pair.restartExit();
+    const restartedAt = Date.now();
+    // Reaches the new process, which has no such connection: RST, not a reply.
+    client.socket.write(resp("SET", "old-connection", "x"));
+    const how = await client.closed;
+    t.diagnostic(`old connection ended (${how}) ${Date.now() - restartedAt} ms after the restart`);
+    assert.equal(
+      client.received(),
+      "+PONG\r\n",
+      `nothing but the first reply arrived (then: ${how})`,
+    );
+    assert.equal((await cli("SET", "after-restart", "y")).stdout.trim(), "OK");
+    assert.equal((await cli("GET", "after-restart")).stdout.trim(), "y");
+    assert.equal((await cli("EXISTS", "old-connection")).stdout.trim(), "0");
+  });
+
   test("a peer domain destroyed mid-connection resets the stream at the next send: the client sees its connection closed, never a wrong reply", async (t) => {
     // A pair of its own: the one above lost its exit guest.
     const second = await tunnelPair(bed, "rgone", redis.port, 6380);

@@ -65,6 +65,8 @@ export interface TunnelPair {
   readonly exitDomid: number;
   /** The entry side's local port: connect here to reach the exit side's server. */
   readonly port: number;
+  /** Starts the exit guest again, in its domain (after it was killed); resolves when ready. */
+  readonly restartExit: () => Promise<TestProcess>;
 }
 
 export interface TunnelPairOptions {
@@ -89,22 +91,26 @@ export async function tunnelPair(
 ): Promise<TunnelPair> {
   const entryDom = await bed.domain(`${name}entry`);
   const exitDom = await bed.domain(`${name}exit`);
-  const exit = bed.runGuest(
-    `${name}exit`,
-    exitDom.credential,
-    [
-      "--workload",
-      "tunnel",
-      "--serve",
-      String(aport),
-      "--connect",
-      `tcp:127.0.0.1:${serverPort}`,
-      "--peer",
-      String(entryDom.domid),
-    ],
-    options.exitHypervisor,
-  );
-  await exit.waitFor((r) => r.msg === "guest ready", 20_000, `${name} exit ready`);
+  const startExit = async (): Promise<TestProcess> => {
+    const p = bed.runGuest(
+      `${name}exit`,
+      exitDom.credential,
+      [
+        "--workload",
+        "tunnel",
+        "--serve",
+        String(aport),
+        "--connect",
+        `tcp:127.0.0.1:${serverPort}`,
+        "--peer",
+        String(entryDom.domid),
+      ],
+      options.exitHypervisor,
+    );
+    await p.waitFor((r) => r.msg === "guest ready", 20_000, `${name} exit ready`);
+    return p;
+  };
+  const exit = await startExit();
   const port = await freePort();
   const peer = options.toByName === true ? `${name}exit` : String(exitDom.domid);
   const entry = bed.runGuest(
@@ -114,5 +120,12 @@ export async function tunnelPair(
     options.entryHypervisor,
   );
   await entry.waitFor((r) => r.msg === "guest ready", 20_000, `${name} entry ready`);
-  return { entry, exit, entryDomid: entryDom.domid, exitDomid: exitDom.domid, port };
+  return {
+    entry,
+    exit,
+    entryDomid: entryDom.domid,
+    exitDomid: exitDom.domid,
+    port,
+    restartExit: startExit,
+  };
 }
