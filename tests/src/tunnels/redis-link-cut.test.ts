@@ -12,10 +12,10 @@
 import assert from "node:assert/strict";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { connect, type Socket } from "node:net";
-import { after, before, describe, test } from "node:test";
+import { after, before, describe, test, type TestContext } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import { Testbed } from "@hmx/testkit";
+import { Testbed, type TestProcess } from "@hmx/testkit";
 import { freePort, Link, missing, resp, tunnelPair, type TunnelPair } from "./tunnel-pair.js";
 
 const run = promisify(execFile);
@@ -40,11 +40,13 @@ async function startRedis(): Promise<{ server: ChildProcess; port: number }> {
  * A raw connection through the tunnel that has had its PING answered; `closed` says how it
  * ended (a close, or an error code).
  */
-async function pingedConnection(port: number): Promise<{
-  socket: Socket;
-  received: () => string;
-  closed: Promise<string>;
-}> {
+interface PingedConnection {
+  readonly socket: Socket;
+  readonly received: () => string;
+  readonly closed: Promise<string>;
+}
+
+async function pingedConnection(port: number): Promise<PingedConnection> {
   const socket = connect({ host: "127.0.0.1", port });
   let received = "";
   socket.on("data", (c: Buffer) => (received += c.toString()));
@@ -62,6 +64,37 @@ async function pingedConnection(port: number): Promise<{
     await sleep(25);
   }
   return { socket, received: () => received, closed };
+}
+
+/**
+ * After `event` (at `since`), a command written on a pinged connection must get no reply: the
+ * connection ends, and all it ever received is the PONG from before.
+ */
+async function closesUnanswered(
+  t: TestContext,
+  client: PingedConnection,
+  key: string,
+  event: string,
+  since: number,
+): Promise<void> {
+  client.socket.write(resp("SET", key, "x"));
+  const how = await client.closed;
+  t.diagnostic(`client connection ended (${how}) ${Date.now() - since} ms after ${event}`);
+  assert.equal(
+    client.received(),
+    "+PONG\r\n",
+    `nothing but the first reply arrived (then: ${how})`,
+  );
+}
+
+/** The entry tunnel's report of a failed stream: its error message. */
+async function streamFailure(entry: TestProcess): Promise<string> {
+  const failed = await entry.waitFor(
+    (r) => r.msg === "tunnel stream failed",
+    30_000,
+    "the entry tunnel to report the reset",
+  );
+  return String(failed["err"]);
 }
 
 describe("Redis through a tunnel whose links fail", { timeout: 240_000, skip }, () => {
@@ -212,40 +245,18 @@ describe("Redis through a tunnel whose links fail", { timeout: 240_000, skip }, 
     const client = await pingedConnection(pair.port);
     pair.exit.child.process.kill("SIGKILL");
     await pair.exit.child.exited;
-    const killedAt = Date.now();
-    // Written to a peer that is gone: it must never be answered by anything but a close.
-    client.socket.write(resp("SET", "after-kill", "x"));
-    const how = await client.closed;
-    t.diagnostic(`client connection ended (${how}) ${Date.now() - killedAt} ms after the kill`);
-    assert.equal(
-      client.received(),
-      "+PONG\r\n",
-      `nothing but the first reply arrived (then: ${how})`,
-    );
-    const failed = await pair.entry.waitFor(
-      (r) => r.msg === "tunnel stream failed",
-      30_000,
-      "the entry tunnel to report the reset",
-    );
-    assert.match(String(failed["err"]), /keepalive|refused|reset/);
+    await closesUnanswered(t, client, "after-kill", "the kill", Date.now());
+    assert.match(await streamFailure(pair.entry), /keepalive|refused|reset/);
   });
 
   test("an exit guest restarted in its domain resets the connections of its previous life at once (unknown connection) and serves new ones", async (t) => {
-    let exit = await pair.restartExit();
+    const previous = await pair.restartExit();
     const client = await pingedConnection(pair.port);
-    exit.child.process.kill("SIGKILL");
-    await exit.child.exited;
-    exit = await pair.restartExit();
-    const restartedAt = Date.now();
+    previous.child.process.kill("SIGKILL");
+    await previous.child.exited;
+    await pair.restartExit();
     // Reaches the new process, which has no such connection: RST, not a reply.
-    client.socket.write(resp("SET", "old-connection", "x"));
-    const how = await client.closed;
-    t.diagnostic(`old connection ended (${how}) ${Date.now() - restartedAt} ms after the restart`);
-    assert.equal(
-      client.received(),
-      "+PONG\r\n",
-      `nothing but the first reply arrived (then: ${how})`,
-    );
+    await closesUnanswered(t, client, "old-connection", "the restart", Date.now());
     assert.equal((await cli("SET", "after-restart", "y")).stdout.trim(), "OK");
     assert.equal((await cli("GET", "after-restart")).stdout.trim(), "y");
     assert.equal((await cli("EXISTS", "old-connection")).stdout.trim(), "0");
@@ -256,22 +267,7 @@ describe("Redis through a tunnel whose links fail", { timeout: 240_000, skip }, 
     const second = await tunnelPair(bed, "rgone", redis.port, 6380);
     const client = await pingedConnection(second.port);
     await bed.toolstack.destroyDomain(second.exitDomid);
-    const destroyedAt = Date.now();
-    client.socket.write(resp("SET", "after-destroy", "x"));
-    const how = await client.closed;
-    t.diagnostic(
-      `client connection ended (${how}) ${Date.now() - destroyedAt} ms after the destroy`,
-    );
-    assert.equal(
-      client.received(),
-      "+PONG\r\n",
-      `nothing but the first reply arrived (then: ${how})`,
-    );
-    const failed = await second.entry.waitFor(
-      (r) => r.msg === "tunnel stream failed",
-      30_000,
-      "the entry tunnel to report the reset",
-    );
-    assert.match(String(failed["err"]), /no domain|refused|reset/);
+    await closesUnanswered(t, client, "after-destroy", "the destroy", Date.now());
+    assert.match(await streamFailure(second.entry), /no domain|refused|reset/);
   });
 });
