@@ -57,7 +57,7 @@ describe("docker-compose.yml --profile apps", { skip: skip ?? false, timeout: 60
     });
   });
 
-  test("Redis and HTTP, each in a guest container with no network, answer clients in other guest containers across Argo; down leaves nothing", async () => {
+  test("Redis and HTTP, each in a guest container with no network, answer clients in other guest containers across Argo, also after a restart; down leaves nothing", async () => {
     execFileSync("bash", ["deploy/docker/stage-apps.sh"], { cwd: REPO_ROOT, stdio: "ignore" });
     const up = await composeUp(project, flavour ?? "v2", {
       profiles: ["apps"],
