@@ -18,7 +18,7 @@ function recordingLog(): { log: FleetLogger; warnings: string[] } {
 
 const peer = (domid: number, name: string): FleetPeer => ({ domid, name, label: `${name}_t` });
 
-test("a named peer that enrols late is waited for and then resolved, with one warning while waiting", async () => {
+test("a named peer that enrols late is waited for (a failed lookup too) and then resolved, with one warning while waiting", async () => {
   const { log, warnings } = recordingLog();
   let calls = 0;
   const listPeers = () => {

@@ -89,7 +89,8 @@ type ExitSpec = Extract<TunnelSpec, { mode: "exit" }>;
 /**
  * The domid `--to` names. A domain name is looked up with ListPeers; a domain not there yet (a
  * fleet starts in any order: the client's container may enrol before the server's) is looked
- * for again every `retryMs` until it appears, saying so once. Undefined if `signal` aborts first.
+ * for again every `retryMs` until it appears (also after a failed lookup), saying so once.
+ * Undefined if `signal` aborts first.
  */
 export async function resolvePeer(
   options: Pick<TunnelOptions, "listPeers" | "log" | "signal">,
@@ -100,12 +101,23 @@ export async function resolvePeer(
   const listPeers = options.listPeers;
   if (listPeers === undefined) throw new Error(`--to: cannot look up the domain "${peer}" here`);
   for (let attempt = 0; ; attempt++) {
-    const peers = await listPeers();
+    // A failed lookup (the hypervisor briefly unreachable) is looked at again like a miss.
+    let peers: readonly FleetPeer[] = [];
+    let failure: string | undefined;
+    try {
+      peers = await listPeers();
+    } catch (err) {
+      failure = err instanceof Error ? err.message : String(err);
+    }
     const found = peers.find((p) => p.name === peer);
     if (found !== undefined) return found.domid;
     if (attempt === 0) {
       options.log?.warn(
-        { to: peer, peers: peers.map((p) => p.name) },
+        {
+          to: peer,
+          peers: peers.map((p) => p.name),
+          ...(failure === undefined ? {} : { err: failure }),
+        },
         "tunnel waiting for its peer domain to appear",
       );
     }
