@@ -14,13 +14,10 @@ trap 'rm -rf "$root"' EXIT
 
 mkdir -p "$root/usr/bin" "$root/etc" "$root/tmp"
 chmod 1777 "$root/tmp"
-cp "$node_bin" "$root/usr/bin/node"
-# Every library node links against, at the same path, plus the dynamic loader.
-ldd "$node_bin" | awk '/=>/ { print $3; next } $1 ~ /^\// { print $1 }' | sort -u | while read -r lib; do
-  [ -f "$lib" ] || continue
-  mkdir -p "$root$(dirname "$lib")"
-  cp -L "$lib" "$root$lib"
-done
+# node at /usr/bin/node, and every library it links against at the same path.
+# shellcheck source=copy-with-libs.sh
+. "$(dirname "$0")/copy-with-libs.sh"
+copy_with_libs "$root" "$node_bin" /usr/bin/node
 cat > "$root/etc/passwd" <<'PASSWD'
 root:x:0:0:root:/root:/sbin/nologin
 hmx:x:10001:10001:hmx:/app:/sbin/nologin

@@ -26,7 +26,7 @@ import { parseCommand, usageError, type ParsedCommand } from "../parse-command.j
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 /** The templates docker-compose.yml declares; each needs an enrolment token. */
-const TEMPLATES = ["guest", "isolated", "vbackend"] as const;
+const TEMPLATES = ["guest", "isolated", "vbackend", "app"] as const;
 
 const FLEET_USAGE = `usage: hmx fleet init [--force] [--local-base] [--env-file FILE] [--no-stage]
        hmx fleet init --k8s > hmx-fleet.yaml

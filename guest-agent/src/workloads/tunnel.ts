@@ -19,7 +19,7 @@ import { ArgoStreamDuplex } from "../libargo/stream/duplex.js";
 import { connectStream } from "../libargo/stream/connector.js";
 import { StreamListener } from "../libargo/stream/listener.js";
 import type { StreamConnection } from "../libargo/stream/connection.js";
-import type { WorkloadBaseOptions } from "./common.js";
+import { sleepUnlessAborted, type WorkloadBaseOptions } from "./common.js";
 import type { FleetLogger, FleetPeer } from "./fleet.js";
 import type { LocalAddress, TunnelSpec } from "./tunnel-flags.js";
 
@@ -86,14 +86,43 @@ export async function runTunnel(
 type EntrySpec = Extract<TunnelSpec, { mode: "entry" }>;
 type ExitSpec = Extract<TunnelSpec, { mode: "exit" }>;
 
-async function resolvePeer(options: TunnelOptions, peer: number | string): Promise<number> {
+/**
+ * The domid `--to` names. A domain name is looked up with ListPeers; a domain not there yet (a
+ * fleet starts in any order: the client's container may enrol before the server's) is looked
+ * for again every `retryMs` until it appears (also after a failed lookup), saying so once.
+ * Undefined if `signal` aborts first.
+ */
+export async function resolvePeer(
+  options: Pick<TunnelOptions, "listPeers" | "log" | "signal">,
+  peer: number | string,
+  retryMs = 1000,
+): Promise<number | undefined> {
   if (typeof peer === "number") return peer;
-  const peers = (await options.listPeers?.()) ?? [];
-  const found = peers.find((p) => p.name === peer);
-  if (found === undefined) {
-    throw new Error(`--to: no domain named "${peer}" among ${peers.length} peers`);
+  const listPeers = options.listPeers;
+  if (listPeers === undefined) throw new Error(`--to: cannot look up the domain "${peer}" here`);
+  for (let attempt = 0; ; attempt++) {
+    // A failed lookup (the hypervisor briefly unreachable) is looked at again like a miss.
+    let peers: readonly FleetPeer[] = [];
+    let failure: string | undefined;
+    try {
+      peers = await listPeers();
+    } catch (err) {
+      failure = err instanceof Error ? err.message : String(err);
+    }
+    const found = peers.find((p) => p.name === peer);
+    if (found !== undefined) return found.domid;
+    if (attempt === 0) {
+      options.log?.warn(
+        {
+          to: peer,
+          peers: peers.map((p) => p.name),
+          ...(failure === undefined ? {} : { err: failure }),
+        },
+        "tunnel waiting for its peer domain to appear",
+      );
+    }
+    if (!(await sleepUnlessAborted(retryMs, options.signal))) return undefined;
   }
-  return found.domid;
 }
 
 async function runEntry(
@@ -102,7 +131,9 @@ async function runEntry(
   spec: EntrySpec,
   stats: TunnelStats,
 ): Promise<void> {
-  const target = { domainId: await resolvePeer(options, spec.to.peer), aport: spec.to.aport };
+  const domainId = await resolvePeer(options, spec.to.peer);
+  if (domainId === undefined) return; // stopped while waiting for the peer
+  const target = { domainId, aport: spec.to.aport };
   const server = createServer({ allowHalfOpen: true }, (local) => {
     if (stats.active >= spec.maxConnections) {
       stats.overLimit++;

@@ -181,7 +181,7 @@ export interface ComposeFleet {
  * image built by Compose under a per-project tag), waiting for every health check.
  */
 /** The ids of every container of a compose project, running or not. */
-function composeContainers(project: string): string[] {
+export function composeContainers(project: string): string[] {
   const ps = spawnSync(
     "docker",
     ["ps", "-aq", "--filter", `label=com.docker.compose.project=${project}`],
@@ -190,7 +190,17 @@ function composeContainers(project: string): string[] {
   return ps.stdout.split("\n").filter((id) => id !== "");
 }
 
-export async function composeUp(project: string, flavour: "v2" | "v1"): Promise<ComposeFleet> {
+/** What to bring up: Compose profiles to enable, and only these services (with their deps). */
+export interface ComposeSelection {
+  readonly profiles?: readonly string[];
+  readonly services?: readonly string[];
+}
+
+export async function composeUp(
+  project: string,
+  flavour: "v2" | "v1",
+  selection: ComposeSelection = {},
+): Promise<ComposeFleet> {
   spawnSync("bash", ["deploy/docker/make-base-image.sh"], { cwd: REPO_ROOT, stdio: "ignore" });
   spawnSync("bash", ["deploy/docker/stage.sh"], { cwd: REPO_ROOT, stdio: "ignore" });
   const adminToken = randomBytes(24).toString("base64url");
@@ -205,16 +215,18 @@ export async function composeUp(project: string, flavour: "v2" | "v1"): Promise<
       HMX_ENROLMENT_TOKEN_GUEST: randomBytes(24).toString("base64url"),
       HMX_ENROLMENT_TOKEN_ISOLATED: randomBytes(24).toString("base64url"),
       HMX_ENROLMENT_TOKEN_VBACKEND: randomBytes(24).toString("base64url"),
+      HMX_ENROLMENT_TOKEN_APP: randomBytes(24).toString("base64url"),
       HMX_CONTROL_PORT: String(controlPort),
       // Per-project image tag, as `hmx fleet init` writes it: no other checkout shares it.
       HMX_IMAGE: `${project}:local`,
     })
     .withClientOptions(flavour === "v1" ? { executable: { standalone: true } } : {})
+    .withProfiles(...(selection.profiles ?? []))
     .withDefaultWaitStrategy(Wait.forHealthCheck())
     .withStartupTimeout(120_000);
   let env: StartedDockerComposeEnvironment;
   try {
-    env = await compose.up();
+    env = await compose.up(selection.services === undefined ? undefined : [...selection.services]);
   } catch (err) {
     // A fleet that never became healthy is still running, and with its restart policies it
     // would keep restarting after the test: take the project down before reporting the failure.

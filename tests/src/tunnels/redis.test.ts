@@ -10,15 +10,10 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { Testbed } from "@hmx/testkit";
-import { freePort, missing, tunnelPair, type TunnelPair } from "./tunnel-pair.js";
+import { freePort, missing, resp, tunnelPair, type TunnelPair } from "./tunnel-pair.js";
 
 const run = promisify(execFile);
 const skip = missing("redis-server", "redis-server") ?? missing("redis-cli", "redis-tools");
-
-/** One RESP command, as `redis-cli --pipe` takes it. */
-function resp(...args: string[]): string {
-  return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`;
-}
 
 describe("Redis through an Argo tunnel", { timeout: 120_000, skip }, () => {
   let bed: Testbed;
