@@ -234,7 +234,11 @@ export function timelineSvg(input: TimelineInput): string {
     );
   for (const [i, lane] of lanes.entries()) {
     const y = LAYOUT.top + i * LAYOUT.laneHeight;
-    out.push(`<text x="${LAYOUT.left - 6}" y="${y + 11}" text-anchor="end">${escape(lane)}</text>`);
+    // A long target (a partition of many domains) is cut to fit; its tooltip has it whole.
+    const label = lane.length > 32 ? `${lane.slice(0, 31)}…` : lane;
+    out.push(
+      `<text x="${LAYOUT.left - 6}" y="${y + 11}" text-anchor="end">${escape(label)}<title>${escape(lane)}</title></text>`,
+    );
     const colour = BAR_COLOUR[lane.split(" ")[0] ?? ""] ?? "#E69F00";
     for (const bar of bars.filter((b) => b.lane === lane)) {
       const x = xOf(bar.startMs, durationMs);
