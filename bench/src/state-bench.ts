@@ -8,8 +8,9 @@
  * restart cost: 1,000 domains, each with a page written and a ring registered, the hypervisor
  * stopped and started again on the same state dir.
  */
+import { pipelinedRound, ROUND_GPA } from "./pipelined-round.js";
 import { median } from "./stats.js";
-import { SessionClient, type HypercallOp } from "@hmx/guest-agent";
+import { SessionClient } from "@hmx/guest-agent";
 import { FIRST_GUEST_GFN, PAGE_SIZE } from "@hmx/proto/abi";
 import {
   createLogger,
@@ -58,55 +59,26 @@ export interface StateBenchResult {
   readonly meetsTarget: boolean;
 }
 
-const PAYLOAD_BYTES = 256;
-const BATCH_OPS = 64;
-const IN_FLIGHT = 8;
-
 /** One round on a fresh hypervisor: ops/s of pipelined batches, then p50 of single calls. */
 async function round(
   stateDir: string | undefined,
   o: Required<StateBenchOptions>,
 ): Promise<{ opsPerSec: number; p50Us: number }> {
-  const base = embeddedHypervisorConfig(randomBytes(24).toString("hex"));
-  const config: HypervisorConfig =
-    stateDir === undefined ? base : { ...base, stateDir, stateFsync: o.fsync };
-  const hv = await startHypervisor(config, createLogger("silent"));
-  const { credential } = hv.core.domains.create({
-    name: "bench",
-    label: "bench_t",
-    memoryBytes: 8 * 1024 * 1024,
-  });
-  const client = await SessionClient.connect({ address: hv.listen, credential });
-  try {
-    const gpa = FIRST_GUEST_GFN * PAGE_SIZE;
-    const data = randomBytes(PAYLOAD_BYTES);
-    const ops: HypercallOp[] = [];
-    for (let i = 0; i < BATCH_OPS / 2; i++) {
-      ops.push({ op: "writeMemory", gpa: gpa + i * PAYLOAD_BYTES, data });
-      ops.push({ op: "readMemory", gpa: gpa + i * PAYLOAD_BYTES, length: PAYLOAD_BYTES });
-    }
-    let done = 0;
-    const started = performance.now();
-    const deadline = started + o.roundMs;
-    const lane = async (): Promise<void> => {
-      while (performance.now() < deadline) {
-        await client.batch(ops);
-        done += ops.length;
+  const data = randomBytes(256);
+  const { opsPerSec, after: p50Us } = await pipelinedRound(
+    (base) => (stateDir === undefined ? base : { ...base, stateDir, stateFsync: o.fsync }),
+    { roundMs: o.roundMs, batchOps: 64, inFlight: 8, workload: "memory" },
+    async (client) => {
+      const latencies: number[] = [];
+      for (let i = 0; i < o.latencyCalls; i++) {
+        const t0 = performance.now();
+        await client.writeMemory(ROUND_GPA, data);
+        latencies.push((performance.now() - t0) * 1000);
       }
-    };
-    await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
-    const opsPerSec = (done * 1000) / (performance.now() - started);
-    const latencies: number[] = [];
-    for (let i = 0; i < o.latencyCalls; i++) {
-      const t0 = performance.now();
-      await client.writeMemory(gpa, data);
-      latencies.push((performance.now() - t0) * 1000);
-    }
-    return { opsPerSec, p50Us: median(latencies) };
-  } finally {
-    await client.close();
-    await hv.stop();
-  }
+      return median(latencies);
+    },
+  );
+  return { opsPerSec, p50Us };
 }
 
 /** 1,000 domains with a page and a ring each, then a stop and a start on the same dir. */
