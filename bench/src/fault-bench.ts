@@ -8,8 +8,8 @@
  *   check, the VIRQ delay, the delaying scheduler);
  * - the **link-fault layer** on (`linkFaults`, every byte through the relay's fault pipes, no
  *   toxic) against the plain guest listener, on 256-byte WriteMemory + ReadMemory batches.
- * Rounds alternate within each pair so machine noise hits both alike; each figure is the median
- * of its rounds (3 by default) and the ratio is of the medians.
+ * After one uncounted warm-up round of each, rounds alternate within each pair so machine noise
+ * hits both alike; each figure is the median of its rounds (3 by default), the ratio of medians.
  */
 import type { HypervisorConfig } from "@hmx/hypervisor";
 import { pipelinedRound, type PipelinedRoundOptions } from "./pipelined-round.js";
@@ -60,6 +60,8 @@ async function pair(
   const roundsWithout: number[] = [];
   const roundsWith: number[] = [];
   const none = () => Promise.resolve(undefined);
+  // One round of each first, not counted: the first rounds of a process run cold (JIT, heap).
+  for (const configure of [without, withIt]) await pipelinedRound(configure, o, none);
   for (let r = 0; r < rounds; r++) {
     // Alternate which goes first, so warm-up and drift favour neither.
     for (const on of r % 2 === 0 ? [false, true] : [true, false]) {

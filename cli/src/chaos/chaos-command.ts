@@ -73,7 +73,8 @@ Schedules (docs/chaos.md "Schedules"):
                        moving again within --liveness (default 5s) of each heal, and against
                        this checkout's hmx up no loss, no duplication, per-pair FIFO (the
                        sinks' figures) and MAC respected (the history); writes
-                       history.jsonl, results.json, junit.xml and summary.txt to DIR (default
+                       history.jsonl, results.json, junit.xml, summary.txt and timeline.svg
+                       (faults against per-pair message rates) to DIR (default
                        chaos-results); exit 0 only if every check passed
 
 ${CONTROL_OPTIONS_USAGE}
