@@ -46,7 +46,7 @@ import type { InitReport, ReceiveReport, SendReport, TransportInit } from "./ipc
 import { measureMemory, type MemoryResult } from "./memory.js";
 import { MAC_BENCH_RULES, runMacBench, type MacBenchResult } from "./mac-bench.js";
 import { runVirtioBench, type VirtioBenchResult } from "./virtio-bench.js";
-import { faultBenchLine, runFaultBench, type FaultBenchResult } from "./fault-bench.js";
+import { faultBenchLines, runFaultBench, type FaultBenchResult } from "./fault-bench.js";
 import {
   DEFAULT_PAIRS_OPTIONS,
   FAIRNESS_TARGET,
@@ -521,7 +521,7 @@ async function main(): Promise<number> {
     results["hostile"] = hostile;
     let faults: FaultBenchResult | null = null;
     if (CONFIG.faults) {
-      log("link-fault layer: Session traffic with the fault layer on (no fault) vs off …");
+      log("fault engines idle: Argo engine loaded vs absent (sendv), link-fault layer on vs off …");
       faults = await runFaultBench(CONFIG.quick ? { roundMs: 500, rounds: 1 } : {});
     }
     results["faults"] = faults;
@@ -586,7 +586,7 @@ async function main(): Promise<number> {
     if (mac !== null) console.log(macLine(mac));
     if (vio !== null) console.log(`\n${virtioTable(vio)}`);
     if (hostile !== null) console.log(`\n${hostileTable(hostile)}`);
-    if (faults !== null) console.log(faultBenchLine(faults));
+    for (const line of faults === null ? [] : faultBenchLines(faults)) console.log(line);
     for (const line of state === null ? [] : stateBenchLines(state)) console.log(line);
     console.log("\nMarkdown:\n");
     if (traffic) {
@@ -603,7 +603,7 @@ async function main(): Promise<number> {
     if (pairs !== null) console.log(`- ${pairsLine(pairs)}`);
     if (mac !== null) console.log(`- ${macLine(mac)}`);
     if (vio !== null) console.log(`\n${virtioTable(vio)}\n`);
-    if (faults !== null) console.log(`- ${faultBenchLine(faults)}`);
+    for (const line of faults === null ? [] : faultBenchLines(faults)) console.log(`- ${line}`);
     for (const line of state === null ? [] : stateBenchLines(state)) console.log(`- ${line}`);
     if (traffic) {
       const rates = CONFIG.sizes.map(

@@ -16,7 +16,7 @@ export const BENCH_USAGE = `usage: node bench/dist/main.js [options]   (npm run 
   --no-mac                  skip the MAC cost measurement (1,000-rule policy + firewall vs dummy)
   --no-virtio               skip the VirtIO measurement (virtio-blk and virtio-net over Argo vs loopback)
   --no-hostile              skip the hostile-peer measurement (each testkit attack vs a victim pair)
-  --no-faults               skip the link-fault layer cost measurement (fault layer on, no fault, vs off)
+  --no-faults               skip the fault engines' idle cost (Argo engine loaded vs absent, link layer on vs off)
   --no-pairs                skip the scale phase's 50 concurrent pairs (aggregate msgs/s, Jain's index)
   --no-state                skip the --state-dir cost and restart measurement (docs/state.md)
   --only PHASES             run only these phases, comma-separated, of: traffic (hmx vs the relay),
@@ -63,7 +63,7 @@ export interface BenchConfig {
   readonly virtio: boolean;
   /** Each hostile-peer attack against a fresh hypervisor with a victim pair (hostile-bench.ts). */
   readonly hostile: boolean;
-  /** Measure Session traffic with the link-fault layer on (no fault) against off (fault-bench.ts). */
+  /** The fault engines' idle cost: Argo engine loaded vs absent, link layer on vs off (fault-bench.ts). */
   readonly faults: boolean;
   /** 50 sender/receiver pairs at once: aggregate msgs/s and fairness (pairs-bench.ts). */
   readonly pairs: boolean;

@@ -12,6 +12,7 @@
  * journaled calls): from the journal alone vs from a snapshot of the same state, medians of 3,
  * and how long capturing that snapshot held the event loop.
  */
+import { pipelinedRound, ROUND_GPA } from "./pipelined-round.js";
 import { median } from "./stats.js";
 import { SessionClient, type HypercallOp } from "@hmx/guest-agent";
 import { FIRST_GUEST_GFN, PAGE_SIZE } from "@hmx/proto/abi";
@@ -25,6 +26,10 @@ import { randomBytes } from "node:crypto";
 import { cpSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
+/** The long-history restart's journaled calls: 256-byte WriteMemory, 64 per batch. */
+const PAYLOAD_BYTES = 256;
+const BATCH_OPS = 64;
 
 /** The throughput ratio (with a state dir / without) the issue asks for. */
 export const STATE_BENCH_TARGET_RATIO = 0.7;
@@ -85,61 +90,29 @@ export interface StateBenchResult {
   readonly meetsTarget: boolean;
 }
 
-const PAYLOAD_BYTES = 256;
-const BATCH_OPS = 64;
-const IN_FLIGHT = 8;
-
 /** One round on a fresh hypervisor: ops/s of pipelined batches, then p50 of single calls. */
 async function round(
   stateDir: string | undefined,
   o: Required<StateBenchOptions>,
 ): Promise<{ opsPerSec: number; p50Us: number; snapshots: number }> {
-  const base = embeddedHypervisorConfig(randomBytes(24).toString("hex"));
-  const config: HypervisorConfig =
-    stateDir === undefined
-      ? base
-      : { ...base, stateDir, stateFsync: o.fsync, stateSnapshotBytes: o.snapshotBytes };
-  const hv = await startHypervisor(config, createLogger("silent"));
-  const { credential } = hv.core.domains.create({
-    name: "bench",
-    label: "bench_t",
-    memoryBytes: 8 * 1024 * 1024,
-  });
-  const client = await SessionClient.connect({ address: hv.listen, credential });
-  try {
-    const gpa = FIRST_GUEST_GFN * PAGE_SIZE;
-    const data = randomBytes(PAYLOAD_BYTES);
-    const ops: HypercallOp[] = [];
-    for (let i = 0; i < BATCH_OPS / 2; i++) {
-      ops.push({ op: "writeMemory", gpa: gpa + i * PAYLOAD_BYTES, data });
-      ops.push({ op: "readMemory", gpa: gpa + i * PAYLOAD_BYTES, length: PAYLOAD_BYTES });
-    }
-    let done = 0;
-    const started = performance.now();
-    const deadline = started + o.roundMs;
-    const lane = async (): Promise<void> => {
-      while (performance.now() < deadline) {
-        await client.batch(ops);
-        done += ops.length;
+  const data = randomBytes(256);
+  const { opsPerSec, after } = await pipelinedRound(
+    (base) =>
+      stateDir === undefined
+        ? base
+        : { ...base, stateDir, stateFsync: o.fsync, stateSnapshotBytes: o.snapshotBytes },
+    { roundMs: o.roundMs, batchOps: 64, inFlight: 8, workload: "memory" },
+    async (client, hv) => {
+      const latencies: number[] = [];
+      for (let i = 0; i < o.latencyCalls; i++) {
+        const t0 = performance.now();
+        await client.writeMemory(ROUND_GPA, data);
+        latencies.push((performance.now() - t0) * 1000);
       }
-    };
-    await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
-    const opsPerSec = (done * 1000) / (performance.now() - started);
-    const latencies: number[] = [];
-    for (let i = 0; i < o.latencyCalls; i++) {
-      const t0 = performance.now();
-      await client.writeMemory(gpa, data);
-      latencies.push((performance.now() - t0) * 1000);
-    }
-    return {
-      opsPerSec,
-      p50Us: median(latencies),
-      snapshots: hv.state?.lastSnapshot?.count ?? 0,
-    };
-  } finally {
-    await client.close();
-    await hv.stop();
-  }
+      return { p50Us: median(latencies), snapshots: hv.state?.lastSnapshot?.count ?? 0 };
+    },
+  );
+  return { opsPerSec, ...after };
 }
 
 type Hypervisor = Awaited<ReturnType<typeof startHypervisor>>;

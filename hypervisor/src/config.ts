@@ -89,6 +89,12 @@ export interface HypervisorConfig {
   readonly linkFaults?: LinkFaultsConfig;
   /** `--fault-seed`: the seed of every fault engine's chance draws (random if absent). */
   readonly faultSeed?: number;
+  /**
+   * `false` leaves the Argo fault engine's hooks out (sendv and query checks, VIRQ delays, the
+   * delaying scheduler), so an applied fault does nothing: only the baseline of the engine's
+   * idle cost (bench/src/fault-bench.ts). Embedding only, no flag; default on.
+   */
+  readonly argoFaultEngine?: boolean;
   /** `--state-dir`: keep the state in this directory across restarts (docs/state.md). */
   readonly stateDir?: string;
   /** `--state-fsync`: fsync every journal commit (machine crashes, not only process deaths). */

@@ -42,6 +42,7 @@ import { LinkFaults, identifyLinks } from "./faults/link-faults.js";
 import { ToxiproxyApi } from "./faults/toxiproxy-api.js";
 import { ArgoFaults } from "./faults/argo-faults.js";
 import { FaultingScheduler } from "./faults/faulting-scheduler.js";
+import { FairScheduler } from "./dispatch/scheduler.js";
 import { randomSeed } from "./faults/seeded-random.js";
 import type { FaultEvent } from "./faults/fault-events.js";
 import { openState } from "./state/open-state.js";
@@ -246,18 +247,27 @@ export async function startHypervisor(
       core.argo.wakeWaiters(d);
     },
     released: (domid) => {
-      scheduler.release(domid);
+      if (scheduler instanceof FaultingScheduler) scheduler.release(domid);
       scheduler.wake(domid);
       events.release(domid);
     },
   });
-  core.argo.attachFaults(argoFaults);
-  events.attachFaults(argoFaults);
+  // Without the engine (the idle-cost bench's baseline) nothing consults it.
+  const engine = config.argoFaultEngine !== false;
+  if (engine) {
+    core.argo.attachFaults(argoFaults);
+    events.attachFaults(argoFaults);
+  }
   // A paused domain's vCPU runs no hypercall; a delayed one's start late (faults/).
-  const scheduler = new FaultingScheduler(argoFaults, {
-    sliceUnits: config.scheduleSliceUnits,
-    isBlocked: (domid) => held.isOver(domid) || argoFaults.isPaused(domid),
-  });
+  const scheduler = engine
+    ? new FaultingScheduler(argoFaults, {
+        sliceUnits: config.scheduleSliceUnits,
+        isBlocked: (domid) => held.isOver(domid) || argoFaults.isPaused(domid),
+      })
+    : new FairScheduler({
+        sliceUnits: config.scheduleSliceUnits,
+        isBlocked: (domid) => held.isOver(domid),
+      });
   core.domains.addHooks({
     destroying: (d) => {
       scheduler.forget(d.domid);

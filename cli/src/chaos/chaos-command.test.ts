@@ -249,7 +249,13 @@ describe("hmx chaos against a hypervisor", () => {
       ["start", "end"],
     );
     assert.match(readFileSync(join(out, "junit.xml"), "utf8"), /failures="1"/);
-    assert.match(readFileSync(join(out, "summary.txt"), "utf8"), /^hmx chaos run: FAILED \(seed 5/);
+    const summary = readFileSync(join(out, "summary.txt"), "utf8");
+    assert.match(summary, /^hmx chaos run: FAILED \(seed 5/);
+    assert.match(summary, /timeline\.svg: every fault as a bar over time/);
+    const svg = readFileSync(join(out, "timeline.svg"), "utf8");
+    const faultId = (JSON.parse(history[0] ?? "{}") as { id: string }).id;
+    assert.equal(svg.match(/<rect class="fault"/g)?.length, 1, "one bar for the one fault");
+    assert.match(svg, new RegExp(`data-id="${faultId}"`));
     assert.equal(hv.argoFaults.size, 0);
   });
 });

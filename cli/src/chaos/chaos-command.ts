@@ -7,7 +7,6 @@
  * `hmx policy`. Usage errors name the bad value (exit 2); refused faults exit 1.
  */
 import type { FaultSpecView, FaultView, ToolstackClient } from "@hmx/client";
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
 import {
@@ -31,7 +30,7 @@ import { receiverFigures } from "./delivery-checks.js";
 import { applyProcessFault, type ProcessFault } from "./process-faults.js";
 import type { RunOptions } from "./run-schedule.js";
 import { runSchedule } from "./run-schedule.js";
-import { expandSchedule } from "./schedule.js";
+import { expandScheduleFile, readScheduleFile } from "./schedule-file.js";
 
 export const CHAOS_USAGE = `usage: hmx chaos SUBCOMMAND [options] [--control HOST:PORT] [--admin-token-file FILE]
 
@@ -69,12 +68,13 @@ Managing faults:
   watch                print each fault's start and end until Ctrl-C
 Schedules (docs/chaos.md "Schedules"):
   run FILE [--seed N] [--out DIR] [--liveness DURATION]
-                       play a JSON schedule (a timeline and seeded generators) against the
+                       play a YAML or JSON schedule (a timeline and seeded generators) against the
                        hypervisor, then check: every fault applied, every fault healed, messages
                        moving again within --liveness (default 5s) of each heal, and against
                        this checkout's hmx up no loss, no duplication, per-pair FIFO (the
                        sinks' figures) and MAC respected (the history); writes
-                       history.jsonl, results.json, junit.xml and summary.txt to DIR (default
+                       history.jsonl, results.json, junit.xml, summary.txt and timeline.svg
+                       (faults against per-pair message rates) to DIR (default
                        chaos-results); exit 0 only if every check passed
 
 ${CONTROL_OPTIONS_USAGE}
@@ -352,23 +352,10 @@ async function run(
       return ExitCode.OK;
     }
     case "run": {
-      let text: string;
-      try {
-        text = readFileSync(action.file, "utf8");
-      } catch (err) {
-        throw new UsageError(`schedule ${JSON.stringify(action.file)}: ${(err as Error).message}`);
-      }
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch (err) {
-        throw new UsageError(
-          `schedule ${JSON.stringify(action.file)} is not JSON: ${(err as Error).message}`,
-        );
-      }
+      const source = readScheduleFile(action.file);
       const domains = (await client.listDomains()).map((d) => d.name);
-      const schedule = expandSchedule(
-        parsed,
+      const schedule = expandScheduleFile(
+        source,
         domains,
         action.seed,
         Math.floor(Math.random() * 2 ** 32),

@@ -17,20 +17,23 @@ export interface CheckResult {
 /** A fault the runner tried to apply: its id, or the hypervisor's reason for refusing it. */
 export interface AppliedFault {
   readonly atMs: number;
+  /** How long after its time the runner applied it (it still ended on time). */
+  readonly lateMs?: number;
   readonly id?: string;
   readonly refused?: string;
 }
 
 export function checkAllApplied(applied: readonly AppliedFault[]): CheckResult {
   const refused = applied.filter((a) => a.refused !== undefined);
+  const maxLateMs = Math.max(0, ...applied.map((a) => a.lateMs ?? 0));
   return {
     name: "faults applied",
     passed: refused.length === 0,
     message:
       refused.length === 0
-        ? `${applied.length} faults applied`
+        ? `${applied.length} faults applied, the latest ${maxLateMs}ms after its time`
         : `${refused.length} of ${applied.length} faults refused; first at ${refused[0]?.atMs}ms: ${refused[0]?.refused}`,
-    figures: { scheduled: applied.length, refused: refused.length },
+    figures: { scheduled: applied.length, refused: refused.length, maxLateMs },
   };
 }
 

@@ -96,35 +96,59 @@ function pairKey(from: unknown, to: unknown): string | undefined {
  * violation. (A policy reloaded mid-run to allow the pair would be flagged too: the history has
  * no policy-load event, so the run's schedule must not reload the policy.) Gaps in the history
  * make the check fail: unseen events prove nothing.
+ *
+ * Fed one event at a time and holding only the denied pairs and the first violations, so a
+ * ten-minute soak's million deliveries cost counters, not a million objects (holding them cost
+ * the runner multi-second GC pauses, and its faults came late).
  */
-export function checkMacRespected(events: readonly MacHistoryEvent[]): CheckResult {
-  const denied = new Set<string>();
-  const violations: string[] = [];
-  let gaps = 0;
-  let sends = 0;
-  for (const e of events) {
-    if (e.kind === "gap") gaps++;
+export class MacRespectedCheck {
+  private readonly denied = new Set<string>();
+  private readonly violations: string[] = [];
+  private violationCount = 0;
+  private gaps = 0;
+  private sends = 0;
+
+  add(e: MacHistoryEvent): void {
+    if (e.kind === "gap") this.gaps++;
     else if (e.kind === "mac" && e["decision"] === "denied" && e["permission"] === "send") {
       const key = pairKey(e["sdomid"], e["tdomid"]);
-      if (key !== undefined) denied.add(key);
+      if (key !== undefined) this.denied.add(key);
     } else if (e.kind === "hypercall" && e["f"] === "sendv" && e["type"] === "ok") {
-      sends++;
+      this.sends++;
       const value = e["value"] as { dst?: { domid?: unknown } } | undefined;
       const key = pairKey(e["process"], value?.dst?.domid);
-      if (key !== undefined && denied.has(key))
-        violations.push(`${key} at seq ${String(e["seq"])}`);
+      if (key !== undefined && this.denied.has(key)) {
+        this.violationCount++;
+        if (this.violations.length < 3) this.violations.push(`${key} at seq ${String(e["seq"])}`);
+      }
     }
   }
-  const passed = violations.length === 0 && gaps === 0;
-  return {
-    name: "MAC respected throughout",
-    passed,
-    message:
-      violations.length > 0
-        ? `${violations.length} messages delivered on denied pairs: ${violations.slice(0, 3).join(", ")}`
-        : gaps > 0
-          ? `the history lost events (${gaps} gaps): cannot show MAC was respected`
-          : `${sends} messages delivered, none on the ${denied.size} denied pairs`,
-    figures: { deliveries: sends, deniedPairs: denied.size, violations: violations.length, gaps },
-  };
+
+  result(): CheckResult {
+    const { violations, violationCount, gaps, sends, denied } = this;
+    const passed = violationCount === 0 && gaps === 0;
+    return {
+      name: "MAC respected throughout",
+      passed,
+      message:
+        violationCount > 0
+          ? `${violationCount} messages delivered on denied pairs: ${violations.join(", ")}`
+          : gaps > 0
+            ? `the history lost events (${gaps} gaps): cannot show MAC was respected`
+            : `${sends} messages delivered, none on the ${denied.size} denied pairs`,
+      figures: {
+        deliveries: sends,
+        deniedPairs: denied.size,
+        violations: violationCount,
+        gaps,
+      },
+    };
+  }
+}
+
+/** The MAC check over a whole recorded history (MacRespectedCheck fed every event). */
+export function checkMacRespected(events: readonly MacHistoryEvent[]): CheckResult {
+  const check = new MacRespectedCheck();
+  for (const e of events) check.add(e);
+  return check.result();
 }

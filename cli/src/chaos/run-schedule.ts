@@ -4,10 +4,16 @@
  * toolstack — each fault applied at its time with its duration, process faults through
  * process-faults.ts — while recording every fault event (WatchFaults), following the
  * hypervisor's history for the MAC check and sampling its delivered-message count, then runs the
- * checks and writes DIR/history.jsonl, results.json, junit.xml and summary.txt. The result is
- * true only if every check passed.
+ * checks and writes DIR/history.jsonl, results.json, junit.xml, summary.txt and timeline.svg
+ * (the faults against per-pair message rates from the history: timeline.ts). The result is true
+ * only if every check passed.
  */
-import { HistorySubscriber, type FaultEventView, type ToolstackClient } from "@hmx/client";
+import {
+  HistorySubscriber,
+  type DomainView,
+  type FaultEventView,
+  type ToolstackClient,
+} from "@hmx/client";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -24,7 +30,7 @@ import {
   type DeliverySample,
 } from "./checkers.js";
 import {
-  checkMacRespected,
+  MacRespectedCheck,
   checkNoDuplication,
   checkNoLoss,
   checkPerPairFifo,
@@ -33,6 +39,7 @@ import {
 } from "./delivery-checks.js";
 import { applyProcessFault, type ProcessFault } from "./process-faults.js";
 import type { ExpandedSchedule } from "./schedule.js";
+import { PairRates, faultBars, rateBinMs, timelineSvg } from "./timeline.js";
 
 export interface RunOptions {
   readonly client: ToolstackClient;
@@ -54,9 +61,19 @@ export interface RunOptions {
   readonly processFault?: (fault: ProcessFault) => Promise<string>;
 }
 
-async function delivered(client: ToolstackClient): Promise<number> {
-  const domains = await client.listDomains();
+function delivered(domains: readonly DomainView[]): number {
   return domains.reduce((n, d) => n + d.counters.messagesReceived, 0);
+}
+
+/** A successful sendv in the history: its sender, its receiver and when (for the rates). */
+function sendvPair(e: MacHistoryEvent): { from: number; to: number; timeMs: number } | undefined {
+  if (e.kind !== "hypercall" || e["f"] !== "sendv" || e["type"] !== "ok") return undefined;
+  const to = (e["value"] as { dst?: { domid?: unknown } } | undefined)?.dst?.domid;
+  const from = e["process"];
+  const timeMs = typeof e["time"] === "string" ? Date.parse(e["time"]) : NaN;
+  return typeof from === "number" && typeof to === "number" && !Number.isNaN(timeMs)
+    ? { from, to, timeMs }
+    : undefined;
 }
 
 export async function runSchedule(options: RunOptions): Promise<boolean> {
@@ -65,6 +82,15 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
   io.log(
     `seed ${schedule.seed}: ${schedule.faults.length} faults over ${schedule.durationMs}ms (replay with --seed ${schedule.seed})`,
   );
+  // Domain names for the rate lines, kept current by the sampler (a restarted guest keeps its domid).
+  const names = new Map<number, string>();
+  const learnNames = (domains: readonly DomainView[]) => {
+    for (const d of domains) names.set(d.domid, d.name);
+    return domains;
+  };
+  learnNames(await client.listDomains());
+  const name = (domid: number) => names.get(domid) ?? `domain ${domid}`;
+  const rates = new PairRates(rateBinMs(schedule.durationMs));
   const start = Date.now();
   const events: FaultEventView[] = [];
   const watch = client.watchFaults((e) => events.push(e));
@@ -79,7 +105,8 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
   const sampler = (async () => {
     while (!stopSampling.signal.aborted) {
       try {
-        samples.push({ timeMs: Date.now() - start, delivered: await delivered(client) });
+        const domains = learnNames(await client.listDomains());
+        samples.push({ timeMs: Date.now() - start, delivered: delivered(domains) });
       } catch {
         // The hypervisor is restarting: no sample, so no movement is shown for this instant.
       }
@@ -87,7 +114,7 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
     }
   })();
 
-  const macEvents: MacHistoryEvent[] = [];
+  const mac = new MacRespectedCheck();
   const history =
     options.history === undefined
       ? undefined
@@ -95,53 +122,71 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
           ...options.history,
           kinds: ["hypercall", "mac"],
           onEvent: (e: MacHistoryEvent) => {
-            // Only what the MAC check reads: a day-long soak must not hold every ping.
-            if (e.kind !== "hypercall" || e["type"] === "ok") macEvents.push(e);
+            const sent = sendvPair(e);
+            if (sent !== undefined) rates.add(sent.timeMs - start, name(sent.from), name(sent.to));
+            mac.add(e);
           },
         });
 
   // A history that could not be followed counts as a gap: the MAC check then fails, saying so.
   void history?.done.catch((err: unknown) => {
     io.log(`the history could not be followed: ${(err as Error).message}`);
-    macEvents.push({ kind: "gap" });
+    mac.add({ kind: "gap" });
   });
 
   const applied: AppliedFault[] = [];
-  // Process faults end outside the hypervisor: their ends are recorded here, like fault events.
-  const processEnds: FaultEventView[] = [];
+  // Process faults start and end outside the hypervisor: recorded here, like fault events.
+  const processEvents: FaultEventView[] = [];
   const pending: Promise<void>[] = [];
   const processFault = options.processFault ?? ((fault) => applyProcessFault(fault));
   for (const [i, f] of schedule.faults.entries()) {
     const wait = start + f.atMs - Date.now();
     if (wait > 0) await sleep(wait);
+    // A runner that fell behind (a starved process) still ends each fault at its scheduled
+    // time, so a generator's faults keep from overlapping; one reached after its end is missed.
+    const lateMs = Math.max(0, Date.now() - start - f.atMs);
+    const forMs = f.durationMs - lateMs;
+    if (forMs < 1) {
+      applied.push({
+        atMs: f.atMs,
+        lateMs,
+        refused: `${f.source}: missed: the runner reached it ${lateMs}ms late, after its scheduled end`,
+      });
+      continue;
+    }
     if ("process" in f.fault) {
       const id = `process-${i + 1}`;
-      const fault: ProcessFault = { ...f.fault.process, forMs: f.durationMs };
+      const fault: ProcessFault = { ...f.fault.process, forMs };
+      const processEvent = (action: "start" | "end"): FaultEventView => ({
+        kind: "process",
+        action,
+        target: fault.target,
+        id,
+        detail: { ...fault },
+        timeMs: Date.now(),
+      });
+      processEvents.push(processEvent("start"));
       const done = processFault(fault).then(
         () => {
-          const detail = { ...fault };
-          processEnds.push({
-            kind: "process",
-            action: "end",
-            target: fault.target,
-            id,
-            detail,
-            timeMs: Date.now(),
-          });
+          processEvents.push(processEvent("end"));
         },
         (err: unknown) => {
-          applied[slot] = { atMs: f.atMs, refused: `${f.source}: ${(err as Error).message}` };
+          applied[slot] = {
+            atMs: f.atMs,
+            lateMs,
+            refused: `${f.source}: ${(err as Error).message}`,
+          };
         },
       );
-      const slot = applied.push({ atMs: f.atMs, id }) - 1;
+      const slot = applied.push({ atMs: f.atMs, lateMs, id }) - 1;
       pending.push(done);
       continue;
     }
     try {
-      const view = await client.applyFault({ ...f.fault, durationMs: f.durationMs });
-      applied.push({ atMs: f.atMs, id: view.id });
+      const view = await client.applyFault({ ...f.fault, durationMs: forMs });
+      applied.push({ atMs: f.atMs, lateMs, id: view.id });
     } catch (err) {
-      applied.push({ atMs: f.atMs, refused: `${f.source}: ${describeError(err)}` });
+      applied.push({ atMs: f.atMs, lateMs, refused: `${f.source}: ${describeError(err)}` });
     }
   }
   await Promise.all(pending);
@@ -157,7 +202,8 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
 
   history?.close();
   if (watchLost !== undefined) io.log(`the fault watch ended early: ${watchLost}`);
-  const ended = [...events.filter((e) => e.action === "end"), ...processEnds];
+  const faultEvents = [...events, ...processEvents].sort((a, b) => a.timeMs - b.timeMs);
+  const ended = faultEvents.filter((e) => e.action === "end");
   const receivers = options.receivers?.();
   const checks: CheckResult[] = [
     checkAllApplied(applied),
@@ -174,7 +220,7 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
     ...(receivers === undefined
       ? []
       : [checkNoLoss(receivers), checkNoDuplication(receivers), checkPerPairFifo(receivers)]),
-    ...(history === undefined ? [] : [checkMacRespected(macEvents)]),
+    ...(history === undefined ? [] : [mac.result()]),
   ];
   if (receivers === undefined)
     io.log("no loss/duplication/FIFO checks: no hmx up fleet to read the sinks' figures from");
@@ -182,7 +228,7 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
   const passed = checks.every((c) => c.passed);
   writeFileSync(
     join(outDir, "history.jsonl"),
-    events.map((e) => JSON.stringify({ ...e, runMs: e.timeMs - start })).join("\n") + "\n",
+    faultEvents.map((e) => JSON.stringify({ ...e, runMs: e.timeMs - start })).join("\n") + "\n",
   );
   writeFileSync(
     join(outDir, "results.json"),
@@ -193,9 +239,24 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
     ) + "\n",
   );
   writeFileSync(join(outDir, "junit.xml"), junitXml("hmx chaos", checks));
+  const verdict = `hmx chaos run: ${passed ? "PASSED" : "FAILED"} (seed ${schedule.seed}, ${schedule.faults.length} faults)`;
+  const runMs = Math.max(schedule.durationMs, Date.now() - start);
+  writeFileSync(
+    join(outDir, "timeline.svg"),
+    timelineSvg({
+      title: verdict,
+      durationMs: runMs,
+      bars: faultBars(
+        faultEvents.map((e) => ({ ...e, runMs: e.timeMs - start })),
+        runMs,
+      ),
+      rates,
+    }),
+  );
   const summary = [
-    `hmx chaos run: ${passed ? "PASSED" : "FAILED"} (seed ${schedule.seed}, ${schedule.faults.length} faults)`,
+    verdict,
     ...checks.map((c) => `  ${c.passed ? "ok  " : "FAIL"} ${c.name}: ${c.message}`),
+    `  timeline.svg: every fault as a bar over time, against each sender → receiver pair's messages/s${history === undefined ? " (no history here: no rate lines)" : ""}`,
   ];
   writeFileSync(join(outDir, "summary.txt"), summary.join("\n") + "\n");
   for (const line of summary) io.log(line);

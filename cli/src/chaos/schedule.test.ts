@@ -4,13 +4,16 @@
  * schedules name the bad field, and each checker fails on a planted violation.
  */
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 
 import { UsageError } from "../commands/control.js";
 import { checkAllApplied, checkAllHealed, checkLiveness, junitXml } from "./checkers.js";
 import { expandSchedule } from "./schedule.js";
+import { expandScheduleFile, readScheduleFile } from "./schedule-file.js";
 
 const DOMAINS = ["g1", "g2", "g3", "g4", "g5"];
 const SCHEDULE = {
@@ -69,14 +72,14 @@ describe("fault schedules", () => {
 
   it("the example schedules in deploy/chaos expand; the soak applies at least 1,000 faults", () => {
     const dir = fileURLToPath(new URL("../../../deploy/chaos/", import.meta.url));
-    const files = readdirSync(dir).filter((f) => f.endsWith(".json"));
-    assert.ok(files.includes("soak.json"));
+    const files = readdirSync(dir).filter((f) => /\.(json|ya?ml)$/.test(f));
+    assert.ok(files.includes("soak.yaml"));
     for (const file of files) {
       // Some name the guests of hmx up's default fleet.
       const live = [...DOMAINS, "echo", "sink", "pinger", "streamer"];
-      const expanded = expandSchedule(JSON.parse(readFileSync(dir + file, "utf8")), live, 1, 0);
+      const expanded = expandScheduleFile(readScheduleFile(dir + file), live, 1, 0);
       assert.ok(expanded.faults.length > 0, file);
-      if (file === "soak.json") {
+      if (file === "soak.yaml") {
         assert.ok(expanded.faults.length >= 1000, `soak: ${expanded.faults.length} faults`);
         assert.equal(expanded.durationMs, 600_000);
       }
@@ -85,7 +88,7 @@ describe("fault schedules", () => {
 
   it("a bad schedule names the bad field and value", () => {
     const cases: [unknown, RegExp][] = [
-      [[], /expected a JSON object/],
+      [[], /expected an object \(a YAML mapping or JSON object\)/],
       [{ ...SCHEDULE, extra: 1 }, /unknown field "extra"/],
       [{ ...SCHEDULE, duration: "1h" }, /duration "1h": expected a duration/],
       [{ ...SCHEDULE, seed: -1 }, /seed -1: expected an integer/],
@@ -126,6 +129,118 @@ describe("fault schedules", () => {
         (err: unknown) => err instanceof UsageError && message.test(err.message),
         String(message),
       );
+  });
+});
+
+describe("schedule files: YAML or JSON", () => {
+  const YAML_SCHEDULE = `# the same schedule as SCHEDULE, written as YAML
+duration: 60s
+timeline:
+  - at: 1s
+    for: 2s
+    fault: { argo: { type: pause, from: [g1] } }
+generators:
+  - { kind: random-halves, every: 5s, for: 2s }
+  - { kind: one-way, every: 7s, for: 1s }
+  - { kind: bridge, every: 11s, for: 3s }
+  - { kind: majority-ring, every: 13s, for: 3s }
+  - kind: pause-random
+    every: 17s
+    for: 500ms
+  - { kind: link-flap, every: 19s, for: 1s, domains: [g2, g3] }
+`;
+
+  function withFile(name: string, text: string, body: (file: string) => void): void {
+    const dir = mkdtempSync(join(tmpdir(), "hmx-schedule-"));
+    try {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      body(file);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  function refusal(file: string): string {
+    try {
+      expandScheduleFile(readScheduleFile(file), DOMAINS, 1, 0);
+    } catch (err) {
+      assert.ok(err instanceof UsageError, String(err));
+      return err.message;
+    }
+    assert.fail(`${file} was accepted`);
+  }
+
+  it("a YAML schedule expands exactly like the same schedule in JSON", () => {
+    for (const name of ["s.yaml", "s.yml"])
+      withFile(name, YAML_SCHEDULE, (file) => {
+        assert.deepEqual(
+          expandScheduleFile(readScheduleFile(file), DOMAINS, 42, 0),
+          expandSchedule(SCHEDULE, DOMAINS, 42, 0),
+        );
+      });
+    withFile("s.json", JSON.stringify(SCHEDULE, null, 2), (file) => {
+      assert.deepEqual(
+        expandScheduleFile(readScheduleFile(file), DOMAINS, 42, 0),
+        expandSchedule(SCHEDULE, DOMAINS, 42, 0),
+      );
+    });
+  });
+
+  it("a bad field in a YAML file is named with the file and its line", () => {
+    const text = YAML_SCHEDULE.replace("every: 13s", "every: 13 seconds");
+    withFile("bad.yaml", text, (file) => {
+      const message = refusal(file);
+      assert.match(
+        message,
+        /bad\.yaml:11: schedule: generators\[3\]\.every "13 seconds": expected a duration/,
+      );
+    });
+    withFile("bad.yaml", YAML_SCHEDULE.replace("    for: 500ms\n", ""), (file) => {
+      // A missing field is reported at the entry that lacks it.
+      assert.match(refusal(file), /bad\.yaml:12: schedule: generators\[4\]\.for undefined/);
+    });
+    withFile(
+      "bad.yaml",
+      YAML_SCHEDULE.replace("domains: [g2, g3]", "domains: [g2, zz]"),
+      (file) => {
+        assert.match(
+          refusal(file),
+          /bad\.yaml:15: schedule: generators\[5\]\.domains: no live domain named "zz"/,
+        );
+      },
+    );
+  });
+
+  it("a bad field in a JSON file is named with the file and its line", () => {
+    const bad = { ...SCHEDULE, generators: [...SCHEDULE.generators, { kind: "tornado" }] };
+    withFile("bad.json", JSON.stringify(bad, null, 2), (file) => {
+      const line =
+        JSON.stringify(bad, null, 2)
+          .split("\n")
+          .findIndex((l) => l.includes("tornado")) + 1;
+      assert.match(
+        refusal(file),
+        new RegExp(`bad\\.json:${line}: schedule: generators\\[6\\]\\.kind "tornado"`),
+      );
+    });
+  });
+
+  it("a syntax error names the file and the line, and an unreadable file is named", () => {
+    withFile(
+      "broken.yaml",
+      "duration: 60s\ngenerators:\n  - { kind: one-way, every: 3s\n",
+      (file) => {
+        assert.match(
+          refusal(file),
+          /broken\.yaml:\d+ is not valid YAML: .+ at line \d+, column \d+/,
+        );
+      },
+    );
+    withFile("broken.json", '{\n  "duration": "60s",\n  "generators": [,]\n}\n', (file) => {
+      assert.match(refusal(file), /broken\.json(:3)? is not JSON: /);
+    });
+    assert.match(refusal("/nonexistent/soak.yaml"), /schedule "\/nonexistent\/soak\.yaml": ENOENT/);
   });
 });
 

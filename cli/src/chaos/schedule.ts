@@ -4,7 +4,7 @@
  * generators (random halves, a one-way cut, a bridge, a majority ring, pausing a random guest,
  * link flaps), expanded with a seed into one sorted list of faults. The same seed and the same
  * domains give the same list, so a run can be replayed. A bad schedule is refused with a
- * message naming the bad field and value.
+ * message naming the bad field and value (and, read from a file, its line: schedule-file.ts).
  */
 import type { FaultSpecView } from "@hmx/client";
 import { seededRandom } from "@hmx/hypervisor";
@@ -47,14 +47,37 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function bad(message: string): UsageError {
-  return new UsageError(`schedule: ${message}`);
+/** Where a value is in the schedule document: ["generators", 0, "every"]. */
+export type SchedulePath = readonly (string | number)[];
+
+/** A bad schedule: the message names the field; `path` lets a file reader add its line. */
+export class ScheduleError extends UsageError {
+  constructor(
+    message: string,
+    readonly path: SchedulePath,
+  ) {
+    super(message);
+  }
 }
 
-function duration(field: string, value: unknown): number {
+/** `generators[0].every`, as the messages name a field. */
+export function pathText(path: SchedulePath): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
+}
+
+function bad(path: SchedulePath, message: string): ScheduleError {
+  return new ScheduleError(`schedule: ${message}`, path);
+}
+
+function duration(path: SchedulePath, value: unknown): number {
+  const field = pathText(path);
   if (typeof value !== "string")
-    throw bad(`${field} ${JSON.stringify(value)}: expected a duration like 500ms, 5s or 2m`);
-  return parseDuration(field, value);
+    throw bad(path, `${field} ${JSON.stringify(value)}: expected a duration like 500ms, 5s or 2m`);
+  try {
+    return parseDuration(field, value);
+  } catch (err) {
+    throw bad(path, (err as Error).message);
+  }
 }
 
 /** The faults one generator makes over the domains, from the seeded draws. */
@@ -125,8 +148,9 @@ const MIN_DOMAINS: Readonly<Record<GeneratorKind, number>> = {
 };
 
 /**
- * Expands a parsed schedule (JSON) for these live domains. `seedOverride` (--seed) wins over
- * the file's `seed`; with neither, `fallbackSeed` is used (and printed by the caller).
+ * Expands a parsed schedule (from YAML or JSON, schedule-file.ts) for these live domains.
+ * `seedOverride` (--seed) wins over the file's `seed`; with neither, `fallbackSeed` is used (and
+ * printed by the caller).
  */
 export function expandSchedule(
   schedule: unknown,
@@ -134,10 +158,15 @@ export function expandSchedule(
   seedOverride: number | undefined,
   fallbackSeed: number,
 ): ExpandedSchedule {
-  if (!isRecord(schedule)) throw bad("expected a JSON object with duration, timeline, generators");
+  if (!isRecord(schedule))
+    throw bad(
+      [],
+      "expected an object (a YAML mapping or JSON object) with duration, timeline, generators",
+    );
   for (const key of Object.keys(schedule))
     if (!["seed", "duration", "timeline", "generators", "description"].includes(key))
       throw bad(
+        [key],
         `unknown field ${JSON.stringify(key)} (fields: seed, duration, timeline, generators, description)`,
       );
   const fileSeed = schedule["seed"];
@@ -145,17 +174,19 @@ export function expandSchedule(
     fileSeed !== undefined &&
     !(Number.isInteger(fileSeed) && (fileSeed as number) >= 0 && (fileSeed as number) <= 0xffffffff)
   )
-    throw bad(`seed ${JSON.stringify(fileSeed)}: expected an integer in 0..4294967295`);
+    throw bad(["seed"], `seed ${JSON.stringify(fileSeed)}: expected an integer in 0..4294967295`);
   const seed = seedOverride ?? (fileSeed as number | undefined) ?? fallbackSeed;
-  const durationMs = duration("duration", schedule["duration"]);
+  const durationMs = duration(["duration"], schedule["duration"]);
   const random = seededRandom(seed);
   const faults: ScheduledFault[] = [];
   const timeline = schedule["timeline"] ?? [];
-  if (!Array.isArray(timeline)) throw bad(`timeline: expected a list`);
+  if (!Array.isArray(timeline)) throw bad(["timeline"], `timeline: expected a list`);
   for (const [i, entry] of timeline.entries()) {
-    const where = `timeline[${i}]`;
+    const at: SchedulePath = ["timeline", i];
+    const where = pathText(at);
     if (!isRecord(entry) || !isRecord(entry["fault"]))
       throw bad(
+        at,
         `${where}: expected {"at", "for", "fault": {"argo": …}, {"link": …} or {"process": …}}`,
       );
     const processFault = entry["fault"]["process"];
@@ -168,41 +199,53 @@ export function expandSchedule(
       )
     )
       throw bad(
+        [...at, "fault", "process"],
         `${where}.fault.process ${JSON.stringify(processFault)}: expected {"action": ${PROCESS_ACTIONS.join("|")}, "target": NAME}`,
       );
-    const atMs = duration(`${where}.at`, entry["at"]);
+    const atMs = duration([...at, "at"], entry["at"]);
     faults.push({
       atMs,
-      durationMs: duration(`${where}.for`, entry["for"]),
+      durationMs: duration([...at, "for"], entry["for"]),
       source: where,
       fault: entry["fault"] as ScheduledFault["fault"],
     });
   }
   const generators = schedule["generators"] ?? [];
-  if (!Array.isArray(generators)) throw bad(`generators: expected a list`);
+  if (!Array.isArray(generators)) throw bad(["generators"], `generators: expected a list`);
   for (const [i, entry] of generators.entries()) {
-    const where = `generators[${i}]`;
-    if (!isRecord(entry)) throw bad(`${where}: expected {"kind", "every", "for"}`);
+    const at: SchedulePath = ["generators", i];
+    const where = pathText(at);
+    if (!isRecord(entry)) throw bad(at, `${where}: expected {"kind", "every", "for"}`);
     const kind = GENERATORS.find((k) => k === entry["kind"]);
     if (kind === undefined)
       throw bad(
+        [...at, "kind"],
         `${where}.kind ${JSON.stringify(entry["kind"])}: expected one of ${GENERATORS.join(", ")}`,
       );
-    const every = duration(`${where}.every`, entry["every"]);
-    const lasts = duration(`${where}.for`, entry["for"]);
-    if (every < 1) throw bad(`${where}.every 0: a generator needs an interval of at least 1ms`);
+    const every = duration([...at, "every"], entry["every"]);
+    const lasts = duration([...at, "for"], entry["for"]);
+    if (every < 1)
+      throw bad(
+        [...at, "every"],
+        `${where}.every 0: a generator needs an interval of at least 1ms`,
+      );
     if (lasts >= every)
       throw bad(
+        [...at, "for"],
         `${where}.for ${lasts}ms is not shorter than every ${every}ms: faults of one generator would overlap`,
       );
     const pool = entry["domains"] ?? domains;
     if (!Array.isArray(pool) || pool.some((d) => typeof d !== "string"))
-      throw bad(`${where}.domains: expected a list of domain names`);
+      throw bad([...at, "domains"], `${where}.domains: expected a list of domain names`);
     const unknown = (pool as string[]).find((d) => !domains.includes(d));
     if (unknown !== undefined)
-      throw bad(`${where}.domains: no live domain named ${JSON.stringify(unknown)}`);
+      throw bad(
+        [...at, "domains", (pool as string[]).indexOf(unknown)],
+        `${where}.domains: no live domain named ${JSON.stringify(unknown)}`,
+      );
     if (pool.length < MIN_DOMAINS[kind])
       throw bad(
+        [...at, "domains"],
         `${where}: ${kind} needs at least ${MIN_DOMAINS[kind]} domains, has ${pool.length}`,
       );
     for (let atMs = every; atMs + lasts <= durationMs; atMs += every) {
@@ -213,7 +256,7 @@ export function expandSchedule(
         fault: generate(kind, pool as string[], random),
       });
       if (faults.length > MAX_SCHEDULED_FAULTS)
-        throw bad(`more than ${MAX_SCHEDULED_FAULTS} faults: use a longer interval`);
+        throw bad(at, `more than ${MAX_SCHEDULED_FAULTS} faults: use a longer interval`);
     }
   }
   faults.sort((x, y) => x.atMs - y.atMs);

@@ -30,6 +30,8 @@ domains, rings, messages/s, device traffic and errors live until Ctrl-C.
   --restart-guests     restart a guest that exits (it resumes its domain from its state dir),
                        for chaos process faults ('hmx chaos kill sink'); without it a guest that
                        exits stays down and fails the run's checks
+  --link-faults        relay each guest's link through the hypervisor's link-fault layer, for
+                       chaos link faults ('hmx chaos link sink down', link-flap in a schedule)
   -h, --help           show this help
 
 When stdout is not a terminal, it prints a short status line per refresh and a line per warning.
@@ -52,6 +54,7 @@ export async function runUpCommand(argv: string[]): Promise<number> {
     "no-virtio": { type: "boolean" },
     json: { type: "boolean" },
     "restart-guests": { type: "boolean" },
+    "link-faults": { type: "boolean" },
   });
   if ("exit" in parsed) return parsed.exit;
   const { values, positionals } = parsed;
@@ -93,6 +96,7 @@ export async function runUpCommand(argv: string[]): Promise<number> {
     guestStatsIntervalMs: Math.min(refreshMs, 1000),
     virtio,
     restartGuests: values["restart-guests"] === true,
+    linkFaults: values["link-faults"] === true,
   });
   const control = { stopRequested: false };
   let wake: () => void = () => undefined;

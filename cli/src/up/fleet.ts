@@ -137,6 +137,8 @@ export interface FleetOptions {
   readonly virtio?: boolean;
   /** Restart a guest that exits (chaos process faults) instead of reporting it as failed. */
   readonly restartGuests?: boolean;
+  /** Relay each guest's link through the hypervisor's link-fault layer (chaos link faults). */
+  readonly linkFaults?: boolean;
 }
 
 const READY_TIMEOUT_MS = 20_000;
@@ -210,6 +212,7 @@ export class Fleet {
       this.runDir.writeSecret("admin-token", this.adminToken),
     ];
     if (this.options.macPermissive) args.push("--argo-mac-permissive");
+    if (this.options.linkFaults === true) args.push("--link-faults");
     // A restarted hypervisor resumes every domain from here (docs/state.md), so guests carry on.
     if (hypervisorAccepts("--state-dir")) args.push("--state-dir", join(this.runDir.path, "state"));
     const ready = new Promise<LogRecord>((resolve, reject) => {
