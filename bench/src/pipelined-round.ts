@@ -84,7 +84,8 @@ function sendvBatch(domid: number, batchOps: number): () => HypercallOp[] {
   };
 }
 
-type Hypervisor = Awaited<ReturnType<typeof startHypervisor>>;
+/** A running in-process hypervisor, as `startHypervisor` gives it. */
+export type Hypervisor = Awaited<ReturnType<typeof startHypervisor>>;
 
 export async function pipelinedRound<T>(
   configure: (base: HypervisorConfig) => HypervisorConfig,

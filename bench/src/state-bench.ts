@@ -12,7 +12,7 @@
  * journaled calls): from the journal alone vs from a snapshot of the same state, medians of 3,
  * and how long capturing that snapshot held the event loop.
  */
-import { pipelinedRound, ROUND_GPA } from "./pipelined-round.js";
+import { pipelinedRound, ROUND_GPA, type Hypervisor } from "./pipelined-round.js";
 import { median } from "./stats.js";
 import { SessionClient, type HypercallOp } from "@hmx/guest-agent";
 import { FIRST_GUEST_GFN, PAGE_SIZE } from "@hmx/proto/abi";
@@ -114,8 +114,6 @@ async function round(
   );
   return { opsPerSec, ...after };
 }
-
-type Hypervisor = Awaited<ReturnType<typeof startHypervisor>>;
 
 /** `domains` domains with a page written and a ring registered each, through the Session. */
 async function populate(hv: Hypervisor, domains: number): Promise<void> {
