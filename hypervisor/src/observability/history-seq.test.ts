@@ -151,9 +151,8 @@ describe("history seq across restarts", () => {
   test("continuing is refused once someone subscribed (their cursors would be wrong)", () => {
     const history = new History({ capacity: 10, maxBufferedBytes: 1 << 20, maxLagEpisodes: 3 });
     history.subscribe(collector(), { closeWhenBehind: true });
-    assert.throws(
-      () => history.continueFrom(new HistorySeqFile(dir, { fsync: false })),
-      /before anyone subscribes/,
-    );
+    assert.throws(() => {
+      history.continueFrom(new HistorySeqFile(dir, { fsync: false }));
+    }, /before anyone subscribes/);
   });
 });
