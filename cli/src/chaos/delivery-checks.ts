@@ -95,15 +95,23 @@ function pairKey(from: unknown, to: unknown): string | undefined {
  * denied from its first `send` denial in the history on; any later `ok` sendv on that pair is a
  * violation. (A policy reloaded mid-run to allow the pair would be flagged too: the history has
  * no policy-load event, so the run's schedule must not reload the policy.) Gaps in the history
- * make the check fail: unseen events prove nothing.
+ * make the check fail: unseen events prove nothing — except the gap a hypervisor restart leaves
+ * (`"cause":"restart"`): the schedule killed the process holding those events, so nothing the
+ * history can say covers them. The check then passes on what it saw and names the seqs it
+ * could not see as unproven (docs/chaos.md "Hypervisor faults").
  */
 export function checkMacRespected(events: readonly MacHistoryEvent[]): CheckResult {
   const denied = new Set<string>();
   const violations: string[] = [];
+  const unproven: string[] = [];
+  let unprovenEvents = 0;
   let gaps = 0;
   let sends = 0;
   for (const e of events) {
-    if (e.kind === "gap") gaps++;
+    if (e.kind === "gap" && e["cause"] === "restart") {
+      unproven.push(`${String(e["from"])}..${String(e["to"])}`);
+      unprovenEvents += typeof e["dropped"] === "number" ? e["dropped"] : 0;
+    } else if (e.kind === "gap") gaps++;
     else if (e.kind === "mac" && e["decision"] === "denied" && e["permission"] === "send") {
       const key = pairKey(e["sdomid"], e["tdomid"]);
       if (key !== undefined) denied.add(key);
@@ -116,15 +124,26 @@ export function checkMacRespected(events: readonly MacHistoryEvent[]): CheckResu
     }
   }
   const passed = violations.length === 0 && gaps === 0;
+  const unprovenNote =
+    unproven.length === 0
+      ? ""
+      : `; unproven for seq ${unproven.join(", ")} (lost with the restarted hypervisor)`;
   return {
     name: "MAC respected throughout",
     passed,
     message:
-      violations.length > 0
+      (violations.length > 0
         ? `${violations.length} messages delivered on denied pairs: ${violations.slice(0, 3).join(", ")}`
         : gaps > 0
           ? `the history lost events (${gaps} gaps): cannot show MAC was respected`
-          : `${sends} messages delivered, none on the ${denied.size} denied pairs`,
-    figures: { deliveries: sends, deniedPairs: denied.size, violations: violations.length, gaps },
+          : `${sends} messages delivered, none on the ${denied.size} denied pairs`) + unprovenNote,
+    figures: {
+      deliveries: sends,
+      deniedPairs: denied.size,
+      violations: violations.length,
+      gaps,
+      restartGaps: unproven.length,
+      unprovenEvents,
+    },
   };
 }

@@ -5,7 +5,9 @@
  * process-faults.ts — while recording every fault event (WatchFaults), following the
  * hypervisor's history for the MAC check and sampling its delivered-message count, then runs the
  * checks and writes DIR/history.jsonl, results.json, junit.xml and summary.txt. The result is
- * true only if every check passed.
+ * true only if every check passed. A hypervisor killed or restarted by the schedule
+ * (hypervisor-faults.ts) is an outage the run rides out: the fault watch and the history
+ * subscription resume on the new hypervisor, and faults it lost end with the restart.
  */
 import { HistorySubscriber, type FaultEventView, type ToolstackClient } from "@hmx/client";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -31,6 +33,13 @@ import {
   type MacHistoryEvent,
   type ReceiverFigures,
 } from "./delivery-checks.js";
+import { epochId, ResumingFaultWatch } from "./hypervisor-fault-watch.js";
+import {
+  endsByRestart,
+  hypervisorOutage,
+  isHypervisorOutage,
+  type EpochFault,
+} from "./hypervisor-faults.js";
 import { applyProcessFault, type ProcessFault } from "./process-faults.js";
 import type { ExpandedSchedule } from "./schedule.js";
 
@@ -52,7 +61,15 @@ export interface RunOptions {
   readonly receivers?: () => readonly ReceiverFigures[];
   /** Applies a process fault (default: signals the `hmx up` fleet's process). */
   readonly processFault?: (fault: ProcessFault) => Promise<string>;
+  /**
+   * How long a killed or restarted hypervisor may take to answer again (default 60 s, or the
+   * fault's own `for` when longer).
+   */
+  readonly hypervisorDeadlineMs?: number;
 }
+
+/** Consecutive failed history reconnections before the MAC check gives up (~5 min). */
+const HISTORY_RECONNECT_ATTEMPTS = 70;
 
 async function delivered(client: ToolstackClient): Promise<number> {
   const domains = await client.listDomains();
@@ -67,13 +84,9 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
   );
   const start = Date.now();
   const events: FaultEventView[] = [];
-  const watch = client.watchFaults((e) => events.push(e));
-  // A hypervisor killed mid-run ends the watch: the faults it had in force then have no end
-  // event, and "every fault healed" fails, naming them (the watch is not resumed yet).
-  let watchLost: string | undefined;
-  void watch.done.catch((err: unknown) => {
-    watchLost = describeError(err);
-  });
+  // Resumed on the new hypervisor after a kill or restart (hypervisor-fault-watch.ts).
+  const watch = new ResumingFaultWatch(client, (e) => events.push(e));
+  await watch.ready();
   const samples: DeliverySample[] = [];
   const stopSampling = new AbortController();
   const sampler = (async () => {
@@ -94,6 +107,8 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
       : new HistorySubscriber({
           ...options.history,
           kinds: ["hypercall", "mac"],
+          // A hypervisor restart is an outage of seconds: keep resuming through it.
+          maxAttempts: HISTORY_RECONNECT_ATTEMPTS,
           onEvent: (e: MacHistoryEvent) => {
             // Only what the MAC check reads: a day-long soak must not hold every ping.
             if (e.kind !== "hypercall" || e["type"] === "ok") macEvents.push(e);
@@ -107,39 +122,64 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
   });
 
   const applied: AppliedFault[] = [];
-  // Process faults end outside the hypervisor: their ends are recorded here, like fault events.
-  const processEnds: FaultEventView[] = [];
+  // Toolstack faults with the hypervisor run (epoch) that holds them, for endsByRestart.
+  const epochFaults: EpochFault[] = [];
+  // Process faults happen outside the hypervisor: their starts and ends are recorded here, like
+  // fault events (a hypervisor outage's end is when the new hypervisor answered).
+  const processEvents: FaultEventView[] = [];
   const pending: Promise<void>[] = [];
-  const processFault = options.processFault ?? ((fault) => applyProcessFault(fault));
+  const processFault =
+    options.processFault ??
+    (async (fault: ProcessFault): Promise<string> => {
+      if (!isHypervisorOutage(fault)) return applyProcessFault(fault);
+      // The fault lasts until the new hypervisor answers; its `for` may extend the deadline.
+      const outage = await hypervisorOutage(fault, {
+        answers: () => client.listDomains(),
+        deadlineMs: Math.max(options.hypervisorDeadlineMs ?? 60_000, fault.forMs ?? 0),
+      });
+      await watch.ready();
+      return `${outage.line}; answering again after ${outage.backAtMs - outage.signalledAtMs}ms`;
+    });
+  // The hypervisor outage in progress: no toolstack fault is applied until it answers again.
+  let outage: Promise<void> = Promise.resolve();
   for (const [i, f] of schedule.faults.entries()) {
     const wait = start + f.atMs - Date.now();
     if (wait > 0) await sleep(wait);
     if ("process" in f.fault) {
       const id = `process-${i + 1}`;
       const fault: ProcessFault = { ...f.fault.process, forMs: f.durationMs };
+      const hypervisor = isHypervisorOutage(fault);
+      if (hypervisor) await outage;
+      const processEvent = (action: "start" | "end"): FaultEventView => ({
+        kind: "process",
+        action,
+        target: fault.target,
+        id,
+        detail: { ...fault },
+        timeMs: Date.now(),
+      });
+      processEvents.push(processEvent("start"));
       const done = processFault(fault).then(
         () => {
-          const detail = { ...fault };
-          processEnds.push({
-            kind: "process",
-            action: "end",
-            target: fault.target,
-            id,
-            detail,
-            timeMs: Date.now(),
-          });
+          processEvents.push(processEvent("end"));
         },
         (err: unknown) => {
           applied[slot] = { atMs: f.atMs, refused: `${f.source}: ${(err as Error).message}` };
         },
       );
       const slot = applied.push({ atMs: f.atMs, id }) - 1;
+      if (hypervisor) outage = done;
       pending.push(done);
       continue;
     }
+    await outage;
+    await watch.ready();
     try {
+      const epoch = watch.epoch;
       const view = await client.applyFault({ ...f.fault, durationMs: f.durationMs });
-      applied.push({ atMs: f.atMs, id: view.id });
+      const recorded = epochId(view.id, epoch);
+      applied.push({ atMs: f.atMs, id: recorded });
+      epochFaults.push({ id: recorded, epoch });
     } catch (err) {
       applied.push({ atMs: f.atMs, refused: `${f.source}: ${describeError(err)}` });
     }
@@ -151,13 +191,21 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
   if (tail > 0) await sleep(tail);
   stopSampling.abort();
   await sampler;
-  const inForce = (await client.listFaults()).map((f) => f.id);
-  watch.cancel();
-  await watch.done.catch(() => undefined);
+  await watch.ready();
+  const inForce = (await client.listFaults()).map((f) => epochId(f.id, watch.epoch));
+  await watch.cancel();
 
   history?.close();
-  if (watchLost !== undefined) io.log(`the fault watch ended early: ${watchLost}`);
-  const ended = [...events.filter((e) => e.action === "end"), ...processEnds];
+  for (const [n, reason] of watch.losses.entries())
+    io.log(
+      `the fault watch was lost (${reason}) and resumed on hypervisor run ${watch.restarts[n]?.epoch ?? "(not resumed)"}`,
+    );
+  const watched = events.filter((e) => e.action === "end");
+  // Faults the dead hypervisor held ended with it: the new one starts with none.
+  const restartEnds = endsByRestart(epochFaults, new Set(watched.map((e) => e.id)), watch.restarts);
+  if (restartEnds.length > 0)
+    io.log(`${restartEnds.length} faults ended by a hypervisor restart (not kept in its state)`);
+  const ended = [...watched, ...restartEnds, ...processEvents.filter((e) => e.action === "end")];
   const receivers = options.receivers?.();
   const checks: CheckResult[] = [
     checkAllApplied(applied),
@@ -182,7 +230,10 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
   const passed = checks.every((c) => c.passed);
   writeFileSync(
     join(outDir, "history.jsonl"),
-    events.map((e) => JSON.stringify({ ...e, runMs: e.timeMs - start })).join("\n") + "\n",
+    [...events, ...processEvents, ...restartEnds]
+      .sort((a, b) => a.timeMs - b.timeMs)
+      .map((e) => JSON.stringify({ ...e, runMs: e.timeMs - start }))
+      .join("\n") + "\n",
   );
   writeFileSync(
     join(outDir, "results.json"),
