@@ -97,7 +97,14 @@ describe("MAC respected throughout (from the history)", () => {
       sendv(5, 5, 3), // the other direction was never denied
     ]);
     assert.equal(r.passed, true, r.message);
-    assert.deepEqual(r.figures, { deliveries: 3, deniedPairs: 1, violations: 0, gaps: 0 });
+    assert.deepEqual(r.figures, {
+      deliveries: 3,
+      deniedPairs: 1,
+      violations: 0,
+      gaps: 0,
+      restartGaps: 0,
+      unprovenEvents: 0,
+    });
   });
 
   it("fails on a planted delivery across a denied pair, naming the pair and seq", () => {
@@ -115,5 +122,20 @@ describe("MAC respected throughout (from the history)", () => {
     const r = checkMacRespected([sendv(1, 3, 4), { seq: 9, kind: "gap", dropped: 7 }]);
     assert.equal(r.passed, false);
     assert.match(r.message, /1 gaps/);
+  });
+
+  it("a gap left by a hypervisor restart passes on what was seen and names the unproven seqs", () => {
+    const restartGap = { seq: 40, kind: "gap", from: 3, to: 40, dropped: 38, cause: "restart" };
+    const r = checkMacRespected([denial(1, 3, 5), sendv(2, 3, 4), restartGap, sendv(41, 3, 4)]);
+    assert.equal(r.passed, true, r.message);
+    assert.match(r.message, /unproven for seq 3\.\.40 \(lost with the restarted hypervisor\)/);
+    assert.equal(r.figures["unprovenEvents"], 38);
+  });
+
+  it("after a restart gap a delivery on a pair denied before it still fails", () => {
+    const restartGap = { seq: 40, kind: "gap", from: 3, to: 40, dropped: 38, cause: "restart" };
+    const r = checkMacRespected([denial(1, 3, 5), restartGap, sendv(41, 3, 5)]);
+    assert.equal(r.passed, false);
+    assert.match(r.message, /3->5 at seq 41/);
   });
 });

@@ -6,7 +6,9 @@
  * hypervisor's history for the MAC check and sampling its delivered-message count, then runs the
  * checks and writes DIR/history.jsonl, results.json, junit.xml, summary.txt and timeline.svg
  * (the faults against per-pair message rates from the history: timeline.ts). The result is true
- * only if every check passed.
+ * only if every check passed. A hypervisor killed or restarted by the schedule
+ * (hypervisor-faults.ts) is an outage the run rides out: the fault watch and the history
+ * subscription resume on the new hypervisor, and faults it lost end with the restart.
  */
 import {
   HistorySubscriber,
@@ -37,6 +39,13 @@ import {
   type MacHistoryEvent,
   type ReceiverFigures,
 } from "./delivery-checks.js";
+import { epochId, ResumingFaultWatch } from "./hypervisor-fault-watch.js";
+import {
+  endsByRestart,
+  hypervisorOutage,
+  isHypervisorOutage,
+  type EpochFault,
+} from "./hypervisor-faults.js";
 import { applyProcessFault, type ProcessFault } from "./process-faults.js";
 import type { ExpandedSchedule } from "./schedule.js";
 import { PairRates, faultBars, rateBinMs, timelineSvg } from "./timeline.js";
@@ -59,7 +68,15 @@ export interface RunOptions {
   readonly receivers?: () => readonly ReceiverFigures[];
   /** Applies a process fault (default: signals the `hmx up` fleet's process). */
   readonly processFault?: (fault: ProcessFault) => Promise<string>;
+  /**
+   * How long a killed or restarted hypervisor may take to answer again (default 60 s, or the
+   * fault's own `for` when longer).
+   */
+  readonly hypervisorDeadlineMs?: number;
 }
+
+/** Consecutive failed history reconnections before the MAC check gives up (~5 min). */
+const HISTORY_RECONNECT_ATTEMPTS = 70;
 
 function delivered(domains: readonly DomainView[]): number {
   return domains.reduce((n, d) => n + d.counters.messagesReceived, 0);
@@ -93,13 +110,9 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
   const rates = new PairRates(rateBinMs(schedule.durationMs));
   const start = Date.now();
   const events: FaultEventView[] = [];
-  const watch = client.watchFaults((e) => events.push(e));
-  // A hypervisor killed mid-run ends the watch: the faults it had in force then have no end
-  // event, and "every fault healed" fails, naming them (the watch is not resumed yet).
-  let watchLost: string | undefined;
-  void watch.done.catch((err: unknown) => {
-    watchLost = describeError(err);
-  });
+  // Resumed on the new hypervisor after a kill or restart (hypervisor-fault-watch.ts).
+  const watch = new ResumingFaultWatch(client, (e) => events.push(e));
+  await watch.ready();
   const samples: DeliverySample[] = [];
   const stopSampling = new AbortController();
   const sampler = (async () => {
@@ -121,6 +134,8 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
       : new HistorySubscriber({
           ...options.history,
           kinds: ["hypercall", "mac"],
+          // A hypervisor restart is an outage of seconds: keep resuming through it.
+          maxAttempts: HISTORY_RECONNECT_ATTEMPTS,
           onEvent: (e: MacHistoryEvent) => {
             const sent = sendvPair(e);
             if (sent !== undefined) rates.add(sent.timeMs - start, name(sent.from), name(sent.to));
@@ -135,10 +150,26 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
   });
 
   const applied: AppliedFault[] = [];
-  // Process faults start and end outside the hypervisor: recorded here, like fault events.
+  // Toolstack faults with the hypervisor run (epoch) that holds them, for endsByRestart.
+  const epochFaults: EpochFault[] = [];
+  // Process faults happen outside the hypervisor: their starts and ends are recorded here, like
+  // fault events (a hypervisor outage's end is when the new hypervisor answered).
   const processEvents: FaultEventView[] = [];
   const pending: Promise<void>[] = [];
-  const processFault = options.processFault ?? ((fault) => applyProcessFault(fault));
+  const processFault =
+    options.processFault ??
+    (async (fault: ProcessFault): Promise<string> => {
+      if (!isHypervisorOutage(fault)) return applyProcessFault(fault);
+      // The fault lasts until the new hypervisor answers; its `for` may extend the deadline.
+      const outage = await hypervisorOutage(fault, {
+        answers: () => client.listDomains(),
+        deadlineMs: Math.max(options.hypervisorDeadlineMs ?? 60_000, fault.forMs ?? 0),
+      });
+      await watch.ready();
+      return `${outage.line}; answering again after ${outage.backAtMs - outage.signalledAtMs}ms`;
+    });
+  // The hypervisor outage in progress: no toolstack fault is applied until it answers again.
+  let outage: Promise<void> = Promise.resolve();
   for (const [i, f] of schedule.faults.entries()) {
     const wait = start + f.atMs - Date.now();
     if (wait > 0) await sleep(wait);
@@ -157,6 +188,8 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
     if ("process" in f.fault) {
       const id = `process-${i + 1}`;
       const fault: ProcessFault = { ...f.fault.process, forMs };
+      const hypervisor = isHypervisorOutage(fault);
+      if (hypervisor) await outage;
       const processEvent = (action: "start" | "end"): FaultEventView => ({
         kind: "process",
         action,
@@ -179,12 +212,18 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
         },
       );
       const slot = applied.push({ atMs: f.atMs, lateMs, id }) - 1;
+      if (hypervisor) outage = done;
       pending.push(done);
       continue;
     }
+    await outage;
+    await watch.ready();
     try {
+      const epoch = watch.epoch;
       const view = await client.applyFault({ ...f.fault, durationMs: forMs });
-      applied.push({ atMs: f.atMs, lateMs, id: view.id });
+      const recorded = epochId(view.id, epoch);
+      applied.push({ atMs: f.atMs, lateMs, id: recorded });
+      epochFaults.push({ id: recorded, epoch });
     } catch (err) {
       applied.push({ atMs: f.atMs, lateMs, refused: `${f.source}: ${describeError(err)}` });
     }
@@ -196,13 +235,23 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
   if (tail > 0) await sleep(tail);
   stopSampling.abort();
   await sampler;
-  const inForce = (await client.listFaults()).map((f) => f.id);
-  watch.cancel();
-  await watch.done.catch(() => undefined);
+  await watch.ready();
+  const inForce = (await client.listFaults()).map((f) => epochId(f.id, watch.epoch));
+  await watch.cancel();
 
   history?.close();
-  if (watchLost !== undefined) io.log(`the fault watch ended early: ${watchLost}`);
-  const faultEvents = [...events, ...processEvents].sort((a, b) => a.timeMs - b.timeMs);
+  for (const [n, reason] of watch.losses.entries())
+    io.log(
+      `the fault watch was lost (${reason}) and resumed on hypervisor run ${watch.restarts[n]?.epoch ?? "(not resumed)"}`,
+    );
+  const watched = events.filter((e) => e.action === "end");
+  // Faults the dead hypervisor held ended with it: the new one starts with none.
+  const restartEnds = endsByRestart(epochFaults, new Set(watched.map((e) => e.id)), watch.restarts);
+  if (restartEnds.length > 0)
+    io.log(`${restartEnds.length} faults ended by a hypervisor restart (not kept in its state)`);
+  const faultEvents = [...events, ...processEvents, ...restartEnds].sort(
+    (a, b) => a.timeMs - b.timeMs,
+  );
   const ended = faultEvents.filter((e) => e.action === "end");
   const receivers = options.receivers?.();
   const checks: CheckResult[] = [

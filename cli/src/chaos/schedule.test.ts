@@ -263,6 +263,51 @@ describe("process-fault generators", () => {
       if (f.fault.process.action === "stop") assert.equal(f.fault.process.target, "g2");
     }
   });
+
+  it("hypervisor-kill and hypervisor-restart take the hypervisor down every interval; kill-random may draw it", () => {
+    const schedule = {
+      duration: "20s",
+      generators: [
+        { kind: "hypervisor-kill", every: "6s", for: "5s" },
+        { kind: "hypervisor-restart", every: "9s", for: "5s" },
+        { kind: "kill-random", every: "4s", for: "1s", domains: ["g1", "hypervisor"] },
+      ],
+    };
+    const { faults } = expandSchedule(schedule, DOMAINS, 3, 0);
+    const hv = faults.flatMap((f) =>
+      "process" in f.fault && f.source.includes("hypervisor-")
+        ? [[f.atMs, f.fault.process.action, f.fault.process.target]]
+        : [],
+    );
+    assert.deepEqual(hv, [
+      [6000, "kill", "hypervisor"],
+      [9000, "restart", "hypervisor"],
+      [12000, "kill", "hypervisor"],
+    ]);
+    const drawn = new Set(
+      faults.flatMap((f) =>
+        "process" in f.fault && f.source.includes("kill-random") ? [f.fault.process.target] : [],
+      ),
+    );
+    assert.ok(
+      [...drawn].every((t) => ["g1", "hypervisor"].includes(t)),
+      [...drawn].join(),
+    );
+    assert.throws(
+      () =>
+        expandSchedule(
+          {
+            duration: "5s",
+            generators: [{ kind: "stop-random", every: "2s", for: "1s", domains: ["hypervisor"] }],
+          },
+          DOMAINS,
+          1,
+          0,
+        ),
+      /no live domain named "hypervisor"/,
+      "only kill-random may draw the hypervisor",
+    );
+  });
 });
 
 describe("checkers fail on planted violations", () => {

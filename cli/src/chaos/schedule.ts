@@ -10,6 +10,7 @@ import type { FaultSpecView } from "@hmx/client";
 import { seededRandom } from "@hmx/hypervisor";
 import { UsageError } from "../commands/control.js";
 import { parseDuration } from "./duration.js";
+import { HYPERVISOR } from "./hypervisor-faults.js";
 import { PROCESS_ACTIONS, type ProcessFault, type ProcessFaultAction } from "./process-faults.js";
 
 export const GENERATORS = [
@@ -21,6 +22,8 @@ export const GENERATORS = [
   "link-flap",
   "kill-random",
   "stop-random",
+  "hypervisor-kill",
+  "hypervisor-restart",
 ] as const;
 export type GeneratorKind = (typeof GENERATORS)[number];
 
@@ -132,6 +135,12 @@ function generate(
       return { process: { action: "kill", target: first } };
     case "stop-random":
       return { process: { action: "stop", target: first } };
+    // The hypervisor's outage lasts until it answers again (hypervisor-faults.ts); `for` is the
+    // longest it may take.
+    case "hypervisor-kill":
+      return { process: { action: "kill", target: HYPERVISOR } };
+    case "hypervisor-restart":
+      return { process: { action: "restart", target: HYPERVISOR } };
   }
 }
 
@@ -145,6 +154,8 @@ const MIN_DOMAINS: Readonly<Record<GeneratorKind, number>> = {
   "link-flap": 1,
   "kill-random": 1,
   "stop-random": 1,
+  "hypervisor-kill": 0,
+  "hypervisor-restart": 0,
 };
 
 /**
@@ -237,7 +248,10 @@ export function expandSchedule(
     const pool = entry["domains"] ?? domains;
     if (!Array.isArray(pool) || pool.some((d) => typeof d !== "string"))
       throw bad([...at, "domains"], `${where}.domains: expected a list of domain names`);
-    const unknown = (pool as string[]).find((d) => !domains.includes(d));
+    // kill-random may draw the hypervisor too (a crash of the whole toolstack, hypervisor-faults.ts).
+    const unknown = (pool as string[]).find(
+      (d) => !domains.includes(d) && !(kind === "kill-random" && d === HYPERVISOR),
+    );
     if (unknown !== undefined)
       throw bad(
         [...at, "domains", (pool as string[]).indexOf(unknown)],

@@ -32,6 +32,7 @@ import {
   writeSendvRecord,
   type SendvFields,
 } from "./sendv-record.js";
+import type { SeqReservation } from "./history-seq.js";
 
 export const HISTORY_KINDS = [
   "hypercall",
@@ -114,6 +115,10 @@ export interface HistoryOptions {
   readonly clock?: Rfc3339Clock;
 }
 
+/** What a gap for the events an earlier run of the hypervisor held says. */
+export const RESTART_GAP_REASON =
+  "the hypervisor restarted: events of the earlier run are not kept across a restart";
+
 /** Worst case of UTF-8 bytes per UTF-16 code unit: a line never needs more room than this. */
 const UTF8_PER_UNIT = 3;
 
@@ -167,6 +172,11 @@ export class History {
   readonly #subs = new Set<HistorySubscription>();
   #nextSeq = 1;
   #oldestSeq = 1;
+  /** Seqs before this belong to an earlier run of this hypervisor (continueFrom). */
+  #firstSeq = 1;
+  #reservation: SeqReservation | undefined;
+  /** Seqs up to this are reserved; Infinity without a state dir. */
+  #reservedThrough = Infinity;
   #everSubscribed = false;
   #writePos = 0;
   #pumpScheduled = false;
@@ -220,6 +230,33 @@ export class History {
     return this.#everSubscribed;
   }
 
+  /**
+   * Continues the seq of an earlier run of this hypervisor (history-seq.ts): the next event is
+   * `reservation.firstSeq`, and a subscriber resuming from before it gets a `gap` saying the
+   * restart lost those events. Only before anyone subscribed; anything retained is dropped.
+   */
+  continueFrom(reservation: SeqReservation): void {
+    if (this.#subs.size > 0)
+      throw new Error("the history's seq can only be continued before anyone subscribes");
+    this.#reservation = reservation;
+    this.#reservedThrough = reservation.reservedThrough;
+    this.#firstSeq = this.#nextSeq = this.#oldestSeq = reservation.firstSeq;
+    this.#writePos = 0;
+  }
+
+  /** The first seq of this run (1 unless it continues an earlier run's). */
+  get firstSeq(): number {
+    return this.#firstSeq;
+  }
+
+  /** The next seq, reserved first when it is past the reservation (one compare per event). */
+  #takeSeq(): number {
+    const seq = this.#nextSeq++;
+    if (seq > this.#reservedThrough && this.#reservation !== undefined)
+      this.#reservedThrough = this.#reservation.reserve(seq);
+    return seq;
+  }
+
   /** Records from now on even before anyone subscribes (`--history-from-boot`). */
   startRecording(): void {
     this.#everSubscribed = true;
@@ -249,7 +286,7 @@ export class History {
    * (`"a":1,"b":2`, or "" for none). The hot path (hypercalls) builds it without objects.
    */
   appendFields(kind: HistoryKind, domA: number, domB: number, fields: string): number {
-    const seq = this.#nextSeq++;
+    const seq = this.#takeSeq();
     const i = seq % this.capacity;
     let line = this.#line(seq, kind, fields);
     if (line.length * UTF8_PER_UNIT > this.#bytes.length)
@@ -297,7 +334,7 @@ export class History {
 
   /** Takes the next seq for a binary record of `bytes`; returns where to write the record. */
   #appendRecord(kind: number, bytes: number, domA: number, domB: number): number {
-    const seq = this.#nextSeq++;
+    const seq = this.#takeSeq();
     const i = seq % this.capacity;
     // The slot owns the bytes from the write position, the alignment padding included.
     const pos = this.#placeFor(seq, bytes + RECORD_ALIGN - 1);
@@ -353,7 +390,12 @@ export class History {
       },
       until,
     );
-    if (sub.cursor < this.oldestSeq) {
+    if (sub.cursor < this.#firstSeq && sub.cursor <= until) {
+      const to = Math.min(this.#firstSeq - 1, until);
+      this.#gap(sub, to, RESTART_GAP_REASON, "restart");
+      sub.cursor = to + 1;
+    }
+    if (sub.cursor < this.oldestSeq && sub.cursor <= until) {
       const to = Math.min(this.oldestSeq - 1, until);
       this.#gap(sub, to, "since is older than the retained window");
       sub.cursor = to + 1;
@@ -489,17 +531,18 @@ export class History {
     this.#writePos = pos + n;
   }
 
-  /** Tells a subscriber that seqs from its cursor to `to` are lost to it; the gap carries `to`. */
-  #gap(sub: HistorySubscription, to: number, reason: string): void {
+  /**
+   * Tells a subscriber that seqs from its cursor to `to` are lost to it; the gap carries `to`.
+   * A gap the restart caused says `"cause":"restart"` (a harness may treat it differently from
+   * falling behind: nothing it did lost those events).
+   */
+  #gap(sub: HistorySubscription, to: number, reason: string, cause?: "restart"): void {
     const dropped = to - sub.cursor + 1;
     this.droppedForSubscribers += dropped;
+    const fields = `"from":${sub.cursor},"to":${to},"dropped":${dropped},"reason":"${reason}"`;
     sub.sink.send(
       Buffer.from(
-        this.#line(
-          to,
-          "gap",
-          `"from":${sub.cursor},"to":${to},"dropped":${dropped},"reason":"${reason}"`,
-        ),
+        this.#line(to, "gap", cause === undefined ? fields : `${fields},"cause":"${cause}"`),
       ),
     );
   }

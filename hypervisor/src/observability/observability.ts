@@ -11,6 +11,7 @@ import { startHttpListener, type RunningHttpListener } from "../http/http-listen
 import type { StateSources } from "../http/dashboard/state.js";
 import { History } from "./history.js";
 import { HistoryFile } from "./history-file.js";
+import { HistorySeqFile } from "./history-seq.js";
 import { HmxMetrics, type MetricSources } from "./metrics.js";
 import { NOOP_OBSERVER, type Observer } from "./observer.js";
 import { RecordingObserver } from "./recording-observer.js";
@@ -62,11 +63,28 @@ export function createObservability(
   const recorder = wanted ? new RecordingObserver(history, metrics) : undefined;
   let listener: RunningHttpListener | undefined;
   let file: HistoryFile | undefined;
+  let seqFile: HistorySeqFile | undefined;
   return {
     observer: recorder ?? NOOP_OBSERVER,
     recorder,
     metrics,
     async start(auth, isServing) {
+      // With a state dir (whose lock the hypervisor holds by now) the seq continues across a
+      // restart: a harness resuming with `since` is told what the restart lost (history-seq.ts).
+      if (history !== undefined && config.stateDir !== undefined) {
+        seqFile = new HistorySeqFile(config.stateDir, {
+          fsync: config.stateFsync ?? false,
+          onWriteError: (err) => {
+            log.warn({ err: err.message }, "history seq reservation could not be written");
+          },
+        });
+        history.continueFrom(seqFile);
+        if (seqFile.previous !== undefined)
+          log.info(
+            { firstSeq: seqFile.firstSeq, previousStopClean: seqFile.previous.clean },
+            "history continues the earlier run's seq (its retained events are not kept)",
+          );
+      }
       // `hmx up` asks for this: a harness attaching later still finds the run from its start.
       if (config.historyFromBoot === true) history?.startRecording();
       if (history !== undefined && config.historyFile !== undefined) {
@@ -88,6 +106,8 @@ export function createObservability(
     },
     async stop() {
       await Promise.all([listener?.close(), file?.end()]);
+      // A clean stop: the next run starts exactly where this one ended.
+      if (history !== undefined) seqFile?.close(history.nextSeq);
     },
   };
 }
