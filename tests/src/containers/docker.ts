@@ -190,7 +190,12 @@ function composeContainers(project: string): string[] {
   return ps.stdout.split("\n").filter((id) => id !== "");
 }
 
-export async function composeUp(project: string, flavour: "v2" | "v1"): Promise<ComposeFleet> {
+export async function composeUp(
+  project: string,
+  flavour: "v2" | "v1",
+  /** More `up` options, e.g. ["--scale", "guest=3"]. */
+  upOptions: readonly string[] = [],
+): Promise<ComposeFleet> {
   spawnSync("bash", ["deploy/docker/make-base-image.sh"], { cwd: REPO_ROOT, stdio: "ignore" });
   spawnSync("bash", ["deploy/docker/stage.sh"], { cwd: REPO_ROOT, stdio: "ignore" });
   const adminToken = randomBytes(24).toString("base64url");
@@ -209,7 +214,10 @@ export async function composeUp(project: string, flavour: "v2" | "v1"): Promise<
       // Per-project image tag, as `hmx fleet init` writes it: no other checkout shares it.
       HMX_IMAGE: `${project}:local`,
     })
-    .withClientOptions(flavour === "v1" ? { executable: { standalone: true } } : {})
+    .withClientOptions({
+      ...(flavour === "v1" ? { executable: { standalone: true } } : {}),
+      commandOptions: [...upOptions],
+    })
     .withDefaultWaitStrategy(Wait.forHealthCheck())
     .withStartupTimeout(120_000);
   let env: StartedDockerComposeEnvironment;
