@@ -4,7 +4,11 @@ import { describe, it } from "node:test";
 
 import { fakeFleet, FakeDocker } from "./test-utils/docker-fake.js";
 import { ComposeFleet, demuxLogs, lastRecord } from "./docker-fleet.js";
-import { applyContainerFault, composeProcessControl } from "./docker-process-faults.js";
+import {
+  FREEZE_TRIES,
+  applyContainerFault,
+  composeProcessControl,
+} from "./docker-process-faults.js";
 import { chooseProcessControl, composeProjectName } from "./docker-target.js";
 import { UP_PROCESS_CONTROL } from "./process-faults.js";
 
@@ -94,6 +98,37 @@ describe("each process fault is its Engine calls", () => {
     assert.deepEqual((await calls({ action: "cont", target: "guest-1" })).calls, [
       "guest-1 unpause",
     ]);
+  });
+
+  it("a pause the kernel's freezer could not complete is tried again; other refusals and the last try fail", async () => {
+    const docker = fakeFleet();
+    docker.freezeFailures = 2;
+    const line = await applyContainerFault(fleetOf(docker), {
+      action: "stop",
+      target: "guest-1",
+      forMs: 1,
+    });
+    assert.deepEqual(docker.calls, [
+      "guest-1 pause refused",
+      "guest-1 pause refused",
+      "guest-1 pause",
+      "guest-1 unpause",
+    ]);
+    assert.match(line, /frozen at try 3/);
+    const stuck = fakeFleet();
+    stuck.freezeFailures = FREEZE_TRIES;
+    await assert.rejects(
+      applyContainerFault(fleetOf(stuck), { action: "stop", target: "guest-1" }),
+      /unable to freeze/,
+    );
+    assert.equal(stuck.calls.length, FREEZE_TRIES, "no unpause of a container never paused");
+    const refused = fakeFleet();
+    refused.failing = 409;
+    await assert.rejects(
+      applyContainerFault(fleetOf(refused), { action: "stop", target: "guest-1" }),
+      /409/,
+    );
+    assert.deepEqual(refused.calls, ["guest-1 pause"], "tried once");
   });
 
   it("a start answered 304 (the Engine restarted it first) still heals the kill; another Engine error fails it", async () => {

@@ -9,7 +9,7 @@
  * | kill      | kill SIGKILL, wait until it is down, start     | a crash and the restart after it |
  * | terminate | stop (SIGTERM, SIGKILL after the grace), start | a clean stop and a start         |
  * | restart   | restart                                        | `docker restart`                 |
- * | stop      | pause (the cgroup freezer: SIGSTOP for all)    | a frozen container               |
+ * | stop      | pause (the cgroup freezer: SIGSTOP for all)    | a frozen container (see pause()) |
  * | cont      | unpause                                        |                                  |
  *
  * Why a kill starts the container itself: Docker counts a container it killed or stopped
@@ -36,6 +36,29 @@ async function startAgain(api: ContainerApi): Promise<void> {
   }
 }
 
+/** Tries of a pause the kernel's freezer could not complete, and the wait between them. */
+export const FREEZE_TRIES = 5;
+const FREEZE_RETRY_MS = 300;
+
+/**
+ * Pauses a container. runc gives up freezing a cgroup whose tasks do not stop in time (a
+ * process in uninterruptible sleep, e.g. a just-started Node reading its modules on a loaded
+ * host) and answers 500 "unable to freeze", leaving the container running: that is tried
+ * again; any other refusal is final.
+ */
+async function pause(api: ContainerApi): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await api.pause();
+      return attempt;
+    } catch (err) {
+      if (attempt >= FREEZE_TRIES || !(err as Error).message.includes("unable to freeze"))
+        throw err;
+      await sleep(FREEZE_RETRY_MS);
+    }
+  }
+}
+
 /** Applies `fault` to the container its target names, returning a line saying what was done. */
 export async function applyContainerFault(
   fleet: ComposeFleet,
@@ -59,12 +82,14 @@ export async function applyContainerFault(
       case "restart":
         await c.api.restart({ t: STOP_GRACE_S });
         return `${who} restarted (SIGTERM, then started)`;
-      case "stop":
-        await c.api.pause();
-        if (forMs === 0) return `${who} paused (every process frozen) until cont`;
+      case "stop": {
+        const tries = await pause(c.api);
+        const after = tries > 1 ? ` (frozen at try ${tries})` : "";
+        if (forMs === 0) return `${who} paused (every process frozen) until cont${after}`;
         await sleep(forMs);
         await c.api.unpause();
-        return `${who} paused for ${forMs}ms, then unpaused`;
+        return `${who} paused for ${forMs}ms, then unpaused${after}`;
+      }
       case "cont":
         await c.api.unpause();
         return `${who} unpaused`;

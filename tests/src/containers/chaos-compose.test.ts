@@ -4,8 +4,10 @@
  * Docker Engine API: an ad hoc kill of a guest container is a crash the fault heals by starting
  * it again, and `hmx chaos run deploy/chaos/compose-short.json --target compose` (the CI form of
  * the compose soak: 16 faults, three of them container kills) applies and heals every fault with
- * 0 lost, duplicated or reordered messages in the guests' own figures. The full soak is
- * `npm run soak:compose`. Skipped, with the reason, without Docker or Compose.
+ * 0 lost, duplicated or reordered messages in the guests' own figures. The full soak,
+ * deploy/chaos/compose-soak.json with four guests, is the same test under
+ * HMX_CHAOS_COMPOSE=soak (`npm run soak:compose`). Skipped, with the reason, without Docker or
+ * Compose.
  */
 import assert from "node:assert/strict";
 import { execFile, spawnSync } from "node:child_process";
@@ -20,6 +22,11 @@ import { REPO_ROOT, composeAvailability, composeUp } from "./docker.js";
 
 const { flavour, skip } = composeAvailability();
 const HMX = join(REPO_ROOT, "cli/bin/hmx.js");
+/** The CI form, or the full soak (`npm run soak:compose`). */
+const SOAK = process.env["HMX_CHAOS_COMPOSE"] === "soak";
+const FORM = SOAK
+  ? { schedule: "deploy/chaos/compose-soak.json", guests: 4, kills: 20, runMs: 900_000 }
+  : { schedule: "deploy/chaos/compose-short.json", guests: 3, kills: 2, runMs: 300_000 };
 
 /** Runs `hmx ARGS` with the fleet's admin token; its exit code and output, never a throw. */
 async function hmx(
@@ -51,80 +58,84 @@ interface Results {
   checks: { name: string; passed: boolean; message: string; figures: Record<string, number> }[];
 }
 
-describe("hmx chaos against the compose fleet", { skip: skip ?? false, timeout: 900_000 }, () => {
-  let env: StartedDockerComposeEnvironment | undefined;
-  const project = `hmxtestchaos${randomBytes(3).toString("hex")}`;
-  const out = mkdtempSync(join(tmpdir(), "hmx-chaos-compose-"));
-  after(async () => {
-    await env?.down({ removeVolumes: true, timeout: 10_000 });
-    await promisify(execFile)("docker", ["rmi", "-f", `${project}:local`]).catch(() => undefined);
-    rmSync(out, { recursive: true, force: true });
-  });
-
-  test("process faults act on compose containers by name, and a schedule with container kills loses nothing", async () => {
-    const up = await composeUp(project, flavour ?? "v2", ["--scale", "guest=3"]);
-    env = up.env;
-    const target = ["--target", "compose", "--project", project];
-    // The first guest's container name as this Compose spells it (v1: P_guest_1).
-    const guestOne = flavour === "v1" ? up.name("guest") : `${project}-${up.name("guest")}`;
-
-    // An unknown container is refused naming it and the project, and nothing is done.
-    const unknown = await hmx(["chaos", "kill", "guest-9", ...target], up.adminToken, 60_000);
-    assert.equal(unknown.code, 1, unknown.stderr);
-    assert.match(
-      unknown.stderr,
-      new RegExp(`no container "guest-9" in compose project "${project}"`),
-    );
-    assert.match(unknown.stderr, /containers: .*guest-1, guest-2, guest-3/);
-
-    // An ad hoc kill: SIGKILL through the Engine, then started again (Docker skips the restart
-    // policy of a container it killed itself).
-    const killed = await hmx(["chaos", "kill", "guest-1", ...target], up.adminToken, 120_000);
-    assert.equal(killed.code, 0, killed.stderr);
-    assert.match(killed.stdout, /guest-1 \(container .*\) killed \(SIGKILL\), started again/);
-    const state = spawnSync("docker", ["inspect", "-f", "{{.State.Running}}", guestOne], {
-      encoding: "utf8",
+describe(
+  "hmx chaos against the compose fleet",
+  { skip: skip ?? false, timeout: FORM.runMs + 600_000 },
+  () => {
+    let env: StartedDockerComposeEnvironment | undefined;
+    const project = `hmxtestchaos${randomBytes(3).toString("hex")}`;
+    const out = mkdtempSync(join(tmpdir(), "hmx-chaos-compose-"));
+    after(async () => {
+      await env?.down({ removeVolumes: true, timeout: 10_000 });
+      await promisify(execFile)("docker", ["rmi", "-f", `${project}:local`]).catch(() => undefined);
+      rmSync(out, { recursive: true, force: true });
     });
-    assert.equal(state.stdout.trim(), "true", "the killed guest runs again");
 
-    const run = await hmx(
-      [
-        "chaos",
-        "run",
-        join(REPO_ROOT, "deploy/chaos/compose-short.json"),
-        ...target,
-        "--out",
-        out,
-        "--liveness",
-        "10s",
-      ],
-      up.adminToken,
-      300_000,
-    );
-    const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as Results;
-    const summary = readFileSync(join(out, "summary.txt"), "utf8");
-    console.log(summary);
-    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
-    assert.equal(results.passed, true);
-    const check = (name: string) => {
-      const c = results.checks.find((x) => x.name === name);
-      assert.ok(c, `check ${name} ran: ${summary}`);
-      assert.equal(c.passed, true, `${name}: ${c.message}`);
-      return c.figures;
-    };
-    assert.equal(check("faults applied")["refused"], 0);
-    assert.equal(check("every fault healed")["notEnded"], 0);
-    check("liveness after every heal");
-    // Every guest container's own checker reported, with messages and 0 of each violation.
-    const loss = check("no loss");
-    assert.ok((loss["receivers"] ?? 0) >= 3, `receivers: ${loss["receivers"]}`);
-    assert.ok((loss["received"] ?? 0) > 0);
-    check("no duplication");
-    check("per-pair FIFO");
-    // The container kills happened: their ends are in the run's history.
-    const kills = readFileSync(join(out, "history.jsonl"), "utf8")
-      .split("\n")
-      .filter((l) => l.includes('"kind":"process"') && l.includes('"action":"kill"'));
-    assert.ok(kills.length >= 2, `container kills: ${kills.length}`);
-  });
-});
+    test("process faults act on compose containers by name, and a schedule with container kills loses nothing", async () => {
+      const up = await composeUp(project, flavour ?? "v2", ["--scale", `guest=${FORM.guests}`]);
+      env = up.env;
+      const target = ["--target", "compose", "--project", project];
+      // The first guest's container name as this Compose spells it (v1: P_guest_1).
+      const guestOne = flavour === "v1" ? up.name("guest") : `${project}-${up.name("guest")}`;
+
+      // An unknown container is refused naming it and the project, and nothing is done.
+      const unknown = await hmx(["chaos", "kill", "guest-9", ...target], up.adminToken, 60_000);
+      assert.equal(unknown.code, 1, unknown.stderr);
+      assert.match(
+        unknown.stderr,
+        new RegExp(`no container "guest-9" in compose project "${project}"`),
+      );
+      assert.match(unknown.stderr, /containers: .*guest-1, guest-2, guest-3/);
+
+      // An ad hoc kill: SIGKILL through the Engine, then started again (Docker skips the restart
+      // policy of a container it killed itself).
+      const killed = await hmx(["chaos", "kill", "guest-1", ...target], up.adminToken, 120_000);
+      assert.equal(killed.code, 0, killed.stderr);
+      assert.match(killed.stdout, /guest-1 \(container .*\) killed \(SIGKILL\), started again/);
+      const state = spawnSync("docker", ["inspect", "-f", "{{.State.Running}}", guestOne], {
+        encoding: "utf8",
+      });
+      assert.equal(state.stdout.trim(), "true", "the killed guest runs again");
+
+      const run = await hmx(
+        [
+          "chaos",
+          "run",
+          join(REPO_ROOT, FORM.schedule),
+          ...target,
+          "--out",
+          out,
+          "--liveness",
+          "10s",
+        ],
+        up.adminToken,
+        FORM.runMs,
+      );
+      const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as Results;
+      const summary = readFileSync(join(out, "summary.txt"), "utf8");
+      console.log(summary);
+      assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+      assert.equal(results.passed, true);
+      const check = (name: string) => {
+        const c = results.checks.find((x) => x.name === name);
+        assert.ok(c, `check ${name} ran: ${summary}`);
+        assert.equal(c.passed, true, `${name}: ${c.message}`);
+        return c.figures;
+      };
+      assert.equal(check("faults applied")["refused"], 0);
+      assert.equal(check("every fault healed")["notEnded"], 0);
+      check("liveness after every heal");
+      // Every guest container's own checker reported, with messages and 0 of each violation.
+      const loss = check("no loss");
+      assert.ok((loss["receivers"] ?? 0) >= FORM.guests, `receivers: ${loss["receivers"]}`);
+      assert.ok((loss["received"] ?? 0) > 0);
+      check("no duplication");
+      check("per-pair FIFO");
+      // The container kills happened: their ends are in the run's history.
+      const kills = readFileSync(join(out, "history.jsonl"), "utf8")
+        .split("\n")
+        .filter((l) => l.includes('"kind":"process"') && l.includes('"action":"kill"'));
+      assert.ok(kills.length >= FORM.kills, `container kills: ${kills.length}`);
+    });
+  },
+);

@@ -40,6 +40,8 @@ export class FakeDocker implements DockerApi {
   readonly calls: string[] = [];
   /** Makes the next calls on a container fail with this Engine status. */
   failing: number | undefined;
+  /** Makes this many next pauses fail as runc does when the freezer times out. */
+  freezeFailures = 0;
 
   constructor(
     readonly project: string,
@@ -90,7 +92,16 @@ export class FakeDocker implements DockerApi {
       stop: (o) => call(`stop t=${o.t}`),
       start: () => call("start"),
       restart: (o) => call(`restart t=${o.t}`),
-      pause: () => call("pause"),
+      pause: () => {
+        if (this.freezeFailures === 0) return call("pause");
+        this.freezeFailures--;
+        this.calls.push(`${c.service}-${c.number} pause refused`);
+        return Promise.reject(
+          Object.assign(new Error("(HTTP code 500) server error - unable to freeze: unknown"), {
+            statusCode: 500,
+          }),
+        );
+      },
       unpause: () => call("unpause"),
       wait: (o) => call(`wait ${o.condition}`),
       logs: () => Promise.resolve(framed(c.log ?? "")),
