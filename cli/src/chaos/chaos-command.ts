@@ -408,7 +408,8 @@ async function run(
 
 /**
  * Where a schedule run against the `hmx up` of this checkout finds the history (MAC check) and
- * the sinks' figures (loss, duplication, FIFO checks); nothing for another hypervisor.
+ * the sinks' figures (loss, duplication, FIFO checks); against a compose fleet, where its process
+ * faults go and its guests' figures (docker-fleet.ts); nothing for another hypervisor.
  */
 function fleetSources(
   options: { control: string; adminToken: string },

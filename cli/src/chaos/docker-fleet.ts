@@ -241,15 +241,15 @@ export class ComposeFleet {
   }
 
   /**
-   * Each running container's last "guest stats" record that carries a receiver's figures (the
-   * fleet workload's checker: received, lost, duplicates, reordered), named by its short name.
-   * The record comes from the container's log through the Engine, whichever run of the container
-   * wrote it; how the workload counts across a restart is the workload's business.
+   * Each container's last "guest stats" record that carries a receiver's figures (the fleet
+   * workload's checker: received, lost, duplicates, reordered), named by its short name. The
+   * record comes from the container's log through the Engine, whichever run of the container
+   * wrote it (a container that is down still counts with its last figures); how the workload
+   * counts across a restart is the workload's business.
    */
   async receivers(): Promise<ReceiverFigures[]> {
     const out: ReceiverFigures[] = [];
     for (const c of await this.#nonEmpty()) {
-      if (!c.running) continue;
       const buffer = await this.engine(() =>
         this.docker
           .getContainer(c.id)

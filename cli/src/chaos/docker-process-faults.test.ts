@@ -173,7 +173,7 @@ describe("the compose guests' own figures feed the delivery checks", () => {
     assert.equal(demuxLogs(Buffer.from(text)), text, "a TTY log is plain text");
   });
 
-  it("each running guest's last stats record is its figures; a container that reports none is left out", async () => {
+  it("each guest's last stats record is its figures, also a guest that is down; a container that reports none is left out", async () => {
     const docker = fakeFleet();
     const stats = (received: number, lost: number) =>
       `guest-1  | ${JSON.stringify({ msg: "guest stats", workload: "fleet", received, lost, duplicates: 0, reordered: 0 })}\n`;
@@ -185,6 +185,7 @@ describe("the compose guests' own figures feed the delivery checks", () => {
     vb.log = `${JSON.stringify({ msg: "guest stats", workload: "virtio-backend", devices: 3 })}\n`;
     assert.deepEqual(await fleetOf(docker).receivers(), [
       { guest: "guest-1", received: 25, lost: 1, duplicates: 0, reordered: 0 },
+      { guest: "guest-2", received: 7, lost: 0, duplicates: 0, reordered: 0 },
     ]);
     assert.equal(lastRecord("", "guest stats"), undefined);
   });
