@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { fakeFleet, FakeDocker } from "./test-utils/docker-fake.js";
+import { fakeFleet, FakeDocker, framed } from "./test-utils/docker-fake.js";
 import { ComposeFleet, demuxLogs, lastRecord } from "./docker-fleet.js";
 import {
   FREEZE_TRIES,
@@ -169,7 +169,7 @@ describe("each process fault is its Engine calls", () => {
 describe("the compose guests' own figures feed the delivery checks", () => {
   it("Engine log frames are joined back into the log text", () => {
     const text = '{"msg":"a"}\n{"msg":"b"}\n';
-    assert.equal(demuxLogs(Buffer.concat([framedOf(text)])), text);
+    assert.equal(demuxLogs(framed(text)), text);
     assert.equal(demuxLogs(Buffer.from(text)), text, "a TTY log is plain text");
   });
 
@@ -190,14 +190,6 @@ describe("the compose guests' own figures feed the delivery checks", () => {
     assert.equal(lastRecord("", "guest stats"), undefined);
   });
 });
-
-function framedOf(text: string): Buffer {
-  const payload = Buffer.from(text);
-  const header = Buffer.alloc(8);
-  header[0] = 1;
-  header.writeUInt32BE(payload.length, 4);
-  return Buffer.concat([header, payload]);
-}
 
 describe("the target is chosen, or found when only one fleet runs", () => {
   const probe = (upRunning: boolean, docker: FakeDocker) => ({
