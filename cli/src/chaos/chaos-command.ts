@@ -27,7 +27,8 @@ import { parseDuration } from "./duration.js";
 import { readFleetStatus } from "../up/fleet-status.js";
 import { readUpPointer } from "../up/run-dir.js";
 import { receiverFigures } from "./delivery-checks.js";
-import { applyProcessFault, type ProcessFault } from "./process-faults.js";
+import { chooseProcessControl } from "./docker-target.js";
+import { UP_PROCESS_CONTROL, type ProcessControl, type ProcessFault } from "./process-faults.js";
 import type { RunOptions } from "./run-schedule.js";
 import { runSchedule } from "./run-schedule.js";
 import { expandScheduleFile, readScheduleFile } from "./schedule-file.js";
@@ -54,7 +55,9 @@ Link faults (the guest's link to the hypervisor; needs hmx hypervisor --link-fau
                        add a Toxiproxy toxic: latency, bandwidth, slow_close, timeout,
                        reset_peer, slicer, limit_data (e.g. link guest-1 latency --attr latency=200)
 Every fault above takes --for DURATION: it ends by itself (DURATION: 500ms, 5s, 2m).
-Process faults (the hmx up running from this checkout; NAME is a guest or "hypervisor"):
+Process faults (NAME is a guest or "hypervisor"), on the hmx up running from this checkout or,
+with --target compose [--project P], on a compose fleet's containers through the Docker Engine
+API (a container also by service-number, e.g. guest-2); the target is found when only one runs:
   kill NAME [--signal SIGKILL|SIGTERM]
                        kill the process (default SIGKILL); hmx up restarts it, resuming its
                        domain (a guest) or its domains (the hypervisor) from its state dir
@@ -62,17 +65,20 @@ Process faults (the hmx up running from this checkout; NAME is a guest or "hyper
                        pause the process (SIGSTOP); with --for, continue it after DURATION
   cont NAME            continue a stopped process (SIGCONT)
   restart NAME         stop it cleanly (SIGTERM); hmx up starts it again
+                       (compose: a kill or clean stop is followed by a start, stop is docker
+                       pause, cont docker unpause, restart docker restart)
 Managing faults:
   list [--json]        the faults in force, with their ids
   clear [ID ...]       end the faults named, or every fault
   watch                print each fault's start and end until Ctrl-C
 Schedules (docs/chaos.md "Schedules"):
-  run FILE [--seed N] [--out DIR] [--liveness DURATION]
+  run FILE [--seed N] [--out DIR] [--liveness DURATION] [--target up|compose] [--project P]
                        play a YAML or JSON schedule (a timeline and seeded generators) against the
                        hypervisor, then check: every fault applied, every fault healed, messages
                        moving again within --liveness (default 5s) of each heal, and against
                        this checkout's hmx up no loss, no duplication, per-pair FIFO (the
-                       sinks' figures) and MAC respected (the history); writes
+                       sinks' figures) and MAC respected (the history), against a compose
+                       fleet the same from its guests' own figures (their logs); writes
                        history.jsonl, results.json, junit.xml, summary.txt and timeline.svg
                        (faults against per-pair message rates) to DIR (default
                        chaos-results); exit 0 only if every check passed
@@ -132,6 +138,8 @@ function parseFlags(argv: string[]) {
       out: { type: "string" },
       liveness: { type: "string" },
       signal: { type: "string" },
+      target: { type: "string" },
+      project: { type: "string" },
     },
   });
 }
@@ -162,11 +170,11 @@ const SUB_FLAGS: Readonly<Record<string, readonly string[]>> = {
   list: ["json"],
   clear: [],
   watch: [],
-  run: ["seed", "out", "liveness"],
-  kill: ["signal"],
-  stop: ["for"],
-  cont: [],
-  restart: [],
+  run: ["seed", "out", "liveness", "target", "project"],
+  kill: ["signal", "target", "project"],
+  stop: ["for", "target", "project"],
+  cont: ["target", "project"],
+  restart: ["target", "project"],
 };
 
 /** The action of `hmx chaos SUB ARGS...`; UsageError names any bad value. */
@@ -333,7 +341,7 @@ async function run(
   action: Exclude<ChaosAction, { op: "process" }>,
   client: ToolstackClient,
   io: CommandIo,
-  fleet: Pick<RunOptions, "history" | "receivers">,
+  fleet: Pick<RunOptions, "history" | "receivers" | "processFault">,
 ): Promise<number> {
   switch (action.op) {
     case "apply":
@@ -387,12 +395,19 @@ async function run(
 
 /**
  * Where a schedule run against the `hmx up` of this checkout finds the history (MAC check) and
- * the sinks' figures (loss, duplication, FIFO checks); nothing for another hypervisor.
+ * the sinks' figures (loss, duplication, FIFO checks); against a compose fleet, where its process
+ * faults go and its guests' figures (docker-fleet.ts); nothing for another hypervisor.
  */
-function upFleetSources(options: {
-  control: string;
-  adminToken: string;
-}): Pick<RunOptions, "history" | "receivers"> {
+function fleetSources(
+  options: { control: string; adminToken: string },
+  processes: ProcessControl | undefined,
+): Pick<RunOptions, "history" | "receivers" | "processFault"> {
+  // A compose fleet: its containers take the faults and its guests report the figures.
+  if (processes !== undefined && processes !== UP_PROCESS_CONTROL)
+    return {
+      processFault: (fault) => processes.apply(fault),
+      ...(processes.receivers === undefined ? {} : { receivers: processes.receivers }),
+    };
   const up = readUpPointer();
   if (up?.control !== options.control) return {};
   return {
@@ -433,28 +448,43 @@ export async function runChaosCommand(
       });
     throw err;
   }
+  const usage = (err: unknown): number | undefined =>
+    err instanceof UsageError
+      ? usageError("chaos", err.message, (line) => {
+          io.error(line);
+        })
+      : undefined;
   if (action.op === "process") {
     try {
-      io.log(await applyProcessFault(action.fault));
+      const processes = await chooseProcessControl(flags, env, true);
+      io.log(await (processes ?? UP_PROCESS_CONTROL).apply(action.fault));
       return ExitCode.OK;
     } catch (err) {
+      const code = usage(err);
+      if (code !== undefined) return code;
       io.error(`hmx chaos ${sub}: ${(err as Error).message}`);
       return ExitCode.FAILURE;
     }
   }
   try {
+    // A schedule's process faults and figures: hmx up's or a compose fleet's (--target).
+    const processes =
+      action.op === "run" ? await chooseProcessControl(flags, env, false) : undefined;
+    // The compose fleet's toolstack is where its hypervisor's port is published.
+    const composeControl =
+      flags.control === undefined && (env["HMX_CONTROL"] ?? "") === ""
+        ? await processes?.fleet?.controlAddress()
+        : undefined;
     const options = resolveControl(
-      { control: flags.control, adminTokenFile: flags["admin-token-file"] },
+      { control: flags.control ?? composeControl, adminTokenFile: flags["admin-token-file"] },
       env,
     );
     const toolstackAction = action;
-    const fleet = upFleetSources(options);
+    const fleet = fleetSources(options, processes);
     return await withToolstack(options, (client) => run(toolstackAction, client, io, fleet));
   } catch (err) {
-    if (err instanceof UsageError)
-      return usageError("chaos", err.message, (line) => {
-        io.error(line);
-      });
+    const code = usage(err);
+    if (code !== undefined) return code;
     io.error(`hmx chaos ${sub}: ${describeError(err)}`);
     return ExitCode.FAILURE;
   }

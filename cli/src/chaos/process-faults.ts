@@ -10,6 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 import { readFleetStatus, type FleetStatus } from "../up/fleet-status.js";
 import { readUpPointer } from "../up/run-dir.js";
+import type { ReceiverFigures } from "./delivery-checks.js";
 
 /** What a process fault does to its target. */
 export const PROCESS_ACTIONS = ["kill", "terminate", "stop", "cont", "restart"] as const;
@@ -31,6 +32,24 @@ export interface ProcessFault {
   /** For `stop`: send SIGCONT after this long (0: stay stopped until `cont`). */
   readonly forMs?: number;
 }
+
+/**
+ * Where process faults act, so commands and schedules need not care: the `hmx up` supervisor's
+ * processes (signals, below) or the compose fleet's containers (docker-process-faults.ts).
+ */
+export interface ProcessControl {
+  /** What it acts on, for messages: "hmx up", "compose project hmx-…". */
+  readonly name: string;
+  apply(fault: ProcessFault): Promise<string>;
+  /** The receiving workloads' figures, where this backend reads them itself. */
+  readonly receivers?: () => Promise<readonly ReceiverFigures[]>;
+}
+
+/** The `hmx up` running from this checkout (its receivers are read by `hmx chaos run`). */
+export const UP_PROCESS_CONTROL: ProcessControl = {
+  name: "hmx up",
+  apply: (fault) => applyProcessFault(fault),
+};
 
 /** The pid of `target` in the fleet; an error names the target and the names there are. */
 export function targetPid(status: FleetStatus, target: string): number {

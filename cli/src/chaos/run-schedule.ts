@@ -63,9 +63,10 @@ export interface RunOptions {
   readonly history?: { readonly address: string; readonly adminToken: string };
   /**
    * The receiving workloads' figures at the end of the run, for the loss, duplication and FIFO
-   * checks (without it they are skipped): the `hmx up` fleet's sinks.
+   * checks (without it they are skipped): the `hmx up` fleet's sinks, or the compose fleet's
+   * guests (docker-fleet.ts).
    */
-  readonly receivers?: () => readonly ReceiverFigures[];
+  readonly receivers?: () => readonly ReceiverFigures[] | Promise<readonly ReceiverFigures[]>;
   /** Applies a process fault (default: signals the `hmx up` fleet's process). */
   readonly processFault?: (fault: ProcessFault) => Promise<string>;
   /**
@@ -253,7 +254,7 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
     (a, b) => a.timeMs - b.timeMs,
   );
   const ended = faultEvents.filter((e) => e.action === "end");
-  const receivers = options.receivers?.();
+  const receivers = await options.receivers?.();
   const checks: CheckResult[] = [
     checkAllApplied(applied),
     checkAllHealed(
@@ -272,7 +273,7 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
     ...(history === undefined ? [] : [mac.result()]),
   ];
   if (receivers === undefined)
-    io.log("no loss/duplication/FIFO checks: no hmx up fleet to read the sinks' figures from");
+    io.log("no loss/duplication/FIFO checks: no hmx up or compose fleet to read figures from");
   if (history === undefined) io.log("no MAC check: the hypervisor's history listener is not known");
   const passed = checks.every((c) => c.passed);
   writeFileSync(

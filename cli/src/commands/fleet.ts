@@ -23,7 +23,7 @@ import { ExitCode } from "../exit-codes.js";
 import { parseCommand, usageError, type ParsedCommand } from "../parse-command.js";
 
 /** The repository root (this file is cli/dist/commands/fleet.js). */
-const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 /** The templates docker-compose.yml declares; each needs an enrolment token. */
 const TEMPLATES = ["guest", "isolated", "vbackend", "app"] as const;

@@ -194,6 +194,8 @@ export function composeContainers(project: string): string[] {
 export interface ComposeSelection {
   readonly profiles?: readonly string[];
   readonly services?: readonly string[];
+  /** More `up` options, e.g. ["--scale", "guest=3"]. */
+  readonly upOptions?: readonly string[];
 }
 
 export async function composeUp(
@@ -220,7 +222,10 @@ export async function composeUp(
       // Per-project image tag, as `hmx fleet init` writes it: no other checkout shares it.
       HMX_IMAGE: `${project}:local`,
     })
-    .withClientOptions(flavour === "v1" ? { executable: { standalone: true } } : {})
+    .withClientOptions({
+      ...(flavour === "v1" ? { executable: { standalone: true } } : {}),
+      commandOptions: [...(selection.upOptions ?? [])],
+    })
     .withProfiles(...(selection.profiles ?? []))
     .withDefaultWaitStrategy(Wait.forHealthCheck())
     .withStartupTimeout(120_000);
