@@ -54,6 +54,7 @@ import {
   type PairsBenchResult,
 } from "./pairs-bench.js";
 import { runStateBench, stateBenchLines, type StateBenchResult } from "./state-bench.js";
+import { runHistoryBench } from "./history-phase.js";
 import { BENCH_USAGE, parseBenchOptions, UsageError, type BenchConfig } from "./options.js";
 import { now } from "./payload.js";
 import { cpuSnapshot, cpuUse } from "./proc-stat.js";
@@ -548,6 +549,15 @@ async function main(): Promise<number> {
       );
     }
     results["state"] = state;
+    let history: string[] | null = null;
+    if (CONFIG.history) {
+      log("harness surface: metrics on, history with a live WebSocket subscriber, vs plain …");
+      history = await runHistoryBench(
+        CONFIG.quick ? { rounds: 1, seconds: 1 } : { rounds: 5, seconds: 2 },
+        log,
+      );
+    }
+    results["history"] = history;
     results["phases"] = phases;
     results["durationSec"] = Math.round((now() - started) / 100) / 10;
     const verdicts = targetVerdicts(rows);
@@ -588,6 +598,7 @@ async function main(): Promise<number> {
     if (hostile !== null) console.log(`\n${hostileTable(hostile)}`);
     for (const line of faults === null ? [] : faultBenchLines(faults)) console.log(line);
     for (const line of state === null ? [] : stateBenchLines(state)) console.log(line);
+    if (history !== null) console.log(`\n${history.join("\n")}`);
     console.log("\nMarkdown:\n");
     if (traffic) {
       console.log(markdownTable(rows));
@@ -605,6 +616,7 @@ async function main(): Promise<number> {
     if (vio !== null) console.log(`\n${virtioTable(vio)}\n`);
     for (const line of faults === null ? [] : faultBenchLines(faults)) console.log(`- ${line}`);
     for (const line of state === null ? [] : stateBenchLines(state)) console.log(`- ${line}`);
+    if (history !== null) console.log(`\n${history.join("\n")}\n`);
     if (traffic) {
       const rates = CONFIG.sizes.map(
         (s) => `${CONFIG.latencyRatePerSec[s] ?? "?"}/s at ${formatSize(s)}`,

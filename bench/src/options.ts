@@ -19,8 +19,11 @@ export const BENCH_USAGE = `usage: node bench/dist/main.js [options]   (npm run 
   --no-faults               skip the fault engines' idle cost (Argo engine loaded vs absent, link layer on vs off)
   --no-pairs                skip the scale phase's 50 concurrent pairs (aggregate msgs/s, Jain's index)
   --no-state                skip the --state-dir cost and restart measurement (docs/state.md)
+  --no-history              skip the harness surface's cost (metrics on; history with a live
+                            WebSocket subscriber), each a ratio of the plain hypervisor
   --only PHASES             run only these phases, comma-separated, of: traffic (hmx vs the relay),
-                            memory, mac, virtio, hostile, faults, pairs, state; e.g. --only virtio
+                            memory, mac, virtio, hostile, faults, pairs, state, history;
+                            e.g. --only virtio
                             (cannot be combined with --no-*)
   --cpu-prof DIR            run every child process with node --cpu-prof into DIR
   --hypervisor-flags=FLAGS  extra node flags for the traffic hypervisor (e.g. --trace-gc)
@@ -69,6 +72,8 @@ export interface BenchConfig {
   readonly pairs: boolean;
   /** The `--state-dir` phase (bench/src/state-bench.ts). */
   readonly state: boolean;
+  /** The harness surface's cost: metrics on, history + a live subscriber (history-bench.ts). */
+  readonly history: boolean;
   readonly cpuProfDir: string | null;
   readonly hypervisorFlags: readonly string[];
   readonly hypervisorLog: string | null;
@@ -105,6 +110,7 @@ const PHASES = [
   "faults",
   "pairs",
   "state",
+  "history",
 ] as const;
 type Phase = (typeof PHASES)[number];
 
@@ -141,6 +147,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
         faults: { type: "boolean", default: true },
         pairs: { type: "boolean", default: true },
         state: { type: "boolean", default: true },
+        history: { type: "boolean", default: true },
         only: { type: "string" },
         "cpu-prof": { type: "string" },
         "hypervisor-flags": { type: "string" },
@@ -173,6 +180,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     values.faults,
     values.pairs,
     values.state,
+    values.history,
   ]);
   const batchBytes = values["batch-bytes"];
   const batchMessages = values["batch-messages"];
@@ -186,6 +194,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     !values.faults ||
     !values.pairs ||
     !values.state ||
+    !values.history ||
     phases !== null ||
     values["cpu-prof"] !== undefined ||
     values["hypervisor-flags"] !== undefined ||
@@ -215,6 +224,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     faults: phases?.has("faults") ?? values.faults,
     pairs: phases?.has("pairs") ?? values.pairs,
     state: phases?.has("state") ?? values.state,
+    history: phases?.has("history") ?? values.history,
     cpuProfDir: values["cpu-prof"] ?? null,
     hypervisorFlags: values["hypervisor-flags"]?.split(" ").filter((f) => f !== "") ?? [],
     hypervisorLog: values["hypervisor-log"] ?? null,
