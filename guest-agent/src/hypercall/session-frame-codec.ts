@@ -19,31 +19,24 @@
  * and zero are the same value); message fields are, for their presence.
  */
 import protobuf from "protobufjs/minimal.js";
+import {
+  expectWire,
+  nestedEnd,
+  NOT_CANONICAL,
+  readU64,
+  tag,
+  u64Value,
+  WIRE_LEN,
+  WIRE_VARINT,
+  type U64In,
+} from "@hmx/proto/wire";
 import type { SessionFrame, SessionReply, WireResult } from "./wire-codec.js";
 
 type Writer = protobuf.Writer;
 type Reader = protobuf.Reader;
 type EncodedCall = NonNullable<NonNullable<SessionFrame["batch"]>["calls"]>[number];
 
-const WIRE_VARINT = 0;
-const WIRE_LEN = 2;
-
-/** A tag byte for fields 1..15. */
-const tag = (field: number, wire: number): number => (field << 3) | wire;
-
 // ---- encoding --------------------------------------------------------------------------------
-
-type U64In = string | number | protobuf.Long;
-
-/**
- * A u64 as wire-codec.ts gives it (a checked decimal string) as a number, which protobufjs
- * writes without Long; anything else (a Long, beyond 2^53) is left to its exact conversion.
- */
-function u64Value(value: U64In): U64In {
-  if (typeof value === "object") return value;
-  const n = Number(value);
-  return Number.isSafeInteger(n) && n >= 0 ? n : value;
-}
 
 /** A u64 field; 0 is not written. */
 function writeU64(w: Writer, field: number, value: U64In | null | undefined): void {
@@ -160,44 +153,10 @@ export function encodeSessionFrame(frame: SessionFrame): Buffer {
 
 // ---- decoding --------------------------------------------------------------------------------
 
-/**
- * Thrown inside the hand decoder when a frame is not in its canonical subset; one instance,
- * so that leaving the fast path costs no stack capture.
- */
-class NotCanonical extends Error {
-  override readonly name = "NotCanonical";
-}
-const NOT_CANONICAL = new NotCanonical("not a canonical hot frame");
-
-const TWO_32 = 2 ** 32;
-
-/** A u64 varint as proto-loader renders it (`longs: String`): a decimal string. */
+/** A u64 varint as proto-loader renders it (`longs: String`): exact decimal text. */
 function readU64String(r: Reader): string {
-  let lo = 0;
-  let hi = 0;
-  let shift = 0;
-  for (let i = 0; i < 10; i++) {
-    if (r.pos >= r.len) throw NOT_CANONICAL;
-    const byte = r.buf[r.pos++] ?? 0; // in bounds: checked above
-    const bits = byte & 0x7f;
-    if (shift < 28) lo |= bits << shift;
-    else if (shift === 28) {
-      lo |= (bits & 0x0f) << 28;
-      hi |= bits >>> 4;
-    } else hi |= bits << (shift - 32);
-    if ((byte & 0x80) === 0) {
-      lo >>>= 0;
-      hi >>>= 0;
-      if (hi < 0x200000) return String(hi * TWO_32 + lo);
-      return ((BigInt(hi) << 32n) | BigInt(lo)).toString();
-    }
-    shift += 7;
-  }
-  throw NOT_CANONICAL;
-}
-
-function expectWire(t: number, wire: number): void {
-  if ((t & 7) !== wire) throw NOT_CANONICAL;
+  const value = readU64(r, (hi, lo) => ((BigInt(hi) << 32n) | BigInt(lo)).toString());
+  return typeof value === "number" ? String(value) : value;
 }
 
 /** A `{ ret }` outcome (every ret-only response; field 1, sint32). */
@@ -264,8 +223,7 @@ function readNotifyResult(r: Reader, end: number): NotifyResultOut {
       out.ret = r.sint32();
     } else if (field === 2) {
       expectWire(t, WIRE_LEN);
-      const entryEnd = r.uint32() + r.pos;
-      if (entryEnd > end) throw NOT_CANONICAL;
+      const entryEnd = nestedEnd(r, end);
       const entry = { flags: 0, maxMessageSize: 0 };
       while (r.pos < entryEnd) {
         const et = r.uint32();
@@ -310,9 +268,7 @@ function readResult(r: Reader, end: number): WireResult {
     // A second outcome field, or domain info: proto-loader's decoder decides.
     if (outcome !== undefined || field === 3) throw NOT_CANONICAL;
     expectWire(t, WIRE_LEN);
-    const len = r.uint32();
-    const inner = r.pos + len;
-    if (inner > end) throw NOT_CANONICAL;
+    const inner = nestedEnd(r, end);
     if (field === 2) {
       outcome = "status";
       value = readStatus(r, inner);
@@ -344,8 +300,7 @@ function readResultsFrame(bytes: Buffer): SessionReply {
       continue;
     }
     expectWire(t, WIRE_LEN);
-    const end = r.uint32() + r.pos;
-    if (end > r.len) throw NOT_CANONICAL;
+    const end = nestedEnd(r, r.len);
     results = [];
     while (r.pos < end) {
       const rt = r.uint32();
@@ -354,8 +309,7 @@ function readResultsFrame(bytes: Buffer): SessionReply {
         continue;
       }
       expectWire(rt, WIRE_LEN);
-      const resultEnd = r.uint32() + r.pos;
-      if (resultEnd > end) throw NOT_CANONICAL;
+      const resultEnd = nestedEnd(r, end);
       results.push(readResult(r, resultEnd));
       if (r.pos !== resultEnd) throw NOT_CANONICAL;
     }

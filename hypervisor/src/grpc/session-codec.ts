@@ -19,12 +19,18 @@ import type { HypercallResult as WireResult } from "@hmx/proto/gen/hmx/argo/v1/H
 import type { SessionResponse } from "@hmx/proto/gen/hmx/argo/v1/SessionResponse.js";
 import type { ArgoAddr, Iov, NotifyEntry } from "../argo/types.js";
 import type { Hypercall } from "../dispatch/hypercall.js";
+import {
+  expectWire,
+  nestedEnd,
+  NOT_CANONICAL,
+  readU64,
+  u64Value,
+  WIRE_LEN,
+  WIRE_VARINT,
+} from "@hmx/proto/wire";
 
 type Reader = protobuf.Reader;
 type Writer = protobuf.Writer;
-
-const WIRE_VARINT = 0;
-const WIRE_LEN = 2;
 
 /** Hypercall's op fields read by hand. */
 const READ_MEMORY_FIELD = 3;
@@ -35,52 +41,8 @@ const NOTIFY_FIELD = 8;
 const FIRST_OP_FIELD = 2;
 const LAST_OP_FIELD = 8;
 
-/**
- * Thrown inside the hand decoder when a call is not in its canonical subset; one instance, so
- * leaving the fast path costs no stack capture.
- */
-class NotCanonical extends Error {
-  override readonly name = "NotCanonical";
-}
-const NOT_CANONICAL = new NotCanonical("not a canonical hot call");
-
-const TWO_32 = 2 ** 32;
-
-/** A u64 varint as codec.ts's `u64ToNumber` gives it: exact, or Infinity beyond 2^53 - 1. */
-function readU64(r: Reader): number {
-  let lo = 0;
-  let hi = 0;
-  let shift = 0;
-  for (let i = 0; i < 10; i++) {
-    if (r.pos >= r.len) throw NOT_CANONICAL;
-    const byte = r.buf[r.pos++] ?? 0; // in bounds: checked above
-    const bits = byte & 0x7f;
-    if (shift < 28) lo |= bits << shift;
-    else if (shift === 28) {
-      lo |= (bits & 0x0f) << 28;
-      hi |= bits >>> 4;
-    } else hi |= bits << (shift - 32);
-    if ((byte & 0x80) === 0) {
-      hi >>>= 0;
-      return hi < 0x200000 ? hi * TWO_32 + (lo >>> 0) : Number.POSITIVE_INFINITY;
-    }
-    shift += 7;
-  }
-  throw NOT_CANONICAL;
-}
-
-/** A tag's wire type must be the declared one, or the call is not read by hand. */
-function expectWire(t: number, wire: number): void {
-  if ((t & 7) !== wire) throw NOT_CANONICAL;
-}
-
-/** The end of a length-delimited field that must fit inside `end`. */
-function nested(r: Reader, end: number): number {
-  const len = r.uint32();
-  const inner = r.pos + len;
-  if (inner > end) throw NOT_CANONICAL;
-  return inner;
-}
+/** A u64 as codec.ts's `u64ToNumber` gives it: exact, or Infinity beyond 2^53 - 1. */
+const readU64Number = (r: Reader): number => readU64(r, () => Number.POSITIVE_INFINITY);
 
 function readAddr(r: Reader, end: number): ArgoAddr {
   let aport = 0;
@@ -107,7 +69,7 @@ function readIov(r: Reader, end: number): Iov {
     const field = t >>> 3;
     if (field === 1) {
       expectWire(t, WIRE_VARINT);
-      gpa = readU64(r);
+      gpa = readU64Number(r);
     } else if (field === 2) {
       expectWire(t, WIRE_VARINT);
       len = r.uint32();
@@ -128,7 +90,7 @@ function readSendv(r: Reader, end: number): Hypercall {
     const field = t >>> 3;
     if (field === 1 || field === 2 || field === 3) {
       expectWire(t, WIRE_LEN);
-      const inner = nested(r, end);
+      const inner = nestedEnd(r, end);
       if (field === 3) iovs.push(readIov(r, inner));
       else if (field === 1) src = readAddr(r, inner);
       else dst = readAddr(r, inner);
@@ -153,7 +115,7 @@ function readMemoryCall(r: Reader, end: number, write: boolean): Hypercall {
     const field = t >>> 3;
     if (field === 1) {
       expectWire(t, WIRE_VARINT);
-      gpa = readU64(r);
+      gpa = readU64Number(r);
     } else if (field === 2 && write) {
       expectWire(t, WIRE_LEN);
       // A view of the frame, as protobufjs's own bytes(): the payload is not copied here.
@@ -174,7 +136,7 @@ function readNotifyEntry(r: Reader, end: number): NotifyEntry {
     const field = t >>> 3;
     if (field === 1) {
       expectWire(t, WIRE_LEN);
-      const inner = nested(r, end);
+      const inner = nestedEnd(r, end);
       ring = readAddr(r, inner);
       if (r.pos !== inner) throw NOT_CANONICAL;
     } else if (field === 2) {
@@ -195,7 +157,7 @@ function readNotify(r: Reader, end: number): Hypercall {
       continue;
     }
     expectWire(t, WIRE_LEN);
-    const dataEnd = nested(r, end);
+    const dataEnd = nestedEnd(r, end);
     // A repeated ring_data replaces the earlier one, as protobufjs does.
     ringData = [];
     while (r.pos < dataEnd) {
@@ -205,7 +167,7 @@ function readNotify(r: Reader, end: number): Hypercall {
         continue;
       }
       expectWire(et, WIRE_LEN);
-      const entryEnd = nested(r, dataEnd);
+      const entryEnd = nestedEnd(r, dataEnd);
       ringData.push(readNotifyEntry(r, entryEnd));
       if (r.pos !== entryEnd) throw NOT_CANONICAL;
     }
@@ -223,7 +185,7 @@ function readHotCall(bytes: Buffer): Hypercall {
     const field = t >>> 3;
     if (field === 1) {
       expectWire(t, WIRE_VARINT);
-      readU64(r); // the request id: lazy-batch.ts already read it
+      readU64Number(r); // the request id: lazy-batch.ts already read it
       continue;
     }
     if (field < FIRST_OP_FIELD || field > LAST_OP_FIELD) {
@@ -233,7 +195,7 @@ function readHotCall(bytes: Buffer): Hypercall {
     // A second operation, or one of the cold ones: proto-loader decides.
     if (call !== undefined) throw NOT_CANONICAL;
     expectWire(t, WIRE_LEN);
-    const end = nested(r, r.len);
+    const end = nestedEnd(r, r.len);
     if (field === SENDV_FIELD) call = readSendv(r, end);
     else if (field === READ_MEMORY_FIELD) call = readMemoryCall(r, end, false);
     else if (field === WRITE_MEMORY_FIELD) call = readMemoryCall(r, end, true);
@@ -267,13 +229,6 @@ const RET_OUTCOME_FIELDS = {
   unregisterRing: 7,
   sendv: 8,
 } as const;
-
-/** A u64 given as decimal text (codec.ts writes `String(id)`) as a number protobufjs writes. */
-function u64Value(value: string | number | protobuf.Long): string | number | protobuf.Long {
-  if (typeof value !== "string") return value;
-  const n = Number(value);
-  return Number.isSafeInteger(n) && n >= 0 ? n : value;
-}
 
 function writeRet(w: Writer, field: number, ret: number | null | undefined): void {
   w.uint32((field << 3) | WIRE_LEN).fork();
