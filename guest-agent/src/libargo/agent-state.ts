@@ -20,6 +20,7 @@
  */
 import { PAGE_SIZE } from "@hmx/proto/abi";
 import type { HypercallClient, HypercallOp } from "../hypercall/hypercall-client.js";
+import { SEALED_HEADER_BYTES, sealRecord, unsealRecord } from "./sealed-record.js";
 
 /** Where the record starts: gfn 1 (gfn 0 is the platform's device table). */
 export const AGENT_STATE_GPA = PAGE_SIZE;
@@ -31,7 +32,6 @@ export const WORKLOAD_STATE_GPA = 8 * PAGE_SIZE;
 export const WORKLOAD_STATE_MAX_BYTES = 8 * PAGE_SIZE;
 const MAGIC = 0x41584d48;
 const VERSION = 1;
-const HEADER = 16;
 
 /** A ring this agent registered: enough to re-register it on the same pages. */
 export interface RingRecord {
@@ -48,44 +48,27 @@ export interface AgentState {
   readonly app?: unknown;
 }
 
-/** 32-bit FNV-1a: a foreign or damaged record must not read as state. */
-export function fnv1a(bytes: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-  return h;
-}
-
 function isRingRecord(v: unknown): v is RingRecord {
   if (typeof v !== "object" || v === null) return false;
   const r = v as Record<string, unknown>;
   return ["aport", "partnerId", "len", "gfn"].every((k) => Number.isSafeInteger(r[k]));
 }
 
-/** Encodes a state record; throws RangeError if it does not fit in gfns 1..15. */
+/** Encodes a state record; throws RangeError if it does not fit in gfns 1..7. */
 export function encodeAgentState(state: AgentState): Buffer {
   const body = Buffer.from(JSON.stringify(state), "utf8");
-  if (HEADER + body.length > AGENT_STATE_MAX_BYTES) {
+  if (SEALED_HEADER_BYTES + body.length > AGENT_STATE_MAX_BYTES) {
     throw new RangeError(
-      `agent state of ${body.length} bytes does not fit in ${AGENT_STATE_MAX_BYTES - HEADER}`,
+      `agent state of ${body.length} bytes does not fit in ${AGENT_STATE_MAX_BYTES - SEALED_HEADER_BYTES}`,
     );
   }
-  const out = Buffer.alloc(HEADER + body.length);
-  out.writeUInt32LE(MAGIC, 0);
-  out.writeUInt32LE(VERSION, 4);
-  out.writeUInt32LE(body.length, 8);
-  out.writeUInt32LE(fnv1a(body), 12);
-  body.copy(out, HEADER);
-  return out;
+  return sealRecord(MAGIC, VERSION, body);
 }
 
 /** Decodes a state record, or undefined when there is none or it is damaged. */
 export function decodeAgentState(bytes: Buffer): AgentState | undefined {
-  if (bytes.length < HEADER || bytes.readUInt32LE(0) !== MAGIC || bytes.readUInt32LE(4) !== VERSION)
-    return undefined;
-  const length = bytes.readUInt32LE(8);
-  if (HEADER + length > bytes.length) return undefined;
-  const body = bytes.subarray(HEADER, HEADER + length);
-  if (fnv1a(body) !== bytes.readUInt32LE(12)) return undefined;
+  const body = unsealRecord(MAGIC, VERSION, bytes);
+  if (body === undefined) return undefined;
   try {
     const parsed = JSON.parse(body.toString("utf8")) as { rings?: unknown; app?: unknown };
     if (!Array.isArray(parsed.rings) || !parsed.rings.every(isRingRecord)) return undefined;

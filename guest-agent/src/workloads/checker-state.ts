@@ -20,9 +20,10 @@
  */
 import { PAGE_SIZE } from "@hmx/proto/abi";
 import type { HypercallClient, HypercallOp } from "../hypercall/hypercall-client.js";
-import { fnv1a, WORKLOAD_STATE_GPA } from "../libargo/agent-state.js";
+import { WORKLOAD_STATE_GPA } from "../libargo/agent-state.js";
+import { SEALED_HEADER_BYTES, sealRecord, unsealRecord } from "../libargo/sealed-record.js";
 
-const HEADER = 16;
+const HEADER = SEALED_HEADER_BYTES;
 const RECEIVE_MAGIC = 0x43584d48; // "HMXC"
 const SEND_MAGIC = 0x53584d48; // "HMXS"
 const VERSION = 1;
@@ -69,25 +70,9 @@ export const MAX_RECORDED_STREAMS = Math.floor(
   (RECEIVE_PROGRESS_MAX_BYTES - HEADER - RECEIVE_FIXED) / STREAM_SLOT,
 );
 
-function seal(magic: number, body: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(HEADER + body.length);
-  out.writeUInt32LE(magic, 0);
-  out.writeUInt32LE(VERSION, 4);
-  out.writeUInt32LE(body.length, 8);
-  out.writeUInt32LE(fnv1a(body), 12);
-  body.copy(out, HEADER);
-  return out;
-}
-
-/** The body of a sealed record, or undefined when it is missing, foreign or damaged. */
-function unseal(magic: number, bytes: Buffer): Buffer | undefined {
-  if (bytes.length < HEADER || bytes.readUInt32LE(0) !== magic || bytes.readUInt32LE(4) !== VERSION)
-    return undefined;
-  const length = bytes.readUInt32LE(8);
-  if (HEADER + length > bytes.length) return undefined;
-  const body = bytes.subarray(HEADER, HEADER + length);
-  return fnv1a(body) === bytes.readUInt32LE(12) ? body : undefined;
-}
+const seal = (magic: number, body: Buffer): Buffer => sealRecord(magic, VERSION, body);
+const unseal = (magic: number, bytes: Buffer): Buffer | undefined =>
+  unsealRecord(magic, VERSION, bytes);
 
 /** Encodes a receive progress record; only the last `MAX_RECORDED_STREAMS` streams are kept. */
 export function encodeReceiveProgress(p: ReceiveProgress): Buffer {
