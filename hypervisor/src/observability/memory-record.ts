@@ -10,19 +10,17 @@
 import {
   ascii,
   put,
+  RecordLine,
+  W_TIME,
   writeDigest,
-  writeHead,
   writeInt,
-  type LineWriter,
   type RecordViews,
 } from "./record-views.js";
-import type { Rfc3339Clock } from "./rfc3339-clock.js";
 
 /** Bytes of one record in the ring (a multiple of 8). */
 export const MEMORY_RECORD_BYTES = 40;
 
-/** 32-bit word indexes: [0, 1] the monotonic time in ms, [2, 3] the gpa (a double: 2^53). */
-const W_TIME = 0;
+/** 32-bit word indexes after the time (W_TIME, words 0 and 1): [2, 3] the gpa (a double: 2^53). */
 const W_GPA = 2;
 const W_PROCESS = 4;
 const W_RET = 5;
@@ -61,27 +59,13 @@ const DIGEST = ascii(',"digest":"');
 /** Longest rendered line: the fixed text, four integers, time and digest. */
 export const MEMORY_LINE_MAX = 320;
 
-/** Renders memory records: `set` picks a record and its seq, `writeTo` writes the line. */
-export class MemoryLine implements LineWriter {
+/** Renders memory records as their JSON lines. */
+export class MemoryLine extends RecordLine {
   readonly maxBytes = MEMORY_LINE_MAX;
-  #at = 0;
-  #seq = 0;
 
-  constructor(
-    readonly records: RecordViews,
-    readonly clock: Rfc3339Clock,
-  ) {}
-
-  set(at: number, seq: number): this {
-    this.#at = at;
-    this.#seq = seq;
-    return this;
-  }
-
-  writeTo(out: Buffer, at: number): number {
+  protected writeBody(out: Buffer, pos: number): number {
     const r = this.records;
-    const rec = this.#at;
-    let pos = writeHead(out, at, this.#seq, this.clock, r.f64(rec, W_TIME));
+    const rec = this.rec;
     const write = r.i32(rec, W_WRITE) === 1;
     pos = put(out, pos, write ? WRITE : READ);
     pos = writeInt(out, pos, r.i32(rec, W_PROCESS));
@@ -96,8 +80,6 @@ export class MemoryLine implements LineWriter {
       pos = writeDigest(out, pos, r, rec, W_DIGEST);
       out[pos++] = 0x22;
     }
-    out[pos++] = 0x7d;
-    out[pos++] = 0x7d;
-    return pos - at;
+    return pos;
   }
 }

@@ -133,3 +133,41 @@ export function writeHead(
   pos = put(out, pos, TIME);
   return clock.writeTo(monoMs, out, pos);
 }
+
+/** Every binary record starts with its monotonic time in ms (a double at words 0 and 1). */
+export const W_TIME = 0;
+
+/**
+ * A binary record's JSON line: `set` picks the record and its seq, `writeTo` writes
+ * `{"seq":N,"time":"T`, the record's own part (`writeBody`), and the closing braces of its
+ * `value` and of the event.
+ */
+export abstract class RecordLine implements LineWriter {
+  abstract readonly maxBytes: number;
+  /** The record being rendered (its offset in the ring). */
+  protected rec = 0;
+  #seq = 0;
+
+  constructor(
+    readonly records: RecordViews,
+    readonly clock: Rfc3339Clock,
+  ) {}
+
+  /** The record at `at` is `seq`'s. */
+  set(at: number, seq: number): this {
+    this.rec = at;
+    this.#seq = seq;
+    return this;
+  }
+
+  writeTo(out: Buffer, at: number): number {
+    let pos = writeHead(out, at, this.#seq, this.clock, this.records.f64(this.rec, W_TIME));
+    pos = this.writeBody(out, pos);
+    out[pos++] = 0x7d;
+    out[pos++] = 0x7d;
+    return pos - at;
+  }
+
+  /** Writes from the time's closing quote to the end of `value`'s last field. */
+  protected abstract writeBody(out: Buffer, pos: number): number;
+}

@@ -11,19 +11,17 @@
 import {
   ascii,
   put,
+  RecordLine,
+  W_TIME,
   writeDigest,
-  writeHead,
   writeInt,
-  type LineWriter,
   type RecordViews,
 } from "./record-views.js";
-import type { Rfc3339Clock } from "./rfc3339-clock.js";
 
 /** Bytes of one record in the ring (a multiple of 8: the time is a double). */
 export const SENDV_RECORD_BYTES = 48;
 
-/** 32-bit word indexes from a record's start: [0, 1] hold the monotonic time in ms. */
-const W_TIME = 0;
+/** 32-bit word indexes from a record's start, after the time (W_TIME, words 0 and 1). */
 const W_PROCESS = 2;
 const W_RET = 3;
 const W_SRC_DOMID = 4;
@@ -91,39 +89,21 @@ export const SENDV_LINE_MAX = 512;
  * from one sendv to the next of a stream, so it is kept from the previous record and copied
  * when they match.
  */
-export class SendvLine implements LineWriter {
+export class SendvLine extends RecordLine {
   readonly maxBytes = SENDV_LINE_MAX;
-  #at = 0;
-  #seq = 0;
   /** The numbers the kept middle text was rendered from; an empty `#middle` = none kept. */
   readonly #middleKey = new Int32Array(MIDDLE_WORDS);
   readonly #middleBytes = Buffer.allocUnsafeSlow(SENDV_LINE_MAX);
   #middle: Buffer = this.#middleBytes.subarray(0, 0);
 
-  constructor(
-    readonly records: RecordViews,
-    readonly clock: Rfc3339Clock,
-  ) {}
-
-  /** The record at `at` is `seq`'s. */
-  set(at: number, seq: number): this {
-    this.#at = at;
-    this.#seq = seq;
-    return this;
-  }
-
-  writeTo(out: Buffer, at: number): number {
-    const r = this.records;
-    const rec = this.#at;
-    let pos = writeHead(out, at, this.#seq, this.clock, r.f64(rec, W_TIME));
+  protected writeBody(out: Buffer, pos: number): number {
+    const rec = this.rec;
     if (!this.#middleMatches(rec)) this.#renderMiddle(rec);
     out.set(this.#middle, pos);
     pos += this.#middle.length;
-    pos = writeDigest(out, pos, r, rec, W_DIGEST);
+    pos = writeDigest(out, pos, this.records, rec, W_DIGEST);
     out[pos++] = 0x22; // the digest's closing quote
-    out[pos++] = 0x7d;
-    out[pos++] = 0x7d;
-    return pos - at;
+    return pos;
   }
 
   #middleMatches(rec: number): boolean {
