@@ -2,6 +2,7 @@
 /** Test support for end-to-end tests and the bench; never imported by the product. */
 export { Testbed, TestProcess } from "./processes.js";
 export { TcpProxy, resetLink } from "./tcp-proxy.js";
+export { num, statsWhere, type GuestStats } from "./guest-stats.js";
 export { processesWithMarker } from "./leftovers.js";
 export { processMemory, resetPeak, type ProcessMemory } from "./process-memory.js";
 export {

@@ -6,27 +6,11 @@
  * VIRQ, slow calls) and the sink ends with every message exactly once, in order.
  */
 import type { ArgoFaultView } from "@hmx/client";
-import { Testbed, type TestProcess } from "@hmx/testkit";
+import { Testbed, num, statsWhere } from "@hmx/testkit";
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
-type Stats = Record<string, unknown>;
-
 const COUNT = 1500;
-
-function num(stats: Stats | undefined, key: string): number {
-  const v = stats?.[key];
-  return typeof v === "number" ? v : Number.NaN;
-}
-
-function statsWhere(
-  p: TestProcess,
-  predicate: (s: Stats) => boolean,
-  timeoutMs: number,
-  what: string,
-): Promise<Stats> {
-  return p.waitFor((r) => r.msg === "guest stats" && predicate(r), timeoutMs, what);
-}
 
 /** Each fault, given the sink's and the sender's names, and whether the sender must meet -EAGAIN. */
 const FAULTS: readonly {

@@ -17,7 +17,8 @@ import { randomBytes } from "node:crypto";
 import { after, describe, test } from "node:test";
 import { ToolstackClient } from "@hmx/client";
 import type { StartedDockerComposeEnvironment } from "testcontainers";
-import { LogTail, composeAvailability, composeUp, eventually, num } from "./containers/docker.js";
+import { LogTail, composeAvailability, composeUp, eventually } from "./containers/docker.js";
+import { num } from "@hmx/testkit";
 import { stateDirTodo } from "./fleet-restart-harness.js";
 
 const { flavour, skip } = composeAvailability();

@@ -24,7 +24,7 @@ import * as grpc from "@grpc/grpc-js";
 import { SessionClient } from "@hmx/guest-agent";
 import { GRPC_MESSAGE_LIMITS, bearerMetadata, loadHypervisorProto } from "@hmx/proto";
 import type { EnrolResponse__Output } from "@hmx/proto/gen/hmx/argo/v1/EnrolResponse.js";
-import { TcpProxy, Testbed } from "@hmx/testkit";
+import { TcpProxy, Testbed, num } from "@hmx/testkit";
 import { randomBytes } from "node:crypto";
 import {
   UNHANDLED_REJECTION_EXIT,
@@ -32,7 +32,6 @@ import {
   fleetIsBusy,
   killAndRestartHypervisor,
   latest,
-  num,
   sleep,
   startRestartFleet,
   stateDirTodo,

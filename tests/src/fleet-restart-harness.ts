@@ -7,7 +7,7 @@
  * documented" from "crashed on a rejection nobody handled".
  */
 import { HMX_BIN } from "@hmx/cli/supervisor";
-import type { Testbed, TestProcess } from "@hmx/testkit";
+import { num, type Testbed, type TestProcess } from "@hmx/testkit";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -40,13 +40,6 @@ export function stateDirTodo(): string | false {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-export type Stats = Record<string, unknown>;
-
-export function num(stats: Stats | undefined, key: string): number {
-  const v = stats?.[key];
-  return typeof v === "number" ? v : Number.NaN;
 }
 
 /** SIGKILLs the testbed's hypervisor and starts a new one on the same two ports. */

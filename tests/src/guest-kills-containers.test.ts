@@ -17,13 +17,8 @@ import { ToolstackClient } from "@hmx/client";
 import { seededRandom } from "@hmx/hypervisor";
 import { propertySeed } from "@hmx/virtio/test-utils";
 import type { StartedDockerComposeEnvironment } from "testcontainers";
-import {
-  composeAvailability,
-  composeUp,
-  eventually,
-  jsonRecords,
-  num,
-} from "./containers/docker.js";
+import { composeAvailability, composeUp, eventually, jsonRecords } from "./containers/docker.js";
+import { num } from "@hmx/testkit";
 import { sleep, stateDirTodo } from "./fleet-restart-harness.js";
 
 const { flavour, skip } = composeAvailability();

@@ -18,9 +18,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { seededRandom } from "@hmx/hypervisor";
-import { Testbed, type TestProcess } from "@hmx/testkit";
+import { Testbed, num, type TestProcess } from "@hmx/testkit";
 import { propertySeed } from "@hmx/virtio/test-utils";
-import { latest, num, sleep } from "./fleet-restart-harness.js";
+import { latest, sleep } from "./fleet-restart-harness.js";
 
 const KILLS = Number(process.env["HMX_GUEST_KILLS"] ?? 5);
 const RATE = 1000;

@@ -7,25 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { Testbed, type TestProcess } from "@hmx/testkit";
-import { TcpProxy } from "@hmx/testkit";
-
-type Stats = Record<string, unknown>;
-
-function num(stats: Stats | undefined, key: string): number {
-  const v = stats?.[key];
-  return typeof v === "number" ? v : Number.NaN;
-}
-
-/** Waits until the process logged a "guest stats" record satisfying `predicate`. */
-function statsWhere(
-  p: TestProcess,
-  predicate: (s: Stats) => boolean,
-  timeoutMs: number,
-  what: string,
-): Promise<Stats> {
-  return p.waitFor((r) => r.msg === "guest stats" && predicate(r), timeoutMs, what);
-}
+import { Testbed, TcpProxy, num, statsWhere, type TestProcess } from "@hmx/testkit";
 
 describe("guests as processes, hypervisor with --argo-mac-permissive", () => {
   let bed: Testbed;

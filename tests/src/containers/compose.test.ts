@@ -14,7 +14,8 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { after, describe, test } from "node:test";
 import type { StartedDockerComposeEnvironment } from "testcontainers";
-import { LogTail, composeAvailability, composeUp, eventually, num } from "./docker.js";
+import { LogTail, composeAvailability, composeUp, eventually } from "./docker.js";
+import { num } from "@hmx/testkit";
 
 const { flavour, skip } = composeAvailability();
 

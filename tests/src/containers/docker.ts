@@ -125,11 +125,6 @@ export async function eventually<T>(
   }
 }
 
-export function num(r: Record<string, unknown> | undefined, key: string): number {
-  const v = r?.[key];
-  return typeof v === "number" ? v : Number.NaN;
-}
-
 /** Which Compose the machine has: v2 (`docker compose`) preferred, else v1 (`docker-compose`). */
 /**
  * What a compose test needs before it runs: a Docker daemon and a Compose (v2's `docker compose`

@@ -22,9 +22,9 @@ import {
   buildTestImage,
   dockerUnavailable,
   eventually,
-  num,
   removeImage,
 } from "./docker.js";
+import { num } from "@hmx/testkit";
 
 const skip = dockerUnavailable();
 const ADMIN_TOKEN = randomBytes(24).toString("base64url");

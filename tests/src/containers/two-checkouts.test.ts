@@ -20,7 +20,8 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { REPO_ROOT, composeAvailability, eventually, jsonRecords, num } from "./docker.js";
+import { REPO_ROOT, composeAvailability, eventually, jsonRecords } from "./docker.js";
+import { num } from "@hmx/testkit";
 
 const { flavour, skip } = composeAvailability();
 

@@ -17,16 +17,10 @@ import { after, test } from "node:test";
 
 import { ToolstackClient } from "@hmx/client";
 import { seededRandom } from "@hmx/hypervisor";
-import { Testbed, type TestProcess } from "@hmx/testkit";
+import { Testbed, num, type TestProcess } from "@hmx/testkit";
 
 const KILLS_ENV = process.env["HMX_STATE_KILLS"];
 const PAIRS = 3;
-
-type Stats = Record<string, unknown>;
-function num(stats: Stats | undefined, key: string): number {
-  const v = stats?.[key];
-  return typeof v === "number" ? v : Number.NaN;
-}
 
 /** A loopback port that was free a moment ago (the hypervisor must come back on it). */
 function freePort(): Promise<number> {
