@@ -32,7 +32,12 @@ import type {
 import type { Wakeable } from "./argo-sender.js";
 import type { BatchPrelude } from "./batch-prelude.js";
 import { DeferredPublisher, type PublishStats } from "./deferred-publish.js";
-import { DgramSocket, type SocketHost, type SocketTuning } from "./dgram-socket.js";
+import {
+  DgramSocket,
+  type InlineConsumer,
+  type SocketHost,
+  type SocketTuning,
+} from "./dgram-socket.js";
 import { ArgoSocketError } from "./errors.js";
 import { retOf } from "./outcomes.js";
 import { PageAllocator, runOf } from "./page-allocator.js";
@@ -45,7 +50,6 @@ import {
   type AgentState,
   type RingRecord,
 } from "./agent-state.js";
-import type { InlineConsumer } from "./dgram-socket.js";
 
 /** Options of `ArgoEndpoint.bind`. */
 export interface BindOptions {
