@@ -25,7 +25,7 @@ import {
   readJournal,
   type FileKind,
 } from "./journal-format.js";
-import { fromJson, toJson } from "./state-records.js";
+import { fromJson, toJson, type DomainIdentity } from "./state-records.js";
 
 const SNAPSHOT_MAGIC = Buffer.from("HMXSNAPS", "latin1");
 /** Bumped on any incompatible change of the snapshot's records. */
@@ -64,17 +64,7 @@ export type SnapshotRecord =
   | { readonly kind: "meta"; readonly nextDomid: number; readonly domains: number }
   /** The MAC changes that rebuild today's policy, flask mode and firewall from the boot flags. */
   | { readonly kind: "mac"; readonly change: MacChange }
-  | {
-      readonly kind: "domain";
-      readonly domid: number;
-      readonly name: string;
-      readonly label: string;
-      readonly memoryBytes: number;
-      readonly privileged: boolean;
-      /** SHA-256 of the credential, hex. */
-      readonly digest: string;
-      readonly counters: DomainCounters;
-    }
+  | ({ readonly kind: "domain"; readonly counters: DomainCounters } & DomainIdentity)
   /** Materialised pages of one domain (a domain with many pages has several of these). */
   | { readonly kind: "pages"; readonly domid: number; readonly pages: readonly PageImage[] }
   | ({ readonly kind: "enrolled" } & EnrolmentRecord)

@@ -31,6 +31,17 @@ import {
   type RingImage,
   type SnapshotRecord,
 } from "./snapshot-format.js";
+import type { DomainIdentity } from "./state-records.js";
+
+/** Brings a domain back under its domid with its credential's digest (journal and snapshot). */
+export function restoreDomain(registry: DomainRegistry, d: DomainIdentity): Domain {
+  const { name, label, memoryBytes, privileged } = d;
+  return registry.restore(
+    { name, label, memoryBytes, privileged },
+    d.domid,
+    Buffer.from(d.digest, "hex"),
+  );
+}
 
 /** What the snapshot reads and rebuilds, besides the registry and the dispatcher. */
 export interface SnapshotServices {
@@ -152,20 +163,9 @@ export function restoreRecord(
     case "mac":
       replayMac(record.change);
       return;
-    case "domain": {
-      const domain = registry.restore(
-        {
-          name: record.name,
-          label: record.label,
-          memoryBytes: record.memoryBytes,
-          privileged: record.privileged,
-        },
-        record.domid,
-        Buffer.from(record.digest, "hex"),
-      );
-      Object.assign(domain.counters, record.counters);
+    case "domain":
+      Object.assign(restoreDomain(registry, record).counters, record.counters);
       return;
-    }
     case "pages": {
       const memory = live(registry, record.domid).memory;
       for (const { gfn, bytes } of record.pages) memory.write(gfn * PAGE_SIZE, bytes);

@@ -12,17 +12,19 @@ import type { DeviceChange } from "../devices/device-manager.js";
 import type { EnrolmentRecord } from "../fleet/enrolment.js";
 import type { MacChange } from "../mac/mac-controller.js";
 
+/** What brings a domain back: its identity and its credential's digest (journal and snapshot). */
+export interface DomainIdentity {
+  readonly domid: number;
+  readonly name: string;
+  readonly label: string;
+  readonly memoryBytes: number;
+  readonly privileged: boolean;
+  /** SHA-256 of the credential, hex: the credential itself is never stored. */
+  readonly digest: string;
+}
+
 export type StateRecord =
-  | {
-      readonly kind: "domain-created";
-      readonly domid: number;
-      readonly name: string;
-      readonly label: string;
-      readonly memoryBytes: number;
-      readonly privileged: boolean;
-      /** SHA-256 of the credential, hex: the credential itself is never stored. */
-      readonly digest: string;
-    }
+  | ({ readonly kind: "domain-created" } & DomainIdentity)
   | { readonly kind: "credential"; readonly domid: number; readonly digest: string }
   | { readonly kind: "domain-destroyed"; readonly domid: number }
   | { readonly kind: "acknowledged"; readonly domid: number; readonly ackThrough: number }

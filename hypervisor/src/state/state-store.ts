@@ -48,15 +48,16 @@ import {
   snapshotFileParts,
   snapshotFileName,
   snapshotGeneration,
+  type SnapshotRecord,
 } from "./snapshot-format.js";
 import {
   MacHistory,
   captureState,
+  restoreDomain,
   restoreMeta,
   restoreRecord,
   type SnapshotServices,
 } from "./snapshot-state.js";
-import type { SnapshotRecord } from "./snapshot-format.js";
 import { LOCK_FILE, acquireStateLock } from "./state-lock.js";
 import { decodeRecord, encodeRecord, type StateRecord } from "./state-records.js";
 
@@ -610,16 +611,7 @@ function replay(
       return;
     }
     case "domain-created":
-      registry.restore(
-        {
-          name: record.name,
-          label: record.label,
-          memoryBytes: record.memoryBytes,
-          privileged: record.privileged,
-        },
-        record.domid,
-        Buffer.from(record.digest, "hex"),
-      );
+      restoreDomain(registry, record);
       return;
     case "credential":
       registry.restoreCredential(record.domid, Buffer.from(record.digest, "hex"));
