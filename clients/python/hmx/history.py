@@ -9,6 +9,7 @@ delivered like any other (and counted in `gaps` / `dropped_events`). A refusal (
 bad query, a `since` from another run) is not retried: it raises `HistoryRefused`.
 
     sub = HistorySubscriber("127.0.0.1:7072", admin_token, since=0, until="now")
+    # or HistorySubscriber(address, admin_token, last=20): the newest 20 retained events, then on
     for event in sub.iter_events():      # or: async for event in sub.events()
         print(event["seq"], event["kind"])
 
@@ -37,11 +38,14 @@ class HistoryRefused(Exception):
         self.status = status
 
 
-def history_url(address: str, since=None, until=None, kinds=None, domid=None) -> str:
-    """The `/v1/history` URL of a subscription resuming after `since`."""
+def history_url(address: str, since=None, until=None, kinds=None, domid=None, last=None) -> str:
+    """The `/v1/history` URL of a subscription resuming after `since` (or starting with the
+    newest `last` retained events)."""
     query = []
     if since is not None:
         query.append(("since", str(since)))
+    if last is not None:
+        query.append(("last", str(last)))
     if until is not None:
         query.append(("until", str(until)))
     if kinds is not None:
@@ -70,6 +74,7 @@ class HistorySubscriber:
         until: Union[int, str, None] = None,
         kinds: Optional[Sequence[str]] = None,
         domid: Optional[int] = None,
+        last: Optional[int] = None,
         reconnect: bool = True,
         retry_delay: float = 0.2,
         max_attempts: int = 10,
@@ -81,12 +86,20 @@ class HistorySubscriber:
             raise ValueError(f"until {until!r}: expected a seq (int >= 0) or 'now'")
         if since is not None and not (isinstance(since, int) and since >= 0):
             raise ValueError(f"since {since!r}: expected a seq, an int >= 0")
+        if last is not None:
+            if isinstance(last, bool) or not (isinstance(last, int) and last >= 1):
+                raise ValueError(f"last {last!r}: expected a count of events, an int >= 1")
+            if since is not None:
+                raise ValueError("since and last are exclusive: resume after a seq, or take the last N events")
         self.address = address
         self._token = admin_token
         self.since = since
         self.until = until
         self.kinds = list(kinds) if kinds is not None else None
         self.domid = domid
+        #: Only the first connection asks for the newest `last` events; a reconnect resumes
+        #: after the last seq delivered, like any other.
+        self.last = last
         self.reconnect = reconnect
         self.retry_delay = retry_delay
         self.max_attempts = max_attempts
@@ -110,6 +123,7 @@ class HistorySubscriber:
             until=self.until,
             kinds=self.kinds,
             domid=self.domid,
+            last=self.last if self.last_seq is None else None,
         )
         headers = {"Authorization": f"Bearer {self._token}"}
         params = inspect.signature(websockets.connect).parameters

@@ -124,6 +124,17 @@ class HistoryAgainstHypervisor(unittest.TestCase):
         self.assertEqual(seqs, list(range(first["to"] + 1, first["to"] + 1 + len(seqs))), "no hole after it")
         self.assertLessEqual(len(rest), WINDOW)
 
+    def test_last_starts_with_the_newest_n_retained_events_that_pass_the_filters(self):
+        names = self.create_and_destroy(3, "last")
+        sub = HistorySubscriber(HTTP, TOKEN, last=4, kinds=["domain"], until="now")
+        events = list(sub.iter_events())
+        self.assertEqual(
+            [(e["name"], e["event"]) for e in events],
+            [(names[1], "created"), (names[1], "destroyed"), (names[2], "created"), (names[2], "destroyed")],
+        )
+        seqs = [e["seq"] for e in events]
+        self.assertEqual(seqs, sorted(seqs))
+
     def test_a_wrong_token_is_refused_with_401_and_not_retried(self):
         sub = HistorySubscriber(HTTP, "not-the-token", until="now")
         with self.assertRaises(HistoryRefused) as caught:
@@ -136,6 +147,10 @@ class HistoryAgainstHypervisor(unittest.TestCase):
             HistorySubscriber(HTTP, TOKEN, kinds=["hypercalls"])
         with self.assertRaisesRegex(ValueError, "until 'later'"):
             HistorySubscriber(HTTP, TOKEN, until="later")
+        with self.assertRaisesRegex(ValueError, "last 0: expected a count of events"):
+            HistorySubscriber(HTTP, TOKEN, last=0)
+        with self.assertRaisesRegex(ValueError, "since and last are exclusive"):
+            HistorySubscriber(HTTP, TOKEN, since=3, last=2)
 
 
 if __name__ == "__main__":
