@@ -4,6 +4,8 @@
  * Content-Security-Policy the routes send allows only this origin's files.
  */
 
+import { HISTORY_KINDS } from "../../observability/history.js";
+
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -44,6 +46,15 @@ ${message}
   );
 }
 
+/** The history tail's filter: a kind, and for hypercalls the op (`f`: sendv, registerRing…). */
+function historyFilter(): string {
+  const kinds = HISTORY_KINDS.map((k) => `<option value="${k}">${k}</option>`).join("");
+  return `<form id="history-filter" class="filter">
+<label>kind <select id="history-kind"><option value="">all</option>${kinds}</select></label>
+<label>op <input id="history-op" type="search" size="12" placeholder="e.g. sendv" autocomplete="off"></label>
+</form>`;
+}
+
 /** The dashboard itself: empty panels that `main.js` fills from /v1/state and the history. */
 export function dashboardPage(): string {
   return page(
@@ -60,7 +71,7 @@ export function dashboardPage(): string {
 <section class="panel"><h2>Message rate <small>per second, last 60 s</small></h2><svg id="rates" viewBox="0 0 400 200" role="img" aria-label="message rate over time"></svg><p class="legend"><span class="key messages"></span>messages <span class="key denials"></span>MAC denials</p></section>
 <section class="panel"><h2>MAC denials <output id="denial-count">0</output></h2><ol id="denials" class="list"></ol></section>
 <section class="panel"><h2>Faults <output id="fault-count">0</output></h2><ul id="faults" class="list"></ul></section>
-<section class="panel wide"><h2>History <small id="history-seq"></small></h2><ol id="history" class="list mono"></ol></section>
+<section class="panel wide"><h2>History <small id="history-seq"></small></h2>${historyFilter()}<ol id="history" class="list mono"></ol></section>
 </main>`,
     "main.js",
   );
@@ -87,6 +98,7 @@ th, td { text-align: left; padding: .2rem .5rem; border-bottom: 1px solid var(--
 .link-up { color: var(--good); } .link-down { color: var(--bad); }
 .ring { display: inline-flex; align-items: center; gap: .3rem; margin-right: 1rem; }
 meter { width: 6rem; }
+.filter { display: flex; gap: 1rem; margin-bottom: .5rem; color: var(--muted); }
 .list { margin: 0; padding-left: 1.2rem; max-height: 16rem; overflow-y: auto; }
 .mono { font-family: ui-monospace, monospace; font-size: 12px; }
 .mono li { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }

@@ -41,7 +41,10 @@ export interface HistoryEvent {
 export const CHART_SECONDS = 60;
 /** Seconds a flow's rate is averaged over. */
 export const FLOW_SECONDS = 5;
-const TAIL_LENGTH = 100;
+/** Events the tail keeps unfiltered, so that a filter set later still finds rare events. */
+const TAIL_LENGTH = 2000;
+/** Events the history panel lists (the newest that pass its filter). */
+export const TAIL_SHOWN = 50;
 const DENIALS_KEPT = 20;
 
 /** Per-second counts over the last CHART_SECONDS. */
@@ -121,6 +124,28 @@ export class HistoryModel {
     for (const flow of [...this.flows.values(), ...this.deniedFlows.values()])
       flow.perSecond.prune(oldest);
   }
+}
+
+/** The history panel's filter; an empty field matches everything. */
+export interface TailFilter {
+  readonly kind: string;
+  /** A hypercall op (`f`); when set, only hypercalls of that op pass. */
+  readonly op: string;
+}
+
+export function tailMatches(e: HistoryEvent, filter: TailFilter): boolean {
+  if (filter.kind !== "" && e.kind !== filter.kind) return false;
+  return filter.op === "" || (e.kind === "hypercall" && e.f === filter.op);
+}
+
+/** The newest `TAIL_SHOWN` events of the tail that pass the filter, oldest first. */
+export function filteredTail(tail: readonly HistoryEvent[], filter: TailFilter): HistoryEvent[] {
+  const shown: HistoryEvent[] = [];
+  for (let i = tail.length - 1; i >= 0 && shown.length < TAIL_SHOWN; i--) {
+    const e = tail[i];
+    if (e !== undefined && tailMatches(e, filter)) shown.push(e);
+  }
+  return shown.reverse();
 }
 
 function countFlow(flows: Map<string, Flow>, src: number, dst: number, second: number): void {

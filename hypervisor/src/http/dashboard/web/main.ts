@@ -6,7 +6,7 @@
  */
 import { byId } from "./dom.js";
 import { drawFlows } from "./flow-graph.js";
-import { HistoryModel, type HistoryEvent } from "./history-model.js";
+import { HistoryModel, filteredTail, type HistoryEvent, type TailFilter } from "./history-model.js";
 import { drawDenials, drawDomains, drawFaults, drawHistory } from "./panels.js";
 import { drawRates } from "./rate-chart.js";
 import type { DashboardState } from "./state-types.js";
@@ -33,7 +33,14 @@ const view = {
   faults: byId("faults", HTMLUListElement),
   history: byId("history", HTMLOListElement),
   historySeq: byId("history-seq", HTMLElement),
+  historyFilter: byId("history-filter", HTMLFormElement),
+  historyKind: byId("history-kind", HTMLSelectElement),
+  historyOp: byId("history-op", HTMLInputElement),
 };
+
+function tailFilter(): TailFilter {
+  return { kind: view.historyKind.value, op: view.historyOp.value.trim() };
+}
 
 function setConnection(s: "connecting" | "live" | "closed", text: string): void {
   view.connection.dataset["state"] = s;
@@ -120,12 +127,18 @@ function redraw(): void {
   view.denialCount.value = String(Math.max(state.totals.macDenials, model.denials.length));
   drawDenials(view.denials, model.denials);
   drawFaults(view.faults, view.faultCount, state);
-  drawHistory(view.history, model.tail);
+  drawHistory(view.history, filteredTail(model.tail, tailFilter()));
   view.historySeq.textContent = model.lastSeq > 0 ? `up to seq ${model.lastSeq}` : "";
   const t = state.totals;
   view.totals.textContent = `${state.domains.length} domains · ${t.messages} messages · ${t.virqs} VIRQs · ${t.macDenials} MAC denials`;
 }
 
+view.historyFilter.addEventListener("input", () => {
+  dirty = true;
+});
+view.historyFilter.addEventListener("submit", (e) => {
+  e.preventDefault();
+});
 setInterval(() => void pollState(), STATE_INTERVAL_MS);
 setInterval(redraw, REDRAW_INTERVAL_MS);
 void resume();

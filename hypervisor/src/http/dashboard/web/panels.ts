@@ -104,10 +104,11 @@ export function describe(e: HistoryEvent): string {
   }
 }
 
+/** The tail as the panel lists it: newest first (the caller picks and filters the events). */
 export function drawHistory(list: HTMLElement, tail: readonly HistoryEvent[]): void {
   list.replaceChildren(
     ...tail
-      .slice(-50)
+      .slice()
       .reverse()
       .map((e) =>
         el(
@@ -116,6 +117,7 @@ export function drawHistory(list: HTMLElement, tail: readonly HistoryEvent[]): v
             class: `kind-${e.kind}${e.type === "fail" ? " fail" : ""}`,
             "data-seq": e.seq,
             "data-kind": e.kind,
+            ...(e.f === undefined ? {} : { "data-op": e.f }),
           },
           `${e.seq} ${e.time.slice(11, 23)} ${e.kind} ${describe(e)}`,
         ),
