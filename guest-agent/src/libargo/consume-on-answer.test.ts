@@ -65,7 +65,7 @@ describe("consume on answer (request/reply servers)", { timeout: 20_000 }, () =>
       ["writeMemory", "sendv", "writeMemory", "notify"],
       "staging, the reply's sendv, then the rx store and notify(NULL)",
     );
-    const store = reply?.[2];
+    const store = reply.at(2);
     assert.ok(store?.op === "writeMemory");
     assert.equal(store.gpa, server.ring.gpa + RING_RX_PTR_OFFSET);
     assert.equal(Buffer.from(store.data).readUInt32LE(0), 32);

@@ -524,7 +524,7 @@ export class RxRing {
       if (defer || held) {
         this.#rxPtr = newRx;
         this.#prefetch.deferred();
-        if (defer) this.#deferPublish?.(this);
+        if (defer) this.#deferPublish(this);
       }
       const last = result.messages.at(-1);
       if (last !== undefined) {
