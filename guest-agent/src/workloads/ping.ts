@@ -104,6 +104,8 @@ class PingTracker {
   #rxPtr = 0;
   /** Ping `next` was restored as possibly out: its next send is a resend. */
   #resending = false;
+  /** The size of ping `next`. */
+  #bytes = 0;
   #waiter: (() => void) | null = null;
 
   constructor(
@@ -136,19 +138,26 @@ class PingTracker {
     };
   }
 
-  /** Ping `next` is about to go out. */
-  sending(): void {
+  /** Ping `next`, of `bytes`, is about to go out (again, after a restart: `resent`). */
+  sending(bytes: number): void {
+    this.#bytes = bytes;
+    if (this.#resending) this.stats.resent++;
+    this.#resending = false;
     if (this.#outstanding === PING_IDLE) this.#outstanding = PING_SENDING;
   }
 
-  /** The hypervisor accepted ping `next` (once per ping, however often it was sent). */
-  accepted(bytes: number): void {
-    if (this.#resending) this.stats.resent++;
-    this.#resending = false;
-    if (this.#outstanding === PING_ACCEPTED) return;
+  /**
+   * The hypervisor accepted ping `seq`: counted sent once however often it went out, and not
+   * again if its reply, which proves it went out, was taken first.
+   */
+  accepted(seq: number): void {
+    if (this.stats.next === seq && this.#outstanding === PING_SENDING) this.#countSent();
+  }
+
+  #countSent(): void {
     this.#outstanding = PING_ACCEPTED;
     this.stats.sent++;
-    this.stats.bytes += bytes;
+    this.stats.bytes += this.#bytes;
   }
 
   /** Ping `next` is done with: answered, or not (lost, or never sent). */
@@ -160,7 +169,6 @@ class PingTracker {
 
   /** Ping `next` failed to send for good: not lost, an error. */
   failed(): void {
-    this.#resending = false;
     this.stats.errors++;
     this.#advance(false);
   }
@@ -168,7 +176,6 @@ class PingTracker {
   /** No reply to ping `seq` within the timeout. */
   timedOut(seq: number): void {
     if (this.stats.next !== seq) return; // answered meanwhile
-    this.#resending = false;
     this.stats.lost++;
     this.#advance(false);
   }
@@ -186,7 +193,7 @@ class PingTracker {
         this.stats.late++;
         return;
       }
-      this.#resending = false;
+      if (this.#outstanding === PING_SENDING) this.#countSent();
       this.stats.received++;
       this.#advance(true);
       this.#waiter?.();
@@ -264,7 +271,7 @@ export async function runPing(
     options.onReady?.({ aport: socket.aport, partner: socket.partner });
     while ((options.count === 0 || stats.next < options.count) && !signal.aborted) {
       const seq = stats.next;
-      tracker.sending();
+      tracker.sending(options.size);
       // The ping that may go out is on record before it can (a restart sends it again).
       if (endpoint.resuming) {
         const ret = await endpoint.client.writeMemory(
@@ -275,7 +282,8 @@ export async function runPing(
       }
       const started = performance.now();
       try {
-        tracker.accepted(await socket.sendTo(dst, numberedPayload(options.size, seq, tracker.tag)));
+        await socket.sendTo(dst, numberedPayload(options.size, seq, tracker.tag));
+        tracker.accepted(seq);
       } catch (err) {
         if (err instanceof ArgoSocketError && err.code === "ESHUTDOWN") break;
         tracker.failed();
