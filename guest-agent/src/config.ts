@@ -51,6 +51,8 @@ export interface GuestConfig {
   readonly rate: number;
   /** ping: pause between pings. */
   readonly intervalMs: number;
+  /** ping: how long to wait for each reply before counting it lost. */
+  readonly timeoutMs?: number;
   /** How often a "guest stats" line is logged. */
   readonly statsIntervalMs: number;
   /** virtio-backend: directory of the raw disk images (created on demand). */
@@ -98,6 +100,7 @@ export const GUEST_USAGE = `usage: hmx guest --hypervisor ADDRESS (--credential-
   --rate N                   traffic: messages per second, 0 = as fast as possible (default 100);
                              fleet: messages per second to each peer (default 20)
   --interval-ms N            ping: pause between pings; virtio-demo: between rounds (default 1000)
+  --timeout-ms N             ping: wait this long for each reply before counting it lost (default 1000)
   --stats-interval-ms N      how often to log a "guest stats" line (default 1000)
   --log-level LEVEL          trace|debug|info|warn|error|fatal|silent (env HMX_LOG_LEVEL; default info)
   -h, --help                 show this help`;
@@ -110,6 +113,7 @@ const APPLIES: Record<string, readonly WorkloadName[]> = {
   count: ["ping", "traffic", "sink", "virtio-demo"],
   rate: ["traffic", "fleet"],
   "interval-ms": ["ping", "virtio-demo"],
+  "timeout-ms": ["ping"],
   "image-dir": ["virtio-backend"],
   "console-dir": ["virtio-backend"],
   ...Object.fromEntries(TUNNEL_FLAGS.map((f) => [f, ["tunnel"] as const])),
@@ -167,6 +171,7 @@ export function parseGuestConfig(input: {
         count: { type: "string" },
         rate: { type: "string" },
         "interval-ms": { type: "string" },
+        "timeout-ms": { type: "string" },
         "stats-interval-ms": { type: "string" },
         "image-dir": { type: "string" },
         "console-dir": { type: "string" },
@@ -282,6 +287,7 @@ export function parseGuestConfig(input: {
     workload === "fleet" ? 20 : 100,
   );
   const intervalMs = int("interval-ms", 0, 3_600_000, 1000);
+  const timeoutMs = int("timeout-ms", 1, 3_600_000, 1000);
   const statsIntervalMs = int("stats-interval-ms", 100, 3_600_000, 1000);
 
   const logLevel = str("log-level") ?? env["HMX_LOG_LEVEL"] ?? "info";
@@ -341,6 +347,7 @@ export function parseGuestConfig(input: {
     count,
     rate,
     intervalMs,
+    timeoutMs,
     statsIntervalMs,
     logLevel,
     ...(imageDir === undefined ? {} : { imageDir }),

@@ -73,6 +73,11 @@ export interface BindOptions {
    */
   readonly consumer?: InlineConsumer;
   /**
+   * Consume each request only with its answer: the drain never publishes rx; a `sendTo` with
+   * `answers` does, after its sendv (rx-ring.ts "Consume on answer"). For request/reply servers.
+   */
+  readonly consumeOnAnswer?: boolean;
+  /**
    * When the ring is resumed: the rx_ptr the consumer's own progress record names (rx-ring.ts
    * `resumeRx`); ignored for a new ring.
    */
@@ -364,6 +369,7 @@ export class ArgoEndpoint {
         len: ringLen,
         ...(resumeGfn === undefined ? {} : { resumeGfn }),
         ...(options.resumeRx === undefined ? {} : { resumeRx: options.resumeRx }),
+        ...(options.consumeOnAnswer === true ? { consumeOnAnswer: true } : {}),
         // The ring is in the agent state from the multicall that registers it on.
         recordOps: (gfn) => {
           const record = { aport, partnerId: partner, len: ringLen, gfn };

@@ -51,7 +51,11 @@ class ScriptedHost implements SenderHost {
       if (rets instanceof Error) throw rets;
       // stopOnError: the calls after the first failure are skipped.
       const failed = rets.findIndex((r) => r < 0);
-      return rets.map((ret, i) => (failed >= 0 && i > failed ? SKIPPED : { op: "sendv", ret }));
+      return rets.map((ret, i) =>
+        failed >= 0 && i > failed
+          ? SKIPPED
+          : ({ op: ops[i]?.op ?? "sendv", ret } as HypercallOutcome),
+      );
     },
   } as unknown as HypercallClient;
 
@@ -190,6 +194,56 @@ describe("argo sender (the send half of sockets and channels)", { timeout: 10_00
       "lost 11: Error: link down",
       "lost 12: Error: link down",
     ]);
+  });
+
+  it("trailing calls ride after the sendvs and run only if every sendv was accepted: an -EAGAIN skips them until the retry", async () => {
+    const host = new ScriptedHost();
+    host.scripts.push(
+      () => [1, 0],
+      () => [-Errno.EAGAIN, 1, 0],
+      () => [1, 1, 0],
+    );
+    const settled: string[] = [];
+    const trailingOwner: SendOwner<number> = {
+      ...owner,
+      build: (queue) => {
+        const batch = owner.build(queue) as SendBatch<number>;
+        const store: HypercallOp = { op: "writeMemory", gpa: 0, data: Buffer.alloc(4) };
+        return {
+          ...batch,
+          ops: [...batch.ops, store],
+          trailing: 1,
+          settleTrailing: (outcomes) => {
+            const o = outcomes[0];
+            settled.push(o?.op === "writeMemory" ? `ran ${o.ret}` : "skipped");
+          },
+        };
+      },
+    };
+    const stats: SenderStats = {
+      sent: 0,
+      sentBytes: 0,
+      eagains: 0,
+      ebusys: 0,
+      batches: 0,
+      sendErrors: 0,
+    };
+    const s = new ArgoSender(host, trailingOwner, stats);
+    const sends = [10, 11, 12].map((m) => outcome(s.send(m)));
+    await until("parked", () => host.parked.size === 1);
+    assert.deepEqual(
+      settled,
+      ["ran 0", "skipped"],
+      "11's sendv failed: the trailing call did not run",
+    );
+    host.virq();
+    assert.deepEqual(await Promise.all(sends), ["sent", "sent", "sent"]);
+    assert.deepEqual(host.batches, [
+      [10, -1],
+      [11, 12, -1],
+      [11, 12, -1],
+    ]);
+    assert.deepEqual(settled, ["ran 0", "skipped", "ran 0"]);
   });
 
   it("close lets the batch in flight finish and rejects what is queued behind it", async () => {

@@ -96,9 +96,22 @@ export interface SendQueueView<M> {
 
 /** One multicall the owner built for the front `count` messages of the queue. */
 export interface SendBatch<M> {
-  /** The calls: whatever the sendvs need first, then one sendv per message, last. */
+  /**
+   * The calls: whatever the sendvs need first, then one sendv per message, then the
+   * `trailing` calls, last.
+   */
   readonly ops: readonly HypercallOp[];
   readonly count: number;
+  /**
+   * Calls after the sendvs (default 0) that must run only once every sendv of the batch was
+   * accepted: the multicall runs with `stopOnError`, so a sendv that fails (-EAGAIN included)
+   * skips them. What a request/reply server needs to consume a request only together with
+   * its answer (dgram-socket.ts `SendOptions.answers`): after a crash at any instant, a request
+   * is either still in its ring or consumed and answered.
+   */
+  readonly trailing?: number;
+  /** The outcomes are in and the prefix ran: `trailing`'s outcomes, to see whether they ran. */
+  settleTrailing?(outcomes: readonly HypercallOutcome[]): void;
   /**
    * The outcomes are in: the error every message of the batch fails with when a call before
    * the sendvs failed (stopOnError skipped them all), else null.
@@ -268,7 +281,8 @@ export class ArgoSender<M> implements Wakeable, SendQueueView<M> {
       return;
     }
     const { ops, count } = batch;
-    const first = ops.length - count;
+    const trailing = batch.trailing ?? 0;
+    const first = ops.length - count - trailing;
     const virqsBefore = this.#host.virqCount();
     this.#stats.batches++;
     let outcomes: HypercallOutcome[];
@@ -286,6 +300,7 @@ export class ArgoSender<M> implements Wakeable, SendQueueView<M> {
       this.#failFront(count, prefixFailure);
       return;
     }
+    if (trailing > 0) batch.settleTrailing?.(outcomes.slice(first + count));
     for (let k = 0; k < count; k++) {
       const o = outcomes[first + k];
       const q = this.#queue[this.#head];

@@ -41,6 +41,21 @@ export interface DgramMessage {
   /** Authenticated source domain (hypervisor-stamped) and the sender's chosen aport. */
   readonly source: ArgoAddr;
   readonly data: Buffer;
+  /**
+   * On a socket bound with `consumeOnAnswer`: the ring position just past this message. Pass
+   * the message as `SendOptions.answers` to consume it with the reply's sendv.
+   */
+  readonly rxAfter?: number;
+}
+
+/** Options of one `sendTo`. */
+export interface SendOptions {
+  /**
+   * The request this datagram answers (a socket bound with `consumeOnAnswer`): the rx store
+   * that consumes it, and every message before it, rides after this sendv in its multicall and
+   * runs only if the sendv was accepted (rx-ring.ts "Consume on answer").
+   */
+  readonly answers?: DgramMessage;
 }
 
 /**
@@ -90,6 +105,8 @@ export interface SocketHost extends SenderHost {
 interface PendingSend {
   readonly dst: ArgoAddr;
   readonly data: Uint8Array;
+  /** `SendOptions.answers`' rx position, to consume with this send. */
+  readonly consumes?: number | undefined;
 }
 
 type Waiter = (message: DgramMessage | null) => void;
@@ -178,7 +195,7 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
    * EPERM / EACCES (MAC), ESHUTDOWN (socket closed first), EIO (hypercall transport failed).
    * `data` is not copied at once: do not modify it until the returned promise settles.
    */
-  sendTo(dst: ArgoAddr, data: Uint8Array): Promise<number> {
+  sendTo(dst: ArgoAddr, data: Uint8Array, options: SendOptions = {}): Promise<number> {
     if (this.#closing !== null) {
       return Promise.reject(new ArgoSocketError("ESHUTDOWN", "send on a closed socket", { dst }));
     }
@@ -197,7 +214,8 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
         ),
       );
     }
-    return this.#sender.send({ dst, data });
+    const consumes = options.answers?.rxAfter;
+    return this.#sender.send(consumes === undefined ? { dst, data } : { dst, data, consumes });
   }
 
   /** Messages queued for sending and not yet accepted by the hypervisor. */
@@ -296,15 +314,19 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
   }
 
   /** @internal */
-  deliver(messages: readonly RingMessage[]): void {
-    for (const m of messages) {
+  deliver(messages: readonly RingMessage[], ends?: readonly number[]): void {
+    for (const [i, m] of messages.entries()) {
       if (m.messageType !== ARGO_PROTO_DGRAM) {
         this.stats.dropped++;
         continue;
       }
       this.stats.received++;
       this.stats.receivedBytes += m.data.length;
-      const msg: DgramMessage = { source: m.source, data: m.data };
+      const rxAfter = ends?.[i];
+      const msg: DgramMessage =
+        rxAfter === undefined
+          ? { source: m.source, data: m.data }
+          : { source: m.source, data: m.data, rxAfter };
       if (this.#tuning.consumer !== undefined) {
         this.#tuning.consumer.take(msg);
         continue;
@@ -380,6 +402,7 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
     const sends: HypercallOp[] = [];
     const src: ArgoAddr = { aport: this.aport, domainId: ARGO_DOMID_ANY };
     let offset = 0;
+    let consumes: number | undefined;
     let runStart = 0;
     let run: Uint8Array[] = [];
     let runBytes = 0;
@@ -415,14 +438,25 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
         messageType: ARGO_PROTO_DGRAM,
       });
       offset += p.data.length;
+      consumes = p.consumes ?? consumes;
     }
     flushRun();
     const writes = ops.length;
     for (const op of sends) ops.push(op);
+    // The requests these replies answer are consumed after the sendvs, only if all were
+    // accepted (SendOptions.answers).
+    const consume = consumes === undefined ? [] : this.#ring.answerConsumeOps(consumes);
+    for (const op of consume) ops.push(op);
 
     return {
       ops,
       count: sends.length,
+      trailing: consume.length,
+      settleTrailing: (outcomes) => {
+        const store = outcomes[0];
+        if (consumes !== undefined && store?.op === "writeMemory" && store.ret === 0)
+          this.#ring.answerConsumed(consumes);
+      },
       finish: () => {
         if (temporary) this.#host.allocator.free(staging);
       },

@@ -46,6 +46,13 @@
  * VIRQ (every sendv raises one), so skipping the post-publish tx read loses nothing. A drain
  * that leaves more than half the ring in the hypervisor's view publishes at once, as above.
  *
+ * Consume on answer (opt-in, `consumeOnAnswer`; the echo workload uses it). A request/reply
+ * server must not consume a request before its reply is sent: an agent killed in between
+ * would lose it. Such a ring never publishes rx itself; it advances its local rx, tells the
+ * sink where each message ends, and the owner's reply multicall stores the rx past the
+ * requests it answers AFTER their sendvs (`answerConsumeOps`, argo-sender.ts `trailing`), so
+ * a sendv that fails (-EAGAIN) skips the store and the request stays in the ring.
+ *
  * Concurrency: only one `drain` runs at a time per ring (the endpoint serialises passes), and
  * `close` waits for it, so rx is never written into pages that were already freed.
  */
@@ -105,7 +112,8 @@ export const DEFAULT_RING_LEN = ringLenForPages(32);
 export interface RingSink {
   /** How many more messages the consumer will take now (receive back-pressure). */
   room(): number;
-  deliver(messages: readonly RingMessage[]): void;
+  /** `ends`, on a `consumeOnAnswer` ring only: the rx_ptr just past each message. */
+  deliver(messages: readonly RingMessage[], ends?: readonly number[]): void;
   corrupt(corruption: RingCorruption): void;
   /**
    * Calls that store the consumer's progress up to `rxPtr` (what it counted of the messages
@@ -151,6 +159,8 @@ export interface RxRingOptions {
    * hub opts in: its fragments are even, so the guess holds.
    */
   readonly prefetchWraps?: boolean;
+  /** Never publish rx from a drain: the owner's answers do (module comment, "Consume on answer"). */
+  readonly consumeOnAnswer?: boolean;
 }
 
 /** Checks a ring length the way register_ring will (argo-spec §3.2 step 3). */
@@ -198,6 +208,7 @@ export class RxRing {
   #published = 0;
   readonly #deferPublish: ((ring: RxRing) => void) | undefined;
   readonly #prefetchWraps: boolean;
+  readonly #consumeOnAnswer: boolean;
   /** How much to read ahead (prefetch-policy.ts). */
   readonly #prefetch = new PrefetchPolicy();
   #draining: Promise<void> | null = null;
@@ -213,11 +224,13 @@ export class RxRing {
       len: number;
       deferPublish?: ((ring: RxRing) => void) | undefined;
       prefetchWraps?: boolean | undefined;
+      consumeOnAnswer?: boolean | undefined;
     },
   ) {
     this.#client = client;
     this.#deferPublish = options.deferPublish;
     this.#prefetchWraps = options.prefetchWraps === true;
+    this.#consumeOnAnswer = options.consumeOnAnswer === true;
     this.#allocator = allocator;
     this.#run = run;
     this.aport = options.aport;
@@ -251,6 +264,7 @@ export class RxRing {
       len,
       deferPublish: options.deferPublish,
       prefetchWraps: options.prefetchWraps,
+      consumeOnAnswer: options.consumeOnAnswer,
     });
     // A new ring starts from a zeroed header (rx = tx = 0); a resumed one keeps its header and
     // data, and its header is read to continue from the rx_ptr we last published.
@@ -336,6 +350,39 @@ export class RxRing {
   /** The outcome of a `takePublish` op: a failed one is taken again by the next call. */
   publishSettled(ok: boolean): void {
     if (!ok) this.#published = -1;
+  }
+
+  /** The rx_ptr just past each of `messages`, read from `rx` (each takes its header, slot-rounded). */
+  #endsOf(rx: number, messages: readonly RingMessage[]): number[] {
+    let at = rx;
+    return messages.map((m) => {
+      at = roundUpToSlot(at + ARGO_MSG_HEADER_SIZE + m.data.length);
+      if (at >= this.len) at -= this.len;
+      return at;
+    });
+  }
+
+  /**
+   * On a `consumeOnAnswer` ring: the rx store (then a notify(NULL), to fire the senders' space
+   * waiters) that consumes every request up to `rxAfter`, for the end of the multicall whose
+   * sendvs answer them; none when `rxAfter` is published already or is not a position this
+   * ring has read up to (a store must never move rx back). Report with `answerConsumed`.
+   */
+  answerConsumeOps(rxAfter: number): HypercallOp[] {
+    const ahead = ringBytesAvailable(this.len, this.#published, rxAfter);
+    const read = ringBytesAvailable(this.len, this.#published, this.#rxPtr);
+    if (this.#closed !== null || ahead === 0 || ahead > read) return [];
+    const rxBytes = Buffer.allocUnsafe(4);
+    rxBytes.writeUInt32LE(rxAfter, 0);
+    return [
+      { op: "writeMemory", gpa: this.#run.gpa + RING_RX_PTR_OFFSET, data: rxBytes },
+      { op: "notify", ringData: null },
+    ];
+  }
+
+  /** An `answerConsumeOps` store ran: the hypervisor now sees rx at `rxAfter`. */
+  answerConsumed(rxAfter: number): void {
+    this.#published = rxAfter;
   }
 
   /** The op that reads this ring's tx_ptr (for batching the headers of many rings). */
@@ -466,24 +513,28 @@ export class RxRing {
       const newRx = result.rxPtr;
       // Deferred publish (module comment): decided before delivering, so a send the sink makes
       // while it takes the messages already carries this rx store.
+      // A consume-on-answer ring holds its rx for the owner's answers (module comment).
+      const held = this.#consumeOnAnswer && newRx !== rx;
       const defer =
         newRx !== rx &&
+        !held &&
         this.#deferPublish !== undefined &&
         this.#published >= 0 &&
         ringBytesAvailable(this.len, this.#published, tx) <= this.len / 2;
-      if (defer) {
+      if (defer || held) {
         this.#rxPtr = newRx;
         this.#prefetch.deferred();
-        this.#deferPublish(this);
+        if (defer) this.#deferPublish(this);
       }
       const last = result.messages.at(-1);
       if (last !== undefined) {
         this.#prefetch.took(ARGO_MSG_HEADER_SIZE + last.data.length);
-        sink.deliver(result.messages);
+        if (held) sink.deliver(result.messages, this.#endsOf(rx, result.messages));
+        else sink.deliver(result.messages);
       }
       if (result.corruption !== null) sink.corrupt(result.corruption);
       if (newRx === rx) return; // nothing consumable (only a bad tx does that)
-      if (defer) continue;
+      if (defer || held) continue;
 
       // Publish rx (§4.6 step 5), notify(NULL) to fire waiters (step 6), read the next tx and,
       // when data is known or expected there, prefetch from the new rx: all in one multicall,

@@ -13,6 +13,12 @@
  *   accepted before it died (nor could it on Xen: a sendv writes nothing into the sender's
  *   memory), so a restarted sender starts a new epoch (tag + 1, seq 0) rather than guess; the
  *   old epoch's lower bound is what a test holds the sink's count against.
+ * - **Ping progress** (gfns 8..13, in place of a receive record: a guest runs one workload):
+ *   a pinger's tag, its next sequence number and whether that ping may be out, which recent
+ *   pings were answered, its counters, and the rx_ptr of its ring they go with. Written in
+ *   front of each send (the ping that may go out) and in front of every rx store (the replies
+ *   counted), so a restarted pinger continues its run: no counter restarts at 0, a ping that
+ *   may have gone out is sent again (its second reply counts as a re-delivery), none is lost.
  *
  * Binary, fixed-size slots, little-endian, because the receive record rides with every rx store:
  * header (magic, version, body length, FNV-1a of the body; 16 bytes), then the body. A missing,
@@ -26,6 +32,7 @@ import { SEALED_HEADER_BYTES, sealRecord, unsealRecord } from "../libargo/sealed
 const HEADER = SEALED_HEADER_BYTES;
 const RECEIVE_MAGIC = 0x43584d48; // "HMXC"
 const SEND_MAGIC = 0x53584d48; // "HMXS"
+const PING_MAGIC = 0x50584d48; // "HMXP"
 const VERSION = 1;
 
 /** Where the receive progress record lives, and its room (gfns 8..13). */
@@ -70,6 +77,28 @@ export const MAX_RECORDED_STREAMS = Math.floor(
   (RECEIVE_PROGRESS_MAX_BYTES - HEADER - RECEIVE_FIXED) / STREAM_SLOT,
 );
 
+/** Writes `values`' `names` as f64s from `at`, in order. */
+function writeCounters<K extends string>(
+  body: Buffer,
+  at: number,
+  names: readonly K[],
+  values: Record<K, number>,
+): void {
+  names.forEach((k, i) => body.writeDoubleLE(values[k], at + 8 * i));
+}
+
+/** Reads `names` as f64s from `at`; undefined unless each is a safe integer. */
+function readCounters<K extends string>(
+  body: Buffer,
+  at: number,
+  names: readonly K[],
+): Record<K, number> | undefined {
+  const values = Object.fromEntries(names.map((k, i) => [k, body.readDoubleLE(at + 8 * i)]));
+  return names.every((k) => Number.isSafeInteger(values[k]))
+    ? (values as Record<K, number>)
+    : undefined;
+}
+
 const seal = (magic: number, body: Buffer): Buffer => sealRecord(magic, VERSION, body);
 const unseal = (magic: number, bytes: Buffer): Buffer | undefined =>
   unsealRecord(magic, VERSION, bytes);
@@ -82,7 +111,7 @@ export function encodeReceiveProgress(p: ReceiveProgress): Buffer {
   body.writeUInt32LE(p.partner >>> 0, 4);
   body.writeUInt32LE(p.rxPtr >>> 0, 8);
   body.writeUInt32LE(streams.length, 12);
-  CHECKER_COUNTERS.forEach((k, i) => body.writeDoubleLE(p.counters[k], 16 + 8 * i));
+  writeCounters(body, 16, CHECKER_COUNTERS, p.counters);
   streams.forEach((s, i) => {
     const at = RECEIVE_FIXED + STREAM_SLOT * i;
     body.writeUInt32LE(s.domid >>> 0, at);
@@ -101,9 +130,9 @@ export function decodeReceiveProgress(bytes: Buffer): ReceiveProgress | undefine
   if (body === undefined || body.length < RECEIVE_FIXED) return undefined;
   const n = body.readUInt32LE(12);
   if (body.length !== RECEIVE_FIXED + STREAM_SLOT * n) return undefined;
-  const counters = Object.fromEntries(
-    CHECKER_COUNTERS.map((k, i) => [k, body.readDoubleLE(16 + 8 * i)]),
-  ) as CheckerCounters;
+  // `lost` may dip below zero only transiently in a checker; anything else is a foreign record.
+  const counters = readCounters(body, 16, CHECKER_COUNTERS);
+  if (counters === undefined) return undefined;
   const streams = Array.from({ length: n }, (_, i) => {
     const at = RECEIVE_FIXED + STREAM_SLOT * i;
     return {
@@ -114,8 +143,6 @@ export function decodeReceiveProgress(bytes: Buffer): ReceiveProgress | undefine
     };
   });
   if (!streams.every((s) => isCount(s.next))) return undefined;
-  // `lost` may dip below zero only transiently in a checker; anything else is a foreign record.
-  if (!CHECKER_COUNTERS.every((k) => Number.isSafeInteger(counters[k]))) return undefined;
   return {
     aport: body.readUInt32LE(0),
     partner: body.readUInt32LE(4),
@@ -179,4 +206,81 @@ export async function readSendProgress(client: HypercallClient): Promise<SendPro
 /** Stores `p`; resolves with WriteMemory's ret. */
 export function writeSendProgress(client: HypercallClient, p: SendProgress): Promise<number> {
   return client.writeMemory(SEND_PROGRESS_GPA, encodeSendProgress(p));
+}
+
+/** A pinger's counters, in their slot order. */
+export const PING_COUNTERS = [
+  "next",
+  "sent",
+  "received",
+  "lost",
+  "late",
+  "redelivered",
+  "resent",
+  "errors",
+  "bytes",
+] as const;
+export type PingCounters = Record<(typeof PING_COUNTERS)[number], number>;
+
+/** Whether ping `next` may be out: not sent, perhaps accepted (died in the send), accepted. */
+export const PING_IDLE = 0;
+export const PING_SENDING = 1;
+export const PING_ACCEPTED = 2;
+
+/** A pinger's progress (module comment, "Ping progress"). */
+export interface PingProgress {
+  readonly tag: number;
+  readonly peer: number;
+  readonly port: number;
+  /** Its ring's aport, and the rx_ptr of that ring the counters go with. */
+  readonly aport: number;
+  readonly rxPtr: number;
+  /** `PING_IDLE`, `PING_SENDING` or `PING_ACCEPTED`: the state of ping `counters.next`. */
+  readonly outstanding: number;
+  /** Bit i: ping `next - 1 - i` was answered (tells a re-delivery from a late reply). */
+  readonly answered: number;
+  readonly counters: PingCounters;
+}
+
+const PING_FIXED = 32;
+const PING_BODY = PING_FIXED + 8 * PING_COUNTERS.length;
+
+export function encodePingProgress(p: PingProgress): Buffer {
+  const body = Buffer.alloc(PING_BODY);
+  [p.tag, p.peer, p.port, p.aport, p.rxPtr, p.outstanding, p.answered].forEach((v, i) =>
+    body.writeUInt32LE(v >>> 0, 4 * i),
+  );
+  writeCounters(body, PING_FIXED, PING_COUNTERS, p.counters);
+  return seal(PING_MAGIC, body);
+}
+
+/** Decodes a ping progress record; undefined when there is none or it does not check out. */
+export function decodePingProgress(bytes: Buffer): PingProgress | undefined {
+  const body = unseal(PING_MAGIC, bytes);
+  if (body?.length !== PING_BODY) return undefined;
+  const counters = readCounters(body, PING_FIXED, PING_COUNTERS);
+  const outstanding = body.readUInt32LE(20);
+  if (counters === undefined || outstanding > PING_ACCEPTED) return undefined;
+  if (!PING_COUNTERS.every((k) => counters[k] >= 0)) return undefined;
+  return {
+    tag: body.readUInt32LE(0),
+    peer: body.readUInt32LE(4),
+    port: body.readUInt32LE(8),
+    aport: body.readUInt32LE(12),
+    rxPtr: body.readUInt32LE(16),
+    outstanding,
+    answered: body.readUInt32LE(24),
+    counters,
+  };
+}
+
+/** The call that stores `p` (in front of a send, or of the rx store it goes with). */
+export function pingProgressOp(p: PingProgress): HypercallOp {
+  return { op: "writeMemory", gpa: RECEIVE_PROGRESS_GPA, data: encodePingProgress(p) };
+}
+
+/** Reads the ping progress a previous run left (undefined: none, or unreadable). */
+export async function readPingProgress(client: HypercallClient): Promise<PingProgress | undefined> {
+  const { ret, data } = await client.readMemory(RECEIVE_PROGRESS_GPA, HEADER + PING_BODY);
+  return ret === 0 ? decodePingProgress(data) : undefined;
 }

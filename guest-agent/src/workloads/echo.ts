@@ -5,6 +5,13 @@
  * service and of the hardware smoke test's `argo-exec -l -- /bin/echo` (§9). Replies are not
  * awaited one by one: the socket batches them in order, and a window bounds how many are
  * outstanding, so a peer that stops draining slows echo down instead of growing its memory.
+ *
+ * Crash consistency (docs/state-guests.md): a request is consumed only by the multicall that
+ * sends its reply, the rx store after the sendv (`consumeOnAnswer`, `SendOptions.answers`). An
+ * agent killed at any instant leaves each request either in the ring, answered again after the
+ * restart, or consumed and answered; a reply refused with -EAGAIN consumes nothing and is
+ * retried. A request can be answered twice (a batch whose later sendv was refused was cut
+ * short by a kill), never not at all: the pinger counts the second reply as a re-delivery.
  */
 import { ARGO_DOMID_ANY } from "@hmx/proto/abi";
 import type { ArgoEndpoint } from "../libargo/argo-endpoint.js";
@@ -41,6 +48,7 @@ export async function runEcho(
   const socket = await endpoint.bind({
     aport: options.port,
     partner: options.partner ?? ARGO_DOMID_ANY,
+    consumeOnAnswer: true,
     ...(options.ringLen === undefined ? {} : { ringLen: options.ringLen }),
   });
   const window = new SendWindow(1024);
@@ -51,7 +59,7 @@ export async function runEcho(
       if (m === null) break;
       stats.received++;
       stats.bytes += m.data.length;
-      const reply = socket.sendTo(m.source, m.data).then(
+      const reply = socket.sendTo(m.source, m.data, { answers: m }).then(
         () => {
           stats.sent++;
         },

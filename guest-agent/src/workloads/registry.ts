@@ -148,6 +148,7 @@ export const WORKLOADS: Readonly<Record<WorkloadName, WorkloadStarter>> = {
           port: config.port,
           count: config.count,
           intervalMs: config.intervalMs,
+          ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
           size: config.size,
         },
         s,
