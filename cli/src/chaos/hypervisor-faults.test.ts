@@ -102,7 +102,7 @@ describe("faults across a hypervisor restart", () => {
     );
   });
 
-  it("only faults of an earlier run, neither ended nor applied again yet, with time left are applied again", () => {
+  it("only faults of an earlier run, not applied again yet, with time left are applied again", () => {
     const spec = { argo: { type: "pause", from: ["g1"] } } as const;
     const held = (id: string, epoch: number, endsAtMs: number) => ({
       id,
@@ -113,14 +113,14 @@ describe("faults across a hypervisor restart", () => {
     });
     const again = faultsToReapply(
       [
-        held("argo-1", 0, 9000), // ended by itself before the kill
+        held("argo-1", 0, 4000), // ended by its duration before the kill
         held("argo-2", 0, 9000), // applied again on run 1 already (as argo-1@1)
         held("argo-1@1", 1, 9000), // in force at the second kill: left 4000 ms
         held("argo-3", 0, 5000), // its scheduled end has come: nothing left
         held("argo-4", 0, 5001), // 1 ms left
         held("argo-1@2", 2, 9000), // the new run's own
       ],
-      new Set(["argo-1", "argo-2"]),
+      new Set(["argo-2"]),
       2,
       5000,
     );

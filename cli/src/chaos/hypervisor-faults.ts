@@ -103,18 +103,21 @@ export interface HeldFault extends EpochFault {
 
 /**
  * The faults to apply again on hypervisor run `epoch`, which has just answered: those an earlier
- * run held that are not `done` (ended by themselves, or already applied again under a newer id),
- * whose scheduled end is at least 1 ms away, each with the time left.
+ * run held, not already applied again under a newer id (`superseded`), whose scheduled end is at
+ * least 1 ms away, each with the time left. An end event does not exempt a fault: one whose
+ * scheduled end has not come cannot have ended by its duration (it was applied for exactly the
+ * time to that end), so its end came from the hypervisor stopping, and a clean stop ends every
+ * fault it holds with an end event, as a kill ends them without one.
  */
 export function faultsToReapply(
   held: readonly HeldFault[],
-  done: ReadonlySet<string>,
+  superseded: ReadonlySet<string>,
   epoch: number,
   nowMs: number,
 ): { readonly fault: HeldFault; readonly forMs: number }[] {
   return held.flatMap((fault) => {
     const forMs = fault.endsAtMs - nowMs;
-    return fault.epoch < epoch && !done.has(fault.id) && forMs >= 1 ? [{ fault, forMs }] : [];
+    return fault.epoch < epoch && !superseded.has(fault.id) && forMs >= 1 ? [{ fault, forMs }] : [];
   });
 }
 

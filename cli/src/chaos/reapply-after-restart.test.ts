@@ -8,15 +8,24 @@
  *
  * The toolstack is a fake hypervisor that can die: its faults and fault watches end with it (no
  * end events: the process is gone), and a new run starts with no fault and ids from `argo-1`.
+ * Then the same against a real hypervisor, stopped and started again on its toolstack address:
+ * the new one's fault engine refuses the partitioned pair's sends.
  */
-import type {
-  DomainView,
-  FaultEventView,
-  FaultSpecView,
-  FaultView,
+import {
   ToolstackClient,
+  type DomainView,
+  type FaultEventView,
+  type FaultSpecView,
+  type FaultView,
 } from "@hmx/client";
+import {
+  createLogger,
+  parseHypervisorConfig,
+  startHypervisor,
+  type RunningHypervisor,
+} from "@hmx/hypervisor";
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -126,11 +135,10 @@ const PARTITION: FaultSpecView = {
 const KILL_AT_MS = 300;
 const PARTITION_MS = 3000;
 
-/** The schedule: a 3 s partition from 50 ms, and a hypervisor kill (down 100 ms) at 300 ms. */
-async function partitionAcrossAKill(reapplyAfterRestart: boolean) {
-  const hypervisor = new DyingHypervisor();
-  const faults: ScheduledFault[] = [
-    { atMs: 50, durationMs: PARTITION_MS, source: "timeline[0]", fault: PARTITION },
+/** A partition from 50 ms for `partitionMs`, and a hypervisor kill (down 100 ms) at 300 ms. */
+function partitionAcrossAKill(partitionMs: number): ScheduledFault[] {
+  return [
+    { atMs: 50, durationMs: partitionMs, source: "timeline[0]", fault: PARTITION },
     {
       atMs: KILL_AT_MS,
       durationMs: 100,
@@ -138,11 +146,20 @@ async function partitionAcrossAKill(reapplyAfterRestart: boolean) {
       fault: { process: { action: "kill", target: "hypervisor" } },
     },
   ];
+}
+
+/** The schedule above against the fake, with the re-apply on or (planted) off. */
+async function runAgainstFake(reapplyAfterRestart: boolean) {
+  const hypervisor = new DyingHypervisor();
   const out = mkdtempSync(join(tmpdir(), "hmx-reapply-"));
   try {
     const passed = await runSchedule({
       client: hypervisor.client,
-      schedule: { seed: 1, durationMs: 50 + PARTITION_MS, faults },
+      schedule: {
+        seed: 1,
+        durationMs: 50 + PARTITION_MS,
+        faults: partitionAcrossAKill(PARTITION_MS),
+      },
       outDir: out,
       io: { log: () => undefined, error: () => undefined },
       livenessMs: 1000,
@@ -171,7 +188,7 @@ async function partitionAcrossAKill(reapplyAfterRestart: boolean) {
 
 describe("faults in force at a hypervisor kill", () => {
   it("a partition across a hypervisor kill holds on the new run for the rest of its time, recorded as re-applied", async () => {
-    const { hypervisor, passed, results, history } = await partitionAcrossAKill(true);
+    const { hypervisor, passed, results, history } = await runAgainstFake(true);
     assert.equal(hypervisor.run, 1, "the hypervisor was killed and started once");
     const onNewRun = hypervisor.held.filter((h) => h.run === 1);
     assert.equal(onNewRun.length, 1, "the partition was applied again on the new run");
@@ -198,7 +215,7 @@ describe("faults in force at a hypervisor kill", () => {
   });
 
   it("planted: with the re-apply off the new run holds no partition, which the check above catches", async () => {
-    const { hypervisor, results } = await partitionAcrossAKill(false);
+    const { hypervisor, results } = await runAgainstFake(false);
     assert.equal(hypervisor.run, 1);
     assert.deepEqual(
       hypervisor.held.filter((h) => h.run === 1),
@@ -206,5 +223,74 @@ describe("faults in force at a hypervisor kill", () => {
       "the partition ended with the killed run",
     );
     assert.deepEqual(results.reapplied, []);
+  });
+});
+
+describe("faults in force at a real hypervisor's restart", () => {
+  const token = randomBytes(24).toString("base64url");
+  /** A hypervisor on `control` (port 0 picks one) with the two domains the partition cuts. */
+  async function hypervisorOn(control: string): Promise<RunningHypervisor> {
+    const config = parseHypervisorConfig({
+      argv: ["--listen", "127.0.0.1:0", "--control-listen", control],
+      env: { HMX_ADMIN_TOKEN: token },
+    });
+    if (config === "help") throw new Error("unexpected help");
+    const hv = await startHypervisor(config, createLogger("silent"));
+    for (const name of ["a", "b"])
+      hv.core.domains.create({ name, label: "domU_t", memoryBytes: 1 << 20 });
+    return hv;
+  }
+  /** Whether the hypervisor's fault engine refuses a's sends to b (the partition holds). */
+  function cut(hv: RunningHypervisor): boolean {
+    const [a, b] = ["a", "b"].map((name) => hv.core.domains.list().find((d) => d.name === name));
+    assert.ok(a !== undefined && b !== undefined);
+    return hv.argoFaults.sendv(a, b) !== 0;
+  }
+
+  it("the partition holds on the new hypervisor after the restart, under a new id", async () => {
+    let hv = await hypervisorOn("127.0.0.1:0");
+    const control = hv.controlListen;
+    const client = new ToolstackClient(control, token);
+    const out = mkdtempSync(join(tmpdir(), "hmx-reapply-real-"));
+    let heldAfterRestart = false;
+    try {
+      const passed = await runSchedule({
+        client,
+        schedule: { seed: 1, durationMs: 8050, faults: partitionAcrossAKill(8000) },
+        outDir: out,
+        io: { log: () => undefined, error: () => undefined },
+        livenessMs: 1000,
+        processFault: async () => {
+          assert.equal(cut(hv), true, "the partition holds before the restart");
+          await hv.stop();
+          hv = await hypervisorOn(control);
+          assert.equal(cut(hv), false, "a new hypervisor starts with no fault");
+          // The run applies it again once its fault watch is back (a bound, not a measurement).
+          for (let waited = 0; waited < 6000 && !cut(hv); waited += 50) await sleep(50);
+          heldAfterRestart = cut(hv);
+          return "hypervisor stopped and started again";
+        },
+      });
+      assert.equal(heldAfterRestart, true, "the partition was applied again on the new hypervisor");
+      const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as {
+        reapplied: ReappliedFault[];
+        checks: { name: string; passed: boolean; message: string }[];
+      };
+      assert.deepEqual(
+        results.reapplied.map((r) => [r.from, r.epoch]),
+        [["argo-1", 1]],
+      );
+      // No guest sends here, so liveness cannot pass; the fault checks must.
+      assert.equal(passed, false);
+      for (const name of ["faults applied", "every fault healed"]) {
+        const check = results.checks.find((c) => c.name === name);
+        assert.equal(check?.passed, true, `${name}: ${check?.message}`);
+      }
+      assert.equal(cut(hv), false, "and it ended at its scheduled end");
+    } finally {
+      client.close();
+      await hv.stop();
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

@@ -138,11 +138,8 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
   /** Applies again, on the run that just answered, what the dead one held and is not over. */
   const reapply = async ({ epoch }: HypervisorRestart): Promise<void> => {
     if (options.reapplyAfterRestart === false) return;
-    const done = new Set([
-      ...events.filter((e) => e.action === "end").map((e) => e.id),
-      ...reapplied.map((r) => r.from),
-    ]);
-    for (const { fault, forMs } of faultsToReapply(held, done, epoch, Date.now())) {
+    const superseded = new Set(reapplied.map((r) => r.from));
+    for (const { fault, forMs } of faultsToReapply(held, superseded, epoch, Date.now())) {
       try {
         const view = await client.applyFault({ ...fault.spec, durationMs: forMs });
         const id = epochId(view.id, epoch);
