@@ -27,6 +27,7 @@ import { parseDuration } from "./duration.js";
 import { readFleetStatus } from "../up/fleet-status.js";
 import { readUpPointer } from "../up/run-dir.js";
 import { receiverFigures } from "./delivery-checks.js";
+import type { ComposeFleet } from "./docker-fleet.js";
 import { chooseProcessControl } from "./docker-target.js";
 import { UP_PROCESS_CONTROL, type ProcessControl, type ProcessFault } from "./process-faults.js";
 import type { RunOptions } from "./run-schedule.js";
@@ -78,7 +79,8 @@ Schedules (docs/chaos.md "Schedules"):
                        moving again within --liveness (default 5s) of each heal, and against
                        this checkout's hmx up no loss, no duplication, per-pair FIFO (the
                        sinks' figures) and MAC respected (the history), against a compose
-                       fleet the same from its guests' own figures (their logs); writes
+                       fleet the same from its guests' own figures (their logs) and its
+                       hypervisor's published history; writes
                        history.jsonl, results.json, junit.xml, summary.txt and timeline.svg
                        (faults against per-pair message rates) to DIR (default
                        chaos-results); exit 0 only if every check passed
@@ -396,18 +398,26 @@ async function run(
 /**
  * Where a schedule run against the `hmx up` of this checkout finds the history (MAC check) and
  * the sinks' figures (loss, duplication, FIFO checks); against a compose fleet, where its process
- * faults go and its guests' figures (docker-fleet.ts); nothing for another hypervisor.
+ * faults go, its guests' figures (docker-fleet.ts) and, when the run talks to that fleet's own
+ * hypervisor, the history its published HTTP listener serves; nothing for another hypervisor.
  */
-function fleetSources(
+async function fleetSources(
   options: { control: string; adminToken: string },
-  processes: ProcessControl | undefined,
-): Pick<RunOptions, "history" | "receivers" | "processFault"> {
+  processes: (ProcessControl & { readonly fleet?: ComposeFleet }) | undefined,
+): Promise<Pick<RunOptions, "history" | "receivers" | "processFault">> {
   // A compose fleet: its containers take the faults and its guests report the figures.
-  if (processes !== undefined && processes !== UP_PROCESS_CONTROL)
+  if (processes !== undefined && processes !== UP_PROCESS_CONTROL) {
+    const fleet = processes.fleet;
+    const ownHypervisor = fleet !== undefined && (await fleet.controlAddress()) === options.control;
+    const history = ownHypervisor ? await fleet.historyAddress() : undefined;
     return {
       processFault: (fault) => processes.apply(fault),
       ...(processes.receivers === undefined ? {} : { receivers: processes.receivers }),
+      ...(history === undefined
+        ? {}
+        : { history: { address: history, adminToken: options.adminToken } }),
     };
+  }
   const up = readUpPointer();
   if (up?.control !== options.control) return {};
   return {
@@ -480,7 +490,7 @@ export async function runChaosCommand(
       env,
     );
     const toolstackAction = action;
-    const fleet = fleetSources(options, processes);
+    const fleet = await fleetSources(options, processes);
     return await withToolstack(options, (client) => run(toolstackAction, client, io, fleet));
   } catch (err) {
     const code = usage(err);

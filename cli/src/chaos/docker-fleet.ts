@@ -3,7 +3,8 @@
  * The compose fleet's containers, through the Docker Engine API (dockerode; never the docker
  * CLI): found by Compose's labels (`com.docker.compose.project` and `.service`), named the way
  * a user names them, and read for what the process-fault backend and `hmx chaos run` need —
- * the hypervisor's published toolstack port and each fleet guest's last "guest stats" record.
+ * the hypervisor's published toolstack and history ports and each fleet guest's last "guest
+ * stats" record.
  *
  * A container is found by its service and number (`guest-2`, `hypervisor`, `vbackend`), by its
  * full container name, or by the name of the domain it runs: a guest enrols as
@@ -230,10 +231,23 @@ export class ComposeFleet {
   }
 
   /** The host address the hypervisor's toolstack port (7071) is published on, if it is. */
-  async controlAddress(): Promise<string | undefined> {
+  controlAddress(): Promise<string | undefined> {
+    return this.#published(7071);
+  }
+
+  /**
+   * The host address the hypervisor's harness HTTP listener (7072: its history, for the MAC
+   * check) is published on, if it is. docker-compose.yml lets Docker pick the host port.
+   */
+  historyAddress(): Promise<string | undefined> {
+    return this.#published(7072);
+  }
+
+  /** The host address the hypervisor container's `port`/tcp is published on, if it is. */
+  async #published(port: number): Promise<string | undefined> {
     const hypervisor = await this.find("hypervisor");
     const ports = (await this.engine(() => hypervisor.api.inspect())).NetworkSettings.Ports;
-    const binding = ports?.["7071/tcp"]?.[0];
+    const binding = ports?.[`${port}/tcp`]?.[0];
     if (binding === undefined) return undefined;
     const host =
       binding.HostIp === "" || binding.HostIp === "0.0.0.0" ? "127.0.0.1" : binding.HostIp;

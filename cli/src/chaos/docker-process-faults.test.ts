@@ -60,6 +60,15 @@ describe("compose containers are found by the names a user and a schedule use", 
   it("the hypervisor's published toolstack port is the control address", async () => {
     assert.equal(await fleetOf(fakeFleet()).controlAddress(), "127.0.0.1:17071");
   });
+
+  it("the hypervisor's published HTTP listener is the history address, and none when unpublished", async () => {
+    assert.equal(await fleetOf(fakeFleet()).historyAddress(), "127.0.0.1:32772");
+    const unpublished = fakeFleet();
+    const hypervisor = unpublished.containers.find((c) => c.service === "hypervisor");
+    assert.ok(hypervisor !== undefined);
+    delete hypervisor.httpPort;
+    assert.equal(await fleetOf(unpublished).historyAddress(), undefined);
+  });
 });
 
 describe("each process fault is its Engine calls", () => {

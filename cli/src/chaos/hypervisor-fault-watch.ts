@@ -8,7 +8,8 @@
  *
  * The watch is only in place once the hypervisor answered a call made after it was opened on
  * the same channel (`ready()`): the run waits for that before it applies a fault, so no fault's
- * start or end can slip between two watches.
+ * start or end can slip between two watches. On a new run, `onResume` applies again the faults
+ * the old one lost (run-schedule.ts) before `ready()` settles.
  */
 import type { FaultEventView, ToolstackClient } from "@hmx/client";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -25,6 +26,11 @@ export interface ResumingWatchOptions {
   /** First delay before reopening; doubles up to `maxRetryMs`. */
   readonly retryMs?: number;
   readonly maxRetryMs?: number;
+  /**
+   * Called once the watch is in place on a new hypervisor run, before `ready()` settles: what
+   * it applies is watched, and the run applies nothing else until it is done.
+   */
+  readonly onResume?: (restart: HypervisorRestart) => Promise<void>;
 }
 
 export class ResumingFaultWatch {
@@ -84,15 +90,17 @@ export class ResumingFaultWatch {
       }
       if (stream.ended) continue;
       this.#current = watch;
-      if (resumed) {
-        this.epoch = epoch;
-        this.restarts.push({ epoch, timeMs: Date.now() });
-      }
       void settled.then((reason) => {
         if (this.#cancelled || this.#current !== watch) return;
         this.losses.push(reason);
         this.#ready = this.#open(true);
       });
+      if (resumed) {
+        this.epoch = epoch;
+        const restart = { epoch, timeMs: Date.now() };
+        this.restarts.push(restart);
+        await this.options.onResume?.(restart);
+      }
       return;
     }
   }

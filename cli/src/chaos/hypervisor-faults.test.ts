@@ -12,7 +12,12 @@ import { setImmediate as turn } from "node:timers/promises";
 
 import type { FleetStatus } from "../up/fleet-status.js";
 import { epochId, ResumingFaultWatch } from "./hypervisor-fault-watch.js";
-import { endsByRestart, hypervisorOutage, isHypervisorOutage } from "./hypervisor-faults.js";
+import {
+  endsByRestart,
+  faultsToReapply,
+  hypervisorOutage,
+  isHypervisorOutage,
+} from "./hypervisor-faults.js";
 
 function fleet(pid: number, restarts: number): FleetStatus {
   return { restartGuests: true, hypervisor: { pid, restarts }, guests: [] };
@@ -93,6 +98,37 @@ describe("faults across a hypervisor restart", () => {
       [
         ["argo-2", "end", 1000],
         ["argo-1@1", "end", 5000],
+      ],
+    );
+  });
+
+  it("only faults of an earlier run, not applied again yet, with time left are applied again", () => {
+    const spec = { argo: { type: "pause", from: ["g1"] } } as const;
+    const held = (id: string, epoch: number, endsAtMs: number) => ({
+      id,
+      epoch,
+      spec,
+      endsAtMs,
+      source: `timeline[${id}]`,
+    });
+    const again = faultsToReapply(
+      [
+        held("argo-1", 0, 4000), // ended by its duration before the kill
+        held("argo-2", 0, 9000), // applied again on run 1 already (as argo-1@1)
+        held("argo-1@1", 1, 9000), // in force at the second kill: left 4000 ms
+        held("argo-3", 0, 5000), // its scheduled end has come: nothing left
+        held("argo-4", 0, 5001), // 1 ms left
+        held("argo-1@2", 2, 9000), // the new run's own
+      ],
+      new Set(["argo-2"]),
+      2,
+      5000,
+    );
+    assert.deepEqual(
+      again.map((a) => [a.fault.id, a.forMs]),
+      [
+        ["argo-1@1", 4000],
+        ["argo-4", 1],
       ],
     );
   });

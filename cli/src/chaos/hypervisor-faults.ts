@@ -9,9 +9,12 @@
  *
  * The Argo and link faults in force when the hypervisor died are not kept in its state (the
  * fault engine is not journaled): the new process starts with none, so they ended with the
- * restart, and are recorded as ending when it answers again (`endsByRestart`).
+ * restart, and are recorded as ending when it answers again (`endsByRestart`). The run then
+ * applies again, on the new hypervisor, each of them whose scheduled end has not passed, for
+ * what is left of it (`faultsToReapply`): a schedule's 30 s partition still holds for the rest
+ * of its 30 s after a kill at second 10, as it would on a system whose fault outlived the crash.
  */
-import type { FaultEventView } from "@hmx/client";
+import type { FaultEventView, FaultSpecView } from "@hmx/client";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import type { FleetStatus } from "../up/fleet-status.js";
@@ -86,6 +89,36 @@ export async function hypervisorOutage(
 export interface EpochFault {
   readonly id: string;
   readonly epoch: number;
+}
+
+/** A toolstack fault the run holds in force: what to apply again on a new hypervisor run. */
+export interface HeldFault extends EpochFault {
+  /** The fault as applied, its duration aside. */
+  readonly spec: FaultSpecView;
+  /** When the schedule ends it (Date.now() time). */
+  readonly endsAtMs: number;
+  /** Where it came from in the schedule ("timeline[2]", "generators[0] random-halves"). */
+  readonly source: string;
+}
+
+/**
+ * The faults to apply again on hypervisor run `epoch`, which has just answered: those an earlier
+ * run held, not already applied again under a newer id (`superseded`), whose scheduled end is at
+ * least 1 ms away, each with the time left. An end event does not exempt a fault: one whose
+ * scheduled end has not come cannot have ended by its duration (it was applied for exactly the
+ * time to that end), so its end came from the hypervisor stopping, and a clean stop ends every
+ * fault it holds with an end event, as a kill ends them without one.
+ */
+export function faultsToReapply(
+  held: readonly HeldFault[],
+  superseded: ReadonlySet<string>,
+  epoch: number,
+  nowMs: number,
+): { readonly fault: HeldFault; readonly forMs: number }[] {
+  return held.flatMap((fault) => {
+    const forMs = fault.endsAtMs - nowMs;
+    return fault.epoch < epoch && !superseded.has(fault.id) && forMs >= 1 ? [{ fault, forMs }] : [];
+  });
 }
 
 /** A new hypervisor run the fault watch reconnected to: the faults of earlier runs ended then. */

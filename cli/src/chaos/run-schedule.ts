@@ -8,7 +8,9 @@
  * (the faults against per-pair message rates from the history: timeline.ts). The result is true
  * only if every check passed. A hypervisor killed or restarted by the schedule
  * (hypervisor-faults.ts) is an outage the run rides out: the fault watch and the history
- * subscription resume on the new hypervisor, and faults it lost end with the restart.
+ * subscription resume on the new hypervisor, and the faults it lost are applied again there for
+ * the rest of their scheduled time (recorded as re-applied: history.jsonl `reappliedFrom`,
+ * results.json `reapplied`).
  */
 import {
   HistorySubscriber,
@@ -42,9 +44,11 @@ import {
 import { epochId, ResumingFaultWatch } from "./hypervisor-fault-watch.js";
 import {
   endsByRestart,
+  faultsToReapply,
   hypervisorOutage,
   isHypervisorOutage,
-  type EpochFault,
+  type HeldFault,
+  type HypervisorRestart,
 } from "./hypervisor-faults.js";
 import { applyProcessFault, type ProcessFault } from "./process-faults.js";
 import type { ExpandedSchedule } from "./schedule.js";
@@ -74,6 +78,21 @@ export interface RunOptions {
    * fault's own `for` when longer).
    */
   readonly hypervisorDeadlineMs?: number;
+  /**
+   * Whether the faults a dead hypervisor held are applied again on the new one for the rest of
+   * their scheduled time (default true). False lets them end with the run that held them; a
+   * test plants it to show the re-apply is what keeps a partition across a restart.
+   */
+  readonly reapplyAfterRestart?: boolean;
+}
+
+/** A fault applied again on a new hypervisor run: its new id, the id it continues, for how long. */
+export interface ReappliedFault {
+  readonly id: string;
+  readonly from: string;
+  readonly epoch: number;
+  readonly forMs: number;
+  readonly source: string;
 }
 
 /** Consecutive failed history reconnections before the MAC check gives up (~5 min). */
@@ -111,8 +130,32 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
   const rates = new PairRates(rateBinMs(schedule.durationMs));
   const start = Date.now();
   const events: FaultEventView[] = [];
-  // Resumed on the new hypervisor after a kill or restart (hypervisor-fault-watch.ts).
-  const watch = new ResumingFaultWatch(client, (e) => events.push(e));
+  const applied: AppliedFault[] = [];
+  // Toolstack faults with the hypervisor run (epoch) that holds them, for endsByRestart and
+  // for applying them again on a new run.
+  const held: HeldFault[] = [];
+  const reapplied: ReappliedFault[] = [];
+  /** Applies again, on the run that just answered, what the dead one held and is not over. */
+  const reapply = async ({ epoch }: HypervisorRestart): Promise<void> => {
+    if (options.reapplyAfterRestart === false) return;
+    const superseded = new Set(reapplied.map((r) => r.from));
+    for (const { fault, forMs } of faultsToReapply(held, superseded, epoch, Date.now())) {
+      try {
+        const view = await client.applyFault({ ...fault.spec, durationMs: forMs });
+        const id = epochId(view.id, epoch);
+        held.push({ ...fault, id, epoch });
+        reapplied.push({ id, from: fault.id, epoch, forMs, source: fault.source });
+      } catch (err) {
+        applied.push({
+          atMs: Date.now() - start,
+          refused: `${fault.source}: applying ${fault.id} again after the hypervisor restart: ${describeError(err)}`,
+        });
+      }
+    }
+  };
+  // Resumed on the new hypervisor after a kill or restart (hypervisor-fault-watch.ts), where
+  // the faults the old one lost are applied again before any other.
+  const watch = new ResumingFaultWatch(client, (e) => events.push(e), { onResume: reapply });
   await watch.ready();
   const samples: DeliverySample[] = [];
   const stopSampling = new AbortController();
@@ -150,9 +193,6 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
     mac.add({ kind: "gap" });
   });
 
-  const applied: AppliedFault[] = [];
-  // Toolstack faults with the hypervisor run (epoch) that holds them, for endsByRestart.
-  const epochFaults: EpochFault[] = [];
   // Process faults happen outside the hypervisor: their starts and ends are recorded here, like
   // fault events (a hypervisor outage's end is when the new hypervisor answered).
   const processEvents: FaultEventView[] = [];
@@ -224,7 +264,13 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
       const view = await client.applyFault({ ...f.fault, durationMs: forMs });
       const recorded = epochId(view.id, epoch);
       applied.push({ atMs: f.atMs, lateMs, id: recorded });
-      epochFaults.push({ id: recorded, epoch });
+      held.push({
+        id: recorded,
+        epoch,
+        spec: f.fault,
+        endsAtMs: start + f.atMs + f.durationMs,
+        source: f.source,
+      });
     } catch (err) {
       applied.push({ atMs: f.atMs, lateMs, refused: `${f.source}: ${describeError(err)}` });
     }
@@ -247,23 +293,37 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
     );
   const watched = events.filter((e) => e.action === "end");
   // Faults the dead hypervisor held ended with it: the new one starts with none.
-  const restartEnds = endsByRestart(epochFaults, new Set(watched.map((e) => e.id)), watch.restarts);
+  const restartEnds = endsByRestart(held, new Set(watched.map((e) => e.id)), watch.restarts);
   if (restartEnds.length > 0)
     io.log(`${restartEnds.length} faults ended by a hypervisor restart (not kept in its state)`);
+  // A fault applied again goes on under its new id: its old id's restart end is no heal.
+  const continuedAs = new Map(reapplied.map((r) => [r.from, r.id]));
+  const reappliedFrom = new Map(reapplied.map((r) => [r.id, r.from]));
+  if (reapplied.length > 0)
+    io.log(
+      `${reapplied.length} faults applied again on the restarted hypervisor for the rest of their time: ${reapplied
+        .slice(0, 5)
+        .map((r) => `${r.from} as ${r.id}`)
+        .join(", ")}`,
+    );
   const faultEvents = [...events, ...processEvents, ...restartEnds].sort(
     (a, b) => a.timeMs - b.timeMs,
   );
   const ended = faultEvents.filter((e) => e.action === "end");
+  const heals = ended.filter((e) => !continuedAs.has(e.id));
   const receivers = await options.receivers?.();
   const checks: CheckResult[] = [
     checkAllApplied(applied),
     checkAllHealed(
-      applied.flatMap((a) => (a.id === undefined ? [] : [a.id])),
+      [
+        ...applied.flatMap((a) => (a.id === undefined ? [] : [a.id])),
+        ...reapplied.map((r) => r.id),
+      ],
       new Set(ended.map((e) => e.id)),
       inForce,
     ),
     checkLiveness(
-      ended.map((e) => e.timeMs - start),
+      heals.map((e) => e.timeMs - start),
       samples,
       livenessMs,
     ),
@@ -278,12 +338,30 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
   const passed = checks.every((c) => c.passed);
   writeFileSync(
     join(outDir, "history.jsonl"),
-    faultEvents.map((e) => JSON.stringify({ ...e, runMs: e.timeMs - start })).join("\n") + "\n",
+    faultEvents
+      .map((e) => {
+        const from = reappliedFrom.get(e.id);
+        const to = continuedAs.get(e.id);
+        return JSON.stringify({
+          ...e,
+          runMs: e.timeMs - start,
+          ...(from === undefined ? {} : { reappliedFrom: from }),
+          ...(to === undefined ? {} : { reappliedAs: to }),
+        });
+      })
+      .join("\n") + "\n",
   );
   writeFileSync(
     join(outDir, "results.json"),
     JSON.stringify(
-      { seed: schedule.seed, passed, faults: schedule.faults.length, checks, samples },
+      {
+        seed: schedule.seed,
+        passed,
+        faults: schedule.faults.length,
+        checks,
+        reapplied,
+        samples,
+      },
       null,
       2,
     ) + "\n",
@@ -306,6 +384,11 @@ export async function runSchedule(options: RunOptions): Promise<boolean> {
   const summary = [
     verdict,
     ...checks.map((c) => `  ${c.passed ? "ok  " : "FAIL"} ${c.name}: ${c.message}`),
+    ...(reapplied.length === 0
+      ? []
+      : [
+          `  ${reapplied.length} faults in force at a hypervisor kill or restart applied again on the new hypervisor (results.json "reapplied")`,
+        ]),
     `  timeline.svg: every fault as a bar over time, against each sender → receiver pair's messages/s${history === undefined ? " (no history here: no rate lines)" : ""}`,
   ];
   writeFileSync(join(outDir, "summary.txt"), summary.join("\n") + "\n");

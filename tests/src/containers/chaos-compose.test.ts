@@ -4,7 +4,8 @@
  * Docker Engine API: an ad hoc kill of a guest container is a crash the fault heals by starting
  * it again, and `hmx chaos run deploy/chaos/compose-short.json --target compose` (the CI form of
  * the compose soak: 16 faults, three of them container kills) applies and heals every fault with
- * 0 lost, duplicated or reordered messages in the guests' own figures. The full soak,
+ * 0 lost, duplicated or reordered messages in the guests' own figures, and MAC respected in the
+ * history the compose hypervisor publishes on loopback (admin token required). The full soak,
  * deploy/chaos/compose-soak.json with four guests, is the same test under
  * HMX_CHAOS_COMPOSE=soak (`npm run soak:compose`). Skipped, with the reason, without Docker or
  * Compose.
@@ -149,6 +150,12 @@ describe(
       assert.ok((loss["received"] ?? 0) > 0);
       check("no duplication");
       check("per-pair FIFO");
+      // MAC checked, not skipped: the run found the hypervisor's history where docker-compose.yml
+      // publishes it (loopback, a port Docker picked) and followed it with the admin token.
+      const mac = check("MAC respected throughout");
+      assert.ok((mac["deliveries"] ?? 0) > 0, `the history showed deliveries: ${summary}`);
+      assert.equal(mac["gaps"], 0);
+      assert.doesNotMatch(run.stdout + run.stderr, /no MAC check/);
       // The container kills and pauses happened, as Docker itself saw them.
       const kills = dockerEvents(project, since, "kill").filter((signal) => signal === "9");
       const pauses = dockerEvents(project, since, "pause");

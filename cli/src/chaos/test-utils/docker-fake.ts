@@ -19,7 +19,10 @@ export interface FakeContainer {
   env?: string[];
   /** The container's log text (framed as a non-TTY container's when served). */
   log?: string;
+  /** The host port the toolstack (7071) is published on. */
   port?: string;
+  /** The host port the harness HTTP listener (7072) is published on. */
+  httpPort?: string;
 }
 
 /** One Engine frame of stdout per line, as a non-TTY container's log is served. */
@@ -82,8 +85,14 @@ export class FakeDocker implements DockerApi {
       Config: { Hostname: id.slice(0, 12), Env: c.env ?? [] },
       State: { Running: c.running !== false, Paused: false, Status: "running" },
       NetworkSettings: {
-        Ports:
-          c.port === undefined ? {} : { "7071/tcp": [{ HostIp: "127.0.0.1", HostPort: c.port }] },
+        Ports: {
+          ...(c.port === undefined
+            ? {}
+            : { "7071/tcp": [{ HostIp: "127.0.0.1", HostPort: c.port }] }),
+          ...(c.httpPort === undefined
+            ? {}
+            : { "7072/tcp": [{ HostIp: "127.0.0.1", HostPort: c.httpPort }] }),
+        },
       },
     };
     return {
@@ -112,7 +121,7 @@ export class FakeDocker implements DockerApi {
 /** A compose fleet as docker-compose.yml makes it, with two guests scaled. */
 export function fakeFleet(): FakeDocker {
   return new FakeDocker("hmx-demo", [
-    { id: "aaaaaaaaaaaa0000", service: "hypervisor", number: 1, port: "17071" },
+    { id: "aaaaaaaaaaaa0000", service: "hypervisor", number: 1, port: "17071", httpPort: "32772" },
     { id: "0123456789ab0001", service: "guest", number: 1 },
     { id: "bbbbbbbbbbbb0002", service: "guest", number: 2 },
     { id: "cccccccccccc0003", service: "vbackend", number: 1, env: ["HMX_INSTANCE=vbackend"] },
