@@ -4,10 +4,13 @@
  * WebSocket subscriber gets. It is an ordinary subscriber of the history, so it shares the
  * bounded-queue rule: while the file stream holds `maxBufferedBytes` unwritten, events wait in
  * the retained window; if the window overtakes the file, a `gap` line says what was lost instead
- * of the service growing without bound. Each pump writes its lines as one chunk.
+ * of the service growing without bound. Each pump writes its lines as one chunk. Appending to
+ * the file of an earlier run whose seq this one continues (a state dir), a `gap` line with
+ * `"cause":"restart"` covers the seqs between (history-file-tail.ts).
  */
 import { createWriteStream, type WriteStream } from "node:fs";
 import { ByteBatch } from "./byte-batch.js";
+import { readHistoryFileTail } from "./history-file-tail.js";
 import type { History, HistorySink, HistorySubscription } from "./history.js";
 import type { LineWriter } from "./record-views.js";
 
@@ -18,9 +21,14 @@ export class HistoryFile implements HistorySink {
   readonly #batch = new ByteBatch();
   #subscription: HistorySubscription | undefined;
   #failed: Error | undefined;
+  /** The seq of the earlier run's last line in the file, if any. */
+  readonly #lastSeq: number | undefined;
 
   constructor(readonly path: string) {
+    const tail = readHistoryFileTail(path);
+    this.#lastSeq = tail.lastSeq;
     this.#stream = createWriteStream(path, { flags: "a" });
+    if (tail.torn) this.#stream.write(NEWLINE);
     this.#stream.on("error", (err) => {
       // A full disk or a removed directory must not take the hypervisor down: stop writing.
       this.#failed = err;
@@ -28,9 +36,17 @@ export class HistoryFile implements HistorySink {
     });
   }
 
-  /** Starts following the history from its next event. */
+  /**
+   * Starts following the history from its next event; after the earlier run's last line when
+   * the seq jumped past it, so the history writes the restart's gap first.
+   */
   follow(history: History): void {
-    this.#subscription = history.subscribe(this, { closeWhenBehind: false });
+    const last = this.#lastSeq;
+    const jumped = last !== undefined && last + 1 < history.nextSeq;
+    this.#subscription = history.subscribe(
+      this,
+      jumped ? { closeWhenBehind: false, since: last } : { closeWhenBehind: false },
+    );
   }
 
   /** The write error that stopped the file, if any. */

@@ -9,10 +9,18 @@ import {
   StateFormatError,
   fileHeader,
   frameRecord,
+  payloadCrc,
   readJournal,
 } from "./journal-format.js";
+import { crc32 } from "node:zlib";
 import { CallStatusCode } from "../dispatch/hypercall.js";
-import { decodeRecord, encodeRecord, type StateRecord } from "./state-records.js";
+import {
+  decodeRecord,
+  encodeRecord,
+  inPlaceRecordBytes,
+  writeRecordInto,
+  type StateRecord,
+} from "./state-records.js";
 
 const FILE = "/state/journal.hmx";
 
@@ -83,7 +91,7 @@ test("a journal of another format version is refused, naming both versions", () 
   bytes.writeUInt32LE(7, 8);
   assert.throws(
     () => readJournal(FILE, bytes),
-    /format version 7, but this hypervisor reads version 1 and 2/,
+    /format version 7, but this hypervisor reads version 1 and 2 and 3/,
   );
 });
 
@@ -152,4 +160,82 @@ test("state records round-trip, keeping Infinity, WriteMemory bytes, device spec
   for (const record of records) {
     assert.deepEqual(decodeRecord(encodeRecord(record)), record);
   }
+});
+
+test("payloadCrc gives zlib's CRC-32 for every length, short (JavaScript) and long (zlib)", () => {
+  const bytes = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 151 + 7) & 0xff));
+  for (let length = 0; length <= 130; length++) {
+    for (const start of [0, 3]) {
+      const end = start + length;
+      assert.equal(
+        payloadCrc(bytes, start, end),
+        crc32(bytes.subarray(start, end)),
+        `${start}+${length}`,
+      );
+    }
+  }
+});
+
+test("the hot records are binary (no JSON) and round-trip, written in place or as their own Buffer", () => {
+  const sendv: StateRecord = {
+    kind: "hypercall",
+    domid: 5,
+    requestId: 77,
+    call: {
+      op: "sendv",
+      args: {
+        src: { domainId: 5, aport: 2 },
+        dst: { domainId: 6, aport: 0xffffffff },
+        iovs: [
+          { gpa: 65536, len: 64 },
+          { gpa: Infinity, len: 0 },
+        ],
+        messageType: 3,
+      },
+    },
+  };
+  const hot: StateRecord[] = [
+    sendv,
+    { kind: "acknowledged", domid: 5, ackThrough: 2 ** 40 },
+    {
+      kind: "hypercall",
+      domid: 5,
+      requestId: 1,
+      call: { op: "readMemory", gpa: 4096, length: 256 },
+    },
+  ];
+  for (const record of hot) {
+    const bytes = inPlaceRecordBytes(record);
+    assert.notEqual(bytes, undefined, record.kind);
+    const target = Buffer.alloc((bytes ?? 0) + 3, 0xee);
+    writeRecordInto(target, 3, record);
+    const payload = target.subarray(3);
+    assert.equal(payload.includes("{"), false, `${record.kind} is not JSON`);
+    assert.deepEqual(decodeRecord(payload), record);
+    assert.deepEqual(encodeRecord(record), payload);
+  }
+});
+
+test("a Sendv with a field that is not a number keeps the JSON body, which round-trips it exactly", () => {
+  const record = {
+    kind: "hypercall",
+    domid: 5,
+    requestId: 0,
+    call: {
+      op: "sendv",
+      args: { src: { domainId: 5, aport: 2 }, dst: { domainId: 6 }, iovs: [], messageType: 0 },
+    },
+  } as unknown as StateRecord;
+  assert.equal(inPlaceRecordBytes(record), undefined);
+  assert.deepEqual(decodeRecord(encodeRecord(record)), record);
+});
+
+test("a version-2 journal's JSON acknowledgement (kind 6) is still read", () => {
+  const v2 = Buffer.concat([
+    Buffer.of(6),
+    Buffer.from('{"kind":"acknowledged","domid":3,"ackThrough":9}'),
+  ]);
+  assert.deepEqual(decodeRecord(v2), { kind: "acknowledged", domid: 3, ackThrough: 9 });
+  const journal = Buffer.concat([fileHeader(0, undefined, 2), frameRecord(v2)]);
+  assert.equal(readJournal(FILE, journal).records.length, 1);
 });

@@ -94,3 +94,24 @@ test("a record larger than the commit buffer is framed whole", () => {
   assert.ok(records[1]?.payload.equals(big));
   writer.close();
 });
+
+test("a record encoded in place is framed like an appended one, and one whose encoding throws leaves nothing behind", () => {
+  const file = new MemoryFile();
+  const writer = writerOn(file);
+  const fill = (target: Buffer, offset: number, text: string): void => {
+    if (text === "bad") throw new RangeError("value out of range");
+    target.write(text, offset, "latin1");
+  };
+  writer.append(Buffer.from("one"));
+  writer.appendInto(3, fill, "two");
+  assert.throws(() => {
+    writer.appendInto(3, fill, "bad");
+  }, /out of range/);
+  writer.appendInto(5, fill, "three");
+  assert.equal(writer.commit(), true);
+  assert.deepEqual(
+    readJournal("mem", file.bytes).records.map((r) => r.payload.toString()),
+    ["one", "two", "three"],
+  );
+  writer.close();
+});

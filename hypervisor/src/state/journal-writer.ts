@@ -14,7 +14,12 @@
  */
 import { closeSync, fsyncSync, ftruncateSync, openSync, writeSync } from "node:fs";
 
-import { RECORD_HEADER_BYTES, writeRecord } from "./journal-format.js";
+import {
+  RECORD_HEADER_BYTES,
+  checkRecordLength,
+  frameInPlace,
+  writeRecord,
+} from "./journal-format.js";
 
 /** The commit buffer's size at rest; one grown for a 16 MiB record is dropped after its commit. */
 const COMMIT_BUFFER_BYTES = 256 * 1024;
@@ -98,14 +103,41 @@ export class JournalWriter {
 
   /** Buffers one record; it is written at the end of this event-loop turn. */
   append(payload: Buffer): void {
+    checkRecordLength(payload.length);
+    const offset = this.#reserve(payload.length); // first: it may replace the buffer
+    writeRecord(this.#buffer, offset, payload);
+  }
+
+  /**
+   * Buffers one record of `payloadBytes` that `write` encodes from `value` straight into the
+   * commit buffer at `offset` (no payload Buffer of its own, no copy: the hot path's records).
+   */
+  appendInto<T>(
+    payloadBytes: number,
+    write: (target: Buffer, offset: number, value: T) => void,
+    value: T,
+  ): void {
+    checkRecordLength(payloadBytes);
+    const offset = this.#reserve(payloadBytes);
+    try {
+      write(this.#buffer, offset + RECORD_HEADER_BYTES, value);
+    } catch (err) {
+      this.#pendingBytes = offset; // a record that could not be encoded is not kept half-made
+      throw err;
+    }
+    frameInPlace(this.#buffer, offset, payloadBytes);
+  }
+
+  /** Room for one framed record at the end of the pending bytes: its offset in `#buffer`. */
+  #reserve(payloadBytes: number): number {
     if (this.#closed) throw new Error("state journal is closed");
-    const needed = this.#pendingBytes + RECORD_HEADER_BYTES + payload.length;
+    const offset = this.#pendingBytes;
+    const needed = offset + RECORD_HEADER_BYTES + payloadBytes;
     if (needed > this.#buffer.length) {
       const grown = Buffer.allocUnsafe(Math.max(needed, this.#buffer.length * 2));
-      this.#buffer.copy(grown, 0, 0, this.#pendingBytes);
+      this.#buffer.copy(grown, 0, 0, offset);
       this.#buffer = grown;
     }
-    writeRecord(this.#buffer, this.#pendingBytes, payload);
     this.#pendingBytes = needed;
     if (!this.#scheduled) {
       this.#scheduled = true;
@@ -114,6 +146,7 @@ export class JournalWriter {
         this.commit();
       });
     }
+    return offset;
   }
 
   /** Writes whatever is buffered now; false if the write failed (records kept for a retry). */

@@ -3,10 +3,15 @@
  * The journal's record payloads: the state-changing inputs of the hypervisor, in the order they
  * ran. A payload starts with its kind byte. Hypercall records are binary up front (kind, domid,
  * request id, op) with WriteMemory's bytes stored raw, so the hot path never base64-encodes a
- * page; the rest of a call, and the rare lifecycle records, are JSON. JSON has no Infinity,
+ * page; ReadMemory, Sendv and acknowledgements are binary too (numbers as float64, which keeps
+ * every JavaScript number, Infinity included), and the hot ones are written straight into the
+ * journal's commit buffer (`inPlaceRecordBytes`, `writeRecordInto`). The rest of a call, and the
+ * rare lifecycle records, are JSON. JSON has no Infinity,
  * and the gRPC adapter maps out-of-range u64 values to Infinity, so non-finite numbers are
  * written as `{"$n": "Infinity"}` and restored on reading.
  */
+import type { ArgoAddr, Iov } from "@hmx/proto/abi";
+import type { SendvArgs } from "../argo/types.js";
 import type { Hypercall, HypercallResult } from "../dispatch/hypercall.js";
 import type { DeviceChange } from "../devices/device-manager.js";
 import type { EnrolmentRecord } from "../fleet/enrolment.js";
@@ -57,7 +62,11 @@ const KIND_CODES = {
   mac: 7,
   device: 8,
   enrolled: 9,
+  /** Binary: domid (u16), ackThrough (f64). Journals before version 3 hold kind 6, JSON. */
+  "acknowledged-binary": 10,
 } as const;
+/** kind byte, domid (u16), ackThrough (f64). */
+const ACK_BYTES = 11;
 /** kind byte, domid (u16), request id (f64), op byte. */
 const CALL_PREFIX_BYTES = 12;
 const OP_CODES: Record<Hypercall["op"], number> = {
@@ -69,6 +78,13 @@ const OP_CODES: Record<Hypercall["op"], number> = {
   sendv: 6,
   notify: 7,
 };
+/**
+ * The op byte of a Sendv whose body is binary: five float64 (src domain and port, dst domain and
+ * port, message type), a u32 iov count, and a float64 gpa and len per iov. OP_CODES.sendv's body
+ * is JSON (journals before version 3, and a call with a field that is not a number).
+ */
+const BINARY_SENDV = 16;
+const SENDV_FIXED_BYTES = 5 * 8 + 4;
 const OP_NAMES = Object.fromEntries(Object.entries(OP_CODES).map(([k, v]) => [v, k])) as Record<
   number,
   Hypercall["op"]
@@ -96,8 +112,106 @@ export function fromJson(text: string): unknown {
   });
 }
 
+/**
+ * The payload size of `record` when `writeRecordInto` encodes it (the hot path's records:
+ * WriteMemory, ReadMemory, Sendv, acknowledgements), or undefined for one only `encodeRecord`
+ * builds.
+ */
+export function inPlaceRecordBytes(record: StateRecord): number | undefined {
+  if (record.kind === "acknowledged") return ACK_BYTES;
+  if (record.kind !== "hypercall") return undefined;
+  const { call } = record;
+  if (call.op === "writeMemory") return CALL_PREFIX_BYTES + 8 + call.data.length;
+  if (call.op === "readMemory") return CALL_PREFIX_BYTES + 16;
+  if (call.op === "sendv" && binarySendv(call.args)) {
+    return CALL_PREFIX_BYTES + SENDV_FIXED_BYTES + 16 * call.args.iovs.length;
+  }
+  return undefined;
+}
+
+/** Writes a record `inPlaceRecordBytes` sized at `target[offset..]`. */
+export function writeRecordInto(target: Buffer, offset: number, record: StateRecord): void {
+  if (record.kind === "acknowledged") {
+    target.writeUInt8(KIND_CODES["acknowledged-binary"], offset);
+    target.writeUInt16LE(record.domid, offset + 1);
+    target.writeDoubleLE(record.ackThrough, offset + 3);
+    return;
+  }
+  if (record.kind !== "hypercall")
+    throw new Error(`a ${record.kind} record is not written in place`);
+  const { call } = record;
+  const body = offset + CALL_PREFIX_BYTES;
+  if (call.op === "writeMemory") {
+    writeCallPrefix(target, offset, KIND_CODES.hypercall, record, OP_CODES.writeMemory);
+    target.writeDoubleLE(call.gpa, body);
+    target.set(call.data, body + 8);
+  } else if (call.op === "readMemory") {
+    writeCallPrefix(target, offset, KIND_CODES.hypercall, record, OP_CODES.readMemory);
+    target.writeDoubleLE(call.gpa, body);
+    target.writeDoubleLE(call.length, body + 8);
+  } else if (call.op === "sendv") {
+    writeCallPrefix(target, offset, KIND_CODES.hypercall, record, BINARY_SENDV);
+    const { src, dst, iovs, messageType } = call.args;
+    let at = body;
+    for (const n of [src.domainId, src.aport, dst.domainId, dst.aport, messageType]) {
+      at = target.writeDoubleLE(n, at);
+    }
+    at = target.writeUInt32LE(iovs.length, at);
+    for (const iov of iovs) at = target.writeDoubleLE(iov.len, target.writeDoubleLE(iov.gpa, at));
+  } else {
+    throw new Error(`a ${call.op} call is not written in place`);
+  }
+}
+
+/**
+ * Whether every field of a Sendv is a number, so the binary body keeps it exactly (a malformed
+ * call from a test or a future adapter keeps the JSON body, and fails on replay as it did live).
+ */
+function binarySendv(args: SendvArgs): boolean {
+  const loose = args as {
+    readonly src?: Partial<ArgoAddr>;
+    readonly dst?: Partial<ArgoAddr>;
+    readonly iovs?: unknown;
+    readonly messageType?: unknown;
+  };
+  const { src, dst, iovs, messageType } = loose;
+  const numbers = [src?.domainId, src?.aport, dst?.domainId, dst?.aport, messageType];
+  return (
+    numbers.every((n) => typeof n === "number") &&
+    Array.isArray(iovs) &&
+    (iovs as unknown[]).every((iov) => {
+      const { gpa, len } = (iov ?? {}) as Partial<Iov>;
+      return typeof gpa === "number" && typeof len === "number";
+    })
+  );
+}
+
+function readSendv(body: Buffer): Hypercall {
+  const n = (i: number) => body.readDoubleLE(i * 8);
+  const count = body.readUInt32LE(40);
+  const iovs = Array.from({ length: count }, (_, i) => ({
+    gpa: body.readDoubleLE(SENDV_FIXED_BYTES + 16 * i),
+    len: body.readDoubleLE(SENDV_FIXED_BYTES + 16 * i + 8),
+  }));
+  return {
+    op: "sendv",
+    args: {
+      src: { domainId: n(0), aport: n(1) },
+      dst: { domainId: n(2), aport: n(3) },
+      iovs,
+      messageType: n(4),
+    },
+  };
+}
+
 /** A record's payload bytes. */
 export function encodeRecord(record: StateRecord): Buffer {
+  const inPlace = inPlaceRecordBytes(record);
+  if (inPlace !== undefined) {
+    const out = Buffer.allocUnsafe(inPlace);
+    writeRecordInto(out, 0, record);
+    return out;
+  }
   const code = KIND_CODES[record.kind];
   if (record.kind !== "hypercall" && record.kind !== "answered") {
     return Buffer.concat([Buffer.of(code), Buffer.from(toJson(record), "utf8")]);
@@ -105,44 +219,42 @@ export function encodeRecord(record: StateRecord): Buffer {
   if (record.kind === "answered") {
     return callRecord(code, record.domid, record.requestId, 0, toJson(record.result));
   }
-  const { call } = record;
-  const op = OP_CODES[call.op];
-  // The hot path's two calls (a sender staging a message, a receiver draining its ring) are
-  // written field by field into one allocation: no JSON, no concatenation.
-  if (call.op === "writeMemory") {
-    const out = callRecord(code, record.domid, record.requestId, op, 8 + call.data.length);
-    out.writeDoubleLE(call.gpa, CALL_PREFIX_BYTES);
-    out.set(call.data, CALL_PREFIX_BYTES + 8);
-    return out;
-  }
-  if (call.op === "readMemory") {
-    const out = callRecord(code, record.domid, record.requestId, op, 16);
-    out.writeDoubleLE(call.gpa, CALL_PREFIX_BYTES);
-    out.writeDoubleLE(call.length, CALL_PREFIX_BYTES + 8);
-    return out;
-  }
-  return callRecord(code, record.domid, record.requestId, op, toJson(call));
+  return callRecord(
+    code,
+    record.domid,
+    record.requestId,
+    OP_CODES[record.call.op],
+    toJson(record.call),
+  );
 }
 
-/**
- * A call record's buffer with its prefix written, and then either `body` (JSON) or room for
- * `body` bytes that the caller fills.
- */
+/** A call record's buffer with its prefix written and then `json`. */
 function callRecord(
   code: number,
   domid: number,
   requestId: number,
   op: number,
-  body: number | string,
+  json: string,
 ): Buffer {
-  const json = typeof body === "string" ? Buffer.from(body, "utf8") : undefined;
-  const out = Buffer.allocUnsafe(CALL_PREFIX_BYTES + (json?.length ?? (body as number)));
-  if (json !== undefined) json.copy(out, CALL_PREFIX_BYTES);
-  out.writeUInt8(code, 0);
-  out.writeUInt16LE(domid, 1);
-  out.writeDoubleLE(requestId, 3);
-  out.writeUInt8(op, 11);
+  const body = Buffer.from(json, "utf8");
+  const out = Buffer.allocUnsafe(CALL_PREFIX_BYTES + body.length);
+  body.copy(out, CALL_PREFIX_BYTES);
+  writeCallPrefix(out, 0, code, { domid, requestId }, op);
   return out;
+}
+
+/** kind, domid, request id and op at `target[offset..]`. */
+function writeCallPrefix(
+  target: Buffer,
+  offset: number,
+  code: number,
+  { domid, requestId }: { readonly domid: number; readonly requestId: number },
+  op: number,
+): void {
+  target.writeUInt8(code, offset);
+  target.writeUInt16LE(domid, offset + 1);
+  target.writeDoubleLE(requestId, offset + 3);
+  target.writeUInt8(op, offset + 11);
 }
 
 /** Decodes a payload `encodeRecord` made; throws on anything else. */
@@ -157,6 +269,12 @@ export function decodeRecord(payload: Buffer): StateRecord {
     case KIND_CODES.device:
     case KIND_CODES.enrolled:
       return fromJson(payload.subarray(1).toString("utf8")) as StateRecord;
+    case KIND_CODES["acknowledged-binary"]:
+      return {
+        kind: "acknowledged",
+        domid: payload.readUInt16LE(1),
+        ackThrough: payload.readDoubleLE(3),
+      };
     case KIND_CODES.hypercall:
     case KIND_CODES.answered: {
       const domid = payload.readUInt16LE(1);
@@ -165,6 +283,9 @@ export function decodeRecord(payload: Buffer): StateRecord {
       if (code === KIND_CODES.answered) {
         const result = fromJson(body.toString("utf8")) as HypercallResult;
         return { kind: "answered", domid, requestId, result };
+      }
+      if (payload.readUInt8(11) === BINARY_SENDV) {
+        return { kind: "hypercall", domid, requestId, call: readSendv(body) };
       }
       const op = OP_NAMES[payload.readUInt8(11)];
       if (op === undefined) throw new Error(`unknown hypercall op ${payload.readUInt8(11)}`);

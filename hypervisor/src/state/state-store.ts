@@ -59,7 +59,13 @@ import {
   type SnapshotServices,
 } from "./snapshot-state.js";
 import { LOCK_FILE, acquireStateLock } from "./state-lock.js";
-import { decodeRecord, encodeRecord, type StateRecord } from "./state-records.js";
+import {
+  decodeRecord,
+  encodeRecord,
+  inPlaceRecordBytes,
+  writeRecordInto,
+  type StateRecord,
+} from "./state-records.js";
 
 export const JOURNAL_FILE = "journal.hmx";
 /** Where a new journal is written before it replaces the old one. */
@@ -543,7 +549,10 @@ export class StateStore implements HypercallJournal {
   }
 
   #append(record: StateRecord): void {
-    if (this.#open) this.#writer.append(encodeRecord(record));
+    if (!this.#open) return;
+    const inPlace = inPlaceRecordBytes(record);
+    if (inPlace === undefined) this.#writer.append(encodeRecord(record));
+    else this.#writer.appendInto(inPlace, writeRecordInto, record);
   }
 
   #attach(
