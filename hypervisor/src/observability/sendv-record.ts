@@ -100,54 +100,57 @@ function errorLabel(ret: number): Buffer {
 /** Longest rendered line: the fixed text, ten integers of up to 20 characters, time and digest. */
 export const SENDV_LINE_MAX = 512;
 
+/** One kept middle text (`text`, empty: none kept yet) and the numbers it was rendered from. */
+class Middle {
+  readonly key = new Int32Array(MIDDLE_WORDS);
+  readonly bytes = Buffer.allocUnsafeSlow(SENDV_LINE_MAX);
+  text: Buffer = this.bytes.subarray(0, 0);
+}
+
 /**
  * Renders sendv records as their JSON lines: `set` picks a record and its seq, `writeTo` writes
  * the line. The text between the time and the digest depends only on the numbers, which repeat
  * from one sendv to the next of a stream, so it is kept from the previous record and copied
- * when they match.
+ * when they match. Successes and failures keep one each: a flood alternates between bursts of
+ * both (`ret` differs), and one kept text was rendered again at every switch. A failure's kept
+ * text runs to the end of the event, its `error` included.
  */
 export class SendvLine extends RecordLine {
   readonly maxBytes = SENDV_LINE_MAX;
-  /** The numbers the kept middle text was rendered from; an empty `#middle` = none kept. */
-  readonly #middleKey = new Int32Array(MIDDLE_WORDS);
-  readonly #middleBytes = Buffer.allocUnsafeSlow(SENDV_LINE_MAX);
-  #middle: Buffer = this.#middleBytes.subarray(0, 0);
+  readonly #ok = new Middle();
+  readonly #failed = new Middle();
 
   protected writeBody(out: Buffer, pos: number): number {
     const rec = this.rec;
-    if (!this.#middleMatches(rec)) this.#renderMiddle(rec);
-    out.set(this.#middle, pos);
-    pos += this.#middle.length;
-    const ret = this.records.i32(rec, W_RET);
-    if (ret < 0) {
-      pos = put(out, pos, ERROR);
-      pos = put(out, pos, errorLabel(ret));
-      out[pos++] = 0x22; // the error's closing quote
-      return pos;
-    }
+    const failed = this.records.i32(rec, W_RET) < 0;
+    const middle = failed ? this.#failed : this.#ok;
+    if (!this.#matches(middle, rec)) this.#render(middle, rec, failed);
+    // One native copy: a byte loop over this ~150-byte text cost 20% more per event.
+    out.set(middle.text, pos);
+    pos += middle.text.length;
+    if (failed) return pos;
     pos = writeDigest(out, pos, this.records, rec, W_DIGEST);
     out[pos++] = 0x22; // the digest's closing quote
     out[pos++] = 0x7d; // the end of `value`
     return pos;
   }
 
-  #middleMatches(rec: number): boolean {
-    if (this.#middle.length === 0) return false;
-    const key = this.#middleKey;
+  #matches(middle: Middle, rec: number): boolean {
+    if (middle.text.length === 0) return false;
+    const key = middle.key;
     for (let i = 0; i < MIDDLE_WORDS; i++)
       if (key[i] !== this.records.i32(rec, W_PROCESS + i)) return false;
     return true;
   }
 
   /**
-   * The text from the time's closing quote to the digest's opening one (for a failed sendv, to
-   * the end of `len`: the key holds `ret`, so its sign picks the text).
+   * The text from the time's closing quote to the digest's opening one, or for a failed sendv to
+   * the end of its `error`.
    */
-  #renderMiddle(rec: number): void {
+  #render(middle: Middle, rec: number, failed: boolean): void {
     const r = this.records;
-    for (let i = 0; i < MIDDLE_WORDS; i++) this.#middleKey[i] = r.i32(rec, W_PROCESS + i);
-    const out = this.#middleBytes;
-    const failed = r.i32(rec, W_RET) < 0;
+    for (let i = 0; i < MIDDLE_WORDS; i++) middle.key[i] = r.i32(rec, W_PROCESS + i);
+    const out = middle.bytes;
     let pos = put(out, 0, failed ? FAILED_KIND : KIND);
     pos = writeInt(out, pos, r.i32(rec, W_PROCESS));
     pos = put(out, pos, RET);
@@ -164,7 +167,11 @@ export class SendvLine extends RecordLine {
     pos = writeInt(out, pos, r.u32(rec, W_MESSAGE_TYPE));
     pos = put(out, pos, LEN);
     pos = writeInt(out, pos, r.u32(rec, W_LEN));
-    if (!failed) pos = put(out, pos, DIGEST);
-    this.#middle = out.subarray(0, pos);
+    if (failed) {
+      pos = put(out, pos, ERROR);
+      pos = put(out, pos, errorLabel(r.i32(rec, W_RET)));
+      out[pos++] = 0x22; // the error's closing quote
+    } else pos = put(out, pos, DIGEST);
+    middle.text = out.subarray(0, pos);
   }
 }
