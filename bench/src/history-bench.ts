@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * `node bench/dist/history-bench.js [--rounds N] [--seconds S]`: what the harness surface costs
+ * `node bench/dist/history-bench.js [--rounds N] [--seconds S] [--variants a,b] [--cpu-prof DIR]`:
+ * what the harness surface costs
  * the data path. Three `hmx hypervisor` processes run side by side: one plain, one with
  * `--http-listen` (metrics on, nobody subscribed), one with `--http-listen` and a live
  * WebSocket subscriber reading and parsing the whole history in a process of its own
@@ -11,7 +12,9 @@
  * (from /proc). The second is the one to read on a shared machine: when the driver, not the
  * hypervisor, is the bottleneck, wall-clock rates mostly measure the driver and the noise, while
  * CPU per call is what the hypervisor's capacity is divided by. DESIGN's targets: ≥ 0.95× with
- * metrics, ≥ 0.85× with history and a subscriber.
+ * metrics, ≥ 0.85× with history and a subscriber. `--variants` runs a subset (the first one
+ * named is the base of the ratios: comparing a change with main needs only plain and
+ * history+ws); `--cpu-prof DIR` profiles each hypervisor (node's `--cpu-prof`) into DIR.
  */
 import { median } from "./stats.js";
 import { SessionClient, type HypercallOp } from "@hmx/guest-agent";
@@ -30,13 +33,38 @@ import { cpuSeconds } from "./proc-stat.js";
 import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
-  options: { rounds: { type: "string", default: "5" }, seconds: { type: "string", default: "2" } },
+  options: {
+    rounds: { type: "string", default: "5" },
+    seconds: { type: "string", default: "2" },
+    variants: { type: "string", default: "plain,metrics,history+ws" },
+    "cpu-prof": { type: "string" },
+  },
 });
 const ROUNDS = Number(values.rounds);
 const SECONDS = Number(values.seconds);
+const VARIANTS = {
+  plain: { args: [], subscribe: false },
+  metrics: { args: ["--http-listen", "127.0.0.1:0"], subscribe: false },
+  "history+ws": { args: ["--http-listen", "127.0.0.1:0"], subscribe: true },
+} as const;
+type VariantName = keyof typeof VARIANTS;
+const CHOSEN = values.variants.split(",").map((name) => {
+  if (!(name in VARIANTS))
+    throw new Error(`--variants ${name}: expected some of ${Object.keys(VARIANTS).join(", ")}`);
+  return name as VariantName;
+});
+/** Each hypervisor's profile when `--cpu-prof` is given (history-cpu-profile.ts). */
+const HYPERVISOR_ENV: Record<string, string> =
+  values["cpu-prof"] === undefined
+    ? {}
+    : {
+        NODE_OPTIONS: `--import=${fileURLToPath(new URL("./history-cpu-profile.js", import.meta.url))}`,
+        HMX_BENCH_CPU_PROF_DIR: resolve(values["cpu-prof"]),
+      };
 const BATCH = 500;
 const IN_FLIGHT = 4;
 const PAYLOAD = 64;
@@ -56,8 +84,9 @@ interface Variant {
   readonly cpuPerCall: number[];
 }
 
-async function setUp(name: string, args: string[], subscribe: boolean): Promise<Variant> {
-  const bed = await Testbed.start(["--argo-mac-permissive", ...args]);
+async function setUp(name: VariantName): Promise<Variant> {
+  const { args, subscribe } = VARIANTS[name];
+  const bed = await Testbed.start(["--argo-mac-permissive", ...args], HYPERVISOR_ENV);
   const rxDom = await bed.domain("rx");
   const txDom = await bed.domain("tx");
   const rx = await SessionClient.connect({ address: bed.listen, credential: rxDom.credential });
@@ -129,9 +158,7 @@ async function round(v: Variant): Promise<number> {
 
 const variants: Variant[] = [];
 try {
-  variants.push(await setUp("plain", [], false));
-  variants.push(await setUp("metrics", ["--http-listen", "127.0.0.1:0"], false));
-  variants.push(await setUp("history+ws", ["--http-listen", "127.0.0.1:0"], true));
+  for (const name of CHOSEN) variants.push(await setUp(name));
   // A warm-up round each (JIT, heap growth), not counted.
   for (const v of variants) {
     await round(v);
@@ -158,7 +185,7 @@ try {
       `| ${v.name} | ${Math.round(rate)} | ${(rate / base).toFixed(2)} | ${cpu.toFixed(2)} | ${(baseCpu / cpu).toFixed(2)} | ${target} |`,
     );
   }
-  const sub = variants[2]?.subscriber;
+  const sub = variants.find((v) => v.subscriber !== undefined)?.subscriber;
   if (sub !== undefined) {
     sub.send("count");
     const [count] = (await once(sub, "message")) as [{ received: number }];

@@ -12,12 +12,24 @@ const SCRIPT = fileURLToPath(new URL("./history-bench.js", import.meta.url));
 
 /** The history bench's table rows (`| variant | … |`), its progress lines passed to `log`. */
 export async function runHistoryBench(
-  options: { readonly rounds: number; readonly seconds: number },
+  options: {
+    readonly rounds: number;
+    readonly seconds: number;
+    /** Profile each hypervisor into this directory (`--cpu-prof`). */
+    readonly cpuProfDir?: string | null;
+  },
   log: (line: string) => void,
 ): Promise<string[]> {
   const child = spawn(
     process.execPath,
-    [SCRIPT, "--rounds", String(options.rounds), "--seconds", String(options.seconds)],
+    [
+      SCRIPT,
+      "--rounds",
+      String(options.rounds),
+      "--seconds",
+      String(options.seconds),
+      ...(options.cpuProfDir == null ? [] : ["--cpu-prof", options.cpuProfDir]),
+    ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   let out = "";

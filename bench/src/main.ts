@@ -553,7 +553,10 @@ async function main(): Promise<number> {
     if (CONFIG.history) {
       log("harness surface: metrics on, history with a live WebSocket subscriber, vs plain …");
       history = await runHistoryBench(
-        CONFIG.quick ? { rounds: 1, seconds: 1 } : { rounds: 5, seconds: 2 },
+        {
+          ...(CONFIG.quick ? { rounds: 1, seconds: 1 } : { rounds: 5, seconds: 2 }),
+          cpuProfDir: CONFIG.cpuProfDir,
+        },
         log,
       );
     }

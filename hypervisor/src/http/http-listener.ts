@@ -144,8 +144,14 @@ function webSocketSink(ws: WebSocket, socket: Duplex): HistorySink {
     },
     flush() {
       if (batch.length === 0) return;
-      if (ws.readyState === WebSocket.OPEN) socket.write(batch.take());
-      else batch.clear();
+      if (ws.readyState !== WebSocket.OPEN) {
+        batch.clear();
+        return;
+      }
+      const frames = batch.take();
+      socket.write(frames, () => {
+        batch.recycle(frames);
+      });
     },
     close(code, reason) {
       ws.close(code, reason);

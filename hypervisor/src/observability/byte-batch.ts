@@ -3,12 +3,20 @@
  * The bytes one history pump sends a sink, gathered in one buffer and written as one chunk: a
  * write (and a WebSocket frame object) per event costs more than the event itself. The buffer
  * grows to the largest batch seen, which the history bounds by its per-subscriber byte limit.
+ *
+ * A batch handed to a writer comes back through `recycle` once written, and the next batch is
+ * gathered in it: a busy history fills a few hundred KiB per pump, and a fresh buffer each time
+ * (memory the kernel maps, faults in page by page, and unmaps after the collector frees it)
+ * cost more than writing the lines into it.
  */
 const INITIAL_BYTES = 16 * 1024;
+/** Written batches kept for reuse; more in flight than this are left to the collector. */
+const SPARES = 2;
 
 export class ByteBatch {
-  #buf = Buffer.allocUnsafe(INITIAL_BYTES);
+  #buf: Buffer = Buffer.allocUnsafeSlow(INITIAL_BYTES);
   #length = 0;
+  readonly #spares: Buffer[] = [];
 
   get length(): number {
     return this.#length;
@@ -41,15 +49,21 @@ export class ByteBatch {
   }
 
   /**
-   * The batch, handed over (the writer keeps it until written); the next batch starts in a new
-   * buffer with room for twice this one. Copying it out instead cost more per event than
-   * writing it.
+   * The batch, handed over (the writer keeps it until written, then may `recycle` it); the next
+   * batch starts in a spare buffer, or a new one with room for twice this one. Copying it out
+   * instead cost more per event than writing it.
    */
   take(): Buffer {
     const out = this.#buf.subarray(0, this.#length);
-    this.#buf = Buffer.allocUnsafe(Math.max(INITIAL_BYTES, 2 * this.#length));
+    this.#buf =
+      this.#spares.pop() ?? Buffer.allocUnsafeSlow(Math.max(INITIAL_BYTES, 2 * this.#length));
     this.#length = 0;
     return out;
+  }
+
+  /** A batch from `take` that the writer is done with: its buffer gathers a later batch. */
+  recycle(written: Buffer): void {
+    if (this.#spares.length < SPARES) this.#spares.push(Buffer.from(written.buffer));
   }
 
   clear(): void {
@@ -58,7 +72,7 @@ export class ByteBatch {
 
   #reserve(n: number): void {
     if (this.#length + n <= this.#buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#length + n));
+    const bigger = Buffer.allocUnsafeSlow(Math.max(this.#buf.length * 2, this.#length + n));
     this.#buf.copy(bigger, 0, 0, this.#length);
     this.#buf = bigger;
   }

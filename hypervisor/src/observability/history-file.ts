@@ -74,7 +74,10 @@ export class HistoryFile implements HistorySink {
   flush(): void {
     if (this.#failed !== undefined) this.#batch.clear();
     if (this.#batch.length === 0) return;
-    this.#stream.write(this.#batch.take());
+    const lines = this.#batch.take();
+    this.#stream.write(lines, () => {
+      this.#batch.recycle(lines);
+    });
   }
 
   close(): void {

@@ -80,6 +80,7 @@ export class MemoryLine extends RecordLine {
       pos = writeDigest(out, pos, r, rec, W_DIGEST);
       out[pos++] = 0x22;
     }
+    out[pos++] = 0x7d; // the end of `value`
     return pos;
   }
 }

@@ -43,11 +43,16 @@ const STATUS_NAMES = new Map<number, string>(
     .map(([name, value]) => [value, name]),
 );
 
+/** A failed hypercall's negative `ret` as its errno's name (`EAGAIN`), or `errno_N`. */
+export function errnoLabel(ret: number): string {
+  return ERRNO_NAMES.get(-ret) ?? `errno_${-ret}`;
+}
+
 /** The `result` label: `ok`, the errno's name (`EAGAIN`), or the gRPC status's name. */
 export function resultLabel(result: HypercallResult): string {
   if (result.op === "status") return STATUS_NAMES.get(result.code) ?? `status_${result.code}`;
   if (result.ret >= 0) return "ok";
-  return ERRNO_NAMES.get(-result.ret) ?? `errno_${-result.ret}`;
+  return errnoLabel(result.ret);
 }
 
 const LATENCY_NAME = "hmx_hypercall_duration_seconds";
@@ -66,7 +71,7 @@ function keyLabel(key: number): string {
     const code = -1_000_000 - key;
     return STATUS_NAMES.get(code) ?? `status_${code}`;
   }
-  return ERRNO_NAMES.get(-key) ?? `errno_${-key}`;
+  return errnoLabel(key);
 }
 
 /** One op's hot-path tallies: results and latency buckets, in plain fields and arrays. */

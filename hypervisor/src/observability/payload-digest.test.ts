@@ -10,7 +10,8 @@ import { test } from "node:test";
 import { crc32 } from "node:zlib";
 import type { Iov } from "../argo/types.js";
 import type { GuestMemory } from "../memory/guest-memory.js";
-import { NO_DIGEST, bytesDigest, digestText, payloadDigest } from "./payload-digest.js";
+import { NO_DIGEST, bytesDigest, dataDigest, digestText, payloadDigest } from "./payload-digest.js";
+import { SHORT_CRC_BYTES, shortCrc32 } from "./short-crc32.js";
 
 const seed = Number(process.env["HMX_TEST_SEED"] ?? Date.now() % 100000);
 console.log(`seed ${seed}`);
@@ -66,4 +67,17 @@ test("a payload not wholly in the sender's memory has no digest", () => {
     { gpa: 4090, len: 64 },
   ] as Iov[];
   assert.equal(payloadDigest(memory, iovs), NO_DIGEST);
+});
+
+test("the short-input CRC-32 equals zlib's for every length it takes, chained from any value", () => {
+  const bytes = Buffer.alloc(SHORT_CRC_BYTES + 16);
+  for (let n = 0; n < 20; n++) {
+    for (let i = 0; i < bytes.length; i++) bytes[i] = random(256);
+    const start = random(2) === 0 ? 0 : random(2 ** 31) * 2 + random(2);
+    for (let len = 0; len <= bytes.length; len++) {
+      const view = bytes.subarray(0, len);
+      assert.equal(shortCrc32(bytes, len, start), crc32(view, start), `seed ${seed}, len ${len}`);
+      assert.equal(dataDigest(view), crc32(view), `seed ${seed}, len ${len}`);
+    }
+  }
 });

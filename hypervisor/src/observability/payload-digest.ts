@@ -6,12 +6,14 @@
  * (docs/harness.md, Cost). The digest only has to tell an offline checker that the message read
  * out of a ring is the one sent into it, in an order the history already fixes, not resist an
  * adversary; 32 bits do that, every harness language has it built in, and node's zlib computes
- * it natively over each iov in turn, chaining, with no hash object per message. The prefix names
+ * it natively over each iov in turn, chaining, with no hash object per message (a short message's
+ * is computed in JavaScript: short-crc32.ts). The prefix names
  * the algorithm, so a checker written for the old digest fails loudly instead of mismatching.
  */
 import { crc32 } from "node:zlib";
 import type { Iov } from "../argo/types.js";
 import type { GuestMemory } from "../memory/guest-memory.js";
+import { SHORT_CRC_BYTES, shortCrc32 } from "./short-crc32.js";
 
 export const DIGEST_PREFIX = "crc32:";
 /** Hex digits after the prefix. */
@@ -59,7 +61,8 @@ export function payloadDigest(memory: GuestMemory, iovs: readonly Iov[]): number
       }
     }
   }
-  return at === 0 ? crc : crc32(scratchView(at), crc);
+  if (at === 0) return crc;
+  return at <= SHORT_CRC_BYTES ? shortCrc32(scratch, at, crc) : crc32(scratchView(at), crc);
 }
 
 /** The digest as the history writes it: `crc32:` and 8 hex digits, or "" for `NO_DIGEST`. */
@@ -69,10 +72,10 @@ export function digestText(digest: number): string {
 
 /** The CRC-32 of bytes in hand (a WriteMemory's data). */
 export function dataDigest(bytes: Uint8Array): number {
-  return crc32(bytes);
+  return bytes.length <= SHORT_CRC_BYTES ? shortCrc32(bytes, bytes.length) : crc32(bytes);
 }
 
 /** `dataDigest` as the history writes it. */
 export function bytesDigest(bytes: Uint8Array): string {
-  return digestText(crc32(bytes));
+  return digestText(dataDigest(bytes));
 }

@@ -139,8 +139,8 @@ export const W_TIME = 0;
 
 /**
  * A binary record's JSON line: `set` picks the record and its seq, `writeTo` writes
- * `{"seq":N,"time":"T`, the record's own part (`writeBody`), and the closing braces of its
- * `value` and of the event.
+ * `{"seq":N,"time":"T`, the record's own part (`writeBody`, up to and including its `value`
+ * and any field after it), and the event's closing brace.
  */
 export abstract class RecordLine implements LineWriter {
   abstract readonly maxBytes: number;
@@ -164,10 +164,9 @@ export abstract class RecordLine implements LineWriter {
     let pos = writeHead(out, at, this.#seq, this.clock, this.records.f64(this.rec, W_TIME));
     pos = this.writeBody(out, pos);
     out[pos++] = 0x7d;
-    out[pos++] = 0x7d;
     return pos - at;
   }
 
-  /** Writes from the time's closing quote to the end of `value`'s last field. */
+  /** Writes from the time's closing quote to the end of the event's last field. */
   protected abstract writeBody(out: Buffer, pos: number): number;
 }

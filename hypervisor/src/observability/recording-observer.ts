@@ -14,7 +14,7 @@ import type { SendvArgs } from "../argo/types.js";
 import { NO_DOMID, type History } from "./history.js";
 import { resultLabel, type HmxMetrics } from "./metrics.js";
 import type { Observer, StreamKind } from "./observer.js";
-import { bytesDigest, dataDigest, digestText, payloadDigest } from "./payload-digest.js";
+import { bytesDigest, dataDigest, digestText, NO_DIGEST, payloadDigest } from "./payload-digest.js";
 import type { SendvFields } from "./sendv-record.js";
 
 /** Reused for every recorded sendv (appendSendv copies what it needs). */
@@ -42,7 +42,10 @@ function sendvValueJson(caller: Domain, args: SendvArgs, ok: boolean): string {
   );
 }
 
-/** A successful sendv into the history as a binary record (its line is built when read). */
+/**
+ * A sendv that returned into the history as a binary record (its line is built when read); a
+ * failed one (`ret` < 0) has no digest.
+ */
 function recordSendv(
   history: History,
   caller: Domain,
@@ -61,7 +64,8 @@ function recordSendv(
   sendvFields.dstAport = dst.aport;
   sendvFields.messageType = args.messageType;
   sendvFields.len = len;
-  history.appendSendv(sendvFields, payloadDigest(caller.memory, iovs), monoMs);
+  const digest = ret < 0 ? NO_DIGEST : payloadDigest(caller.memory, iovs);
+  history.appendSendv(sendvFields, digest, monoMs);
 }
 
 /** A hypercall's arguments as the history shows them (`value` of a Jepsen op). */
@@ -115,25 +119,31 @@ export class RecordingObserver implements Observer {
     this.metrics?.hypercall(call.op, result, (now - startedAt) / 1000);
     const history = this.#live();
     if (history === undefined) return;
-    const ok = result.op !== "status" && result.ret >= 0;
-    const sendv = call.op === "sendv";
-    // The frequent successes are binary records, rendered when read (sendv-record.ts,
-    // memory-record.ts); the rest are built as text here.
-    if (ok) {
-      if (sendv) {
-        recordSendv(history, caller, call.args, result.ret, now);
+    // Sendvs (successes and errnos alike) and the successful memory ops are binary records,
+    // rendered when read (sendv-record.ts, memory-record.ts); the rest are built as text.
+    if (result.op !== "status") {
+      const { ret } = result;
+      if (call.op === "sendv") {
+        recordSendv(history, caller, call.args, ret, now);
         return;
       }
-      if (call.op === "readMemory") {
-        history.appendMemoryOp(caller.domid, result.ret, call.gpa, call.length, undefined, now);
+      if (ret >= 0 && call.op === "readMemory") {
+        history.appendMemoryOp(caller.domid, ret, call.gpa, call.length, undefined, now);
         return;
       }
-      if (call.op === "writeMemory") {
+      if (ret >= 0 && call.op === "writeMemory") {
         const digest = dataDigest(call.data);
-        history.appendMemoryOp(caller.domid, result.ret, call.gpa, call.data.length, digest, now);
+        history.appendMemoryOp(caller.domid, ret, call.gpa, call.data.length, digest, now);
         return;
       }
     }
+    this.#textEvent(history, caller, call, result);
+  }
+
+  /** A hypercall event built as text (the infrequent ops and results). */
+  #textEvent(history: History, caller: Domain, call: Hypercall, result: HypercallResult): void {
+    const ok = result.op !== "status" && result.ret >= 0;
+    const sendv = call.op === "sendv";
     const value = sendv
       ? sendvValueJson(caller, call.args, ok)
       : JSON.stringify(hypercallValue(caller, call, ok));

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Successful sendvs, ReadMemorys and WriteMemorys are recorded as binary records and rendered
+ * Sendvs (ok or failed), successful ReadMemorys and WriteMemorys are recorded as binary records and rendered
  * when read (sendv-record.ts, memory-record.ts):
  * the line must be exactly what the text path writes, the clock's byte writer must agree with
  * its string formatter, and binary records must share the byte ring with JSON lines without
@@ -14,6 +14,10 @@ import type { Hypercall } from "../dispatch/hypercall.js";
 import { History, NO_DOMID, type HistorySink } from "./history.js";
 import { RecordingObserver, hypercallValue } from "./recording-observer.js";
 import { Rfc3339Clock } from "./rfc3339-clock.js";
+import { resultLabel } from "./metrics.js";
+
+/** EAGAIN, ECONNREFUSED, and a number no errno has. */
+const SENDV_ERRNOS = [11, 111, 999];
 
 const seed = Number(process.env["HMX_TEST_SEED"] ?? Date.now() % 100000);
 console.log(`seed ${seed}`);
@@ -83,7 +87,7 @@ function randomMemoryOp(): { caller: Domain; call: Hypercall } {
 }
 
 describe("sendv records", () => {
-  test("a successful sendv's, ReadMemory's or WriteMemory's binary record renders exactly the line the text path writes", async () => {
+  test("a sendv's (ok or failed), a ReadMemory's or a WriteMemory's binary record renders exactly the line the text path writes", async () => {
     const h = new History({ capacity: 1000, maxBufferedBytes: 1 << 20, maxLagEpisodes: 3 });
     const sink = new LineSink();
     h.subscribe(sink, { closeWhenBehind: true });
@@ -91,12 +95,17 @@ describe("sendv records", () => {
     const expected: string[] = [];
     for (let n = 0; n < 300; n++) {
       const { caller, call } = random(3) === 0 ? randomMemoryOp() : randomSendv();
-      const ret = call.op === "sendv" ? random(1 << 20) : 0;
+      // A sendv fails now and then, with a known errno or one without a name.
+      const failed = call.op === "sendv" && random(3) === 0;
+      const ret =
+        call.op !== "sendv" ? 0 : failed ? -(SENDV_ERRNOS[random(3)] ?? 11) : random(1 << 20);
       const seq = h.nextSeq;
       observer.hypercall(caller, call, { op: call.op, ret } as never, 0);
+      const value = JSON.stringify(hypercallValue(caller, call, !failed));
+      const error = failed ? `,"error":"${resultLabel({ op: "sendv", ret } as never)}"` : "";
       expected.push(
-        `{"seq":${seq},"time":"TIME","kind":"hypercall","type":"ok","f":"${call.op}","process":${caller.domid},` +
-          `"ret":${ret},"value":${JSON.stringify(hypercallValue(caller, call, true))}}`,
+        `{"seq":${seq},"time":"TIME","kind":"hypercall","type":"${failed ? "fail" : "ok"}","f":"${call.op}",` +
+          `"process":${caller.domid},"ret":${ret},"value":${value}${error}}`,
       );
     }
     await new Promise((r) => setImmediate(r));
