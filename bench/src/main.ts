@@ -715,7 +715,10 @@ function macLine(mac: MacBenchResult): string {
 /** The VirtIO rows as a Markdown table: over Argo against the same device model in process. */
 function virtioTable(vio: VirtioBenchResult): string {
   const tests = [...new Set(vio.rows.map((r) => r.test))];
-  const lines = ["| virtio test | in-process loopback | over Argo | ratio |", "|---|--:|--:|--:|"];
+  const lines = [
+    "| virtio test | in-process loopback | over Argo | ratio | Argo multicalls / KiB moved per request |",
+    "|---|--:|--:|--:|--:|",
+  ];
   for (const test of tests) {
     const at = (transport: "argo" | "loopback") =>
       vio.rows.find((r) => r.test === test && r.transport === transport);
@@ -724,8 +727,12 @@ function virtioTable(vio: VirtioBenchResult): string {
     const fmt = (r: typeof argo) =>
       r === undefined ? "–" : `${Math.round(r.value).toLocaleString("en-US")} ${r.unit}`;
     const ratio = vio.ratios[test];
+    const work =
+      argo?.work === undefined
+        ? "–"
+        : `${argo.work.multicalls.toFixed(2)} / ${(argo.work.memoryBytes / 1024).toFixed(1)}`;
     lines.push(
-      `| ${test} | ${fmt(loop)} | ${fmt(argo)} | ${ratio === undefined ? "–" : ratio.toFixed(3)} |`,
+      `| ${test} | ${fmt(loop)} | ${fmt(argo)} | ${ratio === undefined ? "–" : ratio.toFixed(3)} | ${work} |`,
     );
   }
   return lines.join("\n");

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { startWorld } from "@hmx/guest-agent/test-utils";
+import { startWorld, type TestGuestHandle } from "@hmx/guest-agent/test-utils";
 import * as virtio from "@hmx/virtio";
 
 export interface VirtioBenchOptions {
@@ -29,8 +29,9 @@ export interface VirtioBenchOptions {
   /** Ethernet frame size for the net phase. Default 1000. */
   readonly frameBytes?: number;
   /**
-   * The Argo blk device's ring length (both ends); default: the toolstack's (256 KiB), which
-   * cuts a 1 MiB request into fragments that each wait for the back end to drain the ring.
+   * The Argo blk device's ring length (both ends); default: the toolstack's blk default
+   * (`VIRTIO_ARGO_BLK_RING_LEN`, 1,064,896 B), which carries a 1 MiB request in one message. A
+   * smaller ring cuts it into fragments that each wait for the receiver to drain the ring.
    */
   readonly blkRingLen?: number;
 }
@@ -44,6 +45,11 @@ export interface VirtioBenchRow {
   readonly unit: "IOPS" | "MB/s" | "frames/s";
   readonly ops: number;
   readonly ms: number;
+  /**
+   * Over Argo: the work per request of both guests together, counted at their Session clients
+   * (noise-free, unlike the rates): multicalls, and bytes moved by WriteMemory / ReadMemory.
+   */
+  readonly work?: { readonly multicalls: number; readonly memoryBytes: number };
 }
 
 export interface VirtioBenchResult {
@@ -53,6 +59,25 @@ export interface VirtioBenchResult {
 }
 
 type Blk = Awaited<ReturnType<typeof virtio.BlkDriver.create>>;
+
+/** Multicalls and memory bytes the counted guests' Session clients sent so far. */
+interface WorkTally {
+  multicalls: number;
+  memoryBytes: number;
+}
+
+/** Counts every multicall `client` sends (its own method, so the guest's code is unchanged). */
+function countWork(client: TestGuestHandle["client"], tally: WorkTally): void {
+  const batch = client.batch.bind(client);
+  client.batch = (ops, options) => {
+    tally.multicalls++;
+    for (const o of ops) {
+      if (o.op === "writeMemory") tally.memoryBytes += o.data.length;
+      else if (o.op === "readMemory") tally.memoryBytes += o.length;
+    }
+    return batch(ops, options);
+  };
+}
 
 interface Phase {
   readonly ops: number;
@@ -84,8 +109,21 @@ async function blkPhases(
   blk: Blk,
   transport: "argo" | "loopback",
   o: Required<Omit<VirtioBenchOptions, "blkRingLen">>,
+  tally?: WorkTally,
 ): Promise<VirtioBenchRow[]> {
   const rows: VirtioBenchRow[] = [];
+  // Each row's work: the tally's growth since the row before, per request.
+  let seen: WorkTally = { multicalls: 0, memoryBytes: 0 };
+  const work = (ops: number): Pick<VirtioBenchRow, "work"> => {
+    if (tally === undefined || ops === 0) return {};
+    const w = {
+      multicalls: (tally.multicalls - seen.multicalls) / ops,
+      memoryBytes: (tally.memoryBytes - seen.memoryBytes) / ops,
+    };
+    seen = { ...tally };
+    return { work: w };
+  };
+  if (tally !== undefined) seen = { ...tally };
   const sectors4k = Math.floor(blk.capacitySectors / 8);
   const buf4k = new Uint8Array(4096).fill(0x5a);
   const w = await drive(o.queueDepth, o.maxOps, o.maxPhaseMs, () =>
@@ -97,6 +135,7 @@ async function blkPhases(
     value: (w.ops / w.ms) * 1000,
     unit: "IOPS",
     ...w,
+    ...work(w.ops),
   });
   const r = await drive(o.queueDepth, o.maxOps, o.maxPhaseMs, async () => {
     await blk.read(randomInt(0, sectors4k) * 8, 8);
@@ -107,6 +146,7 @@ async function blkPhases(
     value: (r.ops / r.ms) * 1000,
     unit: "IOPS",
     ...r,
+    ...work(r.ops),
   });
   const mib = new Uint8Array(1024 * 1024).fill(0xa5);
   const chunks = Math.max(1, Math.floor(blk.capacitySectors / 2048));
@@ -119,6 +159,7 @@ async function blkPhases(
     value: sw.ops / (sw.ms / 1000),
     unit: "MB/s",
     ...sw,
+    ...work(sw.ops),
   });
   const sr = await drive(1, Math.min(o.maxOps, chunks * 4), o.maxPhaseMs, async (i) => {
     await blk.read((i % chunks) * 2048, 2048);
@@ -129,6 +170,7 @@ async function blkPhases(
     value: sr.ops / (sr.ms / 1000),
     unit: "MB/s",
     ...sr,
+    ...work(sr.ops),
   });
   return rows;
 }
@@ -184,13 +226,16 @@ export async function runVirtioBench(options: VirtioBenchOptions = {}): Promise<
       const nb = await world.createDomain("bench-nb", "frontend_t", [
         { type: "net", backendDomid: be.domid },
       ]);
-      await world.backend(await world.connect("bench-be", be.domid, be.credential));
-      const devices = await world.frontend(
-        await world.connect("bench-blk", fe.domid, fe.credential),
-      );
+      const tally: WorkTally = { multicalls: 0, memoryBytes: 0 };
+      const beGuest = await world.connect("bench-be", be.domid, be.credential);
+      const feGuest = await world.connect("bench-blk", fe.domid, fe.credential);
+      countWork(beGuest.client, tally);
+      countWork(feGuest.client, tally);
+      await world.backend(beGuest);
+      const devices = await world.frontend(feGuest);
       const blk = devices.blk();
       if (blk === undefined) throw new Error("virtio-blk over Argo did not come up");
-      rows.push(...(await blkPhases(blk, "argo", o)));
+      rows.push(...(await blkPhases(blk, "argo", o, tally)));
 
       const fa = await world.frontend(await world.connect("bench-na", na.domid, na.credential));
       const fb = await world.frontend(await world.connect("bench-nb", nb.domid, nb.credential));

@@ -190,6 +190,13 @@ export function virtioArgoPorts(
 
 /** Default ring length per direction per device: 64 pages with the ring header (262,064 B). */
 export const VIRTIO_ARGO_DEFAULT_RING_LEN = ringLenForPages(64);
+/**
+ * Default ring length of a virtio-blk device (1,064,896 B, 260 pages with the header): one
+ * 1 MiB request with its records fits one message, so it crosses in one sendv instead of five
+ * fragments that each wait for the receiver to drain the ring (docs/virtio-argo.md "What bounds
+ * 1 MiB transfers").
+ */
+export const VIRTIO_ARGO_BLK_RING_LEN = ringLenForPages(260);
 
 /**
  * The virtual ACPI device table ("VARG") the toolstack writes at gfn 0 of every domain that has

@@ -161,7 +161,7 @@ test("the VirtIO back end is one pod of the template the hypervisor's --enrolmen
     ?.key;
   assert.equal(tokenKey, "vbackend-enrolment-token");
   const args = statefulSet("hmx-hypervisor")?.spec.template.spec.containers[0]?.args ?? [];
-  assert.ok(args.includes("--enrolment-template=vbackend:vbackend_t:32M:1"));
+  assert.ok(args.includes("--enrolment-template=vbackend:vbackend_t:48M:1"));
   assert.ok(args.includes("--enrolment-devices=guest:vbackend:blk,net,console"));
 });
 

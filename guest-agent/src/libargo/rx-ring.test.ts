@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { RING_RX_PTR_OFFSET, ringLenForPages } from "@hmx/proto/abi";
+import { PREFETCH_MAX } from "./prefetch-policy.js";
 import { InProcessHypervisor, type InProcessClient } from "../test-utils/in-process-client.js";
 import { PageAllocator } from "./page-allocator.js";
 import type { RingMessage } from "./ring-reader.js";
@@ -34,6 +35,7 @@ function sink(): RingSink & { got: RingMessage[] } {
 async function setup(
   deferred: boolean,
   wraps = false,
+  len = LEN,
 ): Promise<{
   rx: InProcessClient;
   ring: RxRing;
@@ -47,12 +49,12 @@ async function setup(
   const ring = await RxRing.register(rx, new PageAllocator({ memoryBytes: MEMORY }), {
     aport: 0x7000,
     partnerId: tx.domid,
-    len: LEN,
+    len,
     fill: false,
     ...(deferred ? { deferPublish: (r: RxRing) => deferrals.push(r) } : {}),
     ...(wraps ? { prefetchWraps: true } : {}),
   });
-  const staging = new PageAllocator({ memoryBytes: MEMORY }).allocate(4);
+  const staging = new PageAllocator({ memoryBytes: MEMORY }).allocate(Math.ceil(len / 4096));
   const send = async (size: number, bytes?: Uint8Array): Promise<void> => {
     await tx.writeMemory(staging.gpa, bytes ?? new Uint8Array(size).fill(7));
     const ret = await tx.sendv(
@@ -173,6 +175,50 @@ describe("rx ring prefetch across the end of the ring", () => {
       [12_000, 100],
     );
     assert.ok(s.got[1]?.data.every((b) => b === 7));
+  });
+});
+
+describe("rx ring prefetch of a message larger than PREFETCH_MAX", () => {
+  const big = PREFETCH_MAX + 200_000; // a virtio-blk request of ~700 KiB in one message
+  const bigLen = ringLenForPages(260);
+
+  it("with prefetchWraps, the VIRQ pass's prefetch reads the whole message: no second read", async () => {
+    const { rx, ring, send } = await setup(false, true, bigLen);
+    const s = sink();
+    const pass = async (): Promise<void> => {
+      const p = ring.passOps();
+      const { tx, ahead } = p.result(await rx.batch(p.ops), 0);
+      await ring.drain(tx, s, ahead);
+    };
+    await send(big);
+    await pass(); // sizes the next pass's prefetch: the last burst
+    const payload = Uint8Array.from({ length: big }, (_, i) => i % 253);
+    await send(big, payload);
+    const p = ring.passOps();
+    const prefetched = p.ops
+      .slice(1)
+      .reduce((n, o) => n + (o.op === "readMemory" ? o.length : 0), 0);
+    assert.ok(prefetched > PREFETCH_MAX, `prefetch ${prefetched} bytes`);
+    const { tx, ahead } = p.result(await rx.batch(p.ops), 0);
+    const reads = rx.counters.byOp["readMemory"] ?? 0;
+    await ring.drain(tx, s, ahead);
+    assert.equal(s.got.length, 2);
+    assert.deepEqual(new Uint8Array(s.got[1]?.data ?? []), payload);
+    assert.equal((rx.counters.byOp["readMemory"] ?? 0) - reads, 1, "only the publish's tx read");
+  });
+
+  it("without prefetchWraps, a prefetch stays within PREFETCH_MAX (a socket's read is bounded)", async () => {
+    const { ring, rx, send } = await setup(false, false, bigLen);
+    const s = sink();
+    await send(big);
+    const first = ring.passOps();
+    const r = first.result(await rx.batch(first.ops), 0);
+    await ring.drain(r.tx, s, r.ahead);
+    const p = ring.passOps();
+    const prefetched = p.ops
+      .slice(1)
+      .reduce((n, o) => n + (o.op === "readMemory" ? o.length : 0), 0);
+    assert.ok(prefetched <= PREFETCH_MAX, `prefetch ${prefetched} bytes`);
   });
 });
 

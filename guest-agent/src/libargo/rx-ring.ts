@@ -33,6 +33,8 @@
  *   cost one more round trip per message. The burst is a guess, so a wrong one then reads up
  *   to a ring's worth for nothing; virtio-argo cuts chains into even fragments
  *   (fragmenter.ts) so that the guess holds. Sockets keep the end of the ring as the cap.
+ *   Nor is such a prefetch held to PREFETCH_MAX: a virtio-blk ring holds a 1 MiB request in
+ *   one message, and a 512 KiB cap read it in two round trips.
  * - Payloads are handed to the sink as views of the fetched buffers (see ring-reader.ts), not
  *   copied again; the shadow image is kept only for headers and wrapped payloads.
  *
@@ -407,12 +409,14 @@ export class RxRing {
   }
 
   /**
-   * Reads of `length` ring bytes from `rx` (at most the whole ring, at most PREFETCH_MAX): one
-   * op, or two when they wrap, so a message that wraps arrives whole in this round trip
-   * instead of needing one more.
+   * Reads of `length` ring bytes from `rx` (at most the whole ring; at most PREFETCH_MAX unless
+   * `prefetchWraps`): one op, or two when they wrap, so a message that wraps arrives whole in
+   * this round trip instead of needing one more.
    */
   #prefetchFrom(rx: number, length: number): HypercallOp[] {
-    const total = Math.min(length, PREFETCH_MAX, this.#prefetchWraps ? this.len : this.len - rx);
+    const total = this.#prefetchWraps
+      ? Math.min(length, this.len)
+      : Math.min(length, PREFETCH_MAX, this.len - rx);
     const first = Math.min(total, this.len - rx);
     const dataGpa = this.#run.gpa + ARGO_RING_HEADER_SIZE;
     const ops: HypercallOp[] = [{ op: "readMemory", gpa: dataGpa + rx, length: first }];

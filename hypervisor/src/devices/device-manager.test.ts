@@ -18,7 +18,10 @@ import {
   VARG_ENT_OPTION,
   VARG_ENT_NUM_QUEUES,
   VARG_ENTRY_SIZE,
+  VARG_ENT_RING_LEN,
   VargRole,
+  VIRTIO_ARGO_BLK_RING_LEN,
+  VIRTIO_ARGO_DEFAULT_RING_LEN,
 } from "@hmx/proto/abi";
 import type { DeviceEvent } from "../events/event-channel.js";
 import { createHarness } from "../test-utils/argo-harness.js";
@@ -159,5 +162,36 @@ test("each entry's number of queues is the device type's: net 3 (receiveq, trans
       p.readUInt16LE(VARG_HEADER_SIZE + i * VARG_ENTRY_SIZE + VARG_ENT_NUM_QUEUES),
     );
     assert.deepEqual(queues, [3, 1, 2], `vm${domid}`);
+  }
+});
+
+test("a blk device's ring defaults to the blk ring (a 1 MiB request in one message), net and console to 256 KiB, and a ring_len given wins", () => {
+  const { m, h } = setup();
+  const specs = m.attach(1, [
+    { type: 1, backendDomid: 2 },
+    { type: 2, backendDomid: 2, capacityBytes: 1024 * 1024 },
+    { type: 3, backendDomid: 2 },
+    { type: 2, backendDomid: 2, capacityBytes: 1024 * 1024, ringLen: 65536 },
+  ]);
+  const want = [
+    VIRTIO_ARGO_DEFAULT_RING_LEN,
+    VIRTIO_ARGO_BLK_RING_LEN,
+    VIRTIO_ARGO_DEFAULT_RING_LEN,
+    65536,
+  ];
+  assert.deepEqual(
+    specs.map((d) => d.spec.ringLen),
+    want,
+  );
+  assert.ok(
+    VIRTIO_ARGO_BLK_RING_LEN - 32 > 1024 * 1024 + 4096,
+    "room for the data and its records",
+  );
+  for (const domid of [1, 2]) {
+    const p = page(h, domid);
+    const lens = want.map((_, i) =>
+      p.readUInt32LE(VARG_HEADER_SIZE + i * VARG_ENTRY_SIZE + VARG_ENT_RING_LEN),
+    );
+    assert.deepEqual(lens, want, `vm${domid}`);
   }
 });

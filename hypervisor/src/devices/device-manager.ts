@@ -17,6 +17,7 @@
 import {
   DOMID_MAX,
   VARG_MAX_ENTRIES,
+  VIRTIO_ARGO_BLK_RING_LEN,
   VIRTIO_ARGO_DEFAULT_RING_LEN,
   VIRTIO_ARGO_MAX_DEVICES,
   VargFlag,
@@ -39,14 +40,32 @@ export const DeviceTypeId = {
   console: VIRTIO_ID_CONSOLE,
 } as const;
 
-/** Per-type facts the table carries (queues, largest queue, config bytes). */
+/** Per-type facts the table carries (queues, largest queue, config bytes, default ring length). */
 const TYPE_FACTS: Record<
   number,
-  { name: string; queues: number; queueSize: number; configSize: number }
+  { name: string; queues: number; queueSize: number; configSize: number; ringLen: number }
 > = {
-  [DeviceTypeId.net]: { name: "eth", queues: 3, queueSize: 256, configSize: 12 },
-  [DeviceTypeId.blk]: { name: "vd", queues: 1, queueSize: 256, configSize: 72 },
-  [DeviceTypeId.console]: { name: "hvc", queues: 2, queueSize: 64, configSize: 12 },
+  [DeviceTypeId.net]: {
+    name: "eth",
+    queues: 3,
+    queueSize: 256,
+    configSize: 12,
+    ringLen: VIRTIO_ARGO_DEFAULT_RING_LEN,
+  },
+  [DeviceTypeId.blk]: {
+    name: "vd",
+    queues: 1,
+    queueSize: 256,
+    configSize: 72,
+    ringLen: VIRTIO_ARGO_BLK_RING_LEN,
+  },
+  [DeviceTypeId.console]: {
+    name: "hvc",
+    queues: 2,
+    queueSize: 64,
+    configSize: 12,
+    ringLen: VIRTIO_ARGO_DEFAULT_RING_LEN,
+  },
 };
 
 /** What a caller asks for (the `DeviceSpec` message, without proto types). */
@@ -453,8 +472,7 @@ export class DeviceManager {
         `${where}.queue_size: ${queueSize} is not a power of two in [1, 1024]`,
       );
     }
-    const ringLen =
-      s.ringLen === undefined || s.ringLen === 0 ? VIRTIO_ARGO_DEFAULT_RING_LEN : s.ringLen;
+    const ringLen = s.ringLen === undefined || s.ringLen === 0 ? facts.ringLen : s.ringLen;
     if (
       !Number.isInteger(ringLen) ||
       ringLen % 16 !== 0 ||

@@ -159,8 +159,7 @@ export class HostedDevice {
       peerDomid: b.frontendDomid,
       peerPort: b.fePort,
       ringLen: b.ringLen,
-      // Used data is built here and staged: room for a few full messages per multicall.
-      stagingBytes: Math.min(2 * maxMessageSize(b.ringLen), 4 * 1024 * 1024),
+      stagingBytes: usedStagingBytes(b.ringLen),
       onMessage: (m) => {
         this.#serial = this.#serial
           .then(() => this.#handle(m))
@@ -476,4 +475,19 @@ export class HostedDevice {
     const hooks = this.controller.device.state;
     if (hooks.kind === "activated") hooks.context.interrupt.needsReset(reason);
   }
+}
+
+/**
+ * The back end's staging area (used data is built here and staged): one full message, kept
+ * staged while the front end's ring refuses it, plus 256 KiB for the messages behind it; for the
+ * default 256 KiB ring that is two full messages, as before. It lives in the back end's guest
+ * memory once per device, so it grows with a bigger ring by one message, not two (a blk ring
+ * holding a 1 MiB request would otherwise take 3 MiB of a back end serving eight guests).
+ */
+export function usedStagingBytes(ringLen: number): number {
+  return Math.min(
+    maxMessageSize(ringLen) + 256 * 1024,
+    2 * maxMessageSize(ringLen),
+    4 * 1024 * 1024,
+  );
 }

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { ARGO_MAXIOV } from "@hmx/proto/abi";
+import { ARGO_MAXIOV, maxMessageSize, VIRTIO_ARGO_BLK_RING_LEN } from "@hmx/proto/abi";
 import { propertySeed } from "@hmx/virtio/test-utils";
 import { fragmentCap, packAvail, packUsed } from "./fragmenter.js";
 import {
@@ -290,4 +290,30 @@ test("a chain cut into fragments gets fragments of nearly equal size, not full o
     `fragments ${inline.join(", ")}`,
   );
   assert.equal(fragmentCap(100, maxMessage, 3), Number.POSITIVE_INFINITY, "one message: no cap");
+});
+
+test("with the default blk ring a 1 MiB request crosses as one message each way (no fragments that wait for a drain)", () => {
+  const maxMessage = maxMessageSize(VIRTIO_ARGO_BLK_RING_LEN);
+  const mib = 1024 * 1024;
+  const write = {
+    head: 0,
+    segments: [
+      { addr: 0x10_0000, len: 16, writable: false },
+      { addr: 0x20_0000, len: mib, writable: false },
+      { addr: 0x40_0000, len: 1, writable: true },
+    ],
+  };
+  const avail = packAvail([write], maxMessage);
+  assert.equal(avail.length, 1, "the write's AVAIL");
+  assert.deepEqual(
+    avail[0]?.records.map((r) => [r.frag, r.last, r.inlineLen]),
+    [[0, true, 16 + mib]],
+  );
+  // A 1 MiB read's completion: the data and the status byte, from the back end's staging.
+  const used = packUsed(
+    [{ head: 0, writtenLen: mib + 1, data: new Uint8Array(mib + 1) }],
+    maxMessage,
+  );
+  assert.equal(used.length, 1, "the read's USED");
+  assert.equal(used[0]?.length, 1);
 });

@@ -38,7 +38,7 @@ export interface DeviceSpec {
    */
   'queueSize'?: (number);
   /**
-   * Bytes of each Argo ring of the device (a multiple of 16; default 262,064 = 64 pages with the header).
+   * Bytes of each Argo ring of the device (a multiple of 16; default 262,064 = 64 pages with the header; blk 1,064,896 = 260 pages, a 1 MiB request in one message).
    */
   'ringLen'?: (number);
 }
@@ -78,7 +78,7 @@ export interface DeviceSpec__Output {
    */
   'queueSize': (number);
   /**
-   * Bytes of each Argo ring of the device (a multiple of 16; default 262,064 = 64 pages with the header).
+   * Bytes of each Argo ring of the device (a multiple of 16; default 262,064 = 64 pages with the header; blk 1,064,896 = 260 pages, a 1 MiB request in one message).
    */
   'ringLen': (number);
 }
