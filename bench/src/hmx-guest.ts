@@ -31,10 +31,12 @@ export async function openGuest(init: {
   readonly address: string;
   readonly credential: string;
   readonly memoryBytes: number;
+  readonly virqRingBytes?: number;
 }): Promise<HmxGuest> {
   const client = await SessionClient.connect({
     address: init.address,
     credential: init.credential,
+    ...(init.virqRingBytes === undefined ? {} : { virqRingBytes: init.virqRingBytes }),
   });
   const timings = new BatchTimings();
   const endpoint = await ArgoEndpoint.create(timedClient(client, timings), {
@@ -55,6 +57,7 @@ export function socketCounters(socket: DgramSocket, guest: HmxGuest): Record<str
     ...socket.stats,
     virqs: endpoint.stats.virqs,
     drainPasses: endpoint.stats.drainPasses,
+    virqRingPasses: endpoint.stats.virqRingPasses,
     drainErrors: endpoint.stats.drainErrors,
     callsSent: client.callsSent,
     reconnects: client.reconnects,

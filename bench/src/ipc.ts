@@ -25,6 +25,8 @@ export type TransportInit =
       /** Socket batching overrides (experiments only; absent = libargo's defaults). */
       readonly maxBatchMessages?: number;
       readonly maxBatchBytes?: number;
+      /** SessionClient `virqRingBytes` (absent = the client's default). */
+      readonly virqRingBytes?: number;
     }
   | {
       readonly kind: "relay";

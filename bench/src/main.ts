@@ -283,6 +283,7 @@ async function startHmx(
       memoryBytes: CONFIG.guestMemoryBytes,
       aport: CONFIG.aport,
       ringLen: CONFIG.ringLen,
+      ...(CONFIG.virqRingBytes === null ? {} : { virqRingBytes: CONFIG.virqRingBytes }),
     } as const;
     const receiver = new Worker(`${name} receiver`, "hmx-worker.js");
     const rxInit: TransportInit = { ...base, credential: rxDom.credential, peerDomid: txDom.domid };

@@ -30,6 +30,8 @@ export const BENCH_USAGE = `usage: node bench/dist/main.js [options]   (npm run 
   --hypervisor-log FILE     append the traffic hypervisor's stdout to FILE
   --batch-bytes N           hmx sender socket maxBatchBytes (default: libargo's)
   --batch-messages N        hmx sender socket maxBatchMessages (default: libargo's)
+  --virq-ring-bytes N       ring bytes each VIRQ carries to the hmx guests (SessionClient's
+                            virqRingBytes; 0 = none, the receiver reads after each VIRQ)
   -h, --help                show this help`;
 
 export class UsageError extends Error {
@@ -78,6 +80,8 @@ export interface BenchConfig {
   readonly hypervisorFlags: readonly string[];
   readonly hypervisorLog: string | null;
   /** Overrides of the hmx sender socket's batching; null = libargo's default. */
+  /** SessionClient `virqRingBytes` of the hmx guests; null = the client's default. */
+  readonly virqRingBytes: number | null;
   readonly senderBatch: {
     readonly maxBatchBytes: number | null;
     readonly maxBatchMessages: number | null;
@@ -88,6 +92,14 @@ function positiveInt(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n <= 0) {
     throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function nonNegativeInt(name: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isSafeInteger(n) || n < 0) {
+    throw new UsageError(`--${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
   }
   return n;
 }
@@ -154,6 +166,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
         "hypervisor-log": { type: "string" },
         "batch-bytes": { type: "string" },
         "batch-messages": { type: "string" },
+        "virq-ring-bytes": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       allowNegative: true,
@@ -184,6 +197,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
   ]);
   const batchBytes = values["batch-bytes"];
   const batchMessages = values["batch-messages"];
+  const virqRingBytes = values["virq-ring-bytes"];
   const experimental =
     quick ||
     values.sizes !== undefined ||
@@ -199,7 +213,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     values["cpu-prof"] !== undefined ||
     values["hypervisor-flags"] !== undefined ||
     batchBytes !== undefined ||
-    batchMessages !== undefined;
+    batchMessages !== undefined ||
+    virqRingBytes !== undefined;
   return {
     experimental,
     quick,
@@ -228,6 +243,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     cpuProfDir: values["cpu-prof"] ?? null,
     hypervisorFlags: values["hypervisor-flags"]?.split(" ").filter((f) => f !== "") ?? [],
     hypervisorLog: values["hypervisor-log"] ?? null,
+    virqRingBytes:
+      virqRingBytes === undefined ? null : nonNegativeInt("virq-ring-bytes", virqRingBytes),
     senderBatch: {
       maxBatchBytes: batchBytes === undefined ? null : positiveInt("batch-bytes", batchBytes),
       maxBatchMessages:

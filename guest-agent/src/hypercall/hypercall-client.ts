@@ -15,6 +15,19 @@ import type { ArgoAddr, DomainInfo, Iov, NotifyEntry, NotifyResultEntry } from "
 // The ABI shapes are @hmx/proto's, shared with the hypervisor; re-exported for the guest's code.
 export type { ArgoAddr, DomainInfo, Iov, NotifyEntry, NotifyResultEntry };
 
+/**
+ * Unread bytes of one of this guest's rings, carried by a VIRQ (hypervisor.proto
+ * `VirqRingData`): ring data bytes [at, at + data.length), all below `txPtr` in ring order.
+ */
+export interface VirqRing {
+  readonly aport: number;
+  readonly partnerId: number;
+  readonly len: number;
+  readonly txPtr: number;
+  readonly at: number;
+  readonly data: Buffer;
+}
+
 /** One hypercall, as it goes into a batch. */
 export type HypercallOp =
   | { readonly op: "getDomainInfo" }
@@ -106,8 +119,12 @@ export interface HypercallClient {
   /**
    * Subscribes to VIRQ_ARGO. Listeners also fire once after every reconnect, because a VIRQ
    * may have been raised while the link was down. Returns the unsubscribe function.
+   * `rings`, when given, lists every ring of this guest with unread data as the VIRQ was
+   * delivered, with a copy of its first unread bytes (hypervisor.proto `Virq.rings`); rings not
+   * in it were empty. Undefined when the client does not know (no ring data on this session,
+   * a reconnect): then every ring must be looked at.
    */
-  onVirq(listener: () => void): () => void;
+  onVirq(listener: (rings?: readonly VirqRing[]) => void): () => void;
 
   /** Ends the session; pending calls reject. */
   close(): Promise<void>;

@@ -33,6 +33,7 @@ import {
   type Iov,
   type NotifyEntry,
   type NotifyResultEntry,
+  type VirqRing,
 } from "./hypercall-client.js";
 import {
   batchFrame,
@@ -43,6 +44,7 @@ import {
   isFailure,
   isVirqEvent,
   openFrame,
+  virqRings,
   resultRequestId,
   type EncodedCall,
   type ReadyInfo,
@@ -84,7 +86,19 @@ export interface SessionClientOptions {
   readonly reconnectTimeoutMs?: number;
   /** How long an opened stream may take to answer `ready` before it is retried (10 000 ms). */
   readonly readyTimeoutMs?: number;
+  /**
+   * Ring bytes each VIRQ event may carry (hypervisor.proto `SessionOpen.virq_ring_bytes`), so
+   * that a small message arrives with its VIRQ instead of a read round trip after it; default
+   * DEFAULT_VIRQ_RING_BYTES, 0 = none. At most 65536 (the hypervisor refuses more).
+   */
+  readonly virqRingBytes?: number;
 }
+
+/**
+ * Ring bytes a VIRQ event carries by default: a few small messages or one 1 KiB one whole, so
+ * that a paced message needs no read of its own; a bigger burst is read as before.
+ */
+export const DEFAULT_VIRQ_RING_BYTES = 4096;
 
 /** Where the client is in its life; `closed` and `failed` are final. */
 export type SessionState = "connecting" | "ready" | "backoff" | "closed" | "failed";
@@ -129,6 +143,8 @@ class PendingBatch {
 class StreamContext {
   ready = false;
   writable = true;
+  /** What the hypervisor granted of `virqRingBytes` in its `ready` (0: events carry no rings). */
+  virqRingBytes = 0;
   constructor(readonly call: SessionStream) {}
 }
 
@@ -180,7 +196,8 @@ export class SessionClient implements HypercallClient {
   #callsSent = 0;
   #callsResent = 0;
 
-  readonly #virqListeners = new Set<() => void>();
+  readonly #virqListeners = new Set<(rings?: readonly VirqRing[]) => void>();
+  readonly #virqRingBytes: number;
   readonly #fatalListeners = new Set<(err: Error) => void>();
   #resolveClosed: () => void = noop;
   #rejectClosed: (err: Error) => void = noop;
@@ -197,6 +214,7 @@ export class SessionClient implements HypercallClient {
     this.#logger = options.logger;
     this.#backoff = new Backoff(options.backoff);
     this.#readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
+    this.#virqRingBytes = options.virqRingBytes ?? DEFAULT_VIRQ_RING_BYTES;
     this.#connectDeadline = Date.now() + (options.connectTimeoutMs ?? 15_000);
     this.#reconnectTimeoutMs = options.reconnectTimeoutMs ?? Number.POSITIVE_INFINITY;
     this.closed = new Promise<void>((resolve, reject) => {
@@ -285,7 +303,7 @@ export class SessionClient implements HypercallClient {
     return this.#window.nextId;
   }
 
-  onVirq(listener: () => void): () => void {
+  onVirq(listener: (rings?: readonly VirqRing[]) => void): () => void {
     this.#virqListeners.add(listener);
     return () => this.#virqListeners.delete(listener);
   }
@@ -433,7 +451,7 @@ export class SessionClient implements HypercallClient {
     });
     this.#stream = ctx;
     this.#state = "connecting";
-    ctx.writable = call.write(openFrame(this.#window.ackThrough()));
+    ctx.writable = call.write(openFrame(this.#window.ackThrough(), this.#virqRingBytes));
     this.#readyTimer = setTimeout(this.#onReadyTimeout, this.#readyTimeoutMs);
   }
 
@@ -523,7 +541,9 @@ export class SessionClient implements HypercallClient {
         this.#onResults(frame);
         return;
       case "event":
-        if (isVirqEvent(frame) && ctx === this.#stream) this.#fireVirq();
+        // The rings are the whole story only where the hypervisor said it sends them.
+        if (isVirqEvent(frame) && ctx === this.#stream)
+          this.#fireVirq(ctx.virqRingBytes > 0 ? virqRings(frame) : undefined);
         return;
       case "ready": {
         if (ctx !== this.#stream || ctx.ready) return;
@@ -556,6 +576,7 @@ export class SessionClient implements HypercallClient {
       return;
     }
     ctx.ready = true;
+    ctx.virqRingBytes = info.virqRingBytes;
     if (this.#readyTimer !== undefined) {
       clearTimeout(this.#readyTimer);
       this.#readyTimer = undefined;
@@ -637,10 +658,10 @@ export class SessionClient implements HypercallClient {
     }
   }
 
-  #fireVirq(): void {
+  #fireVirq(rings?: readonly VirqRing[]): void {
     for (const listener of this.#virqListeners) {
       try {
-        listener();
+        listener(rings);
       } catch (err) {
         this.#logger?.error({ err }, "virq listener threw");
       }

@@ -146,6 +146,8 @@ export function encodeSessionFrame(frame: SessionFrame): Buffer {
   } else if (frame.open != null) {
     w.uint32(tag(1, WIRE_LEN)).fork();
     writeU64(w, 1, frame.open.ackThrough);
+    const ringBytes = frame.open.virqRingBytes ?? 0;
+    if (ringBytes !== 0) w.uint32(tag(2, WIRE_VARINT)).uint32(ringBytes);
     w.ldelim();
   }
   return w.finish() as Buffer;

@@ -141,15 +141,21 @@ describe("decodeReady", () => {
     assert.deepEqual(
       decodeReady({
         kind: "ready",
-        ready: { domid: 5, lastExecuted: "41", resumeWindow: 8, maxBatch: 4 },
+        ready: { domid: 5, lastExecuted: "41", resumeWindow: 8, maxBatch: 4, virqRingBytes: 0 },
       }),
-      { domid: 5, lastExecuted: 41, resumeWindow: 8, maxBatch: 4 },
+      { domid: 5, lastExecuted: 41, resumeWindow: 8, maxBatch: 4, virqRingBytes: 0 },
     );
     assert.throws(
       () =>
         decodeReady({
           kind: "ready",
-          ready: { domid: 5, lastExecuted: "18446744073709551615", resumeWindow: 8, maxBatch: 4 },
+          ready: {
+            domid: 5,
+            lastExecuted: "18446744073709551615",
+            resumeWindow: 8,
+            maxBatch: 4,
+            virqRingBytes: 0,
+          },
         }),
       WireDecodeError,
     );

@@ -17,7 +17,13 @@ import type { Hypercall } from "@hmx/proto/gen/hmx/argo/v1/Hypercall.js";
 import type { HypercallResult__Output } from "@hmx/proto/gen/hmx/argo/v1/HypercallResult.js";
 import type { SessionRequest } from "@hmx/proto/gen/hmx/argo/v1/SessionRequest.js";
 import type { SessionResponse__Output } from "@hmx/proto/gen/hmx/argo/v1/SessionResponse.js";
-import type { ArgoAddr, HypercallOp, HypercallOutcome, NotifyEntry } from "./hypercall-client.js";
+import type {
+  ArgoAddr,
+  HypercallOp,
+  HypercallOutcome,
+  NotifyEntry,
+  VirqRing,
+} from "./hypercall-client.js";
 
 /** One encoded hypercall; its request id is filled in when the call is admitted to the window. */
 export type EncodedCall = Hypercall & { requestId: string };
@@ -36,6 +42,8 @@ export interface ReadyInfo {
   readonly lastExecuted: number;
   readonly resumeWindow: number;
   readonly maxBatch: number;
+  /** Ring bytes the session's VIRQ events carry (0: none; see `virqRings`). */
+  readonly virqRingBytes: number;
 }
 
 /** A value from the server that does not fit the client's types (e.g. a u64 above 2^53). */
@@ -161,8 +169,8 @@ export function encodeCall(op: HypercallOp): EncodedCall {
 }
 
 /** The first frame of every session. */
-export function openFrame(ackThrough: number): SessionFrame {
-  return { open: { ackThrough: String(ackThrough) } };
+export function openFrame(ackThrough: number, virqRingBytes = 0): SessionFrame {
+  return { open: { ackThrough: String(ackThrough), virqRingBytes } };
 }
 
 /** A batch frame; `ackThrough` 0 acknowledges nothing. */
@@ -185,6 +193,7 @@ export function decodeReady(frame: SessionReply): ReadyInfo | undefined {
     lastExecuted: parseU64(r.lastExecuted, "ready.lastExecuted"),
     resumeWindow: r.resumeWindow,
     maxBatch: r.maxBatch,
+    virqRingBytes: r.virqRingBytes,
   };
 }
 
@@ -198,6 +207,11 @@ export function frameResults(frame: SessionReply): readonly WireResult[] {
 /** Whether the frame is a VIRQ event. */
 export function isVirqEvent(frame: SessionReply): boolean {
   return frame.kind === "event" && frame.event?.kind === "virq";
+}
+
+/** The ring data a VIRQ event carries (hypervisor.proto `Virq.rings`; empty for other frames). */
+export function virqRings(frame: SessionReply): readonly VirqRing[] {
+  return frame.event?.virq?.rings ?? [];
 }
 
 /** A result's request id as a number (throws `WireDecodeError` when out of range). */

@@ -28,6 +28,7 @@ import type {
   HypercallClient,
   HypercallOp,
   HypercallOutcome,
+  VirqRing,
 } from "../hypercall/hypercall-client.js";
 import type { Wakeable } from "./argo-sender.js";
 import type { BatchPrelude } from "./batch-prelude.js";
@@ -42,7 +43,13 @@ import { ArgoSocketError } from "./errors.js";
 import { retOf } from "./outcomes.js";
 import { PageAllocator, runOf } from "./page-allocator.js";
 import type { RingCorruption } from "./ring-reader.js";
-import { DEFAULT_RING_LEN, RxRing, validateRingLen, type RingSink } from "./rx-ring.js";
+import {
+  DEFAULT_RING_LEN,
+  RxRing,
+  validateRingLen,
+  type Prefetch,
+  type RingSink,
+} from "./rx-ring.js";
 import {
   agentStateOp,
   readAgentState,
@@ -102,6 +109,8 @@ export interface EndpointOptions {
 export interface EndpointStats extends PublishStats {
   virqs: number;
   drainPasses: number;
+  /** Drain passes that took the rings' tx and first bytes from the VIRQ, with no read of their own. */
+  virqRingPasses: number;
   /** Drain passes and deferred rx publishes that failed. */
   drainErrors: number;
   ringCorruptions: number;
@@ -130,6 +139,7 @@ export class ArgoEndpoint {
   readonly stats: EndpointStats = {
     virqs: 0,
     drainPasses: 0,
+    virqRingPasses: 0,
     drainErrors: 0,
     ringCorruptions: 0,
     publishesCarried: 0,
@@ -206,8 +216,8 @@ export class ArgoEndpoint {
     this.#publisher = new DeferredPublisher(client, this.stats, (err) => {
       this.#publishFailed(err);
     });
-    this.#unsubscribe = client.onVirq(() => {
-      this.#onVirq();
+    this.#unsubscribe = client.onVirq((rings) => {
+      this.#onVirq(rings);
     });
   }
 
@@ -448,29 +458,35 @@ export class ArgoEndpoint {
     return this.#closing;
   }
 
-  #onVirq(): void {
+  #onVirq(rings?: readonly VirqRing[]): void {
     this.#virqCount++;
     this.stats.virqs++;
     for (const s of [...this.#parked]) s.wake();
-    this.#scheduleDrain();
+    this.#scheduleDrain(rings);
   }
 
-  #scheduleDrain(): void {
+  /**
+   * `rings`: what the VIRQ carried (HypercallClient.onVirq). Only a pass that starts at once
+   * uses it: a VIRQ that arrives during a pass asks for another, which reads the rings anew.
+   */
+  #scheduleDrain(rings?: readonly VirqRing[]): void {
     if (this.#closing !== null) return;
     if (this.#pass !== null) {
       this.#again = true;
       return;
     }
-    this.#pass = this.#drainLoop().finally(() => {
+    this.#pass = this.#drainLoop(rings).finally(() => {
       this.#pass = null;
     });
   }
 
-  async #drainLoop(): Promise<void> {
+  async #drainLoop(virqRings?: readonly VirqRing[]): Promise<void> {
+    let rings = virqRings;
     do {
       this.#again = false;
       try {
-        await this.#drainPass();
+        await this.#drainPass(rings);
+        rings = undefined;
       } catch (err) {
         this.stats.drainErrors++;
         if (this.#isClosing()) return;
@@ -493,37 +509,49 @@ export class ArgoEndpoint {
   }
 
   /**
-   * One multicall — the deferred rx stores in front, then every ring's tx read and prefetch —
-   * then drains the rings with unread data.
+   * Learns every ring's tx and first unread bytes — from the VIRQ's `rings` when it carried
+   * them, else from one multicall of the deferred rx stores in front, then every ring's tx read
+   * and prefetch — then drains the rings with unread data.
    */
-  async #drainPass(): Promise<void> {
+  async #drainPass(rings?: readonly VirqRing[]): Promise<void> {
     const consumers = [...this.sockets, ...this.#attached].filter(
       (c) => !c.closed && !c.ring.closed && c.room() > 0,
     );
     if (consumers.length === 0) return;
     this.stats.drainPasses++;
-    // Per ring: its tx, then a prefetch of its data from rx (in this order, see rx-ring.ts).
-    const passes = consumers.map((c) => c.ring.passOps());
-    // Deferred rx publishes ride in front (independent calls: no stopOnError here).
+    // Deferred rx publishes ride in front of the pass's reads (so a pass that has them reads).
     const prelude = this.#publisher.take();
-    const pre = prelude?.ops.length ?? 0;
-    const outcomes = await this.#batchWithPrelude(prelude, [
-      ...(prelude?.ops ?? []),
-      ...passes.flatMap((p) => p.ops),
-    ]);
+    let found = rings !== undefined && prelude === null ? fromVirq(consumers, rings) : null;
+    if (found !== null) this.stats.virqRingPasses++;
+    found ??= await this.#readPass(consumers, prelude);
     const drains: Promise<void>[] = [];
-    let at = pre;
-    consumers.forEach((c, i) => {
-      const pass = passes[i];
-      if (pass === undefined) return;
-      const { tx, ahead } = pass.result(outcomes, at);
-      at += pass.ops.length;
-      // Called even when the ring is empty: the ring learns that its prefetch was wasted.
-      if (!c.ring.closed) drains.push(c.ring.drain(tx, c, ahead));
-    });
+    for (const { consumer, tx, ahead } of found) {
+      if (!consumer.ring.closed) drains.push(consumer.ring.drain(tx, consumer, ahead));
+    }
     const results = await Promise.allSettled(drains);
     const failed = results.find((r) => r.status === "rejected");
     if (failed !== undefined) throw failed.reason;
+  }
+
+  /** One multicall: `prelude`'s ops, then every consumer's tx read and prefetch (rx-ring.ts). */
+  async #readPass(
+    consumers: readonly RingConsumer[],
+    prelude: BatchPrelude | null,
+  ): Promise<RingFound[]> {
+    // Per ring: its tx, then a prefetch of its data from rx (in this order, see rx-ring.ts).
+    const passes = consumers.map((consumer) => ({ consumer, pass: consumer.ring.passOps() }));
+    // Independent calls: no stopOnError here.
+    const outcomes = await this.#batchWithPrelude(prelude, [
+      ...(prelude?.ops ?? []),
+      ...passes.flatMap((p) => p.pass.ops),
+    ]);
+    let at = prelude?.ops.length ?? 0;
+    return passes.map(({ consumer, pass }) => {
+      const { tx, ahead } = pass.result(outcomes, at);
+      at += pass.ops.length;
+      // Drained even when the ring is empty: the ring learns that its prefetch was wasted.
+      return { consumer, tx, ahead };
+    });
   }
 
   /** Issues `ops`, which start with `prelude`'s, and settles the prelude. */
@@ -571,4 +599,33 @@ export class ArgoEndpoint {
 
 function bindKey(aport: number, partner: number): string {
   return `${aport}:${partner}`;
+}
+
+/** A ring to drain in a pass: its tx, and the bytes already fetched from its rx, if any. */
+interface RingFound {
+  readonly consumer: RingConsumer;
+  readonly tx: number;
+  readonly ahead: Prefetch | undefined;
+}
+
+/**
+ * A pass's rings from what a VIRQ carried: the rings it lists (the others were empty), each
+ * with its tx and its bytes from our rx. Null when a listed ring does not match ours (a
+ * different length: not the ring we hold), so the pass reads the rings itself.
+ */
+function fromVirq(
+  consumers: readonly RingConsumer[],
+  rings: readonly VirqRing[],
+): RingFound[] | null {
+  const byKey = new Map(rings.map((r) => [bindKey(r.aport, r.partnerId), r]));
+  const found: RingFound[] = [];
+  for (const consumer of consumers) {
+    const { ring } = consumer;
+    const pushed = byKey.get(bindKey(ring.aport, ring.partnerId));
+    if (pushed === undefined) continue;
+    const from = ring.fromVirq(pushed);
+    if (from === null) return null;
+    found.push({ consumer, ...from });
+  }
+  return found;
 }

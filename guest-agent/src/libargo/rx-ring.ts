@@ -76,6 +76,7 @@ import type {
   HypercallClient,
   HypercallOp,
   HypercallOutcome,
+  VirqRing,
 } from "../hypercall/hypercall-client.js";
 import { ArgoSocketError, hypercallError } from "./errors.js";
 import { readDataOf, retOf } from "./outcomes.js";
@@ -406,6 +407,23 @@ export class RxRing {
         ahead: prefetchOf(at, outcomes, first + 1, prefetch.length),
       }),
     };
+  }
+
+  /**
+   * What a VIRQ carried for this ring (`VirqRing`, hypervisor.proto `Virq.rings`) in place of
+   * `passOps`' reads: its tx, and its bytes from our rx when they reach it (the hypervisor
+   * copied from the rx it saw, which a publish still in flight may leave behind ours). Null
+   * when it describes another ring (a different length).
+   */
+  fromVirq(pushed: VirqRing): { tx: number; ahead: Prefetch | undefined } | null {
+    if (pushed.len !== this.len) return null;
+    const rx = this.#rxPtr;
+    const skip = rx - pushed.at;
+    const ahead =
+      skip >= 0 && skip < pushed.data.length
+        ? { at: rx, data: pushed.data.subarray(skip) }
+        : undefined;
+    return { tx: pushed.txPtr, ahead };
   }
 
   /**

@@ -13,6 +13,7 @@ import {
   CallStatusCode,
   createHypervisorCore,
   HypercallDispatcher,
+  virqRingData,
   isFailure,
   type Hypercall,
   type HypercallResult,
@@ -30,6 +31,7 @@ import {
   type Iov,
   type NotifyEntry,
   type NotifyResultEntry,
+  type VirqRing,
 } from "../hypercall/hypercall-client.js";
 
 /** gRPC UNAVAILABLE: what a closed client answers. */
@@ -39,16 +41,23 @@ export interface InProcessHypervisorOptions {
   readonly macPermissive?: boolean;
   /** `--argo`; default true. */
   readonly argoEnabled?: boolean;
+  /**
+   * Ring bytes each VIRQ carries, as a Session opened with `virq_ring_bytes` gets them
+   * (hypervisor.proto `Virq.rings`); default 0: VIRQs carry nothing, listeners get undefined.
+   */
+  readonly virqRingBytes?: number;
 }
 
 /** One hypervisor core whose guests are `InProcessClient`s. */
 export class InProcessHypervisor {
   readonly core: HypervisorCore;
   readonly dispatcher: HypercallDispatcher;
-  readonly #virqListeners = new Map<number, Set<() => void>>();
+  readonly #virqListeners = new Map<number, Set<(rings?: readonly VirqRing[]) => void>>();
   readonly #virqPending = new Set<number>();
+  readonly #virqRingBytes: number;
 
   constructor(options: InProcessHypervisorOptions = {}) {
+    this.#virqRingBytes = options.virqRingBytes ?? 0;
     this.core = createHypervisorCore({
       argo: { enabled: options.argoEnabled ?? true, macPermissive: options.macPermissive ?? false },
       maxTotalMemoryBytes: 1024 * 1024 * 1024,
@@ -78,7 +87,7 @@ export class InProcessHypervisor {
   }
 
   /** @internal */
-  subscribe(domid: number, listener: () => void): () => void {
+  subscribe(domid: number, listener: (rings?: readonly VirqRing[]) => void): () => void {
     let set = this.#virqListeners.get(domid);
     if (set === undefined) {
       set = new Set();
@@ -94,7 +103,12 @@ export class InProcessHypervisor {
     this.#virqPending.add(domid);
     setImmediate(() => {
       this.#virqPending.delete(domid);
-      for (const l of [...(this.#virqListeners.get(domid) ?? [])]) l();
+      const domain = this.core.domains.get(domid);
+      const rings =
+        this.#virqRingBytes > 0 && domain !== undefined
+          ? virqRingData(domain, this.#virqRingBytes)
+          : undefined;
+      for (const l of [...(this.#virqListeners.get(domid) ?? [])]) l(rings);
     });
   }
 }
@@ -204,7 +218,7 @@ export class InProcessClient implements HypercallClient {
     return { ret: o.ret, entries: o.entries };
   }
 
-  onVirq(listener: () => void): () => void {
+  onVirq(listener: (rings?: readonly VirqRing[]) => void): () => void {
     const off = this.#hv.subscribe(this.domid, listener);
     this.#unsubscribers.add(off);
     return () => {

@@ -119,7 +119,13 @@ describe("Session stream", () => {
     const s = new RawSession(g);
     s.send({ open: { ackThrough: "0" } });
     const ready = (await s.next("ready")).ready;
-    assert.deepEqual(ready, { domid: g.domid, lastExecuted: "0", resumeWindow: 16, maxBatch: 32 });
+    assert.deepEqual(ready, {
+      domid: g.domid,
+      lastExecuted: "0",
+      resumeWindow: 16,
+      maxBatch: 32,
+      virqRingBytes: 0,
+    });
     s.call.end();
   });
 
@@ -346,8 +352,96 @@ describe("Session stream", () => {
       results.map((r) => r.writeMemory?.ret ?? r.registerRing?.ret ?? r.sendv?.ret),
       [0, 0, 0],
     );
-    assert.equal((await s.next("event")).event?.virq?.virq, VIRQ_ARGO);
+    const virq = (await s.next("event")).event?.virq;
+    assert.equal(virq?.virq, VIRQ_ARGO);
+    assert.deepEqual(virq.rings, [], "a session that did not ask gets no ring data");
     s.call.end();
+  });
+
+  /**
+   * Opens a session asking for `virqRingBytes`, registers a 4032-byte ring on the guest's first
+   * page and sends itself `payload` (staged on the second page); returns the VIRQ that follows.
+   */
+  async function selfSendVirq(name: string, virqRingBytes: number, payload: Buffer) {
+    const g = await t.createGuest(name);
+    const s = new RawSession(g);
+    s.send({ open: { virqRingBytes } });
+    const ready = (await s.next("ready")).ready;
+    const staged = String((FIRST_GUEST_GFN + 1) * PAGE_SIZE);
+    s.send({
+      batch: {
+        calls: [
+          { requestId: "1", writeMemory: { gpa: GPA, data: Buffer.alloc(64) } },
+          { requestId: "2", writeMemory: { gpa: staged, data: payload } },
+          {
+            requestId: "3",
+            registerRing: {
+              aport: 1,
+              partnerId: g.domid,
+              len: 4032,
+              gfns: [String(FIRST_GUEST_GFN)],
+              flags: 0,
+            },
+          },
+          {
+            requestId: "4",
+            sendv: {
+              src: { aport: 7, domainId: ARGO_DOMID_ANY },
+              dst: { domainId: g.domid, aport: 1 },
+              iovs: [{ gpa: staged, len: payload.length }],
+              messageType: 0,
+            },
+          },
+        ],
+      },
+    });
+    const results = await s.results();
+    assert.equal(results[3]?.sendv?.ret, payload.length);
+    const virq = (await s.next("event")).event?.virq;
+    s.call.end();
+    return { domid: g.domid, ready, virq };
+  }
+
+  test("a session that asks for virq_ring_bytes gets each ring's unread bytes with the VIRQ", async () => {
+    const payload = Buffer.from("hello, ring");
+    const { domid, ready, virq } = await selfSendVirq("virq-data", 4096, payload);
+    assert.equal(ready?.virqRingBytes, 4096);
+    assert.equal(virq?.rings.length, 1);
+    const ring = virq.rings[0];
+    // The message as the guest would read it: 16-byte header (len, source, type), then payload,
+    // up to tx (the slot's padding: this ring's fresh zeroed bytes).
+    const header = Buffer.alloc(16);
+    header.writeUInt32LE(16 + payload.length, 0);
+    header.writeUInt32LE(7, 4);
+    header.writeUInt16LE(domid, 8);
+    assert.deepEqual(
+      { ...ring, data: ring?.data.toString("hex") },
+      {
+        aport: 1,
+        partnerId: domid,
+        len: 4032,
+        txPtr: 32,
+        at: 0,
+        data: Buffer.concat([header, payload, Buffer.alloc(5)]).toString("hex"),
+      },
+    );
+  });
+
+  test("a VIRQ's ring data stops at the session's budget but still lists the ring and its tx", async () => {
+    const { virq } = await selfSendVirq("virq-budget", 20, Buffer.alloc(100, 0xab));
+    assert.equal(virq?.rings.length, 1);
+    const [ring] = virq.rings;
+    assert.equal(ring?.txPtr, 128);
+    assert.equal(ring.data.length, 20);
+  });
+
+  test("virq_ring_bytes above 65536 ends the session with INVALID_ARGUMENT naming both", async () => {
+    const g = await t.createGuest("virq-too-much");
+    const s = new RawSession(g);
+    s.send({ open: { virqRingBytes: 65537 } });
+    const err = await s.ended();
+    assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(err.details, /65537.*65536/);
   });
 
   test("a destroyed domain's session ends with UNAUTHENTICATED", async () => {

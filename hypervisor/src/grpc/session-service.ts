@@ -40,6 +40,7 @@ import { decodeCall, type LazyBatch, type LazyCall, type SessionFrame } from "./
 import { resetHttp2Stream } from "./reset-stream.js";
 import { resultWireBytes } from "./result-bytes.js";
 import { decodeHotCall } from "./session-codec.js";
+import { checkVirqRingBytes, virqRingData } from "./virq-ring-data.js";
 
 type SessionCall = grpc.ServerDuplexStream<SessionFrame, SessionResponse>;
 
@@ -82,6 +83,8 @@ class Session implements GuestStream {
   private queuedRequestBytes = 0;
   private queuedBatches = 0;
   private paused = false;
+  /** Ring bytes each VIRQ event may carry (SessionOpen.virq_ring_bytes; virq-ring-data.ts). */
+  private virqRingBytes = 0;
 
   constructor(
     readonly ctx: GuestServiceContext,
@@ -136,7 +139,7 @@ class Session implements GuestStream {
     if (frame.kind === "open") {
       if (this.opened)
         throw new DecodeError("session already open: 'open' may only be the first frame");
-      this.open(ackOf(frame.open?.ackThrough));
+      this.open(ackOf(frame.open?.ackThrough), checkVirqRingBytes(frame.open?.virqRingBytes ?? 0));
       return;
     }
     if (frame.kind === "batch") {
@@ -147,8 +150,9 @@ class Session implements GuestStream {
     throw new DecodeError("session frame has neither 'open' nor 'batch'");
   }
 
-  private open(ackThrough: number): void {
+  private open(ackThrough: number, virqRingBytes: number): void {
     this.opened = true;
+    this.virqRingBytes = virqRingBytes;
     const { ctx, domain } = this;
     // The newest session of a domain takes over (DESIGN.md §3.2).
     for (const older of ctx.streams.otherSessions(domain.domid, this)) {
@@ -163,11 +167,13 @@ class Session implements GuestStream {
         lastExecuted: String(log.lastExecuted),
         resumeWindow: ctx.dispatcher.resumeLimits.maxEntries,
         maxBatch: ctx.maxBatch,
+        virqRingBytes,
       },
     });
     const watcher = new BackpressuredWatcher({
       virq: (virq, written) => {
-        this.write({ event: { virq: { virq } } }, written);
+        const rings = this.virqRingBytes > 0 ? virqRingData(domain, this.virqRingBytes) : [];
+        this.write({ event: { virq: { virq, rings } } }, written);
       },
       device: (event, written) => {
         this.write({ event: deviceEventMessage(event) }, written);

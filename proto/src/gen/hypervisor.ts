@@ -36,6 +36,7 @@ import type { SessionResponse as _hmx_argo_v1_SessionResponse, SessionResponse__
 import type { UnregisterRingRequest as _hmx_argo_v1_UnregisterRingRequest, UnregisterRingRequest__Output as _hmx_argo_v1_UnregisterRingRequest__Output } from './hmx/argo/v1/UnregisterRingRequest.js';
 import type { UnregisterRingResponse as _hmx_argo_v1_UnregisterRingResponse, UnregisterRingResponse__Output as _hmx_argo_v1_UnregisterRingResponse__Output } from './hmx/argo/v1/UnregisterRingResponse.js';
 import type { Virq as _hmx_argo_v1_Virq, Virq__Output as _hmx_argo_v1_Virq__Output } from './hmx/argo/v1/Virq.js';
+import type { VirqRingData as _hmx_argo_v1_VirqRingData, VirqRingData__Output as _hmx_argo_v1_VirqRingData__Output } from './hmx/argo/v1/VirqRingData.js';
 import type { WatchEventsRequest as _hmx_argo_v1_WatchEventsRequest, WatchEventsRequest__Output as _hmx_argo_v1_WatchEventsRequest__Output } from './hmx/argo/v1/WatchEventsRequest.js';
 import type { WriteMemoryRequest as _hmx_argo_v1_WriteMemoryRequest, WriteMemoryRequest__Output as _hmx_argo_v1_WriteMemoryRequest__Output } from './hmx/argo/v1/WriteMemoryRequest.js';
 import type { WriteMemoryResponse as _hmx_argo_v1_WriteMemoryResponse, WriteMemoryResponse__Output as _hmx_argo_v1_WriteMemoryResponse__Output } from './hmx/argo/v1/WriteMemoryResponse.js';
@@ -83,6 +84,7 @@ export interface ProtoGrpcType {
         UnregisterRingRequest: MessageTypeDefinition<_hmx_argo_v1_UnregisterRingRequest, _hmx_argo_v1_UnregisterRingRequest__Output>
         UnregisterRingResponse: MessageTypeDefinition<_hmx_argo_v1_UnregisterRingResponse, _hmx_argo_v1_UnregisterRingResponse__Output>
         Virq: MessageTypeDefinition<_hmx_argo_v1_Virq, _hmx_argo_v1_Virq__Output>
+        VirqRingData: MessageTypeDefinition<_hmx_argo_v1_VirqRingData, _hmx_argo_v1_VirqRingData__Output>
         WatchEventsRequest: MessageTypeDefinition<_hmx_argo_v1_WatchEventsRequest, _hmx_argo_v1_WatchEventsRequest__Output>
         WriteMemoryRequest: MessageTypeDefinition<_hmx_argo_v1_WriteMemoryRequest, _hmx_argo_v1_WriteMemoryRequest__Output>
         WriteMemoryResponse: MessageTypeDefinition<_hmx_argo_v1_WriteMemoryResponse, _hmx_argo_v1_WriteMemoryResponse__Output>

@@ -7,6 +7,11 @@ export interface SessionOpen {
    * Results with request_id <= this may be dropped from the resume log.
    */
   'ackThrough'?: (number | string | Long);
+  /**
+   * Ring bytes the hypervisor may copy into each VIRQ event of this session (Virq.rings),
+   * across all rings; 0 (the default) = none. At most 65536, else the session is refused.
+   */
+  'virqRingBytes'?: (number);
 }
 
 export interface SessionOpen__Output {
@@ -14,4 +19,9 @@ export interface SessionOpen__Output {
    * Results with request_id <= this may be dropped from the resume log.
    */
   'ackThrough': (string);
+  /**
+   * Ring bytes the hypervisor may copy into each VIRQ event of this session (Virq.rings),
+   * across all rings; 0 (the default) = none. At most 65536, else the session is refused.
+   */
+  'virqRingBytes': (number);
 }

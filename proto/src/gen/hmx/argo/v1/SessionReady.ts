@@ -16,6 +16,12 @@ export interface SessionReady {
    * Most calls one batch may carry.
    */
   'maxBatch'?: (number);
+  /**
+   * The SessionOpen.virq_ring_bytes this session's VIRQ events honour (0: they carry no ring
+   * data). A guest relies on Virq.rings listing every ring with unread data only when this is
+   * set, so that a hypervisor without the field is never read as "all rings empty".
+   */
+  'virqRingBytes'?: (number);
 }
 
 export interface SessionReady__Output {
@@ -32,4 +38,10 @@ export interface SessionReady__Output {
    * Most calls one batch may carry.
    */
   'maxBatch': (number);
+  /**
+   * The SessionOpen.virq_ring_bytes this session's VIRQ events honour (0: they carry no ring
+   * data). A guest relies on Virq.rings listing every ring with unread data only when this is
+   * set, so that a hypervisor without the field is never read as "all rings empty".
+   */
+  'virqRingBytes': (number);
 }
