@@ -7,13 +7,13 @@
  * out of a ring is the one sent into it, in an order the history already fixes, not resist an
  * adversary; 32 bits do that, every harness language has it built in, and node's zlib computes
  * it natively over each iov in turn, chaining, with no hash object per message (a short message's
- * is computed in JavaScript: short-crc32.ts). The prefix names
+ * is computed in JavaScript: ../crc32.ts). The prefix names
  * the algorithm, so a checker written for the old digest fails loudly instead of mismatching.
  */
 import { crc32 } from "node:zlib";
 import type { Iov } from "../argo/types.js";
 import type { GuestMemory } from "../memory/guest-memory.js";
-import { SHORT_CRC_BYTES, shortCrc32 } from "./short-crc32.js";
+import { SHORT_CRC_BYTES, crc32Of, shortCrc32 } from "../crc32.js";
 
 export const DIGEST_PREFIX = "crc32:";
 /** Hex digits after the prefix. */
@@ -62,7 +62,8 @@ export function payloadDigest(memory: GuestMemory, iovs: readonly Iov[]): number
     }
   }
   if (at === 0) return crc;
-  return at <= SHORT_CRC_BYTES ? shortCrc32(scratch, at, crc) : crc32(scratchView(at), crc);
+  // A view made once per length, not crc32Of's subarray per message.
+  return at <= SHORT_CRC_BYTES ? shortCrc32(scratch, 0, at, crc) : crc32(scratchView(at), crc);
 }
 
 /** The digest as the history writes it: `crc32:` and 8 hex digits, or "" for `NO_DIGEST`. */
@@ -72,7 +73,7 @@ export function digestText(digest: number): string {
 
 /** The CRC-32 of bytes in hand (a WriteMemory's data). */
 export function dataDigest(bytes: Uint8Array): number {
-  return bytes.length <= SHORT_CRC_BYTES ? shortCrc32(bytes, bytes.length) : crc32(bytes);
+  return crc32Of(bytes, 0, bytes.length);
 }
 
 /** `dataDigest` as the history writes it. */

@@ -13,7 +13,7 @@
  * other CRC failure), which is an error naming the file and offset; and a foreign file or
  * another version, refused before anything is read.
  */
-import { crc32 } from "node:zlib";
+import { crc32Of } from "../crc32.js";
 
 /** The first 8 bytes of every journal file. */
 export const JOURNAL_MAGIC = Buffer.from("HMXSTATE", "latin1");
@@ -72,26 +72,9 @@ function checkWord(length: number, crc: number): number {
   return (length ^ crc ^ HEADER_CHECK) >>> 0;
 }
 
-/** Payloads up to this length get their CRC in JavaScript (see `payloadCrc`). */
-const SHORT_CRC_BYTES = 96;
-/** The CRC-32 (IEEE, as zlib's) table for one byte at a time. */
-const CRC_TABLE = Int32Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c;
-});
-
-/**
- * CRC-32 of `bytes[start..end)`, the same value as zlib's. A call into zlib costs ~150-250 ns
- * before it reads a byte, more than the byte loop here takes for a short payload (a ReadMemory
- * record is 28 bytes, a one-iov Sendv 72, an acknowledgement 11), so short ones stay in JavaScript
- * (measured: equal at ~128 bytes).
- */
+/** CRC-32 of `bytes[start..end)`, the same value as zlib's (short records in JavaScript). */
 export function payloadCrc(bytes: Buffer, start: number, end: number): number {
-  if (end - start > SHORT_CRC_BYTES) return crc32(bytes.subarray(start, end));
-  let c = -1;
-  for (let i = start; i < end; i++) c = (CRC_TABLE[(c ^ (bytes[i] ?? 0)) & 0xff] ?? 0) ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
+  return crc32Of(bytes, start, end);
 }
 
 /** Throws unless a payload of `length` bytes fits in one record. */
