@@ -66,8 +66,14 @@ interface WorkTally {
   memoryBytes: number;
 }
 
-/** Counts every multicall `client` sends (its own method, so the guest's code is unchanged). */
+/**
+ * Counts every multicall `client` sends (its own method, so the guest's code is unchanged), and
+ * the ring bytes its VIRQs carry (`virq_ring_bytes`): memory that moved without a read.
+ */
 function countWork(client: TestGuestHandle["client"], tally: WorkTally): void {
+  client.onVirq((rings) => {
+    for (const ring of rings ?? []) tally.memoryBytes += ring.data.length;
+  });
   const batch = client.batch.bind(client);
   client.batch = (ops, options) => {
     tally.multicalls++;
