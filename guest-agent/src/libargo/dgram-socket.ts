@@ -315,7 +315,9 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
 
   /** @internal */
   deliver(messages: readonly RingMessage[], ends?: readonly number[]): void {
-    for (const [i, m] of messages.entries()) {
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i];
+      if (m === undefined) continue;
       if (m.messageType !== ARGO_PROTO_DGRAM) {
         this.stats.dropped++;
         continue;
@@ -445,18 +447,24 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
     for (const op of sends) ops.push(op);
     // The requests these replies answer are consumed after the sendvs, only if all were
     // accepted (SendOptions.answers).
-    const consume = consumes === undefined ? [] : this.#ring.answerConsumeOps(consumes);
-    for (const op of consume) ops.push(op);
+    let answered: Pick<SendBatch<PendingSend>, "trailing" | "settleTrailing"> = {};
+    if (consumes !== undefined) {
+      const rxAfter = consumes;
+      const consume = this.#ring.answerConsumeOps(rxAfter);
+      for (const op of consume) ops.push(op);
+      answered = {
+        trailing: consume.length,
+        settleTrailing: (outcomes) => {
+          const store = outcomes[0];
+          if (store?.op === "writeMemory" && store.ret === 0) this.#ring.answerConsumed(rxAfter);
+        },
+      };
+    }
 
     return {
       ops,
       count: sends.length,
-      trailing: consume.length,
-      settleTrailing: (outcomes) => {
-        const store = outcomes[0];
-        if (consumes !== undefined && store?.op === "writeMemory" && store.ret === 0)
-          this.#ring.answerConsumed(consumes);
-      },
+      ...answered,
       finish: () => {
         if (temporary) this.#host.allocator.free(staging);
       },
