@@ -113,6 +113,24 @@ function copyIntoRing(
 }
 
 /**
+ * Ring bytes `[offset, offset + length)` copied out of the ring's pages (the reverse of
+ * `copyIntoRing`; same precondition: the caller splits at the wrap point). What a guest's own
+ * read of its ring would return, for a VIRQ that carries it (grpc/virq-ring-data.ts).
+ */
+export function copyOutOfRing(ring: RingBuffer, offset: number, length: number): Buffer {
+  const out = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const abs = ARGO_RING_HEADER_SIZE + offset + done;
+    const pageOffset = abs & PAGE_MASK;
+    const chunk = Math.min(PAGE_SIZE - pageOffset, length - done);
+    pageAt(ring.pages, abs >>> PAGE_SHIFT).copy(out, done, pageOffset, pageOffset + chunk);
+    done += chunk;
+  }
+  return out;
+}
+
+/**
  * `ringbuf_insert` (argo-spec §4.3): writes one message (16-byte header, then the iovs'
  * bytes) at tx_ptr and publishes the new tx_ptr. Returns `payloadLen` or a negative errno:
  * -EMSGSIZE (can never fit this ring), -EAGAIN (no room now), -EFAULT (an iov outside the

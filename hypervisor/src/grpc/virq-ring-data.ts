@@ -14,10 +14,8 @@
  * session's budget, after which entries carry no data and the guest reads the rest itself.
  */
 import * as grpc from "@grpc/grpc-js";
-import { ARGO_RING_HEADER_SIZE, PAGE_SHIFT, PAGE_SIZE } from "@hmx/proto/abi";
 import type { VirqRingData__Output as VirqRingData } from "@hmx/proto/gen/hmx/argo/v1/VirqRingData.js";
-import { sanitizedRxPtr } from "../argo/ring-buffer.js";
-import type { RingInfo } from "../argo/ring-info.js";
+import { copyOutOfRing, sanitizedRxPtr } from "../argo/ring-buffer.js";
 import type { Domain } from "../domain/domain.js";
 import { GrpcError } from "./auth.js";
 
@@ -33,22 +31,6 @@ export function checkVirqRingBytes(value: number): number {
     );
   }
   return value;
-}
-
-/** Ring bytes [offset, offset + length) (no wrap), copied out of the ring's pinned pages. */
-function copyRingBytes(ring: RingInfo, offset: number, length: number): Buffer {
-  const out = Buffer.allocUnsafe(length);
-  let done = 0;
-  while (done < length) {
-    const abs = ARGO_RING_HEADER_SIZE + offset + done;
-    const pageOffset = abs & (PAGE_SIZE - 1);
-    const chunk = Math.min(PAGE_SIZE - pageOffset, length - done);
-    const page = ring.pages[abs >>> PAGE_SHIFT];
-    if (page === undefined) throw new Error(`ring page ${abs >>> PAGE_SHIFT} missing`);
-    page.copy(out, done, pageOffset, pageOffset + chunk);
-    done += chunk;
-  }
-  return out;
 }
 
 /**
@@ -73,7 +55,7 @@ export function virqRingData(domain: Domain, budget: number): VirqRingData[] {
       len: ring.len,
       txPtr: tx,
       at: rx,
-      data: length > 0 ? copyRingBytes(ring, rx, length) : Buffer.alloc(0),
+      data: length > 0 ? copyOutOfRing(ring, rx, length) : Buffer.alloc(0),
     });
   }
   return out;
