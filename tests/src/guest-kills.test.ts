@@ -73,6 +73,37 @@ class KillableGuest {
     p.child.process.kill("SIGKILL");
     await p.child.exited;
   }
+
+  /** `kills` seeded random SIGKILLs, each followed by a restart; resolves with the last run ready. */
+  async killRepeatedly(rand: () => number, kills: number): Promise<TestProcess> {
+    for (let k = 0; k < kills; k++) {
+      await this.killAtRandom(rand, k);
+      this.start();
+    }
+    await this.current.waitFor(
+      (r) => r.msg === "guest ready",
+      60_000,
+      `the last ${this.name} ready`,
+    );
+    return this.current;
+  }
+}
+
+/** Starts a guest that is never killed and waits until it is ready. */
+async function runReady(
+  bed: Testbed,
+  name: string,
+  credential: string,
+  args: readonly string[],
+): Promise<TestProcess> {
+  const p = bed.runGuest(name, credential, args);
+  await p.waitFor((r) => r.msg === "guest ready", 60_000, `${name} ready`);
+  return p;
+}
+
+/** A workload's flags: `--workload W --port P --peer D`, then any more. */
+function workload(name: string, port: number, peer: number, ...more: string[]): string[] {
+  return ["--workload", name, "--port", String(port), "--peer", String(peer), ...more];
 }
 
 async function twoGuests(names: readonly [string, string] = ["sink", "sender"]): Promise<{
@@ -101,34 +132,16 @@ test(
     const { bed, sink, sender, creds } = await twoGuests();
     const count = Math.round(RATE * (KILLS * 1.5 + 3));
     try {
-      const sinkGuest = new KillableGuest(bed, "sink", creds[0] ?? "", [
-        "--workload",
-        "sink",
-        "--port",
-        "9",
-        "--peer",
-        String(sender),
-      ]);
+      const sinkGuest = new KillableGuest(bed, "sink", creds[0] ?? "", workload("sink", 9, sender));
       sinkGuest.start();
       await sinkGuest.current.waitFor((r) => r.msg === "guest ready", 60_000, "sink ready");
-      const tx = bed.runGuest("sender", creds[1] ?? "", [
-        "--workload",
-        "traffic",
-        "--peer",
-        String(sink),
-        "--port",
-        "9",
-        "--rate",
-        String(RATE),
-        "--count",
-        String(count),
-      ]);
-      await tx.waitFor((r) => r.msg === "guest ready", 60_000, "sender ready");
-      for (let k = 0; k < KILLS; k++) {
-        await sinkGuest.killAtRandom(rand, k);
-        sinkGuest.start();
-      }
-      const final = sinkGuest.current;
+      const tx = await runReady(
+        bed,
+        "sender",
+        creds[1] ?? "",
+        workload("traffic", 9, sink, "--rate", String(RATE), "--count", String(count)),
+      );
+      const final = await sinkGuest.killRepeatedly(rand, KILLS);
       await tx.waitFor(
         (r) => r.msg === "guest stats" && num(r, "sent") === count,
         120_000,
@@ -160,32 +173,15 @@ test(
     const rand = seededRandom(propertySeed(`guest kills (sender, ${KILLS})`));
     const { bed, sink, sender, creds } = await twoGuests();
     try {
-      const rx = bed.runGuest("sink", creds[0] ?? "", [
-        "--workload",
-        "sink",
-        "--port",
-        "9",
-        "--peer",
-        String(sender),
-      ]);
-      await rx.waitFor((r) => r.msg === "guest ready", 60_000, "sink ready");
-      const senderGuest = new KillableGuest(bed, "sender", creds[1] ?? "", [
-        "--workload",
-        "traffic",
-        "--peer",
-        String(sink),
-        "--port",
-        "9",
-        "--rate",
-        String(RATE),
-      ]);
+      const rx = await runReady(bed, "sink", creds[0] ?? "", workload("sink", 9, sender));
+      const senderGuest = new KillableGuest(
+        bed,
+        "sender",
+        creds[1] ?? "",
+        workload("traffic", 9, sink, "--rate", String(RATE)),
+      );
       senderGuest.start();
-      for (let k = 0; k < KILLS; k++) {
-        await senderGuest.killAtRandom(rand, k);
-        senderGuest.start();
-      }
-      const last = senderGuest.current;
-      await last.waitFor((r) => r.msg === "guest ready", 60_000, "the last sender ready");
+      const last = await senderGuest.killRepeatedly(rand, KILLS);
       await sleep(1000);
       await last.child.stop();
       // What each run saw accepted (its last stats line: a lower bound for the killed ones, the
@@ -223,16 +219,9 @@ test(
 );
 
 /** Pings as fast as replies come (2 ms apart), each waiting long enough to outlive an echo restart. */
-const PING_ARGS = [
-  "--workload",
-  "ping",
-  "--port",
-  "7",
-  "--interval-ms",
-  "2",
-  "--timeout-ms",
-  "30000",
-];
+function pingArgs(echo: number): string[] {
+  return workload("ping", 7, echo, "--interval-ms", "2", "--timeout-ms", "30000");
+}
 
 /**
  * What a pinger must show after a clean stop: no ping lost or late, and every ping it numbered
@@ -267,23 +256,11 @@ test(
     const rand = seededRandom(propertySeed(`guest kills (echo, ${KILLS})`));
     const { bed, sink: echo, sender: pinger, creds } = await twoGuests(["echo", "pinger"]);
     try {
-      const echoGuest = new KillableGuest(bed, "echo", creds[0] ?? "", [
-        "--workload",
-        "echo",
-        "--port",
-        "7",
-        "--peer",
-        String(pinger),
-      ]);
+      const echoGuest = new KillableGuest(bed, "echo", creds[0] ?? "", workload("echo", 7, pinger));
       echoGuest.start();
       await echoGuest.current.waitFor((r) => r.msg === "guest ready", 60_000, "echo ready");
-      const ping = bed.runGuest("pinger", creds[1] ?? "", [...PING_ARGS, "--peer", String(echo)]);
-      await ping.waitFor((r) => r.msg === "guest ready", 60_000, "pinger ready");
-      for (let k = 0; k < KILLS; k++) {
-        await echoGuest.killAtRandom(rand, k);
-        echoGuest.start();
-      }
-      await echoGuest.current.waitFor((r) => r.msg === "guest ready", 60_000, "last echo ready");
+      const ping = await runReady(bed, "pinger", creds[1] ?? "", pingArgs(echo));
+      await echoGuest.killRepeatedly(rand, KILLS);
       // A request the echo had taken and not answered would hold the pinger for 30 s, then
       // count as lost: replies flowing again after the last restart show none is held.
       await pingOnThenStop(ping, 200);
@@ -306,27 +283,10 @@ test(
     const rand = seededRandom(propertySeed(`guest kills (pinger, ${KILLS})`));
     const { bed, sink: echo, sender: pinger, creds } = await twoGuests(["echo", "pinger"]);
     try {
-      const rx = bed.runGuest("echo", creds[0] ?? "", [
-        "--workload",
-        "echo",
-        "--port",
-        "7",
-        "--peer",
-        String(pinger),
-      ]);
-      await rx.waitFor((r) => r.msg === "guest ready", 60_000, "echo ready");
-      const pingGuest = new KillableGuest(bed, "pinger", creds[1] ?? "", [
-        ...PING_ARGS,
-        "--peer",
-        String(echo),
-      ]);
+      await runReady(bed, "echo", creds[0] ?? "", workload("echo", 7, pinger));
+      const pingGuest = new KillableGuest(bed, "pinger", creds[1] ?? "", pingArgs(echo));
       pingGuest.start();
-      for (let k = 0; k < KILLS; k++) {
-        await pingGuest.killAtRandom(rand, k);
-        pingGuest.start();
-      }
-      const last = pingGuest.current;
-      await last.waitFor((r) => r.msg === "guest ready", 60_000, "the last pinger ready");
+      const last = await pingGuest.killRepeatedly(rand, KILLS);
       await pingOnThenStop(last, 200);
       assertPingerClean(last);
       // Each run, once ready (its record read back), carries on from what the runs before it
