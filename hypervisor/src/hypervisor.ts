@@ -258,15 +258,21 @@ export async function startHypervisor(
     core.argo.attachFaults(argoFaults);
     events.attachFaults(argoFaults);
   }
+  // The VIRQs a round raised leave as soon as its hypercalls have returned (events/).
+  const roundEnded = (): void => {
+    events.deliverNow();
+  };
   // A paused domain's vCPU runs no hypercall; a delayed one's start late (faults/).
   const scheduler = engine
     ? new FaultingScheduler(argoFaults, {
         sliceUnits: config.scheduleSliceUnits,
         isBlocked: (domid) => held.isOver(domid) || argoFaults.isPaused(domid),
+        roundEnded,
       })
     : new FairScheduler({
         sliceUnits: config.scheduleSliceUnits,
         isBlocked: (domid) => held.isOver(domid),
+        roundEnded,
       });
   core.domains.addHooks({
     destroying: (d) => {

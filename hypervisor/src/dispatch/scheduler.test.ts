@@ -179,6 +179,25 @@ describe("FairScheduler", () => {
     assert.deepEqual(log, ["next:0"]);
   });
 
+  test("roundEnded runs once per round, after every step of that round", () => {
+    const loop = new ManualLoop();
+    const log: string[] = [];
+    const s = new FairScheduler({
+      sliceUnits: 10,
+      defer: loop.defer,
+      roundEnded: () => log.push("end"),
+    });
+    s.enqueue(1, scriptedJob(log, "a", [4, 4, 4]));
+    s.enqueue(2, scriptedJob(log, "b", [1, 1]));
+    loop.drain();
+    // Round 1: a's first two steps use its slice and the third crosses it; b runs whole.
+    assert.deepEqual(log, ["a:0", "a:1", "a:2", "b:0", "b:1", "end"]);
+    s.enqueue(1, scriptedJob(log, "c", [20, 1]));
+    loop.drain();
+    // c overran its slice by 10: it sits the next round out, which still ends.
+    assert.deepEqual(log.slice(6), ["c:0", "end", "end", "c:1", "end"]);
+  });
+
   test("a slice that is not a positive integer is refused, naming the value", () => {
     assert.throws(() => new FairScheduler({ sliceUnits: 0 }), /slice 0 is not a positive integer/);
   });

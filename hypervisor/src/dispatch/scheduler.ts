@@ -48,6 +48,12 @@ export interface SchedulerOptions {
   readonly isBlocked?: (domid: number) => boolean;
   /** How the next round is deferred; `setImmediate` lets I/O in between rounds. */
   readonly defer?: (run: () => void) => void;
+  /**
+   * Runs after every round, when each step of it has returned: the hypervisor delivers there
+   * the VIRQs the round raised (events/event-channel.ts), in the same event-loop turn as the
+   * results frames rather than on a later one.
+   */
+  readonly roundEnded?: () => void;
 }
 
 export class FairScheduler {
@@ -126,6 +132,7 @@ export class FairScheduler {
       this.queues.set(domid, queue);
       if (!this.isBlocked(domid)) runnable = true;
     }
+    this.options.roundEnded?.();
     if (runnable) this.schedule();
   }
 

@@ -4,10 +4,15 @@
  *
  * Event-channel semantics: a raise sets the domain's pending bit; delivery clears it. Raises
  * that happen before delivery coalesce into one event, so a burst of a thousand sendvs costs the
- * receiver one event, not a thousand. Delivery is deferred to `setImmediate` so that a hypercall
- * never writes to a stream while it is still running (Xen: "signals are sent only after the
- * locks are dropped"). A domain with no watcher attached keeps its bit set until one attaches,
- * so a guest whose link dropped still learns, on reconnect, that something happened.
+ * receiver one event, not a thousand. Delivery waits until the hypercall has returned, so a
+ * hypercall never writes to a stream while it is still running (Xen: "signals are sent only
+ * after the locks are dropped"): the scheduler calls `deliverNow` at the end of the round that
+ * ran it (dispatch/scheduler.ts `roundEnded`), so the event leaves in the same event-loop turn
+ * as the sender's results, one turn earlier than a `setImmediate` queued inside that round
+ * would run; a raise outside any round (a toolstack call, a released pause) is delivered on
+ * the next `setImmediate`. Either way every raise of a round is one event. A domain with no
+ * watcher attached keeps its bit set until one attaches, so a guest whose link dropped still
+ * learns, on reconnect, that something happened.
  */
 import { VIRQ_ARGO } from "@hmx/proto/abi";
 import type { VirqSink } from "../argo/types.js";
@@ -54,7 +59,8 @@ export class EventChannel implements VirqSink {
   private readonly pending = new Set<number>();
   private readonly watchers = new Map<number, Set<EventWatcher>>();
   private readonly pendingDevices = new Map<number, DeviceEvent[]>();
-  private flushScheduled = false;
+  /** The deferred flush queued by a raise, until it runs or `deliverNow` takes its place. */
+  private flushImmediate: NodeJS.Immediate | undefined;
   private faults: VirqFaults | undefined;
   /** Late raises in flight, one per domain: later raises coalesce into it like the bit does. */
   private readonly late = new Map<number, NodeJS.Timeout>();
@@ -143,11 +149,21 @@ export class EventChannel implements VirqSink {
     this.late.delete(domid);
   }
 
+  /**
+   * Delivers now what the deferred flush would. Only for a caller that knows no hypercall is
+   * running: the scheduler, once every step of its round has returned.
+   */
+  deliverNow(): void {
+    if (this.flushImmediate === undefined) return;
+    clearImmediate(this.flushImmediate);
+    this.flushImmediate = undefined;
+    this.flush();
+  }
+
   private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
+    if (this.flushImmediate !== undefined) return;
+    this.flushImmediate = setImmediate(() => {
+      this.flushImmediate = undefined;
       this.flush();
     });
   }
