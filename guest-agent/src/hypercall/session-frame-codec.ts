@@ -13,7 +13,8 @@
  *
  * Only what is canonical is read by hand: a results frame whose outcomes are status, a bare
  * `ret`, a read's data or notify's entries, each field with its declared wire type, at most one
- * outcome per result. Anything else (a `ready` or `event` frame, a domain-info result, a field
+ * outcome per result (VIRQ event frames: event-frame-codec.ts). Anything else (a `ready` frame,
+ * a device event, a domain-info result, a field
  * with an unexpected wire type, a truncated frame) goes to proto-loader's deserializer, so an
  * odd frame decodes (or fails) exactly as it always did. Zero scalars are not written (proto3: absent
  * and zero are the same value); message fields are, for their presence.
@@ -30,6 +31,7 @@ import {
   WIRE_VARINT,
   type U64In,
 } from "@hmx/proto/wire";
+import { readVirqEventFrame } from "./event-frame-codec.js";
 import type { SessionFrame, SessionReply, WireResult } from "./wire-codec.js";
 
 type Writer = protobuf.Writer;
@@ -320,16 +322,20 @@ function readResultsFrame(bytes: Buffer): SessionReply {
   return { results: { results }, kind: "results" };
 }
 
+/** The first byte of a frame whose first field is `event` (field 3, length-delimited). */
+const EVENT_FRAME_TAG = tag(3, WIRE_LEN);
+
 /**
- * A `SessionResponse` deserializer: results frames by hand, everything else (and anything the
- * hand decoder does not take as canonical) by `whole`, proto-loader's deserializer.
+ * A `SessionResponse` deserializer: results frames and VIRQ events (event-frame-codec.ts) by
+ * hand, everything else (and anything the hand decoders do not take as canonical) by `whole`,
+ * proto-loader's deserializer.
  */
 export function sessionReplyDecoder(
   whole: (bytes: Buffer) => SessionReply,
 ): (bytes: Buffer) => SessionReply {
   return (bytes) => {
     try {
-      return readResultsFrame(bytes);
+      return bytes[0] === EVENT_FRAME_TAG ? readVirqEventFrame(bytes) : readResultsFrame(bytes);
     } catch {
       // Not canonical, or malformed: proto-loader decodes it, or throws its own error for it.
       return whole(bytes);
