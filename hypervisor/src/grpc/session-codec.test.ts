@@ -170,10 +170,10 @@ describe("the hypervisor's Session hand codec", () => {
     );
   });
 
-  it("frames that are not results frames are proto-loader's bytes", () => {
+  it("frames that are neither results frames nor VIRQ events are proto-loader's bytes", () => {
     for (const frame of [
       { ready: { domid: 3, lastExecuted: "9", resumeWindow: 4, maxBatch: 5 } },
-      { event: { virq: { virq: 1 } } },
+      { event: { deviceAdded: { devIndex: 1, virtioDeviceId: 2 } } },
     ]) {
       assert.deepStrictEqual(encodeResponse(frame), session.responseSerialize(frame));
     }

@@ -17,6 +17,7 @@
 import protobuf from "protobufjs/minimal.js";
 import type { HypercallResult as WireResult } from "@hmx/proto/gen/hmx/argo/v1/HypercallResult.js";
 import type { SessionResponse } from "@hmx/proto/gen/hmx/argo/v1/SessionResponse.js";
+import type { Virq } from "@hmx/proto/gen/hmx/argo/v1/Virq.js";
 import type { ArgoAddr, Iov, NotifyEntry } from "../argo/types.js";
 import type { Hypercall } from "../dispatch/hypercall.js";
 import {
@@ -28,6 +29,7 @@ import {
   WIRE_LEN,
   WIRE_VARINT,
 } from "@hmx/proto/wire";
+import { writeVirqEventFrame } from "./virq-event-codec.js";
 
 type Reader = protobuf.Reader;
 type Writer = protobuf.Writer;
@@ -289,9 +291,17 @@ function writeResultsFrame(results: readonly WireResult[]): Buffer | undefined {
   return w.finish() as Buffer;
 }
 
+/** The VIRQ of an event frame that is nothing else (no device event, no other kind). */
+function virqOnly(response: SessionResponse): Virq | undefined {
+  const event = response.event;
+  if (event?.virq == null || event.deviceAdded != null || event.deviceRemoved != null)
+    return undefined;
+  return response.ready == null && response.results == null ? event.virq : undefined;
+}
+
 /**
- * The Session's response serializer: results frames by hand, anything else by `whole`
- * (proto-loader's serializer).
+ * The Session's response serializer: results frames and VIRQ events (virq-event-codec.ts) by
+ * hand, anything else by `whole` (proto-loader's serializer).
  */
 export function sessionResponseEncoder(
   whole: (response: SessionResponse) => Buffer,
@@ -300,6 +310,11 @@ export function sessionResponseEncoder(
     const results = response.results?.results;
     if (results != null && response.ready == null && response.event == null) {
       const bytes = writeResultsFrame(results);
+      if (bytes !== undefined) return bytes;
+    }
+    const virq = virqOnly(response);
+    if (virq !== undefined) {
+      const bytes = writeVirqEventFrame(virq);
       if (bytes !== undefined) return bytes;
     }
     return whole(response);

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * A Session's VIRQ `event` frame (hypervisor.proto `Event.virq`, with the ring bytes of
+ * virq-ring-data.ts) written by hand with protobufjs's `Writer`, wire-compatible with
+ * `hmx.argo.v1`. Every paced message leaves for its receiver in one of these frames, and
+ * proto-loader's serializer would first copy it through `fromObject` (issue 15, item 2; the
+ * results frames' encoder in session-codec.ts is the same idea).
+ *
+ * Zero scalars are not written (proto3: absent and zero are the same value); each ring entry is,
+ * for its presence. Ring data given as a string (proto-loader's base64 input) is left to
+ * proto-loader: the Session never sends one, and this file does not decode base64.
+ */
+import protobuf from "protobufjs/minimal.js";
+import type { Virq } from "@hmx/proto/gen/hmx/argo/v1/Virq.js";
+import { tag, WIRE_LEN, WIRE_VARINT } from "@hmx/proto/wire";
+
+type Writer = protobuf.Writer;
+
+/** SessionResponse.event, Event.virq, Virq.rings. */
+const EVENT_FIELD = 3;
+const VIRQ_FIELD = 1;
+const RINGS_FIELD = 2;
+
+function writeU32(w: Writer, field: number, value: number | undefined): void {
+  if (value) w.uint32(tag(field, WIRE_VARINT)).uint32(value);
+}
+
+/** The frame's bytes, or undefined when a ring's data is not bytes (then proto-loader's). */
+export function writeVirqEventFrame(virq: Virq): Buffer | undefined {
+  const w = protobuf.Writer.create();
+  w.uint32(tag(EVENT_FIELD, WIRE_LEN)).fork();
+  w.uint32(tag(VIRQ_FIELD, WIRE_LEN)).fork();
+  writeU32(w, 1, virq.virq);
+  for (const ring of virq.rings ?? []) {
+    const { data } = ring;
+    if (typeof data === "string") return undefined;
+    w.uint32(tag(RINGS_FIELD, WIRE_LEN)).fork();
+    writeU32(w, 1, ring.aport);
+    writeU32(w, 2, ring.partnerId);
+    writeU32(w, 3, ring.len);
+    writeU32(w, 4, ring.txPtr);
+    writeU32(w, 5, ring.at);
+    if (data != null && data.length > 0) w.uint32(tag(6, WIRE_LEN)).bytes(data);
+    w.ldelim();
+  }
+  w.ldelim();
+  w.ldelim();
+  return w.finish() as Buffer;
+}
