@@ -27,6 +27,8 @@ import {
 class RawSession {
   readonly call: grpc.ClientDuplexStream<SessionRequest, SessionResponse__Output>;
   private readonly frames: SessionResponse__Output[] = [];
+  /** Every frame's kind, in arrival order. */
+  readonly arrived: (string | undefined)[] = [];
   private waiters: (() => void)[] = [];
   status: grpc.StatusObject | undefined;
   error: grpc.ServiceError | undefined;
@@ -35,6 +37,7 @@ class RawSession {
     this.call = guest.client.session(guest.metadata);
     this.call.on("data", (f: SessionResponse__Output) => {
       this.frames.push(f);
+      this.arrived.push(f.kind);
       this.wake();
     });
     this.call.on("error", (err: grpc.ServiceError) => {
@@ -399,8 +402,13 @@ describe("Session stream", () => {
     assert.equal(results[3]?.sendv?.ret, payload.length);
     const virq = (await s.next("event")).event?.virq;
     s.call.end();
-    return { domid: g.domid, ready, virq };
+    return { domid: g.domid, ready, virq, arrived: s.arrived };
   }
+
+  test("a round's VIRQ is written before the round's results (the receiver's path first)", async () => {
+    const { arrived } = await selfSendVirq("virq-first", 4096, Buffer.from("first"));
+    assert.deepEqual(arrived, ["ready", "event", "results"]);
+  });
 
   test("a session that asks for virq_ring_bytes gets each ring's unread bytes with the VIRQ", async () => {
     const payload = Buffer.from("hello, ring");

@@ -340,13 +340,22 @@ class BatchJob implements Job {
     this.session.end(toServiceError(err, this.session.ctx.log));
   }
 
+  /**
+   * Hands the gathered results to the transport once the scheduler's round has returned, so
+   * that the VIRQs the round raised (delivered at its end: events/event-channel.ts) are written
+   * before them: the receiver's event is on a message's path, the sender's results are not,
+   * and HTTP/2 sends what was written in a turn in that order. The bytes stay charged until
+   * then; microtasks keep a session's frames in order.
+   */
   private flush(): void {
     if (this.frame.length === 0) return;
-    const { frame, frameBytes } = this;
+    const { frame, frameBytes, session } = this;
     this.frame = [];
     this.frameBytes = 0;
-    this.session.held.release(frameBytes);
-    this.session.writeResults(frame, frameBytes);
+    queueMicrotask(() => {
+      session.held.release(frameBytes);
+      session.writeResults(frame, frameBytes);
+    });
   }
 }
 
