@@ -62,7 +62,7 @@ const batch = fc
   .map(([ops, stopOnError, ack, firstId]) => {
     const calls = ops.map((o, i): EncodedCall => ({
       ...encodeCall(o),
-      requestId: String(firstId + i),
+      requestId: firstId + i,
     }));
     return batchFrame(calls, stopOnError, ack);
   });

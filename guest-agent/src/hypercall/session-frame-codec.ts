@@ -251,15 +251,20 @@ export function encodeSessionFrame(frame: SessionFrame): Buffer {
   if (frame.batch != null) {
     const b = frame.batch;
     const calls = b.calls ?? [];
-    // Sizes are plain arithmetic: a call's is computed again when it is framed rather than kept.
+    // Each call's size, kept from the frame's sizing for its own length prefix.
+    const sizes: number[] = [];
     let content = (b.stopOnError === true ? 2 : 0) + u64FieldSize(b.ackThrough);
-    for (const call of calls) content += nestedSize(callSize(call));
+    for (const call of calls) {
+      const size = callSize(call);
+      sizes.push(size);
+      content += nestedSize(size);
+    }
     const w = new WireBytes(nestedSize(content));
     writeNested(w, 2, content);
-    for (const call of calls) {
-      writeNested(w, 1, callSize(call));
+    calls.forEach((call, i) => {
+      writeNested(w, 1, sizes[i] ?? callSize(call));
       writeCall(w, call);
-    }
+    });
     if (b.stopOnError === true) {
       w.uint32(tag(2, WIRE_VARINT));
       w.uint32(1);
