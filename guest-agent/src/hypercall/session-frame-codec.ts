@@ -421,8 +421,39 @@ function readResult(r: Reader, end: number): WireResult {
     }
     if (r.pos !== inner) throw NOT_CANONICAL;
   }
-  if (outcome === undefined) return { requestId };
-  return { requestId, [outcome]: value, outcome };
+  return resultOf(requestId, outcome, value);
+}
+
+/**
+ * The result object, each outcome's written out as a literal: a computed key (`[outcome]`)
+ * would build every result through V8's slow keyed-definition path.
+ */
+function resultOf(requestId: string, outcome: WireResult["outcome"], value: unknown): WireResult {
+  switch (outcome) {
+    case "sendv":
+      return { requestId, sendv: value as NonNullable<WireResult["sendv"]>, outcome };
+    case "writeMemory":
+      return { requestId, writeMemory: value as NonNullable<WireResult["writeMemory"]>, outcome };
+    case "readMemory":
+      return { requestId, readMemory: value as NonNullable<WireResult["readMemory"]>, outcome };
+    case "status":
+      return { requestId, status: value as NonNullable<WireResult["status"]>, outcome };
+    case "notify":
+      return { requestId, notify: value as NonNullable<WireResult["notify"]>, outcome };
+    case "registerRing":
+      return { requestId, registerRing: value as NonNullable<WireResult["registerRing"]>, outcome };
+    case "unregisterRing":
+      return {
+        requestId,
+        unregisterRing: value as NonNullable<WireResult["unregisterRing"]>,
+        outcome,
+      };
+    case undefined:
+      return { requestId };
+    case "getDomainInfo":
+      // Never read by hand (readResult leaves it to proto-loader).
+      throw NOT_CANONICAL;
+  }
 }
 
 function readResultsFrame(bytes: Buffer): SessionReply {
