@@ -752,7 +752,7 @@ export class SessionClient implements HypercallClient {
 /** Numbers a batch's calls from its first request id, as the window admits it. */
 function stampRequestIds(b: PendingBatch): void {
   let id = b.firstId;
-  for (const call of b.calls) call.requestId = String(id++);
+  for (const call of b.calls) call.requestId = id++;
 }
 
 // Module-level result pickers: the convenience methods pass these to `.then` instead of a

@@ -13,7 +13,13 @@ import { propertySeed } from "@hmx/virtio/test-utils";
 import type { SessionResponse } from "@hmx/proto/gen/hmx/argo/v1/SessionResponse.js";
 import type { HypercallOp } from "./hypercall-client.js";
 import { encodeSessionFrame, sessionReplyDecoder } from "./session-frame-codec.js";
-import { batchFrame, encodeCall, openFrame, type EncodedCall } from "./wire-codec.js";
+import {
+  batchFrame,
+  encodeCall,
+  openFrame,
+  type EncodedCall,
+  type SessionFrame,
+} from "./wire-codec.js";
 
 const session = loadHypervisorProto().hmx.argo.v1.Hypervisor.service.Session;
 const decodeReply = sessionReplyDecoder(session.responseDeserialize);
@@ -56,7 +62,7 @@ const batch = fc
   .map(([ops, stopOnError, ack, firstId]) => {
     const calls = ops.map((o, i): EncodedCall => ({
       ...encodeCall(o),
-      requestId: String(firstId + i),
+      requestId: firstId + i,
     }));
     return batchFrame(calls, stopOnError, ack);
   });
@@ -130,6 +136,27 @@ describe("the Session frame hand codec", () => {
       }),
       { seed, numRuns: 400 },
     );
+  });
+
+  it("u64s beyond 2^53, multi-byte lengths and base64 data encode as proto-loader encodes them", () => {
+    const big = "18446744073709551615";
+    const frame: SessionFrame = {
+      batch: {
+        calls: [
+          { requestId: big, readMemory: { gpa: "9007199254740993", length: 0xffffffff } },
+          { requestId: "1", writeMemory: { gpa: big, data: Buffer.alloc(70_000, 7) } },
+          { requestId: "2", writeMemory: { gpa: "0", data: "aGVsbG8=" } },
+          { requestId: "3", registerRing: { aport: 1, len: 4096, gfns: [big, "0", "5"] } },
+          { requestId: "4", notify: { ringData: { entries: [] } } },
+          { requestId: "5", sendv: { iovs: [{ gpa: big, len: 1 }, {}], messageType: 0x7ff4 } },
+        ],
+        stopOnError: true,
+        ackThrough: big,
+      },
+    };
+    const ours = session.requestDeserialize(encodeSessionFrame(frame));
+    assert.deepStrictEqual(ours, session.requestDeserialize(session.requestSerialize(frame)));
+    assert.equal(ours.batch?.calls[1]?.writeMemory?.data.length, 70_000);
   });
 
   it("any reply decodes by hand to exactly proto-loader's object (property)", () => {

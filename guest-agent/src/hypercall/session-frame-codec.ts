@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The guest's Session frames encoded and decoded by hand with protobufjs's `Writer`/`Reader`,
- * wire-compatible with `hmx.argo.v1` (hypervisor.proto), for the frames every message crosses:
- * the batches it sends and the results frames it gets back (issue 15, item 3).
+ * The guest's Session frames encoded by hand (sizes first, straight into one Buffer:
+ * `@hmx/proto/wire-writer`) and decoded by hand with protobufjs's `Reader`, wire-compatible
+ * with `hmx.argo.v1` (hypervisor.proto), for the frames every message crosses: the batches it
+ * sends and the results frames it gets back (issue 15, item 3).
  *
  * proto-loader's serializer runs `fromObject` (a validating copy of the whole frame, u64
  * strings parsed through Long) before encoding, and its deserializer `toObject` after decoding:
@@ -32,127 +33,261 @@ import {
   type U64In,
 } from "@hmx/proto/wire";
 import { readVirqEventFrame } from "./event-frame-codec.js";
+import {
+  bytesContent,
+  delimitedSize,
+  u64Size,
+  varint32Size,
+  WireBytes,
+} from "@hmx/proto/wire-writer";
 import type { SessionFrame, SessionReply, WireResult } from "./wire-codec.js";
 
-type Writer = protobuf.Writer;
 type Reader = protobuf.Reader;
 type EncodedCall = NonNullable<NonNullable<SessionFrame["batch"]>["calls"]>[number];
 
 // ---- encoding --------------------------------------------------------------------------------
-
-/** A u64 field; 0 is not written. */
-function writeU64(w: Writer, field: number, value: U64In | null | undefined): void {
-  if (value == null) return;
-  const v = u64Value(value);
-  if (v !== 0) w.uint32(tag(field, WIRE_VARINT)).uint64(v);
-}
-
-function writeU32(w: Writer, field: number, value: number | null | undefined): void {
-  if (value) w.uint32(tag(field, WIRE_VARINT)).uint32(value);
-}
+//
+// Two passes over the frame (wire-writer.ts): each `*Size` function gives a message's content
+// size, each `write*` function writes that content, and a nested message is its tag, its size
+// and its content. Every field number here is below 16, so every tag is one byte.
 
 interface AddrIn {
   aport?: number | null;
   domainId?: number | null;
 }
 
-function writeAddr(w: Writer, field: number, a: AddrIn | null | undefined): void {
-  if (a == null) return;
-  w.uint32(tag(field, WIRE_LEN)).fork();
-  writeU32(w, 1, a.aport);
-  writeU32(w, 2, a.domainId);
-  w.ldelim();
+/** A u64 field's size (tag included); 0 is not written. */
+function u64FieldSize(value: U64In | null | undefined): number {
+  if (value == null) return 0;
+  const v = u64Value(value);
+  return v !== 0 ? 1 + u64Size(v) : 0;
 }
 
-/** One `Hypercall` (its fields; the caller frames it). */
-function writeCall(w: Writer, c: EncodedCall): void {
+function writeU64(w: WireBytes, field: number, value: U64In | null | undefined): void {
+  if (value == null) return;
+  const v = u64Value(value);
+  if (v !== 0) {
+    w.uint32(tag(field, WIRE_VARINT));
+    w.u64(v);
+  }
+}
+
+/** A u32 field's size (tag included); 0 is not written. */
+function u32FieldSize(value: number | null | undefined): number {
+  return value ? 1 + varint32Size(value) : 0;
+}
+
+function writeU32(w: WireBytes, field: number, value: number | null | undefined): void {
+  if (value) {
+    w.uint32(tag(field, WIRE_VARINT));
+    w.uint32(value);
+  }
+}
+
+/** A nested message's size (tag and length prefix included) from its content size. */
+function nestedSize(content: number): number {
+  return 1 + delimitedSize(content);
+}
+
+function writeNested(w: WireBytes, field: number, content: number): void {
+  w.uint32(tag(field, WIRE_LEN));
+  w.uint32(content);
+}
+
+function addrSize(a: AddrIn): number {
+  return u32FieldSize(a.aport) + u32FieldSize(a.domainId);
+}
+
+function writeAddr(w: WireBytes, field: number, a: AddrIn | null | undefined): void {
+  if (a == null) return;
+  writeNested(w, field, addrSize(a));
+  writeU32(w, 1, a.aport);
+  writeU32(w, 2, a.domainId);
+}
+
+type SendvIn = NonNullable<EncodedCall["sendv"]>;
+type IovIn = NonNullable<SendvIn["iovs"]>[number];
+type RegisterIn = NonNullable<EncodedCall["registerRing"]>;
+type NotifyIn = NonNullable<EncodedCall["notify"]>;
+type NotifyEntryIn = NonNullable<NonNullable<NotifyIn["ringData"]>["entries"]>[number];
+
+function iovSize(iov: IovIn): number {
+  return u64FieldSize(iov.gpa) + u32FieldSize(iov.len);
+}
+
+function sendvSize(s: SendvIn): number {
+  let n =
+    (s.src == null ? 0 : nestedSize(addrSize(s.src))) +
+    (s.dst == null ? 0 : nestedSize(addrSize(s.dst))) +
+    u32FieldSize(s.messageType);
+  for (const iov of s.iovs ?? []) n += nestedSize(iovSize(iov));
+  return n;
+}
+
+function writeSendv(w: WireBytes, s: SendvIn): void {
+  writeAddr(w, 1, s.src);
+  writeAddr(w, 2, s.dst);
+  for (const iov of s.iovs ?? []) {
+    writeNested(w, 3, iovSize(iov));
+    writeU64(w, 1, iov.gpa);
+    writeU32(w, 2, iov.len);
+  }
+  writeU32(w, 4, s.messageType);
+}
+
+/** A writeMemory's data as written, or null when the field is left out (absent or empty). */
+function writeData(data: Uint8Array | string | null | undefined): Uint8Array | null {
+  return data != null && data.length > 0 ? bytesContent(data) : null;
+}
+
+function gfnsSize(gfns: readonly U64In[]): number {
+  let n = 0;
+  for (const gfn of gfns) n += u64Size(u64Value(gfn));
+  return n;
+}
+
+function registerSize(r: RegisterIn): number {
+  const gfns = r.gfns ?? [];
+  return (
+    u32FieldSize(r.aport) +
+    u32FieldSize(r.partnerId) +
+    u32FieldSize(r.len) +
+    (gfns.length > 0 ? nestedSize(gfnsSize(gfns)) : 0) +
+    u32FieldSize(r.flags)
+  );
+}
+
+function notifyEntrySize(e: NotifyEntryIn): number {
+  return (e.ring == null ? 0 : nestedSize(addrSize(e.ring))) + u32FieldSize(e.spaceRequired);
+}
+
+function ringDataSize(entries: readonly NotifyEntryIn[]): number {
+  let n = 0;
+  for (const e of entries) n += nestedSize(notifyEntrySize(e));
+  return n;
+}
+
+function notifySize(n: NotifyIn): number {
+  // Present-but-empty ring data is not Xen's NULL: its presence is written.
+  return n.ringData == null ? 0 : nestedSize(ringDataSize(n.ringData.entries ?? []));
+}
+
+/** One `Hypercall`'s content size. */
+function callSize(c: EncodedCall): number {
+  let n = u64FieldSize(c.requestId);
+  if (c.readMemory != null) {
+    n += nestedSize(u64FieldSize(c.readMemory.gpa) + u32FieldSize(c.readMemory.length));
+  } else if (c.writeMemory != null) {
+    const data = writeData(c.writeMemory.data);
+    n += nestedSize(
+      u64FieldSize(c.writeMemory.gpa) + (data === null ? 0 : nestedSize(data.length)),
+    );
+  } else if (c.sendv != null) n += nestedSize(sendvSize(c.sendv));
+  else if (c.getDomainInfo != null) n += nestedSize(0);
+  else if (c.registerRing != null) n += nestedSize(registerSize(c.registerRing));
+  else if (c.unregisterRing != null) {
+    n += nestedSize(
+      u32FieldSize(c.unregisterRing.aport) + u32FieldSize(c.unregisterRing.partnerId),
+    );
+  } else if (c.notify != null) n += nestedSize(notifySize(c.notify));
+  return n;
+}
+
+/** One `Hypercall`'s content (the caller frames it). */
+function writeCall(w: WireBytes, c: EncodedCall): void {
   writeU64(w, 1, c.requestId);
   if (c.readMemory != null) {
-    w.uint32(tag(3, WIRE_LEN)).fork();
-    writeU64(w, 1, c.readMemory.gpa);
-    writeU32(w, 2, c.readMemory.length);
-    w.ldelim();
+    const { gpa, length } = c.readMemory;
+    writeNested(w, 3, u64FieldSize(gpa) + u32FieldSize(length));
+    writeU64(w, 1, gpa);
+    writeU32(w, 2, length);
   } else if (c.writeMemory != null) {
-    w.uint32(tag(4, WIRE_LEN)).fork();
-    writeU64(w, 1, c.writeMemory.gpa);
-    const data = c.writeMemory.data;
-    if (data != null && data.length > 0) w.uint32(tag(2, WIRE_LEN)).bytes(data);
-    w.ldelim();
-  } else if (c.sendv != null) {
-    const s = c.sendv;
-    w.uint32(tag(7, WIRE_LEN)).fork();
-    writeAddr(w, 1, s.src);
-    writeAddr(w, 2, s.dst);
-    for (const iov of s.iovs ?? []) {
-      w.uint32(tag(3, WIRE_LEN)).fork();
-      writeU64(w, 1, iov.gpa);
-      writeU32(w, 2, iov.len);
-      w.ldelim();
+    const gpa = c.writeMemory.gpa;
+    const data = writeData(c.writeMemory.data);
+    writeNested(w, 4, u64FieldSize(gpa) + (data === null ? 0 : nestedSize(data.length)));
+    writeU64(w, 1, gpa);
+    if (data !== null) {
+      w.uint32(tag(2, WIRE_LEN));
+      w.bytes(data);
     }
-    writeU32(w, 4, s.messageType);
-    w.ldelim();
+  } else if (c.sendv != null) {
+    writeNested(w, 7, sendvSize(c.sendv));
+    writeSendv(w, c.sendv);
   } else if (c.getDomainInfo != null) {
-    w.uint32(tag(2, WIRE_LEN)).uint32(0);
+    writeNested(w, 2, 0);
   } else if (c.registerRing != null) {
     const r = c.registerRing;
-    w.uint32(tag(5, WIRE_LEN)).fork();
+    writeNested(w, 5, registerSize(r));
     writeU32(w, 1, r.aport);
     writeU32(w, 2, r.partnerId);
     writeU32(w, 3, r.len);
     const gfns = r.gfns ?? [];
     if (gfns.length > 0) {
       // proto3 packs repeated scalars: one length-delimited run of varints.
-      w.uint32(tag(4, WIRE_LEN)).fork();
-      for (const gfn of gfns) w.uint64(u64Value(gfn));
-      w.ldelim();
+      writeNested(w, 4, gfnsSize(gfns));
+      for (const gfn of gfns) w.u64(u64Value(gfn));
     }
     writeU32(w, 5, r.flags);
-    w.ldelim();
   } else if (c.unregisterRing != null) {
-    w.uint32(tag(6, WIRE_LEN)).fork();
-    writeU32(w, 1, c.unregisterRing.aport);
-    writeU32(w, 2, c.unregisterRing.partnerId);
-    w.ldelim();
+    const { aport, partnerId } = c.unregisterRing;
+    writeNested(w, 6, u32FieldSize(aport) + u32FieldSize(partnerId));
+    writeU32(w, 1, aport);
+    writeU32(w, 2, partnerId);
   } else if (c.notify != null) {
-    w.uint32(tag(8, WIRE_LEN)).fork();
+    writeNested(w, 8, notifySize(c.notify));
     const ringData = c.notify.ringData;
-    // Present-but-empty ring data is not Xen's NULL: its presence is written.
     if (ringData != null) {
-      w.uint32(tag(1, WIRE_LEN)).fork();
-      for (const e of ringData.entries ?? []) {
-        w.uint32(tag(1, WIRE_LEN)).fork();
+      const entries = ringData.entries ?? [];
+      writeNested(w, 1, ringDataSize(entries));
+      for (const e of entries) {
+        writeNested(w, 1, notifyEntrySize(e));
         writeAddr(w, 1, e.ring);
         writeU32(w, 2, e.spaceRequired);
-        w.ldelim();
       }
-      w.ldelim();
     }
-    w.ldelim();
   }
 }
 
 /** A `SessionRequest` frame (open or batch) in wire bytes. */
 export function encodeSessionFrame(frame: SessionFrame): Buffer {
-  const w = protobuf.Writer.create();
   if (frame.batch != null) {
     const b = frame.batch;
-    w.uint32(tag(2, WIRE_LEN)).fork();
-    for (const call of b.calls ?? []) {
-      w.uint32(tag(1, WIRE_LEN)).fork();
-      writeCall(w, call);
-      w.ldelim();
+    const calls = b.calls ?? [];
+    // Each call's size, kept from the frame's sizing for its own length prefix.
+    const sizes: number[] = [];
+    let content = (b.stopOnError === true ? 2 : 0) + u64FieldSize(b.ackThrough);
+    for (const call of calls) {
+      const size = callSize(call);
+      sizes.push(size);
+      content += nestedSize(size);
     }
-    if (b.stopOnError === true) w.uint32(tag(2, WIRE_VARINT)).bool(true);
+    const w = new WireBytes(nestedSize(content));
+    writeNested(w, 2, content);
+    calls.forEach((call, i) => {
+      writeNested(w, 1, sizes[i] ?? callSize(call));
+      writeCall(w, call);
+    });
+    if (b.stopOnError === true) {
+      w.uint32(tag(2, WIRE_VARINT));
+      w.uint32(1);
+    }
     writeU64(w, 3, b.ackThrough);
-    w.ldelim();
-  } else if (frame.open != null) {
-    w.uint32(tag(1, WIRE_LEN)).fork();
-    writeU64(w, 1, frame.open.ackThrough);
-    const ringBytes = frame.open.virqRingBytes ?? 0;
-    if (ringBytes !== 0) w.uint32(tag(2, WIRE_VARINT)).uint32(ringBytes);
-    w.ldelim();
+    return w.finish();
   }
-  return w.finish() as Buffer;
+  if (frame.open != null) {
+    const ringBytes = frame.open.virqRingBytes ?? 0;
+    const content =
+      u64FieldSize(frame.open.ackThrough) + (ringBytes !== 0 ? 1 + varint32Size(ringBytes) : 0);
+    const w = new WireBytes(nestedSize(content));
+    writeNested(w, 1, content);
+    writeU64(w, 1, frame.open.ackThrough);
+    if (ringBytes !== 0) {
+      w.uint32(tag(2, WIRE_VARINT));
+      w.uint32(ringBytes);
+    }
+    return w.finish();
+  }
+  return Buffer.alloc(0);
 }
 
 // ---- decoding --------------------------------------------------------------------------------
@@ -288,8 +423,39 @@ function readResult(r: Reader, end: number): WireResult {
     }
     if (r.pos !== inner) throw NOT_CANONICAL;
   }
-  if (outcome === undefined) return { requestId };
-  return { requestId, [outcome]: value, outcome };
+  return resultOf(requestId, outcome, value);
+}
+
+/**
+ * The result object, each outcome's written out as a literal: a computed key (`[outcome]`)
+ * would build every result through V8's slow keyed-definition path.
+ */
+function resultOf(requestId: string, outcome: WireResult["outcome"], value: unknown): WireResult {
+  switch (outcome) {
+    case "sendv":
+      return { requestId, sendv: value as NonNullable<WireResult["sendv"]>, outcome };
+    case "writeMemory":
+      return { requestId, writeMemory: value as NonNullable<WireResult["writeMemory"]>, outcome };
+    case "readMemory":
+      return { requestId, readMemory: value as NonNullable<WireResult["readMemory"]>, outcome };
+    case "status":
+      return { requestId, status: value as NonNullable<WireResult["status"]>, outcome };
+    case "notify":
+      return { requestId, notify: value as NonNullable<WireResult["notify"]>, outcome };
+    case "registerRing":
+      return { requestId, registerRing: value as NonNullable<WireResult["registerRing"]>, outcome };
+    case "unregisterRing":
+      return {
+        requestId,
+        unregisterRing: value as NonNullable<WireResult["unregisterRing"]>,
+        outcome,
+      };
+    case undefined:
+      return { requestId };
+    case "getDomainInfo":
+      // Never read by hand (readResult leaves it to proto-loader).
+      throw NOT_CANONICAL;
+  }
 }
 
 function readResultsFrame(bytes: Buffer): SessionReply {

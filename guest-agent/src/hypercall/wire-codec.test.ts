@@ -37,9 +37,9 @@ describe("parseU64", () => {
 });
 
 describe("encodeCall", () => {
-  it("renders gpa and gfns as decimal strings", () => {
+  it("keeps gpa and gfns as the checked numbers", () => {
     const read = encodeCall({ op: "readMemory", gpa: 0x10000, length: 16 });
-    assert.deepEqual(read.readMemory, { gpa: "65536", length: 16 });
+    assert.deepEqual(read.readMemory, { gpa: 65536, length: 16 });
     const reg = encodeCall({
       op: "registerRing",
       aport: 1,
@@ -48,7 +48,7 @@ describe("encodeCall", () => {
       gfns: [16, 17],
       flags: 0,
     });
-    assert.deepEqual(reg.registerRing?.gfns, ["16", "17"]);
+    assert.deepEqual(reg.registerRing?.gfns, [16, 17]);
   });
 
   it("rejects a gpa that is negative, fractional or beyond 2^53", () => {

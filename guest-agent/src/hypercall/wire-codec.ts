@@ -4,9 +4,10 @@
  * generated `hmx.argo.v1` Session messages. It is the only file of the hypercall client that
  * touches generated proto types, so a change of wire shape stays in one place.
  *
- * 64-bit fields travel as decimal strings (the loader's `longs: String`): outgoing gpa, gfn and
- * request ids are checked to be non-negative safe integers and rendered as strings; incoming
- * ones are parsed and range-checked before they become numbers, never silently rounded. u32
+ * Outgoing 64-bit fields (gpa, gfn, request ids) are checked to be non-negative safe integers
+ * and stay numbers, which both the hand encoder (session-frame-codec.ts) and protobufjs write
+ * exactly; incoming ones arrive as decimal strings (the loader's `longs: String`) and are parsed
+ * and range-checked before they become numbers, never silently rounded. u32
  * fields are checked too, because protobufjs would wrap an out-of-range number (`>>> 0`) and
  * change the hypercall's meaning (a domid of 0x1_0000_7FF4 would become DOMID_ANY).
  * The hot path (sendv, write/readMemory, results) allocates only the message objects themselves.
@@ -26,7 +27,7 @@ import type {
 } from "./hypercall-client.js";
 
 /** One encoded hypercall; its request id is filled in when the call is admitted to the window. */
-export type EncodedCall = Hypercall & { requestId: string };
+export type EncodedCall = Hypercall & { requestId: number };
 /** A frame the client writes on the Session stream. */
 export type SessionFrame = SessionRequest;
 /** A frame the server writes on the Session stream. */
@@ -51,11 +52,11 @@ export class WireDecodeError extends Error {
   override readonly name = "WireDecodeError";
 }
 
-function u64Out(value: number, field: string): string {
+function u64Out(value: number, field: string): number {
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new RangeError(`${field} must be a non-negative safe integer, got ${value}`);
   }
-  return String(value);
+  return value;
 }
 
 function u32(value: number, field: string): number {
@@ -107,26 +108,26 @@ function encodeNotifyEntries(entries: readonly NotifyEntry[]): {
 }
 
 /**
- * Encodes one hypercall with request id "0" (set later by the session). Throws `RangeError` for
+ * Encodes one hypercall with request id 0 (set later by the session). Throws `RangeError` for
  * a value the wire cannot carry unchanged.
  */
 export function encodeCall(op: HypercallOp): EncodedCall {
   switch (op.op) {
     case "getDomainInfo":
-      return { requestId: "0", getDomainInfo: {} };
+      return { requestId: 0, getDomainInfo: {} };
     case "readMemory":
       return {
-        requestId: "0",
+        requestId: 0,
         readMemory: { gpa: u64Out(op.gpa, "gpa"), length: u32(op.length, "length") },
       };
     case "writeMemory":
-      return { requestId: "0", writeMemory: { gpa: u64Out(op.gpa, "gpa"), data: op.data } };
+      return { requestId: 0, writeMemory: { gpa: u64Out(op.gpa, "gpa"), data: op.data } };
     case "registerRing": {
-      const gfns = new Array<string>(op.gfns.length);
+      const gfns = new Array<number>(op.gfns.length);
       let i = 0;
       for (const gfn of op.gfns) gfns[i++] = u64Out(gfn, "gfn");
       return {
-        requestId: "0",
+        requestId: 0,
         registerRing: {
           aport: u32(op.aport, "aport"),
           partnerId: u32(op.partnerId, "partnerId"),
@@ -138,20 +139,20 @@ export function encodeCall(op: HypercallOp): EncodedCall {
     }
     case "unregisterRing":
       return {
-        requestId: "0",
+        requestId: 0,
         unregisterRing: {
           aport: u32(op.aport, "aport"),
           partnerId: u32(op.partnerId, "partnerId"),
         },
       };
     case "sendv": {
-      const iovs = new Array<{ gpa: string; len: number }>(op.iovs.length);
+      const iovs = new Array<{ gpa: number; len: number }>(op.iovs.length);
       let i = 0;
       for (const iov of op.iovs) {
         iovs[i++] = { gpa: u64Out(iov.gpa, "iov.gpa"), len: u32(iov.len, "iov.len") };
       }
       return {
-        requestId: "0",
+        requestId: 0,
         sendv: {
           src: addr(op.src, "src"),
           dst: addr(op.dst, "dst"),
@@ -163,14 +164,14 @@ export function encodeCall(op: HypercallOp): EncodedCall {
     case "notify":
       // An absent ring_data is Xen's NULL arg1; an empty list is a present-but-empty one.
       return op.ringData === null
-        ? { requestId: "0", notify: {} }
-        : { requestId: "0", notify: { ringData: { entries: encodeNotifyEntries(op.ringData) } } };
+        ? { requestId: 0, notify: {} }
+        : { requestId: 0, notify: { ringData: { entries: encodeNotifyEntries(op.ringData) } } };
   }
 }
 
 /** The first frame of every session. */
 export function openFrame(ackThrough: number, virqRingBytes = 0): SessionFrame {
-  return { open: { ackThrough: String(ackThrough), virqRingBytes } };
+  return { open: { ackThrough, virqRingBytes } };
 }
 
 /** A batch frame; `ackThrough` 0 acknowledges nothing. */
@@ -180,7 +181,7 @@ export function batchFrame(
   ackThrough: number,
 ): SessionFrame {
   return {
-    batch: { calls: calls as EncodedCall[], stopOnError, ackThrough: String(ackThrough) },
+    batch: { calls: calls as EncodedCall[], stopOnError, ackThrough },
   };
 }
 

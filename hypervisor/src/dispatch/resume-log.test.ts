@@ -43,3 +43,24 @@ test("a request id of 2^53-1 is refused as undecodable, naming the value; 2^53-2
     assert.throws(() => parseRequestId(bad), DecodeError, bad);
   }
 });
+
+test("acknowledging through an id forgets exactly the results up to it, and their bytes", () => {
+  const log = new ResumeLog({ maxEntries: 16, maxBytes: 1 << 20 });
+  const read = (n: number) => ({ op: "readMemory", ret: 0, data: Buffer.alloc(n) }) as const;
+  log.record(1, read(10));
+  log.record(2, OK);
+  log.record(3, read(100));
+  log.record(5, read(1000));
+  log.acknowledge(3);
+  assert.deepEqual(
+    [...log.results()].map(([id]) => id),
+    [5],
+  );
+  assert.equal(log.heldBytes, 1000);
+  assert.equal(log.decide(3).kind, "forgotten");
+  assert.equal(log.decide(5).kind, "replay");
+  log.acknowledge(4);
+  assert.equal(log.size, 1, "no result between 4 and 5: nothing more to forget");
+  log.acknowledge(5);
+  assert.deepEqual([log.size, log.heldBytes, log.lastExecuted], [0, 0, 5]);
+});

@@ -30,6 +30,9 @@ export interface ResumeLogLimits {
   readonly maxBytes: number;
 }
 
+/** The decision for every new id: one object, not one per hypercall. */
+const EXECUTE: ResumeDecision = { kind: "execute" };
+
 function resultBytes(result: HypercallResult): number {
   return result.op === "readMemory" ? result.data.length : 0;
 }
@@ -63,7 +66,7 @@ export class ResumeLog {
         message: `request id ${requestId} is more than ${MAX_REQUEST_ID_STEP} past the last executed id ${this.highest}`,
       };
     }
-    if (requestId > this.highest) return { kind: "execute" };
+    if (requestId > this.highest) return EXECUTE;
     const result = this.entries.get(requestId);
     return result === undefined ? { kind: "forgotten" } : { kind: "replay", result };
   }
@@ -102,9 +105,11 @@ export class ResumeLog {
 
   /** Drops every result with id <= `through`: the guest has them. */
   acknowledge(through: number): void {
-    for (const id of this.entries.keys()) {
+    // One walk, oldest first (deleting the entry just visited is safe in a Map's iteration).
+    for (const [id, result] of this.entries) {
       if (id > through) break;
-      this.evictOldest();
+      this.entries.delete(id);
+      this.bytes -= resultBytes(result);
     }
   }
 

@@ -123,13 +123,14 @@ export function decodeHypercall(call: Hypercall__Output): Hypercall {
 
 /** Core result → Session `HypercallResult`. */
 export function encodeResult(requestId: number, r: CoreResult): HypercallResult {
-  const id = String(requestId);
+  // The id stays a number: both serializers take one for a uint64, and the hand one
+  // (session-codec.ts) then writes it without parsing a decimal string back.
   switch (r.op) {
     case "status":
-      return { requestId: id, status: { code: r.code, message: r.message } };
+      return { requestId, status: { code: r.code, message: r.message } };
     case "getDomainInfo":
       return {
-        requestId: id,
+        requestId,
         getDomainInfo: {
           domid: r.info.domid,
           memoryBytes: String(r.info.memoryBytes),
@@ -138,17 +139,17 @@ export function encodeResult(requestId: number, r: CoreResult): HypercallResult 
         },
       };
     case "readMemory":
-      return { requestId: id, readMemory: { ret: r.ret, data: r.data } };
+      return { requestId, readMemory: { ret: r.ret, data: r.data } };
     case "writeMemory":
-      return { requestId: id, writeMemory: { ret: r.ret } };
+      return { requestId, writeMemory: { ret: r.ret } };
     case "registerRing":
-      return { requestId: id, registerRing: { ret: r.ret } };
+      return { requestId, registerRing: { ret: r.ret } };
     case "unregisterRing":
-      return { requestId: id, unregisterRing: { ret: r.ret } };
+      return { requestId, unregisterRing: { ret: r.ret } };
     case "sendv":
-      return { requestId: id, sendv: { ret: r.ret } };
+      return { requestId, sendv: { ret: r.ret } };
     case "notify":
-      return { requestId: id, notify: { ret: r.ret, entries: r.entries.map((e) => ({ ...e })) } };
+      return { requestId, notify: { ret: r.ret, entries: r.entries.map((e) => ({ ...e })) } };
   }
 }
 

@@ -24,7 +24,12 @@ function encode(frame: SessionRequest): Buffer {
 /** A random call of every kind, with 64-bit fields near their limits now and then. */
 function randomCall(random: () => number): Hypercall {
   const u32 = () => Math.floor(random() * 2 ** 32);
-  const u64 = () => (random() < 0.2 ? "18446744073709551615" : String(u32() * 1000 + u32()));
+  // 2^49 - 1 and 2^49 are the last 7-byte and first 8-byte varints: the number path's edge.
+  const edges = ["18446744073709551615", "562949953421311", "562949953421312", "9007199254740993"];
+  const u64 = () =>
+    random() < 0.2
+      ? (edges[Math.floor(random() * edges.length)] ?? "0")
+      : String(u32() * 1000 + u32());
   const requestId = random() < 0.1 ? "0" : u64();
   const addr = () => ({ aport: u32(), domainId: Math.floor(random() * 0x7ff5) });
   switch (Math.floor(random() * 5)) {

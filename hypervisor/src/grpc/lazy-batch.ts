@@ -65,7 +65,30 @@ class WireReader {
     return this.pos >= this.end;
   }
 
+  /**
+   * A varint below 2^49 (at most 7 bytes) as a number, read without BigInt; -1, with the
+   * position unchanged, for a longer one (then `varint()` reads it). Every tag, length and
+   * request id a guest sends fits, so the BigInt path is for odd frames only.
+   */
+  private smallVarint(): number {
+    let value = 0;
+    let scale = 1;
+    for (let i = this.pos; i < this.pos + 7; i++) {
+      if (i >= this.end) throw new DecodeError("truncated varint in a Session frame");
+      const byte = this.buf[i] ?? 0;
+      value += (byte & 0x7f) * scale;
+      if ((byte & 0x80) === 0) {
+        this.pos = i + 1;
+        return value;
+      }
+      scale *= 0x80;
+    }
+    return -1;
+  }
+
   varint(): bigint {
+    const small = this.smallVarint();
+    if (small >= 0) return BigInt(small);
     let value = 0n;
     for (let shift = 0n; shift < 70n; shift += 7n) {
       if (this.pos >= this.end) throw new DecodeError("truncated varint in a Session frame");
@@ -76,17 +99,25 @@ class WireReader {
     throw new DecodeError("varint longer than 10 bytes in a Session frame");
   }
 
+  /** A u64 varint in decimal, as proto-loader renders it (`longs: String`). */
+  varintString(): string {
+    const small = this.smallVarint();
+    return small >= 0 ? String(small) : this.varint().toString();
+  }
+
   /** A length that must fit in what is left. */
   private length(): number {
-    const n = this.varint();
-    if (n > BigInt(this.end - this.pos))
+    const small = this.smallVarint();
+    const n = small >= 0 ? small : this.varint();
+    if (n > this.end - this.pos)
       throw new DecodeError(`field of ${n} bytes runs past the end of a Session frame`);
     return Number(n);
   }
 
-  tag(): { field: number; wire: number } {
-    const t = Number(this.varint() & 0xffffffffn);
-    return { field: t >>> 3, wire: t & 7 };
+  /** A tag: its low 32 bits, as protobuf reads it (field = tag >>> 3, wire type = tag & 7). */
+  tag(): number {
+    const small = this.smallVarint();
+    return small >= 0 ? small >>> 0 : Number(this.varint() & 0xffffffffn);
   }
 
   bytes(): Buffer {
@@ -124,30 +155,30 @@ class WireReader {
 /** The request id of one encoded call; every top-level field is bounds-checked on the way. */
 function scanCall(bytes: Buffer): LazyCall {
   const reader = new WireReader(bytes);
-  let requestId = 0n;
+  let requestId = "0";
   while (!reader.atEnd) {
-    const { field, wire } = reader.tag();
-    if (field === CALL_REQUEST_ID_FIELD && wire === WIRE_VARINT) requestId = reader.varint();
-    else reader.skip(wire);
+    const t = reader.tag();
+    if (t === ((CALL_REQUEST_ID_FIELD << 3) | WIRE_VARINT)) requestId = reader.varintString();
+    else reader.skip(t & 7);
   }
-  return { bytes, requestId: requestId.toString() };
+  return { bytes, requestId };
 }
 
 function scanBatch(bytes: Buffer): LazyBatch {
   const reader = new WireReader(bytes);
   const calls: LazyCall[] = [];
   let stopOnError = false;
-  let ackThrough = 0n;
+  let ackThrough = "0";
   while (!reader.atEnd) {
-    const { field, wire } = reader.tag();
-    if (field === BATCH_CALLS_FIELD && wire === WIRE_LEN) calls.push(scanCall(reader.bytes()));
-    else if (field === BATCH_STOP_ON_ERROR_FIELD && wire === WIRE_VARINT)
+    const t = reader.tag();
+    if (t === ((BATCH_CALLS_FIELD << 3) | WIRE_LEN)) calls.push(scanCall(reader.bytes()));
+    else if (t === ((BATCH_STOP_ON_ERROR_FIELD << 3) | WIRE_VARINT))
       stopOnError = reader.varint() !== 0n;
-    else if (field === BATCH_ACK_THROUGH_FIELD && wire === WIRE_VARINT)
-      ackThrough = reader.varint();
-    else reader.skip(wire);
+    else if (t === ((BATCH_ACK_THROUGH_FIELD << 3) | WIRE_VARINT))
+      ackThrough = reader.varintString();
+    else reader.skip(t & 7);
   }
-  return { calls, stopOnError, ackThrough: ackThrough.toString() };
+  return { calls, stopOnError, ackThrough };
 }
 
 function varintBytes(n: number): Buffer {
@@ -172,11 +203,11 @@ export function lazySessionDeserializer(whole: Deserialize): (bytes: Buffer) => 
     const reader = new WireReader(bytes);
     let batch: Buffer | undefined;
     while (!reader.atEnd) {
-      const { field, wire } = reader.tag();
+      const t = reader.tag();
       // The last batch field is the one protobufjs keeps; and proto-loader names `kind` "batch"
       // whenever one is present, even beside an `open`.
-      if (field === SESSION_BATCH_FIELD && wire === WIRE_LEN) batch = reader.bytes();
-      else reader.skip(wire);
+      if (t === ((SESSION_BATCH_FIELD << 3) | WIRE_LEN)) batch = reader.bytes();
+      else reader.skip(t & 7);
     }
     if (batch === undefined) return whole(bytes) as SessionFrame;
     return { kind: "batch", batch: scanBatch(batch) };

@@ -30,6 +30,8 @@ const u32 = fc.oneof(fc.constantFrom(0, 1, 0xffffffff), fc.nat({ max: 0xffffffff
 const u64 = fc.oneof(
   fc.constantFrom("0", "9007199254740991", "9007199254740992", "18446744073709551615"),
   fc.maxSafeNat().map(String),
+  // codec.ts's encodeResult gives request ids as numbers.
+  fc.maxSafeNat(),
 );
 const addr = fc.option(fc.record({ aport: u32, domainId: u32 }), { nil: null });
 const bytes = fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b));
@@ -104,7 +106,14 @@ const result: fc.Arbitrary<WireResult> = fc.oneof(
   fc.record({ requestId: u64, unregisterRing: fc.record({ ret: sint32 }) }),
   fc.record({
     requestId: u64,
-    status: fc.record({ code: u32, message: fc.string({ maxLength: 30 }) }),
+    status: fc.record({
+      code: u32,
+      // Multi-byte UTF-8 too: the hand writer sizes the string before it writes it.
+      message: fc.oneof(
+        fc.string({ maxLength: 30 }),
+        fc.string({ unit: "grapheme", maxLength: 30 }),
+      ),
+    }),
   }),
   fc.record({
     requestId: u64,

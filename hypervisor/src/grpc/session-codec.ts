@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The hypervisor's hot Session frames by hand with protobufjs's `Reader`/`Writer`, wire-compatible
+ * The hypervisor's hot Session frames by hand (read with protobufjs's `Reader`, written
+ * in two passes by `@hmx/proto/wire-writer`), wire-compatible
  * with `hmx.argo.v1` (issue 15, item 3): a sendv / readMemory / writeMemory / notify call is read
  * from its wire bytes straight into the core `Hypercall`, and a results frame is written straight from
  * its `HypercallResult`s. proto-loader would build its output object (`toObject`) and then
@@ -30,9 +31,17 @@ import {
   WIRE_VARINT,
 } from "@hmx/proto/wire";
 import { writeVirqEventFrame } from "./virq-event-codec.js";
+import {
+  bytesContent,
+  delimitedSize,
+  sint32Size,
+  u64Size,
+  utf8Size,
+  varint32Size,
+  WireBytes,
+} from "@hmx/proto/wire-writer";
 
 type Reader = protobuf.Reader;
-type Writer = protobuf.Writer;
 
 /** Hypercall's op fields read by hand. */
 const READ_MEMORY_FIELD = 3;
@@ -232,63 +241,147 @@ const RET_OUTCOME_FIELDS = {
   sendv: 8,
 } as const;
 
-function writeRet(w: Writer, field: number, ret: number | null | undefined): void {
-  w.uint32((field << 3) | WIRE_LEN).fork();
-  if (ret) w.uint32((1 << 3) | WIRE_VARINT).sint32(ret);
-  w.ldelim();
+// Results are written in two passes (`@hmx/proto/wire-writer`): a result's content size, then
+// its bytes. Every field number here is below 16, so every tag is one byte.
+
+type RetIn = number | null | undefined;
+type NotifyIn = NonNullable<WireResult["notify"]>;
+
+/** A `{ ret }` message's content size: ret is a sint32, 0 is not written. */
+function retSize(ret: RetIn): number {
+  return ret ? 1 + sint32Size(ret) : 0;
 }
 
-/** Writes one result's fields; false when it is not one the hand encoder writes. */
-function writeResult(w: Writer, result: WireResult): boolean {
+function writeRetField(w: WireBytes, ret: RetIn): void {
+  if (ret) {
+    w.uint32((1 << 3) | WIRE_VARINT);
+    w.sint32(ret);
+  }
+}
+
+function writeNested(w: WireBytes, field: number, content: number): void {
+  w.uint32((field << 3) | WIRE_LEN);
+  w.uint32(content);
+}
+
+function nestedSize(content: number): number {
+  return 1 + delimitedSize(content);
+}
+
+function u32FieldSize(value: number | null | undefined): number {
+  return value ? 1 + varint32Size(value) : 0;
+}
+
+function writeU32(w: WireBytes, field: number, value: number | null | undefined): void {
+  if (value) {
+    w.uint32((field << 3) | WIRE_VARINT);
+    w.uint32(value);
+  }
+}
+
+/** A read's data as written, or null when the field is left out (absent or empty). */
+function readData(data: Uint8Array | string | null | undefined): Uint8Array | null {
+  return data != null && data.length > 0 ? bytesContent(data) : null;
+}
+
+function notifyEntrySize(e: NonNullable<NotifyIn["entries"]>[number]): number {
+  return u32FieldSize(e.flags) + u32FieldSize(e.maxMessageSize);
+}
+
+function notifySize(n: NotifyIn): number {
+  let size = retSize(n.ret);
+  for (const e of n.entries ?? []) size += nestedSize(notifyEntrySize(e));
+  return size;
+}
+
+/** A result's content size; -1 when it is not one the hand encoder writes (domain info). */
+function resultSize(result: WireResult): number {
+  let n = 0;
   if (result.requestId != null) {
     const id = u64Value(result.requestId);
-    if (id !== 0) w.uint32((1 << 3) | WIRE_VARINT).uint64(id);
+    if (id !== 0) n += 1 + u64Size(id);
+  }
+  if (result.sendv != null) n += nestedSize(retSize(result.sendv.ret));
+  else if (result.readMemory != null) {
+    const data = readData(result.readMemory.data);
+    n += nestedSize(retSize(result.readMemory.ret) + (data === null ? 0 : nestedSize(data.length)));
+  } else if (result.writeMemory != null) n += nestedSize(retSize(result.writeMemory.ret));
+  else if (result.status != null) {
+    const { code, message } = result.status;
+    n += nestedSize(u32FieldSize(code) + (message ? nestedSize(utf8Size(message)) : 0));
+  } else if (result.notify != null) n += nestedSize(notifySize(result.notify));
+  else if (result.registerRing != null) n += nestedSize(retSize(result.registerRing.ret));
+  else if (result.unregisterRing != null) n += nestedSize(retSize(result.unregisterRing.ret));
+  else if (result.getDomainInfo != null) return -1;
+  return n;
+}
+
+function writeRet(w: WireBytes, field: number, ret: RetIn): void {
+  writeNested(w, field, retSize(ret));
+  writeRetField(w, ret);
+}
+
+/** Writes one result's content (sized by `resultSize`, which did not refuse it). */
+function writeResult(w: WireBytes, result: WireResult): void {
+  if (result.requestId != null) {
+    const id = u64Value(result.requestId);
+    if (id !== 0) {
+      w.uint32((1 << 3) | WIRE_VARINT);
+      w.u64(id);
+    }
   }
   if (result.sendv != null) writeRet(w, RET_OUTCOME_FIELDS.sendv, result.sendv.ret);
   else if (result.readMemory != null) {
-    const { ret, data } = result.readMemory;
-    w.uint32((4 << 3) | WIRE_LEN).fork();
-    if (ret) w.uint32((1 << 3) | WIRE_VARINT).sint32(ret);
-    if (data != null && data.length > 0) w.uint32((2 << 3) | WIRE_LEN).bytes(data);
-    w.ldelim();
+    const { ret } = result.readMemory;
+    const data = readData(result.readMemory.data);
+    writeNested(w, 4, retSize(ret) + (data === null ? 0 : nestedSize(data.length)));
+    writeRetField(w, ret);
+    if (data !== null) {
+      w.uint32((2 << 3) | WIRE_LEN);
+      w.bytes(data);
+    }
   } else if (result.writeMemory != null)
     writeRet(w, RET_OUTCOME_FIELDS.writeMemory, result.writeMemory.ret);
   else if (result.status != null) {
     const { code, message } = result.status;
-    w.uint32((2 << 3) | WIRE_LEN).fork();
-    if (code) w.uint32((1 << 3) | WIRE_VARINT).uint32(code);
-    if (message) w.uint32((2 << 3) | WIRE_LEN).string(message);
-    w.ldelim();
-  } else if (result.notify != null) {
-    const { ret, entries } = result.notify;
-    w.uint32((9 << 3) | WIRE_LEN).fork();
-    if (ret) w.uint32((1 << 3) | WIRE_VARINT).sint32(ret);
-    for (const e of entries ?? []) {
-      w.uint32((2 << 3) | WIRE_LEN).fork();
-      if (e.flags) w.uint32((1 << 3) | WIRE_VARINT).uint32(e.flags);
-      if (e.maxMessageSize) w.uint32((2 << 3) | WIRE_VARINT).uint32(e.maxMessageSize);
-      w.ldelim();
+    const messageBytes = message ? utf8Size(message) : 0;
+    writeNested(w, 2, u32FieldSize(code) + (message ? nestedSize(messageBytes) : 0));
+    writeU32(w, 1, code);
+    if (message) {
+      w.uint32((2 << 3) | WIRE_LEN);
+      w.string(message, messageBytes);
     }
-    w.ldelim();
+  } else if (result.notify != null) {
+    const n = result.notify;
+    writeNested(w, 9, notifySize(n));
+    writeRetField(w, n.ret);
+    for (const e of n.entries ?? []) {
+      writeNested(w, 2, notifyEntrySize(e));
+      writeU32(w, 1, e.flags);
+      writeU32(w, 2, e.maxMessageSize);
+    }
   } else if (result.registerRing != null)
     writeRet(w, RET_OUTCOME_FIELDS.registerRing, result.registerRing.ret);
   else if (result.unregisterRing != null)
     writeRet(w, RET_OUTCOME_FIELDS.unregisterRing, result.unregisterRing.ret);
-  else return result.getDomainInfo == null;
-  return true;
 }
 
 /** A results frame by hand, or undefined when it holds a result the hand encoder leaves. */
 function writeResultsFrame(results: readonly WireResult[]): Buffer | undefined {
-  const w = protobuf.Writer.create();
-  w.uint32((2 << 3) | WIRE_LEN).fork();
+  // Sizes are plain arithmetic: a result's is computed again when it is framed rather than kept.
+  let content = 0;
   for (const result of results) {
-    w.uint32((1 << 3) | WIRE_LEN).fork();
-    if (!writeResult(w, result)) return undefined;
-    w.ldelim();
+    const size = resultSize(result);
+    if (size < 0) return undefined;
+    content += nestedSize(size);
   }
-  w.ldelim();
-  return w.finish() as Buffer;
+  const w = new WireBytes(nestedSize(content));
+  writeNested(w, 2, content);
+  for (const result of results) {
+    writeNested(w, 1, resultSize(result));
+    writeResult(w, result);
+  }
+  return w.finish();
 }
 
 /** The VIRQ of an event frame that is nothing else (no device event, no other kind). */
