@@ -41,15 +41,19 @@ export async function runHistoryBench(
   const lines = out.split("\n").filter((l) => l.trim() !== "");
   for (const line of lines.filter((l) => l.startsWith("round "))) log(`history: ${line}`);
   if (code !== 0) throw new Error(`history-bench.js exited ${code}: ${out.slice(-500)}`);
-  // The tables and the subscribers' counts, a blank line wherever a table starts (two tables
-  // joined would read as one).
+  // The tables and the subscribers' counts, a blank line wherever the output had something
+  // else between them (two tables joined would read as one).
   const kept: string[] = [];
-  for (const line of lines) {
-    if (!line.startsWith("|") && !line.includes("the subscriber received")) continue;
-    if (line.startsWith("|") && kept.length > 0 && !(kept.at(-1) ?? "").startsWith("|"))
-      kept.push("");
-    else if (!line.startsWith("|") && kept.length > 0) kept.push("");
+  let apart = false;
+  for (const line of out.split("\n")) {
+    const row = line.startsWith("|");
+    if (!row && !line.includes("the subscriber received")) {
+      apart = true;
+      continue;
+    }
+    if (apart && kept.length > 0) kept.push("");
     kept.push(line);
+    apart = !row;
   }
   return kept;
 }
