@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 
 const SCRIPT = fileURLToPath(new URL("./history-bench.js", import.meta.url));
 
-/** The history bench's table rows (`| variant | … |`), its progress lines passed to `log`. */
+/** The history bench's tables and subscriber counts; its progress lines go to `log`. */
 export async function runHistoryBench(
   options: {
     readonly rounds: number;
@@ -41,5 +41,19 @@ export async function runHistoryBench(
   const lines = out.split("\n").filter((l) => l.trim() !== "");
   for (const line of lines.filter((l) => l.startsWith("round "))) log(`history: ${line}`);
   if (code !== 0) throw new Error(`history-bench.js exited ${code}: ${out.slice(-500)}`);
-  return lines.filter((l) => l.startsWith("|") || l.startsWith("the subscriber"));
+  // The tables and the subscribers' counts, a blank line wherever the output had something
+  // else between them (two tables joined would read as one).
+  const kept: string[] = [];
+  let apart = false;
+  for (const line of out.split("\n")) {
+    const row = line.startsWith("|");
+    if (!row && !line.includes("the subscriber received")) {
+      apart = true;
+      continue;
+    }
+    if (apart && kept.length > 0) kept.push("");
+    kept.push(line);
+    apart = !row;
+  }
+  return kept;
 }

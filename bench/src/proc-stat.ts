@@ -23,14 +23,27 @@ export function rssBytes(pid: number): number | null {
 
 /** User + system CPU seconds used so far, or null. */
 export function cpuSeconds(pid: number): number | null {
+  const t = cpuTimes(pid);
+  return t === null ? null : t.user + t.system;
+}
+
+/**
+ * User and system CPU seconds used so far by a process (every thread), or by one of its
+ * threads when `tid` is given (the main thread's tid is the pid: a node process's main thread
+ * runs the JavaScript, the others are the collector's helpers and libuv's pool); or null.
+ */
+export function cpuTimes(pid: number, tid?: number): { user: number; system: number } | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const path = tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`;
+    const stat = readFileSync(path, "utf8");
     // Fields after the command name, which is in parentheses and may contain spaces.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
     const utime = Number(fields[11]);
     const stime = Number(fields[12]);
-    return Number.isFinite(utime) && Number.isFinite(stime) ? (utime + stime) / CLK_TCK : null;
+    return Number.isFinite(utime) && Number.isFinite(stime)
+      ? { user: utime / CLK_TCK, system: stime / CLK_TCK }
+      : null;
   } catch {
     return null;
   }
