@@ -6,8 +6,11 @@
  * messages copied by the hypervisor) and through `LoopbackTransport` (the model reading the
  * driver's ring in place), in the same run, as a ratio: 4 KiB random read and write IOPS at a
  * fixed queue depth, and 1 MiB sequential write and read MB/s. Plus virtio-net frames per
- * second from one guest to another through the back end's L2 switch. Every phase is bounded in
- * operations and in time, so the function always returns.
+ * second from one guest to another through the back end's L2 switch. The Argo world above runs
+ * the hypervisor and both guests in this one process and thread; the blk phases run a second
+ * time with each in its own process (`virtio-processes.ts`), as a deployment runs them. Every
+ * row carries the CPU its parties spent per request. Every phase is bounded in operations and
+ * in time, so the function always returns.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
