@@ -9,7 +9,13 @@
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import type { PairsCommand, WorkerCommand, WorkerFatal, WorkerReply } from "./ipc.js";
+import type {
+  PairsCommand,
+  VirtioPartyCommand,
+  WorkerCommand,
+  WorkerFatal,
+  WorkerReply,
+} from "./ipc.js";
 
 const live = new Set<ChildProcess>();
 /** Extra node flags for every child (e.g. `--cpu-prof`); set once by the orchestrator. */
@@ -214,7 +220,10 @@ export class Worker {
   }
 
   /** Sends `command`; resolves with the worker's result, rejects on error, exit or timeout. */
-  request<T>(command: WorkerCommand | PairsCommand, timeoutMs: number): Promise<T> {
+  request<T>(
+    command: WorkerCommand | PairsCommand | VirtioPartyCommand,
+    timeoutMs: number,
+  ): Promise<T> {
     if (this.#dead !== null) return Promise.reject(this.#dead);
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {

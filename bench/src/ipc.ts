@@ -8,6 +8,8 @@
  * the relay workers share one runtime (`worker-runtime.ts`).
  */
 
+import type { BlkPhaseOptions, BlkTest } from "./virtio-blk-phases.js";
+
 /** How a worker reaches its transport. */
 export type TransportInit =
   | {
@@ -164,3 +166,21 @@ export interface PairReport {
   /** Messages whose sequence number was not the one after the previous (loss, dup, reorder). */
   readonly outOfSequence: number;
 }
+
+/**
+ * A virtio party (`virtio-party.ts`) of the virtio bench's separate-process rows: a back-end
+ * guest hosting its table's devices, or a front-end guest whose blk driver runs the phases.
+ * Either reports its Session client's work so far (`WorkTally`).
+ */
+export type VirtioPartyCommand =
+  | {
+      readonly cmd: "virtio-backend";
+      readonly address: string;
+      readonly credential: string;
+      /** Where the back end keeps the blk image files. */
+      readonly imageDir: string;
+    }
+  | { readonly cmd: "virtio-frontend"; readonly address: string; readonly credential: string }
+  | { readonly cmd: "virtio-phase"; readonly test: BlkTest; readonly options: BlkPhaseOptions }
+  | { readonly cmd: "virtio-work" }
+  | { readonly cmd: "close" };

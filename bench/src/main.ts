@@ -45,7 +45,7 @@ import { REPO_ROOT, startHypervisorProcess, type HypervisorProcess } from "./hyp
 import type { InitReport, ReceiveReport, SendReport, TransportInit } from "./ipc.js";
 import { measureMemory, type MemoryResult } from "./memory.js";
 import { MAC_BENCH_RULES, runMacBench, type MacBenchResult } from "./mac-bench.js";
-import { runVirtioBench, type VirtioBenchResult } from "./virtio-bench.js";
+import { runVirtioBench, type VirtioBenchResult, type VirtioBenchRow } from "./virtio-bench.js";
 import { faultBenchLines, runFaultBench, type FaultBenchResult } from "./fault-bench.js";
 import {
   DEFAULT_PAIRS_OPTIONS,
@@ -511,7 +511,7 @@ async function main(): Promise<number> {
     let vio: VirtioBenchResult | null = null;
     if (CONFIG.virtio) {
       log(
-        "VirtIO: virtio-blk 4 KiB random / 1 MiB sequential and virtio-net frames, over Argo and in-process loopback …",
+        "VirtIO: virtio-blk 4 KiB random / 1 MiB sequential and virtio-net frames, over Argo (one process, and blk in three processes) and in-process loopback …",
       );
       vio = await runVirtioBench();
     }
@@ -713,27 +713,40 @@ function macLine(mac: MacBenchResult): string {
   );
 }
 
-/** The VirtIO rows as a Markdown table: over Argo against the same device model in process. */
+/**
+ * The VirtIO rows as a Markdown table: over Argo with every party in this one process, and with
+ * the hypervisor, back end and front end in three processes, against the same device model in
+ * process; with the CPU every party spent per request.
+ */
 function virtioTable(vio: VirtioBenchResult): string {
   const tests = [...new Set(vio.rows.map((r) => r.test))];
   const lines = [
-    "| virtio test | in-process loopback | over Argo | ratio | Argo multicalls / KiB moved per request |",
-    "|---|--:|--:|--:|--:|",
+    "| virtio test | in-process loopback | Argo, one process (ratio) | Argo, three processes (ratio) | CPU µs / request: loopback, one process, three (hv + BE + FE) | multicalls / KiB moved per request (one, three) |",
+    "|---|--:|--:|--:|--:|--:|",
   ];
+  const fmt = (r: VirtioBenchRow | undefined, ratio: number | undefined) =>
+    r === undefined
+      ? "–"
+      : `${Math.round(r.value).toLocaleString("en-US")} ${r.unit}` +
+        (ratio === undefined ? "" : ` (${ratio.toFixed(3)})`);
+  const cpu = (r: VirtioBenchRow | undefined) =>
+    r?.cpuUsPerRequest === undefined ? "–" : Math.round(r.cpuUsPerRequest).toLocaleString("en-US");
+  const work = (r: VirtioBenchRow | undefined) =>
+    r?.work === undefined
+      ? "–"
+      : `${r.work.multicalls.toFixed(2)} / ${(r.work.memoryBytes / 1024).toFixed(1)}`;
   for (const test of tests) {
-    const at = (transport: "argo" | "loopback") =>
+    const at = (transport: VirtioBenchRow["transport"]) =>
       vio.rows.find((r) => r.test === test && r.transport === transport);
-    const argo = at("argo");
     const loop = at("loopback");
-    const fmt = (r: typeof argo) =>
-      r === undefined ? "–" : `${Math.round(r.value).toLocaleString("en-US")} ${r.unit}`;
-    const ratio = vio.ratios[test];
-    const work =
-      argo?.work === undefined
-        ? "–"
-        : `${argo.work.multicalls.toFixed(2)} / ${(argo.work.memoryBytes / 1024).toFixed(1)}`;
+    const one = at("argo");
+    const three = at("argo-processes");
+    const parties =
+      three?.cpuByParty === undefined
+        ? ""
+        : ` (${[three.cpuByParty.hypervisor, three.cpuByParty.backend, three.cpuByParty.frontend].map((v) => Math.round(v).toLocaleString("en-US")).join(" + ")})`;
     lines.push(
-      `| ${test} | ${fmt(loop)} | ${fmt(argo)} | ${ratio === undefined ? "–" : ratio.toFixed(3)} | ${work} |`,
+      `| ${test} | ${fmt(loop, undefined)} | ${fmt(one, vio.ratios[test])} | ${fmt(three, vio.processRatios[test])} | ${cpu(loop)}, ${cpu(one)}, ${cpu(three)}${parties} | ${work(one)}, ${work(three)} |`,
     );
   }
   return lines.join("\n");

@@ -6,16 +6,29 @@
  * messages copied by the hypervisor) and through `LoopbackTransport` (the model reading the
  * driver's ring in place), in the same run, as a ratio: 4 KiB random read and write IOPS at a
  * fixed queue depth, and 1 MiB sequential write and read MB/s. Plus virtio-net frames per
- * second from one guest to another through the back end's L2 switch. Every phase is bounded in
- * operations and in time, so the function always returns.
+ * second from one guest to another through the back end's L2 switch. The Argo world above runs
+ * the hypervisor and both guests in this one process and thread; the blk phases run a second
+ * time with each in its own process (`virtio-processes.ts`), as a deployment runs them. Every
+ * row carries the CPU its parties spent per request. Every phase is bounded in operations and
+ * in time, so the function always returns.
  */
-import { randomInt } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { startWorld, type TestGuestHandle } from "@hmx/guest-agent/test-utils";
+import { startWorld } from "@hmx/guest-agent/test-utils";
 import * as virtio from "@hmx/virtio";
+import {
+  BLK_TESTS,
+  countWork,
+  drive,
+  phaseRate,
+  phaseUnit,
+  runBlkPhase,
+  type BlkPhaseOptions,
+  type WorkTally,
+} from "./virtio-blk-phases.js";
+import { runBlkPhasesInProcesses, type ProcessRunOptions } from "./virtio-processes.js";
 
 export interface VirtioBenchOptions {
   /** Most operations per phase (bounded count). Default 20,000. */
@@ -34,12 +47,23 @@ export interface VirtioBenchOptions {
    * smaller ring cuts it into fragments that each wait for the receiver to drain the ring.
    */
   readonly blkRingLen?: number;
+  /**
+   * Also run the blk phases with the hypervisor, the back end and the front end in three
+   * processes (`virtio-processes.ts`), as a deployment runs them. Default true.
+   */
+  readonly processes?: boolean;
 }
 
 export interface VirtioBenchRow {
   readonly test:
     "blk-4k-randread" | "blk-4k-randwrite" | "blk-1m-seqwrite" | "blk-1m-seqread" | "net-frames";
-  readonly transport: "argo" | "loopback";
+  /**
+   * "loopback": the model reads the driver's ring in place (one process). "argo": a real
+   * hypervisor and both guests in this one process and thread, so every party's CPU adds up on
+   * one core. "argo-processes": the hypervisor, the back end and the front end each in its own
+   * process, as `hmx up` and the fleet run them.
+   */
+  readonly transport: "argo" | "argo-processes" | "loopback";
   /** IOPS, MB/s or frames/s (see `unit`). */
   readonly value: number;
   readonly unit: "IOPS" | "MB/s" | "frames/s";
@@ -50,140 +74,100 @@ export interface VirtioBenchRow {
    * (noise-free, unlike the rates): multicalls, and bytes moved by WriteMemory / ReadMemory.
    */
   readonly work?: { readonly multicalls: number; readonly memoryBytes: number };
+  /**
+   * CPU microseconds per request of every party together: this process's for "loopback" and
+   * "argo", the sum of the three processes' for "argo-processes" (read from /proc; absent
+   * where it cannot be read).
+   */
+  readonly cpuUsPerRequest?: number;
+  /** "argo-processes": CPU microseconds per request of each process. */
+  readonly cpuByParty?: Readonly<Record<"hypervisor" | "backend" | "frontend", number>>;
 }
 
 export interface VirtioBenchResult {
   readonly rows: VirtioBenchRow[];
-  /** argo / loopback per blk test. */
+  /** argo / loopback per blk test (the rate). */
   readonly ratios: Record<string, number>;
+  /** argo-processes / loopback per blk test (the rate), when those rows ran. */
+  readonly processRatios: Record<string, number>;
 }
 
 type Blk = Awaited<ReturnType<typeof virtio.BlkDriver.create>>;
 
-/** Multicalls and memory bytes the counted guests' Session clients sent so far. */
-interface WorkTally {
-  multicalls: number;
-  memoryBytes: number;
+/** CPU microseconds this process used so far (user + system). */
+function cpuUs(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
 }
 
-/**
- * Counts every multicall `client` sends (its own method, so the guest's code is unchanged), and
- * the ring bytes its VIRQs carry (`virq_ring_bytes`): memory that moved without a read.
- */
-function countWork(client: TestGuestHandle["client"], tally: WorkTally): void {
-  client.onVirq((rings) => {
-    for (const ring of rings ?? []) tally.memoryBytes += ring.data.length;
-  });
-  const batch = client.batch.bind(client);
-  client.batch = (ops, options) => {
-    tally.multicalls++;
-    for (const o of ops) {
-      if (o.op === "writeMemory") tally.memoryBytes += o.data.length;
-      else if (o.op === "readMemory") tally.memoryBytes += o.length;
-    }
-    return batch(ops, options);
-  };
-}
-
-interface Phase {
-  readonly ops: number;
-  readonly ms: number;
-}
-
-/** Runs `op` with `depth` in flight until `maxOps` or `maxMs`. */
-async function drive(
-  depth: number,
-  maxOps: number,
-  maxMs: number,
-  op: (i: number) => Promise<void>,
-): Promise<Phase> {
-  const start = performance.now();
-  let issued = 0;
-  let done = 0;
-  const worker = async (): Promise<void> => {
-    while (issued < maxOps && performance.now() - start < maxMs) {
-      const i = issued++;
-      await op(i);
-      done++;
-    }
-  };
-  await Promise.all(Array.from({ length: depth }, worker));
-  return { ops: done, ms: performance.now() - start };
-}
-
+/** The blk phases in this process: loopback, or Argo with every party on this thread. */
 async function blkPhases(
   blk: Blk,
   transport: "argo" | "loopback",
-  o: Required<Omit<VirtioBenchOptions, "blkRingLen">>,
+  o: BlkPhaseOptions,
   tally?: WorkTally,
 ): Promise<VirtioBenchRow[]> {
   const rows: VirtioBenchRow[] = [];
-  // Each row's work: the tally's growth since the row before, per request.
-  let seen: WorkTally = { multicalls: 0, memoryBytes: 0 };
-  const work = (ops: number): Pick<VirtioBenchRow, "work"> => {
-    if (tally === undefined || ops === 0) return {};
-    const w = {
-      multicalls: (tally.multicalls - seen.multicalls) / ops,
-      memoryBytes: (tally.memoryBytes - seen.memoryBytes) / ops,
-    };
-    seen = { ...tally };
-    return { work: w };
-  };
-  if (tally !== undefined) seen = { ...tally };
-  const sectors4k = Math.floor(blk.capacitySectors / 8);
-  const buf4k = new Uint8Array(4096).fill(0x5a);
-  const w = await drive(o.queueDepth, o.maxOps, o.maxPhaseMs, () =>
-    blk.write(randomInt(0, sectors4k) * 8, buf4k),
-  );
-  rows.push({
-    test: "blk-4k-randwrite",
-    transport,
-    value: (w.ops / w.ms) * 1000,
-    unit: "IOPS",
-    ...w,
-    ...work(w.ops),
-  });
-  const r = await drive(o.queueDepth, o.maxOps, o.maxPhaseMs, async () => {
-    await blk.read(randomInt(0, sectors4k) * 8, 8);
-  });
-  rows.push({
-    test: "blk-4k-randread",
-    transport,
-    value: (r.ops / r.ms) * 1000,
-    unit: "IOPS",
-    ...r,
-    ...work(r.ops),
-  });
-  const mib = new Uint8Array(1024 * 1024).fill(0xa5);
-  const chunks = Math.max(1, Math.floor(blk.capacitySectors / 2048));
-  const sw = await drive(1, Math.min(o.maxOps, chunks * 4), o.maxPhaseMs, (i) =>
-    blk.write((i % chunks) * 2048, mib),
-  );
-  rows.push({
-    test: "blk-1m-seqwrite",
-    transport,
-    value: sw.ops / (sw.ms / 1000),
-    unit: "MB/s",
-    ...sw,
-    ...work(sw.ops),
-  });
-  const sr = await drive(1, Math.min(o.maxOps, chunks * 4), o.maxPhaseMs, async (i) => {
-    await blk.read((i % chunks) * 2048, 2048);
-  });
-  rows.push({
-    test: "blk-1m-seqread",
-    transport,
-    value: sr.ops / (sr.ms / 1000),
-    unit: "MB/s",
-    ...sr,
-    ...work(sr.ops),
-  });
+  for (const test of BLK_TESTS) {
+    const before = tally === undefined ? undefined : { ...tally };
+    const cpuBefore = cpuUs();
+    const p = await runBlkPhase(blk, test, o);
+    const cpu = cpuUs() - cpuBefore;
+    rows.push({
+      test,
+      transport,
+      value: phaseRate(p),
+      unit: phaseUnit(test),
+      ...p,
+      ...(p.ops === 0 ? {} : { cpuUsPerRequest: cpu / p.ops }),
+      ...(tally === undefined || before === undefined || p.ops === 0
+        ? {}
+        : {
+            work: {
+              multicalls: (tally.multicalls - before.multicalls) / p.ops,
+              memoryBytes: (tally.memoryBytes - before.memoryBytes) / p.ops,
+            },
+          }),
+    });
+  }
   return rows;
+}
+
+/** The blk phases with the hypervisor, the back end and the front end in three processes. */
+async function processRows(o: ProcessRunOptions): Promise<VirtioBenchRow[]> {
+  return (await runBlkPhasesInProcesses(o)).map(({ test, phase, work, cpuSeconds }) => {
+    const perRequest = (s: number | null): number | null =>
+      s === null || phase.ops === 0 ? null : (s * 1e6) / phase.ops;
+    const hypervisor = perRequest(cpuSeconds.hypervisor);
+    const backend = perRequest(cpuSeconds.backend);
+    const frontend = perRequest(cpuSeconds.frontend);
+    return {
+      test,
+      transport: "argo-processes" as const,
+      value: phaseRate(phase),
+      unit: phaseUnit(test),
+      ...phase,
+      ...(phase.ops === 0
+        ? {}
+        : {
+            work: {
+              multicalls: work.multicalls / phase.ops,
+              memoryBytes: work.memoryBytes / phase.ops,
+            },
+          }),
+      ...(hypervisor === null || backend === null || frontend === null
+        ? {}
+        : {
+            cpuUsPerRequest: hypervisor + backend + frontend,
+            cpuByParty: { hypervisor, backend, frontend },
+          }),
+    };
+  });
 }
 
 /** Runs every phase and returns the rows (see the module comment). */
 export async function runVirtioBench(options: VirtioBenchOptions = {}): Promise<VirtioBenchResult> {
-  const o: Required<Omit<VirtioBenchOptions, "blkRingLen">> = {
+  const o: Required<Omit<VirtioBenchOptions, "blkRingLen" | "processes">> = {
     maxOps: options.maxOps ?? 20_000,
     maxPhaseMs: options.maxPhaseMs ?? 2000,
     queueDepth: options.queueDepth ?? 16,
@@ -281,14 +265,24 @@ export async function runVirtioBench(options: VirtioBenchOptions = {}): Promise<
     } finally {
       await world.stop();
     }
+    if (options.processes !== false)
+      rows.push(
+        ...(await processRows({
+          ...o,
+          ...(options.blkRingLen === undefined ? {} : { blkRingLen: options.blkRingLen }),
+        })),
+      );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const ratios: Record<string, number> = {};
-  for (const r of rows) {
-    if (r.transport !== "argo" || r.test === "net-frames") continue;
-    const base = rows.find((x) => x.test === r.test && x.transport === "loopback");
-    if (base !== undefined && base.value > 0) ratios[r.test] = r.value / base.value;
-  }
-  return { rows, ratios };
+  const ratiosOf = (transport: VirtioBenchRow["transport"]): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const r of rows) {
+      if (r.transport !== transport || r.test === "net-frames") continue;
+      const base = rows.find((x) => x.test === r.test && x.transport === "loopback");
+      if (base !== undefined && base.value > 0) out[r.test] = r.value / base.value;
+    }
+    return out;
+  };
+  return { rows, ratios: ratiosOf("argo"), processRatios: ratiosOf("argo-processes") };
 }

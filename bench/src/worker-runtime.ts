@@ -14,6 +14,7 @@ import { tuneHeapForDataPath } from "@hmx/client";
 import type {
   InitReport,
   PairsCommand,
+  VirtioPartyCommand,
   ReceiveReport,
   Role,
   SendReport,
@@ -207,7 +208,7 @@ function send(message: WorkerReply | WorkerFatal): void {
  * the orchestrator goes away, and any uncaught error reported as `fatal`.
  */
 export function serveCommands(
-  handle: (command: WorkerCommand | PairsCommand) => Promise<unknown>,
+  handle: (command: WorkerCommand | PairsCommand | VirtioPartyCommand) => Promise<unknown>,
 ): void {
   if (process.send === undefined) {
     console.error("this is a benchmark worker: run `node bench/dist/main.js` instead");
@@ -224,7 +225,9 @@ export function serveCommands(
   process.on("uncaughtException", fatal);
   process.on("unhandledRejection", fatal);
   process.on("message", (raw: unknown) => {
-    const request = raw as (WorkerCommand | PairsCommand) & { readonly id: number };
+    const request = raw as (WorkerCommand | PairsCommand | VirtioPartyCommand) & {
+      readonly id: number;
+    };
     handle(request).then(
       (result) => {
         send({ id: request.id, ok: true, result });

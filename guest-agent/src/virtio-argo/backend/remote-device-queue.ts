@@ -206,15 +206,7 @@ export class RemoteDeviceQueue implements DeviceQueue {
     this.#inflight.delete(head);
     this.#inflightBytes -= chain.ram.size;
     const written = Math.min(len, chain.writableBytes);
-    const data = new Uint8Array(written);
-    let at = 0;
-    for (const s of chain.segments) {
-      if (!s.writable || at >= written) continue;
-      const n = Math.min(s.len, written - at);
-      data.set(chain.ram.read(s.addr, n), at);
-      at += n;
-    }
-    this.#done.push({ head, writtenLen: written, data });
+    this.#done.push({ head, writtenLen: written, data: writtenBytes(chain, written) });
   }
 
   signalUsed(): void {
@@ -247,4 +239,16 @@ export class RemoteDeviceQueue implements DeviceQueue {
     }
     return -1;
   }
+}
+
+/**
+ * The first `written` device-writable bytes of a chain rebuilt in its own memory: one copy.
+ * The segments sit there back to back in chain order and `DescriptorChain.fromSegments`
+ * refuses a readable segment after a writable one, so the writable bytes are one range.
+ */
+function writtenBytes(chain: DescriptorChain, written: number): Uint8Array {
+  const first = chain.segments.find((s) => s.writable);
+  return first === undefined || written === 0
+    ? new Uint8Array(0)
+    : chain.ram.read(first.addr, written);
 }

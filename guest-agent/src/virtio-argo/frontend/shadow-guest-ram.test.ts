@@ -312,13 +312,40 @@ describe("in-memory guest ram", () => {
       hv.batches.flat().map((op) => (op.op === "writeMemory" ? op.data.length : -1)),
       [4],
     );
-    // The driver hands part of the buffer to a device to read: every unsynced byte of the pages
-    // it touches goes out with the next prelude (the sendv reads the hypervisor's copy).
+    // The driver hands part of the buffer to a device to read: the unsynced bytes of that part,
+    // and only those, go out with the next prelude (the sendv reads the hypervisor's copy).
     ram.exposeToDevice(0x4ffc, 16);
+    await ram.flush();
+    assert.deepEqual(hv.bytes.subarray(0x4ffc, 0x4ffc + 16), read.subarray(0, 16));
+    assert.equal(hv.bytes[0x4ffb], 0, "not exposed, not written");
+    assert.equal(ram.unsyncedBytes, 5000 - 16);
+    ram.exposeToDevice(0x4800, 5000);
     await ram.flush();
     assert.deepEqual(hv.bytes.subarray(0x4800, 0x4800 + 5000), read);
     assert.equal(ram.unsyncedBytes, 0);
     assert.equal(ram.takeWrites(), null, "written once");
+  });
+
+  it("a blk request's header and status on one page flush without the buffer between them", async () => {
+    const hv = new FakeHypervisorMemory();
+    const ram = new ShadowGuestRam(hv, 64 * 4096);
+    ram.adoptZeroed(0x4000, 4096);
+    await ram.flush();
+    hv.batches.length = 0;
+    // A 4 KiB read whose header (16 B) and status byte share a page with a completed read's data.
+    ram.writeFromDevice(0x4100, new Uint8Array(2000).fill(7));
+    ram.write(0x4010, new Uint8Array(16).fill(1));
+    ram.writeU8(0x4f00, 0xff);
+    ram.exposeToDevice(0x4010, 16);
+    await ram.flush();
+    assert.deepEqual(
+      hv.batches.flat().map((op) => (op.op === "writeMemory" ? [op.gpa, op.data.length] : [])),
+      [
+        [0x4010, 16],
+        [0x4f00, 1],
+      ],
+    );
+    assert.equal(ram.unsyncedBytes, 2000, "the other buffer's completed data stays local");
   });
 
   it("a load keeps device-written bytes the hypervisor has not got", async () => {

@@ -8,13 +8,13 @@
  * - A page is *resident* once `load` fetched it or `adoptZeroed` claimed it; touching a
  *   non-resident page throws `notResident` (a programming error: the owner of a region loads or
  *   adopts it before handing it to virtio code).
- * - Dirty state is one byte span `[lo, hi)` per page, so `flush` writes only what changed; spans
- *   that meet across a page boundary are merged into one `WriteMemory`, and all of a flush's
+ * - Dirty state is a short list of byte spans per page (`ByteSpans`), so `flush` writes only
+ *   what changed; spans that meet across a page boundary are merged into one `WriteMemory`, and all of a flush's
  *   writes go into one `batch` (one Session frame, executed in order).
  * - `flush` snapshots and clears the dirty spans before it awaits, so writes made while it is in
  *   flight stay dirty for the next flush; if a write fails, its spans are marked dirty again.
  * - Bytes the *device* wrote (a completed read's data, applied by ring-sync.ts) are kept apart
- *   as a page's *unsynced* span, not dirty: the hypervisor's copy of them matters only if a
+ *   as a page's *unsynced* spans, not dirty: the hypervisor's copy of them matters only if a
  *   sendv reads it, i.e. if the driver later hands the same buffer to the device to read
  *   (`exposeToDevice`, which makes them dirty). Writing every completed read back to the
  *   hypervisor on the next kick cost a 1 MiB read about 4.5 copies per byte for nothing.
@@ -33,17 +33,16 @@ import {
   type MemoryWriteOp,
   type PendingWrites,
 } from "@hmx/virtio";
+import { ByteSpans } from "./byte-spans.js";
 
 interface ShadowPage {
   readonly data: Uint8Array;
   /** Over `data`: the typed accessors read and write fields in place (no copy per access). */
   readonly view: DataView;
-  /** Dirty span `[dirtyLo, dirtyHi)`; empty when `dirtyLo >= dirtyHi`. */
-  dirtyLo: number;
-  dirtyHi: number;
-  /** Device-written span not in the hypervisor yet `[unsyncedLo, unsyncedHi)`; may be empty. */
-  unsyncedLo: number;
-  unsyncedHi: number;
+  /** Bytes changed here and not yet written to the hypervisor. */
+  readonly dirty: ByteSpans;
+  /** Bytes the device wrote (a completion's data) that the hypervisor has not got. */
+  readonly unsynced: ByteSpans;
 }
 
 /** Counters a caller can report (how much reconciling the shadow costs). */
@@ -100,7 +99,7 @@ export class ShadowGuestRam extends GuestRamBase {
   /** Bytes waiting for the next flush. */
   get dirtyBytes(): number {
     let n = 0;
-    for (const p of this.#pages.values()) n += Math.max(0, p.dirtyHi - p.dirtyLo);
+    for (const p of this.#pages.values()) n += p.dirty.size;
     return n;
   }
 
@@ -144,18 +143,19 @@ export class ShadowGuestRam extends GuestRamBase {
   /**
    * The driver hands `[gpa, gpa + len)` to the device to read (a sendv will copy it from the
    * hypervisor): device-written bytes there become dirty, so the prelude of the multicall that
-   * carries the sendv writes them first. A page's whole unsynced span is promoted: bytes that
-   * are neither dirty nor unsynced equal the hypervisor's, so writing them is harmless.
+   * carries the sendv writes them first. Only the exposed part moves: the rest of the page's
+   * device-written bytes (another buffer on the same page) stays unsynced.
    */
   exposeToDevice(gpa: number, len: number): void {
     if (this.#unsynced.size === 0 || len <= 0) return;
     for (let pfn = pfnOf(gpa); pfn * PAGE_SIZE < gpa + len; pfn++) {
       const page = this.#pages.get(pfn);
-      if (page === undefined || page.unsyncedLo >= page.unsyncedHi) continue;
-      this.#markDirty(pfn, page, page.unsyncedLo, page.unsyncedHi);
-      page.unsyncedLo = PAGE_SIZE;
-      page.unsyncedHi = 0;
-      this.#unsynced.delete(pfn);
+      if (page === undefined || page.unsynced.isEmpty) continue;
+      const base = pfn * PAGE_SIZE;
+      const lo = Math.max(gpa, base) - base;
+      const hi = Math.min(gpa + len, base + PAGE_SIZE) - base;
+      for (const [a, b] of page.unsynced.take(lo, hi)) this.#markDirty(pfn, page, a, b);
+      if (page.unsynced.size === 0) this.#unsynced.delete(pfn);
     }
   }
 
@@ -164,7 +164,7 @@ export class ShadowGuestRam extends GuestRamBase {
     let n = 0;
     for (const pfn of this.#unsynced) {
       const p = this.#pages.get(pfn);
-      if (p !== undefined) n += Math.max(0, p.unsyncedHi - p.unsyncedLo);
+      if (p !== undefined) n += p.unsynced.size;
     }
     return n;
   }
@@ -262,7 +262,9 @@ export class ShadowGuestRam extends GuestRamBase {
       throw new RangeError(`adoptZeroed needs a page-aligned range, got [${gpa}, +${len})`);
     }
     for (let pfn = gpa / PAGE_SIZE; pfn < (gpa + len) / PAGE_SIZE; pfn++) {
-      this.#pages.set(pfn, newPage(new Uint8Array(PAGE_SIZE), 0, PAGE_SIZE));
+      const page = newPage(new Uint8Array(PAGE_SIZE));
+      page.dirty.add(0, PAGE_SIZE);
+      this.#pages.set(pfn, page);
       this.#dirty.add(pfn);
       this.#unsynced.delete(pfn);
     }
@@ -387,17 +389,15 @@ export class ShadowGuestRam extends GuestRamBase {
     const data = new Uint8Array(PAGE_SIZE);
     data.set(fetched.subarray(0, PAGE_SIZE));
     const old = this.#pages.get(pfn);
-    const page = newPage(data, PAGE_SIZE, 0);
+    const page = newPage(data);
     if (old !== undefined) {
-      if (old.unsyncedLo < old.unsyncedHi) {
-        data.set(old.data.subarray(old.unsyncedLo, old.unsyncedHi), old.unsyncedLo);
-        page.unsyncedLo = old.unsyncedLo;
-        page.unsyncedHi = old.unsyncedHi;
+      for (const [lo, hi] of old.unsynced.spans()) {
+        data.set(old.data.subarray(lo, hi), lo);
+        page.unsynced.add(lo, hi);
       }
-      if (old.dirtyLo < old.dirtyHi) {
-        data.set(old.data.subarray(old.dirtyLo, old.dirtyHi), old.dirtyLo);
-        page.dirtyLo = old.dirtyLo;
-        page.dirtyHi = old.dirtyHi;
+      for (const [lo, hi] of old.dirty.spans()) {
+        data.set(old.data.subarray(lo, hi), lo);
+        page.dirty.add(lo, hi);
       }
     }
     this.#pages.set(pfn, page);
@@ -417,19 +417,24 @@ export class ShadowGuestRam extends GuestRamBase {
     }[] = [];
     for (const pfn of pfns) {
       const page = this.#pages.get(pfn);
-      if (page === undefined || page.dirtyLo >= page.dirtyHi) continue;
-      const span = { data: page.data, lo: page.dirtyLo, hi: page.dirtyHi };
-      const gpa = pfn * PAGE_SIZE + span.lo;
-      const n = span.hi - span.lo;
-      page.dirtyLo = PAGE_SIZE;
-      page.dirtyHi = 0;
-      const last = runs.at(-1);
-      if (last !== undefined && last.gpa + last.len === gpa && last.len + n <= MAX_MEMORY_ACCESS) {
-        last.spans.push(span);
-        last.len += n;
-      } else {
-        runs.push({ gpa, len: n, spans: [span] });
+      if (page === undefined) continue;
+      for (const [lo, hi] of page.dirty.spans()) {
+        const span = { data: page.data, lo, hi };
+        const gpa = pfn * PAGE_SIZE + lo;
+        const n = hi - lo;
+        const last = runs.at(-1);
+        if (
+          last !== undefined &&
+          last.gpa + last.len === gpa &&
+          last.len + n <= MAX_MEMORY_ACCESS
+        ) {
+          last.spans.push(span);
+          last.len += n;
+        } else {
+          runs.push({ gpa, len: n, spans: [span] });
+        }
       }
+      page.dirty.clear();
     }
     return runs.map((r) => {
       const bytes = new Uint8Array(r.len);
@@ -443,14 +448,12 @@ export class ShadowGuestRam extends GuestRamBase {
   }
 
   #markDirty(pfn: number, page: ShadowPage, lo: number, hi: number): void {
-    page.dirtyLo = Math.min(page.dirtyLo, lo);
-    page.dirtyHi = Math.max(page.dirtyHi, hi);
+    page.dirty.add(lo, hi);
     this.#dirty.add(pfn);
   }
 
   #markUnsynced(pfn: number, page: ShadowPage, lo: number, hi: number): void {
-    page.unsyncedLo = Math.min(page.unsyncedLo, lo);
-    page.unsyncedHi = Math.max(page.unsyncedHi, hi);
+    page.unsynced.add(lo, hi);
     this.#unsynced.add(pfn);
   }
 
@@ -468,14 +471,12 @@ export class ShadowGuestRam extends GuestRamBase {
   }
 }
 
-function newPage(data: Uint8Array, dirtyLo: number, dirtyHi: number): ShadowPage {
+function newPage(data: Uint8Array): ShadowPage {
   return {
     data,
     view: new DataView(data.buffer, data.byteOffset, PAGE_SIZE),
-    dirtyLo,
-    dirtyHi,
-    unsyncedLo: PAGE_SIZE,
-    unsyncedHi: 0,
+    dirty: new ByteSpans(),
+    unsynced: new ByteSpans(),
   };
 }
 
