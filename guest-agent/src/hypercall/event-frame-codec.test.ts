@@ -9,23 +9,12 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { loadHypervisorProto } from "@hmx/proto";
 import { propertySeed } from "@hmx/virtio/test-utils";
+import { u32, virqRing as ring } from "@hmx/hypervisor/test-utils/virq-arbitraries";
 import type { SessionResponse } from "@hmx/proto/gen/hmx/argo/v1/SessionResponse.js";
 import { sessionReplyDecoder } from "./session-frame-codec.js";
 
 const session = loadHypervisorProto().hmx.argo.v1.Hypervisor.service.Session;
 
-const u32 = fc.oneof(fc.constantFrom(0, 1, 11, 4096, 0xffffffff), fc.nat({ max: 0xffffffff }));
-const ring = fc.record(
-  {
-    aport: u32,
-    partnerId: u32,
-    len: u32,
-    txPtr: u32,
-    at: u32,
-    data: fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
-  },
-  { requiredKeys: [] },
-);
 const device = fc.record({
   devIndex: u32,
   virtioDeviceId: u32,

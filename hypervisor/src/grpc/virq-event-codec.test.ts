@@ -11,6 +11,7 @@ import { loadHypervisorProto } from "@hmx/proto";
 import type { Virq } from "@hmx/proto/gen/hmx/argo/v1/Virq.js";
 import { sessionResponseEncoder } from "./session-codec.js";
 import { writeVirqEventFrame } from "./virq-event-codec.js";
+import { u32, virqRing as ring } from "../test-utils/virq-arbitraries.js";
 
 /** One seed for the file (HMX_TEST_SEED replays a failure), printed, as the other property tests. */
 const seed = Number(process.env["HMX_TEST_SEED"] ?? Math.floor(Math.random() * 2 ** 31));
@@ -21,18 +22,6 @@ console.log(
 const session = loadHypervisorProto().hmx.argo.v1.Hypervisor.service.Session;
 const encodeResponse = sessionResponseEncoder(session.responseSerialize);
 
-const u32 = fc.oneof(fc.constantFrom(0, 1, 11, 4096, 0xffffffff), fc.nat({ max: 0xffffffff }));
-const ring = fc.record(
-  {
-    aport: u32,
-    partnerId: u32,
-    len: u32,
-    txPtr: u32,
-    at: u32,
-    data: fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
-  },
-  { requiredKeys: [] },
-);
 const virq: fc.Arbitrary<Virq> = fc.record(
   { virq: u32, rings: fc.array(ring, { maxLength: 4 }) },
   { requiredKeys: [] },
