@@ -110,6 +110,15 @@ describe("Session stream", () => {
     await t.stop();
   });
 
+  /** A guest with a Session opened and its `ready` frame read. */
+  async function openSession(name: string, memoryBytes?: number) {
+    const g = await t.createGuest(name, memoryBytes);
+    const s = new RawSession(g);
+    s.send({ open: {} });
+    await s.next("ready");
+    return { g, s };
+  }
+
   test("the first frame must be open; a batch first ends the session with INVALID_ARGUMENT", async () => {
     const g = await t.createGuest("first-frame");
     const s = new RawSession(g);
@@ -133,10 +142,7 @@ describe("Session stream", () => {
   });
 
   test("a batch executes strictly in order and stop_on_error skips the calls after the first failure", async () => {
-    const g = await t.createGuest("ordered");
-    const s = new RawSession(g);
-    s.send({ open: {} });
-    await s.next("ready");
+    const { g, s } = await openSession("ordered");
     s.send({
       batch: {
         stopOnError: true,
@@ -179,10 +185,7 @@ describe("Session stream", () => {
   });
 
   test("a batch (multicall) with a WriteMemory into gfn 0 fails that call with -EFAULT, writes nothing there, and stop_on_error skips the rest", async () => {
-    const g = await t.createGuest("gfn0-batch");
-    const s = new RawSession(g);
-    s.send({ open: {} });
-    await s.next("ready");
+    const { g, s } = await openSession("gfn0-batch");
     s.send({
       batch: {
         stopOnError: true,
@@ -267,10 +270,7 @@ describe("Session stream", () => {
   });
 
   test("an executed request id that left the resume log is FAILED_PRECONDITION", async () => {
-    const g = await t.createGuest("forgotten");
-    const s = new RawSession(g);
-    s.send({ open: {} });
-    await s.next("ready");
+    const { s } = await openSession("forgotten");
     s.send({ batch: { calls: Array.from({ length: 20 }, (_, i) => write(i + 1, "x")) } });
     await s.results();
     s.send({ batch: { calls: [write(1, "x"), write(20, "x")] } });
@@ -285,10 +285,7 @@ describe("Session stream", () => {
   });
 
   test("acknowledged results leave the log: ack_through frees them", async () => {
-    const g = await t.createGuest("acked");
-    const s = new RawSession(g);
-    s.send({ open: {} });
-    await s.next("ready");
+    const { s } = await openSession("acked");
     s.send({ batch: { calls: [write(1, "a"), write(2, "b")] } });
     await s.results();
     s.send({ batch: { ackThrough: "1", calls: [write(1, "a"), write(2, "b")] } });
@@ -299,19 +296,13 @@ describe("Session stream", () => {
   });
 
   test("a batch larger than max_batch ends the session with RESOURCE_EXHAUSTED", async () => {
-    const g = await t.createGuest("toolarge");
-    const s = new RawSession(g);
-    s.send({ open: {} });
-    await s.next("ready");
+    const { s } = await openSession("toolarge");
     s.send({ batch: { calls: Array.from({ length: 33 }, (_, i) => read(i + 1, 1)) } });
     assert.equal((await s.ended()).code, grpc.status.RESOURCE_EXHAUSTED);
   });
 
   test("a hypercall with no operation is answered INVALID_ARGUMENT without ending the session", async () => {
-    const g = await t.createGuest("noop");
-    const s = new RawSession(g);
-    s.send({ open: {} });
-    await s.next("ready");
+    const { s } = await openSession("noop");
     s.send({ batch: { calls: [{ requestId: "1" }, read(2, 1)] } });
     const [bad, good] = await s.results();
     assert.equal(bad?.status?.code, grpc.status.INVALID_ARGUMENT);
@@ -417,19 +408,13 @@ describe("Session stream", () => {
   });
 
   test("a destroyed domain's session ends with UNAUTHENTICATED", async () => {
-    const g = await t.createGuest("doomed");
-    const s = new RawSession(g);
-    s.send({ open: {} });
-    await s.next("ready");
+    const { g, s } = await openSession("doomed");
     await t.toolstack.destroyDomain(g.domid);
     assert.equal((await s.ended()).code, grpc.status.UNAUTHENTICATED);
   });
 
   test("an invalid request id anywhere in a batch ends the session before any of its calls runs", async () => {
-    const g = await t.createGuest("bad-id-mid-batch");
-    const s = new RawSession(g);
-    s.send({ open: {} });
-    await s.next("ready");
+    const { g, s } = await openSession("bad-id-mid-batch");
     s.send({ batch: { calls: [write(1, "abc"), { ...read(2, 3), requestId: "0" }] } });
     const err = await s.ended();
     assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
@@ -447,10 +432,7 @@ describe("Session stream", () => {
   });
 
   test("results larger than one frame may carry come back split across frames, each within the guest's limit", async () => {
-    const g = await t.createGuest("split-results", 64 * 1024 * 1024);
-    const s = new RawSession(g);
-    s.send({ open: {} });
-    await s.next("ready");
+    const { s } = await openSession("split-results", 64 * 1024 * 1024);
     const length = MAX_MEMORY_ACCESS;
     s.send({ batch: { calls: [read(1, length), read(2, length), read(3, 8)] } });
     const got: HypercallResult__Output[] = [];
