@@ -60,11 +60,10 @@ const VARIANTS: Record<string, { args: readonly string[]; reader: ReaderMode | n
   // is nearly free (not a harness's case: a harness parses what it reads).
   "history+ws-unparsed": { args: HTTP, reader: "unparsed" },
 };
-type VariantName = keyof typeof VARIANTS;
 const CHOSEN = values.variants.split(",").map((name) => {
   if (!(name in VARIANTS))
     throw new Error(`--variants ${name}: expected some of ${Object.keys(VARIANTS).join(", ")}`);
-  return name as VariantName;
+  return name;
 });
 /** Each hypervisor's profile when `--cpu-prof` is given (history-cpu-profile.ts). */
 const HYPERVISOR_ENV: Record<string, string> =
@@ -134,7 +133,7 @@ interface CpuSplit {
   readonly driver: number;
 }
 
-async function setUp(name: VariantName): Promise<Variant> {
+async function setUp(name: string): Promise<Variant> {
   const { args, reader } = VARIANTS[name] ?? { args: [], reader: null };
   const bed = await Testbed.start(["--argo-mac-permissive", ...args], HYPERVISOR_ENV);
   const rxDom = await bed.domain("rx");
