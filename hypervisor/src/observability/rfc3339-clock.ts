@@ -54,6 +54,26 @@ export class Rfc3339Clock {
     return pos + 11;
   }
 
+  /**
+   * The same instant as integer nanoseconds since the epoch, written as a little-endian u64 at
+   * `pos` in `out` (the history's binary format); returns the position after. Split into 16-bit
+   * limbs so that every step stays an exact double (the whole count is near 2^61).
+   */
+  writeEpochNs(monoMs: number, out: Buffer, pos: number): number {
+    const ns = this.#split(monoMs);
+    const second = this.#cachedSecond;
+    const secondHigh = Math.floor(second / 65536);
+    const low = (second - secondHigh * 65536) * NS_PER_S + ns;
+    const high = secondHigh * NS_PER_S;
+    // total = high * 2^16 + low
+    const low48 = (high % 65536) * 65536 + low;
+    const lo = low48 % 4294967296;
+    const hi = Math.floor(high / 65536) + (low48 - lo) / 4294967296;
+    out.writeUInt32LE(lo, pos);
+    out.writeUInt32LE(hi, pos + 4);
+    return pos + 8;
+  }
+
   /** Nanoseconds past the second of a `performance.now()` reading; caches that second's prefix. */
   #split(monoMs: number): number {
     const sinceAnchor = this.#anchorNs + Math.round(monoMs * 1e6) - this.#anchorMono;
