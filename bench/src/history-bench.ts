@@ -16,8 +16,11 @@
  * and this driver (on 2 cores the three share the same CPUs). DESIGN's targets: ≥ 0.95× with
  * metrics, ≥ 0.85× with history and a subscriber. `--variants` runs a subset (the first one
  * named is the base of the ratios: comparing a change with main needs only plain and
- * history+ws; `history+ws-unparsed`, not run by default, has a subscriber that only counts the
- * frames, which separates what the hypervisor costs from what parsing costs the reader);
+ * history+ws; `history+ws-binary`, run by default, has a subscriber taking `?format=binary` and
+ * decoding every event with the client's decoder; `history+ws-unparsed`, not run by default, has
+ * a subscriber that only counts the frames, which separates what the hypervisor costs from what
+ * parsing costs the reader). After the tables, each subscriber's delivery: a round whose
+ * subscriber missed events (a gap) or was closed is flagged, its figures not valid for the target;
  * `--cpu-prof DIR` profiles each hypervisor (node's `--cpu-prof`) into DIR.
  */
 import { median } from "./stats.js";
@@ -45,7 +48,7 @@ const { values } = parseArgs({
   options: {
     rounds: { type: "string", default: "5" },
     seconds: { type: "string", default: "2" },
-    variants: { type: "string", default: "plain,metrics,history+ws" },
+    variants: { type: "string", default: "plain,metrics,history+ws,history+ws-binary" },
     "cpu-prof": { type: "string" },
   },
 });
@@ -59,6 +62,9 @@ const VARIANTS: Record<string, { args: readonly string[]; reader: ReaderMode | n
   // The same, the subscriber only counting the frames: what the history costs when its reader
   // is nearly free (not a harness's case: a harness parses what it reads).
   "history+ws-unparsed": { args: HTTP, reader: "unparsed" },
+  // The subscriber takes the binary format (`?format=binary`) and decodes every event into the
+  // same objects with the client's decoder.
+  "history+ws-binary": { args: HTTP, reader: "binary" },
 };
 const CHOSEN = values.variants.split(",").map((name) => {
   if (!(name in VARIANTS))
@@ -152,7 +158,7 @@ async function setUp(name: string): Promise<Variant> {
     subscriber = fork(fileURLToPath(new URL("./history-reader.js", import.meta.url)));
     process.on("exit", () => subscriber?.kill("SIGKILL"));
     const start: ReaderStart = {
-      url: `ws://${http}/v1/history`,
+      url: `ws://${http}/v1/history${reader === "binary" ? "?format=binary" : ""}`,
       token: bed.adminToken,
       mode: reader,
     };

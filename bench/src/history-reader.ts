@@ -5,14 +5,16 @@
  * one variant that has a subscriber, which the bench then counted against the history. Told the
  * URL and token over IPC (never in argv, where `ps` shows them) and how to read the events
  * (`json`: parse each, as a checker would; `unparsed`: only find each one's seq and whether it
- * is a gap). Answers any later message with what it has seen: events, gaps and the events they
+ * is a gap; `binary`: subscribe with `format=binary` and decode every frame into event objects
+ * with the client's decoder, as a harness using it would). Answers any later message with what it has seen: events, gaps and the events they
  * said were lost, the last seq, and the close code if the hypervisor closed it, so that the
  * bench can tell a round whose subscriber was skipped ahead or closed (it then measured a
  * history nobody was reading) from one it kept up with. Exits when its parent goes.
  */
 import WebSocket from "ws";
+import { decodeHistoryFrame } from "@hmx/client";
 
-export type ReaderMode = "json" | "unparsed";
+export type ReaderMode = "json" | "unparsed" | "binary";
 
 export interface ReaderStart {
   readonly url: string;
@@ -54,12 +56,17 @@ function seqOf(line: Buffer): number {
 }
 
 /** A gap's `dropped`, for the unparsed mode (gaps are rare: parsing those is fine). */
-function countEvent(seq: number, kind: string, event: { dropped?: unknown } | null): void {
+function countEvent(
+  seq: number,
+  kind: string,
+  event: Readonly<Record<string, unknown>> | null,
+): void {
   received++;
   lastSeq = seq;
   if (kind !== "gap") return;
   gaps++;
-  dropped += typeof event?.dropped === "number" ? event.dropped : 0;
+  const lost = event?.["dropped"];
+  dropped += typeof lost === "number" ? lost : 0;
 }
 
 process.on("message", (m: ReaderStart | "count") => {
@@ -75,6 +82,10 @@ process.on("message", (m: ReaderStart | "count") => {
   ws.on("open", () => process.send?.({ open: true }));
   const mode = m.mode;
   ws.on("message", (data: Buffer) => {
+    if (mode === "binary") {
+      for (const event of decodeHistoryFrame(data)) countEvent(event.seq, event.kind, event);
+      return;
+    }
     if (mode === "json") {
       const event = JSON.parse(data.toString("utf8")) as {
         seq: number;
