@@ -171,3 +171,23 @@ test("binary frames decode to exactly the events of the JSON lines, for every ho
     });
   }
 });
+
+test("the clock's u64 nanoseconds are the instant it formats, across second and low-word carries", () => {
+  // A second whose nanosecond count's low word is within 10^9 of 2^32: its later instants carry.
+  let carrySecond = 1_800_000_000;
+  while ((BigInt(carrySecond) * 1_000_000_000n) % 2n ** 32n < 2n ** 32n - 900_000_000n)
+    carrySecond++;
+  const out = Buffer.alloc(8);
+  for (let n = 0; n < 3000; n++) {
+    const anchor =
+      n % 3 === 0 ? carrySecond * 1000 + random(1000) : random(7_258_118_400) * 1000 + random(1000);
+    const clock = new Rfc3339Clock(anchor, 1000);
+    const mono = 1000 + random(2000) + random(1_000_000) / 1e6;
+    clock.writeEpochNs(mono, out, 0);
+    const text = clock.format(mono);
+    const expected =
+      (BigInt(Date.parse(`${text.slice(0, 19)}Z`)) / 1000n) * 1_000_000_000n +
+      BigInt(text.slice(20, 29));
+    assert.equal(out.readBigUInt64LE(0), expected, `seed ${seed}: ${anchor} ${mono} ${text}`);
+  }
+});
