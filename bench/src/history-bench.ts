@@ -16,8 +16,11 @@
  * and this driver (on 2 cores the three share the same CPUs). DESIGN's targets: ≥ 0.95× with
  * metrics, ≥ 0.85× with history and a subscriber. `--variants` runs a subset (the first one
  * named is the base of the ratios: comparing a change with main needs only plain and
- * history+ws; `history+ws-unparsed`, not run by default, has a subscriber that only counts the
- * frames, which separates what the hypervisor costs from what parsing costs the reader);
+ * history+ws; `history+ws-binary`, run by default, has a subscriber taking `?format=binary` and
+ * decoding every event with the client's decoder; `history+ws-unparsed`, not run by default, has
+ * a subscriber that only counts the frames, which separates what the hypervisor costs from what
+ * parsing costs the reader). After the tables, each subscriber's delivery: a round whose
+ * subscriber missed events (a gap) or was closed is flagged, its figures not valid for the target;
  * `--cpu-prof DIR` profiles each hypervisor (node's `--cpu-prof`) into DIR.
  */
 import { median } from "./stats.js";
@@ -34,6 +37,7 @@ import {
 } from "@hmx/proto/abi";
 import { Testbed } from "@hmx/testkit";
 import { cpuTimes } from "./proc-stat.js";
+import type { ReaderCount, ReaderMode, ReaderStart } from "./history-reader.js";
 import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
@@ -44,25 +48,28 @@ const { values } = parseArgs({
   options: {
     rounds: { type: "string", default: "5" },
     seconds: { type: "string", default: "2" },
-    variants: { type: "string", default: "plain,metrics,history+ws" },
+    variants: { type: "string", default: "plain,metrics,history+ws,history+ws-binary" },
     "cpu-prof": { type: "string" },
   },
 });
 const ROUNDS = Number(values.rounds);
 const SECONDS = Number(values.seconds);
-const VARIANTS = {
-  plain: { args: [], subscribe: false, parse: false },
-  metrics: { args: ["--http-listen", "127.0.0.1:0"], subscribe: false, parse: false },
-  "history+ws": { args: ["--http-listen", "127.0.0.1:0"], subscribe: true, parse: true },
+const HTTP = ["--http-listen", "127.0.0.1:0"];
+const VARIANTS: Record<string, { args: readonly string[]; reader: ReaderMode | null }> = {
+  plain: { args: [], reader: null },
+  metrics: { args: HTTP, reader: null },
+  "history+ws": { args: HTTP, reader: "json" },
   // The same, the subscriber only counting the frames: what the history costs when its reader
   // is nearly free (not a harness's case: a harness parses what it reads).
-  "history+ws-unparsed": { args: ["--http-listen", "127.0.0.1:0"], subscribe: true, parse: false },
-} as const;
-type VariantName = keyof typeof VARIANTS;
+  "history+ws-unparsed": { args: HTTP, reader: "unparsed" },
+  // The subscriber takes the binary format (`?format=binary`) and decodes every event into the
+  // same objects with the client's decoder.
+  "history+ws-binary": { args: HTTP, reader: "binary" },
+};
 const CHOSEN = values.variants.split(",").map((name) => {
   if (!(name in VARIANTS))
     throw new Error(`--variants ${name}: expected some of ${Object.keys(VARIANTS).join(", ")}`);
-  return name as VariantName;
+  return name;
 });
 /** Each hypervisor's profile when `--cpu-prof` is given (history-cpu-profile.ts). */
 const HYPERVISOR_ENV: Record<string, string> =
@@ -86,12 +93,37 @@ interface Variant {
   readonly rx: SessionClient;
   readonly rxDomid: number;
   readonly subscriber?: ChildProcess;
+  /** The HTTP listener's address and admin token (the history's newest seq, from /v1/state). */
+  readonly http: string;
+  readonly adminToken: string;
   readonly rates: number[];
+  /** Per round, what the subscriber got of the round's events (variants with a subscriber). */
+  readonly delivery: Delivery[];
   /** Hypervisor CPU microseconds per hypercall, per round. */
   readonly cpuPerCall: number[];
   /** Where the CPU went, microseconds per hypercall, per round (the second table). */
   readonly split: CpuSplit[];
 }
+
+/**
+ * What a round's subscriber got: the history's events of the round (`expected`, from its seqs),
+ * those received, gaps (the hypervisor skipped it ahead) and the events they dropped, how far
+ * behind it was when the traffic stopped, and whether it was closed. `live`: it received every
+ * event with no gap and is still subscribed; a round where it was not measured a history with
+ * nobody (or not everybody) reading, and the report says so.
+ */
+interface Delivery {
+  readonly expected: number;
+  readonly received: number;
+  readonly gaps: number;
+  readonly dropped: number;
+  readonly lagAtEnd: number;
+  readonly closeCode: number | null;
+  readonly live: boolean;
+}
+
+/** Longest wait for a subscriber to catch up after a round's traffic stops. */
+const CATCH_UP_MS = 10_000;
 
 /**
  * One round's CPU per hypercall, split: the hypervisor's main thread (the JavaScript) against
@@ -107,8 +139,8 @@ interface CpuSplit {
   readonly driver: number;
 }
 
-async function setUp(name: VariantName): Promise<Variant> {
-  const { args, subscribe, parse } = VARIANTS[name];
+async function setUp(name: string): Promise<Variant> {
+  const { args, reader } = VARIANTS[name] ?? { args: [], reader: null };
   const bed = await Testbed.start(["--argo-mac-permissive", ...args], HYPERVISOR_ENV);
   const rxDom = await bed.domain("rx");
   const txDom = await bed.domain("tx");
@@ -121,11 +153,16 @@ async function setUp(name: VariantName): Promise<Variant> {
   if (rc !== 0) throw new Error(`register_ring failed: ${rc}`);
   await tx.writeMemory(STAGING_GPA, Buffer.alloc(PAYLOAD, 0x5a));
   let subscriber: Variant["subscriber"];
-  if (subscribe) {
-    const http = String(bed.hypervisor.last("hypervisor ready")?.["httpListen"]);
+  const http = String(bed.hypervisor.last("hypervisor ready")?.["httpListen"]);
+  if (reader !== null) {
     subscriber = fork(fileURLToPath(new URL("./history-reader.js", import.meta.url)));
     process.on("exit", () => subscriber?.kill("SIGKILL"));
-    subscriber.send({ url: `ws://${http}/v1/history`, token: bed.adminToken, parse });
+    const start: ReaderStart = {
+      url: `ws://${http}/v1/history${reader === "binary" ? "?format=binary" : ""}`,
+      token: bed.adminToken,
+      mode: reader,
+    };
+    subscriber.send(start);
     const [opened] = (await once(subscriber, "message")) as [{ open?: boolean }];
     if (opened.open !== true) throw new Error("the history reader did not connect");
   }
@@ -135,7 +172,10 @@ async function setUp(name: VariantName): Promise<Variant> {
     tx,
     rx,
     rxDomid: rxDom.domid,
+    http,
+    adminToken: bed.adminToken,
     rates: [],
+    delivery: [],
     cpuPerCall: [],
     split: [],
     ...(subscriber === undefined ? {} : { subscriber }),
@@ -151,10 +191,65 @@ async function consume(v: Variant): Promise<void> {
   await v.rx.writeMemory(RING_GPA + RING_RX_PTR_OFFSET, ptr);
 }
 
-/** Hypercalls per second over `SECONDS` of pipelined batches; records CPU per call. */
+/** What the subscriber has seen so far. */
+async function readerCount(subscriber: ChildProcess): Promise<ReaderCount> {
+  subscriber.send("count");
+  const [count] = (await once(subscriber, "message")) as [ReaderCount];
+  return count;
+}
+
+/** The history's newest seq (GET /v1/state). */
+async function newestSeq(v: Variant): Promise<number> {
+  const res = await fetch(`http://${v.http}/v1/state`, {
+    headers: { authorization: `Bearer ${v.adminToken}` },
+  });
+  if (!res.ok) throw new Error(`GET /v1/state: HTTP ${res.status}`);
+  const state = (await res.json()) as { history: { nextSeq: number } };
+  return state.history.nextSeq - 1;
+}
+
+/**
+ * After the traffic stopped: waits (at most CATCH_UP_MS) for the subscriber to receive up to the
+ * round's newest event, and says what it got of the round's events.
+ */
+async function delivery(
+  v: Variant,
+  subscriber: ChildProcess,
+  start: ReaderCount,
+  startSeq: number,
+): Promise<Delivery> {
+  const endSeq = await newestSeq(v);
+  let count = await readerCount(subscriber);
+  const lagAtEnd = Math.max(0, endSeq - count.lastSeq);
+  const deadline = performance.now() + CATCH_UP_MS;
+  while (count.lastSeq < endSeq && count.closeCode === null && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    count = await readerCount(subscriber);
+  }
+  const gaps = count.gaps - start.gaps;
+  const received = count.received - start.received - gaps;
+  const expected = endSeq - startSeq;
+  return {
+    expected,
+    received,
+    gaps,
+    dropped: count.dropped - start.dropped,
+    lagAtEnd,
+    closeCode: count.closeCode,
+    live: count.closeCode === null && gaps === 0 && received === expected,
+  };
+}
+
+/**
+ * Hypercalls per second over `SECONDS` of pipelined batches; records CPU per call (including
+ * what the hypervisor and the subscriber spend catching up after the traffic stops: it is the
+ * round's events they are still handling) and what the subscriber got.
+ */
 async function round(v: Variant): Promise<number> {
   const pid = v.bed.hypervisor.child.process.pid ?? 0;
   const readerPid = v.subscriber?.pid;
+  const startCount = v.subscriber === undefined ? null : await readerCount(v.subscriber);
+  const startSeq = startCount === null ? 0 : await newestSeq(v);
   const before = snapshot(pid, readerPid);
   const send: HypercallOp = {
     op: "sendv",
@@ -177,6 +272,9 @@ async function round(v: Variant): Promise<number> {
     while (performance.now() < until) await consume(v);
   };
   await Promise.all([...Array.from({ length: IN_FLIGHT }, lane), drain()]);
+  const seconds = (performance.now() - started) / 1000;
+  if (v.subscriber !== undefined && startCount !== null)
+    v.delivery.push(await delivery(v, v.subscriber, startCount, startSeq));
   const after = snapshot(pid, readerPid);
   const perCall = (key: keyof Snapshot): number => ((after[key] - before[key]) * 1e6) / calls;
   v.cpuPerCall.push(perCall("hypervisor"));
@@ -186,7 +284,7 @@ async function round(v: Variant): Promise<number> {
     subscriber: perCall("subscriber"),
     driver: perCall("driver"),
   });
-  return calls / ((performance.now() - started) / 1000);
+  return calls / seconds;
 }
 
 interface Snapshot {
@@ -221,6 +319,7 @@ try {
     v.rates.length = 0;
     v.cpuPerCall.length = 0;
     v.split.length = 0;
+    v.delivery.length = 0;
   }
   for (let r = 0; r < ROUNDS; r++) {
     for (const v of variants) v.rates.push(await round(v));
@@ -254,9 +353,18 @@ try {
   }
   for (const v of variants) {
     if (v.subscriber === undefined) continue;
-    v.subscriber.send("count");
-    const [count] = (await once(v.subscriber, "message")) as [{ received: number }];
-    console.log(`\n${v.name}: the subscriber received ${count.received} events`);
+    const sum = (key: "expected" | "received" | "gaps" | "dropped"): number =>
+      v.delivery.reduce((n, d) => n + d[key], 0);
+    const notLive = v.delivery.filter((d) => !d.live).length;
+    const closed = v.delivery.find((d) => d.closeCode !== null)?.closeCode;
+    console.log(
+      `\n${v.name}: the subscriber received ${sum("received")} of ${sum("expected")} events over ${v.delivery.length} rounds` +
+        ` (${sum("gaps")} gaps dropping ${sum("dropped")}; most behind when the traffic stopped: ${Math.max(0, ...v.delivery.map((d) => d.lagAtEnd))} events` +
+        `${closed === undefined ? "" : `; closed with ${closed}`})` +
+        (notLive === 0
+          ? ": live in every round."
+          : `: NOT LIVE in ${notLive} of ${v.delivery.length} rounds, so its figures above measure a history nobody was fully reading; they are not valid for the target.`),
+    );
   }
 } finally {
   for (const v of variants) {

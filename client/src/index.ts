@@ -17,6 +17,11 @@ export {
   type HistorySubscriberOptions,
   type ConnectionChange,
 } from "./history-subscriber.js";
+export {
+  decodeHistoryFrame,
+  HistoryDecodeError,
+  HISTORY_BINARY_VERSION,
+} from "./history-binary.js";
 export { tuneHeapForDataPath, DATA_PATH_HEAP_GROWING_PERCENT } from "./heap-tuning.js";
 export {
   ToolstackClient,

@@ -7,6 +7,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { decodeHistoryFrame } from "@hmx/client";
 import { SessionClient, type HypercallOp } from "@hmx/guest-agent";
 import {
   ARGO_DOMID_ANY,
@@ -91,8 +92,10 @@ class HistoryTap {
   readonly events: HistoryEvent[] = [];
   closed: { code: number; reason: string } | undefined;
   private constructor(readonly ws: WebSocket) {
-    ws.on("message", (data: Buffer) => {
-      this.events.push(JSON.parse(data.toString()) as HistoryEvent);
+    // Text frames carry one JSON event; binary ones (`format=binary`) many.
+    ws.on("message", (data: Buffer, isBinary: boolean) => {
+      if (isBinary) this.events.push(...(decodeHistoryFrame(data) as unknown as HistoryEvent[]));
+      else this.events.push(JSON.parse(data.toString()) as HistoryEvent);
     });
     ws.on("close", (code: number, reason: Buffer) => {
       this.closed = { code, reason: reason.toString() };
@@ -422,6 +425,39 @@ describe("history over WebSocket", () => {
         [...seqs].sort((x, y) => x - y),
         seqs,
         "what it did get was in order",
+      );
+    } finally {
+      stalled.ws.terminate();
+      await g.client.close();
+    }
+  });
+
+  test("a binary subscriber that never reads is bounded and closed the same way", async () => {
+    const g = await guest("flood-binary");
+    const stalled = await HistoryTap.open("?format=binary");
+    stalled.ws.pause();
+    try {
+      // Binary entries are a third of a JSON line's bytes: three times the events of the JSON
+      // case to fill the same socket buffers and queue.
+      await burst(g.client, 180_000, sendvOp(0x7fe0, 1, 8));
+      const m = await scrape();
+      const bound = 1024 * 1024 + 4096;
+      assert.ok(
+        m.value("hmx_history_queue_peak_bytes") <= bound,
+        `peak queue ${m.value("hmx_history_queue_peak_bytes")} bytes, bound ${bound}`,
+      );
+      stalled.ws.resume();
+      const deadline = Date.now() + 15_000;
+      while (stalled.closed === undefined && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      assert.equal(stalled.closed?.code, 4002, JSON.stringify(stalled.closed));
+      assert.match(stalled.closed.reason, /not reading/);
+      const seqs = stalled.events.map((e) => e.seq);
+      assert.ok(seqs.length > 0, "it got the events before it stalled");
+      assert.deepEqual(
+        seqs,
+        Array.from({ length: seqs.length }, (_, i) => (seqs[0] ?? 0) + i),
+        "what it did get was contiguous and in order",
       );
     } finally {
       stalled.ws.terminate();

@@ -238,6 +238,12 @@ describe("hmx domain, status and history against a hypervisor", () => {
     const more = capture();
     assert.equal(await runHistoryCommand(["--last", "100000", "--json"], more, env), 0);
     assert.deepEqual(seqsOf(more), seqsOf(all), "fewer when the window holds fewer");
+    const binary = capture();
+    assert.equal(
+      await runHistoryCommand(["--last", "100000", "--json", "--format", "binary"], binary, env),
+      0,
+    );
+    assert.deepEqual(binary.out, more.out, "--format binary prints the same lines");
 
     const io = capture();
     const running = runHistoryCommand(["--last", "1", "--follow", "--kinds", "domain"], io, env);
@@ -253,7 +259,7 @@ describe("hmx domain, status and history against a hypervisor", () => {
     assert.match(io.out[1] ?? "", /created zeta/, "then live ones");
   });
 
-  it("history refuses a bad kind, domid, --last or a since from another run with exit 2 naming it", async () => {
+  it("history refuses a bad kind, domid, --last, format or a since from another run with exit 2 naming it", async () => {
     const cases: [string[], RegExp][] = [
       [
         ["--kinds", "hypercall,bogus"],
@@ -266,6 +272,7 @@ describe("hmx domain, status and history against a hypervisor", () => {
       [["--last", "2.5"], /--last "2\.5": expected a count of events/],
       [["--last", "ten"], /--last "ten": expected a count of events/],
       [["--last", "2", "--since", "1"], /--since and --last are exclusive/],
+      [["--format", "cbor"], /--format "cbor": expected json or binary/],
     ];
     for (const [args, message] of cases) {
       const io = capture();

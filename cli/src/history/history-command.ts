@@ -20,7 +20,7 @@ import { CONSOLE_IO, UsageError, parseUint, type CommandIo } from "../commands/c
 import { formatHistoryEvent } from "./format-event.js";
 import { HTTP_OPTIONS_USAGE, resolveHttpTarget } from "./http-target.js";
 
-export const HISTORY_USAGE = `usage: hmx history [--since SEQ | --last N] [--kinds K,K] [--domid N] [--follow] [--json]
+export const HISTORY_USAGE = `usage: hmx history [--since SEQ | --last N] [--kinds K,K] [--domid N] [--follow] [--json] [--format json|binary]
 
 Prints the event history of the hypervisor (hypercalls, VIRQs, MAC denials, links, sessions,
 domains, faults; docs/harness.md), one line per event. Without --follow it prints the retained
@@ -34,6 +34,8 @@ events up to now and exits; with --follow it keeps printing new ones until Ctrl-
   --domid N            only events involving domain N
   -f, --follow         keep printing live events (reconnects and resumes if the link drops)
   --json               the events as the hypervisor sends them, one JSON object per line
+  --format json|binary how they travel (default json): binary is the compact format of
+                       docs/harness.md, decoded here into the same events and lines
 ${HTTP_OPTIONS_USAGE}
   -h, --help           show this help`;
 
@@ -71,6 +73,7 @@ export async function runHistoryCommand(
     domid: { type: "string" },
     follow: { type: "boolean", short: "f" },
     json: { type: "boolean" },
+    format: { type: "string" },
     http: { type: "string" },
     "admin-token-file": { type: "string" },
   });
@@ -93,6 +96,9 @@ export async function runHistoryCommand(
           : 0
         : parseUint("--since", values.since, Number.MAX_SAFE_INTEGER);
     const kinds = values.kinds === undefined ? undefined : parseKinds(values.kinds);
+    const format = values.format ?? "json";
+    if (format !== "json" && format !== "binary")
+      throw new UsageError(`--format ${JSON.stringify(format)}: expected json or binary`);
     const domid =
       values.domid === undefined ? undefined : parseUint("--domid", values.domid, DOMID_MAX);
     const target = resolveHttpTarget(
@@ -107,6 +113,7 @@ export async function runHistoryCommand(
       ...(follow ? {} : { until: "now" as const }),
       ...(kinds === undefined ? {} : { kinds }),
       ...(domid === undefined ? {} : { domid }),
+      format,
       // Reading what happened so far is one connection; following rides out link drops.
       reconnect: follow,
       onEvent: (e) => {

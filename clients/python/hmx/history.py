@@ -13,16 +13,146 @@ bad query, a `since` from another run) is not retried: it raises `HistoryRefused
     for event in sub.iter_events():      # or: async for event in sub.events()
         print(event["seq"], event["kind"])
 
+`format="binary"` asks for the compact binary format (docs/harness.md "Binary format"): many
+events per binary frame, decoded by `decode_frame` into the same dicts the JSON stream gives.
+
 Needs the `websockets` package (Debian's python3-websockets, or `pip install websockets`).
 """
 
 import asyncio
 import inspect
 import json
-from typing import AsyncIterator, Iterator, Optional, Sequence, Union
+import struct
+from datetime import datetime, timezone
+from typing import AsyncIterator, Iterator, List, Optional, Sequence, Union
 from urllib.parse import urlencode
 
 KINDS = ("hypercall", "virq", "mac", "link", "fault", "domain", "session", "gap")
+FORMATS = ("json", "binary")
+
+#: The binary format (docs/harness.md "Binary format"): each frame starts with the magic and
+#: the version, then entries, each a tag byte and its fields, little-endian.
+BINARY_MAGIC = b"HXB"
+BINARY_VERSION = 1
+TAG_SENDV_OK = 0x01
+TAG_SENDV_FAIL = 0x02
+TAG_READ_MEMORY = 0x03
+TAG_WRITE_MEMORY = 0x04
+TAG_JSON = 0x05
+_HEAD = struct.Struct("<QQ")  # seq, time (ns since the epoch)
+_SENDV = struct.Struct("<iiiIiIII")  # process, ret, src domid/aport, dst domid/aport, messageType, len
+_MEMORY = struct.Struct("<iiQI")  # process, ret, gpa, len
+_DIGEST = struct.Struct("<BI")  # present, CRC-32
+_U32 = struct.Struct("<I")
+#: Bytes after the tag of each fixed-layout entry (a failed sendv's label follows its own).
+_FIXED = {
+    TAG_SENDV_OK: _HEAD.size + _SENDV.size + _DIGEST.size,
+    TAG_SENDV_FAIL: _HEAD.size + _SENDV.size + 1,
+    TAG_READ_MEMORY: _HEAD.size + _MEMORY.size,
+    TAG_WRITE_MEMORY: _HEAD.size + _MEMORY.size + _DIGEST.size,
+    TAG_JSON: _U32.size,
+}
+
+
+class HistoryDecodeError(ValueError):
+    """A binary history frame that is short, damaged or of another version (the message names
+    the offset and the value); none of its events is returned."""
+
+
+_second_prefix = [-1, ""]
+
+
+def _rfc3339(ns_since_epoch: int) -> str:
+    second, ns = divmod(ns_since_epoch, 1_000_000_000)
+    if _second_prefix[0] != second:
+        _second_prefix[0] = second
+        _second_prefix[1] = datetime.fromtimestamp(second, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{_second_prefix[1]}.{ns:09d}Z"
+
+
+def _digest(present: int, value: int) -> str:
+    return f"crc32:{value:08x}" if present else ""
+
+
+def decode_frame(frame: bytes) -> List[dict]:
+    """The events of one binary history frame, in order: the same dicts (same keys in the same
+    order, same values) `json.loads` gives for the JSON stream. Raises HistoryDecodeError."""
+    end = len(frame)
+    if end < 4:
+        raise HistoryDecodeError(f"binary history frame of {end} bytes: shorter than its 4-byte magic and version")
+    if frame[:3] != BINARY_MAGIC:
+        raise HistoryDecodeError(
+            f"binary history frame starts with 0x{bytes(frame[:3]).hex()}, not the magic \"HXB\" (0x485842)"
+        )
+    if frame[3] != BINARY_VERSION:
+        raise HistoryDecodeError(
+            f"binary history frame of version {frame[3]} at offset 3: this decoder reads version {BINARY_VERSION}"
+        )
+    events = []
+    pos = 4
+    while pos < end:
+        at = pos
+        tag = frame[pos]
+        fixed = _FIXED.get(tag)
+        if fixed is None:
+            raise HistoryDecodeError(f"binary history entry at offset {at}: unknown tag 0x{tag:x}")
+        if pos + 1 + fixed > end:
+            raise HistoryDecodeError(
+                f"binary history entry at offset {at} (tag 0x{tag:x}): needs {1 + fixed} bytes, the frame has {end - pos}"
+            )
+        pos += 1
+        if tag == TAG_JSON:
+            (n,) = _U32.unpack_from(frame, pos)
+            pos += 4
+            if pos + n > end:
+                raise HistoryDecodeError(
+                    f"binary history JSON entry at offset {at}: says {n} bytes, the frame has {end - pos}"
+                )
+            try:
+                events.append(json.loads(bytes(frame[pos : pos + n]).decode("utf-8")))
+            except ValueError as err:
+                raise HistoryDecodeError(f"binary history JSON entry at offset {at}: {err}") from err
+            pos += n
+            continue
+        seq, ns = _HEAD.unpack_from(frame, pos)
+        time = _rfc3339(ns)
+        pos += _HEAD.size
+        if tag in (TAG_READ_MEMORY, TAG_WRITE_MEMORY):
+            process, ret, gpa, length = _MEMORY.unpack_from(frame, pos)
+            pos += _MEMORY.size
+            value = {"gpa": gpa, "len": length}
+            if tag == TAG_WRITE_MEMORY:
+                value["digest"] = _digest(*_DIGEST.unpack_from(frame, pos))
+                pos += _DIGEST.size
+            f = "readMemory" if tag == TAG_READ_MEMORY else "writeMemory"
+            events.append(
+                {"seq": seq, "time": time, "kind": "hypercall", "type": "ok", "f": f, "process": process, "ret": ret, "value": value}
+            )
+            continue
+        process, ret, src_domid, src_aport, dst_domid, dst_aport, message_type, length = _SENDV.unpack_from(frame, pos)
+        pos += _SENDV.size
+        value = {
+            "src": {"domid": src_domid, "aport": src_aport},
+            "dst": {"domid": dst_domid, "aport": dst_aport},
+            "messageType": message_type,
+            "len": length,
+        }
+        event = {"seq": seq, "time": time, "kind": "hypercall", "type": "ok", "f": "sendv", "process": process, "ret": ret, "value": value}
+        if tag == TAG_SENDV_OK:
+            value["digest"] = _digest(*_DIGEST.unpack_from(frame, pos))
+            pos += _DIGEST.size
+        else:
+            n = frame[pos]
+            pos += 1
+            if pos + n > end:
+                raise HistoryDecodeError(
+                    f"binary history failed-sendv entry at offset {at}: its error label says {n} bytes, the frame has {end - pos}"
+                )
+            event["type"] = "fail"
+            event["error"] = bytes(frame[pos : pos + n]).decode("latin-1")
+            pos += n
+        events.append(event)
+    return events
 
 #: The close code the hypervisor ends an `until` subscription with.
 CLOSE_DONE = 1000
@@ -38,7 +168,7 @@ class HistoryRefused(Exception):
         self.status = status
 
 
-def history_url(address: str, since=None, until=None, kinds=None, domid=None, last=None) -> str:
+def history_url(address: str, since=None, until=None, kinds=None, domid=None, last=None, format=None) -> str:
     """The `/v1/history` URL of a subscription resuming after `since` (or starting with the
     newest `last` retained events)."""
     query = []
@@ -52,6 +182,8 @@ def history_url(address: str, since=None, until=None, kinds=None, domid=None, la
         query.append(("kinds", ",".join(kinds)))
     if domid is not None:
         query.append(("domid", str(domid)))
+    if format is not None and format != "json":
+        query.append(("format", format))
     return f"ws://{address}/v1/history" + (f"?{urlencode(query)}" if query else "")
 
 
@@ -78,7 +210,10 @@ class HistorySubscriber:
         reconnect: bool = True,
         retry_delay: float = 0.2,
         max_attempts: int = 10,
+        format: str = "json",
     ):
+        if format not in FORMATS:
+            raise ValueError(f"format {format!r}: expected one of {', '.join(FORMATS)}")
         for kind in kinds or ():
             if kind not in KINDS:
                 raise ValueError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
@@ -103,6 +238,8 @@ class HistorySubscriber:
         self.reconnect = reconnect
         self.retry_delay = retry_delay
         self.max_attempts = max_attempts
+        #: "json" (one text frame per event) or "binary" (many per frame, see decode_frame).
+        self.format = format
         #: The last seq delivered; the next connection resumes after it.
         self.last_seq: Optional[int] = None
         self.gaps = 0
@@ -124,6 +261,7 @@ class HistorySubscriber:
             kinds=self.kinds,
             domid=self.domid,
             last=self.last if self.last_seq is None else None,
+            format=self.format,
         )
         headers = {"Authorization": f"Bearer {self._token}"}
         params = inspect.signature(websockets.connect).parameters
@@ -150,16 +288,18 @@ class HistorySubscriber:
                 failures = 0
                 try:
                     async for frame in ws:
-                        event = json.loads(frame)
-                        seq = event["seq"]
-                        # A resumed connection starts after last_seq; this keeps "once" regardless.
-                        if self.last_seq is not None and seq <= self.last_seq:
-                            continue
-                        self.last_seq = seq
-                        if event["kind"] == "gap":
-                            self.gaps += 1
-                            self.dropped_events += int(event.get("dropped", 0))
-                        yield event
+                        for event in self._decode(frame):
+                            seq = event["seq"]
+                            # A resumed connection starts after last_seq; this keeps "once" regardless.
+                            if self.last_seq is not None and seq <= self.last_seq:
+                                continue
+                            self.last_seq = seq
+                            if event["kind"] == "gap":
+                                self.gaps += 1
+                                self.dropped_events += int(event.get("dropped", 0))
+                            yield event
+                            if self._closed:
+                                break
                         if self._closed:
                             break
                     else:
@@ -179,6 +319,15 @@ class HistorySubscriber:
                 retries = "" if not self.reconnect else f" (gave up after {failures - 1} retries)"
                 raise HistoryRefused(f"history at {self.address}: {reason}{retries}")
             await asyncio.sleep(min(MAX_RETRY_DELAY, self.retry_delay * 2 ** (failures - 1)))
+
+    def _decode(self, frame) -> List[dict]:
+        """A frame's events: one JSON text frame, or a binary frame of many (a frame of the other
+        kind, or one that does not decode, ends the subscription: retrying cannot read it)."""
+        binary = self.format == "binary"
+        if isinstance(frame, str) == binary:
+            kind = "text" if isinstance(frame, str) else "binary"
+            raise HistoryDecodeError(f"history at {self.address}: got a {kind} frame on a {self.format} subscription")
+        return decode_frame(frame) if binary else [json.loads(frame)]
 
     def iter_events(self) -> Iterator[dict]:
         """`events()` for code without asyncio: a plain generator on a private event loop."""

@@ -2,16 +2,20 @@
 """The history subscriber against a real hypervisor (started by tests/src/python-client.test.ts
 with --http-listen, a 64-event window and --history-from-boot; its address in HMX_TEST_HTTP):
 resume across a cut link with every event once and in order, the gap when the window has moved
-on, `until="now"` ending the read, and refusals that are not retried."""
+on, `until="now"` ending the read, refusals that are not retried, and the binary format giving
+the same events as the JSON one (its decoder refusing damaged frames needs no hypervisor)."""
 
 import asyncio
 import os
+import struct
 import unittest
 import uuid
 
-from hmx import Toolstack
-from hmx.history import HistoryRefused, HistorySubscriber
+from hmx import Guest, Ring, Toolstack
+from hmx.abi import FIRST_GUEST_GFN, PAGE_SIZE, ring_len_for_pages
+from hmx.history import HistoryDecodeError, HistoryRefused, HistorySubscriber, decode_frame
 
+LISTEN = os.environ.get("HMX_TEST_LISTEN", "")
 CONTROL = os.environ.get("HMX_TEST_CONTROL", "")
 HTTP = os.environ.get("HMX_TEST_HTTP", "")
 TOKEN = os.environ.get("HMX_ADMIN_TOKEN", "")
@@ -142,6 +146,30 @@ class HistoryAgainstHypervisor(unittest.TestCase):
         self.assertEqual(caught.exception.status, 401)
         self.assertEqual(sub.connections, 0)
 
+    def test_a_binary_subscriber_reads_the_same_events_as_a_json_one(self):
+        domains = [self.toolstack.create_domain(f"{role}-{uuid.uuid4().hex[:8]}", f"{role}_t") for role in ("rx", "tx")]
+        rx, tx = (Guest(LISTEN, d.credential) for d in domains)
+        try:
+            rx_domid, tx_domid = (d.domid for d in domains)
+            Ring(rx, FIRST_GUEST_GFN, ring_len_for_pages(1), aport=9, partner_id=tx_domid).register()
+            staging = 40 * PAGE_SIZE
+            self.assertEqual(tx.write_memory(staging, b"binary history"), 0)
+            self.assertGreater(tx.sendv(rx_domid, 9, [(staging, 14)], src_aport=5), 0)
+            self.assertLess(tx.sendv(rx_domid, 1234, [(staging, 14)], src_aport=5), 0)  # no ring: a failure
+            self.assertEqual(rx.read_memory(FIRST_GUEST_GFN * PAGE_SIZE, 16)[0], 0)
+        finally:
+            rx.close()
+            tx.close()
+            for d in domains:
+                self.toolstack.destroy_domain(d.domid)
+        json_events = list(HistorySubscriber(HTTP, TOKEN, last=30, until="now").iter_events())
+        binary_events = list(HistorySubscriber(HTTP, TOKEN, last=30, until="now", format="binary").iter_events())
+        ops = {(e.get("f"), e.get("type")) for e in json_events}
+        for op in (("sendv", "ok"), ("sendv", "fail"), ("readMemory", "ok"), ("writeMemory", "ok")):
+            self.assertIn(op, ops)
+        self.assertEqual(binary_events, json_events)
+        self.assertEqual([list(e) for e in binary_events], [list(e) for e in json_events], "keys in the same order")
+
     def test_bad_arguments_are_refused_before_connecting_naming_the_value(self):
         with self.assertRaisesRegex(ValueError, "kind 'hypercalls' is not one of"):
             HistorySubscriber(HTTP, TOKEN, kinds=["hypercalls"])
@@ -151,6 +179,50 @@ class HistoryAgainstHypervisor(unittest.TestCase):
             HistorySubscriber(HTTP, TOKEN, last=0)
         with self.assertRaisesRegex(ValueError, "since and last are exclusive"):
             HistorySubscriber(HTTP, TOKEN, since=3, last=2)
+        with self.assertRaisesRegex(ValueError, "format 'cbor': expected one of json, binary"):
+            HistorySubscriber(HTTP, TOKEN, format="cbor")
+
+
+class BinaryDecoder(unittest.TestCase):
+    """decode_frame on hand-made frames: what a Go or Python author checks an encoder against."""
+
+    def good_frame(self) -> bytes:
+        read = struct.pack("<BQQiiQI", 0x03, 7, 1_796_342_400 * 10**9 + 1, 3, 0, 2**40 + 5, 64)
+        line = b'{"seq":8,"time":"2026-12-04T00:00:00.000000002Z","kind":"virq","domid":3,"virq":1}'
+        return b"HXB\x01" + read + struct.pack("<BI", 0x05, len(line)) + line
+
+    def test_a_good_frame_decodes_to_its_events_in_order(self):
+        self.assertEqual(
+            decode_frame(self.good_frame()),
+            [
+                {
+                    "seq": 7,
+                    "time": "2026-12-04T00:00:00.000000001Z",
+                    "kind": "hypercall",
+                    "type": "ok",
+                    "f": "readMemory",
+                    "process": 3,
+                    "ret": 0,
+                    "value": {"gpa": 2**40 + 5, "len": 64},
+                },
+                {"seq": 8, "time": "2026-12-04T00:00:00.000000002Z", "kind": "virq", "domid": 3, "virq": 1},
+            ],
+        )
+
+    def test_short_damaged_or_unknown_version_frames_are_refused_naming_offset_and_value(self):
+        good = self.good_frame()
+        cases = [
+            (good[:2], "frame of 2 bytes"),
+            (b"HXC" + good[3:], "starts with 0x485843, not the magic"),
+            (good[:3] + b"\x02" + good[4:], "version 2 at offset 3"),
+            (good[:20], r"entry at offset 4 \(tag 0x3\): needs 37 bytes, the frame has 16"),
+            (good[:41] + b"\x7f", "offset 41: unknown tag 0x7f"),
+            (good[:-1], "JSON entry at offset 41: says"),
+            (good[:-1] + b",", "JSON entry at offset 41: "),
+        ]
+        for frame, message in cases:
+            with self.assertRaisesRegex(HistoryDecodeError, message):
+                decode_frame(frame)
 
 
 if __name__ == "__main__":

@@ -32,3 +32,14 @@ test("a last that is not a count of at least 1, or last with since, is refused n
       q,
     );
 });
+
+test("format=binary is passed on, format=json too; any other format is refused naming it", () => {
+  assert.deepEqual(parse("format=binary&since=3"), { format: "binary", since: 3, filter: {} });
+  assert.deepEqual(parse("format=json"), { format: "json", filter: {} });
+  assert.throws(
+    () => parse("format=cbor"),
+    (err: unknown) =>
+      err instanceof HistoryQueryError &&
+      err.message.includes(`format "cbor": expected json or binary`),
+  );
+});

@@ -3,13 +3,19 @@
  * The query of `GET /v1/history`: `since=SEQ` (resume after SEQ), `until=SEQ|now` (end after
  * SEQ, or after the newest event at connection: read what happened, do not follow),
  * `last=N` (start with the newest N retained events that pass the filters, instead of `since`),
- * `kinds=a,b` and `domid=N`.
+ * `kinds=a,b`, `domid=N`, and `format=json|binary` (JSON text frames, the default, or the binary
+ * format of docs/harness.md "Binary format").
  * A bad value is refused with a message naming it and what is allowed; nothing is subscribed.
  */
 import { DOMID_MAX } from "@hmx/proto/abi";
 import { HISTORY_KINDS, type HistoryFilter, type HistoryKind } from "../observability/history.js";
 
+export const HISTORY_FORMATS = ["json", "binary"] as const;
+export type HistoryFormat = (typeof HISTORY_FORMATS)[number];
+
 export interface HistoryQuery {
+  /** Absent: JSON. */
+  readonly format?: HistoryFormat;
   readonly since?: number;
   readonly last?: number;
   readonly until?: number | "now";
@@ -21,13 +27,13 @@ export class HistoryQueryError extends Error {
 }
 
 const KNOWN = new Set<string>(HISTORY_KINDS);
-const PARAMETERS = new Set(["since", "until", "last", "kinds", "domid"]);
+const PARAMETERS = new Set(["since", "until", "last", "kinds", "domid", "format"]);
 
 export function parseHistoryQuery(params: URLSearchParams): HistoryQuery {
   for (const key of params.keys())
     if (!PARAMETERS.has(key))
       throw new HistoryQueryError(
-        `unknown query parameter ${JSON.stringify(key)}: expected since, until, last, kinds or domid`,
+        `unknown query parameter ${JSON.stringify(key)}: expected since, until, last, kinds, domid or format`,
       );
   const since = seqParam(params, "since", false);
   const lastText = params.get("last");
@@ -65,7 +71,13 @@ export function parseHistoryQuery(params: URLSearchParams): HistoryQuery {
         `domid ${JSON.stringify(domidText)}: expected an integer in 0..${DOMID_MAX}`,
       );
   }
+  const formatText = params.get("format");
+  if (formatText !== null && !(HISTORY_FORMATS as readonly string[]).includes(formatText))
+    throw new HistoryQueryError(
+      `format ${JSON.stringify(formatText)}: expected ${HISTORY_FORMATS.join(" or ")}`,
+    );
   return {
+    ...(formatText === null ? {} : { format: formatText as HistoryFormat }),
     ...(since === undefined ? {} : { since }),
     ...(last === undefined ? {} : { last }),
     ...(until === undefined ? {} : { until }),

@@ -4,7 +4,8 @@
  * toolstack's. `GET /healthz` answers anyone; every other route, the WebSocket upgrade
  * included, needs `Authorization: Bearer <admin token>`, checked by the toolstack's own
  * `AdminAuth` (constant time). Routes: `/metrics` (Prometheus text) and `/v1/history`, a
- * WebSocket carrying one history event per text frame. The web dashboard's routes
+ * WebSocket carrying one history event per text frame (or, with `format=binary`, many per binary
+ * frame: binary-history-sink.ts). The web dashboard's routes
  * (`/dashboard/`, `/v1/state`) are in `dashboard/`; its login session also opens `/v1/history`.
  */
 import * as grpc from "@grpc/grpc-js";
@@ -18,6 +19,7 @@ import { HISTORY_CLOSE, type History, type HistorySink } from "../observability/
 import { ByteBatch } from "../observability/byte-batch.js";
 import type { HmxMetrics } from "../observability/metrics.js";
 import { HistoryQueryError, parseHistoryQuery, type HistoryQuery } from "./history-query.js";
+import { binaryHistorySink } from "./binary-history-sink.js";
 import { DashboardRoutes } from "./dashboard/dashboard-routes.js";
 import { readState, type StateSources } from "./dashboard/state.js";
 
@@ -254,8 +256,12 @@ export async function startHttpListener(o: HttpListenerOptions): Promise<Running
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const sink = webSocketSink(ws, socket);
-      const subscription = o.history.subscribe(sink, { ...query, closeWhenBehind: true });
+      const { format, ...subscribe } = query;
+      const sink =
+        format === "binary"
+          ? binaryHistorySink(ws, socket, CLOSE_GRACE_MS)
+          : webSocketSink(ws, socket);
+      const subscription = o.history.subscribe(sink, { ...subscribe, closeWhenBehind: true });
       ws.on("close", () => {
         subscription.cancel();
       });

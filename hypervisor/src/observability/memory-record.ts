@@ -7,9 +7,13 @@
  * a record does. The line is exactly what the text path would write (the history test compares
  * them).
  */
+import { HOT_HEAD_BYTES, TAG_READ_MEMORY, TAG_WRITE_MEMORY } from "./history-binary.js";
 import {
   ascii,
   put,
+  putDigest,
+  putU32,
+  putU64,
   RecordLine,
   W_TIME,
   writeDigest,
@@ -62,6 +66,22 @@ export const MEMORY_LINE_MAX = 320;
 /** Renders memory records as their JSON lines. */
 export class MemoryLine extends RecordLine {
   readonly maxBytes = MEMORY_LINE_MAX;
+  /** The head, process, ret, gpa (u64), len, and a WriteMemory's digest. */
+  readonly maxBinaryBytes = HOT_HEAD_BYTES + 4 + 4 + 8 + 4 + 5;
+
+  protected binaryTag(): number {
+    return this.records.i32(this.rec, W_WRITE) === 1 ? TAG_WRITE_MEMORY : TAG_READ_MEMORY;
+  }
+
+  protected writeBinaryBody(out: Buffer, pos: number): number {
+    const r = this.records;
+    const rec = this.rec;
+    pos = putU32(out, pos, r.i32(rec, W_PROCESS));
+    pos = putU32(out, pos, r.i32(rec, W_RET));
+    pos = putU64(out, pos, r.f64(rec, W_GPA));
+    pos = putU32(out, pos, r.u32(rec, W_LEN));
+    return r.i32(rec, W_WRITE) === 1 ? putDigest(out, pos, r, rec, W_DIGEST) : pos;
+  }
 
   protected writeBody(out: Buffer, pos: number): number {
     const r = this.records;

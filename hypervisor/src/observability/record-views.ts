@@ -11,12 +11,19 @@ import type { Rfc3339Clock } from "./rfc3339-clock.js";
 /** Binary records start at offsets that are multiples of this (they hold doubles). */
 export const RECORD_ALIGN = 8;
 
-/** Something that writes one event's JSON line into bytes (a sink places it in its frame). */
+/**
+ * Something that writes one event into bytes, as its JSON line or as its entry of the binary
+ * history format (history-binary.ts); a sink places it in its frame.
+ */
 export interface LineWriter {
   /** The most bytes `writeTo` may write. */
   readonly maxBytes: number;
   /** Writes the line at `out[at..]`; returns its length. */
   writeTo(out: Buffer, at: number): number;
+  /** The most bytes `writeBinaryTo` may write. */
+  readonly maxBinaryBytes: number;
+  /** Writes the event's binary entry at `out[at..]`; returns its length. */
+  writeBinaryTo(out: Buffer, at: number): number;
 }
 
 /** Views over the ring; `word` indexes count 32-bit words from a record's start `at`. */
@@ -137,6 +144,34 @@ export function writeHead(
 /** Every binary record starts with its monotonic time in ms (a double at words 0 and 1). */
 export const W_TIME = 0;
 
+/** A u32 at `pos` in `out`, little-endian, byte by byte (cheaper than `writeUInt32LE`'s checks). */
+export function putU32(out: Buffer, pos: number, n: number): number {
+  out[pos] = n & 0xff;
+  out[pos + 1] = (n >>> 8) & 0xff;
+  out[pos + 2] = (n >>> 16) & 0xff;
+  out[pos + 3] = (n >>> 24) & 0xff;
+  return pos + 4;
+}
+
+/** A non-negative safe integer at `pos` in `out` as a little-endian u64. */
+export function putU64(out: Buffer, pos: number, n: number): number {
+  const hi = Math.floor(n / 4294967296);
+  putU32(out, pos, n - hi * 4294967296);
+  return putU32(out, pos + 4, hi);
+}
+
+/** A digest stored at `word` (see `setDigest`) as the binary format's u8 present, u32 value. */
+export function putDigest(
+  out: Buffer,
+  pos: number,
+  r: RecordViews,
+  at: number,
+  word: number,
+): number {
+  out[pos] = r.i32(at, word) === 1 ? 1 : 0;
+  return putU32(out, pos + 1, r.u32(at, word + 1));
+}
+
 /**
  * A binary record's JSON line: `set` picks the record and its seq, `writeTo` writes
  * `{"seq":N,"time":"T`, the record's own part (`writeBody`, up to and including its `value`
@@ -167,6 +202,22 @@ export abstract class RecordLine implements LineWriter {
     return pos - at;
   }
 
+  abstract readonly maxBinaryBytes: number;
+
+  /** The entry's tag, then its seq and time (every hot entry starts so), then `writeBinaryBody`. */
+  writeBinaryTo(out: Buffer, at: number): number {
+    out[at] = this.binaryTag();
+    let pos = putU64(out, at + 1, this.#seq);
+    pos = this.clock.writeEpochNs(this.records.f64(this.rec, W_TIME), out, pos);
+    return this.writeBinaryBody(out, pos) - at;
+  }
+
   /** Writes from the time's closing quote to the end of the event's last field. */
   protected abstract writeBody(out: Buffer, pos: number): number;
+
+  /** The binary entry's tag for the record being rendered (history-binary.ts). */
+  protected abstract binaryTag(): number;
+
+  /** Writes the binary entry's fields after its time; returns the position after. */
+  protected abstract writeBinaryBody(out: Buffer, pos: number): number;
 }

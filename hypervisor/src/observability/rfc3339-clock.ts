@@ -8,8 +8,10 @@
  * seconds prefix is cached.
  */
 import { performance } from "node:perf_hooks";
+import { putU32 } from "./record-views.js";
 
 const NS_PER_S = 1e9;
+const U32 = 4294967296;
 
 export class Rfc3339Clock {
   /** Whole epoch seconds and the nanoseconds past them at the anchor. */
@@ -21,6 +23,10 @@ export class Rfc3339Clock {
   #cachedPrefix = "";
   /** `#cachedPrefix` as bytes, for `writeTo`. */
   readonly #prefixBytes = Buffer.alloc(19);
+  /** The second `#epochLo`/`#epochHi` hold in nanoseconds since the epoch (`writeEpochNs`). */
+  #epochSecond = -1;
+  #epochLo = 0;
+  #epochHi = 0;
 
   constructor(nowMs: number = Date.now(), monoMs: number = performance.now()) {
     this.#anchorSecond = Math.floor(nowMs / 1000);
@@ -52,6 +58,39 @@ export class Rfc3339Clock {
     }
     out[pos + 10] = 0x5a; // "Z"
     return pos + 11;
+  }
+
+  /**
+   * The same instant as integer nanoseconds since the epoch, written as a little-endian u64 at
+   * `pos` in `out` (the history's binary format); returns the position after. The second's
+   * count is computed once per second (`#epochSecondNs`); within it, adding the nanoseconds to
+   * the low word is one add and a carry.
+   */
+  writeEpochNs(monoMs: number, out: Buffer, pos: number): number {
+    const ns = this.#split(monoMs);
+    if (this.#epochSecond !== this.#cachedSecond) this.#epochSecondNs(this.#cachedSecond);
+    let lo = this.#epochLo + ns;
+    let hi = this.#epochHi;
+    if (lo >= U32) {
+      lo -= U32;
+      hi++;
+    }
+    return putU32(out, putU32(out, pos, lo), hi);
+  }
+
+  /**
+   * `second` × 10^9 as two u32 words, in 16-bit limbs so that every step is an exact double
+   * (the count is near 2^61).
+   */
+  #epochSecondNs(second: number): void {
+    const secondHigh = Math.floor(second / 65536);
+    const low = (second - secondHigh * 65536) * NS_PER_S;
+    const high = secondHigh * NS_PER_S;
+    // second × 10^9 = high × 2^16 + low
+    const low48 = (high % 65536) * 65536 + low;
+    this.#epochLo = low48 % U32;
+    this.#epochHi = Math.floor(high / 65536) + (low48 - this.#epochLo) / U32;
+    this.#epochSecond = second;
   }
 
   /** Nanoseconds past the second of a `performance.now()` reading; caches that second's prefix. */

@@ -12,9 +12,12 @@
  * under a flood they are nearly as frequent as the successes (every full ring's -EAGAIN).
  */
 import { errnoLabel } from "./metrics.js";
+import { HOT_HEAD_BYTES, TAG_SENDV_FAIL, TAG_SENDV_OK } from "./history-binary.js";
 import {
   ascii,
   put,
+  putDigest,
+  putU32,
   RecordLine,
   W_TIME,
   writeDigest,
@@ -117,6 +120,27 @@ class Middle {
  */
 export class SendvLine extends RecordLine {
   readonly maxBytes = SENDV_LINE_MAX;
+  /** The head, eight words, and a digest (5 bytes) or an error label (a length byte and ≤ 255). */
+  readonly maxBinaryBytes = HOT_HEAD_BYTES + MIDDLE_WORDS * 4 + 256;
+
+  protected binaryTag(): number {
+    return this.records.i32(this.rec, W_RET) < 0 ? TAG_SENDV_FAIL : TAG_SENDV_OK;
+  }
+
+  /**
+   * process, ret, src domid and aport, dst domid and aport, messageType, len (the record's
+   * words in order: an i32's bits are its u32's), then the digest, or a failure's error label.
+   */
+  protected writeBinaryBody(out: Buffer, pos: number): number {
+    const r = this.records;
+    const rec = this.rec;
+    for (let i = 0; i < MIDDLE_WORDS; i++) pos = putU32(out, pos, r.i32(rec, W_PROCESS + i));
+    const ret = r.i32(rec, W_RET);
+    if (ret >= 0) return putDigest(out, pos, r, rec, W_DIGEST);
+    const label = errorLabel(ret);
+    out[pos] = label.length;
+    return put(out, pos + 1, label);
+  }
   readonly #ok = new Middle();
   readonly #failed = new Middle();
 
