@@ -234,7 +234,7 @@ class Session implements GuestStream {
    * Decodes one call (from its wire bytes: lazy-batch.ts; the hot ones by hand, session-codec.ts)
    * and executes it; an undecodable call is answered INVALID_ARGUMENT.
    */
-  execute(call: LazyCall): { result: HypercallResult; units: number } {
+  execute(call: LazyCall, follows = false): { result: HypercallResult; units: number } {
     let hypercall: Hypercall;
     try {
       hypercall = decodeHotCall(call.bytes) ?? decodeHypercall(decodeCall(call));
@@ -245,7 +245,7 @@ class Session implements GuestStream {
         units: CALL_WORK_UNITS,
       };
     }
-    const result = this.ctx.dispatcher.execute(this.domain, hypercall);
+    const result = this.ctx.dispatcher.execute(this.domain, hypercall, follows);
     return { result, units: workUnits(hypercall, result) };
   }
 
@@ -289,6 +289,8 @@ class BatchJob implements Job {
   private frame: WireResult[] = [];
   private frameBytes = 0;
   private finished = false;
+  /** True from the step after the scheduler (re)started this job until it pauses it. */
+  private running = false;
 
   constructor(
     private readonly session: Session,
@@ -313,9 +315,16 @@ class BatchJob implements Job {
     if (call === undefined || requestId === undefined) return 0;
     let units = CALL_WORK_UNITS;
     const { dispatcher } = this.session.ctx;
+    // Steps run back to back until the scheduler pauses the job: each call's time may start
+    // where the previous one's ended (dispatcher.execute's `follows`), but not across a pause.
+    const follows = this.running;
+    if (!follows) {
+      dispatcher.unchain();
+      this.running = true;
+    }
     const result = dispatcher.answerOnce(this.session.domain, requestId, () => {
       if (this.stopped) return ABORTED_BY_STOP_ON_ERROR;
-      const ran = this.session.execute(call);
+      const ran = this.session.execute(call, follows);
       units = ran.units;
       return ran.result;
     });
@@ -330,6 +339,7 @@ class BatchJob implements Job {
   }
 
   paused(): void {
+    this.running = false;
     this.flush();
   }
 

@@ -14,8 +14,11 @@ export type StreamKind = "session" | "watch";
 export interface Observer {
   /** A start mark for `hypercall` (0 when nothing measures latency). */
   hypercallStarted(): number;
-  /** One executed hypercall (replays from the resume log are not executions). */
-  hypercall(caller: Domain, call: Hypercall, result: HypercallResult, startedAt: number): void;
+  /**
+   * One executed hypercall (replays from the resume log are not executions); returns its end
+   * mark, where the time of a multicall's next step starts (0 when nothing measures latency).
+   */
+  hypercall(caller: Domain, call: Hypercall, result: HypercallResult, startedAt: number): number;
   /** A VIRQ delivered to a domain's watchers. */
   virq(domid: number, virq: number): void;
   /** A guest stream opened or closed; `remaining` counts the domain's streams after it. */
@@ -30,7 +33,7 @@ export interface Observer {
 
 export const NOOP_OBSERVER: Observer = {
   hypercallStarted: () => 0,
-  hypercall: () => undefined,
+  hypercall: () => 0,
   virq: () => undefined,
   stream: () => undefined,
   macDenial: () => undefined,

@@ -113,12 +113,24 @@ export class RecordingObserver implements Observer {
     return performance.now();
   }
 
-  hypercall(caller: Domain, call: Hypercall, result: HypercallResult, startedAt: number): void {
-    // One clock reading for the latency and the event's time.
+  hypercall(caller: Domain, call: Hypercall, result: HypercallResult, startedAt: number): number {
+    // One clock reading for the latency, the event's time and the next step's start.
     const now = performance.now();
     this.metrics?.hypercall(call.op, result, (now - startedAt) / 1000);
     const history = this.#live();
-    if (history === undefined) return;
+    if (history === undefined) return now;
+    this.#record(history, caller, call, result, now);
+    return now;
+  }
+
+  /** The hypercall's history event, at `now`. */
+  #record(
+    history: History,
+    caller: Domain,
+    call: Hypercall,
+    result: HypercallResult,
+    now: number,
+  ): void {
     // Sendvs (successes and errnos alike) and the successful memory ops are binary records,
     // rendered when read (sendv-record.ts, memory-record.ts); the rest are built as text.
     if (result.op !== "status") {
