@@ -145,7 +145,9 @@ export class LinkRelay {
   async listen(address: string): Promise<string> {
     await new Promise<void>((resolve, reject) => {
       this.hop.once("error", (err) => {
-        reject(new Error(`cannot listen on ${this.upstreamAddress}: ${err.message}`, { cause: err }));
+        reject(
+          new Error(`cannot listen on ${this.upstreamAddress}: ${err.message}`, { cause: err }),
+        );
       });
       this.hop.listen(this.hopPath, resolve);
     });
@@ -207,17 +209,18 @@ export class LinkRelay {
       const head = end.read(ID_BYTES) as Buffer | null;
       if (head === null) return;
       end.off("readable", readId).off("end", refuse);
-      const connection = this.awaitingHop.get(head.readUIntBE(ID_BYTES - 6, 6));
+      // At its end a stream gives what is left, which may be short of an id.
+      const id = head.length === ID_BYTES ? head.readUIntBE(ID_BYTES - 6, 6) : 0;
+      const connection = this.awaitingHop.get(id);
       if (connection === undefined || connection.closed) {
         end.destroy();
         return;
       }
-      this.awaitingHop.delete(head.readUIntBE(ID_BYTES - 6, 6));
+      this.awaitingHop.delete(id);
       const { remoteAddress, remotePort } = connection.identity;
       // grpc-js reads a call's peer from the socket; an own property shadows net's getter.
       Object.defineProperty(end, "remoteAddress", { value: remoteAddress });
       Object.defineProperty(end, "remotePort", { value: remotePort });
-      connection.onClose(() => end.destroy());
       this.inject(end);
     };
     const refuse = (): void => {
