@@ -101,3 +101,16 @@ test("a connection to the hop without a live relayed connection's id is cut, nev
   }
   assert.equal(existsSync(hopPath), false, "the hop's directory is removed at close");
 });
+
+test(
+  "a hop connection that never sends its id does not hold the relay open",
+  { timeout: 10_000 },
+  async () => {
+    const { relay } = await relayOn("127.0.0.1:0");
+    const silent = createConnection(relay.upstreamAddress.slice("unix:".length));
+    silent.on("error", () => undefined);
+    await once(silent, "connect");
+    await relay.close();
+    await once(silent, "close");
+  },
+);

@@ -5,8 +5,10 @@
  * direction, to the real gRPC guest server.
  *
  * The hop to the gRPC server is a private Unix socket (in a directory only this user can open),
- * not loopback TCP: the kernel's TCP path was most of what the idle relay cost (docs/chaos.md,
- * "Idle cost"). Each relayed connection first sends its 8-byte id; the private end that
+ * not loopback TCP: the relay's write into loopback TCP was its largest native cost in profiles,
+ * and a Unix socket spends less kernel time per chunk (docs/chaos.md, "Idle cost"); no other
+ * user can reach the gRPC server past the faults either. Each relayed connection first sends its
+ * 8-byte id; the private end that
  * carries it is given the guest's address and port (or, for a Unix-socket guest, "unix" and a
  * port of its own) and handed to the gRPC server (grpc-js's connection injector, through
  * admission). A call's `getPeer()` then names the relayed connection it came on, which is how
@@ -36,8 +38,8 @@ export class RelayedConnection {
   readonly downstream: FaultPipe;
   /** The domain whose link this is, once a call on it authenticated. */
   link: string | undefined;
-  /** How the gRPC server sees this connection: its peer's address and port, and `getPeer()`. */
-  identity = { remoteAddress: "", remotePort: 0, peer: "" };
+  /** The peer address and port the gRPC server sees this connection come from. */
+  identity = { remoteAddress: "", remotePort: 0 };
   closed = false;
   private readonly closeListeners: (() => void)[] = [];
 
@@ -119,6 +121,8 @@ export class LinkRelay {
   /** Relayed connections whose private end has not been accepted yet, by id. */
   private readonly awaitingHop = new Map<number, RelayedConnection>();
   private readonly byPeer = new Map<string, RelayedConnection>();
+  /** Hop ends whose id has not arrived yet (cut at close, so none holds the hop open). */
+  private readonly unnamedEnds = new Set<Socket>();
 
   constructor(
     private readonly inject: InjectConnection,
@@ -194,7 +198,7 @@ export class LinkRelay {
     const remoteAddress = client.remoteAddress ?? "unix";
     const remotePort = client.remotePort ?? -id;
     const peer = `${remoteAddress}:${remotePort}`;
-    connection.identity = { remoteAddress, remotePort, peer };
+    connection.identity = { remoteAddress, remotePort };
     this.byPeer.set(peer, connection);
     connection.onClose(() => {
       this.awaitingHop.delete(id);
@@ -205,10 +209,13 @@ export class LinkRelay {
   /** The private end of a relayed connection: read its id, name it, hand it to gRPC. */
   private acceptHop(end: Socket): void {
     end.on("error", () => end.destroy());
+    this.unnamedEnds.add(end);
+    end.once("close", () => this.unnamedEnds.delete(end));
     const readId = (): void => {
       const head = end.read(ID_BYTES) as Buffer | null;
       if (head === null) return;
       end.off("readable", readId).off("end", refuse);
+      this.unnamedEnds.delete(end);
       // At its end a stream gives what is left, which may be short of an id.
       const id = head.length === ID_BYTES ? head.readUIntBE(ID_BYTES - 6, 6) : 0;
       const connection = this.awaitingHop.get(id);
@@ -232,6 +239,7 @@ export class LinkRelay {
   /** Stops accepting and cuts every relayed connection. */
   async close(): Promise<void> {
     for (const connection of this.byPeer.values()) connection.drop();
+    for (const end of this.unnamedEnds) end.destroy();
     await Promise.all(
       [this.server, this.hop].map(
         (server) =>
