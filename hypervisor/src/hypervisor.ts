@@ -426,16 +426,12 @@ export async function startHypervisor(
       ? undefined
       : new ToxiproxyApi(linkFaults);
   try {
-    // With link faults the gRPC server listens privately, behind the fault relay (faults/);
-    // admission still gates every relayed connection.
-    listen = await bind(
-      guestAdmit,
-      guestServer,
-      linkFaults === undefined ? config.listen : "127.0.0.1:0",
-    );
-    if (linkFaults !== undefined) {
+    // With link faults the fault relay (faults/) listens and hands each relayed connection to
+    // the gRPC server; admission still gates every one.
+    if (linkFaults === undefined) listen = await bind(guestAdmit, guestServer, config.listen);
+    else {
       if (config.listen.startsWith("unix:")) removeStaleSocket(config.listen.slice("unix:".length));
-      listen = await linkFaults.listen(config.listen, listen);
+      listen = await linkFaults.listen(config.listen, guestAdmit.injector(guestServer));
       log.info({ seed: linkFaults.seed }, "link faults on");
     }
     toxiproxyListen = await toxiproxyApi?.listen(config.linkFaults?.toxiproxyListen ?? "");

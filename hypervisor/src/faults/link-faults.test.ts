@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The link-fault engine over real sockets (a relay in front of a plain TCP echo server, calls
+ * The link-fault engine over real sockets (a relay in front of a plain echo "server", calls
  * faked as gRPC calls with a peer and a bearer token): connections join their domain's link on
  * their first authenticated call, toxicity is drawn per connection from the seed, a link taken
  * down cuts and refuses, and every fault's start and end is an event.
@@ -8,36 +8,30 @@
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { createConnection, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { after, test } from "node:test";
 import { DomainRegistry } from "../domain/domain-registry.js";
 import { createLogger } from "../logger.js";
 import { MemoryQuota } from "../memory/memory-quota.js";
 import type { FaultEvent } from "./fault-events.js";
 import { LinkFaults } from "./link-faults.js";
 
-let echo: Server;
-let echoAddress: string;
-/** Peer address (as the server sees it) of every connection the echo server accepted. */
+/** Peer address (as the server sees it) of every connection handed to the echo "server". */
 const peers: string[] = [];
 const sockets: Socket[] = [];
 
-before(async () => {
-  echo = createServer((socket) => {
-    peers.push(`${socket.remoteAddress}:${socket.remotePort}`);
-    socket.on("error", () => undefined);
-    socket.pipe(socket);
-  });
-  await new Promise<void>((resolve) => echo.listen(0, "127.0.0.1", resolve));
-  const a = echo.address();
-  assert.ok(a !== null && typeof a === "object");
-  echoAddress = `127.0.0.1:${a.port}`;
-});
-after(async () => {
+/** Stands in for the gRPC server: each relayed connection it is handed echoes what it reads. */
+function echo(socket: Socket): void {
+  peers.push(`${socket.remoteAddress}:${socket.remotePort}`);
+  sockets.push(socket);
+  socket.on("error", () => undefined);
+  socket.pipe(socket);
+}
+
+after(() => {
   for (const s of sockets) s.destroy();
-  await new Promise((resolve) => echo.close(resolve));
 });
 
 async function engine(seed: number, listen = "127.0.0.1:0") {
@@ -46,7 +40,7 @@ async function engine(seed: number, listen = "127.0.0.1:0") {
     maxDomainMemoryBytes: 1 << 24,
   });
   const faults = new LinkFaults({ registry, seed, log: createLogger("silent") });
-  const address = await faults.listen(listen, echoAddress);
+  const address = await faults.listen(listen, echo);
   const events: FaultEvent[] = [];
   faults.onFaultEvent((e) => events.push(e));
   let served = false;

@@ -11,7 +11,7 @@ import type { Logger } from "pino";
 import type { DomainRegistry } from "../domain/domain-registry.js";
 import { bearerToken } from "../grpc/auth.js";
 import { FaultEvents, type FaultEventListener } from "./fault-events.js";
-import { LinkRelay, type RelayedConnection } from "./link-relay.js";
+import { LinkRelay, type InjectConnection, type RelayedConnection } from "./link-relay.js";
 import { seededRandom } from "./seeded-random.js";
 import {
   FaultRequestError,
@@ -54,7 +54,7 @@ export class LinkFaults {
   private readonly random: () => number;
   private readonly now: () => number;
   private relay: LinkRelay | undefined;
-  /** The guest listener's public address, and the private gRPC address it relays to. */
+  /** The guest listener's public address, and the private hop it relays through. */
   listenAddress = "";
   upstreamAddress = "";
 
@@ -79,14 +79,10 @@ export class LinkFaults {
     return this.events.on(listener);
   }
 
-  /** Starts relaying `publicAddress` to the gRPC guest server bound on `privateAddress`. */
-  async listen(publicAddress: string, privateAddress: string): Promise<string> {
-    const i = privateAddress.lastIndexOf(":");
-    this.relay = new LinkRelay(
-      { host: privateAddress.slice(0, i), port: Number(privateAddress.slice(i + 1)) },
-      this.now,
-    );
-    this.upstreamAddress = privateAddress;
+  /** Starts relaying `publicAddress` to the gRPC guest server that `inject` hands sockets to. */
+  async listen(publicAddress: string, inject: InjectConnection): Promise<string> {
+    this.relay = new LinkRelay(inject, this.now);
+    this.upstreamAddress = this.relay.upstreamAddress;
     this.listenAddress = await this.relay.listen(publicAddress);
     return this.listenAddress;
   }

@@ -207,10 +207,8 @@ export class Admission {
    * gRPC sees them. Resolves with the bound address.
    */
   async listen(server: grpc.Server, address: string): Promise<string> {
-    const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-    const netServer = createServer({ noDelay: true }, (socket) => {
-      if (this.#accept(socket)) injector.injectConnection(socket);
-    });
+    const inject = this.injector(server);
+    const netServer = createServer({ noDelay: true }, inject);
     this.#netServer = netServer;
     const unix = address.startsWith("unix:");
     const hostPort = /^(.*):(\d+)$/.exec(address);
@@ -225,6 +223,17 @@ export class Admission {
     const bound = netServer.address();
     if (unix || bound === null || typeof bound === "string") return address;
     return `${address.slice(0, address.lastIndexOf(":"))}:${bound.port}`;
+  }
+
+  /**
+   * Feeds sockets accepted elsewhere (the link-fault relay's) to `server` through this gate,
+   * counted and timed as `listen()`'s own are.
+   */
+  injector(server: grpc.Server): (socket: Socket) => void {
+    const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    return (socket) => {
+      if (this.#accept(socket)) injector.injectConnection(socket);
+    };
   }
 
   /** Stops accepting and closes what is still open (after grpc-js's own shutdown). */
