@@ -9,8 +9,9 @@
  *   send;
  * - the datagram sockets' rings when the event loop is next idle (`setImmediate`): the store
  *   then leaves after the drained messages reached the application (their promise reactions
- *   run first), not in front of them, and it is two calls (store, notify) instead of the
- *   four of a publish turn (store, notify, tx read, prefetch): a VIRQ announces new data anyway.
+ *   run first), not in front of them, and it is two calls (store, notify) instead of a publish
+ *   turn's three or four (store, notify, tx read, a prefetch when more data is expected): a
+ *   VIRQ announces new data anyway.
  * One per endpoint.
  */
 import type { HypercallClient, HypercallOp } from "../hypercall/hypercall-client.js";
