@@ -428,11 +428,12 @@ async function main(): Promise<number> {
 
       const throughputs = new Map<string, number[]>();
       for (const size of CONFIG.sizes) {
+        const saturatedRounds = CONFIG.latencyOnly ? 0 : CONFIG.rounds;
         log(
-          `throughput, ${formatSize(size)}: warm-up, then ${CONFIG.rounds} round(s) of ≤${CONFIG.maxMessages} msgs / ${CONFIG.maxSendMs / 1000} s per system …`,
+          `throughput, ${formatSize(size)}: warm-up, then ${saturatedRounds} round(s) of ≤${CONFIG.maxMessages} msgs / ${CONFIG.maxSendMs / 1000} s per system …`,
         );
         for (const sys of systems) await saturated(sys, size, 0, true);
-        for (let round = 1; round <= CONFIG.rounds; round++) {
+        for (let round = 1; round <= saturatedRounds; round++) {
           for (const sys of rotated(systems, round)) {
             const r = await saturated(sys, size, round, false);
             const key = `${sys.name}:${size}`;

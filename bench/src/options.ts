@@ -32,6 +32,9 @@ export const BENCH_USAGE = `usage: node bench/dist/main.js [options]   (npm run 
   --batch-messages N        hmx sender socket maxBatchMessages (default: libargo's)
   --virq-ring-bytes N       ring bytes each VIRQ carries to the hmx guests (SessionClient's
                             virqRingBytes; 0 = none, the receiver reads after each VIRQ)
+  --latency-only            traffic phase: keep the warm-ups and the paced latency rounds, skip
+                            the saturated throughput rounds (for latency A/B runs)
+  --rounds N                rounds per size and system (default 3; --quick: 1)
   -h, --help                show this help`;
 
 export class UsageError extends Error {
@@ -46,8 +49,13 @@ export interface BenchConfig {
   readonly experimental: boolean;
   readonly quick: boolean;
   readonly sizes: readonly number[];
-  /** Saturated rounds per size and system (the median is reported), rotating the order. */
+  /**
+   * Saturated and paced rounds per size and system (the median is reported), rotating the
+   * order.
+   */
   readonly rounds: number;
+  /** Skip the saturated throughput rounds (warm-ups and paced latency rounds still run). */
+  readonly latencyOnly: boolean;
   readonly maxMessages: number;
   readonly maxSendMs: number;
   readonly warmupMessages: number;
@@ -167,6 +175,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
         "batch-bytes": { type: "string" },
         "batch-messages": { type: "string" },
         "virq-ring-bytes": { type: "string" },
+        "latency-only": { type: "boolean", default: false },
+        rounds: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       allowNegative: true,
@@ -198,6 +208,9 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
   const batchBytes = values["batch-bytes"];
   const batchMessages = values["batch-messages"];
   const virqRingBytes = values["virq-ring-bytes"];
+  const latencyOnly = values["latency-only"];
+  const rounds =
+    values.rounds === undefined ? (quick ? 1 : 3) : positiveInt("rounds", values.rounds);
   const experimental =
     quick ||
     values.sizes !== undefined ||
@@ -214,12 +227,15 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     values["hypervisor-flags"] !== undefined ||
     batchBytes !== undefined ||
     batchMessages !== undefined ||
-    virqRingBytes !== undefined;
+    virqRingBytes !== undefined ||
+    latencyOnly ||
+    values.rounds !== undefined;
   return {
     experimental,
     quick,
     sizes,
-    rounds: quick ? 1 : 3,
+    rounds,
+    latencyOnly,
     maxMessages: quick ? 20_000 : 200_000,
     maxSendMs: quick ? 1000 : 5000,
     warmupMessages: quick ? 2000 : 20_000,

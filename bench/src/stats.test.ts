@@ -217,4 +217,22 @@ describe("options", () => {
     assert.throws(() => parseBenchOptions(["--only", "virtio,disk"]), /unknown phase "disk"/);
     assert.throws(() => parseBenchOptions(["--only", "virtio", "--no-mac"]), UsageError);
   });
+
+  it("--latency-only skips the saturated rounds and --rounds sets the round count; both are experimental", () => {
+    const d = parseBenchOptions([]);
+    assert.ok(d !== "help");
+    assert.deepEqual([d.latencyOnly, d.rounds], [false, 3]);
+    const l = parseBenchOptions(["--latency-only", "--rounds", "5"]);
+    assert.ok(l !== "help" && l.experimental);
+    assert.deepEqual([l.latencyOnly, l.rounds], [true, 5]);
+    const r = parseBenchOptions(["--rounds", "3"]);
+    assert.ok(r !== "help" && r.experimental);
+    const q = parseBenchOptions(["--quick"]);
+    assert.ok(q !== "help");
+    assert.equal(q.rounds, 1);
+    assert.throws(
+      () => parseBenchOptions(["--rounds", "0"]),
+      /--rounds must be a positive integer, got "0"/,
+    );
+  });
 });

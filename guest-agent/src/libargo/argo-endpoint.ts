@@ -318,6 +318,11 @@ export class ArgoEndpoint {
     this.#publisher.later(ring);
   };
 
+  /** A datagram socket's ring's `deferPublish` hook: published when the loop is idle. */
+  readonly #deferPublishWhenIdle = (ring: RxRing): void => {
+    this.#publisher.whenIdle(ring);
+  };
+
   /**
    * @internal The deferred rx stores and their notify(NULL), for the front of a multicall about
    * to be issued (deferred-publish.ts); null when none is pending.
@@ -380,6 +385,12 @@ export class ArgoEndpoint {
         ...(resumeGfn === undefined ? {} : { resumeGfn }),
         ...(options.resumeRx === undefined ? {} : { resumeRx: options.resumeRx }),
         ...(options.consumeOnAnswer === true ? { consumeOnAnswer: true } : {}),
+        // The rx store leaves after the messages reached the application (deferred-publish.ts),
+        // except where a consumer's progress record must ride in front of it (crash
+        // consistency: rx-ring.ts `progressOps`) or the answers consume (consumeOnAnswer).
+        ...(options.consumer === undefined && options.consumeOnAnswer !== true
+          ? { deferPublish: this.#deferPublishWhenIdle }
+          : {}),
         // The ring is in the agent state from the multicall that registers it on.
         recordOps: (gfn) => {
           const record = { aport, partnerId: partner, len: ringLen, gfn };

@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Deferred rx publishing for the rings that opt in (rx-ring.ts "Deferred publish"; the
- * virtio-argo channels do): a drained ring's rx store rides, with one notify(NULL) for all of
- * them, in front of the next multicall this guest sends — a channel's send (as part of its
- * prelude) or the endpoint's next drain pass — and a backstop timer publishes what no multicall
- * took within `PUBLISH_BACKSTOP_MS`. A request and its answer therefore cost each side a drain
- * pass and a send, not a drain pass, a publish and a send. One per endpoint.
+ * Deferred rx publishing for the rings that opt in (rx-ring.ts "Deferred publish"): a drained
+ * ring's rx store rides, with one notify(NULL) for all of them, in front of the next multicall
+ * this guest sends — a channel's send (as part of its prelude) or the endpoint's next drain
+ * pass — and what no multicall took goes out on its own:
+ * - the virtio-argo channels' rings on a backstop timer (`PUBLISH_BACKSTOP_MS`): a request and
+ *   its answer then cost each side a drain pass and a send, not a drain pass, a publish and a
+ *   send;
+ * - the datagram sockets' rings when the event loop is next idle (`setImmediate`): the store
+ *   then leaves after the drained messages reached the application (their promise reactions
+ *   run first), not in front of them, and it is two calls (store, notify) instead of a publish
+ *   turn's three or four (store, notify, tx read, a prefetch when more data is expected): a
+ *   VIRQ announces new data anyway.
+ * One per endpoint.
  */
 import type { HypercallClient, HypercallOp } from "../hypercall/hypercall-client.js";
 import type { BatchPrelude } from "./batch-prelude.js";
@@ -22,7 +29,7 @@ const PUBLISH_BACKSTOP_MS = 1;
 export interface PublishStats {
   /** Rx stores that rode on another multicall. */
   publishesCarried: number;
-  /** Rx stores that the backstop sent alone. */
+  /** Rx stores sent alone: by the backstop timer, or when the event loop was idle. */
   publishBackstops: number;
 }
 
@@ -34,6 +41,7 @@ export class DeferredPublisher {
   /** Rings with a deferred rx publish not yet taken by a multicall. */
   readonly #unpublished = new Set<RxRing>();
   #backstop: NodeJS.Timeout | undefined;
+  #idle: NodeJS.Immediate | undefined;
   #closed = false;
 
   /**
@@ -59,11 +67,27 @@ export class DeferredPublisher {
     }, PUBLISH_BACKSTOP_MS);
   }
 
+  /**
+   * Like `later`, for a ring whose store should not wait for a multicall longer than it takes
+   * the event loop to finish what it is doing (a datagram socket's: module comment). A store
+   * that then fails waits for the next multicall, as a failed backstop's does.
+   */
+  whenIdle(ring: RxRing): void {
+    this.#unpublished.add(ring);
+    if (this.#closed || this.#idle !== undefined) return;
+    this.#idle = setImmediate(() => {
+      this.#idle = undefined;
+      this.#publishAlone();
+    });
+  }
+
   /** Stops the backstop; what is still unpublished stays so (the rings are closing). */
   close(): void {
     this.#closed = true;
     if (this.#backstop !== undefined) clearTimeout(this.#backstop);
+    if (this.#idle !== undefined) clearImmediate(this.#idle);
     this.#backstop = undefined;
+    this.#idle = undefined;
   }
 
   /**

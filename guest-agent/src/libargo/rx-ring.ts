@@ -38,7 +38,8 @@
  * - Payloads are handed to the sink as views of the fetched buffers (see ring-reader.ts), not
  *   copied again; the shadow image is kept only for headers and wrapped payloads.
  *
- * Deferred publish (opt-in, `deferPublish`; the virtio-argo hub uses it). Publishing rx costs
+ * Deferred publish (opt-in, `deferPublish`; the virtio-argo hub and the datagram sockets use
+ * it, deferred-publish.ts says how long each waits). Publishing rx costs
  * a round trip of its own after every drain, although the sender only needs the space once the
  * ring fills up. A ring with a `deferPublish` hook therefore, when the hypervisor would still see
  * at most half the ring in use, only advances its local rx and hands itself to the hook; the
