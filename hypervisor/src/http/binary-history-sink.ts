@@ -10,7 +10,7 @@
  * the clients' message limits (the Python client's is 1 MiB) and its header at 4 bytes.
  */
 import type { Duplex } from "node:stream";
-import { WebSocket } from "ws";
+import type { WebSocket } from "ws";
 import { ByteBatch } from "../observability/byte-batch.js";
 import {
   FORMAT_VERSION,
@@ -19,6 +19,7 @@ import {
   TAG_JSON,
 } from "../observability/history-binary.js";
 import type { HistorySink } from "../observability/history.js";
+import { closeWithGrace, writeFrames } from "./history-socket.js";
 
 /** Largest payload of a frame with a 16-bit length (RFC 6455 §5.2). */
 const FRAME_MAX = 65535;
@@ -110,22 +111,10 @@ export function binaryHistorySink(
     },
     flush() {
       closeFrame();
-      if (batch.length === 0) return;
-      if (ws.readyState !== WebSocket.OPEN) {
-        batch.clear();
-        return;
-      }
-      const frames = batch.take();
-      socket.write(frames, () => {
-        batch.recycle(frames);
-      });
+      writeFrames(ws, socket, batch);
     },
     close(code, reason) {
-      ws.close(code, reason);
-      // A peer that never reads never answers the close frame either.
-      setTimeout(() => {
-        ws.terminate();
-      }, closeGraceMs).unref();
+      closeWithGrace(ws, code, reason, closeGraceMs);
     },
   };
 }
