@@ -13,6 +13,7 @@ import { WebSocket } from "ws";
 import { ARGO_DOMID_ANY } from "@hmx/proto/abi";
 import { decodeHistoryFrame, type HistoryEvent } from "@hmx/client";
 import type { Domain } from "../domain/domain.js";
+import { fakeCaller } from "../test-utils/fake-caller.js";
 import type { Hypercall } from "../dispatch/hypercall.js";
 import { binaryHistorySink } from "../http/binary-history-sink.js";
 import { History, type HistorySink } from "./history.js";
@@ -76,17 +77,6 @@ function capturedBinarySink(): { sink: HistorySink; payloads: () => Buffer[] } {
     return out;
   };
   return { sink, payloads };
-}
-
-function fakeCaller(domid: number, payload: Buffer, limit: number): Domain {
-  const memory = {
-    contains: (gpa: number, len: number) => gpa + len <= limit,
-    copyOut(_gpa: number, len: number, out: Buffer, at: number) {
-      payload.copy(out, at, 0, len);
-    },
-    read: (_gpa: number, len: number) => payload.subarray(0, len),
-  };
-  return { domid, memory } as unknown as Domain;
 }
 
 /** A random hot hypercall and its result: sendv (ok, or failed with a named or unnamed errno), ReadMemory or WriteMemory. */

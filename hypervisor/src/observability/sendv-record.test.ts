@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ARGO_DOMID_ANY } from "@hmx/proto/abi";
 import type { Domain } from "../domain/domain.js";
+import { fakeCaller } from "../test-utils/fake-caller.js";
 import type { Hypercall } from "../dispatch/hypercall.js";
 import { History, NO_DOMID, type HistorySink } from "./history.js";
 import { RecordingObserver, hypercallValue } from "./recording-observer.js";
@@ -36,18 +37,6 @@ class LineSink implements HistorySink {
   close(): void {
     // Nothing here closes it: these tests end their subscriptions themselves.
   }
-}
-
-/** A caller whose memory holds `payload` everywhere below `limit`. */
-function fakeCaller(domid: number, payload: Buffer, limit: number): Domain {
-  const memory = {
-    contains: (gpa: number, len: number) => gpa + len <= limit,
-    copyOut(_gpa: number, len: number, out: Buffer, at: number) {
-      payload.copy(out, at, 0, len);
-    },
-    read: (_gpa: number, len: number) => payload.subarray(0, len),
-  };
-  return { domid, memory } as unknown as Domain;
 }
 
 function randomSendv(): { caller: Domain; call: Hypercall } {
