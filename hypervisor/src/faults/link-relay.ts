@@ -14,11 +14,12 @@
  * admission). A call's `getPeer()` then names the relayed connection it came on, which is how
  * a connection is tied to the domain that authenticates on it.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FaultPipe } from "./fault-pipe.js";
+import { makeHopDir } from "./hop-dir.js";
 import { resetLink } from "./reset-link.js";
 import type { ConnectionControl } from "./toxic-stages.js";
 import type { ToxicStream } from "./toxic-spec.js";
@@ -131,8 +132,8 @@ export class LinkRelay {
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
       this.accept(client);
     });
-    // mkdtemp makes the directory 0700: no other user can connect to the hop.
-    this.hopDir = mkdtempSync(join(tmpdir(), "hmx-link-"));
+    // A 0700 directory: no other user can connect to the hop (hop-dir.ts).
+    this.hopDir = makeHopDir(tmpdir());
     this.hopPath = join(this.hopDir, "relay.sock");
     // Options as admission's own listener has them: the gRPC side sees what it always saw.
     this.hop = createServer((end) => {
