@@ -22,6 +22,8 @@ test(
       assert.equal(p.withOpsPerSec, median(p.roundsWith));
       assert.equal(p.ratio, p.withOpsPerSec / p.withoutOpsPerSec);
       assert.equal(p.meetsTarget, p.ratio >= r.targetRatio);
+      assert.ok(p.cpuUsWithout > 0 && p.cpuUsWith > 0, JSON.stringify(p));
+      assert.equal(p.capacityRatio, p.cpuUsWithout / p.cpuUsWith);
     }
     assert.equal(r.meetsTarget, r.argo.meetsTarget && r.link.meetsTarget);
   },

@@ -10,6 +10,8 @@
  *   toxic) against the plain guest listener, on 256-byte WriteMemory + ReadMemory batches.
  * After one uncounted warm-up round of each, rounds alternate within each pair so machine noise
  * hits both alike; each figure is the median of its rounds (3 by default), the ratio of medians.
+ * Each pair also reports CPU per hypercall and its capacity ratio: on a loaded machine the
+ * rates swing ±30 % even for identical code, the CPU per call much less.
  */
 import type { HypervisorConfig } from "@hmx/hypervisor";
 import { pipelinedRound, type PipelinedRoundOptions } from "./pipelined-round.js";
@@ -37,6 +39,11 @@ export interface FaultBenchPair {
   readonly roundsWith: readonly number[];
   readonly ratio: number;
   readonly meetsTarget: boolean;
+  /** Medians of CPU µs per hypercall (client and hypervisor: one process) without and with. */
+  readonly cpuUsWithout: number;
+  readonly cpuUsWith: number;
+  /** cpuUsWithout / cpuUsWith: the capacity ratio, which other processes' load does not move. */
+  readonly capacityRatio: number;
 }
 
 export interface FaultBenchResult {
@@ -59,19 +66,24 @@ async function pair(
 ): Promise<FaultBenchPair> {
   const roundsWithout: number[] = [];
   const roundsWith: number[] = [];
+  const cpuWithout: number[] = [];
+  const cpuWith: number[] = [];
   const none = () => Promise.resolve(undefined);
   // One round of each first, not counted: the first rounds of a process run cold (JIT, heap).
   for (const configure of [without, withIt]) await pipelinedRound(configure, o, none);
   for (let r = 0; r < rounds; r++) {
     // Alternate which goes first, so warm-up and drift favour neither.
     for (const on of r % 2 === 0 ? [false, true] : [true, false]) {
-      const { opsPerSec } = await pipelinedRound(on ? withIt : without, o, none);
+      const { opsPerSec, cpuUsPerOp } = await pipelinedRound(on ? withIt : without, o, none);
       (on ? roundsWith : roundsWithout).push(opsPerSec);
+      (on ? cpuWith : cpuWithout).push(cpuUsPerOp);
     }
   }
   const withoutOpsPerSec = median(roundsWithout);
   const withOpsPerSec = median(roundsWith);
   const ratio = withOpsPerSec / withoutOpsPerSec;
+  const cpuUsWithout = median(cpuWithout);
+  const cpuUsWith = median(cpuWith);
   return {
     withoutOpsPerSec,
     withOpsPerSec,
@@ -79,6 +91,9 @@ async function pair(
     roundsWith,
     ratio,
     meetsTarget: ratio >= FAULT_BENCH_TARGET_RATIO,
+    cpuUsWithout,
+    cpuUsWith,
+    capacityRatio: cpuUsWithout / cpuUsWith,
   };
 }
 
@@ -110,7 +125,8 @@ export function faultBenchLines(r: FaultBenchResult): string[] {
   const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
   const line = (what: string, p: FaultBenchPair, without: string) =>
     `${what}, no fault active: ${fmt(p.withOpsPerSec)} vs ${fmt(p.withoutOpsPerSec)} hypercalls/s ${without} ` +
-    `(medians of ${p.roundsWith.length}; ${p.ratio.toFixed(2)}×; target ≥ ${r.targetRatio}×: ${p.meetsTarget ? "met" : "NOT met"})`;
+    `(medians of ${p.roundsWith.length}; ${p.ratio.toFixed(2)}×; target ≥ ${r.targetRatio}×: ${p.meetsTarget ? "met" : "NOT met"}; ` +
+    `CPU ${p.cpuUsWith.toFixed(2)} vs ${p.cpuUsWithout.toFixed(2)} µs per call, capacity ${p.capacityRatio.toFixed(2)}×)`;
   return [
     line("Argo fault engine loaded (sendv)", r.argo, "with it absent"),
     line("Link-fault layer on (memory calls)", r.link, "without it"),

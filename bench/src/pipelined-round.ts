@@ -31,6 +31,11 @@ export interface PipelinedRoundOptions {
 /** What a round measured, and what its `after` step returned (state-bench's latency loop). */
 export interface PipelinedRoundResult<T> {
   readonly opsPerSec: number;
+  /**
+   * CPU time of this process (the client and the in-process hypervisor together) per hypercall,
+   * in µs: unlike the rate, it does not move when other processes take the cores.
+   */
+  readonly cpuUsPerOp: number;
   readonly after: T;
 }
 
@@ -114,6 +119,7 @@ export async function pipelinedRound<T>(
       batch = sendvBatch(domain.domid, o.batchOps);
     }
     let done = 0;
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     const deadline = started + o.roundMs;
     const lane = async (): Promise<void> => {
@@ -128,7 +134,9 @@ export async function pipelinedRound<T>(
     };
     await Promise.all(Array.from({ length: o.inFlight }, lane));
     const opsPerSec = (done * 1000) / (performance.now() - started);
-    return { opsPerSec, after: await after(client, hv) };
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuUsPerOp = (cpu.user + cpu.system) / done;
+    return { opsPerSec, cpuUsPerOp, after: await after(client, hv) };
   } finally {
     await client.close();
     await hv.stop();
