@@ -15,6 +15,7 @@ import { decodeHistoryFrame, type HistoryEvent } from "@hmx/client";
 import type { Domain } from "../domain/domain.js";
 import { fakeCaller } from "../test-utils/fake-caller.js";
 import type { Hypercall } from "../dispatch/hypercall.js";
+import { seededRandom } from "../faults/seeded-random.js";
 import { binaryHistorySink } from "../http/binary-history-sink.js";
 import { History, type HistorySink } from "./history.js";
 import { RecordingObserver } from "./recording-observer.js";
@@ -22,13 +23,10 @@ import { Rfc3339Clock } from "./rfc3339-clock.js";
 
 const seed = Number(process.env["HMX_TEST_SEED"] ?? Date.now() % 100000);
 console.log(`seed ${seed}`);
-let x = seed;
-/** mulberry32: an LCG's low bits cycle too shortly for `% 4` picks to mix. */
+/** The fault engine's mulberry32: an LCG's low bits cycle too shortly for `% 4` picks to mix. */
+const draw = seededRandom(seed);
 function random(limit: number): number {
-  x = (x + 0x6d2b79f5) | 0;
-  let t = Math.imul(x ^ (x >>> 15), 1 | x);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * limit);
+  return Math.floor(draw() * limit);
 }
 
 /** The text path's lines, as a JSON subscriber gets them. */
