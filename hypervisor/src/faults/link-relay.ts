@@ -6,8 +6,9 @@
  *
  * The hop to the gRPC server is a private Unix socket (in a directory only this user can open),
  * not loopback TCP: the relay's write into loopback TCP was its largest native cost in profiles,
- * and a Unix socket spends less kernel time per chunk (docs/chaos.md, "Idle cost"); no other
- * user can reach the gRPC server past the faults either. Each relayed connection first sends its
+ * and a Unix socket spends less kernel time per chunk (the total CPU per call moved within the
+ * noise: docs/chaos.md, "Idle cost"); no other user can reach the gRPC server past the faults
+ * either. Each relayed connection first sends its
  * 8-byte id; the private end that
  * carries it is given the guest's address and port (or, for a Unix-socket guest, "unix" and a
  * port of its own) and handed to the gRPC server (grpc-js's connection injector, through
@@ -135,7 +136,7 @@ export class LinkRelay {
     // A 0700 directory: no other user can connect to the hop (hop-dir.ts).
     this.hopDir = makeHopDir(tmpdir());
     this.hopPath = join(this.hopDir, "relay.sock");
-    // Options as admission's own listener has them: the gRPC side sees what it always saw.
+    // Each end is named by the id it sends first, then handed to gRPC (acceptHop).
     this.hop = createServer((end) => {
       this.acceptHop(end);
     });

@@ -13,33 +13,14 @@ import { WebSocket } from "ws";
 import { ARGO_DOMID_ANY } from "@hmx/proto/abi";
 import { decodeHistoryFrame, type HistoryEvent } from "@hmx/client";
 import type { Domain } from "../domain/domain.js";
-import { fakeCaller } from "../test-utils/fake-caller.js";
+import { fakeCaller, LineSink, seededPicks } from "../test-utils/record-fixtures.js";
 import type { Hypercall } from "../dispatch/hypercall.js";
-import { seededRandom } from "../faults/seeded-random.js";
 import { binaryHistorySink } from "../http/binary-history-sink.js";
 import { History, type HistorySink } from "./history.js";
 import { RecordingObserver } from "./recording-observer.js";
 import { Rfc3339Clock } from "./rfc3339-clock.js";
 
-const seed = Number(process.env["HMX_TEST_SEED"] ?? Date.now() % 100000);
-console.log(`seed ${seed}`);
-/** The fault engine's mulberry32: an LCG's low bits cycle too shortly for `% 4` picks to mix. */
-const draw = seededRandom(seed);
-function random(limit: number): number {
-  return Math.floor(draw() * limit);
-}
-
-/** The text path's lines, as a JSON subscriber gets them. */
-class LineSink implements HistorySink {
-  readonly lines: string[] = [];
-  readonly bufferedAmount = 0;
-  send(event: Uint8Array): void {
-    this.lines.push(Buffer.from(event).toString());
-  }
-  close(): void {
-    // The test ends its subscriptions itself.
-  }
-}
+const { seed, random } = seededPicks();
 
 /** The binary sink over a socket that keeps what is written, and the frames' payloads. */
 function capturedBinarySink(): { sink: HistorySink; payloads: () => Buffer[] } {

@@ -10,10 +10,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ARGO_DOMID_ANY } from "@hmx/proto/abi";
 import type { Domain } from "../domain/domain.js";
-import { seededRandom } from "../faults/seeded-random.js";
-import { fakeCaller } from "../test-utils/fake-caller.js";
+import { fakeCaller, LineSink, seededPicks } from "../test-utils/record-fixtures.js";
 import type { Hypercall } from "../dispatch/hypercall.js";
-import { History, NO_DOMID, type HistorySink } from "./history.js";
+import { History, NO_DOMID } from "./history.js";
 import { RecordingObserver, hypercallValue } from "./recording-observer.js";
 import { Rfc3339Clock } from "./rfc3339-clock.js";
 import { resultLabel } from "./metrics.js";
@@ -21,24 +20,7 @@ import { resultLabel } from "./metrics.js";
 /** EAGAIN, ECONNREFUSED, and a number no errno has. */
 const SENDV_ERRNOS = [11, 111, 999];
 
-const seed = Number(process.env["HMX_TEST_SEED"] ?? Date.now() % 100000);
-console.log(`seed ${seed}`);
-/** The fault engine's mulberry32 (an LCG's low bits would make `% 2` picks alternate). */
-const draw = seededRandom(seed);
-function random(limit: number): number {
-  return Math.floor(draw() * limit);
-}
-
-class LineSink implements HistorySink {
-  readonly lines: string[] = [];
-  readonly bufferedAmount = 0;
-  send(event: Uint8Array): void {
-    this.lines.push(Buffer.from(event).toString());
-  }
-  close(): void {
-    // Nothing here closes it: these tests end their subscriptions themselves.
-  }
-}
+const { seed, random } = seededPicks();
 
 function randomSendv(): { caller: Domain; call: Hypercall } {
   const payload = Buffer.alloc(256);
