@@ -2,12 +2,13 @@
 /**
  * A subscriber of the hypervisor's event history (`GET /v1/history` on the HTTP listener,
  * docs/harness.md): one JSON event per WebSocket frame (or, with `format: "binary"`, many
- * events per binary frame, decoded by history-binary.ts into the same event objects), with a strictly increasing `seq`. When
- * the connection drops (a network cut, the hypervisor closing a subscriber that fell behind) it
- * reconnects with `since` = the last seq it delivered, so within the retained window no event is
- * lost or delivered twice; what the window no longer holds arrives as the hypervisor's `gap`
- * event, delivered like any other. A refusal (wrong token, a bad query, a `since` from another
- * run) is not retried: `done` rejects with the hypervisor's message.
+ * events per binary frame, decoded by history-binary.ts into the same event objects), each with
+ * a strictly increasing `seq`. When the connection drops (a network cut, the hypervisor closing
+ * a subscriber that fell behind) it reconnects with `since` = the last seq it delivered, so
+ * within the retained window no event is lost or delivered twice; what the window no longer
+ * holds arrives as the hypervisor's `gap` event, delivered like any other. A refusal (wrong
+ * token, a bad query, a `since` from another run) is not retried: `done` rejects with the
+ * hypervisor's message.
  */
 import WebSocket from "ws";
 import { decodeHistoryFrame } from "./history-binary.js";
@@ -196,9 +197,11 @@ export class HistorySubscriber {
     const binary = o.format === "binary";
     ws.on("message", (data: Buffer, isBinary) => {
       if (isBinary !== binary) {
+        const got = isBinary ? "binary" : "text";
+        const wanted = o.format ?? "json";
         this.#fail(
           new HistorySubscriberError(
-            `history at ${o.address}: got a ${isBinary ? "binary" : "text"} frame on a ${o.format ?? "json"} subscription`,
+            `history at ${o.address}: got a ${got} frame on a ${wanted} subscription`,
           ),
         );
         return;
@@ -282,9 +285,10 @@ export class HistorySubscriber {
     this.#ws?.on("error", () => undefined);
     this.#failures++;
     if (o.reconnect === false || this.#failures > (o.maxAttempts ?? 10)) {
+      const gaveUp = o.reconnect === false ? "" : ` (gave up after ${this.#failures - 1} retries)`;
       this.#fail(
         new HistorySubscriberError(
-          `history at ${o.address}: ${reason}${o.reconnect === false ? "" : ` (gave up after ${this.#failures - 1} retries)`}`,
+          `history at ${o.address}: ${reason}${gaveUp}`,
           undefined,
           cause === undefined ? undefined : { cause },
         ),
