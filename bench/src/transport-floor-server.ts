@@ -15,9 +15,9 @@ import { createServer as createH2Server } from "node:http2";
 import { createServer as createTcpServer, type AddressInfo, type Server } from "node:net";
 import {
   FLOOR_METHOD,
-  grpcLength,
+  GRPC_FRAMING,
   messageSplitter,
-  tcpLength,
+  TCP_FRAMING,
   type TransportKind,
 } from "./transport-floor-wire.js";
 
@@ -68,7 +68,7 @@ function serveH2(): Promise<number> {
     );
     stream.on(
       "data",
-      messageSplitter(5, grpcLength, (m) => stream.write(m)),
+      messageSplitter(GRPC_FRAMING, (m) => stream.write(m)),
     );
     stream.on("wantTrailers", () => {
       stream.sendTrailers({ "grpc-status": "0" });
@@ -82,7 +82,7 @@ function serveTcp(): Promise<number> {
   const server = createTcpServer({ noDelay: true }, (socket) => {
     socket.on(
       "data",
-      messageSplitter(4, tcpLength, (m) => socket.write(m)),
+      messageSplitter(TCP_FRAMING, (m) => socket.write(m)),
     );
     socket.on("error", () => socket.destroy());
   });

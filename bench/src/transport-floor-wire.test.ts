@@ -5,21 +5,16 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { grpcLength, messageSplitter, tcpLength } from "./transport-floor-wire.js";
+import { GRPC_FRAMING, messageSplitter, TCP_FRAMING } from "./transport-floor-wire.js";
 
-function grpcFramed(body: string): Buffer {
-  const framed = Buffer.alloc(5 + body.length);
-  framed.writeUInt32BE(body.length, 1);
-  framed.write(body, 5);
-  return framed;
-}
+const grpcFramed = (body: string): Buffer => GRPC_FRAMING.frame(Buffer.from(body));
 
 describe("messageSplitter", () => {
   it("joins a message cut at every byte and splits messages sharing a read", () => {
     const stream = Buffer.concat([grpcFramed("alpha"), grpcFramed(""), grpcFramed("omega!")]);
     for (let cut = 0; cut <= stream.length; cut++) {
       const got: string[] = [];
-      const push = messageSplitter(5, grpcLength, (m) => got.push(m.subarray(5).toString()));
+      const push = messageSplitter(GRPC_FRAMING, (m) => got.push(m.subarray(5).toString()));
       push(stream.subarray(0, cut));
       push(stream.subarray(cut));
       assert.deepEqual(got, ["alpha", "", "omega!"], `cut at ${cut}`);
@@ -29,7 +24,7 @@ describe("messageSplitter", () => {
   it("reads the plain socket's 4-byte little-endian length", () => {
     const framed = Buffer.from([3, 0, 0, 0, 0x61, 0x62, 0x63, 1, 0, 0, 0]);
     const got: string[] = [];
-    const push = messageSplitter(4, tcpLength, (m) => got.push(m.subarray(4).toString()));
+    const push = messageSplitter(TCP_FRAMING, (m) => got.push(m.subarray(4).toString()));
     push(framed);
     assert.deepEqual(got, ["abc"], "the second message is not complete yet");
     push(Buffer.from("z"));

@@ -15,17 +15,20 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { connect as connectH2, constants as h2 } from "node:http2";
+import { once } from "node:events";
 import { createConnection } from "node:net";
+import type { Duplex } from "node:stream";
 import { parseArgs } from "node:util";
 import { distScript, killAll, spawnUntilReady } from "./children.js";
 import { cpuSeconds } from "./proc-stat.js";
 import { median } from "./stats.js";
 import {
   FLOOR_METHOD,
-  grpcLength,
+  GRPC_FRAMING,
   messageSplitter,
-  tcpLength,
+  TCP_FRAMING,
   TRANSPORT_KINDS,
+  type Framing,
   type TransportKind,
 } from "./transport-floor-wire.js";
 
@@ -52,7 +55,7 @@ function profileFlags(dir: string | undefined): string[] {
   return dir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${dir}`];
 }
 
-async function grpcClient(port: number, body: Buffer): Promise<EchoClient> {
+function grpcClient(port: number, body: Buffer): Promise<EchoClient> {
   const identity = (b: Buffer): Buffer => b;
   const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   const call = client.makeBidiStreamRequest<Buffer, Buffer>(FLOOR_METHOD, identity, identity);
@@ -67,7 +70,34 @@ async function grpcClient(port: number, body: Buffer): Promise<EchoClient> {
   });
 }
 
-async function h2Client(port: number, body: Buffer): Promise<EchoClient> {
+/**
+ * An EchoClient over a byte stream of `framing`'s messages: each send writes `body` framed, each
+ * whole message read back is an echo. Resolves once `connected` does.
+ */
+async function framedClient(
+  stream: Duplex,
+  framing: Framing,
+  body: Buffer,
+  connected: Promise<unknown>,
+  close: () => void,
+): Promise<EchoClient> {
+  const framed = framing.frame(body);
+  const listeners: (() => void)[] = [];
+  stream.on(
+    "data",
+    messageSplitter(framing, () => {
+      for (const l of listeners) l();
+    }),
+  );
+  await connected;
+  return {
+    send: () => stream.write(framed),
+    onEcho: (listener) => listeners.push(listener),
+    close,
+  };
+}
+
+function h2Client(port: number, body: Buffer): Promise<EchoClient> {
   const session = connectH2(`http://127.0.0.1:${port}`);
   const stream = session.request({
     [h2.HTTP2_HEADER_METHOD]: "POST",
@@ -76,54 +106,17 @@ async function h2Client(port: number, body: Buffer): Promise<EchoClient> {
     [h2.HTTP2_HEADER_TE]: "trailers",
   });
   stream.on("error", () => undefined);
-  const framed = Buffer.alloc(5 + body.length);
-  framed.writeUInt32BE(body.length, 1);
-  body.copy(framed, 5);
-  const listeners: (() => void)[] = [];
-  stream.on(
-    "data",
-    messageSplitter(5, grpcLength, () => {
-      for (const l of listeners) l();
-    }),
-  );
-  await new Promise<void>((resolve, reject) => {
-    session.once("connect", () => {
-      resolve();
-    });
-    session.once("error", reject);
+  return framedClient(stream, GRPC_FRAMING, body, once(session, "connect"), () => {
+    stream.end();
+    session.close();
   });
-  return {
-    send: () => stream.write(framed),
-    onEcho: (listener) => listeners.push(listener),
-    close: () => {
-      stream.end();
-      session.close();
-    },
-  };
 }
 
-async function tcpClient(port: number, body: Buffer): Promise<EchoClient> {
+function tcpClient(port: number, body: Buffer): Promise<EchoClient> {
   const socket = createConnection({ port, host: "127.0.0.1", noDelay: true });
-  socket.on("error", () => undefined);
-  const framed = Buffer.alloc(4 + body.length);
-  framed.writeUInt32LE(body.length, 0);
-  body.copy(framed, 4);
-  const listeners: (() => void)[] = [];
-  socket.on(
-    "data",
-    messageSplitter(4, tcpLength, () => {
-      for (const l of listeners) l();
-    }),
-  );
-  await new Promise<void>((resolve, reject) => {
-    socket.once("connect", resolve);
-    socket.once("error", reject);
+  return framedClient(socket, TCP_FRAMING, body, once(socket, "connect"), () => {
+    socket.destroy();
   });
-  return {
-    send: () => socket.write(framed),
-    onEcho: (listener) => listeners.push(listener),
-    close: () => socket.destroy(),
-  };
 }
 
 const CLIENTS: Record<TransportKind, (port: number, body: Buffer) => Promise<EchoClient>> = {
