@@ -2,6 +2,7 @@
 /** Tests of lazily materialised guest memory: zero-fill, bounds (EFAULT) and its reservation. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { crc32 } from "node:zlib";
 
 import { PAGE_SIZE } from "@hmx/proto/abi";
 
@@ -212,4 +213,33 @@ describe("GuestMemory pinPages", () => {
       assert.equal(m.isResident(16), false);
     });
   }
+});
+
+describe("GuestMemory crc32", () => {
+  test("crc32 equals zlib's CRC-32 of what read returns, across pages, chained, unwritten pages as zeros", () => {
+    const m = new GuestMemory(8 * PAGE_SIZE, new MemoryQuota(MiB));
+    // Pages 1, 2 and 5 hold data; the rest were never written.
+    for (const gfn of [1, 2, 5]) {
+      const page = Buffer.alloc(PAGE_SIZE);
+      for (let i = 0; i < PAGE_SIZE; i++) page[i] = (gfn * 31 + i * 7) & 0xff;
+      m.write(gfn * PAGE_SIZE, page);
+    }
+    const resident = m.residentBytes;
+    // Within a page, short (JavaScript) and long (zlib) runs, across written and unwritten pages.
+    const cases: [number, number][] = [
+      [PAGE_SIZE + 5, 64],
+      [PAGE_SIZE + 5, 3000],
+      [2 * PAGE_SIZE - 10, 20],
+      [2 * PAGE_SIZE - 100, 4 * PAGE_SIZE],
+      [0, 8 * PAGE_SIZE],
+      [3 * PAGE_SIZE, 0],
+    ];
+    for (const [gpa, len] of cases) {
+      const bytes = m.read(gpa, len);
+      assert.ok(bytes !== null);
+      assert.equal(m.crc32(gpa, len, 0), crc32(bytes), `${gpa}+${len}`);
+      assert.equal(m.crc32(gpa, len, 0x1234abcd), crc32(bytes, 0x1234abcd), `${gpa}+${len}`);
+    }
+    assert.equal(m.residentBytes, resident, "reading for the CRC materialises no page");
+  });
 });

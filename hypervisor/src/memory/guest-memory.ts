@@ -15,7 +15,11 @@
  */
 import { FIRST_GUEST_GFN, PAGE_SIZE } from "@hmx/proto/abi";
 
+import { crc32Of } from "../crc32.js";
 import type { MemoryQuota } from "./memory-quota.js";
+
+/** What an unwritten page reads as, for `crc32` (never written). */
+const ZERO_PAGE = Buffer.alloc(PAGE_SIZE);
 
 /** Result of `GuestMemory.write`: `efault` = some byte outside memory. */
 export type GuestWriteResult = "ok" | "efault";
@@ -112,6 +116,26 @@ export class GuestMemory {
       }
       done += chunk;
     }
+  }
+
+  /**
+   * The CRC-32 of `length` bytes at `gpa`, continuing from `crc` (crc32.ts: zlib's chaining),
+   * read in place page by page; unwritten pages count as zeros and stay unmaterialised. The
+   * history digests every sendv's payload: gathering it into a scratch buffer first cost a
+   * native copy per message, about what the CRC of a short one costs. Precondition:
+   * `contains(gpa, length)`.
+   */
+  crc32(gpa: number, length: number, crc: number): number {
+    let done = 0;
+    while (done < length) {
+      const addr = gpa + done;
+      const gfn = Math.floor(addr / PAGE_SIZE);
+      const offset = addr - gfn * PAGE_SIZE;
+      const chunk = Math.min(PAGE_SIZE - offset, length - done);
+      crc = crc32Of(this.#pages.get(gfn) ?? ZERO_PAGE, offset, offset + chunk, crc);
+      done += chunk;
+    }
+    return crc;
   }
 
   /**

@@ -141,6 +141,65 @@ test("binary frames decode to exactly the events of the JSON lines, for every ho
   }
 });
 
+test("a live binary subscriber gets every event as the JSON one does while the ring wraps under it, runs of records copied in frames of at most 64 KiB", async () => {
+  // A small ring: records wrap to its start every few dozen events, which ends a run of
+  // back-to-back records; a pump of thousands of events spans several frames.
+  const h = new History({
+    capacity: 4000,
+    maxBufferedBytes: 1 << 30,
+    maxLagEpisodes: 3,
+    maxBytes: 4096,
+  });
+  const observer = new RecordingObserver(h, undefined);
+  const text = new LineSink();
+  const binary = capturedBinarySink();
+  h.subscribe(text, { closeWhenBehind: true });
+  h.subscribe(binary.sink, { closeWhenBehind: true });
+  for (let turn = 0; turn < 40; turn++) {
+    // Fewer events per turn than the ring holds, so neither subscriber is overtaken.
+    for (let n = random(60); n > 0; n--) {
+      if (random(20) === 0) h.append("virq", 1, -1, { domid: 1, virq: random(20) });
+      else {
+        const { caller, call, ret } = randomHot();
+        observer.hypercall(caller, call, { op: call.op, ret } as never, 0);
+      }
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  const payloads = binary.payloads();
+  for (const p of payloads) assert.ok(p.length <= 65535, `a frame of ${p.length} bytes`);
+  const expected = text.lines.map((l) => JSON.parse(l) as HistoryEvent);
+  const decoded = payloads.flatMap((p) => decodeHistoryFrame(p));
+  assert.ok(expected.length > 0);
+  assert.equal(decoded.length, expected.length, `seed ${seed}: as many events`);
+  decoded.forEach((event, i) => {
+    assert.equal(JSON.stringify(event), JSON.stringify(expected[i]), `seed ${seed}, event ${i}`);
+  });
+});
+
+test("one pump's records past 64 KiB are split into frames at entry boundaries", () => {
+  const h = new History({ capacity: 20000, maxBufferedBytes: 1 << 30, maxLagEpisodes: 3 });
+  h.startRecording();
+  const observer = new RecordingObserver(h, undefined);
+  for (let n = 0; n < 5000; n++) {
+    const { caller, call, ret } = randomHot();
+    observer.hypercall(caller, call, { op: call.op, ret } as never, 0);
+  }
+  const text = new LineSink();
+  const binary = capturedBinarySink();
+  h.subscribe(text, { since: 0, closeWhenBehind: false }).cancel();
+  h.subscribe(binary.sink, { since: 0, closeWhenBehind: false }).cancel();
+  const payloads = binary.payloads();
+  assert.ok(payloads.length > 1, `${payloads.length} frames for 5000 events`);
+  for (const p of payloads) assert.ok(p.length <= 65535, `a frame of ${p.length} bytes`);
+  const decoded = payloads.flatMap((p) => decodeHistoryFrame(p));
+  assert.deepEqual(
+    decoded.map((e) => JSON.stringify(e)),
+    text.lines.map((l) => JSON.stringify(JSON.parse(l))),
+    `seed ${seed}`,
+  );
+});
+
 test("the clock's u64 nanoseconds are the instant it formats, across second and low-word carries", () => {
   // A second whose nanosecond count's low word is within 10^9 of 2^32: its later instants carry.
   let carrySecond = 1_800_000_000;

@@ -20,15 +20,15 @@ import { performance } from "node:perf_hooks";
 import { Rfc3339Clock } from "./rfc3339-clock.js";
 import {
   MEMORY_LINE_MAX,
-  MEMORY_RECORD_BYTES,
   MemoryLine,
+  memoryRecordBytes,
   writeMemoryRecord,
 } from "./memory-record.js";
-import { RECORD_ALIGN, RecordViews, type LineWriter } from "./record-views.js";
+import { ringView, type LineWriter } from "./record-views.js";
 import {
   SENDV_LINE_MAX,
-  SENDV_RECORD_BYTES,
   SendvLine,
+  sendvRecordBytes,
   writeSendvRecord,
   type SendvFields,
 } from "./sendv-record.js";
@@ -72,6 +72,13 @@ export interface HistorySink {
    * own and calls `send`.
    */
   sendLine?(line: LineWriter): void;
+  /**
+   * One hot event as its binary history entry (history-binary.ts): the `length` bytes at
+   * `ring[at..]`, to copy before this pump's `flush` returns. The entries of consecutive events
+   * usually lie back to back in the ring, so a sink may copy a run of them at once. A sink with
+   * this gets it for those events instead of `sendLine`.
+   */
+  sendEntry?(ring: Buffer, at: number, length: number): void;
   /** At the end of each pump: write what `send` batched. */
   flush?(): void;
   /** Ends the subscription, saying why. */
@@ -130,11 +137,6 @@ const TEXT = 0;
 const SENDV_RECORD = 1;
 const MEMORY_RECORD = 2;
 
-/** Where a binary record written from `pos` on starts. */
-function alignRecord(pos: number): number {
-  return (pos + RECORD_ALIGN - 1) & -RECORD_ALIGN;
-}
-
 /** A subscription: its cursor is the next seq it needs. */
 export class HistorySubscription {
   lagEpisodes = 0;
@@ -157,6 +159,8 @@ export class History {
   readonly #maxLagEpisodes: number;
   readonly #clock: Rfc3339Clock;
   readonly #bytes: Buffer;
+  /** `#bytes` as a DataView, for the binary records' fields. */
+  readonly #view: DataView;
   readonly #offset: Int32Array;
   readonly #length: Int32Array;
   readonly #kinds: Uint8Array;
@@ -164,9 +168,10 @@ export class History {
   readonly #domB: Int32Array;
   /** What the slot holds: a JSON line, or a binary record of one of the kinds below. */
   readonly #binary: Uint8Array;
+  /** A binary record's monotonic time (`performance.now()`), from which its line's is written. */
+  readonly #monoMs: Float64Array;
   /** Where a binary record's line is rendered for a sink without `sendLine`. */
   readonly #rendered = Buffer.allocUnsafeSlow(Math.max(SENDV_LINE_MAX, MEMORY_LINE_MAX));
-  readonly #records: RecordViews;
   /** Each binary record kind's renderer, by its `#binary` code. */
   readonly #lines: readonly [SendvLine, MemoryLine];
   readonly #subs = new Set<HistorySubscription>();
@@ -204,11 +209,9 @@ export class History {
     this.#domA = new Int32Array(options.capacity);
     this.#domB = new Int32Array(options.capacity);
     this.#binary = new Uint8Array(options.capacity);
-    this.#records = new RecordViews(this.#bytes);
-    this.#lines = [
-      new SendvLine(this.#records, this.#clock),
-      new MemoryLine(this.#records, this.#clock),
-    ];
+    this.#monoMs = new Float64Array(options.capacity);
+    this.#view = ringView(this.#bytes);
+    this.#lines = [new SendvLine(this.#view, this.#clock), new MemoryLine(this.#view, this.#clock)];
   }
 
   /** The seq the next event will get. */
@@ -305,14 +308,11 @@ export class History {
    * (`performance.now()`, which the caller has already read).
    */
   appendSendv(fields: SendvFields, digest: number, monoMs = performance.now()): number {
-    const at = this.#appendRecord(
-      SENDV_RECORD,
-      SENDV_RECORD_BYTES,
-      fields.process,
-      fields.dstDomid,
-    );
-    writeSendvRecord(this.#records, at, monoMs, fields, digest);
-    return this.#nextSeq - 1;
+    const bytes = sendvRecordBytes(fields.ret);
+    const at = this.#appendRecord(SENDV_RECORD, bytes, fields.process, fields.dstDomid, monoMs);
+    const seq = this.#nextSeq - 1;
+    writeSendvRecord(this.#bytes, this.#view, at, seq, this.#clock, monoMs, fields, digest);
+    return seq;
   }
 
   /**
@@ -327,22 +327,38 @@ export class History {
     writeDigest: number | undefined,
     monoMs = performance.now(),
   ): number {
-    const at = this.#appendRecord(MEMORY_RECORD, MEMORY_RECORD_BYTES, process, NO_DOMID);
-    writeMemoryRecord(this.#records, at, monoMs, process, ret, gpa, len, writeDigest);
-    return this.#nextSeq - 1;
+    const bytes = memoryRecordBytes(writeDigest !== undefined);
+    const at = this.#appendRecord(MEMORY_RECORD, bytes, process, NO_DOMID, monoMs);
+    const seq = this.#nextSeq - 1;
+    writeMemoryRecord(
+      this.#bytes,
+      this.#view,
+      at,
+      seq,
+      this.#clock,
+      monoMs,
+      process,
+      ret,
+      gpa,
+      len,
+      writeDigest,
+    );
+    return seq;
   }
 
-  /** Takes the next seq for a binary record of `bytes`; returns where to write the record. */
-  #appendRecord(kind: number, bytes: number, domA: number, domB: number): number {
+  /**
+   * Takes the next seq for a binary record of `bytes` at `monoMs`; returns where to write it.
+   * Records are not aligned: they follow one another byte for byte, as entries do in a frame.
+   */
+  #appendRecord(kind: number, bytes: number, domA: number, domB: number, monoMs: number): number {
     const seq = this.#takeSeq();
     const i = seq % this.capacity;
-    // The slot owns the bytes from the write position, the alignment padding included.
-    const pos = this.#placeFor(seq, bytes + RECORD_ALIGN - 1);
-    const at = alignRecord(pos);
-    this.#commit(seq, i, pos, at - pos + bytes);
+    const pos = this.#placeFor(seq, bytes);
+    this.#commit(seq, i, pos, bytes);
     this.#binary[i] = kind;
+    this.#monoMs[i] = monoMs;
     this.#indexed(i, HYPERCALL_KIND, domA, domB);
-    return at;
+    return pos;
   }
 
   /** The slot's filter fields; schedules a pump for the subscribers. */
@@ -482,15 +498,19 @@ export class History {
       sub.cursor++;
       if (!this.#passes(i, sub.kindMask, sub.domid)) continue;
       const offset = this.#offset[i] ?? 0;
+      const length = this.#length[i] ?? 0;
       const kind = this.#binary[i] ?? TEXT;
-      if (kind !== TEXT) {
+      if (kind === TEXT) sink.send(this.#bytes.subarray(offset, offset + length));
+      else if (sink.sendEntry !== undefined) sink.sendEntry(this.#bytes, offset, length);
+      else {
         const line = (this.#lines[kind - 1] ?? this.#lines[0]).set(
-          alignRecord(offset),
+          offset,
           sub.cursor - 1,
+          this.#monoMs[i] ?? 0,
         );
         if (sink.sendLine !== undefined) sink.sendLine(line);
         else sink.send(this.#rendered.subarray(0, line.writeTo(this.#rendered, 0)));
-      } else sink.send(this.#bytes.subarray(offset, offset + (this.#length[i] ?? 0)));
+      }
     }
     // Also after a gap sent by `subscribe` just before this pump.
     sink.flush?.();

@@ -1,41 +1,48 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * A successful ReadMemory or WriteMemory as a binary record, rendered when read, like a sendv
- * (sendv-record.ts): a guest reads every message out of its ring with ReadMemory and moves its
- * pointers with WriteMemory, so these are the next most frequent events, and the text path
- * (an object, JSON.stringify, the time formatted, UTF-8 into the ring) cost several times what
- * a record does. The line is exactly what the text path would write (the history test compares
- * them).
+ * A successful ReadMemory or WriteMemory as a binary record (its binary history entry), rendered
+ * as JSON when read, like a sendv (sendv-record.ts): a guest reads every message out of its ring
+ * with ReadMemory and moves its pointers with WriteMemory, so these are the next most frequent
+ * events, and the text path (an object, JSON.stringify, the time formatted, UTF-8 into the ring)
+ * cost several times what a record does. The line is exactly what the text path would write
+ * (the history test compares them).
  */
 import { HOT_HEAD_BYTES, TAG_READ_MEMORY, TAG_WRITE_MEMORY } from "./history-binary.js";
+import type { Rfc3339Clock } from "./rfc3339-clock.js";
 import {
   ascii,
+  getU64,
   put,
-  putDigest,
-  putU32,
-  putU64,
+  putHead,
   RecordLine,
-  W_TIME,
+  setDigest,
+  setU64,
   writeDigest,
   writeInt,
-  type RecordViews,
 } from "./record-views.js";
 
-/** Bytes of one record in the ring (a multiple of 8). */
-export const MEMORY_RECORD_BYTES = 40;
+/** Byte offsets of the fields after the head: process, ret, gpa (u64), len, a write's digest. */
+const F_PROCESS = 0;
+const F_RET = 4;
+const F_GPA = 8;
+const F_LEN = 16;
+const F_DIGEST = 20;
 
-/** 32-bit word indexes after the time (W_TIME, words 0 and 1): [2, 3] the gpa (a double: 2^53). */
-const W_GPA = 2;
-const W_PROCESS = 4;
-const W_RET = 5;
-const W_LEN = 6;
-const W_WRITE = 7;
-const W_DIGEST = 8; // and 9
+/** Bytes of a ReadMemory's record (a WriteMemory's adds its digest). */
+const READ_RECORD_BYTES = HOT_HEAD_BYTES + F_DIGEST;
 
-/** Stores a record at `at` (aligned, with `MEMORY_RECORD_BYTES` of room). */
+/** Bytes of the record of a ReadMemory (`write` false) or a WriteMemory. */
+export function memoryRecordBytes(write: boolean): number {
+  return write ? READ_RECORD_BYTES + 5 : READ_RECORD_BYTES;
+}
+
+/** Writes `seq`'s record at `at` (with `memoryRecordBytes` of room). */
 export function writeMemoryRecord(
-  r: RecordViews,
+  ring: Buffer,
+  view: DataView,
   at: number,
+  seq: number,
+  clock: Rfc3339Clock,
   monoMs: number,
   process: number,
   ret: number,
@@ -44,13 +51,13 @@ export function writeMemoryRecord(
   /** A WriteMemory's digest of its data; undefined for a ReadMemory. */
   writeDigest: number | undefined,
 ): void {
-  r.setF64(at, W_TIME, monoMs);
-  r.setF64(at, W_GPA, gpa);
-  r.setI32(at, W_PROCESS, process);
-  r.setI32(at, W_RET, ret);
-  r.setU32(at, W_LEN, len);
-  r.setI32(at, W_WRITE, writeDigest === undefined ? 0 : 1);
-  r.setDigest(at, W_DIGEST, writeDigest ?? 0);
+  const tag = writeDigest === undefined ? TAG_READ_MEMORY : TAG_WRITE_MEMORY;
+  const fields = putHead(ring, at, tag, seq, clock, monoMs);
+  view.setUint32(fields + F_PROCESS, process, true);
+  view.setUint32(fields + F_RET, ret, true);
+  setU64(view, fields + F_GPA, gpa);
+  view.setUint32(fields + F_LEN, len, true);
+  if (writeDigest !== undefined) setDigest(view, fields + F_DIGEST, writeDigest);
 }
 
 const READ = ascii('","kind":"hypercall","type":"ok","f":"readMemory","process":');
@@ -66,38 +73,22 @@ export const MEMORY_LINE_MAX = 320;
 /** Renders memory records as their JSON lines. */
 export class MemoryLine extends RecordLine {
   readonly maxBytes = MEMORY_LINE_MAX;
-  /** The head, process, ret, gpa (u64), len, and a WriteMemory's digest. */
-  readonly maxBinaryBytes = HOT_HEAD_BYTES + 4 + 4 + 8 + 4 + 5;
-
-  protected binaryTag(): number {
-    return this.records.i32(this.rec, W_WRITE) === 1 ? TAG_WRITE_MEMORY : TAG_READ_MEMORY;
-  }
-
-  protected writeBinaryBody(out: Buffer, pos: number): number {
-    const r = this.records;
-    const rec = this.rec;
-    pos = putU32(out, pos, r.i32(rec, W_PROCESS));
-    pos = putU32(out, pos, r.i32(rec, W_RET));
-    pos = putU64(out, pos, r.f64(rec, W_GPA));
-    pos = putU32(out, pos, r.u32(rec, W_LEN));
-    return r.i32(rec, W_WRITE) === 1 ? putDigest(out, pos, r, rec, W_DIGEST) : pos;
-  }
 
   protected writeBody(out: Buffer, pos: number): number {
-    const r = this.records;
-    const rec = this.rec;
-    const write = r.i32(rec, W_WRITE) === 1;
+    const r = this.ring;
+    const fields = this.fields;
+    const write = r.getUint8(fields - HOT_HEAD_BYTES) === TAG_WRITE_MEMORY;
     pos = put(out, pos, write ? WRITE : READ);
-    pos = writeInt(out, pos, r.i32(rec, W_PROCESS));
+    pos = writeInt(out, pos, r.getInt32(fields + F_PROCESS, true));
     pos = put(out, pos, RET);
-    pos = writeInt(out, pos, r.i32(rec, W_RET));
+    pos = writeInt(out, pos, r.getInt32(fields + F_RET, true));
     pos = put(out, pos, GPA);
-    pos = writeInt(out, pos, r.f64(rec, W_GPA));
+    pos = writeInt(out, pos, getU64(r, fields + F_GPA));
     pos = put(out, pos, LEN);
-    pos = writeInt(out, pos, r.u32(rec, W_LEN));
+    pos = writeInt(out, pos, r.getUint32(fields + F_LEN, true));
     if (write) {
       pos = put(out, pos, DIGEST);
-      pos = writeDigest(out, pos, r, rec, W_DIGEST);
+      pos = writeDigest(out, pos, r, fields + F_DIGEST);
       out[pos++] = 0x22;
     }
     out[pos++] = 0x7d; // the end of `value`

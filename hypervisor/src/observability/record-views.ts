@@ -1,75 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * What the history's binary records (sendv-record.ts, memory-record.ts) share: typed-array views
- * over the byte ring, through which a record is a few stores at an 8-byte-aligned offset, and
- * the pieces their renderers write JSON with, as ASCII straight into bytes (no string per
- * event).
+ * What the history's binary records (sendv-record.ts, memory-record.ts) share. A record in the
+ * byte ring is the event's entry of the binary history format itself (history-binary.ts: a tag,
+ * the seq and the time as u64s, then the event's fields, little-endian), written once when the
+ * event happens: a binary subscriber's pump then copies the ring's bytes, a run of consecutive
+ * records at a time, instead of writing each entry field by field. The JSON line is rendered
+ * from the record when a JSON subscriber or the file takes it, as ASCII straight into bytes (no
+ * string per event), with the monotonic time the history keeps beside the record.
  */
 import { DIGEST_HEX, DIGEST_PREFIX, NO_DIGEST } from "./payload-digest.js";
 import type { Rfc3339Clock } from "./rfc3339-clock.js";
-
-/** Binary records start at offsets that are multiples of this (they hold doubles). */
-export const RECORD_ALIGN = 8;
+import { HOT_HEAD_BYTES } from "./history-binary.js";
 
 /**
- * Something that writes one event into bytes, as its JSON line or as its entry of the binary
- * history format (history-binary.ts); a sink places it in its frame.
+ * Something that writes one event into bytes as its JSON line; a sink places it in its frame.
  */
 export interface LineWriter {
   /** The most bytes `writeTo` may write. */
   readonly maxBytes: number;
   /** Writes the line at `out[at..]`; returns its length. */
   writeTo(out: Buffer, at: number): number;
-  /** The most bytes `writeBinaryTo` may write. */
-  readonly maxBinaryBytes: number;
-  /** Writes the event's binary entry at `out[at..]`; returns its length. */
-  writeBinaryTo(out: Buffer, at: number): number;
-}
-
-/** Views over the ring; `word` indexes count 32-bit words from a record's start `at`. */
-export class RecordViews {
-  readonly #f64: Float64Array;
-  readonly #i32: Int32Array;
-  readonly #u32: Uint32Array;
-
-  constructor(ring: Buffer) {
-    if (ring.byteOffset % RECORD_ALIGN !== 0)
-      throw new RangeError(`the history ring must start 8-byte aligned, got ${ring.byteOffset}`);
-    this.#f64 = new Float64Array(ring.buffer, ring.byteOffset, Math.floor(ring.length / 8));
-    this.#i32 = new Int32Array(ring.buffer, ring.byteOffset, Math.floor(ring.length / 4));
-    this.#u32 = new Uint32Array(ring.buffer, ring.byteOffset, Math.floor(ring.length / 4));
-  }
-
-  /** A double at an even `word`. */
-  f64(at: number, word: number): number {
-    return this.#f64[(at >> 3) + (word >> 1)] ?? 0;
-  }
-
-  setF64(at: number, word: number, value: number): void {
-    this.#f64[(at >> 3) + (word >> 1)] = value;
-  }
-
-  i32(at: number, word: number): number {
-    return this.#i32[(at >> 2) + word] ?? 0;
-  }
-
-  setI32(at: number, word: number, value: number): void {
-    this.#i32[(at >> 2) + word] = value;
-  }
-
-  u32(at: number, word: number): number {
-    return this.#u32[(at >> 2) + word] ?? 0;
-  }
-
-  setU32(at: number, word: number, value: number): void {
-    this.#u32[(at >> 2) + word] = value;
-  }
-
-  /** A digest (`NO_DIGEST` or a CRC-32) as two words: present, value. */
-  setDigest(at: number, word: number, digest: number): void {
-    this.setI32(at, word, digest === NO_DIGEST ? 0 : 1);
-    this.setU32(at, word + 1, digest === NO_DIGEST ? 0 : digest);
-  }
 }
 
 export function ascii(s: string): Buffer {
@@ -103,23 +53,76 @@ export function put(out: Buffer, pos: number, piece: Buffer): number {
   return pos + piece.length;
 }
 
+/** A u32 at `pos` in `out`, little-endian, byte by byte (cheaper than `writeUInt32LE`'s checks). */
+export function putU32(out: Buffer, pos: number, n: number): number {
+  out[pos] = n & 0xff;
+  out[pos + 1] = (n >>> 8) & 0xff;
+  out[pos + 2] = (n >>> 16) & 0xff;
+  out[pos + 3] = (n >>> 24) & 0xff;
+  return pos + 4;
+}
+
+/** A non-negative safe integer at `pos` in `out` as a little-endian u64. */
+export function putU64(out: Buffer, pos: number, n: number): number {
+  const hi = Math.floor(n / 4294967296);
+  putU32(out, pos, n - hi * 4294967296);
+  return putU32(out, pos + 4, hi);
+}
+
+/**
+ * A DataView over the ring, for a record's fields: its little-endian getters and setters compile
+ * to single loads and stores, where byte-by-byte helpers made the renderers too large for V8 to
+ * inline their other helpers (`put`, `writeInt`), and cost more than the record itself.
+ */
+export function ringView(ring: Buffer): DataView {
+  return new DataView(ring.buffer, ring.byteOffset, ring.byteLength);
+}
+
+/** The little-endian u64 at `pos` (a safe integer). */
+export function getU64(v: DataView, pos: number): number {
+  return v.getUint32(pos, true) + v.getUint32(pos + 4, true) * 4294967296;
+}
+
+/** A non-negative safe integer at `pos` as a little-endian u64. */
+export function setU64(v: DataView, pos: number, n: number): void {
+  const hi = Math.floor(n / 4294967296);
+  v.setUint32(pos, n - hi * 4294967296, true);
+  v.setUint32(pos + 4, hi, true);
+}
+
+/**
+ * A record's head: its tag, `seq`, and the time as u64 nanoseconds since the epoch. Returns the
+ * position of its first field (`at + HOT_HEAD_BYTES`).
+ */
+export function putHead(
+  out: Buffer,
+  at: number,
+  tag: number,
+  seq: number,
+  clock: Rfc3339Clock,
+  monoMs: number,
+): number {
+  out[at] = tag;
+  return clock.writeEpochNs(monoMs, out, putU64(out, at + 1, seq));
+}
+
+/** A digest (`NO_DIGEST` or a CRC-32) as the binary format's u8 present, u32 value. */
+export function setDigest(v: DataView, pos: number, digest: number): void {
+  v.setUint8(pos, digest === NO_DIGEST ? 0 : 1);
+  v.setUint32(pos + 1, digest === NO_DIGEST ? 0 : digest, true);
+}
+
 const PREFIX = ascii(DIGEST_PREFIX);
 const HEX = ascii("0123456789abcdef");
 
 /**
- * The digest stored at `word` (see `setDigest`) as the text path writes it between its quotes:
- * `crc32:` and 8 hex digits, or nothing.
+ * The digest a record holds at `from` (see `putDigest`) as the text path writes it between its
+ * quotes: `crc32:` and 8 hex digits, or nothing.
  */
-export function writeDigest(
-  out: Buffer,
-  pos: number,
-  r: RecordViews,
-  at: number,
-  word: number,
-): number {
-  if (r.i32(at, word) !== 1) return pos;
+export function writeDigest(out: Buffer, pos: number, v: DataView, from: number): number {
+  if (v.getUint8(from) !== 1) return pos;
   pos = put(out, pos, PREFIX);
-  const digest = r.u32(at, word + 1);
+  const digest = v.getUint32(from + 1, true);
   for (let i = DIGEST_HEX - 1; i >= 0; i--) out[pos++] = HEX[(digest >>> (i * 4)) & 0xf] ?? 0;
   return pos;
 }
@@ -141,83 +144,39 @@ export function writeHead(
   return clock.writeTo(monoMs, out, pos);
 }
 
-/** Every binary record starts with its monotonic time in ms (a double at words 0 and 1). */
-export const W_TIME = 0;
-
-/** A u32 at `pos` in `out`, little-endian, byte by byte (cheaper than `writeUInt32LE`'s checks). */
-export function putU32(out: Buffer, pos: number, n: number): number {
-  out[pos] = n & 0xff;
-  out[pos + 1] = (n >>> 8) & 0xff;
-  out[pos + 2] = (n >>> 16) & 0xff;
-  out[pos + 3] = (n >>> 24) & 0xff;
-  return pos + 4;
-}
-
-/** A non-negative safe integer at `pos` in `out` as a little-endian u64. */
-export function putU64(out: Buffer, pos: number, n: number): number {
-  const hi = Math.floor(n / 4294967296);
-  putU32(out, pos, n - hi * 4294967296);
-  return putU32(out, pos + 4, hi);
-}
-
-/** A digest stored at `word` (see `setDigest`) as the binary format's u8 present, u32 value. */
-export function putDigest(
-  out: Buffer,
-  pos: number,
-  r: RecordViews,
-  at: number,
-  word: number,
-): number {
-  out[pos] = r.i32(at, word) === 1 ? 1 : 0;
-  return putU32(out, pos + 1, r.u32(at, word + 1));
-}
-
 /**
- * A binary record's JSON line: `set` picks the record and its seq, `writeTo` writes
- * `{"seq":N,"time":"T`, the record's own part (`writeBody`, up to and including its `value`
- * and any field after it), and the event's closing brace.
+ * A binary record's JSON line: `set` picks the record, its seq and its monotonic time,
+ * `writeTo` writes `{"seq":N,"time":"T`, the record's own part (`writeBody`, up to and
+ * including its `value` and any field after it), and the event's closing brace.
  */
 export abstract class RecordLine implements LineWriter {
   abstract readonly maxBytes: number;
-  /** The record being rendered (its offset in the ring). */
-  protected rec = 0;
+  /** Where the record's fields start in the ring (after its head). */
+  protected fields = 0;
   #seq = 0;
+  #monoMs = 0;
 
   constructor(
-    readonly records: RecordViews,
+    /** The history's byte ring the records are in, as a view (`ringView`). */
+    readonly ring: DataView,
     readonly clock: Rfc3339Clock,
   ) {}
 
-  /** The record at `at` is `seq`'s. */
-  set(at: number, seq: number): this {
-    this.rec = at;
+  /** The record at `at` is `seq`'s, at `monoMs`. */
+  set(at: number, seq: number, monoMs: number): this {
+    this.fields = at + HOT_HEAD_BYTES;
     this.#seq = seq;
+    this.#monoMs = monoMs;
     return this;
   }
 
   writeTo(out: Buffer, at: number): number {
-    let pos = writeHead(out, at, this.#seq, this.clock, this.records.f64(this.rec, W_TIME));
+    let pos = writeHead(out, at, this.#seq, this.clock, this.#monoMs);
     pos = this.writeBody(out, pos);
     out[pos++] = 0x7d;
     return pos - at;
   }
 
-  abstract readonly maxBinaryBytes: number;
-
-  /** The entry's tag, then its seq and time (every hot entry starts so), then `writeBinaryBody`. */
-  writeBinaryTo(out: Buffer, at: number): number {
-    out[at] = this.binaryTag();
-    let pos = putU64(out, at + 1, this.#seq);
-    pos = this.clock.writeEpochNs(this.records.f64(this.rec, W_TIME), out, pos);
-    return this.writeBinaryBody(out, pos) - at;
-  }
-
   /** Writes from the time's closing quote to the end of the event's last field. */
   protected abstract writeBody(out: Buffer, pos: number): number;
-
-  /** The binary entry's tag for the record being rendered (history-binary.ts). */
-  protected abstract binaryTag(): number;
-
-  /** Writes the binary entry's fields after its time; returns the position after. */
-  protected abstract writeBinaryBody(out: Buffer, pos: number): number;
 }

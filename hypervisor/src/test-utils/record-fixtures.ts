@@ -3,6 +3,7 @@
  * What the history's record tests (sendv-record.test.ts, history-binary.test.ts) share: a seeded
  * source of random picks, a sink that keeps the JSON lines, and a calling domain.
  */
+import { crc32Of } from "../crc32.js";
 import type { Domain } from "../domain/domain.js";
 import { seededRandom } from "../faults/seeded-random.js";
 import type { HistorySink } from "../observability/history.js";
@@ -42,6 +43,7 @@ export function fakeCaller(domid: number, payload: Buffer, limit: number): Domai
     copyOut(_gpa: number, len: number, out: Buffer, at: number) {
       payload.copy(out, at, 0, len);
     },
+    crc32: (_gpa: number, len: number, crc: number) => crc32Of(payload, 0, len, crc),
     read: (_gpa: number, len: number) => payload.subarray(0, len),
   };
   return { domid, memory } as unknown as Domain;
