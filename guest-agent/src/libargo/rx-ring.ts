@@ -36,7 +36,8 @@
  *   Nor is such a prefetch held to PREFETCH_MAX: a virtio-blk ring holds a 1 MiB request in
  *   one message, and a 512 KiB cap read it in two round trips.
  * - Payloads are handed to the sink as views of the fetched buffers (see ring-reader.ts), not
- *   copied again; the shadow image is kept only for headers and wrapped payloads.
+ *   copied again; headers and wrapped payloads are read from those buffers too, so there is
+ *   no local image of the ring (a wrapping 1 MiB payload is copied once, into its message).
  *
  * Deferred publish (opt-in, `deferPublish`; the virtio-argo hub and the datagram sockets use
  * it, deferred-publish.ts says how long each waits). Publishing rx costs
