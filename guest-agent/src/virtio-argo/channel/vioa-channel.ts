@@ -242,8 +242,10 @@ export class VioaChannel implements RingSink {
     // Taken now, in the same synchronous step as the multicall is issued (module comment).
     const prelude = this.#prelude?.() ?? null;
     const pre = prelude?.ops.length ?? 0;
-    // Each in-place part can split the gathered staging write in two: room for both.
-    const writeCalls = 1 + 2 * MAX_IN_PLACE;
+    // Each in-place part can split the gathered staging write in two: room for both (there
+    // are at most as many such parts as the staging area holds).
+    const writeCalls =
+      1 + 2 * Math.min(MAX_IN_PLACE, Math.floor(this.#staging.bytes / STAGE_IN_PLACE));
     const maxMessages = Math.max(
       1,
       Math.min(MAX_BATCH_MESSAGES, MAX_BATCH_CALLS - pre - writeCalls),
