@@ -514,7 +514,9 @@ async function main(): Promise<number> {
       log(
         "VirtIO: virtio-blk 4 KiB random / 1 MiB sequential and virtio-net frames, over Argo (one process, and blk in three processes) and in-process loopback …",
       );
-      vio = await runVirtioBench();
+      vio = await runVirtioBench(
+        CONFIG.virtioPhases === null ? {} : { blkTests: CONFIG.virtioPhases },
+      );
     }
     results["virtio"] = vio;
     let hostile: HostileRow[] | null = null;

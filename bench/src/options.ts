@@ -7,6 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { ringLenForPages } from "@hmx/proto/abi";
+import { BLK_TESTS, type BlkTest } from "./virtio-blk-phases.js";
 
 export const BENCH_USAGE = `usage: node bench/dist/main.js [options]   (npm run bench)
 
@@ -25,6 +26,9 @@ export const BENCH_USAGE = `usage: node bench/dist/main.js [options]   (npm run 
                             memory, mac, virtio, hostile, faults, pairs, state, history;
                             e.g. --only virtio
                             (cannot be combined with --no-*)
+  --virtio-phases TESTS     virtio phase: only these blk tests, comma-separated, of:
+                            blk-4k-randwrite, blk-4k-randread, blk-1m-seqwrite,
+                            blk-1m-seqread (and no net phase)
   --cpu-prof DIR            run every child process with node --cpu-prof into DIR
   --hypervisor-flags=FLAGS  extra node flags for the traffic hypervisor (e.g. --trace-gc)
   --hypervisor-log FILE     append the traffic hypervisor's stdout to FILE
@@ -74,6 +78,8 @@ export interface BenchConfig {
   readonly mac: boolean;
   /** Measure virtio-blk / virtio-net over Argo against the in-process loopback (virtio-bench.ts). */
   readonly virtio: boolean;
+  /** `--virtio-phases`: only these blk phases, no net phase; null = all of them. */
+  readonly virtioPhases: readonly BlkTest[] | null;
   /** Each hostile-peer attack against a fresh hypervisor with a victim pair (hostile-bench.ts). */
   readonly hostile: boolean;
   /** The fault engines' idle cost: Argo engine loaded vs absent, link layer on vs off (fault-bench.ts). */
@@ -151,6 +157,20 @@ function onlyPhases(only: string | undefined, enabled: readonly boolean[]): Set<
   return phases;
 }
 
+/** `--virtio-phases a,b`: those blk tests, in `BLK_TESTS` order; null when not given. */
+function virtioPhases(list: string | undefined): BlkTest[] | null {
+  if (list === undefined) return null;
+  const names = list.split(",").map((v) => v.trim());
+  for (const name of names) {
+    if (!BLK_TESTS.some((t) => t === name)) {
+      throw new UsageError(
+        `--virtio-phases: unknown test ${JSON.stringify(name)} (tests: ${BLK_TESTS.join(", ")})`,
+      );
+    }
+  }
+  return BLK_TESTS.filter((t) => names.includes(t));
+}
+
 /** Parses `argv` (without node and the script); "help" when help was asked for. */
 export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help" {
   let values;
@@ -169,6 +189,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
         state: { type: "boolean", default: true },
         history: { type: "boolean", default: true },
         only: { type: "string" },
+        "virtio-phases": { type: "string" },
         "cpu-prof": { type: "string" },
         "hypervisor-flags": { type: "string" },
         "hypervisor-log": { type: "string" },
@@ -223,6 +244,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     !values.state ||
     !values.history ||
     phases !== null ||
+    values["virtio-phases"] !== undefined ||
     values["cpu-prof"] !== undefined ||
     values["hypervisor-flags"] !== undefined ||
     batchBytes !== undefined ||
@@ -251,6 +273,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     memory: phases?.has("memory") ?? values.memory,
     mac: phases?.has("mac") ?? values.mac,
     virtio: phases?.has("virtio") ?? values.virtio,
+    virtioPhases: virtioPhases(values["virtio-phases"]),
     hostile: phases?.has("hostile") ?? values.hostile,
     faults: phases?.has("faults") ?? values.faults,
     pairs: phases?.has("pairs") ?? values.pairs,

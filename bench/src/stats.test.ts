@@ -235,4 +235,17 @@ describe("options", () => {
       /--rounds must be a positive integer, got "0"/,
     );
   });
+
+  it("--virtio-phases picks blk tests in bench order, is experimental, and refuses an unknown test", () => {
+    const d = parseBenchOptions([]);
+    assert.ok(d !== "help");
+    assert.equal(d.virtioPhases, null);
+    const v = parseBenchOptions(["--virtio-phases", "blk-1m-seqread, blk-1m-seqwrite"]);
+    assert.ok(v !== "help" && v.experimental);
+    assert.deepEqual(v.virtioPhases, ["blk-1m-seqwrite", "blk-1m-seqread"]);
+    assert.throws(
+      () => parseBenchOptions(["--virtio-phases", "blk-1m-seqread,blk-2m"]),
+      /unknown test "blk-2m"/,
+    );
+  });
 });

@@ -66,3 +66,24 @@ test(
     assert.ok(net !== undefined && net.ops > 0, "frames crossed the switch");
   },
 );
+
+test(
+  "blkTests runs only those blk phases, in every transport, and no net phase",
+  { timeout: 60_000 },
+  async () => {
+    const r = await runVirtioBench({
+      maxOps: 20,
+      maxPhaseMs: 300,
+      queueDepth: 4,
+      diskBytes: 4 * 1024 * 1024,
+      blkTests: ["blk-1m-seqread"],
+    });
+    assert.deepEqual(
+      r.rows.map((x) => `${x.test} ${x.transport}`),
+      ["blk-1m-seqread loopback", "blk-1m-seqread argo", "blk-1m-seqread argo-processes"],
+    );
+    assert.ok(r.rows.every((x) => x.ops > 0));
+    assert.deepEqual(Object.keys(r.ratios), ["blk-1m-seqread"]);
+    assert.deepEqual(Object.keys(r.processRatios), ["blk-1m-seqread"]);
+  },
+);

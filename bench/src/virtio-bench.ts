@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { startWorld } from "@hmx/guest-agent/test-utils";
+import { startWorld, type World } from "@hmx/guest-agent/test-utils";
 import * as virtio from "@hmx/virtio";
 import {
   BLK_TESTS,
@@ -26,6 +26,7 @@ import {
   phaseUnit,
   runBlkPhase,
   type BlkPhaseOptions,
+  type BlkTest,
   type WorkTally,
 } from "./virtio-blk-phases.js";
 import { runBlkPhasesInProcesses, type ProcessRunOptions } from "./virtio-processes.js";
@@ -52,6 +53,11 @@ export interface VirtioBenchOptions {
    * processes (`virtio-processes.ts`), as a deployment runs them. Default true.
    */
   readonly processes?: boolean;
+  /**
+   * Only these blk phases (`--virtio-phases`, for investigating one of them), and then no net
+   * phase. Default: every blk phase and the net phase.
+   */
+  readonly blkTests?: readonly BlkTest[];
 }
 
 export interface VirtioBenchRow {
@@ -104,11 +110,12 @@ function cpuUs(): number {
 async function blkPhases(
   blk: Blk,
   transport: "argo" | "loopback",
+  tests: readonly BlkTest[],
   o: BlkPhaseOptions,
   tally?: WorkTally,
 ): Promise<VirtioBenchRow[]> {
   const rows: VirtioBenchRow[] = [];
-  for (const test of BLK_TESTS) {
+  for (const test of tests) {
     const before = tally === undefined ? undefined : { ...tally };
     const cpuBefore = cpuUs();
     const p = await runBlkPhase(blk, test, o);
@@ -165,15 +172,62 @@ async function processRows(o: ProcessRunOptions): Promise<VirtioBenchRow[]> {
   });
 }
 
+type Domain = Awaited<ReturnType<World["createDomain"]>>;
+
+/** virtio-net frames per second from one guest to another through the back end's switch. */
+async function netRow(
+  world: World,
+  na: Domain,
+  nb: Domain,
+  o: { readonly frameBytes: number; readonly maxOps: number; readonly maxPhaseMs: number },
+): Promise<VirtioBenchRow> {
+  const fa = await world.frontend(await world.connect("bench-na", na.domid, na.credential));
+  const fb = await world.frontend(await world.connect("bench-nb", nb.domid, nb.credential));
+  const a = fa.net();
+  const b = fb.net();
+  if (a === undefined || b === undefined) throw new Error("virtio-net over Argo did not come up");
+  let received = 0;
+  b.onFrame(() => {
+    received++;
+  });
+  // A unicast frame a → b: the switch floods the first, learns b from b's first reply-less
+  // frame, so b announces itself once first.
+  const frame = (src: Uint8Array, dst: Uint8Array): Uint8Array => {
+    const f = new Uint8Array(o.frameBytes);
+    f.set(dst, 0);
+    f.set(src, 6);
+    f[12] = 0x88;
+    f[13] = 0xb5; // IEEE local experimental EtherType
+    return f;
+  };
+  await b.send(frame(b.mac, a.mac));
+  const toB = frame(a.mac, b.mac);
+  const sent = await drive(32, o.maxOps, o.maxPhaseMs, () => a.send(toB));
+  const deadline = performance.now() + 1000;
+  while (received < sent.ops && performance.now() < deadline)
+    await new Promise((r) => setTimeout(r, 10));
+  const ms = sent.ms;
+  return {
+    test: "net-frames",
+    transport: "argo",
+    value: (received / ms) * 1000,
+    unit: "frames/s",
+    ops: received,
+    ms,
+  };
+}
+
 /** Runs every phase and returns the rows (see the module comment). */
 export async function runVirtioBench(options: VirtioBenchOptions = {}): Promise<VirtioBenchResult> {
-  const o: Required<Omit<VirtioBenchOptions, "blkRingLen" | "processes">> = {
+  const o: Required<Omit<VirtioBenchOptions, "blkRingLen" | "processes" | "blkTests">> = {
     maxOps: options.maxOps ?? 20_000,
     maxPhaseMs: options.maxPhaseMs ?? 2000,
     queueDepth: options.queueDepth ?? 16,
     diskBytes: options.diskBytes ?? 64 * 1024 * 1024,
     frameBytes: options.frameBytes ?? 1000,
   };
+  const tests = options.blkTests ?? BLK_TESTS;
+  const withNet = options.blkTests === undefined;
   const rows: VirtioBenchRow[] = [];
   const dir = mkdtempSync(join(tmpdir(), "hmx-virtio-bench-"));
   try {
@@ -188,7 +242,9 @@ export async function runVirtioBench(options: VirtioBenchOptions = {}): Promise<
         dma: new virtio.DmaAllocator(4096, ram.size - 4096),
         device: new virtio.blk.BlkDevice({ backend }),
       });
-      rows.push(...(await blkPhases(await virtio.BlkDriver.create(transport), "loopback", o)));
+      rows.push(
+        ...(await blkPhases(await virtio.BlkDriver.create(transport), "loopback", tests, o)),
+      );
     } finally {
       await backend.close();
     }
@@ -210,12 +266,17 @@ export async function runVirtioBench(options: VirtioBenchOptions = {}): Promise<
         ],
         64 * 1024 * 1024,
       );
-      const na = await world.createDomain("bench-na", "frontend_t", [
-        { type: "net", backendDomid: be.domid },
-      ]);
-      const nb = await world.createDomain("bench-nb", "frontend_t", [
-        { type: "net", backendDomid: be.domid },
-      ]);
+      // Net domains only with the net phase: the back end hosts what its table lists at start.
+      const na = !withNet
+        ? null
+        : await world.createDomain("bench-na", "frontend_t", [
+            { type: "net", backendDomid: be.domid },
+          ]);
+      const nb = !withNet
+        ? null
+        : await world.createDomain("bench-nb", "frontend_t", [
+            { type: "net", backendDomid: be.domid },
+          ]);
       const tally: WorkTally = { multicalls: 0, memoryBytes: 0 };
       const beGuest = await world.connect("bench-be", be.domid, be.credential);
       const feGuest = await world.connect("bench-blk", fe.domid, fe.credential);
@@ -225,43 +286,8 @@ export async function runVirtioBench(options: VirtioBenchOptions = {}): Promise<
       const devices = await world.frontend(feGuest);
       const blk = devices.blk();
       if (blk === undefined) throw new Error("virtio-blk over Argo did not come up");
-      rows.push(...(await blkPhases(blk, "argo", o, tally)));
-
-      const fa = await world.frontend(await world.connect("bench-na", na.domid, na.credential));
-      const fb = await world.frontend(await world.connect("bench-nb", nb.domid, nb.credential));
-      const a = fa.net();
-      const b = fb.net();
-      if (a === undefined || b === undefined)
-        throw new Error("virtio-net over Argo did not come up");
-      let received = 0;
-      b.onFrame(() => {
-        received++;
-      });
-      // A unicast frame a → b: the switch floods the first, learns b from b's first reply-less
-      // frame, so b announces itself once first.
-      const frame = (src: Uint8Array, dst: Uint8Array): Uint8Array => {
-        const f = new Uint8Array(o.frameBytes);
-        f.set(dst, 0);
-        f.set(src, 6);
-        f[12] = 0x88;
-        f[13] = 0xb5; // IEEE local experimental EtherType
-        return f;
-      };
-      await b.send(frame(b.mac, a.mac));
-      const toB = frame(a.mac, b.mac);
-      const sent = await drive(32, o.maxOps, o.maxPhaseMs, () => a.send(toB));
-      const deadline = performance.now() + 1000;
-      while (received < sent.ops && performance.now() < deadline)
-        await new Promise((r) => setTimeout(r, 10));
-      const ms = sent.ms;
-      rows.push({
-        test: "net-frames",
-        transport: "argo",
-        value: (received / ms) * 1000,
-        unit: "frames/s",
-        ops: received,
-        ms,
-      });
+      rows.push(...(await blkPhases(blk, "argo", tests, o, tally)));
+      if (na !== null && nb !== null) rows.push(await netRow(world, na, nb, o));
     } finally {
       await world.stop();
     }
@@ -269,6 +295,7 @@ export async function runVirtioBench(options: VirtioBenchOptions = {}): Promise<
       rows.push(
         ...(await processRows({
           ...o,
+          tests,
           ...(options.blkRingLen === undefined ? {} : { blkRingLen: options.blkRingLen }),
         })),
       );

@@ -39,6 +39,8 @@ export interface ProcessRunOptions extends BlkPhaseOptions {
   readonly diskBytes: number;
   /** The blk ring length (both ends); absent: the toolstack's blk default. */
   readonly blkRingLen?: number;
+  /** The blk phases to run, in this order; default all (`BLK_TESTS`). */
+  readonly tests?: readonly BlkTest[];
 }
 
 /** Runs every blk phase through a hypervisor, a back end and a front end in three processes. */
@@ -99,7 +101,7 @@ export async function runBlkPhasesInProcesses(o: ProcessRunOptions): Promise<Pro
       };
     };
     const results: ProcessPhaseResult[] = [];
-    for (const test of BLK_TESTS) {
+    for (const test of o.tests ?? BLK_TESTS) {
       const workBefore = await work();
       const cpuBefore = cpu();
       const phase = await frontend.request<Phase>(

@@ -317,6 +317,56 @@ describe("ring reader: partial fetches (limit) and zero-copy spans", () => {
     assert.deepEqual(second.data, bytes(100, 2));
   });
 
+  it("reads headers and wrapping payloads from the spans, not the image, where spans hold them", () => {
+    const ring = newModelRing(256, 160);
+    modelInsert(ring, SRC, TYPE, bytes(20, 4)); // [160, 196) -> next at 208
+    modelInsert(ring, { aport: 9, domainId: 3 }, TYPE + 1, bytes(100, 5)); // 208.., wraps to 68
+    modelInsert(ring, SRC, TYPE, bytes(8, 6)); // [80, 104)
+    const tx = ring.txPtr;
+    assert.equal(tx, 112);
+    // Fetched in pieces whose boundaries cut the first header and the second payload; no
+    // image at all (the receive ring keeps none: its fetches are the spans).
+    const cuts = [160, 168, 230, 256];
+    const spans = cuts.slice(0, -1).map((at, i) => ({
+      at,
+      data: Buffer.from(ring.data.subarray(at, cuts[i + 1])),
+    }));
+    spans.push({ at: 0, data: Buffer.from(ring.data.subarray(0, 40)) });
+    spans.push({ at: 40, data: Buffer.from(ring.data.subarray(40, tx)) });
+    const r = readRing({ len: 256, rxPtr: 160, txPtr: tx, ring: Buffer.alloc(0), spans });
+    assert.equal(r.corruption, null);
+    assert.equal(r.rxPtr, tx);
+    assert.deepEqual(
+      r.messages.map((m) => [m.source, m.messageType, [...m.data]]),
+      [
+        [SRC, TYPE, [...bytes(20, 4)]],
+        [{ aport: 9, domainId: 3 }, TYPE + 1, [...bytes(100, 5)]],
+        [SRC, TYPE, [...bytes(8, 6)]],
+      ],
+    );
+    // A byte no span holds still comes from the image.
+    const image = Buffer.from(ring.data);
+    const partial = readRing({
+      len: 256,
+      rxPtr: 160,
+      txPtr: tx,
+      ring: image,
+      spans: [{ at: 160, data: Buffer.from(ring.data.subarray(160, 200)) }],
+    });
+    assert.equal(partial.messages.length, 3);
+    assert.deepEqual(partial.messages[1]?.data, bytes(100, 5));
+    // Without an image, a byte no span holds is an error, never a stale or zero byte.
+    assert.throws(
+      () =>
+        readRing({ len: 256, rxPtr: 160, txPtr: tx, ring: Buffer.alloc(0), spans: spans.slice(1) }),
+      RangeError,
+    );
+    assert.throws(
+      () => readRing({ len: 256, rxPtr: 160, txPtr: tx, ring: Buffer.alloc(0) }),
+      /ring buffer holds 0 bytes/,
+    );
+  });
+
   it("copies a payload that wraps even when spans cover both of its parts", () => {
     const ring = newModelRing(128, 96);
     modelInsert(ring, SRC, TYPE, bytes(40, 3)); // header at 96, payload wraps to [0, 24)

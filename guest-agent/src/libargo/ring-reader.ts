@@ -19,7 +19,10 @@
  * many bytes from rx the caller actually has, so a message that is complete in the ring but
  * not yet fetched ends the parse cleanly (rather than looking corrupt); and `spans` are the
  * fetched buffers themselves, so a payload that lies inside one is handed out as a view of it
- * instead of a fresh copy (no allocation per message on the receive path).
+ * instead of a fresh copy (no allocation per message on the receive path). Headers and the
+ * payloads that no one span holds (a wrapping one) are read from the spans too, and from
+ * `ring` only where no span has the bytes: so a caller whose spans cover everything it fetched
+ * need not copy them into the image first (a 1 MiB message that wraps was copied twice).
  */
 import {
   ARGO_MIN_RING_LEN,
@@ -67,7 +70,8 @@ export interface RingReadInput {
   readonly txPtr: number;
   /**
    * The ring data area (byte i = ring byte i, i.e. guest memory at ring gpa + 64 + i). At least
-   * `len` bytes long; only the bytes in [rx, tx) (mod len) are looked at.
+   * `len` bytes long; only the bytes in [rx, tx) (mod len) are looked at. Empty when `spans`
+   * hold every byte the reader will look at (up to `limit`); a byte in neither is a RangeError.
    */
   readonly ring: Uint8Array;
   /** Stop after this many messages (receive back-pressure); default unlimited. */
@@ -79,8 +83,10 @@ export interface RingReadInput {
    */
   readonly limit?: number;
   /**
-   * Immutable buffers holding ring bytes [at, at + data.length) (never wrapping), the same
-   * bytes as `ring` there. A payload entirely inside one span is returned as a view of it.
+   * Immutable buffers holding ring bytes [at, at + data.length) (never wrapping, not
+   * overlapping). Where a span holds a byte it is read from the span and `ring` is not looked
+   * at, so `ring` need only hold the bytes no span has. A payload entirely inside one span is
+   * returned as a view of it.
    */
   readonly spans?: readonly RingSpan[];
 }
@@ -115,7 +121,7 @@ export function readRing(input: RingReadInput): RingReadResult {
   if (!Number.isInteger(len) || len < ARGO_MIN_RING_LEN || len % ARGO_MSG_SLOT_SIZE !== 0) {
     throw new RangeError(`ring len must be a multiple of 16 and >= 48, got ${len}`);
   }
-  if (ring.length < len) {
+  if (ring.length < len && !(ring.length === 0 && input.spans !== undefined)) {
     throw new RangeError(`ring buffer holds ${ring.length} bytes, ring len is ${len}`);
   }
   const maxMessages = input.maxMessages ?? Number.POSITIVE_INFINITY;
@@ -152,7 +158,8 @@ export function readRing(input: RingReadInput): RingReadResult {
     // Both pointers are slot-aligned, so `available` is 0 or at least one header.
     if (available < ARGO_MSG_HEADER_SIZE) break;
     // The header never wraps: rx is 16-aligned and len is a multiple of 16, so rx + 16 <= len.
-    const hdrLen = view.getUint32(rx + MSG_LEN_OFFSET, true);
+    const hdr = headerView(ring, view, spans, rx);
+    const hdrLen = hdr.view.getUint32(hdr.at + MSG_LEN_OFFSET, true);
     if (hdrLen < ARGO_MSG_HEADER_SIZE || hdrLen > available) {
       return {
         messages,
@@ -169,26 +176,26 @@ export function readRing(input: RingReadInput): RingReadResult {
     // Complete in the ring but not all fetched: leave it for the caller's next read.
     if (used + hdrLen > limit) break;
     const source: ArgoAddr = {
-      aport: view.getUint32(rx + MSG_SOURCE_APORT_OFFSET, true),
-      domainId: view.getUint16(rx + MSG_SOURCE_DOMID_OFFSET, true),
+      aport: hdr.view.getUint32(hdr.at + MSG_SOURCE_APORT_OFFSET, true),
+      domainId: hdr.view.getUint16(hdr.at + MSG_SOURCE_DOMID_OFFSET, true),
     };
-    const messageType = view.getUint32(rx + MSG_TYPE_OFFSET, true);
+    const messageType = hdr.view.getUint32(hdr.at + MSG_TYPE_OFFSET, true);
     const payloadLen = hdrLen - ARGO_MSG_HEADER_SIZE;
     let start = rx + ARGO_MSG_HEADER_SIZE;
     if (start === len) start = 0;
     let data: Buffer;
     if (start + payloadLen <= len) {
       const span = spanHolding(spans, start, payloadLen);
-      data =
-        span === undefined
-          ? Buffer.from(ring.subarray(start, start + payloadLen))
-          : span.data.subarray(start - span.at, start - span.at + payloadLen);
+      if (span === undefined) {
+        data = Buffer.allocUnsafe(payloadLen);
+        gather(ring, spans, start, payloadLen, data, 0);
+      } else data = span.data.subarray(start - span.at, start - span.at + payloadLen);
     } else {
       // The payload wraps: tail of the ring, then its head (§4.3 step 7 wrote it that way).
       const head = len - start;
       data = Buffer.allocUnsafe(payloadLen);
-      data.set(ring.subarray(start, len), 0);
-      data.set(ring.subarray(0, payloadLen - head), head);
+      gather(ring, spans, start, head, data, 0);
+      gather(ring, spans, 0, payloadLen - head, data, head);
     }
     messages.push({ source, messageType, data });
     // hdrLen <= available < len, so rx + roundUp(hdrLen) < 2 * len: one subtraction reduces it.
@@ -209,4 +216,62 @@ function spanHolding(
     if (start >= span.at && start + length <= span.at + span.data.length) return span;
   }
   return undefined;
+}
+
+/** A message header's bytes: header byte `offset` is `view`'s byte `at + offset`. */
+interface HeaderView {
+  readonly view: DataView;
+  readonly at: number;
+}
+
+/** The 16 header bytes at ring offset `rx`: in the span that holds them, else gathered. */
+function headerView(
+  ring: Uint8Array,
+  ringView: DataView,
+  spans: readonly RingSpan[],
+  rx: number,
+): HeaderView {
+  const span = spanHolding(spans, rx, ARGO_MSG_HEADER_SIZE);
+  if (span !== undefined) {
+    const d = span.data;
+    return { view: new DataView(d.buffer, d.byteOffset, d.byteLength), at: rx - span.at };
+  }
+  if (!spans.some((sp) => sp.at < rx + ARGO_MSG_HEADER_SIZE && sp.at + sp.data.length > rx))
+    return { view: ringView, at: rx };
+  const bytes = Buffer.allocUnsafe(ARGO_MSG_HEADER_SIZE);
+  gather(ring, spans, rx, ARGO_MSG_HEADER_SIZE, bytes, 0);
+  return { view: new DataView(bytes.buffer, bytes.byteOffset, ARGO_MSG_HEADER_SIZE), at: 0 };
+}
+
+/**
+ * Copies ring bytes [start, start + length) (not wrapping) into `out` at `outAt`: each byte
+ * from the span holding it, or from `ring` where none does.
+ */
+function gather(
+  ring: Uint8Array,
+  spans: readonly RingSpan[],
+  start: number,
+  length: number,
+  out: Buffer,
+  outAt: number,
+): void {
+  let at = start;
+  const end = start + length;
+  // Bounded: every turn copies at least one byte.
+  while (at < end) {
+    const span = spans.find((sp) => at >= sp.at && at < sp.at + sp.data.length);
+    if (span !== undefined) {
+      const n = Math.min(end, span.at + span.data.length) - at;
+      out.set(span.data.subarray(at - span.at, at - span.at + n), outAt + at - start);
+      at += n;
+    } else {
+      // Up to the next span that starts inside the range, or the end.
+      let next = end;
+      for (const sp of spans) if (sp.at > at && sp.at < next) next = sp.at;
+      if (next > ring.length)
+        throw new RangeError(`ring bytes [${at}, ${next}) are in no span and not in the image`);
+      out.set(ring.subarray(at, next), outAt + at - start);
+      at = next;
+    }
+  }
 }

@@ -36,7 +36,8 @@
  *   Nor is such a prefetch held to PREFETCH_MAX: a virtio-blk ring holds a 1 MiB request in
  *   one message, and a 512 KiB cap read it in two round trips.
  * - Payloads are handed to the sink as views of the fetched buffers (see ring-reader.ts), not
- *   copied again; the shadow image is kept only for headers and wrapped payloads.
+ *   copied again; headers and wrapped payloads are read from those buffers too, so there is
+ *   no local image of the ring (a wrapping 1 MiB payload is copied once, into its message).
  *
  * Deferred publish (opt-in, `deferPublish`; the virtio-argo hub and the datagram sockets use
  * it, deferred-publish.ts says how long each waits). Publishing rx costs
@@ -198,8 +199,6 @@ export class RxRing {
   readonly #client: HypercallClient;
   readonly #allocator: PageAllocator;
   readonly #run: PageRun;
-  /** Local image of the ring data; the reader parses it. Bytes outside [rx, tx) are stale. */
-  readonly #shadow: Buffer;
   /**
    * The rx_ptr up to which this guest consumed; only this guest writes rx, so the local copy is
    * authoritative. Published at once, or later with a deferred publish (`#published`).
@@ -240,7 +239,6 @@ export class RxRing {
     this.aport = options.aport;
     this.partnerId = options.partnerId;
     this.len = options.len;
-    this.#shadow = Buffer.alloc(options.len);
   }
 
   /**
@@ -482,20 +480,19 @@ export class RxRing {
       ahead = undefined;
       let covered = Math.min(usable?.data.length ?? 0, firstPart);
       const spans: RingSpan[] = [];
-      if (usable !== undefined && covered > 0) {
-        usable.data.copy(this.#shadow, rx, 0, covered);
+      // Fetched bytes stay in their buffers (spans); `readRing` reads them there, so they are
+      // not copied into the image (a 1 MiB message was copied there and then out again).
+      if (usable !== undefined && covered > 0)
         spans.push({ at: rx, data: usable.data.subarray(0, covered) });
-      }
       // The wrapped part of the prefetch counts only once [rx, len) is whole (bytes past tx
       // are never looked at, as above).
       const head = covered === firstPart ? usable?.head : undefined;
       const wrapped = Math.min(head?.length ?? 0, available - firstPart);
       if (head !== undefined && wrapped > 0) {
-        head.copy(this.#shadow, 0, 0, wrapped);
         spans.push({ at: 0, data: head.subarray(0, wrapped) });
         covered += wrapped;
       }
-      if (!this.#firstMessageIn(rx, covered, available)) {
+      if (!firstMessageIn(spans[0], rx, covered, available)) {
         // Not even one whole message yet: fetch the rest of [rx, tx), exactly.
         const reads: { op: HypercallOp; at: number }[] = [];
         if (covered < firstPart) {
@@ -516,9 +513,7 @@ export class RxRing {
         }
         const got = await this.#client.batch(reads.map((r) => r.op));
         reads.forEach((r, i) => {
-          const data = readDataOf(got, i);
-          data.copy(this.#shadow, r.at);
-          spans.push({ at: r.at, data });
+          spans.push({ at: r.at, data: readDataOf(got, i) });
         });
         covered = available;
         if (this.closed) return; // closed while the read was out
@@ -528,7 +523,9 @@ export class RxRing {
         len: this.len,
         rxPtr: rx,
         txPtr: tx,
-        ring: this.#shadow,
+        // Every byte it reads is in a span (the fetches from rx), so no ring image is kept:
+        // a 1 MiB blk ring cost a 1 MiB image on each side.
+        ring: NO_IMAGE,
         maxMessages: room,
         limit: covered,
         spans,
@@ -593,17 +590,6 @@ export class RxRing {
   }
 
   /**
-   * Whether the `covered` bytes fetched from `rx` hold the first message whole, or show that
-   * the ring is corrupt there (the reader then reports it; fetching more would not help).
-   */
-  #firstMessageIn(rx: number, covered: number, available: number): boolean {
-    if (covered >= available) return true;
-    if (covered < ARGO_MSG_HEADER_SIZE) return false;
-    const hdrLen = this.#shadow.readUInt32LE(rx + MSG_LEN_OFFSET);
-    return hdrLen < ARGO_MSG_HEADER_SIZE || hdrLen > available || hdrLen <= covered;
-  }
-
-  /**
    * Unregisters the ring (argo-spec §3.3) and frees its pages, after any running drain has
    * finished. Idempotent. Resolves with unregister's ret (-ENOENT if the hypervisor already
    * tore the ring down, e.g. because the partner domain died, §5.5).
@@ -649,4 +635,24 @@ function prefetchOf(
 ): Prefetch {
   const data = readDataOf(outcomes, i);
   return count > 1 ? { at, data, head: readDataOf(outcomes, i + 1) } : { at, data };
+}
+
+const NO_IMAGE = Buffer.alloc(0);
+
+/**
+ * Whether the `covered` bytes fetched from `rx` hold the first message whole, or show that the
+ * ring is corrupt there (the reader then reports it; fetching more would not help). `first` is
+ * the span fetched from `rx`, which holds the header when 16 bytes or more were fetched (the
+ * header never wraps).
+ */
+function firstMessageIn(
+  first: RingSpan | undefined,
+  rx: number,
+  covered: number,
+  available: number,
+): boolean {
+  if (covered >= available) return true;
+  if (covered < ARGO_MSG_HEADER_SIZE || first?.at !== rx) return false;
+  const hdrLen = first.data.readUInt32LE(MSG_LEN_OFFSET);
+  return hdrLen < ARGO_MSG_HEADER_SIZE || hdrLen > available || hdrLen <= covered;
 }

@@ -26,6 +26,16 @@ export class InMemoryGuestRam extends GuestRamBase {
     return this.#bytes.slice(gpa, gpa + len);
   }
 
+  /**
+   * The bytes at [gpa, gpa + len) as a view of this memory, not a copy: for an owner that
+   * knows nothing writes the range while the view is in use (a back end's chain once the
+   * model completed it). `read` is the copy everyone else wants.
+   */
+  view(gpa: number, len: number): Uint8Array {
+    this.check(gpa, len);
+    return this.#bytes.subarray(gpa, gpa + len);
+  }
+
   write(gpa: number, bytes: Uint8Array): void {
     this.check(gpa, bytes.length);
     this.#bytes.set(bytes, gpa);

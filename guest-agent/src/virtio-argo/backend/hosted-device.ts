@@ -46,11 +46,13 @@ import {
   decodeFrame,
   encodeControlResponse,
   encodeEventConfig,
+  encodeHeader,
   encodeMessage,
+  VIOA_HEADER_SIZE,
   type ControlRequest,
   type ControlResponseBody,
 } from "../wire/messages.js";
-import { decodeAvailEvent, encodeUsedEvent } from "../wire/records.js";
+import { decodeAvailEvent, usedEventParts } from "../wire/records.js";
 import { TransportErrno } from "../wire/transport-error.js";
 import type { VioaChannel } from "../channel/vioa-channel.js";
 import type { VioaHub } from "../channel/vioa-hub.js";
@@ -402,14 +404,20 @@ export class HostedDevice {
     this.stats.usedChains += done.length;
     const maxMsg = maxMessageSize(this.binding.ringLen);
     for (const records of packUsed(done, Math.min(maxMsg, channel.stagingBytes))) {
-      const payload = encodeUsedEvent(queue, records);
-      const msg = encodeMessage(
-        { response: false, msgId: VioaMsg.EVENT_USED, devId: this.binding.devIndex, token: 0 },
-        payload,
+      // The inner header goes in front of the records; the data stays in the chains' memory
+      // until the channel stages it (one copy, `usedEventParts`).
+      const { head, data } = usedEventParts(queue, records, VIOA_HEADER_SIZE);
+      const payloadLen = data.reduce((n, d) => n + d.length, head.length - VIOA_HEADER_SIZE);
+      head.set(
+        encodeHeader(
+          { response: false, msgId: VioaMsg.EVENT_USED, devId: this.binding.devIndex, token: 0 },
+          payloadLen,
+        ),
+        0,
       );
       this.stats.usedMessages++;
-      this.stats.usedBytes += msg.length;
-      channel.send([{ bytes: msg }]).catch(() => {
+      this.stats.usedBytes += VIOA_HEADER_SIZE + payloadLen;
+      channel.send([head, ...data].map((bytes) => ({ bytes }))).catch(() => {
         // The front end's ring is gone or refuses us; it will time out and reset.
         this.stats.sendErrors++;
       });

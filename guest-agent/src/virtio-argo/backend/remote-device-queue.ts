@@ -242,13 +242,16 @@ export class RemoteDeviceQueue implements DeviceQueue {
 }
 
 /**
- * The first `written` device-writable bytes of a chain rebuilt in its own memory: one copy.
- * The segments sit there back to back in chain order and `DescriptorChain.fromSegments`
- * refuses a readable segment after a writable one, so the writable bytes are one range.
+ * The first `written` device-writable bytes of a chain rebuilt in its own memory. The segments
+ * sit there back to back in chain order and `DescriptorChain.fromSegments` refuses a readable
+ * segment after a writable one, so the writable bytes are one range. A view, not a copy: the
+ * memory is this chain's alone (`#start` makes it), and once the model completed the chain
+ * nothing writes it again; the view lives until the EVENT_USED carrying it is staged.
  */
 function writtenBytes(chain: DescriptorChain, written: number): Uint8Array {
   const first = chain.segments.find((s) => s.writable);
-  return first === undefined || written === 0
-    ? new Uint8Array(0)
+  if (first === undefined || written === 0) return new Uint8Array(0);
+  return chain.ram instanceof InMemoryGuestRam
+    ? chain.ram.view(first.addr, written)
     : chain.ram.read(first.addr, written);
 }

@@ -8,7 +8,11 @@
  * needs `message_type` VIOA and iovs that point straight at the driver's buffers (§4.6).
  *
  * Sending. A message is a list of parts: bytes (staged: copied into the channel's staging pages
- * by a WriteMemory in the same multicall) or a guest range (an iov as is). At most eight iovs
+ * by a WriteMemory in the same multicall) or a guest range (an iov as is). Small parts are
+ * gathered into one WriteMemory; a part of `STAGE_IN_PLACE` bytes or more is its own
+ * WriteMemory of the caller's buffer, not copied into a gathered one first (a 1 MiB read's
+ * completion was copied once more that way), so a sender must leave its bytes alone until the
+ * send settles. At most eight iovs
  * per message (Xen's `XEN_ARGO_MAXIOV`). Queued messages go out in order through libargo's
  * `ArgoSender` (argo-sender.ts), the same sender datagram sockets use: one multicall at a time,
  * `[writeMemory(staged bytes), sendv, sendv, ...]` with stopOnError, so a full ring (-EAGAIN)
@@ -56,7 +60,10 @@ import type { RingCorruption, RingMessage } from "../../libargo/ring-reader.js";
 import type { RingSink, RxRing } from "../../libargo/rx-ring.js";
 import { TransportErrno } from "../wire/transport-error.js";
 
-/** A piece of a message: bytes to stage, or a range of this guest's memory sent in place. */
+/**
+ * A piece of a message: bytes to stage (left unmodified until the send settles: a large part
+ * is written from the caller's buffer), or a range of this guest's memory sent in place.
+ */
 export type MessagePart =
   { readonly bytes: Uint8Array } | { readonly gpa: number; readonly len: number };
 
@@ -98,6 +105,10 @@ const MAX_BATCH_MESSAGES = 64;
  * prelude leaves room for fewer messages, never fewer than one.
  */
 const MAX_BATCH_CALLS = 256;
+/** A staged part at least this long is written from its own buffer (module comment). */
+const STAGE_IN_PLACE = 16 * 1024;
+/** Parts per multicall written in place at most; later ones are gathered, bounding the calls. */
+const MAX_IN_PLACE = 16;
 /** A channel keeps at most this many received messages for a slow consumer (back-pressure). */
 const RX_ROOM = 4096;
 
@@ -231,35 +242,38 @@ export class VioaChannel implements RingSink {
     // Taken now, in the same synchronous step as the multicall is issued (module comment).
     const prelude = this.#prelude?.() ?? null;
     const pre = prelude?.ops.length ?? 0;
-    const maxMessages = Math.max(1, Math.min(MAX_BATCH_MESSAGES, MAX_BATCH_CALLS - pre - 1));
-    const { take, base, staged } = this.#plan(queue, maxMessages);
-    const image = new Uint8Array(staged);
+    // Each in-place part can split the gathered staging write in two: room for both (there
+    // are at most as many such parts as the staging area holds).
+    const writeCalls =
+      1 + 2 * Math.min(MAX_IN_PLACE, Math.floor(this.#staging.bytes / STAGE_IN_PLACE));
+    const maxMessages = Math.max(
+      1,
+      Math.min(MAX_BATCH_MESSAGES, MAX_BATCH_CALLS - pre - writeCalls),
+    );
+    const { take, base } = this.#plan(queue, maxMessages);
     const ops: HypercallOp[] = prelude === null ? [] : [...prelude.ops];
     const src: ArgoAddr = { aport: this.#ring.aport, domainId: ARGO_DOMID_ANY };
-    const writes = staged > 0 ? 1 : 0;
-    if (writes === 1) ops.push({ op: "writeMemory", gpa: this.#staging.gpa + base, data: image });
-    /** Where each newly staged message's bytes go (valid once the staging write succeeded). */
+    // The new staged bytes, [base, base + staged) of the staging pages, as WriteMemory calls.
+    const writes = new StagingWrites(this.#staging.gpa + base);
+    /** Where each newly staged message's bytes go (valid once the staging writes succeeded). */
     const placed = new Map<Pending, number>();
-    let at = 0;
+    const sends: HypercallOp[] = [];
     for (const p of take) {
       const iovs: { gpa: number; len: number }[] = [];
       // A message still staged from an earlier batch is sent from there, not copied again.
       const kept = p.stagedAt;
-      let off = kept ?? base + at;
+      let off = kept ?? base + writes.length;
       if (kept === null && p.staged > 0) placed.set(p, off);
       for (const part of p.parts) {
         if ("bytes" in part) {
-          if (kept === null) {
-            image.set(part.bytes, at);
-            at += part.bytes.length;
-          }
+          if (kept === null) writes.add(part.bytes);
           iovs.push({ gpa: this.#staging.gpa + off, len: part.bytes.length });
           off += part.bytes.length;
         } else {
           iovs.push({ gpa: part.gpa, len: part.len });
         }
       }
-      ops.push({
+      sends.push({
         op: "sendv",
         src,
         dst: this.peer,
@@ -267,6 +281,8 @@ export class VioaChannel implements RingSink {
         messageType: VIRTIO_ARGO_MESSAGE_TYPE,
       });
     }
+    const staging = writes.ops();
+    ops.push(...staging, ...sends);
     return {
       ops,
       count: take.length,
@@ -284,9 +300,11 @@ export class VioaChannel implements RingSink {
             return () =>
               new VioaSendError(TransportErrno.EIO, `prelude failed: ${failure.message}`);
         }
-        const w = outcomes[pre];
-        if (writes === 1 && (w?.op !== "writeMemory" || w.ret < 0))
-          return () => new VioaSendError(Errno.EFAULT, "staging write failed");
+        for (let i = 0; i < staging.length; i++) {
+          const w = outcomes[pre + i];
+          if (w?.op !== "writeMemory" || w.ret < 0)
+            return () => new VioaSendError(Errno.EFAULT, "staging write failed");
+        }
         // The new bytes are in the staging pages now: what stays queued keeps them there.
         for (const [p, off] of placed) p.stagedAt = off;
         return null;
@@ -335,6 +353,57 @@ export class VioaChannel implements RingSink {
       staged += p.staged;
     }
     return { take, base, staged };
+  }
+}
+
+/**
+ * The WriteMemory calls that put consecutive parts into consecutive staging bytes from `gpa`:
+ * small parts gathered into one buffer per run, a part of `STAGE_IN_PLACE` bytes or more
+ * written from its own buffer (the first `MAX_IN_PLACE` such parts).
+ */
+class StagingWrites {
+  readonly #gpa: number;
+  readonly #ops: HypercallOp[] = [];
+  #run: Uint8Array[] = [];
+  #runAt = 0;
+  #runLen = 0;
+  #inPlace = 0;
+  /** Bytes added so far. */
+  length = 0;
+
+  constructor(gpa: number) {
+    this.#gpa = gpa;
+  }
+
+  add(bytes: Uint8Array): void {
+    if (bytes.length >= STAGE_IN_PLACE && this.#inPlace < MAX_IN_PLACE) {
+      this.#inPlace++;
+      this.#close();
+      this.#ops.push({ op: "writeMemory", gpa: this.#gpa + this.length, data: bytes });
+    } else if (bytes.length > 0) {
+      if (this.#runLen === 0) this.#runAt = this.length;
+      this.#run.push(bytes);
+      this.#runLen += bytes.length;
+    }
+    this.length += bytes.length;
+  }
+
+  ops(): HypercallOp[] {
+    this.#close();
+    return this.#ops;
+  }
+
+  #close(): void {
+    if (this.#runLen === 0) return;
+    const image = new Uint8Array(this.#runLen);
+    let at = 0;
+    for (const b of this.#run) {
+      image.set(b, at);
+      at += b.length;
+    }
+    this.#ops.push({ op: "writeMemory", gpa: this.#gpa + this.#runAt, data: image });
+    this.#run = [];
+    this.#runLen = 0;
   }
 }
 

@@ -61,7 +61,7 @@ interface Pair {
   close(): Promise<void>;
 }
 
-async function pair(): Promise<Pair> {
+async function pair(ringLen = RING_LEN, stagingBytes = 16 * 1024): Promise<Pair> {
   const hv = new InProcessHypervisor();
   const mk = (name: string): RecordingClient =>
     new RecordingClient(
@@ -81,8 +81,8 @@ async function pair(): Promise<Pair> {
     aport: 0x6001,
     peerDomid: a.domid,
     peerPort: 0x6000,
-    ringLen: RING_LEN,
-    stagingBytes: 16 * 1024,
+    ringLen,
+    stagingBytes,
     onMessage: (m) => {
       atB.push(Buffer.from(m));
       p.onB(m);
@@ -92,8 +92,8 @@ async function pair(): Promise<Pair> {
     aport: 0x6000,
     peerDomid: b.domid,
     peerPort: 0x6001,
-    ringLen: RING_LEN,
-    stagingBytes: 16 * 1024,
+    ringLen,
+    stagingBytes,
     onMessage: () => undefined,
   });
   return Object.assign(p, {
@@ -217,6 +217,41 @@ describe("virtio-argo hub: deferred rx publish", () => {
       p.atB.map((m) => [m.length, m[0], m[1023]]),
       Array.from({ length: 40 }, (_, i) => [1024, i, i]),
     );
+  });
+});
+
+describe("virtio-argo channel: staging", () => {
+  let open: Pair | undefined;
+  afterEach(async () => {
+    await open?.close();
+    open = undefined;
+  });
+
+  it("a large part is written from the sender's own buffer, small parts gathered around it", async () => {
+    const p = (open = await pair(ringLenForPages(16), 64 * 1024));
+    const big = new Uint8Array(16 * 1024 - 64).map((_, i) => i & 0xff);
+    const bigger = new Uint8Array(16 * 1024).fill(7);
+    p.a.batches.length = 0;
+    await p.chA.send([{ bytes: Uint8Array.of(1, 2) }, { bytes: big }, { bytes: Uint8Array.of(3) }]);
+    await p.chA.send([{ bytes: Uint8Array.of(4) }, { bytes: bigger }, { bytes: Uint8Array.of(5) }]);
+    await until("both messages", () => p.atB.length === 2, { intervalMs: 1 });
+    const staging = p.a.batches
+      .flat()
+      .filter((op) => op.op === "writeMemory" && !isRxStore(p.chA)(op))
+      .map((op) => (op.op === "writeMemory" ? op.data : new Uint8Array(0)));
+    // Below STAGE_IN_PLACE (16 KiB) a part is gathered; at it, it is the caller's buffer.
+    assert.deepEqual(
+      staging.map((d) => d.length),
+      [2 + big.length + 1, 1, bigger.length, 1],
+    );
+    assert.equal(staging[2], bigger);
+    assert.deepEqual(
+      p.atB.map((m) => m.length),
+      [3 + big.length, 2 + bigger.length],
+    );
+    assert.deepEqual([...(p.atB[1] ?? [])].slice(0, 3), [4, 7, 7]);
+    assert.equal(p.atB[1]?.at(-1), 5);
+    assert.deepEqual([...(p.atB[0] ?? [])].slice(0, 4), [1, 2, 0, 1]);
   });
 });
 

@@ -29,6 +29,7 @@ import {
   decodeUsedEvent,
   encodeAvailRecords,
   encodeUsedEvent,
+  usedEventParts,
 } from "./records.js";
 
 test("every control request round-trips through the 12-byte header", () => {
@@ -238,6 +239,37 @@ test("used completions split into fragments that decode back to the same bytes",
     for (const r of ev.records) if (r.head === 3) out.push(...r.data);
   }
   assert.deepEqual(Uint8Array.from(out), data);
+});
+
+test("a used event's parts are its header and records, then each record's data as given", () => {
+  const big = new Uint8Array(5000).map((_, i) => (i * 7) & 0xff);
+  const records = [
+    { head: 3, frag: 0, last: true, writtenLen: big.length, data: big.subarray(1000, 4000) },
+    { head: 4, frag: 0, last: true, writtenLen: 0, data: new Uint8Array(0) },
+    { head: 6, frag: 0, last: true, writtenLen: 1, data: big.subarray(7, 8) },
+  ];
+  const { head, data } = usedEventParts(2, records, VIOA_HEADER_SIZE);
+  // 12 bytes left for the inner header, the event header, three records; no part for no data.
+  assert.equal(head.length, VIOA_HEADER_SIZE + 8 + 3 * 16);
+  const [first, second] = data;
+  assert.ok(data.length === 2 && first !== undefined && second !== undefined);
+  // The data parts are the callers' bytes, not copies (the back end stages them once).
+  assert.equal(first.buffer, big.buffer);
+  assert.equal(first.byteOffset, 1000);
+  assert.equal(second.buffer, big.buffer);
+  assert.equal(second.byteOffset, 7);
+  // Back to back after the inner header they are exactly encodeUsedEvent's payload.
+  const joined = Buffer.concat([head, ...data]).subarray(VIOA_HEADER_SIZE);
+  assert.deepEqual(new Uint8Array(joined), encodeUsedEvent(2, records));
+  const ev = decodeUsedEvent(joined, { maxRecords: 64, maxSegments: 0 });
+  assert.deepEqual(
+    ev.records.map((r) => [r.head, r.data.length]),
+    [
+      [3, 3000],
+      [4, 0],
+      [6, 1],
+    ],
+  );
 });
 
 test("random bytes never make a decoder throw anything but VioaDecodeError (fuzz)", () => {

@@ -177,19 +177,23 @@ export function decodeAvailEvent(
   return { queue, records: attachData(c, records) };
 }
 
-/** A whole EVENT_USED payload: header, records, data. */
-export function encodeUsedEvent(
+/**
+ * An EVENT_USED payload as parts to send back to back: `head`, the event header and the records
+ * after `prefix` bytes left for the caller, then `data`, each record's data as it was given
+ * (views, not copies; none for a record without data). The back end stages the
+ * parts one after another, so the 1 MiB a read returns is copied once on its way into the
+ * staging write instead of three times (into this payload, into the message, into staging).
+ */
+export function usedEventParts(
   queue: number,
   records: readonly WithData<Omit<UsedRecord, "inlineLen">>[],
-): Uint8Array {
-  const dataBytes = records.reduce((n, r) => n + r.data.length, 0);
-  const out = new Uint8Array(
-    DATA_EVENT_HEADER_SIZE + records.length * USED_RECORD_SIZE + dataBytes,
-  );
-  out.set(dataEventHeader(queue, records.length), 0);
-  const v = new DataView(out.buffer);
-  let at = DATA_EVENT_HEADER_SIZE;
-  let dataAt = DATA_EVENT_HEADER_SIZE + records.length * USED_RECORD_SIZE;
+  prefix = 0,
+): { head: Uint8Array; data: Uint8Array[] } {
+  const head = new Uint8Array(prefix + DATA_EVENT_HEADER_SIZE + records.length * USED_RECORD_SIZE);
+  head.set(dataEventHeader(queue, records.length), prefix);
+  const v = new DataView(head.buffer);
+  let at = prefix + DATA_EVENT_HEADER_SIZE;
+  const data: Uint8Array[] = [];
   for (const r of records) {
     v.setUint16(at, r.head, true);
     v.setUint16(at + 2, r.frag, true);
@@ -197,8 +201,23 @@ export function encodeUsedEvent(
     v.setUint32(at + 8, r.writtenLen, true);
     v.setUint32(at + 12, r.data.length, true);
     at += USED_RECORD_SIZE;
-    out.set(r.data, dataAt);
-    dataAt += r.data.length;
+    if (r.data.length > 0) data.push(r.data);
+  }
+  return { head, data };
+}
+
+/** A whole EVENT_USED payload in one buffer: header, records, data. */
+export function encodeUsedEvent(
+  queue: number,
+  records: readonly WithData<Omit<UsedRecord, "inlineLen">>[],
+): Uint8Array {
+  const { head, data } = usedEventParts(queue, records);
+  const parts = [head, ...data];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
   }
   return out;
 }
