@@ -24,6 +24,9 @@ runWorker({
       partner: init.peerDomid,
       ...(init.maxBatchMessages === undefined ? {} : { maxBatchMessages: init.maxBatchMessages }),
       ...(init.maxBatchBytes === undefined ? {} : { maxBatchBytes: init.maxBatchBytes }),
+      ...(init.maxBatchesInFlight === undefined
+        ? {}
+        : { maxBatchesInFlight: init.maxBatchesInFlight }),
     });
     const transport = new HmxSender(guest, socket, {
       aport: init.aport,

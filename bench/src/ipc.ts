@@ -27,6 +27,7 @@ export type TransportInit =
       /** Socket batching overrides (experiments only; absent = libargo's defaults). */
       readonly maxBatchMessages?: number;
       readonly maxBatchBytes?: number;
+      readonly maxBatchesInFlight?: number;
       /** SessionClient `virqRingBytes` (absent = the client's default). */
       readonly virqRingBytes?: number;
     }

@@ -263,7 +263,7 @@ async function paced(sys: System, size: number, round: number): Promise<Summary>
 async function startHmx(
   hv: HypervisorProcess,
   name: "hmx-unbatched" | "hmx-batched",
-  tuning: { maxBatchMessages?: number; maxBatchBytes?: number },
+  tuning: { maxBatchMessages?: number; maxBatchBytes?: number; maxBatchesInFlight?: number },
 ): Promise<System> {
   const toolstack = new ToolstackClient(hv.controlListen, hv.adminToken);
   try {
@@ -378,7 +378,11 @@ async function main(): Promise<number> {
     setChildNodeFlags(["--cpu-prof", `--cpu-prof-dir=${dir}`]);
     log(`CPU profiles of every child go to ${dir}`);
   }
-  if (CONFIG.senderBatch.maxBatchBytes !== null || CONFIG.senderBatch.maxBatchMessages !== null) {
+  if (
+    CONFIG.senderBatch.maxBatchBytes !== null ||
+    CONFIG.senderBatch.maxBatchMessages !== null ||
+    CONFIG.senderBatch.maxBatchesInFlight !== null
+  ) {
     log(
       `hmx sender batching overridden: ${JSON.stringify(CONFIG.senderBatch)} (not the default configuration)`,
     );
@@ -399,16 +403,20 @@ async function main(): Promise<number> {
       results["hypervisorLauncher"] = hv.launcher;
       results["hypervisorLauncherNote"] = hv.launcherNote;
       // --batch-* change both batched systems, so that they still carry the same batches.
-      const { maxBatchBytes, maxBatchMessages } = CONFIG.senderBatch;
+      const { maxBatchBytes, maxBatchMessages, maxBatchesInFlight } = CONFIG.senderBatch;
       const batch = {
         maxMessages: maxBatchMessages ?? DEFAULT_BATCH.maxMessages,
         maxBytes: maxBatchBytes ?? DEFAULT_BATCH.maxBytes,
       };
-      systems.push(await startHmx(hv, "hmx-unbatched", { maxBatchMessages: 1 }));
+      // Unbatched: one message per multicall, one multicall at a time, like relay-unbatched.
+      systems.push(
+        await startHmx(hv, "hmx-unbatched", { maxBatchMessages: 1, maxBatchesInFlight: 1 }),
+      );
       systems.push(
         await startHmx(hv, "hmx-batched", {
           ...(maxBatchBytes === null ? {} : { maxBatchBytes }),
           ...(maxBatchMessages === null ? {} : { maxBatchMessages }),
+          ...(maxBatchesInFlight === null ? {} : { maxBatchesInFlight }),
         }),
       );
       log("starting the two baseline relays and their clients …");

@@ -34,6 +34,8 @@ export const BENCH_USAGE = `usage: node bench/dist/main.js [options]   (npm run 
   --hypervisor-log FILE     append the traffic hypervisor's stdout to FILE
   --batch-bytes N           hmx sender socket maxBatchBytes (default: libargo's)
   --batch-messages N        hmx sender socket maxBatchMessages (default: libargo's)
+  --batch-in-flight N       hmx-batched sender socket maxBatchesInFlight: send multicalls out at
+                            once (default: libargo's; hmx-unbatched always sends one at a time)
   --virq-ring-bytes N       ring bytes each VIRQ carries to the hmx guests (SessionClient's
                             virqRingBytes; 0 = none, the receiver reads after each VIRQ)
   --latency-only            traffic phase: keep the warm-ups and the paced latency rounds, skip
@@ -99,6 +101,7 @@ export interface BenchConfig {
   readonly senderBatch: {
     readonly maxBatchBytes: number | null;
     readonly maxBatchMessages: number | null;
+    readonly maxBatchesInFlight: number | null;
   };
 }
 
@@ -195,6 +198,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
         "hypervisor-log": { type: "string" },
         "batch-bytes": { type: "string" },
         "batch-messages": { type: "string" },
+        "batch-in-flight": { type: "string" },
         "virq-ring-bytes": { type: "string" },
         "latency-only": { type: "boolean", default: false },
         rounds: { type: "string" },
@@ -228,6 +232,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
   ]);
   const batchBytes = values["batch-bytes"];
   const batchMessages = values["batch-messages"];
+  const batchInFlight = values["batch-in-flight"];
   const virqRingBytes = values["virq-ring-bytes"];
   const latencyOnly = values["latency-only"];
   const rounds =
@@ -249,6 +254,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     values["hypervisor-flags"] !== undefined ||
     batchBytes !== undefined ||
     batchMessages !== undefined ||
+    batchInFlight !== undefined ||
     virqRingBytes !== undefined ||
     latencyOnly ||
     values.rounds !== undefined;
@@ -288,6 +294,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
       maxBatchBytes: batchBytes === undefined ? null : positiveInt("batch-bytes", batchBytes),
       maxBatchMessages:
         batchMessages === undefined ? null : positiveInt("batch-messages", batchMessages),
+      maxBatchesInFlight:
+        batchInFlight === undefined ? null : positiveInt("batch-in-flight", batchInFlight),
     },
   };
 }

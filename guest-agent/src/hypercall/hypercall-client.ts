@@ -71,6 +71,23 @@ export type HypercallOutcome =
 export interface BatchOptions {
   /** End the batch at the first negative ret; later calls come back as status ABORTED (10). */
   readonly stopOnError?: boolean;
+  /**
+   * An ordered stream of batches (a socket's sends). This batch runs only if the one sent
+   * before it on the same chain succeeded to its last call; otherwise every call comes back
+   * status ABORTED (10), not executed (hypervisor.proto `HypercallBatch.after`). So a caller may
+   * send the next batch before the previous one is answered and still keep their order. A
+   * fresh chain depends on nothing. Honoured only where `dependentBatches` is true.
+   */
+  readonly chain?: BatchChain;
+}
+
+/**
+ * A chain of dependent batches (`BatchOptions.chain`): an opaque token, one per ordered stream;
+ * a client remembers the last batch sent on it. Start over with a new one.
+ */
+export class BatchChain {
+  // Nominal: any object with no members would otherwise do. Type only, nothing at run time.
+  declare private readonly brand: never;
 }
 
 /** A hypercall that came back with a gRPC status instead of a `ret`. */
@@ -96,6 +113,11 @@ export class DomainLostError extends HypercallStatusError {}
 export interface HypercallClient {
   /** The caller's domid, known once connected. */
   readonly domid: number;
+  /**
+   * `BatchOptions.chain` is honoured (the hypervisor announced it); absent or false: a chained
+   * batch is sent as if it were on its own, so a caller must not pipeline on it.
+   */
+  readonly dependentBatches?: boolean;
 
   /** Runs the calls strictly in order as one batch (a multicall); resolves with every outcome. */
   batch(ops: readonly HypercallOp[], options?: BatchOptions): Promise<HypercallOutcome[]>;

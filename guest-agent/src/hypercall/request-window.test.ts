@@ -73,6 +73,29 @@ describe("RequestWindow", () => {
     assert.equal(w.ackThrough(), 6);
   });
 
+  it("ackThrough stops short of any id a live batch runs after, so the hypervisor still has it", () => {
+    const a = { ...batch(3), after: 0 };
+    const x = { ...batch(2), after: 0 };
+    // c runs after a's last call (id 3); x, admitted between them, is on no chain.
+    const c = { ...batch(2), after: 0 };
+    const w = new RequestWindow<typeof a>(20, (e) => {
+      if (e === c) e.after = a.firstId + a.count - 1;
+    });
+    for (const e of [a, x, c]) w.enqueue(e);
+    w.admit();
+    a.prefix = 3;
+    w.complete(a);
+    w.retire();
+    x.prefix = 2;
+    w.complete(x);
+    w.retire();
+    assert.equal(w.ackThrough(), 2, "not 5: c still needs 3's result");
+    c.prefix = 2;
+    w.complete(c);
+    w.retire();
+    assert.equal(w.ackThrough(), 7, "once c is answered, everything is");
+  });
+
   it("rewind writes every live batch again, oldest first, skipping completed ones", () => {
     const w = new RequestWindow<WindowEntry>(10);
     const [a, b, c] = [batch(1), batch(1), batch(1)];

@@ -20,6 +20,8 @@ export interface WindowEntry {
   /** Leading calls whose results are all in: what may be acknowledged and skipped on resend. */
   prefix: number;
   done: boolean;
+  /** The request id the batch runs after (HypercallBatch.after; 0 or absent: none). */
+  readonly after?: number;
 }
 
 /** Compact the arrays once this many retired slots sit at their front. */
@@ -37,6 +39,8 @@ export class RequestWindow<E extends WindowEntry> {
   /** The next `#inflight` index to write on the current stream. */
   #cursor = 0;
   #calls = 0;
+  /** Live batches that run after a request id (`WindowEntry.after`). */
+  #dependent = 0;
 
   /** @param onAdmit called with each batch as it gets its ids (e.g. to stamp its calls). */
   constructor(
@@ -92,6 +96,7 @@ export class RequestWindow<E extends WindowEntry> {
       this.#inflight.push(e);
       this.#calls += e.count;
       this.onAdmit(e);
+      if ((e.after ?? 0) > 0) this.#dependent++;
     }
     if (this.#queueHead === queue.length) {
       queue.length = 0;
@@ -116,10 +121,23 @@ export class RequestWindow<E extends WindowEntry> {
     this.#cursor = this.#head;
   }
 
-  /** Highest id such that every result up to it is in (0: none). */
+  /**
+   * Highest id such that every result up to it is in (0: none), short of any id a live batch
+   * runs after: the hypervisor looks that one up in its resume log whenever a call of the batch
+   * has yet to run (on a resend too), and an acknowledged result is gone from it.
+   */
   ackThrough(): number {
     const e = this.#inflight[this.#head];
-    return e === undefined ? this.#nextId - 1 : e.firstId + e.prefix - 1;
+    if (e === undefined) return this.#nextId - 1;
+    let ack = e.firstId + e.prefix - 1;
+    // Only chained batches have one (a few per sending socket), so most clients never scan.
+    if (this.#dependent > 0) {
+      for (const d of this.live()) {
+        const after = d.after ?? 0;
+        if (after > 0 && after <= ack) ack = after - 1;
+      }
+    }
+    return ack;
   }
 
   /** The live batch holding request id `id` (undefined: unknown or already completed). */
@@ -147,6 +165,7 @@ export class RequestWindow<E extends WindowEntry> {
   complete(entry: E): void {
     entry.done = true;
     this.#calls -= entry.count;
+    if ((entry.after ?? 0) > 0) this.#dependent--;
   }
 
   /** Admitted batches that have not completed, in id order. */
@@ -185,7 +204,7 @@ export class RequestWindow<E extends WindowEntry> {
     }
     this.#inflight = [];
     this.#queue = [];
-    this.#head = this.#queueHead = this.#cursor = this.#calls = 0;
+    this.#head = this.#queueHead = this.#cursor = this.#calls = this.#dependent = 0;
     return out;
   }
 }

@@ -11,7 +11,12 @@ import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
-import { DomainLostError, HypercallStatusError, type HypercallOp } from "./hypercall-client.js";
+import {
+  BatchChain,
+  DomainLostError,
+  HypercallStatusError,
+  type HypercallOp,
+} from "./hypercall-client.js";
 import { SessionClient, type SessionClientOptions, type SessionLogger } from "./session-client.js";
 import { BlackholeProxy } from "./test-utils/blackhole-proxy.js";
 import { FakeSessionServer, type BatchFault } from "./test-utils/fake-session-server.js";
@@ -244,6 +249,107 @@ describe("SessionClient: pipelining and acknowledgement", () => {
       [0, 1, 3],
     );
     assert.equal(fake.resumeLog.size, 1, "acknowledged results left the resume log");
+  });
+
+  it("a batch on a chain runs after the last call of the one before it while that one is out", async () => {
+    const { fake, client } = await setup();
+    assert.equal(client.dependentBatches, true);
+    const send = (dst: typeof PEER, messageType: number): HypercallOp => ({
+      op: "sendv",
+      src: SELF,
+      dst,
+      iovs: [{ gpa: 0, len: 8 }],
+      messageType,
+    });
+    const chain = new BatchChain();
+    const first = client.batch([send(PEER, 1), send(REFUSING, 2), send(PEER, 3)], {
+      stopOnError: true,
+      chain,
+    });
+    const second = client.batch([send(PEER, 4)], { stopOnError: true, chain });
+    const third = client.batch([send(PEER, 5)], { stopOnError: true, chain });
+    const other = client.batch([send(PEER, 6)], { stopOnError: true, chain: new BatchChain() });
+    const code = (o: { op: string; code?: number; ret?: number }): number | string =>
+      o.op === "status" ? `status ${o.code}` : (o.ret ?? 0);
+    assert.deepEqual((await first).map(code), [8, -111, "status 10"]);
+    assert.deepEqual((await second).map(code), ["status 10"], "the batch before it stopped");
+    assert.deepEqual((await third).map(code), ["status 10"], "so did the one before this");
+    assert.deepEqual((await other).map(code), [8], "another chain depends on nothing here");
+    assert.deepEqual(
+      fake.batches.map((b) => b.after),
+      [0, 3, 4, 0],
+    );
+    assert.deepEqual(
+      fake.applied.map((a) => a.tag),
+      [1, 2, 6],
+    );
+    // The chain's last batch failed: the next one on it names it and is skipped too (a caller
+    // starts a new chain once it has handled the failure); one after a success names nothing.
+    assert.deepEqual((await client.batch([send(PEER, 7)], { chain })).map(code), ["status 10"]);
+    const fresh = new BatchChain();
+    await client.batch([send(PEER, 8)], { chain: fresh });
+    await client.batch([send(PEER, 9)], { chain: fresh });
+    assert.deepEqual(
+      fake.batches.slice(4).map((b) => b.after),
+      [5, 0, 0],
+    );
+    await assert.rejects(
+      client.batch(
+        Array.from({ length: 300 }, () => send(PEER, 0)),
+        { chain },
+      ),
+      RangeError,
+      "a chained batch is never split",
+    );
+  });
+
+  it("a client never acknowledges the id a batch in flight runs after, not even on reconnect", async () => {
+    const { fake, client } = await setup();
+    const chain = new BatchChain();
+    const write = (i: number): HypercallOp => ({ op: "writeMemory", gpa: i * 4, data: u32le(i) });
+    // The second frame (b) is lost with the link: b is resent on a new session, after a's
+    // results came back. Acknowledging them in the open would make the hypervisor forget
+    // id 2, and b would be skipped although a succeeded.
+    fake.faultHook = (seq) => (seq === 2 ? "drop-before-execute" : "none");
+    const a = client.batch([write(1), write(2)], { stopOnError: true, chain });
+    const b = client.batch([write(3)], { stopOnError: true, chain });
+    assert.deepEqual(
+      (await a).map((o) => o.op),
+      ["writeMemory", "writeMemory"],
+    );
+    assert.deepEqual(
+      (await b).map((o) => (o.op === "status" ? `status ${o.code}` : o.ret)),
+      [0],
+      "b ran after a",
+    );
+    assert.equal(fake.memory.readUInt32LE(12), 3);
+    assert.deepEqual(
+      fake.batches.map((f) => [f.ids, f.after]),
+      [
+        [[1, 2], 0],
+        [[3], 2],
+        [[3], 2],
+      ],
+    );
+    assert.ok(client.reconnects >= 1);
+    for (const open of fake.opens.slice(1)) assert.ok(open.ackThrough < 2, `${open.ackThrough}`);
+    // Once b is answered, everything is acknowledged as before.
+    await client.batch([write(4)]);
+    assert.equal(fake.batches.at(-1)?.ackThrough, 3);
+  });
+
+  it("against a hypervisor that predates dependent batches, dependentBatches is false", async () => {
+    const fake = await FakeSessionServer.start({});
+    fake.dependentBatches = false;
+    const client = await SessionClient.connect({
+      address: fake.address,
+      credential: fake.credential,
+    });
+    cleanups.push(async () => {
+      await client.close();
+      await fake.stop();
+    });
+    assert.equal(client.dependentBatches, false);
   });
 
   it("batches keep flowing when the stream pushes back (large pipelined writes)", async () => {

@@ -25,6 +25,7 @@ import {
   DomainLostError,
   HypercallStatusError,
   type ArgoAddr,
+  type BatchChain,
   type BatchOptions,
   type DomainInfo,
   type HypercallClient,
@@ -124,6 +125,13 @@ class PendingBatch {
   sentOnce = false;
   /** stopOnError only: a result ended the batch, so the calls after it will not run. */
   failed = false;
+  /**
+   * The batch before it on its chain (`BatchOptions.chain`), until this one is admitted and
+   * `after` is set from it.
+   */
+  dependsOn: PendingBatch | undefined = undefined;
+  /** HypercallBatch.after: the request id this batch runs after (0: none). */
+  after = 0;
   readonly count: number;
   readonly outcomes: (HypercallOutcome | undefined)[];
 
@@ -189,6 +197,9 @@ export class SessionClient implements HypercallClient {
 
   #domid = 0;
   #maxBatch = DEFAULT_MAX_BATCH;
+  #dependentBatches = false;
+  /** The last batch sent on each chain (`BatchOptions.chain`). */
+  readonly #chains = new WeakMap<BatchChain, PendingBatch>();
   /** Request ids, what is in flight, what waits for room (request-window.ts). */
   readonly #window = new RequestWindow<PendingBatch>(DEFAULT_RESUME_WINDOW, stampRequestIds);
 
@@ -298,6 +309,11 @@ export class SessionClient implements HypercallClient {
     return this.#maxBatch;
   }
 
+  /** The hypervisor honours `BatchOptions.chain` (`ready.dependent_batches`, last `ready`). */
+  get dependentBatches(): boolean {
+    return this.#dependentBatches;
+  }
+
   /** The request id the next admitted call will get. */
   get nextRequestId(): number {
     return this.#window.nextId;
@@ -319,7 +335,8 @@ export class SessionClient implements HypercallClient {
    * batches when it may be (no stopOnError: the calls are independent anyway); with stopOnError
    * a split would lose the multicall semantics, so it is rejected with a `RangeError`.
    * Buffers passed in (writeMemory data) are sent by reference and may be sent again after a
-   * reconnect: do not modify them until the promise settles.
+   * reconnect: do not modify them until the promise settles. A batch on a `chain` is never
+   * split either (its parts would depend on each other).
    */
   batch(ops: readonly HypercallOp[], options?: BatchOptions): Promise<HypercallOutcome[]> {
     if (this.#terminalError !== undefined) return Promise.reject(this.#terminalError);
@@ -327,10 +344,11 @@ export class SessionClient implements HypercallClient {
     if (n === 0) return Promise.resolve([]);
     const stopOnError = options?.stopOnError === true;
     const limit = Math.min(this.#maxBatch, this.#window.limit);
+    const chain = options?.chain;
     if (n > limit) {
-      if (stopOnError) {
+      if (stopOnError || chain !== undefined) {
         return Promise.reject(
-          new RangeError(`a stopOnError batch holds at most ${limit} calls, got ${n}`),
+          new RangeError(`a stopOnError or chained batch holds at most ${limit} calls, got ${n}`),
         );
       }
       return this.#splitBatch(ops, limit);
@@ -343,7 +361,12 @@ export class SessionClient implements HypercallClient {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     return new Promise<HypercallOutcome[]>((resolve, reject) => {
-      this.#window.enqueue(new PendingBatch(ops, calls, stopOnError, resolve, reject));
+      const b = new PendingBatch(ops, calls, stopOnError, resolve, reject);
+      if (chain !== undefined) {
+        b.dependsOn = this.#chains.get(chain);
+        this.#chains.set(chain, b);
+      }
+      this.#window.enqueue(b);
       this.#admit();
     });
   }
@@ -584,6 +607,7 @@ export class SessionClient implements HypercallClient {
     this.#domid = info.domid;
     this.#window.limit = info.resumeWindow > 0 ? info.resumeWindow : DEFAULT_RESUME_WINDOW;
     this.#maxBatch = info.maxBatch > 0 ? info.maxBatch : DEFAULT_MAX_BATCH;
+    this.#dependentBatches = info.dependentBatches;
     // A restarted agent process must not reuse ids its domain already executed.
     this.#window.skipPast(info.lastExecuted);
     this.#state = "ready";
@@ -694,7 +718,7 @@ export class SessionClient implements HypercallClient {
         b.sentOnce = true;
         this.#callsSent += calls.length;
       }
-      if (!ctx.call.write(batchFrame(calls, b.stopOnError, this.#window.ackThrough()))) {
+      if (!ctx.call.write(batchFrame(calls, b.stopOnError, this.#window.ackThrough(), b.after))) {
         ctx.writable = false;
         return;
       }
@@ -749,10 +773,26 @@ export class SessionClient implements HypercallClient {
   }
 }
 
-/** Numbers a batch's calls from its first request id, as the window admits it. */
+/**
+ * Numbers a batch's calls from its first request id, as the window admits it, and sets the id
+ * it runs after: the last call of the batch before it on its chain, which the window admitted
+ * first. One that already completed successfully needs no dependency (and its result may
+ * have been acknowledged away, which the hypervisor would read as a failure); one that failed
+ * is named all the same, so that this batch is skipped.
+ */
 function stampRequestIds(b: PendingBatch): void {
   let id = b.firstId;
   for (const call of b.calls) call.requestId = id++;
+  const before = b.dependsOn;
+  b.dependsOn = undefined;
+  if (before !== undefined && !(before.done && succeeded(before)))
+    b.after = before.firstId + before.count - 1;
+}
+
+/** Whether a completed batch's last call ran with `ret >= 0`. */
+function succeeded(b: PendingBatch): boolean {
+  const last = b.outcomes[b.count - 1];
+  return last !== undefined && !isFailure(last);
 }
 
 // Module-level result pickers: the convenience methods pass these to `.then` instead of a

@@ -58,13 +58,19 @@ const op: fc.Arbitrary<HypercallOp> = fc.oneof(
 );
 
 const batch = fc
-  .tuple(fc.array(op, { maxLength: 12 }), fc.boolean(), u64, fc.integer({ min: 1, max: 1e9 }))
-  .map(([ops, stopOnError, ack, firstId]) => {
+  .tuple(
+    fc.array(op, { maxLength: 12 }),
+    fc.boolean(),
+    u64,
+    fc.integer({ min: 1, max: 1e9 }),
+    fc.oneof(fc.constant(0), u64),
+  )
+  .map(([ops, stopOnError, ack, firstId, after]) => {
     const calls = ops.map((o, i): EncodedCall => ({
       ...encodeCall(o),
       requestId: firstId + i,
     }));
-    return batchFrame(calls, stopOnError, ack);
+    return batchFrame(calls, stopOnError, ack, after);
   });
 
 const sint32 = fc.integer({ min: -0x80000000, max: 0x7fffffff });

@@ -255,7 +255,8 @@ export function encodeSessionFrame(frame: SessionFrame): Buffer {
     const calls = b.calls ?? [];
     // Each call's size, kept from the frame's sizing for its own length prefix.
     const sizes: number[] = [];
-    let content = (b.stopOnError === true ? 2 : 0) + u64FieldSize(b.ackThrough);
+    let content =
+      (b.stopOnError === true ? 2 : 0) + u64FieldSize(b.ackThrough) + u64FieldSize(b.after);
     for (const call of calls) {
       const size = callSize(call);
       sizes.push(size);
@@ -272,6 +273,7 @@ export function encodeSessionFrame(frame: SessionFrame): Buffer {
       w.uint32(1);
     }
     writeU64(w, 3, b.ackThrough);
+    writeU64(w, 4, b.after);
     return w.finish();
   }
   if (frame.open != null) {

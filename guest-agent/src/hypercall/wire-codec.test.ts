@@ -137,13 +137,27 @@ describe("decodeOutcome", () => {
 });
 
 describe("decodeReady", () => {
-  it("range-checks lastExecuted", () => {
+  it("range-checks lastExecuted and passes dependent_batches on", () => {
     assert.deepEqual(
       decodeReady({
         kind: "ready",
-        ready: { domid: 5, lastExecuted: "41", resumeWindow: 8, maxBatch: 4, virqRingBytes: 0 },
+        ready: {
+          domid: 5,
+          lastExecuted: "41",
+          resumeWindow: 8,
+          maxBatch: 4,
+          virqRingBytes: 0,
+          dependentBatches: true,
+        },
       }),
-      { domid: 5, lastExecuted: 41, resumeWindow: 8, maxBatch: 4, virqRingBytes: 0 },
+      {
+        domid: 5,
+        lastExecuted: 41,
+        resumeWindow: 8,
+        maxBatch: 4,
+        virqRingBytes: 0,
+        dependentBatches: true,
+      },
     );
     assert.throws(
       () =>
@@ -155,6 +169,7 @@ describe("decodeReady", () => {
             resumeWindow: 8,
             maxBatch: 4,
             virqRingBytes: 0,
+            dependentBatches: false,
           },
         }),
       WireDecodeError,

@@ -45,6 +45,8 @@ export interface ReadyInfo {
   readonly maxBatch: number;
   /** Ring bytes the session's VIRQ events carry (0: none; see `virqRings`). */
   readonly virqRingBytes: number;
+  /** The server honours `HypercallBatch.after` (false for a hypervisor that predates it). */
+  readonly dependentBatches: boolean;
 }
 
 /** A value from the server that does not fit the client's types (e.g. a u64 above 2^53). */
@@ -174,14 +176,18 @@ export function openFrame(ackThrough: number, virqRingBytes = 0): SessionFrame {
   return { open: { ackThrough, virqRingBytes } };
 }
 
-/** A batch frame; `ackThrough` 0 acknowledges nothing. */
+/**
+ * A batch frame; `ackThrough` 0 acknowledges nothing, `after` 0 depends on nothing (the batch
+ * runs only if call `after` succeeded: hypervisor.proto).
+ */
 export function batchFrame(
   calls: readonly EncodedCall[],
   stopOnError: boolean,
   ackThrough: number,
+  after = 0,
 ): SessionFrame {
   return {
-    batch: { calls: calls as EncodedCall[], stopOnError, ackThrough },
+    batch: { calls: calls as EncodedCall[], stopOnError, ackThrough, after },
   };
 }
 
@@ -195,6 +201,7 @@ export function decodeReady(frame: SessionReply): ReadyInfo | undefined {
     resumeWindow: r.resumeWindow,
     maxBatch: r.maxBatch,
     virqRingBytes: r.virqRingBytes,
+    dependentBatches: r.dependentBatches,
   };
 }
 

@@ -4,14 +4,19 @@
  * scripted hypercall client: each rule of its outcome ladder (argo-sender.ts) — -EAGAIN parks
  * until a VIRQ and keeps order, a VIRQ during the batch retries at once, -EBUSY retries on a
  * timer, another errno fails only its message, a lost link fails the batch, close rejects what
- * is queued but lets the batch in flight finish.
+ * is queued but lets the batch in flight finish — and, with several batches in flight, against
+ * a small in-order "hypervisor" that honours dependent batches and has a ring that fills up:
+ * whatever stops where, every message is delivered once, in order.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { status } from "@grpc/grpc-js";
+import { seededRandom } from "@hmx/hypervisor";
 import { ARGO_DOMID_ANY, Errno } from "@hmx/proto/abi";
 import { until, untilTurns } from "@hmx/virtio/test-utils";
 import type {
+  BatchChain,
+  BatchOptions,
   HypercallClient,
   HypercallOp,
   HypercallOutcome,
@@ -101,7 +106,11 @@ const owner: SendOwner<number> = {
   broken: (m) => new Error(`broken ${m}`),
 };
 
-function sender(host: ScriptedHost): { s: ArgoSender<number>; stats: SenderStats } {
+function sender(
+  host: SenderHost,
+  sendOwner: SendOwner<number> = owner,
+  maxInFlight?: number,
+): { s: ArgoSender<number>; stats: SenderStats } {
   const stats: SenderStats = {
     sent: 0,
     sentBytes: 0,
@@ -110,7 +119,113 @@ function sender(host: ScriptedHost): { s: ArgoSender<number>; stats: SenderStats
     batches: 0,
     sendErrors: 0,
   };
-  return { s: new ArgoSender(host, owner, stats), stats };
+  const options = maxInFlight === undefined ? undefined : { maxInFlight };
+  return { s: new ArgoSender(host, sendOwner, stats, options), stats };
+}
+
+/** An owner whose batches carry at most `most` queued messages. */
+function ownerOf(most: number): SendOwner<number> {
+  return {
+    ...owner,
+    build: (queue) =>
+      owner.build({ pending: Math.min(most, queue.pending), at: (i) => queue.at(i) }),
+  };
+}
+
+/**
+ * A host whose client runs batches one at a time in call order, each on a later turn, the way
+ * the Session service does: stopOnError, dependent batches on a chain, and a ring of `room`
+ * messages that a sendv fills (-EAGAIN when full) and `consume` empties, with a VIRQ. Message
+ * ids for which `refuse` holds come back -ECONNREFUSED.
+ */
+class RingHost implements SenderHost {
+  virqs = 0;
+  readonly parked = new Set<Wakeable>();
+  /** What each sendv put in the ring, in order: each message exactly once, in order. */
+  readonly delivered: number[] = [];
+  ring: number[] = [];
+  /** The message ids of each batch, and whether it was sent after another on its chain. */
+  readonly batches: { ids: number[]; chained: boolean }[] = [];
+  inFlight = 0;
+  mostInFlight = 0;
+  /** Set on each batch as it runs: -EBUSY for its first sendv (then cleared). */
+  busyOnce = false;
+  /** While set, no batch runs (to hold some out). */
+  gate: Promise<void> | null = null;
+  readonly #chains = new WeakMap<BatchChain, { ok: boolean }>();
+  #tail: Promise<void> = Promise.resolve();
+
+  constructor(
+    public room: number,
+    private readonly refuse: (id: number) => boolean = () => false,
+    readonly dependentBatches = true,
+  ) {
+    (this.client as { dependentBatches: boolean }).dependentBatches = dependentBatches;
+  }
+
+  readonly client = {
+    dependentBatches: true,
+    batch: (ops: readonly HypercallOp[], options?: BatchOptions): Promise<HypercallOutcome[]> => {
+      const ids = ops.map((o) => (o.op === "sendv" ? o.dst.aport : -1));
+      const chain = this.dependentBatches ? options?.chain : undefined;
+      const before = chain === undefined ? undefined : this.#chains.get(chain);
+      const ran = { ok: false };
+      if (chain !== undefined) this.#chains.set(chain, ran);
+      this.batches.push({ ids, chained: before !== undefined });
+      this.inFlight++;
+      this.mostInFlight = Math.max(this.mostInFlight, this.inFlight);
+      const run = this.#tail
+        .then(async () => await this.gate)
+        .then(
+          () =>
+            new Promise<HypercallOutcome[]>((resolve) => {
+              setImmediate(() => {
+                this.inFlight--;
+                let stopped = before !== undefined && !before.ok;
+                const out = ids.map((id): HypercallOutcome => {
+                  if (stopped) return SKIPPED;
+                  let ret = 1;
+                  if (this.refuse(id)) ret = -Errno.ECONNREFUSED;
+                  else if (this.busyOnce) ret = -Errno.EBUSY;
+                  else if (this.ring.length >= this.room) ret = -Errno.EAGAIN;
+                  this.busyOnce = false;
+                  if (ret < 0) stopped = options?.stopOnError === true;
+                  else {
+                    this.ring.push(id);
+                    this.delivered.push(id);
+                  }
+                  return { op: "sendv", ret };
+                });
+                const last = out[out.length - 1];
+                ran.ok = last?.op === "sendv" && last.ret >= 0;
+                resolve(out);
+              });
+            }),
+        );
+      this.#tail = run.then(() => undefined);
+      return run;
+    },
+  } as unknown as HypercallClient;
+
+  /** The receiver takes `n` messages (all by default) and notifies: a VIRQ. */
+  consume(n = this.ring.length): void {
+    this.ring = this.ring.slice(n);
+    this.virq();
+  }
+
+  virqCount(): number {
+    return this.virqs;
+  }
+  park(s: Wakeable): void {
+    this.parked.add(s);
+  }
+  unpark(s: Wakeable): void {
+    this.parked.delete(s);
+  }
+  virq(): void {
+    this.virqs++;
+    for (const s of [...this.parked]) s.wake();
+  }
 }
 
 /** What each send settled with: "sent" or the error's message. */
@@ -271,5 +386,143 @@ describe("argo sender (the send half of sockets and channels)", { timeout: 10_00
     await s.close();
     assert.equal(await first, "closed 10");
     assert.equal(host.parked.size, 0);
+  });
+
+  it("with dependent batches, the next batch goes out while one is in flight, after it on its chain", async () => {
+    const host = new RingHost(1000);
+    const { s, stats } = sender(host, ownerOf(2), 3);
+    const sends = [1, 2, 3, 4, 5, 6, 7].map((m) => outcome(s.send(m)));
+    assert.deepEqual(await Promise.all(sends), Array(7).fill("sent"));
+    assert.deepEqual(host.delivered, [1, 2, 3, 4, 5, 6, 7]);
+    assert.equal(host.mostInFlight, 3, "three batches of two were out at once");
+    assert.deepEqual(
+      host.batches.map((b) => [b.ids, b.chained]),
+      [
+        // The first send goes out at once; what was sent in the same task follows together.
+        [[1], false],
+        [[2, 3], true],
+        [[4, 5], true],
+        [[6, 7], true],
+      ],
+    );
+    assert.equal(stats.batches, 4);
+    // Once the pipeline emptied, the next batch starts a new chain: it depends on nothing.
+    assert.equal(await outcome(s.send(8)), "sent");
+    assert.equal(host.batches[4]?.chained, false);
+  });
+
+  it("a client that does not honour dependent batches gets one batch at a time", async () => {
+    const host = new RingHost(1000, () => false, false);
+    const { s } = sender(host, ownerOf(2), 3);
+    const sends = [1, 2, 3, 4, 5].map((m) => outcome(s.send(m)));
+    assert.deepEqual(await Promise.all(sends), Array(5).fill("sent"));
+    assert.equal(host.mostInFlight, 1);
+    assert.deepEqual(host.delivered, [1, 2, 3, 4, 5]);
+  });
+
+  it("batch N stops at -EAGAIN while N+1 is in flight: N+1 is skipped whole, and after the VIRQ N's rest and N+1 go, in order", async () => {
+    const host = new RingHost(2);
+    const { s, stats } = sender(host, ownerOf(2), 2);
+    const sends = [1, 2, 3, 4, 5].map((m) => outcome(s.send(m)));
+    await until("parked", () => host.parked.size === 1);
+    // [1] went in; [2, 3] stopped at 3 (ring full) while [4, 5], sent once [1] was answered,
+    // was out: it ran after 3, so it ran nothing.
+    assert.deepEqual(host.delivered, [1, 2]);
+    assert.deepEqual(
+      host.batches.map((b) => [b.ids, b.chained]),
+      [
+        [[1], false],
+        [[2, 3], true],
+        [[4, 5], true],
+      ],
+    );
+    assert.equal(s.pending, 3, "3, 4 and 5 are queued again, nothing was lost");
+    assert.equal(host.inFlight, 0);
+    host.room = 1000;
+    host.consume();
+    assert.deepEqual(await Promise.all(sends), Array(5).fill("sent"));
+    assert.deepEqual(host.delivered, [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      host.batches.slice(3).map((b) => b.ids),
+      [[3, 4], [5]],
+      "the stopped batch's rest first, then the skipped batch's messages",
+    );
+    assert.equal(stats.eagains, 1);
+  });
+
+  it("a refused message in batch N fails alone; N+1, skipped behind it, goes again after N's rest", async () => {
+    const host = new RingHost(1000, (id) => id === 2);
+    const { s, stats } = sender(host, ownerOf(3), 2);
+    const sends = [1, 2, 3, 4, 5, 6].map((m) => outcome(s.send(m)));
+    assert.deepEqual(await Promise.all(sends), [
+      "sent",
+      `refused 2: ${-Errno.ECONNREFUSED}`,
+      "sent",
+      "sent",
+      "sent",
+      "sent",
+    ]);
+    assert.deepEqual(host.delivered, [1, 3, 4, 5, 6]);
+    assert.equal(stats.sendErrors, 1);
+  });
+
+  it("close with batches in flight lets them settle, then rejects the rest in order", async () => {
+    const host = new RingHost(1);
+    let release = (): void => undefined;
+    host.gate = new Promise((r) => (release = r));
+    const { s } = sender(host, ownerOf(1), 2);
+    const sends = [1, 2, 3].map((m) => outcome(s.send(m)));
+    await untilTurns("both out", () => host.batches.length === 2);
+    const closed = s.close();
+    release();
+    await closed;
+    // [2] found the ring full (1 message): a closing sender does not wait for room.
+    assert.deepEqual(await Promise.all(sends), ["sent", "closed 2", "closed 3"]);
+    assert.deepEqual(host.delivered, [1]);
+    assert.equal(host.batches.length, 2, "nothing was sent once closing");
+  });
+
+  it("whatever stops where, every message is delivered once and in order, or refused (property)", async () => {
+    const seed = Number(process.env["HMX_TEST_SEED"] ?? Math.floor(Math.random() * 2 ** 31));
+    console.log(`argo-sender pipeline seed ${seed} (replay with HMX_TEST_SEED=${seed})`);
+    const random = seededRandom(seed);
+    for (let run = 0; run < 40; run++) {
+      const refused = new Set<number>();
+      const count = 1 + Math.floor(random() * 60);
+      for (let id = 1; id <= count; id++) if (random() < 0.05) refused.add(id);
+      const host = new RingHost(1 + Math.floor(random() * 8), (id) => refused.has(id));
+      const inFlight = 1 + Math.floor(random() * 4);
+      const { s } = sender(host, ownerOf(1 + Math.floor(random() * 6)), inFlight);
+      let settled = 0;
+      const sends: Promise<string>[] = [];
+      const settle = (p: Promise<string>): Promise<string> =>
+        p.finally(() => {
+          settled++;
+        });
+      for (let id = 1; id <= count; id++) {
+        sends.push(settle(outcome(s.send(id))));
+        if (random() < 0.2) await new Promise((r) => setImmediate(r));
+      }
+      for (let turn = 0; settled < count; turn++) {
+        assert.ok(turn < 100_000, `run ${run} (seed ${seed}): stuck with ${count - settled} left`);
+        await new Promise((r) => setImmediate(r));
+        if (random() < 0.02) host.busyOnce = true;
+        if (host.parked.size > 0 || random() < 0.3)
+          host.consume(Math.floor(random() * (host.ring.length + 1)));
+      }
+      const want = Array.from({ length: count }, (_, i) => i + 1);
+      assert.deepEqual(
+        host.delivered,
+        want.filter((id) => !refused.has(id)),
+        `run ${run} (seed ${seed}): delivered once each, in order`,
+      );
+      assert.deepEqual(
+        await Promise.all(sends),
+        want.map((id) => (refused.has(id) ? `refused ${id}: ${-Errno.ECONNREFUSED}` : "sent")),
+        `run ${run} (seed ${seed})`,
+      );
+      assert.ok(host.mostInFlight <= inFlight, `run ${run}: at most ${inFlight} in flight`);
+      await s.close();
+    }
   });
 });

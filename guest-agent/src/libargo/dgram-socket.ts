@@ -16,10 +16,11 @@
  * that extra allocation was a quarter of the sender's Buffer churn, and V8 pays for Buffer
  * churn with full collections). (Own slices rather than one reused slot: both are correct
  * because a session executes calls in order, but own slices let one WriteMemory carry the whole
- * batch.) The rest — one batch per socket in flight, stopOnError so per-socket order is kept,
- * a full ring never losing a message (EAGAIN → wait for the VIRQ → retry), the EBUSY backoff —
- * is libargo's `ArgoSender` (argo-sender.ts), which virtio-argo channels share. Batches of
- * different sockets pipeline freely.
+ * batch.) The rest — up to `maxBatchesInFlight` batches per socket in flight, each after the
+ * one before, stopOnError so per-socket order is kept, a full ring never losing a message
+ * (EAGAIN → wait for the VIRQ → retry), the EBUSY backoff — is libargo's `ArgoSender`
+ * (argo-sender.ts), which virtio-argo channels share. Batches of different sockets pipeline
+ * freely.
  */
 import { ARGO_DOMID_ANY, ARGO_PROTO_DGRAM, MAX_ARGO_MESSAGE_SIZE, PAGE_SIZE } from "@hmx/proto/abi";
 import type { ArgoAddr, HypercallOp } from "../hypercall/hypercall-client.js";
@@ -81,6 +82,13 @@ export interface SocketTuning {
   readonly maxBatchMessages: number;
   /** Most payload bytes in one send multicall, and the staging buffer size; default 256 KiB. */
   readonly maxBatchBytes: number;
+  /**
+   * Send multicalls in flight at once, each after the one before (argo-sender.ts), where the
+   * hypervisor honours dependent batches; 1 = one at a time. Rebuilding the next
+   * batch while one is out is safe here: each batch writes the staging buffer itself, and the
+   * hypervisor runs a domain's batches in order. Absent: 1 (`ArgoEndpoint.bind` defaults to 2).
+   */
+  readonly maxBatchesInFlight?: number;
   /** Received messages held for the application before the ring is left to fill; default 1024. */
   readonly rxQueueLimit: number;
   /** Takes the messages instead of the receive queue (`InlineConsumer`). */
@@ -165,6 +173,7 @@ export class DgramSocket implements AsyncIterable<DgramMessage>, RingSink {
           new ArgoSocketError("EIO", `send failed: ${String(err)}`, { dst: p.dst }, { cause: err }),
       },
       this.stats,
+      { maxInFlight: tuning.maxBatchesInFlight ?? 1 },
     );
   }
 

@@ -5,7 +5,8 @@
  * `HypercallClient` with no gRPC in between. Calls execute asynchronously and strictly in call
  * order (one setImmediate FIFO per process, as a session executes its calls in order), batches
  * honour `stopOnError` exactly as the Session service does (the calls after the first failure
- * come back as status ABORTED), and VIRQ_ARGO is delivered asynchronously and coalesced per
+ * come back as status ABORTED) and so do chained ones (`BatchOptions.chain`: all ABORTED
+ * unless the batch before on the chain succeeded to its last call), and VIRQ_ARGO is delivered asynchronously and coalesced per
  * domain, like the event channel. Test code only.
  */
 import { status } from "@grpc/grpc-js";
@@ -23,6 +24,7 @@ import { pino } from "pino";
 import {
   HypercallStatusError,
   type ArgoAddr,
+  type BatchChain,
   type BatchOptions,
   type DomainInfo,
   type HypercallClient,
@@ -123,6 +125,9 @@ export interface InProcessClientCounters {
 /** A `HypercallClient` bound to one domain of an `InProcessHypervisor`. */
 export class InProcessClient implements HypercallClient {
   readonly domid: number;
+  readonly dependentBatches = true;
+  /** Whether the last batch sent on each chain succeeded to its last call (once it ran). */
+  readonly #chains = new WeakMap<BatchChain, { ok: boolean }>();
   readonly counters: InProcessClientCounters = { batches: 0, calls: 0, byOp: {} };
   readonly #hv: InProcessHypervisor;
   readonly #unsubscribers = new Set<() => void>();
@@ -137,6 +142,10 @@ export class InProcessClient implements HypercallClient {
     if (this.#closed)
       return Promise.reject(new HypercallStatusError(status.UNAVAILABLE, "client closed"));
     this.counters.batches++;
+    // Batches run in call order, so the one before on the chain has run when this one does.
+    const ran = { ok: false };
+    const before = options.chain === undefined ? undefined : this.#chains.get(options.chain);
+    if (options.chain !== undefined) this.#chains.set(options.chain, ran);
     return new Promise((resolve, reject) => {
       setImmediate(() => {
         const domain = this.#hv.core.domains.get(this.domid);
@@ -150,7 +159,7 @@ export class InProcessClient implements HypercallClient {
           return;
         }
         const outcomes: HypercallOutcome[] = [];
-        let stopped = false;
+        let stopped = before !== undefined && !before.ok;
         for (const op of ops) {
           this.counters.calls++;
           this.counters.byOp[op.op] = (this.counters.byOp[op.op] ?? 0) + 1;
@@ -166,6 +175,9 @@ export class InProcessClient implements HypercallClient {
           outcomes.push(toOutcome(result));
           if (options.stopOnError === true && isFailure(result)) stopped = true;
         }
+        const last = outcomes[outcomes.length - 1];
+        ran.ok =
+          last !== undefined && last.op !== "status" && ("ret" in last ? last.ret >= 0 : true);
         resolve(outcomes);
       });
     });

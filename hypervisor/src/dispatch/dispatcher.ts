@@ -12,7 +12,7 @@ import type { Argo } from "../argo/argo.js";
 import type { Domain } from "../domain/domain.js";
 import { READ_ONLY_GFN_REASON, touchesReadOnlyGfn } from "../memory/read-only-gfns.js";
 import { NOOP_OBSERVER, type Observer } from "../observability/observer.js";
-import { CallStatusCode, type Hypercall, type HypercallResult } from "./hypercall.js";
+import { CallStatusCode, isFailure, type Hypercall, type HypercallResult } from "./hypercall.js";
 import { isMutating, type HypercallJournal } from "./hypercall-journal.js";
 import { ResumeLog, type ResumeLogLimits } from "./resume-log.js";
 
@@ -57,6 +57,15 @@ export class HypercallDispatcher {
     const before = log.size;
     log.acknowledge(ackThrough);
     if (log.size !== before) this.journal?.acknowledged(domain.domid, ackThrough);
+  }
+
+  /**
+   * Whether the call `requestId` ran with `ret >= 0`, as far as the resume log knows: what a
+   * Session batch with `after` waits on (hypervisor.proto). A result no longer kept is not.
+   */
+  succeeded(domain: Domain, requestId: number): boolean {
+    const result = this.resumeLog(domain).resultOf(requestId);
+    return result !== undefined && !isFailure(result);
   }
 
   /** Bytes the domain's resume log holds (0 before its first use). */

@@ -71,6 +71,11 @@ export class ResumeLog {
     return result === undefined ? { kind: "forgotten" } : { kind: "replay", result };
   }
 
+  /** The result kept for `requestId` (undefined: never executed, or no longer kept). */
+  resultOf(requestId: number): HypercallResult | undefined {
+    return this.entries.get(requestId);
+  }
+
   record(requestId: number, result: HypercallResult): void {
     this.highest = requestId;
     this.entries.set(requestId, result);

@@ -158,3 +158,10 @@ export const ABORTED_BY_STOP_ON_ERROR: CoreResult = {
   code: CallStatusCode.ABORTED,
   message: "not executed: an earlier call of this stop_on_error batch failed",
 };
+
+/** The answer to the calls of a batch whose `after` call did not succeed (hypervisor.proto). */
+export const ABORTED_BY_DEPENDENCY: CoreResult = {
+  op: "status",
+  code: CallStatusCode.ABORTED,
+  message: "not executed: the call this batch runs after did not succeed",
+};

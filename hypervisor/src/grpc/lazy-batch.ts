@@ -34,6 +34,8 @@ export interface LazyBatch {
   readonly calls: readonly LazyCall[];
   readonly stopOnError: boolean;
   readonly ackThrough: string;
+  /** `after` as a decimal string ("0": the batch depends on nothing). */
+  readonly after: string;
 }
 
 /** A Session frame: an `open` decoded as before, or a batch whose calls are decoded on demand. */
@@ -46,11 +48,15 @@ const WIRE_FIXED64 = 1;
 const WIRE_LEN = 2;
 const WIRE_FIXED32 = 5;
 
-/** SessionRequest.batch, HypercallBatch.calls / stop_on_error / ack_through, Hypercall.request_id. */
+/**
+ * SessionRequest.batch, HypercallBatch.calls / stop_on_error / ack_through / after,
+ * Hypercall.request_id.
+ */
 const SESSION_BATCH_FIELD = 2;
 const BATCH_CALLS_FIELD = 1;
 const BATCH_STOP_ON_ERROR_FIELD = 2;
 const BATCH_ACK_THROUGH_FIELD = 3;
+const BATCH_AFTER_FIELD = 4;
 const CALL_REQUEST_ID_FIELD = 1;
 
 /** A bounds-checked cursor over protobuf wire bytes. */
@@ -169,6 +175,7 @@ function scanBatch(bytes: Buffer): LazyBatch {
   const calls: LazyCall[] = [];
   let stopOnError = false;
   let ackThrough = "0";
+  let after = "0";
   while (!reader.atEnd) {
     const t = reader.tag();
     if (t === ((BATCH_CALLS_FIELD << 3) | WIRE_LEN)) calls.push(scanCall(reader.bytes()));
@@ -176,9 +183,10 @@ function scanBatch(bytes: Buffer): LazyBatch {
       stopOnError = reader.varint() !== 0n;
     else if (t === ((BATCH_ACK_THROUGH_FIELD << 3) | WIRE_VARINT))
       ackThrough = reader.varintString();
+    else if (t === ((BATCH_AFTER_FIELD << 3) | WIRE_VARINT)) after = reader.varintString();
     else reader.skip(t & 7);
   }
-  return { calls, stopOnError, ackThrough };
+  return { calls, stopOnError, ackThrough, after };
 }
 
 function varintBytes(n: number): Buffer {

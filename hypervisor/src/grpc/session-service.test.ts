@@ -137,6 +137,7 @@ describe("Session stream", () => {
       resumeWindow: 16,
       maxBatch: 32,
       virqRingBytes: 0,
+      dependentBatches: true,
     });
     s.call.end();
   });
@@ -229,6 +230,120 @@ describe("Session stream", () => {
       Buffer.alloc(12),
     );
     s.call.end();
+  });
+
+  test("a batch `after` a call that failed or was aborted, or never ran, runs none of its calls", async () => {
+    const { g, s } = await openSession("after-failed");
+    const refused = (id: number) => ({
+      requestId: String(id),
+      sendv: {
+        src: { aport: 1, domainId: ARGO_DOMID_ANY },
+        dst: { domainId: g.domid, aport: 99 },
+        iovs: [],
+        messageType: 0,
+      },
+    });
+    // Three batches in flight at once, each after the last call of the one before: the first
+    // stops at its sendv (no ring: -ECONNREFUSED), so its last call is ABORTED, and so on.
+    s.send({ batch: { stopOnError: true, calls: [write(1, "abc"), refused(2), write(3, "zz3")] } });
+    s.send({ batch: { stopOnError: true, after: "3", calls: [write(4, "zz4"), read(5, 3)] } });
+    s.send({ batch: { after: "5", calls: [write(6, "zz6")] } });
+    const results: HypercallResult__Output[] = [];
+    while (results.length < 6) results.push(...(await s.results()));
+    assert.deepEqual(
+      results.map((r) => [r.requestId, r.outcome, r.status?.code]),
+      [
+        ["1", "writeMemory", undefined],
+        ["2", "sendv", undefined],
+        ["3", "status", grpc.status.ABORTED],
+        ["4", "status", grpc.status.ABORTED],
+        ["5", "status", grpc.status.ABORTED],
+        ["6", "status", grpc.status.ABORTED],
+      ],
+    );
+    assert.match(results[3]?.status?.message ?? "", /runs after did not succeed/);
+    // A request id never executed (past the last one) and one never sent both abort.
+    s.send({ batch: { after: "99", calls: [write(7, "zz7")] } });
+    assert.equal((await s.results())[0]?.status?.code, grpc.status.ABORTED);
+    const check = await g.call<{ data: Buffer }>("ReadMemory", { gpa: GPA, length: 3 });
+    assert.equal(check.data.toString(), "abc", "no call of a dependent batch ran");
+    // The aborted ids are consumed: they are answered from the log, not run on a resend.
+    s.send({ batch: { calls: [write(4, "zz4"), write(7, "zz7")] } });
+    assert.deepEqual(
+      (await s.results()).map((r) => r.status?.code),
+      [grpc.status.ABORTED, grpc.status.ABORTED],
+    );
+    assert.equal(
+      (await g.call<{ data: Buffer }>("ReadMemory", { gpa: GPA, length: 3 })).data.toString(),
+      "abc",
+    );
+    s.call.end();
+  });
+
+  test("a batch `after` a call that succeeded runs, pipelined behind it", async () => {
+    const { g, s } = await openSession("after-ok");
+    s.send({ batch: { stopOnError: true, calls: [write(1, "one")] } });
+    s.send({ batch: { stopOnError: true, after: "1", calls: [read(2, 3), write(3, "two")] } });
+    s.send({ batch: { stopOnError: true, after: "3", calls: [read(4, 3)] } });
+    const results: HypercallResult__Output[] = [];
+    while (results.length < 4) results.push(...(await s.results()));
+    assert.deepEqual(
+      results.map((r) => r.outcome),
+      ["writeMemory", "readMemory", "writeMemory", "readMemory"],
+    );
+    assert.equal(results[1]?.readMemory?.data.toString(), "one");
+    assert.equal(results[3]?.readMemory?.data.toString(), "two");
+    // Any call that ran with ret >= 0 will do, not only the last of a batch.
+    s.send({ batch: { after: "2", calls: [write(5, "thr")] } });
+    assert.equal((await s.results())[0]?.writeMemory?.ret, 0);
+    assert.equal(
+      (await g.call<{ data: Buffer }>("ReadMemory", { gpa: GPA, length: 3 })).data.toString(),
+      "thr",
+    );
+    s.call.end();
+  });
+
+  test("a dependent batch resent on a new session replays what ran and looks `after` up for the rest", async () => {
+    const g = await t.createGuest("after-resume");
+    const s1 = new RawSession(g);
+    s1.send({ open: {} });
+    await s1.next("ready");
+    s1.send({ batch: { calls: [write(1, "one")] } });
+    s1.send({ batch: { after: "1", calls: [write(2, "two")] } });
+    await s1.results();
+    await s1.results();
+    // Overwrite behind the log's back: a re-run of request 2 would restore "two".
+    await g.call("WriteMemory", { gpa: GPA, data: Buffer.from("xxx") });
+    // Resent with one more call. While 1 is kept, the new call runs after the replayed one.
+    const s2 = new RawSession(g);
+    s2.send({ open: {} });
+    await s2.next("ready");
+    s2.send({ batch: { after: "1", calls: [write(2, "two"), read(3, 3)] } });
+    const kept = await s2.results();
+    assert.deepEqual(
+      kept.map((r) => r.outcome),
+      ["writeMemory", "readMemory"],
+    );
+    assert.equal(kept[1]?.readMemory?.data.toString(), "xxx", "request 2 was not run again");
+    // Once 1 is acknowledged it is no longer known to have succeeded: a call still to run aborts,
+    // while the one already executed is still answered from the log.
+    const s3 = new RawSession(g);
+    s3.send({ open: { ackThrough: "1" } });
+    await s3.next("ready");
+    s3.send({ batch: { after: "1", calls: [read(3, 3), write(4, "yyy")] } });
+    const acked = await s3.results();
+    assert.deepEqual(
+      acked.map((r) => [r.outcome, r.status?.code]),
+      [
+        ["readMemory", undefined],
+        ["status", grpc.status.ABORTED],
+      ],
+    );
+    assert.equal(
+      (await g.call<{ data: Buffer }>("ReadMemory", { gpa: GPA, length: 3 })).data.toString(),
+      "xxx",
+    );
+    s3.call.end();
   });
 
   test("a batch resent on a new session is answered from the resume log, not run again", async () => {

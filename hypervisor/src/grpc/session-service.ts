@@ -26,6 +26,7 @@ import { CALL_WORK_UNITS, workUnits } from "../dispatch/work-units.js";
 import { BackpressuredWatcher } from "../events/backpressured-watcher.js";
 import { GrpcError, authenticateGuest } from "./auth.js";
 import {
+  ABORTED_BY_DEPENDENCY,
   ABORTED_BY_STOP_ON_ERROR,
   DecodeError,
   decodeHypercall,
@@ -168,6 +169,7 @@ class Session implements GuestStream {
         resumeWindow: ctx.dispatcher.resumeLimits.maxEntries,
         maxBatch: ctx.maxBatch,
         virqRingBytes,
+        dependentBatches: true,
       },
     });
     const watcher = new BackpressuredWatcher({
@@ -204,7 +206,7 @@ class Session implements GuestStream {
     this.queuedBatches++;
     ctx.scheduler.enqueue(
       domain.domid,
-      new BatchJob(this, batch, requestIds, () => {
+      new BatchJob(this, batch, requestIds, ackOf(batch.after), () => {
         this.batchFinished(bytes);
       }),
     );
@@ -285,19 +287,26 @@ class Session implements GuestStream {
  */
 class BatchJob implements Job {
   private index = 0;
-  private stopped = false;
+  /** What the calls not yet run are answered once the batch stopped (null: running). */
+  private stopped: HypercallResult | null = null;
   private frame: WireResult[] = [];
   private frameBytes = 0;
   private finished = false;
   /** True from the step after the scheduler (re)started this job until it pauses it. */
   private running = false;
+  /** `after` not yet looked up (only the first call that has to run looks it up). */
+  private dependencyPending: boolean;
 
   constructor(
     private readonly session: Session,
     private readonly batch: LazyBatch,
     private readonly requestIds: readonly number[],
+    /** HypercallBatch.after (0: none). */
+    private readonly after: number,
     private readonly onFinished: () => void,
-  ) {}
+  ) {
+    this.dependencyPending = after > 0;
+  }
 
   get done(): boolean {
     if (!this.finished && (this.session.isEnded || this.index >= this.batch.calls.length)) {
@@ -323,12 +332,22 @@ class BatchJob implements Job {
       this.running = true;
     }
     const result = dispatcher.answerOnce(this.session.domain, requestId, () => {
-      if (this.stopped) return ABORTED_BY_STOP_ON_ERROR;
+      if (this.stopped !== null) return this.stopped;
+      // Looked up when the first call of the batch that was not executed yet is reached: the
+      // domain's earlier batches have all run by then (the scheduler keeps arrival order), and
+      // calls this batch already ran in an earlier session were answered from the log above.
+      if (this.dependencyPending) {
+        this.dependencyPending = false;
+        if (!dispatcher.succeeded(this.session.domain, this.after)) {
+          this.stopped = ABORTED_BY_DEPENDENCY;
+          return ABORTED_BY_DEPENDENCY;
+        }
+      }
       const ran = this.session.execute(call, follows);
       units = ran.units;
       return ran.result;
     });
-    if (this.batch.stopOnError && isFailure(result)) this.stopped = true;
+    if (this.batch.stopOnError && isFailure(result)) this.stopped ??= ABORTED_BY_STOP_ON_ERROR;
     const bytes = resultWireBytes(result);
     if (this.frameBytes > 0 && this.frameBytes + bytes > RESULTS_FRAME_BYTES) this.flush();
     this.frame.push(encodeResult(requestId, result));

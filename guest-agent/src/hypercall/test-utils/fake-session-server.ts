@@ -5,6 +5,7 @@
  * hypervisor.proto's `Session` comment: bearer authentication, `open` → `ready` with the
  * domain's last executed id, in-order batch execution, stopOnError, a resume log keyed by
  * request id with acknowledgement eviction and a bounded size (FAILED_PRECONDITION beyond it),
+ * dependent batches (`after`, unless `dependentBatches` is turned off like an older server),
  * takeover of an older session with ABORTED, and VIRQ events (held while no session is open).
  *
  * The "hypercalls" are trivial: read/write a flat in-memory buffer, sendv bumps a counter
@@ -47,6 +48,8 @@ export interface ReceivedBatch {
   readonly ids: readonly number[];
   readonly stopOnError: boolean;
   readonly ackThrough: number;
+  /** HypercallBatch.after (0: none). */
+  readonly after: number;
   readonly session: number;
 }
 
@@ -77,6 +80,8 @@ export class FakeSessionServer {
   faultHook: ((seq: number, batch: ReceivedBatch) => BatchFault) | undefined;
   /** While true, a new session is accepted but never gets `ready`. */
   holdReady = false;
+  /** Honour and announce `HypercallBatch.after`; false acts like a server that predates it. */
+  dependentBatches = true;
 
   lastExecuted: number;
   sendvCount = 0;
@@ -243,6 +248,7 @@ export class FakeSessionServer {
             lastExecuted: String(this.lastExecuted),
             resumeWindow: this.resumeWindow,
             maxBatch: this.maxBatch,
+            dependentBatches: this.dependentBatches,
           },
         });
         if (this.#current === call) this.#currentOpened = true;
@@ -281,6 +287,7 @@ export class FakeSessionServer {
       ids: batch.calls.map((c) => Number(c.requestId)),
       stopOnError: batch.stopOnError,
       ackThrough: Number(batch.ackThrough),
+      after: Number(batch.after),
       session,
     };
     this.batches.push(received);
@@ -292,6 +299,8 @@ export class FakeSessionServer {
     }
     const results: HypercallResult[] = [];
     let stopped = false;
+    // Looked up when the first call that has to run is reached (hypervisor.proto).
+    let dependencyPending = this.dependentBatches && received.after > 0;
     for (const hc of batch.calls) {
       const id = Number(hc.requestId);
       let result: HypercallResult;
@@ -302,6 +311,11 @@ export class FakeSessionServer {
         };
       } else {
         this.lastExecuted = id;
+        if (dependencyPending) {
+          dependencyPending = false;
+          const before = this.resumeLog.get(received.after);
+          if (before === undefined || isFailure(before)) stopped = true;
+        }
         result =
           batch.calls.length > this.maxBatch
             ? { requestId: String(id), status: { code: 8, message: "batch too long" } }

@@ -10,6 +10,12 @@ export interface HypercallBatch {
    * Acknowledges every result with request_id <= ack_through (0: no acknowledgement).
    */
   'ackThrough'?: (number | string | Long);
+  /**
+   * Run this batch only if the call with this request id was executed with `ret >= 0`; else
+   * answer its calls ABORTED without running them (see Session: "Dependent batches"). 0: none.
+   * A hypervisor that does not announce `SessionReady.dependent_batches` ignores it.
+   */
+  'after'?: (number | string | Long);
 }
 
 export interface HypercallBatch__Output {
@@ -19,4 +25,10 @@ export interface HypercallBatch__Output {
    * Acknowledges every result with request_id <= ack_through (0: no acknowledgement).
    */
   'ackThrough': (string);
+  /**
+   * Run this batch only if the call with this request id was executed with `ret >= 0`; else
+   * answer its calls ABORTED without running them (see Session: "Dependent batches"). 0: none.
+   * A hypervisor that does not announce `SessionReady.dependent_batches` ignores it.
+   */
+  'after': (string);
 }

@@ -292,6 +292,20 @@ export interface HypervisorClient extends grpc.Client {
    * * A request id that was already executed is answered from the resume log, not run again.
    * The log keeps every result not yet acknowledged (`ack_through`), up to a bounded count;
    * results older than that are FAILED_PRECONDITION.
+   * * Dependent batches (only where `ready.dependent_batches` is set): a batch with `after`
+   * = id runs only if the call with request id `id` was executed by this domain and its
+   * result is a `ret >= 0` (not a status). Otherwise every call of the batch that has not
+   * run yet is answered with status ABORTED and is NOT executed (its id is consumed: a retry
+   * needs new ids), exactly like the calls after a stop_on_error failure. So a guest may
+   * keep several stop_on_error batches of one ordered stream in flight, each `after` the
+   * last id of the one before: when one stops, every batch behind it is skipped whole and
+   * nothing overtakes the calls it left unsent.
+   * The id is looked up in the resume log when the batch's first not-yet-executed call is
+   * reached (a domain's batches run in arrival order, so the batch before has finished):
+   * an id never executed, or whose result has left the log (acknowledged or evicted),
+   * aborts. A client therefore does not acknowledge `after` until the batch that names it is
+   * answered. A call already executed is still answered from the log whatever `after` says
+   * (a batch resent after a reconnect reads as it did the first time).
    * * VIRQ events are pushed on the stream as `event`.
    */
   Session(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_hmx_argo_v1_SessionRequest, _hmx_argo_v1_SessionResponse__Output>;
@@ -309,6 +323,20 @@ export interface HypervisorClient extends grpc.Client {
    * * A request id that was already executed is answered from the resume log, not run again.
    * The log keeps every result not yet acknowledged (`ack_through`), up to a bounded count;
    * results older than that are FAILED_PRECONDITION.
+   * * Dependent batches (only where `ready.dependent_batches` is set): a batch with `after`
+   * = id runs only if the call with request id `id` was executed by this domain and its
+   * result is a `ret >= 0` (not a status). Otherwise every call of the batch that has not
+   * run yet is answered with status ABORTED and is NOT executed (its id is consumed: a retry
+   * needs new ids), exactly like the calls after a stop_on_error failure. So a guest may
+   * keep several stop_on_error batches of one ordered stream in flight, each `after` the
+   * last id of the one before: when one stops, every batch behind it is skipped whole and
+   * nothing overtakes the calls it left unsent.
+   * The id is looked up in the resume log when the batch's first not-yet-executed call is
+   * reached (a domain's batches run in arrival order, so the batch before has finished):
+   * an id never executed, or whose result has left the log (acknowledged or evicted),
+   * aborts. A client therefore does not acknowledge `after` until the batch that names it is
+   * answered. A call already executed is still answered from the log whatever `after` says
+   * (a batch resent after a reconnect reads as it did the first time).
    * * VIRQ events are pushed on the stream as `event`.
    */
   session(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_hmx_argo_v1_SessionRequest, _hmx_argo_v1_SessionResponse__Output>;
@@ -510,6 +538,20 @@ export interface HypervisorHandlers extends grpc.UntypedServiceImplementation {
    * * A request id that was already executed is answered from the resume log, not run again.
    * The log keeps every result not yet acknowledged (`ack_through`), up to a bounded count;
    * results older than that are FAILED_PRECONDITION.
+   * * Dependent batches (only where `ready.dependent_batches` is set): a batch with `after`
+   * = id runs only if the call with request id `id` was executed by this domain and its
+   * result is a `ret >= 0` (not a status). Otherwise every call of the batch that has not
+   * run yet is answered with status ABORTED and is NOT executed (its id is consumed: a retry
+   * needs new ids), exactly like the calls after a stop_on_error failure. So a guest may
+   * keep several stop_on_error batches of one ordered stream in flight, each `after` the
+   * last id of the one before: when one stops, every batch behind it is skipped whole and
+   * nothing overtakes the calls it left unsent.
+   * The id is looked up in the resume log when the batch's first not-yet-executed call is
+   * reached (a domain's batches run in arrival order, so the batch before has finished):
+   * an id never executed, or whose result has left the log (acknowledged or evicted),
+   * aborts. A client therefore does not acknowledge `after` until the batch that names it is
+   * answered. A call already executed is still answered from the log whatever `after` says
+   * (a batch resent after a reconnect reads as it did the first time).
    * * VIRQ events are pushed on the stream as `event`.
    */
   Session: grpc.handleBidiStreamingCall<_hmx_argo_v1_SessionRequest__Output, _hmx_argo_v1_SessionResponse>;

@@ -22,6 +22,12 @@ export interface SessionReady {
    * set, so that a hypervisor without the field is never read as "all rings empty".
    */
   'virqRingBytes'?: (number);
+  /**
+   * HypercallBatch.after is honoured. A guest pipelines dependent batches only when this is
+   * set: a hypervisor without the field would ignore `after` and could run a batch whose
+   * predecessor stopped, reordering the stream.
+   */
+  'dependentBatches'?: (boolean);
 }
 
 export interface SessionReady__Output {
@@ -44,4 +50,10 @@ export interface SessionReady__Output {
    * set, so that a hypervisor without the field is never read as "all rings empty".
    */
   'virqRingBytes': (number);
+  /**
+   * HypercallBatch.after is honoured. A guest pipelines dependent batches only when this is
+   * set: a hypervisor without the field would ignore `after` and could run a batch whose
+   * predecessor stopped, reordering the stream.
+   */
+  'dependentBatches': (boolean);
 }
