@@ -408,9 +408,14 @@ async function main(): Promise<number> {
         maxMessages: maxBatchMessages ?? DEFAULT_BATCH.maxMessages,
         maxBytes: maxBatchBytes ?? DEFAULT_BATCH.maxBytes,
       };
-      // Unbatched: one message per multicall, one multicall at a time, like relay-unbatched.
+      // Unbatched: one message per multicall, as relay-unbatched carries one per gRPC message;
+      // both keep several in flight (the relay writes until its stream pushes back, a socket
+      // sends its default multicalls in flight, or --batch-in-flight's).
       systems.push(
-        await startHmx(hv, "hmx-unbatched", { maxBatchMessages: 1, maxBatchesInFlight: 1 }),
+        await startHmx(hv, "hmx-unbatched", {
+          maxBatchMessages: 1,
+          ...(maxBatchesInFlight === null ? {} : { maxBatchesInFlight }),
+        }),
       );
       systems.push(
         await startHmx(hv, "hmx-batched", {

@@ -34,8 +34,8 @@ export const BENCH_USAGE = `usage: node bench/dist/main.js [options]   (npm run 
   --hypervisor-log FILE     append the traffic hypervisor's stdout to FILE
   --batch-bytes N           hmx sender socket maxBatchBytes (default: libargo's)
   --batch-messages N        hmx sender socket maxBatchMessages (default: libargo's)
-  --batch-in-flight N       hmx-batched sender socket maxBatchesInFlight: send multicalls out at
-                            once (default: libargo's; hmx-unbatched always sends one at a time)
+  --batch-in-flight N       hmx sender sockets' maxBatchesInFlight: send multicalls out at once
+                            (default: libargo's), for hmx-batched and hmx-unbatched alike
   --virq-ring-bytes N       ring bytes each VIRQ carries to the hmx guests (SessionClient's
                             virqRingBytes; 0 = none, the receiver reads after each VIRQ)
   --latency-only            traffic phase: keep the warm-ups and the paced latency rounds, skip

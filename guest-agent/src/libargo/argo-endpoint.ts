@@ -131,10 +131,12 @@ const DEFAULT_TUNING: SocketTuning = {
   rxQueueLimit: 1024,
 };
 /**
- * A socket's send multicalls in flight by default: one more than one already keeps the link
- * busy while the hypervisor runs a batch (bench: `--batch-in-flight`).
+ * A socket's send multicalls in flight by default: more than one keeps the link busy while the
+ * hypervisor runs a batch. Three measured best on the 2-core bench machine (64 B batched, quiet,
+ * two interleaved runs: 1 about 108k msgs/s, 2 143k and 150k, 3 160k and 187k; docs/performance.md;
+ * bench: `--batch-in-flight`).
  */
-const DEFAULT_BATCHES_IN_FLIGHT = 2;
+const DEFAULT_BATCHES_IN_FLIGHT = 3;
 
 const RANDOM_PORT_MIN = 0x80000000;
 const RANDOM_PORT_END = 0xf0000000;
