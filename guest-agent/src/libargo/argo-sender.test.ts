@@ -38,10 +38,29 @@ type Script = (ids: readonly number[]) => readonly number[] | Error;
 
 const SKIPPED: HypercallOutcome = { op: "status", code: status.ABORTED, message: "skipped" };
 
-/** A host whose client answers each batch from `scripts` (all sent once they run out). */
-class ScriptedHost implements SenderHost {
+/** Both fake hosts park senders and wake them all on a VIRQ, as the endpoint does. */
+abstract class ParkingHost {
   virqs = 0;
   readonly parked = new Set<Wakeable>();
+
+  virqCount(): number {
+    return this.virqs;
+  }
+  park(s: Wakeable): void {
+    this.parked.add(s);
+  }
+  unpark(s: Wakeable): void {
+    this.parked.delete(s);
+  }
+  /** A VIRQ: count it and wake the parked. */
+  virq(): void {
+    this.virqs++;
+    for (const s of [...this.parked]) s.wake();
+  }
+}
+
+/** A host whose client answers each batch from `scripts` (all sent once they run out). */
+class ScriptedHost extends ParkingHost implements SenderHost {
   /** The message ids of each batch, in order. */
   readonly batches: number[][] = [];
   readonly scripts: Script[] = [];
@@ -63,21 +82,6 @@ class ScriptedHost implements SenderHost {
       );
     },
   } as unknown as HypercallClient;
-
-  virqCount(): number {
-    return this.virqs;
-  }
-  park(s: Wakeable): void {
-    this.parked.add(s);
-  }
-  unpark(s: Wakeable): void {
-    this.parked.delete(s);
-  }
-  /** A VIRQ: count it and wake the parked, as the endpoint does. */
-  virq(): void {
-    this.virqs++;
-    for (const s of [...this.parked]) s.wake();
-  }
 }
 
 /** An owner whose batches carry every queued message, one sendv each. */
@@ -138,9 +142,7 @@ function ownerOf(most: number): SendOwner<number> {
  * messages that a sendv fills (-EAGAIN when full) and `consume` empties, with a VIRQ. Message
  * ids for which `refuse` holds come back -ECONNREFUSED.
  */
-class RingHost implements SenderHost {
-  virqs = 0;
-  readonly parked = new Set<Wakeable>();
+class RingHost extends ParkingHost implements SenderHost {
   /** What each sendv put in the ring, in order: each message exactly once, in order. */
   readonly delivered: number[] = [];
   ring: number[] = [];
@@ -160,6 +162,7 @@ class RingHost implements SenderHost {
     private readonly refuse: (id: number) => boolean = () => false,
     readonly dependentBatches = true,
   ) {
+    super();
     (this.client as { dependentBatches: boolean }).dependentBatches = dependentBatches;
   }
 
@@ -211,20 +214,6 @@ class RingHost implements SenderHost {
   consume(n = this.ring.length): void {
     this.ring = this.ring.slice(n);
     this.virq();
-  }
-
-  virqCount(): number {
-    return this.virqs;
-  }
-  park(s: Wakeable): void {
-    this.parked.add(s);
-  }
-  unpark(s: Wakeable): void {
-    this.parked.delete(s);
-  }
-  virq(): void {
-    this.virqs++;
-    for (const s of [...this.parked]) s.wake();
   }
 }
 
