@@ -26,6 +26,11 @@ const SELF = { aport: 1, domainId: 0x7ff4 };
 const PEER = { aport: 9, domainId: 2 };
 const REFUSING = { aport: 0, domainId: 2 }; // the fake answers -ECONNREFUSED for aport 0
 
+/** An 8-byte sendv from SELF to `dst`, told apart by its message type. */
+function send(dst: typeof PEER, messageType: number): HypercallOp {
+  return { op: "sendv", src: SELF, dst, iovs: [{ gpa: 0, len: 8 }], messageType };
+}
+
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
@@ -152,13 +157,6 @@ describe("SessionClient: session basics", () => {
 
   it("a batch with stopOnError skips the calls after the first negative ret", async () => {
     const { fake, client } = await setup();
-    const send = (dst: typeof PEER, messageType: number): HypercallOp => ({
-      op: "sendv",
-      src: SELF,
-      dst,
-      iovs: [{ gpa: 0, len: 8 }],
-      messageType,
-    });
     const outcomes = await client.batch(
       [send(PEER, 1), send(REFUSING, 2), send(PEER, 3), send(PEER, 4)],
       { stopOnError: true },
@@ -254,13 +252,6 @@ describe("SessionClient: pipelining and acknowledgement", () => {
   it("a batch on a chain runs after the last call of the one before it while that one is out", async () => {
     const { fake, client } = await setup();
     assert.equal(client.dependentBatches, true);
-    const send = (dst: typeof PEER, messageType: number): HypercallOp => ({
-      op: "sendv",
-      src: SELF,
-      dst,
-      iovs: [{ gpa: 0, len: 8 }],
-      messageType,
-    });
     const chain = new BatchChain();
     const first = client.batch([send(PEER, 1), send(REFUSING, 2), send(PEER, 3)], {
       stopOnError: true,
