@@ -72,7 +72,7 @@ export interface BindOptions {
   readonly ringLen?: number;
   readonly maxBatchMessages?: number;
   readonly maxBatchBytes?: number;
-  /** Send multicalls in flight at once (dgram-socket.ts `SocketTuning`); default 2. */
+  /** Send multicalls in flight at once (dgram-socket.ts `SocketTuning`); default 3. */
   readonly maxBatchesInFlight?: number;
   readonly rxQueueLimit?: number;
   /**

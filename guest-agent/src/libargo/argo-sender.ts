@@ -39,6 +39,7 @@ import type {
   HypercallOutcome,
 } from "../hypercall/hypercall-client.js";
 import { BatchChain } from "../hypercall/hypercall-client.js";
+import { isFailure } from "../hypercall/wire-codec.js";
 import { skippedAfterFailure } from "./outcomes.js";
 
 /** Retry delays for -EBUSY, and the backstop retry of a parked sender. */
@@ -503,7 +504,7 @@ export class ArgoSender<M> implements Wakeable, SendQueueView<M> {
     // A failure in the trailing calls skipped nothing of this batch's messages, but the
     // batches behind it ran after its last call: they were skipped.
     const last = outcomes[ops.length - 1];
-    if (last === undefined || last.op === "status" || last.ret < 0) this.#stalled = true;
+    if (last === undefined || isFailure(last)) this.#stalled = true;
   }
 
   /** The batch stopped with `unsent` of its messages left: they stay queued, held. */

@@ -86,7 +86,7 @@ export interface SocketTuning {
    * Send multicalls in flight at once, each after the one before (argo-sender.ts), where the
    * hypervisor honours dependent batches; 1 = one at a time. Rebuilding the next
    * batch while one is out is safe here: each batch writes the staging buffer itself, and the
-   * hypervisor runs a domain's batches in order. Absent: 1 (`ArgoEndpoint.bind` defaults to 2).
+   * hypervisor runs a domain's batches in order. Absent: 1 (`ArgoEndpoint.bind` defaults to 3).
    */
   readonly maxBatchesInFlight?: number;
   /** Received messages held for the application before the ring is left to fill; default 1024. */

@@ -64,8 +64,8 @@ function requestBytes(calls: readonly LazyCall[]): number {
   return bytes;
 }
 
-/** Acknowledgement watermark: "0" or absent means none. */
-function ackOf(value: string | undefined): number {
+/** A request id in a frame (an ack watermark, a batch's `after`): "0" or absent means none. */
+function requestIdOrNone(value: string | undefined): number {
   const n = value === undefined ? 0 : u64ToNumber(value);
   return Number.isFinite(n) ? n : 0;
 }
@@ -140,7 +140,10 @@ class Session implements GuestStream {
     if (frame.kind === "open") {
       if (this.opened)
         throw new DecodeError("session already open: 'open' may only be the first frame");
-      this.open(ackOf(frame.open?.ackThrough), checkVirqRingBytes(frame.open?.virqRingBytes ?? 0));
+      this.open(
+        requestIdOrNone(frame.open?.ackThrough),
+        checkVirqRingBytes(frame.open?.virqRingBytes ?? 0),
+      );
       return;
     }
     if (frame.kind === "batch") {
@@ -199,14 +202,14 @@ class Session implements GuestStream {
       );
     }
     const requestIds = batch.calls.map((call) => parseRequestId(call.requestId));
-    const ack = ackOf(batch.ackThrough);
+    const ack = requestIdOrNone(batch.ackThrough);
     if (ack > 0) ctx.dispatcher.acknowledge(domain, ack);
     const bytes = requestBytes(batch.calls);
     this.queuedRequestBytes += bytes;
     this.queuedBatches++;
     ctx.scheduler.enqueue(
       domain.domid,
-      new BatchJob(this, batch, requestIds, ackOf(batch.after), () => {
+      new BatchJob(this, batch, requestIds, requestIdOrNone(batch.after), () => {
         this.batchFinished(bytes);
       }),
     );
