@@ -4,12 +4,15 @@
  * no Argo semantics. The receiver's stream is remembered; every frame read from a sender's
  * stream is written to it as one gRPC message. When the receiver's stream cannot take more
  * (`write` returns false), the sender's stream is paused until it drains, so the relay holds a
- * bounded amount and the sender feels the back-pressure end to end. It prints one JSON line
+ * bounded amount and the sender feels the back-pressure end to end. Its connections get the
+ * flow-control windows the hypervisor grants a Session (and its clients ask for the same), so
+ * that both systems ride the same HTTP/2 settings. It prints one JSON line
  * `{"msg":"relay ready","listen":"127.0.0.1:PORT"}` and runs until killed or its parent goes.
  */
 import * as grpc from "@grpc/grpc-js";
 import { tuneHeapForDataPath } from "@hmx/client";
-import { GRPC_MESSAGE_LIMITS } from "@hmx/proto";
+import { widenFlowControl } from "@hmx/hypervisor";
+import { GRPC_MESSAGE_LIMITS, SESSION_FLOW_CONTROL_WINDOW } from "@hmx/proto";
 import { loadRelayService, ROLE_METADATA_KEY, type Frame } from "./relay-proto.js";
 
 type Pipe = grpc.ServerDuplexStream<Frame, Frame>;
@@ -17,6 +20,7 @@ type Pipe = grpc.ServerDuplexStream<Frame, Frame>;
 let receiver: Pipe | null = null;
 
 function pipe(call: Pipe): void {
+  widenFlowControl(call, SESSION_FLOW_CONTROL_WINDOW);
   const role = call.metadata.get(ROLE_METADATA_KEY)[0];
   if (role === "receiver") {
     receiver = call;

@@ -10,7 +10,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { once } from "node:events";
-import { GRPC_MESSAGE_LIMITS } from "@hmx/proto";
+import { GRPC_MESSAGE_LIMITS, SESSION_FLOW_CONTROL_WINDOW } from "@hmx/proto";
 import type { TransportInit } from "./ipc.js";
 import {
   loadRelayService,
@@ -31,7 +31,8 @@ function connect(
   const client = new Relay(
     init.address,
     grpc.credentials.createInsecure(),
-    GRPC_MESSAGE_LIMITS,
+    // The window hmx's guests ask for (SessionClient), so both systems ride the same settings.
+    { ...GRPC_MESSAGE_LIMITS, "grpc-node.flow_control_window": SESSION_FLOW_CONTROL_WINDOW },
   ) as unknown as RelayClient;
   const md = new grpc.Metadata();
   md.set(ROLE_METADATA_KEY, role);

@@ -41,6 +41,15 @@ export const GRPC_MESSAGE_LIMITS = {
   "grpc.max_send_message_length": MAX_GRPC_MESSAGE_BYTES,
 } as const;
 
+/**
+ * HTTP/2 flow-control window of a Session's stream, each way: how many bytes a side may send
+ * before the other's WINDOW_UPDATE. Node's default (64 KiB) holds a 256 KiB send batch, or a
+ * read of a few 64 KiB messages, to one window per round trip (docs/performance.md,
+ * "Flow-control windows"). The guest asks for it as a client (`grpc-node.flow_control_window`);
+ * the hypervisor grants it on the connection of an authenticated Session.
+ */
+export const SESSION_FLOW_CONTROL_WINDOW = 4 * 1024 * 1024;
+
 let hypervisorProto: HypervisorProto | undefined;
 let toolstackProto: ToolstackProto | undefined;
 let hypervisorDefinition: protoLoader.PackageDefinition | undefined;

@@ -10,6 +10,9 @@ import { spawn } from "node:child_process";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
+import { SESSION_FLOW_CONTROL_WINDOW } from "@hmx/proto";
+import * as http2 from "node:http2";
+import type { AddressInfo } from "node:net";
 import { pino } from "pino";
 import {
   BatchChain,
@@ -352,6 +355,47 @@ describe("SessionClient: pipelining and acknowledgement", () => {
     }
     assert.deepEqual(await Promise.all(writes), new Array(48).fill(0));
     for (let i = 0; i < 48; i++) assert.equal(fake.memory[i * chunk + 7], i);
+  });
+
+  it("asks for SESSION_FLOW_CONTROL_WINDOW per stream and per connection (grpc-node.flow_control_window)", async () => {
+    // A bare HTTP/2 server: what the client's connection announces, before any gRPC.
+    const server = http2.createServer();
+    const announced = new Promise<{ initialWindowSize: number | undefined; window: number }>(
+      (resolve) => {
+        server.once("session", (session) => {
+          session.once("remoteSettings", (settings: http2.Settings) => {
+            // The client's WINDOW_UPDATE for its connection follows its SETTINGS.
+            session.ping(() => {
+              resolve({
+                initialWindowSize: settings.initialWindowSize,
+                window: session.state.remoteWindowSize ?? 0,
+              });
+              session.destroy();
+            });
+          });
+        });
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const connecting = SessionClient.connect({
+      address: `127.0.0.1:${port}`,
+      credential: "c",
+      connectTimeoutMs: 300,
+      readyTimeoutMs: 300,
+    });
+    try {
+      const { initialWindowSize, window } = await announced;
+      assert.equal(initialWindowSize, SESSION_FLOW_CONTROL_WINDOW);
+      assert.equal(window, SESSION_FLOW_CONTROL_WINDOW, "the connection's window too");
+    } finally {
+      await assert.rejects(connecting, "a server that never answers ready is given up on");
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
+    }
   });
 });
 

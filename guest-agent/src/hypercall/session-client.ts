@@ -17,7 +17,12 @@
  * had been up, a `DomainLostError`) and `reconnectTimeoutMs` end the reconnect loop.
  */
 import * as grpc from "@grpc/grpc-js";
-import { GRPC_MESSAGE_LIMITS, bearerMetadata, loadHypervisorProto } from "@hmx/proto";
+import {
+  GRPC_MESSAGE_LIMITS,
+  SESSION_FLOW_CONTROL_WINDOW,
+  bearerMetadata,
+  loadHypervisorProto,
+} from "@hmx/proto";
 import { Backoff, type BackoffOptions } from "./backoff.js";
 import { RequestWindow } from "./request-window.js";
 import { encodeSessionFrame, sessionReplyDecoder } from "./session-frame-codec.js";
@@ -246,6 +251,9 @@ export class SessionClient implements HypercallClient {
       "grpc.keepalive_time_ms": options.keepaliveMs ?? 10_000,
       "grpc.keepalive_timeout_ms": options.keepaliveTimeoutMs ?? 5_000,
       "grpc.keepalive_permit_without_calls": 1,
+      // Lets the hypervisor send results and VIRQ events past Node's 64 KiB default window
+      // without waiting for this side's WINDOW_UPDATE (docs/performance.md).
+      "grpc-node.flow_control_window": SESSION_FLOW_CONTROL_WINDOW,
       // The channel's own reconnect backoff defaults to 1 s .. 120 s; a guest resumes faster.
       "grpc.initial_reconnect_backoff_ms": 100,
       "grpc.max_reconnect_backoff_ms": 2_000,

@@ -16,6 +16,7 @@
  * unread, which frees them at once.
  */
 import * as grpc from "@grpc/grpc-js";
+import { SESSION_FLOW_CONTROL_WINDOW } from "@hmx/proto";
 import type { HypercallResult as WireResult } from "@hmx/proto/gen/hmx/argo/v1/HypercallResult.js";
 import type { SessionResponse } from "@hmx/proto/gen/hmx/argo/v1/SessionResponse.js";
 import type { Domain } from "../domain/domain.js";
@@ -38,7 +39,7 @@ import type { GuestStream } from "./guest-streams.js";
 import type { GuestServiceContext } from "./guest-service.js";
 import { deviceEventMessage, toServiceError } from "./guest-service.js";
 import { decodeCall, type LazyBatch, type LazyCall, type SessionFrame } from "./lazy-batch.js";
-import { resetHttp2Stream } from "./reset-stream.js";
+import { resetHttp2Stream, widenFlowControl } from "./http2-stream.js";
 import { resultWireBytes } from "./result-bytes.js";
 import { decodeHotCall } from "./session-codec.js";
 import { checkVirqRingBytes, virqRingData } from "./virq-ring-data.js";
@@ -400,6 +401,7 @@ export function createSessionHandler(
       if (ctx.isStopping())
         throw new GrpcError(grpc.status.UNAVAILABLE, "hypervisor is shutting down");
       const domain = authenticateGuest(ctx.registry, call.metadata);
+      widenFlowControl(call, SESSION_FLOW_CONTROL_WINDOW);
       new Session(ctx, call, domain);
     } catch (err) {
       call.emit("error", toServiceError(err, ctx.log));
