@@ -71,7 +71,13 @@ export function widenFlowControl(call: object, windowBytes: number): boolean {
   if (session === undefined || session.destroyed) return false;
   if (widened.has(session)) return true;
   widened.add(session);
-  session.setLocalWindowSize(2 * windowBytes);
-  session.settings({ initialWindowSize: windowBytes });
+  try {
+    session.setLocalWindowSize(2 * windowBytes);
+    session.settings({ initialWindowSize: windowBytes });
+  } catch {
+    // A session closing under us (or too many SETTINGS unacknowledged): the windows only
+    // cost throughput, so the call goes on with Node's defaults rather than failing.
+    return false;
+  }
   return true;
 }
