@@ -12,6 +12,8 @@ import {
   PAGE_SIZE,
   VIRQ_ARGO,
 } from "@hmx/proto/abi";
+import type { SessionOpen } from "@hmx/proto/gen/hmx/argo/v1/SessionOpen.js";
+import type { SessionReady__Output } from "@hmx/proto/gen/hmx/argo/v1/SessionReady.js";
 import type { SessionRequest } from "@hmx/proto/gen/hmx/argo/v1/SessionRequest.js";
 import type { SessionResponse__Output } from "@hmx/proto/gen/hmx/argo/v1/SessionResponse.js";
 import type { HypercallResult__Output } from "@hmx/proto/gen/hmx/argo/v1/HypercallResult.js";
@@ -58,6 +60,12 @@ class RawSession {
 
   send(frame: SessionRequest): void {
     this.call.write(frame);
+  }
+
+  /** Sends `open` and waits for the answer: the session's `ready`. */
+  async open(open: SessionOpen = {}): Promise<SessionReady__Output | null | undefined> {
+    this.send({ open });
+    return (await this.next("ready")).ready;
   }
 
   /** The next frame that is not a VIRQ event (unless `events` is set). */
@@ -114,8 +122,7 @@ describe("Session stream", () => {
   async function openSession(name: string, memoryBytes?: number) {
     const g = await t.createGuest(name, memoryBytes);
     const s = new RawSession(g);
-    s.send({ open: {} });
-    await s.next("ready");
+    await s.open();
     return { g, s };
   }
 
@@ -129,8 +136,7 @@ describe("Session stream", () => {
   test("ready reports the domid, the last executed request id and the limits", async () => {
     const g = await t.createGuest("ready");
     const s = new RawSession(g);
-    s.send({ open: { ackThrough: "0" } });
-    const ready = (await s.next("ready")).ready;
+    const ready = await s.open({ ackThrough: "0" });
     assert.deepEqual(ready, {
       domid: g.domid,
       lastExecuted: "0",
@@ -306,8 +312,7 @@ describe("Session stream", () => {
   test("a dependent batch resent on a new session replays what ran and looks `after` up for the rest", async () => {
     const g = await t.createGuest("after-resume");
     const s1 = new RawSession(g);
-    s1.send({ open: {} });
-    await s1.next("ready");
+    await s1.open();
     s1.send({ batch: { calls: [write(1, "one")] } });
     s1.send({ batch: { after: "1", calls: [write(2, "two")] } });
     await s1.results();
@@ -316,8 +321,7 @@ describe("Session stream", () => {
     await g.call("WriteMemory", { gpa: GPA, data: Buffer.from("xxx") });
     // Resent with one more call. While 1 is kept, the new call runs after the replayed one.
     const s2 = new RawSession(g);
-    s2.send({ open: {} });
-    await s2.next("ready");
+    await s2.open();
     s2.send({ batch: { after: "1", calls: [write(2, "two"), read(3, 3)] } });
     const kept = await s2.results();
     assert.deepEqual(
@@ -328,8 +332,7 @@ describe("Session stream", () => {
     // Once 1 is acknowledged it is no longer known to have succeeded: a call still to run aborts,
     // while the one already executed is still answered from the log.
     const s3 = new RawSession(g);
-    s3.send({ open: { ackThrough: "1" } });
-    await s3.next("ready");
+    await s3.open({ ackThrough: "1" });
     s3.send({ batch: { after: "1", calls: [read(3, 3), write(4, "yyy")] } });
     const acked = await s3.results();
     assert.deepEqual(
@@ -349,15 +352,13 @@ describe("Session stream", () => {
   test("a batch resent on a new session is answered from the resume log, not run again", async () => {
     const g = await t.createGuest("resume");
     const s1 = new RawSession(g);
-    s1.send({ open: {} });
-    await s1.next("ready");
+    await s1.open();
     s1.send({ batch: { calls: [write(1, "one"), write(2, "two")] } });
     await s1.results();
     // Overwrite behind the log's back: a re-run of request 2 would restore "two".
     await g.call("WriteMemory", { gpa: GPA, data: Buffer.from("xxx") });
     const s2 = new RawSession(g);
-    s2.send({ open: { ackThrough: "0" } });
-    assert.equal((await s2.next("ready")).ready?.lastExecuted, "2");
+    assert.equal((await s2.open({ ackThrough: "0" }))?.lastExecuted, "2");
     s2.send({ batch: { calls: [write(1, "one"), write(2, "two"), read(3, 3)] } });
     const results = await s2.results();
     assert.deepEqual(
@@ -375,11 +376,9 @@ describe("Session stream", () => {
   test("the newest session of a domain takes over and the older one ends with ABORTED", async () => {
     const g = await t.createGuest("takeover");
     const s1 = new RawSession(g);
-    s1.send({ open: {} });
-    await s1.next("ready");
+    await s1.open();
     const s2 = new RawSession(g);
-    s2.send({ open: {} });
-    await s2.next("ready");
+    await s2.open();
     assert.equal((await s1.ended()).code, grpc.status.ABORTED);
     s2.call.end();
   });
@@ -432,8 +431,7 @@ describe("Session stream", () => {
   async function selfSendVirq(name: string, virqRingBytes: number, payload: Buffer) {
     const g = await t.createGuest(name);
     const s = new RawSession(g);
-    s.send({ open: { virqRingBytes } });
-    const ready = (await s.next("ready")).ready;
+    const ready = await s.open({ virqRingBytes });
     const staged = String((FIRST_GUEST_GFN + 1) * PAGE_SIZE);
     s.send({
       batch: {
@@ -535,12 +533,7 @@ describe("Session stream", () => {
     assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
     assert.match(err.details, /request id "0"/);
     const again = new RawSession(g);
-    again.send({ open: {} });
-    assert.equal(
-      (await again.next("ready")).ready?.lastExecuted,
-      "0",
-      "the valid first call did not run",
-    );
+    assert.equal((await again.open())?.lastExecuted, "0", "the valid first call did not run");
     again.send({ batch: { calls: [read(1, 3)] } });
     assert.deepEqual([...((await again.results())[0]?.readMemory?.data ?? [])], [0, 0, 0]);
     again.call.end();
