@@ -70,14 +70,15 @@ export function widenFlowControl(call: object, windowBytes: number): boolean {
   const session = http2StreamOf(call)?.session;
   if (session === undefined || session.destroyed) return false;
   if (widened.has(session)) return true;
-  widened.add(session);
   try {
     session.setLocalWindowSize(2 * windowBytes);
     session.settings({ initialWindowSize: windowBytes });
   } catch {
     // A session closing under us (or too many SETTINGS unacknowledged): the windows only
-    // cost throughput, so the call goes on with Node's defaults rather than failing.
+    // cost throughput, so the call goes on with Node's defaults rather than failing, and the
+    // connection's next Session tries again.
     return false;
   }
+  widened.add(session);
   return true;
 }
