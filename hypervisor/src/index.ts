@@ -63,4 +63,4 @@ export { LinkFaults, type LinkView } from "./faults/link-faults.js";
 export type { FaultEvent, FaultEventListener, FaultKind } from "./faults/fault-events.js";
 export { seededRandom } from "./faults/seeded-random.js";
 export { widenFlowControl } from "./grpc/http2-stream.js";
-export { VIRQ_RING_BYTES_MAX, virqRingData } from "./grpc/virq-ring-data.js";
+export { PushCursors, VIRQ_RING_BYTES_MAX, virqRingData } from "./grpc/virq-ring-data.js";

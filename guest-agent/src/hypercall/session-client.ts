@@ -95,7 +95,7 @@ export interface SessionClientOptions {
   /**
    * Ring bytes each VIRQ event may carry (hypervisor.proto `SessionOpen.virq_ring_bytes`), so
    * that a small message arrives with its VIRQ instead of a read round trip after it; default
-   * DEFAULT_VIRQ_RING_BYTES, 0 = none. At most 65536 (the hypervisor refuses more).
+   * DEFAULT_VIRQ_RING_BYTES, 0 = none. At most 1049600 (the hypervisor refuses more).
    */
   readonly virqRingBytes?: number;
 }

@@ -165,6 +165,8 @@ export class ArgoEndpoint {
   #virqCount = 0;
   #pass: Promise<void> | null = null;
   #again = false;
+  /** Whether every VIRQ behind `#again` carried the rings (`#scheduleDrain`). */
+  #againKnown = false;
   #closing: Promise<void> | null = null;
   readonly #host: SocketHost;
   readonly #resume: boolean;
@@ -210,7 +212,7 @@ export class ArgoEndpoint {
       park: (s) => this.#parked.add(s),
       unpark: (s) => this.#parked.delete(s),
       requestDrain: () => {
-        this.#scheduleDrain();
+        this.#scheduleDrain(false);
       },
       released: (s) => {
         const key = bindKey(s.aport, s.partner);
@@ -316,7 +318,7 @@ export class ArgoEndpoint {
     if (this.#closing !== null) throw new ArgoSocketError("ESHUTDOWN", "endpoint closed");
     this.#attached.add(consumer);
     // A re-registered ring (restarted agent) may hold messages already.
-    this.#scheduleDrain();
+    this.#scheduleDrain(false);
     return () => {
       this.#attached.delete(consumer);
     };
@@ -445,7 +447,7 @@ export class ArgoEndpoint {
     this.#bound.set(key, socket);
     this.#log.debug({ aport, partner, ringLen }, "socket bound");
     // Nothing can be in a brand-new ring, but a re-registered one (restarted agent) keeps tx.
-    this.#scheduleDrain();
+    this.#scheduleDrain(false);
     return socket;
   }
 
@@ -483,31 +485,46 @@ export class ArgoEndpoint {
     this.#virqCount++;
     this.stats.virqs++;
     for (const s of [...this.#parked]) s.wake();
-    this.#scheduleDrain(rings);
+    this.#scheduleDrain(rings !== undefined && this.#takePushes(rings));
   }
 
   /**
-   * `rings`: what the VIRQ carried (HypercallClient.onVirq). Only a pass that starts at once
-   * uses it: a VIRQ that arrives during a pass asks for another, which reads the rings anew.
+   * Hands each ring what the VIRQ carried for it (`RxRing.acceptPush`), at once, whether or not
+   * a pass is running: the rings keep it for their drains. False when an entry does not match
+   * the ring we hold (a different length), so the next pass reads the rings itself.
    */
-  #scheduleDrain(rings?: readonly VirqRing[]): void {
+  #takePushes(rings: readonly VirqRing[]): boolean {
+    const byKey = new Map(rings.map((r) => [bindKey(r.aport, r.partnerId), r]));
+    let matched = true;
+    for (const { ring } of [...this.sockets, ...this.#attached]) {
+      const pushed = byKey.get(bindKey(ring.aport, ring.partnerId));
+      if (pushed !== undefined && !ring.closed && !ring.acceptPush(pushed)) matched = false;
+    }
+    return matched;
+  }
+
+  /**
+   * `known`: the VIRQ carried every ring's tx and the rings took it, so a pass needs no reads.
+   * A VIRQ during a pass asks for another, which reads unless every VIRQ since was `known`.
+   */
+  #scheduleDrain(known: boolean): void {
     if (this.#closing !== null) return;
     if (this.#pass !== null) {
+      this.#againKnown = this.#again ? this.#againKnown && known : known;
       this.#again = true;
       return;
     }
-    this.#pass = this.#drainLoop(rings).finally(() => {
+    this.#pass = this.#drainLoop(known).finally(() => {
       this.#pass = null;
     });
   }
 
-  async #drainLoop(virqRings?: readonly VirqRing[]): Promise<void> {
-    let rings = virqRings;
+  async #drainLoop(firstKnown: boolean): Promise<void> {
+    let known = firstKnown;
     do {
       this.#again = false;
       try {
-        await this.#drainPass(rings);
-        rings = undefined;
+        await this.#drainPass(known);
       } catch (err) {
         this.stats.drainErrors++;
         if (this.#isClosing()) return;
@@ -516,6 +533,7 @@ export class ArgoEndpoint {
         // that arrived meanwhile (`again`; the client also raises one after a reconnect)
         // starts the next pass.
       }
+      known = this.#againKnown;
     } while (this.#againRequested() && !this.#isClosing());
   }
 
@@ -530,21 +548,28 @@ export class ArgoEndpoint {
   }
 
   /**
-   * Learns every ring's tx and first unread bytes — from the VIRQ's `rings` when it carried
-   * them, else from one multicall of the deferred rx stores in front, then every ring's tx read
-   * and prefetch — then drains the rings with unread data.
+   * Learns every ring's tx and first unread bytes — from what the VIRQs pushed to the rings
+   * when `known`, else from one multicall of the deferred rx stores in front, then every ring's
+   * tx read and prefetch — then drains the rings with unread data. A pass from pushes leaves
+   * the deferred stores to the publisher (its idle turn or backstop): it sends nothing to carry
+   * them.
    */
-  async #drainPass(rings?: readonly VirqRing[]): Promise<void> {
+  async #drainPass(known: boolean): Promise<void> {
     const consumers = [...this.sockets, ...this.#attached].filter(
       (c) => !c.closed && !c.ring.closed && c.room() > 0,
     );
     if (consumers.length === 0) return;
     this.stats.drainPasses++;
-    // Deferred rx publishes ride in front of the pass's reads (so a pass that has them reads).
-    const prelude = this.#publisher.take();
-    let found = rings !== undefined && prelude === null ? fromVirq(consumers, rings) : null;
-    if (found !== null) this.stats.virqRingPasses++;
-    found ??= await this.#readPass(consumers, prelude);
+    let found: RingFound[];
+    if (known) {
+      this.stats.virqRingPasses++;
+      found = consumers
+        .filter((consumer) => consumer.ring.hasUnread())
+        .map((consumer) => ({ consumer, tx: consumer.ring.knownTx, ahead: undefined }));
+    } else {
+      // Deferred rx publishes ride in front of the pass's reads.
+      found = await this.#readPass(consumers, this.#publisher.take());
+    }
     const drains: Promise<void>[] = [];
     for (const { consumer, tx, ahead } of found) {
       if (!consumer.ring.closed) drains.push(consumer.ring.drain(tx, consumer, ahead));
@@ -627,26 +652,4 @@ interface RingFound {
   readonly consumer: RingConsumer;
   readonly tx: number;
   readonly ahead: Prefetch | undefined;
-}
-
-/**
- * A pass's rings from what a VIRQ carried: the rings it lists (the others were empty), each
- * with its tx and its bytes from our rx. Null when a listed ring does not match ours (a
- * different length: not the ring we hold), so the pass reads the rings itself.
- */
-function fromVirq(
-  consumers: readonly RingConsumer[],
-  rings: readonly VirqRing[],
-): RingFound[] | null {
-  const byKey = new Map(rings.map((r) => [bindKey(r.aport, r.partnerId), r]));
-  const found: RingFound[] = [];
-  for (const consumer of consumers) {
-    const { ring } = consumer;
-    const pushed = byKey.get(bindKey(ring.aport, ring.partnerId));
-    if (pushed === undefined) continue;
-    const from = ring.fromVirq(pushed);
-    if (from === null) return null;
-    found.push({ consumer, ...from });
-  }
-  return found;
 }

@@ -111,7 +111,8 @@ export function ringBytesAvailable(len: number, rxPtr: number, txPtr: number): n
   return d >= 0 ? d : d + len;
 }
 
-function isValidPtr(len: number, ptr: number): boolean {
+/** Whether `ptr` can be a ring pointer of a ring of `len` bytes (16-aligned, below `len`). */
+export function isValidPtr(len: number, ptr: number): boolean {
   return Number.isInteger(ptr) && ptr >= 0 && ptr < len && ptr % ARGO_MSG_SLOT_SIZE === 0;
 }
 

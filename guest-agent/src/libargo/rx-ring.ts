@@ -57,8 +57,23 @@
  * requests it answers AFTER their sendvs (`answerConsumeOps`, argo-sender.ts `trailing`), so
  * a sendv that fails (-EAGAIN) skips the store and the request stays in the ring.
  *
+ * Pushed bytes (`acceptPush`). A VIRQ may carry ring bytes (hypervisor.proto `Virq.rings`),
+ * each byte once per Session: an entry starts where the Session's previous entry for this ring
+ * stopped. The ring keeps them as a window, contiguous from what it consumed, and a drain reads
+ * its messages there rather than asking for them; an entry that does not continue the window
+ * is dropped (its bytes are read when needed), so a lost or ignored push costs a read, never a
+ * message. Entries are taken as they arrive, also while a drain is out, and each drain turn
+ * takes the newest tx the ring learned. Positions are compared by their distance back from the
+ * entry's tx: every one involved (where the hypervisor's rx was, where we consumed to, the
+ * entry's start) lies in the ring length before that tx, because the hypervisor's rx is one we
+ * published and we consume only up to a tx that arrived before the entry. A prefetch, unlike a
+ * push, is valid only below the tx read with it: a newer tx does not extend it.
+ *
  * Concurrency: only one `drain` runs at a time per ring (the endpoint serialises passes), and
- * `close` waits for it, so rx is never written into pages that were already freed.
+ * `close` waits for it, so rx is never written into pages that were already freed. While a
+ * drain's rx store is out, `takePublish` hands out nothing: a deferred store of an older rx,
+ * run after it, would move rx back past data the sender may already have written into the
+ * space the newer rx freed.
  */
 import {
   ARGO_MAX_REGISTERABLE_RING_LEN,
@@ -85,6 +100,7 @@ import { readDataOf, retOf } from "./outcomes.js";
 import { gfnsOf, type PageAllocator, type PageRun } from "./page-allocator.js";
 import { PREFETCH_MAX, PREFETCH_MIN, PrefetchPolicy } from "./prefetch-policy.js";
 import {
+  isValidPtr,
   readRing,
   ringBytesAvailable,
   type RingCorruption,
@@ -109,6 +125,9 @@ export interface PassOps {
   /** The tx and the prefetch, from the outcomes of `ops` starting at index `first`. */
   result(outcomes: readonly HypercallOutcome[], first: number): { tx: number; ahead: Prefetch };
 }
+
+/** Spans the pushed window may hold before they are joined (`#compactWindow`). */
+const MAX_WINDOW_SPANS = 32;
 
 /** Linux's `DEFAULT_RING_SIZE`: `ROUNDUP16(32 * 4096 - 80)` = 130,992 bytes, exactly 32 pages. */
 export const DEFAULT_RING_LEN = ringLenForPages(32);
@@ -214,6 +233,20 @@ export class RxRing {
   readonly #consumeOnAnswer: boolean;
   /** How much to read ahead (prefetch-policy.ts). */
   readonly #prefetch = new PrefetchPolicy();
+  /**
+   * The rx just past the last message handed to the sink: `#rxPtr`, except while a drain's
+   * publish of it is out. Where the pushed bytes (`#window`) start.
+   */
+  #consumedTo = 0;
+  /** Bytes the VIRQs pushed (module comment, "Pushed bytes"), contiguous from `#consumedTo`. */
+  #window: RingSpan[] = [];
+  #windowBytes = 0;
+  /** The newest tx_ptr this ring learned (a VIRQ's, a read's); -1 before any. */
+  #txKnown = -1;
+  /** Whether VIRQs ever pushed this ring's bytes: a drain then reads no data ahead itself. */
+  #pushes = false;
+  /** A drain's rx store is out (`takePublish` waits for it). */
+  #publishing = false;
   #draining: Promise<void> | null = null;
   #closed: Promise<void> | null = null;
 
@@ -309,6 +342,7 @@ export class RxRing {
           resumeRx !== undefined && resumeRx < len && resumeRx % ARGO_MSG_SLOT_SIZE === 0;
         // A recorded rx ahead of the header's is published with the next consumption.
         ring.#rxPtr = recorded ? resumeRx : ring.#published;
+        ring.#consumedTo = ring.#rxPtr;
       }
       return ring;
     } catch (err) {
@@ -342,7 +376,10 @@ export class RxRing {
    * it, and reports with `publishSettled`.
    */
   takePublish(): HypercallOp | null {
-    if (this.#closed !== null || this.#published === this.#rxPtr) return null;
+    // Not while a drain's own rx store is out: this one would carry the rx from before it, and,
+    // run after it, move rx back, past where the sender may already have written (the space
+    // the newer rx freed): the hypervisor would then count that data as free space.
+    if (this.#closed !== null || this.#publishing || this.#published === this.#rxPtr) return null;
     this.#published = this.#rxPtr;
     const rxBytes = Buffer.allocUnsafe(4);
     rxBytes.writeUInt32LE(this.#rxPtr, 0);
@@ -409,20 +446,154 @@ export class RxRing {
   }
 
   /**
-   * What a VIRQ carried for this ring (`VirqRing`, hypervisor.proto `Virq.rings`) in place of
-   * `passOps`' reads: its tx, and its bytes from our rx when they reach it (the hypervisor
-   * copied from the rx it saw, which a publish still in flight may leave behind ours). Null
-   * when it describes another ring (a different length).
+   * What a VIRQ carried for this ring (`VirqRing`, hypervisor.proto `Virq.rings`): its tx,
+   * and bytes [at, at + data.length) of the ring, which it keeps for the drains while they
+   * continue what it holds (module comment, "Pushed bytes"). False when the entry describes
+   * another ring (a different length): nothing is taken from it.
    */
-  fromVirq(pushed: VirqRing): { tx: number; ahead: Prefetch | undefined } | null {
-    if (pushed.len !== this.len) return null;
-    const rx = this.#rxPtr;
-    const skip = rx - pushed.at;
-    const ahead =
-      skip >= 0 && skip < pushed.data.length
-        ? { at: rx, data: pushed.data.subarray(skip) }
-        : undefined;
-    return { tx: pushed.txPtr, ahead };
+  acceptPush(pushed: VirqRing): boolean {
+    if (pushed.len !== this.len) return false;
+    const { at, txPtr: tx, data } = pushed;
+    // The hypervisor's word, checked like every tx this ring reads: an entry out of bounds is
+    // not used (the drains read the ring themselves).
+    if (!isValidPtr(this.len, tx) || !Number.isInteger(at) || at < 0 || at + data.length > this.len)
+      return true;
+    this.#learnTx(tx);
+    if (data.length === 0 || this.#closed !== null) return true;
+    // Every position involved lies in the last ring length before the event's tx (module
+    // comment), so each is placed by its distance back from that tx, without ambiguity.
+    const base = this.#consumedTo;
+    const baseBack = ringBytesAvailable(this.len, base, tx);
+    const atBack = ringBytesAvailable(this.len, at, tx);
+    if (atBack >= baseBack) {
+      // The span starts at or before what we consumed: its tail from `base`, if any, is the
+      // window when it holds more than the window does (the bytes are the same ring's).
+      const skip = atBack - baseBack;
+      if (skip < data.length && data.length - skip > this.#windowBytes) {
+        this.#window = [{ at: base, data: data.subarray(skip) }];
+        this.#windowBytes = data.length - skip;
+        this.#pushes = true;
+      }
+    } else if (baseBack - atBack === this.#windowBytes) {
+      // It continues the window exactly (the hypervisor's cursor went on from there).
+      this.#window.push({ at, data });
+      this.#windowBytes += data.length;
+      this.#pushes = true;
+      if (this.#window.length > MAX_WINDOW_SPANS) this.#compactWindow();
+    }
+    return true;
+  }
+
+  /** The newest tx this ring learned (its rx before it learned any). */
+  get knownTx(): number {
+    return this.#txKnown < 0 ? this.#rxPtr : this.#txKnown;
+  }
+
+  /** Whether the newest tx this ring learned is ahead of what it consumed. */
+  hasUnread(): boolean {
+    return this.#txKnown >= 0 && this.#txKnown !== this.#rxPtr;
+  }
+
+  /** Keeps `tx` when it is newer than what this ring knew (further from what it consumed). */
+  #learnTx(tx: number): void {
+    const base = this.#consumedTo;
+    if (
+      this.#txKnown < 0 ||
+      ringBytesAvailable(this.len, base, tx) > ringBytesAvailable(this.len, base, this.#txKnown)
+    )
+      this.#txKnown = tx;
+  }
+
+  /** The newer of `tx` and what this ring learned since (a bad `tx` as it is, to report). */
+  #newestTx(tx: number): number {
+    if (!isValidPtr(this.len, tx)) return tx;
+    this.#learnTx(tx);
+    return this.#txKnown;
+  }
+
+  /** The sink took the messages up to `rx`: the window loses the bytes they were. */
+  #consumed(rx: number): void {
+    let drop = ringBytesAvailable(this.len, this.#consumedTo, rx);
+    this.#consumedTo = rx;
+    if (drop >= this.#windowBytes) {
+      this.#forgetWindow();
+      return;
+    }
+    this.#windowBytes -= drop;
+    while (drop > 0) {
+      const first = this.#window[0];
+      if (first === undefined) break;
+      if (first.data.length <= drop) {
+        drop -= first.data.length;
+        this.#window.shift();
+      } else {
+        const rest = first.at + drop;
+        this.#window[0] = {
+          at: rest >= this.len ? rest - this.len : rest,
+          data: first.data.subarray(drop),
+        };
+        drop = 0;
+      }
+    }
+  }
+
+  /** Joins the window's first spans until the first holds a header's bytes (or all of them). */
+  #joinWindowHead(): void {
+    const parts: Buffer[] = [];
+    let bytes = 0;
+    const at = this.#window[0]?.at ?? 0;
+    while (bytes < ARGO_MSG_HEADER_SIZE && this.#window.length > 0) {
+      const span = this.#window.shift();
+      if (span === undefined) break;
+      parts.push(span.data);
+      bytes += span.data.length;
+    }
+    this.#window.unshift({ at, data: Buffer.concat(parts, bytes) });
+  }
+
+  /**
+   * The window as one span, or two when it wraps: the reader looks bytes up span by span, so
+   * many small pushes (a VIRQ each while a drain was out) would make each lookup a long scan.
+   */
+  #compactWindow(): void {
+    const runs: RingSpan[][] = [];
+    for (const span of this.#window) {
+      const run = runs.at(-1);
+      const last = run?.at(-1);
+      if (run !== undefined && last !== undefined && last.at + last.data.length === span.at)
+        run.push(span);
+      else runs.push([span]);
+    }
+    this.#window = runs.map((run) => ({
+      at: run[0]?.at ?? 0,
+      data: Buffer.concat(run.map((span) => span.data)),
+    }));
+  }
+
+  #forgetWindow(): void {
+    this.#window = [];
+    this.#windowBytes = 0;
+  }
+
+  /**
+   * The window's spans cut to its first `n` bytes, the first holding a whole message header
+   * when `n` does (`firstMessageIn` reads it there; a header never wraps, so the spans joined
+   * for it are adjacent).
+   */
+  #windowSpans(n: number): RingSpan[] {
+    const first = this.#window[0];
+    if (first !== undefined && first.data.length < ARGO_MSG_HEADER_SIZE && this.#window.length > 1)
+      this.#joinWindowHead();
+    const spans: RingSpan[] = [];
+    let left = n;
+    for (const span of this.#window) {
+      if (left <= 0) break;
+      spans.push(
+        span.data.length <= left ? span : { at: span.at, data: span.data.subarray(0, left) },
+      );
+      left -= span.data.length;
+    }
+    return spans;
   }
 
   /**
@@ -456,15 +627,33 @@ export class RxRing {
 
   /** `prefetched`: the bytes `prefetchOp()` read from the current rx, if the caller has them. */
   async #drainLoop(txPtr: number, sink: RingSink, prefetched?: Prefetch): Promise<void> {
+    try {
+      await this.#drainTurns(txPtr, sink, prefetched);
+    } catch (err) {
+      // A publish that failed leaves rx where the hypervisor last took it: the window, kept
+      // from the rx this drain reached, no longer starts there.
+      if (this.#consumedTo !== this.#rxPtr) {
+        this.#consumedTo = this.#rxPtr;
+        this.#forgetWindow();
+      }
+      throw err;
+    }
+  }
+
+  async #drainTurns(txPtr: number, sink: RingSink, prefetched?: Prefetch): Promise<void> {
     let tx = txPtr;
     let ahead = prefetched;
+    // The tx read with `ahead`: only its bytes below that tx were in place when they were
+    // read; a newer tx (a VIRQ's) says nothing about them.
+    let aheadTx = txPtr;
     // A VIRQ pass: did its prefetch find anything?
     if (ahead?.at === this.#rxPtr)
       this.#prefetch.passFound(ringBytesAvailable(this.len, this.#rxPtr, tx));
     const dataGpa = this.#run.gpa + ARGO_RING_HEADER_SIZE;
     // Bounded: each turn either consumes at least one message (rx moves), recovers (rx = tx),
-    // or leaves; a ring cannot produce more than the sender's rate of messages.
-    while (this.#closed === null && this.#rxPtr !== tx) {
+    // or leaves; a ring cannot produce more than the sender's rate of messages. Each turn
+    // takes the newest tx this ring learned, a VIRQ's during the last turn included.
+    while (this.#closed === null && this.#rxPtr !== (tx = this.#newestTx(tx))) {
       const room = sink.room();
       if (room <= 0) return;
       const rx = this.#rxPtr;
@@ -478,8 +667,9 @@ export class RxRing {
       // A prefetch from this rx covers a prefix of [rx, len), then maybe one of [0, rx).
       const usable = ahead?.at === rx ? ahead : undefined;
       ahead = undefined;
-      let covered = Math.min(usable?.data.length ?? 0, firstPart);
-      const spans: RingSpan[] = [];
+      const valid = usable === undefined ? 0 : ringBytesAvailable(this.len, rx, aheadTx);
+      let covered = Math.min(usable?.data.length ?? 0, firstPart, valid);
+      let spans: RingSpan[] = [];
       // Fetched bytes stay in their buffers (spans); `readRing` reads them there, so they are
       // not copied into the image (a 1 MiB message was copied there and then out again).
       if (usable !== undefined && covered > 0)
@@ -487,30 +677,28 @@ export class RxRing {
       // The wrapped part of the prefetch counts only once [rx, len) is whole (bytes past tx
       // are never looked at, as above).
       const head = covered === firstPart ? usable?.head : undefined;
-      const wrapped = Math.min(head?.length ?? 0, available - firstPart);
+      const wrapped = Math.min(head?.length ?? 0, available - firstPart, valid - firstPart);
       if (head !== undefined && wrapped > 0) {
         spans.push({ at: 0, data: head.subarray(0, wrapped) });
         covered += wrapped;
       }
+      // The bytes the VIRQs pushed, when they hold more from this rx.
+      const pushed = this.#consumedTo === rx ? Math.min(this.#windowBytes, available) : 0;
+      if (pushed > covered) {
+        spans = this.#windowSpans(pushed);
+        covered = pushed;
+      }
       if (!firstMessageIn(spans[0], rx, covered, available)) {
-        // Not even one whole message yet: fetch the rest of [rx, tx), exactly.
-        const reads: { op: HypercallOp; at: number }[] = [];
-        if (covered < firstPart) {
-          reads.push({
-            op: { op: "readMemory", gpa: dataGpa + rx + covered, length: firstPart - covered },
-            at: rx + covered,
-          });
-        }
-        if (available > firstPart + wrapped) {
-          reads.push({
-            op: {
-              op: "readMemory",
-              gpa: dataGpa + wrapped,
-              length: available - firstPart - wrapped,
-            },
-            at: wrapped,
-          });
-        }
+        // Not even one whole message yet: fetch the rest of [rx, tx), exactly (two reads
+        // when it wraps).
+        const restAt = (rx + covered) % this.len;
+        const rest = available - covered;
+        const first = Math.min(rest, this.len - restAt);
+        const reads: { op: HypercallOp; at: number }[] = [
+          { op: { op: "readMemory", gpa: dataGpa + restAt, length: first }, at: restAt },
+        ];
+        if (rest > first)
+          reads.push({ op: { op: "readMemory", gpa: dataGpa, length: rest - first }, at: 0 });
         const got = await this.#client.batch(reads.map((r) => r.op));
         reads.forEach((r, i) => {
           spans.push({ at: r.at, data: readDataOf(got, i) });
@@ -531,6 +719,7 @@ export class RxRing {
         spans,
       });
       const newRx = result.rxPtr;
+      this.#consumed(newRx);
       // Deferred publish (module comment): decided before delivering, so a send the sink makes
       // while it takes the messages already carries this rx store.
       // A consume-on-answer ring holds its rx for the owner's answers (module comment).
@@ -560,7 +749,9 @@ export class RxRing {
       // when data is known or expected there, prefetch from the new rx: all in one multicall,
       // executed in order, so the tx read sees everything sent so far.
       const known = ringBytesAvailable(this.len, newRx, tx);
-      const want = this.#prefetch.afterPublish(known);
+      // A ring the VIRQs push to gets its next bytes that way: reading them too would copy
+      // them twice.
+      const want = this.#pushes ? 0 : this.#prefetch.afterPublish(known);
       const rxBytes = Buffer.allocUnsafe(4);
       rxBytes.writeUInt32LE(newRx, 0);
       // The consumer's progress first (RingSink.progressOps), then the rx store it goes with.
@@ -573,7 +764,13 @@ export class RxRing {
       ];
       const prefetch = want > 0 ? this.#prefetchFrom(newRx, Math.max(want, PREFETCH_MIN)) : [];
       ops.push(...prefetch);
-      const after = await this.#client.batch(ops);
+      let after: HypercallOutcome[];
+      this.#publishing = true;
+      try {
+        after = await this.#client.batch(ops);
+      } finally {
+        this.#publishing = false;
+      }
       const p = progress.length;
       for (let i = 0; i < p; i++) {
         const ret = retOf(after, i, "writeMemory");
@@ -584,6 +781,7 @@ export class RxRing {
       this.#rxPtr = newRx;
       this.#published = newRx;
       tx = readDataOf(after, p + 2).readUInt32LE(0);
+      aheadTx = tx;
       if (want > 0) ahead = prefetchOf(newRx, after, p + 3, prefetch.length);
       this.#prefetch.published(known, ringBytesAvailable(this.len, newRx, tx));
     }

@@ -14,6 +14,7 @@ import {
   CallStatusCode,
   createHypervisorCore,
   HypercallDispatcher,
+  PushCursors,
   virqRingData,
   isFailure,
   type Hypercall,
@@ -57,6 +58,8 @@ export class InProcessHypervisor {
   readonly #virqListeners = new Map<number, Set<(rings?: readonly VirqRing[]) => void>>();
   readonly #virqPending = new Set<number>();
   readonly #virqRingBytes: number;
+  /** Each domain's push cursors, as its Session would hold them (virq-ring-data.ts). */
+  readonly #pushCursors = new Map<number, PushCursors>();
 
   constructor(options: InProcessHypervisorOptions = {}) {
     this.#virqRingBytes = options.virqRingBytes ?? 0;
@@ -99,6 +102,15 @@ export class InProcessHypervisor {
     return () => set.delete(listener);
   }
 
+  #cursorsOf(domid: number): PushCursors {
+    let cursors = this.#pushCursors.get(domid);
+    if (cursors === undefined) {
+      cursors = new PushCursors();
+      this.#pushCursors.set(domid, cursors);
+    }
+    return cursors;
+  }
+
   /** Event-channel semantics: raises coalesce until the guest's handler runs. */
   #raise(domid: number): void {
     if (this.#virqPending.has(domid)) return;
@@ -108,7 +120,7 @@ export class InProcessHypervisor {
       const domain = this.core.domains.get(domid);
       const rings =
         this.#virqRingBytes > 0 && domain !== undefined
-          ? virqRingData(domain, this.#virqRingBytes)
+          ? virqRingData(domain, this.#virqRingBytes, this.#cursorsOf(domid))
           : undefined;
       for (const l of [...(this.#virqListeners.get(domid) ?? [])]) l(rings);
     });

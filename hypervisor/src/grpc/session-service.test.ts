@@ -10,8 +10,10 @@ import {
   MAX_MEMORY_ACCESS,
   FIRST_GUEST_GFN,
   PAGE_SIZE,
+  RING_RX_PTR_OFFSET,
   VIRQ_ARGO,
 } from "@hmx/proto/abi";
+import type { Hypercall } from "@hmx/proto/gen/hmx/argo/v1/Hypercall.js";
 import type { SessionOpen } from "@hmx/proto/gen/hmx/argo/v1/SessionOpen.js";
 import type { SessionReady__Output } from "@hmx/proto/gen/hmx/argo/v1/SessionReady.js";
 import type { SessionRequest } from "@hmx/proto/gen/hmx/argo/v1/SessionRequest.js";
@@ -19,6 +21,7 @@ import type { SessionResponse__Output } from "@hmx/proto/gen/hmx/argo/v1/Session
 import type { HypercallResult__Output } from "@hmx/proto/gen/hmx/argo/v1/HypercallResult.js";
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { VIRQ_RING_BYTES_MAX } from "./virq-ring-data.js";
 import {
   startTestHypervisor,
   type TestGuest,
@@ -424,20 +427,35 @@ describe("Session stream", () => {
     s.call.end();
   });
 
+  const STAGED = String((FIRST_GUEST_GFN + 1) * PAGE_SIZE);
+
+  /** A sendv of `len` staged bytes from aport 7 to the guest's own ring (aport 1). */
+  function selfSendv(requestId: string, domid: number, len: number): Hypercall {
+    return {
+      requestId,
+      sendv: {
+        src: { aport: 7, domainId: ARGO_DOMID_ANY },
+        dst: { domainId: domid, aport: 1 },
+        iovs: [{ gpa: STAGED, len }],
+        messageType: 0,
+      },
+    };
+  }
+
   /**
    * Opens a session asking for `virqRingBytes`, registers a 4032-byte ring on the guest's first
-   * page and sends itself `payload` (staged on the second page); returns the VIRQ that follows.
+   * page and sends itself `payload` (staged on the second page); returns the open session and
+   * the VIRQ that follows.
    */
-  async function selfSendVirq(name: string, virqRingBytes: number, payload: Buffer) {
+  async function selfSendSession(name: string, virqRingBytes: number, payload: Buffer) {
     const g = await t.createGuest(name);
     const s = new RawSession(g);
     const ready = await s.open({ virqRingBytes });
-    const staged = String((FIRST_GUEST_GFN + 1) * PAGE_SIZE);
     s.send({
       batch: {
         calls: [
           { requestId: "1", writeMemory: { gpa: GPA, data: Buffer.alloc(64) } },
-          { requestId: "2", writeMemory: { gpa: staged, data: payload } },
+          { requestId: "2", writeMemory: { gpa: STAGED, data: payload } },
           {
             requestId: "3",
             registerRing: {
@@ -448,23 +466,21 @@ describe("Session stream", () => {
               flags: 0,
             },
           },
-          {
-            requestId: "4",
-            sendv: {
-              src: { aport: 7, domainId: ARGO_DOMID_ANY },
-              dst: { domainId: g.domid, aport: 1 },
-              iovs: [{ gpa: staged, len: payload.length }],
-              messageType: 0,
-            },
-          },
+          selfSendv("4", g.domid, payload.length),
         ],
       },
     });
     const results = await s.results();
     assert.equal(results[3]?.sendv?.ret, payload.length);
     const virq = (await s.next("event")).event?.virq;
+    return { s, domid: g.domid, ready, virq };
+  }
+
+  /** `selfSendSession`, its session ended once the VIRQ came. */
+  async function selfSendVirq(name: string, virqRingBytes: number, payload: Buffer) {
+    const { s, domid, ready, virq } = await selfSendSession(name, virqRingBytes, payload);
     s.call.end();
-    return { domid: g.domid, ready, virq, arrived: s.arrived };
+    return { domid, ready, virq, arrived: s.arrived };
   }
 
   test("the session pushes VIRQ_ARGO when a message arrives for the domain", async () => {
@@ -511,13 +527,45 @@ describe("Session stream", () => {
     assert.equal(ring.data.length, 20);
   });
 
-  test("virq_ring_bytes above 65536 ends the session with INVALID_ARGUMENT naming both", async () => {
+  test("each ring byte crosses a session in one VIRQ at most: the next VIRQ carries the ring from where the last one stopped", async () => {
+    const { s, domid, virq } = await selfSendSession("virq-delta", 20, Buffer.alloc(100, 0xab));
+    assert.deepEqual([virq?.rings[0]?.at, virq?.rings[0]?.data.length], [0, 20]);
+    // A second message: the VIRQ goes on at byte 20, not again from rx (0).
+    s.send({ batch: { calls: [selfSendv("5", domid, 100)] } });
+    assert.equal((await s.results())[0]?.sendv?.ret, 100);
+    const next = (await s.next("event")).event?.virq;
+    assert.deepEqual(
+      { at: next?.rings[0]?.at, bytes: next?.rings[0]?.data.length, tx: next?.rings[0]?.txPtr },
+      { at: 20, bytes: 20, tx: 256 },
+    );
+    assert.deepEqual(next?.rings[0]?.data, Buffer.alloc(20, 0xab));
+    s.call.end();
+  });
+
+  test("a push cursor that rx overtook starts again from rx", async () => {
+    const { s, domid } = await selfSendSession("virq-rx-passed", 20, Buffer.alloc(100, 0xcd));
+    // The guest consumed the first message (rx 128, past the cursor at 20), then a second arrives.
+    const rx = Buffer.alloc(4);
+    rx.writeUInt32LE(128, 0);
+    const rxGpa = String(FIRST_GUEST_GFN * PAGE_SIZE + RING_RX_PTR_OFFSET);
+    s.send({ batch: { calls: [{ requestId: "5", writeMemory: { gpa: rxGpa, data: rx } }] } });
+    assert.equal((await s.results())[0]?.writeMemory?.ret, 0);
+    s.send({ batch: { calls: [selfSendv("6", domid, 100)] } });
+    assert.equal((await s.results())[0]?.sendv?.ret, 100);
+    const next = (await s.next("event")).event?.virq;
+    assert.deepEqual([next?.rings[0]?.at, next?.rings[0]?.txPtr], [128, 256]);
+    // The second message's header: its length (16 + 100) first.
+    assert.equal(next?.rings[0]?.data.readUInt32LE(0), 116);
+    s.call.end();
+  });
+
+  test(`virq_ring_bytes above ${VIRQ_RING_BYTES_MAX} ends the session with INVALID_ARGUMENT naming both`, async () => {
     const g = await t.createGuest("virq-too-much");
     const s = new RawSession(g);
-    s.send({ open: { virqRingBytes: 65537 } });
+    s.send({ open: { virqRingBytes: VIRQ_RING_BYTES_MAX + 1 } });
     const err = await s.ended();
     assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
-    assert.match(err.details, /65537.*65536/);
+    assert.match(err.details, new RegExp(`${VIRQ_RING_BYTES_MAX + 1}.*${VIRQ_RING_BYTES_MAX}`));
   });
 
   test("a destroyed domain's session ends with UNAUTHENTICATED", async () => {

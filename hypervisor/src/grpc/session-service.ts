@@ -42,7 +42,7 @@ import { decodeCall, type LazyBatch, type LazyCall, type SessionFrame } from "./
 import { resetHttp2Stream, widenFlowControl } from "./http2-stream.js";
 import { resultWireBytes } from "./result-bytes.js";
 import { decodeHotCall } from "./session-codec.js";
-import { checkVirqRingBytes, virqRingData } from "./virq-ring-data.js";
+import { checkVirqRingBytes, PushCursors, virqRingData } from "./virq-ring-data.js";
 
 type SessionCall = grpc.ServerDuplexStream<SessionFrame, SessionResponse>;
 
@@ -176,9 +176,12 @@ class Session implements GuestStream {
         dependentBatches: true,
       },
     });
+    // Each ring byte crosses this Session in one event at most (virq-ring-data.ts).
+    const cursors = new PushCursors();
     const watcher = new BackpressuredWatcher({
       virq: (virq, written) => {
-        const rings = this.virqRingBytes > 0 ? virqRingData(domain, this.virqRingBytes) : [];
+        const rings =
+          this.virqRingBytes > 0 ? virqRingData(domain, this.virqRingBytes, cursors) : [];
         this.write({ event: { virq: { virq, rings } } }, written);
       },
       device: (event, written) => {

@@ -12,15 +12,27 @@
  * would return. Every ring with unread data is listed (its tx_ptr, at least), so the guest can
  * skip the rings not listed; the bytes stop at the end of the ring (never wrapping) and at the
  * session's budget, after which entries carry no data and the guest reads the rest itself.
+ *
+ * Each byte is pushed once per Session (`PushCursors`): an event carries a ring's bytes from
+ * where that Session's previous event for the ring stopped, not from rx_ptr. Copying from rx
+ * sent again, with every event, whatever the guest had not yet consumed or published, which
+ * under a stream of large messages was most of the ring each time; from the cursor, a stream's
+ * bytes cross the Session once, and the guest, which keeps what it was pushed
+ * (guest-agent rx-ring.ts), reads nothing back. A cursor that rx_ptr overtook, or that the ring
+ * no longer holds (re-registered onto other pages), starts again from rx_ptr.
  */
 import * as grpc from "@grpc/grpc-js";
 import type { VirqRingData__Output as VirqRingData } from "@hmx/proto/gen/hmx/argo/v1/VirqRingData.js";
-import { copyOutOfRing, sanitizedRxPtr } from "../argo/ring-buffer.js";
+import { copyOutOfRing, sanitizedRxPtr, type RingBuffer } from "../argo/ring-buffer.js";
 import type { Domain } from "../domain/domain.js";
 import { GrpcError } from "./auth.js";
 
-/** Most ring bytes one VIRQ event may carry: enough for a burst of small messages. */
-export const VIRQ_RING_BYTES_MAX = 64 * 1024;
+/**
+ * Most ring bytes one VIRQ event may carry: a virtio-blk ring's 1 MiB request in one event. A
+ * Session has at most one VIRQ in the transport at a time (BackpressuredWatcher), so this is
+ * also what a guest that does not read its stream can make the service hold for it.
+ */
+export const VIRQ_RING_BYTES_MAX = 1024 * 1024 + 1024;
 
 /** A `SessionOpen.virq_ring_bytes`, checked: refused beyond VIRQ_RING_BYTES_MAX. */
 export function checkVirqRingBytes(value: number): number {
@@ -33,11 +45,42 @@ export function checkVirqRingBytes(value: number): number {
   return value;
 }
 
+/** Bytes from `from` up to `to` in a ring of `len` (both offsets in [0, len)). */
+function ringDistance(from: number, to: number, len: number): number {
+  return to >= from ? to - from : len - from + to;
+}
+
+/** Where one Session's pushed bytes of each ring end (module comment). */
+export class PushCursors {
+  readonly #through = new WeakMap<RingBuffer, { pages: readonly Buffer[]; at: number }>();
+
+  /**
+   * Where the next push of `ring` starts: the cursor while it lies in [rx, tx] of the pages it
+   * was taken from, else rx.
+   */
+  start(ring: RingBuffer, rx: number, tx: number): number {
+    const cursor = this.#through.get(ring);
+    if (cursor?.pages !== ring.pages) return rx;
+    const ahead = ringDistance(rx, cursor.at, ring.len);
+    return ahead <= ringDistance(rx, tx, ring.len) ? cursor.at : rx;
+  }
+
+  /** The bytes up to `at` (a ring offset; the ring's length counts as 0) were pushed. */
+  pushed(ring: RingBuffer, at: number): void {
+    this.#through.set(ring, { pages: ring.pages, at: at === ring.len ? 0 : at });
+  }
+}
+
 /**
  * Every ring of `domain` with unread data, each with up to what is left of `budget` of its
- * bytes from rx_ptr (see the module comment).
+ * bytes: from rx, or, with `cursors`, from where the previous event for this Session stopped
+ * (see the module comment).
  */
-export function virqRingData(domain: Domain, budget: number): VirqRingData[] {
+export function virqRingData(
+  domain: Domain,
+  budget: number,
+  cursors?: PushCursors,
+): VirqRingData[] {
   const rings = domain.argo?.rings;
   const out: VirqRingData[] = [];
   if (rings === undefined) return out;
@@ -47,15 +90,17 @@ export function virqRingData(domain: Domain, budget: number): VirqRingData[] {
     const rx = sanitizedRxPtr(ring);
     const tx = ring.txPtr;
     if (rx === tx) continue;
-    const length = Math.min(left, (tx > rx ? tx : ring.len) - rx);
+    const at = cursors?.start(ring, rx, tx) ?? rx;
+    const length = at === tx ? 0 : Math.min(left, (tx > at ? tx : ring.len) - at);
     left -= length;
+    if (length > 0) cursors?.pushed(ring, at + length);
     out.push({
       aport: ring.aport,
       partnerId: ring.partnerId,
       len: ring.len,
       txPtr: tx,
-      at: rx,
-      data: length > 0 ? copyOutOfRing(ring, rx, length) : Buffer.alloc(0),
+      at,
+      data: length > 0 ? copyOutOfRing(ring, at, length) : Buffer.alloc(0),
     });
   }
   return out;

@@ -9,7 +9,8 @@ export interface SessionOpen {
   'ackThrough'?: (number | string | Long);
   /**
    * Ring bytes the hypervisor may copy into each VIRQ event of this session (Virq.rings),
-   * across all rings; 0 (the default) = none. At most 65536, else the session is refused.
+   * across all rings; 0 (the default) = none. At most 1049600 (a 1 MiB message and its header,
+   * with room to spare), else the session is refused.
    */
   'virqRingBytes'?: (number);
 }
@@ -21,7 +22,8 @@ export interface SessionOpen__Output {
   'ackThrough': (string);
   /**
    * Ring bytes the hypervisor may copy into each VIRQ event of this session (Virq.rings),
-   * across all rings; 0 (the default) = none. At most 65536, else the session is refused.
+   * across all rings; 0 (the default) = none. At most 1049600 (a 1 MiB message and its header,
+   * with room to spare), else the session is refused.
    */
   'virqRingBytes': (number);
 }
