@@ -19,7 +19,9 @@
  * history+ws; `history+ws-binary`, run by default, has a subscriber taking `?format=binary` and
  * decoding every event with the client's decoder; `history+ws-unparsed`, not run by default, has
  * a subscriber that only counts the frames, which separates what the hypervisor costs from what
- * parsing costs the reader). After the tables, each subscriber's delivery: a round whose
+ * parsing costs the reader; `history-recording`, not run by default, records from boot with
+ * nobody subscribed: what recording alone costs, without the pump, the socket writes or a
+ * reader beside it). After the tables, each subscriber's delivery: a round whose
  * subscriber missed events (a gap) or was closed is flagged, its figures not valid for the target;
  * `--cpu-prof DIR` profiles each hypervisor (node's `--cpu-prof`) into DIR.
  */
@@ -59,6 +61,9 @@ const VARIANTS: Record<string, { args: readonly string[]; reader: ReaderMode | n
   plain: { args: [], reader: null },
   metrics: { args: HTTP, reader: null },
   "history+ws": { args: HTTP, reader: "json" },
+  // Recording from boot with nobody subscribed: what the recording alone costs, without the
+  // pump, the socket writes or a reader's process beside it.
+  "history-recording": { args: [...HTTP, "--history-from-boot"], reader: null },
   // The same, the subscriber only counting the frames: what the history costs when its reader
   // is nearly free (not a harness's case: a harness parses what it reads).
   "history+ws-unparsed": { args: HTTP, reader: "unparsed" },
