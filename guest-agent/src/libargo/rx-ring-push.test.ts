@@ -216,13 +216,16 @@ describe("rx ring: bytes pushed with the VIRQ", () => {
     assert.equal(await rxInHeader(w), w.ring.rxPtr, "the hypervisor sees the newest rx");
   });
 
-  it("an entry for a ring of another length is refused", async () => {
+  it("an entry for a ring of another length, or outside this one, is refused", async () => {
     const w = await world();
     assert.ok(await w.send(0, 10));
     const entry = w.virq(4096, undefined);
     assert.ok(entry !== undefined);
     assert.equal(w.ring.acceptPush({ ...entry, len: LEN + 16 }), false);
-    assert.equal(w.ring.hasUnread(), false, "nothing was learned from it");
+    assert.equal(w.ring.acceptPush({ ...entry, txPtr: LEN }), false, "tx past the ring");
+    assert.equal(w.ring.acceptPush({ ...entry, txPtr: 8 }), false, "tx not slot-aligned");
+    assert.equal(w.ring.acceptPush({ ...entry, at: LEN - 4 }), false, "bytes past the ring");
+    assert.equal(w.ring.hasUnread(), false, "nothing was learned from them");
   });
 
   it("property: whatever is pushed, dropped or late, the messages come out as sent, in order", async () => {

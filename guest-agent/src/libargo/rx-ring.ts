@@ -449,15 +449,15 @@ export class RxRing {
    * What a VIRQ carried for this ring (`VirqRing`, hypervisor.proto `Virq.rings`): its tx,
    * and bytes [at, at + data.length) of the ring, which it keeps for the drains while they
    * continue what it holds (module comment, "Pushed bytes"). False when the entry describes
-   * another ring (a different length): nothing is taken from it.
+   * another ring (a different length) or lies outside this one: nothing is taken from it.
    */
   acceptPush(pushed: VirqRing): boolean {
     if (pushed.len !== this.len) return false;
     const { at, txPtr: tx, data } = pushed;
     // The hypervisor's word, checked like every tx this ring reads: an entry out of bounds is
-    // not used (the drains read the ring themselves).
+    // not used, and the pass reads the ring itself.
     if (!isValidPtr(this.len, tx) || !Number.isInteger(at) || at < 0 || at + data.length > this.len)
-      return true;
+      return false;
     this.#learnTx(tx);
     if (data.length === 0 || this.#closed !== null) return true;
     // Every position involved lies in the last ring length before the event's tx (module
