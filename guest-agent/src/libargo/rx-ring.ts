@@ -491,7 +491,7 @@ export class RxRing {
 
   /** Whether the newest tx this ring learned is ahead of what it consumed. */
   hasUnread(): boolean {
-    return this.#txKnown >= 0 && this.#txKnown !== this.#rxPtr;
+    return this.#txKnown >= 0 && this.#txKnown !== this.#consumedTo;
   }
 
   /** Keeps `tx` when it is newer than what this ring knew (further from what it consumed). */
