@@ -23,9 +23,9 @@ export {
   gfnsOf,
   type PageRun,
 } from "./libargo/page-allocator.js";
+export { ringBytesAvailable } from "@hmx/proto/abi";
 export {
   readRing,
-  ringBytesAvailable,
   type RingMessage,
   type RingCorruption,
   type RingReadResult,

@@ -141,6 +141,16 @@ export function maxMessageSize(len: number): number {
 }
 
 /**
+ * `(tx - rx) mod len`: ring bytes from `rxPtr` up to `txPtr` (both offsets in [0, len)), the
+ * bytes a reader has not consumed yet. Both sides use it: the guest's reader, and the
+ * hypervisor's VIRQ push cursors (which need not be 16-aligned).
+ */
+export function ringBytesAvailable(len: number, rxPtr: number, txPtr: number): number {
+  const d = txPtr - rxPtr;
+  return d >= 0 ? d : d + len;
+}
+
+/**
  * Payload bytes that fit in a ring right now (`ringbuf_payload_space`, argo-spec §4.4): one
  * slot always stays free so that rx == tx means empty, and one slot is the message header.
  * Both pointers must already be sanitised (16-aligned, < len).

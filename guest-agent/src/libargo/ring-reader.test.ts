@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { ARGO_MSG_HEADER_SIZE, Errno } from "@hmx/proto/abi";
+import { ARGO_MSG_HEADER_SIZE, Errno, ringBytesAvailable } from "@hmx/proto/abi";
 import { modelInsert, newModelRing } from "../test-utils/ring-writer-model.js";
-import { readRing, ringBytesAvailable } from "./ring-reader.js";
+import { readRing } from "./ring-reader.js";
 
 const SRC = { aport: 0x1234, domainId: 7 };
 const TYPE = 0x6447724d;

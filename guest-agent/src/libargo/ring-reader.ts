@@ -32,6 +32,7 @@ import {
   MSG_SOURCE_APORT_OFFSET,
   MSG_SOURCE_DOMID_OFFSET,
   MSG_TYPE_OFFSET,
+  ringBytesAvailable,
   roundUpToSlot,
 } from "@hmx/proto/abi";
 import type { ArgoAddr } from "../hypercall/hypercall-client.js";
@@ -103,12 +104,6 @@ export interface RingReadResult {
   readonly rxPtr: number;
   /** Set when the ring was found corrupt; `rxPtr` then reflects the recovery. */
   readonly corruption: RingCorruption | null;
-}
-
-/** `(tx - rx) mod len`: ring bytes the reader has not consumed yet. */
-export function ringBytesAvailable(len: number, rxPtr: number, txPtr: number): number {
-  const d = txPtr - rxPtr;
-  return d >= 0 ? d : d + len;
 }
 
 /** Whether `ptr` can be a ring pointer of a ring of `len` bytes (16-aligned, below `len`). */

@@ -87,6 +87,7 @@ import {
   npagesRing,
   RING_RX_PTR_OFFSET,
   RING_TX_PTR_OFFSET,
+  ringBytesAvailable,
   ringLenForPages,
 } from "@hmx/proto/abi";
 import type {
@@ -102,7 +103,6 @@ import { PREFETCH_MAX, PREFETCH_MIN, PrefetchPolicy } from "./prefetch-policy.js
 import {
   isValidPtr,
   readRing,
-  ringBytesAvailable,
   type RingCorruption,
   type RingMessage,
   type RingSpan,
@@ -658,7 +658,7 @@ export class RxRing {
       if (room <= 0) return;
       const rx = this.#rxPtr;
       // tx is the hypervisor's word; never read outside our ring because of it.
-      if (!(tx < this.len && tx % ARGO_MSG_SLOT_SIZE === 0)) {
+      if (!isValidPtr(this.len, tx)) {
         sink.corrupt({ reason: "tx_ptr invalid", rxPtr: rx, txPtr: tx, discardedBytes: 0 });
         return;
       }

@@ -25,6 +25,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { VirqRingData__Output as VirqRingData } from "@hmx/proto/gen/hmx/argo/v1/VirqRingData.js";
 import { copyOutOfRing, sanitizedRxPtr, type RingBuffer } from "../argo/ring-buffer.js";
 import type { Domain } from "../domain/domain.js";
+import { ringBytesAvailable } from "@hmx/proto/abi";
 import { GrpcError } from "./auth.js";
 
 /**
@@ -45,11 +46,6 @@ export function checkVirqRingBytes(value: number): number {
   return value;
 }
 
-/** Bytes from `from` up to `to` in a ring of `len` (both offsets in [0, len)). */
-function ringDistance(from: number, to: number, len: number): number {
-  return to >= from ? to - from : len - from + to;
-}
-
 /** Where one Session's pushed bytes of each ring end (module comment). */
 export class PushCursors {
   readonly #through = new WeakMap<RingBuffer, { pages: readonly Buffer[]; at: number }>();
@@ -61,8 +57,8 @@ export class PushCursors {
   start(ring: RingBuffer, rx: number, tx: number): number {
     const cursor = this.#through.get(ring);
     if (cursor?.pages !== ring.pages) return rx;
-    const ahead = ringDistance(rx, cursor.at, ring.len);
-    return ahead <= ringDistance(rx, tx, ring.len) ? cursor.at : rx;
+    const ahead = ringBytesAvailable(ring.len, rx, cursor.at);
+    return ahead <= ringBytesAvailable(ring.len, rx, tx) ? cursor.at : rx;
   }
 
   /** The bytes up to `at` (a ring offset; the ring's length counts as 0) were pushed. */
