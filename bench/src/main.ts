@@ -646,7 +646,7 @@ async function main(): Promise<number> {
           `median of ${CONFIG.rounds} rounds, every message checked to arrive exactly once. Unbatched: hmx's socket ` +
           `with one message per multicall vs the relay with one payload per gRPC message. Batched: libargo's default ` +
           `(≤${DEFAULT_BATCH.maxMessages} messages, ≤${DEFAULT_BATCH.maxBytes / 1024} KiB per multicall) vs the relay ` +
-          `packing as many payloads per gRPC message. Latency: one-way, hmx's default socket vs the unbatched relay, ` +
+          `packing as many payloads per gRPC message; the hmx receivers' rings hold ${CONFIG.ringLen.toLocaleString("en-US")} bytes. Latency: one-way, hmx's default socket vs the unbatched relay, ` +
           `${CONFIG.latencyCount.toLocaleString("en-US")} paced messages (${rates.join(", ")}), the round with the median p50 of ${CONFIG.rounds}.`,
       );
       console.log(

@@ -6,7 +6,7 @@
  * `main.ts` can print the usage and exit 2.
  */
 import { parseArgs } from "node:util";
-import { ringLenForPages } from "@hmx/proto/abi";
+import { ARGO_MAX_RING_PAGES, ringLenForPages } from "@hmx/proto/abi";
 import { BLK_TESTS, type BlkTest } from "./virtio-blk-phases.js";
 
 export const BENCH_USAGE = `usage: node bench/dist/main.js [options]   (npm run bench)
@@ -38,6 +38,9 @@ export const BENCH_USAGE = `usage: node bench/dist/main.js [options]   (npm run 
                             (default: libargo's), for hmx-batched and hmx-unbatched alike
   --virq-ring-bytes N       ring bytes each VIRQ carries to the hmx guests (SessionClient's
                             virqRingBytes; 0 = none, the receiver reads after each VIRQ)
+  --ring-pages N            pages of the traffic receivers' rings (default ${ARGO_MAX_RING_PAGES}, Argo's
+                            largest ring: 16 MiB, what the relay may hold in flight; see
+                            docs/performance.md "The receiver's ring")
   --latency-only            traffic phase: keep the warm-ups and the paced latency rounds, skip
                             the saturated throughput rounds (for latency A/B runs)
   --rounds N                rounds per size and system (default 3; --quick: 1)
@@ -121,6 +124,16 @@ function nonNegativeInt(name: string, value: string): number {
   return n;
 }
 
+function ringPagesOption(value: string): number {
+  const pages = positiveInt("ring-pages", value);
+  if (pages > ARGO_MAX_RING_PAGES) {
+    throw new UsageError(
+      `--ring-pages must be at most ${ARGO_MAX_RING_PAGES} (Argo's 16 MiB ring), got ${pages}`,
+    );
+  }
+  return pages;
+}
+
 /**
  * Paced rate per payload size: "moderate" means a small fraction of either system's capacity,
  * so the figure is the latency of one message rather than of a queue. 1000/s of 64 KiB would
@@ -200,6 +213,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
         "batch-messages": { type: "string" },
         "batch-in-flight": { type: "string" },
         "virq-ring-bytes": { type: "string" },
+        "ring-pages": { type: "string" },
         "latency-only": { type: "boolean", default: false },
         rounds: { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -234,6 +248,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
   const batchMessages = values["batch-messages"];
   const batchInFlight = values["batch-in-flight"];
   const virqRingBytes = values["virq-ring-bytes"];
+  const ringPages = values["ring-pages"];
   const latencyOnly = values["latency-only"];
   const rounds =
     values.rounds === undefined ? (quick ? 1 : 3) : positiveInt("rounds", values.rounds);
@@ -256,6 +271,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     batchMessages !== undefined ||
     batchInFlight !== undefined ||
     virqRingBytes !== undefined ||
+    ringPages !== undefined ||
     latencyOnly ||
     values.rounds !== undefined;
   return {
@@ -274,8 +290,12 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     warmupMs: quick ? 300 : 1000,
     latencyCount: quick ? 300 : 2000,
     latencyRatePerSec: Object.fromEntries(sizes.map((s) => [s, pacedRate(s)])),
-    // 1 MiB receive ring: room for 64 KiB messages with plenty to spare.
-    ringLen: ringLenForPages(256),
+    // Argo's largest ring by default: the relay may hold more than that in flight between its
+    // sender and receiver (two 4 MiB HTTP/2 windows, two writable queues of 16 frames), so a
+    // smaller ring would give hmx less room than its baseline (docs/performance.md).
+    ringLen: ringLenForPages(
+      ringPages === undefined ? ARGO_MAX_RING_PAGES : ringPagesOption(ringPages),
+    ),
     guestMemoryBytes: 64 * 1024 * 1024,
     idleDomains: quick ? 100 : 10_000,
     aport: 1000,

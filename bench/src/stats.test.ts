@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { ARGO_MAX_RING_PAGES, ringLenForPages } from "@hmx/proto/abi";
 import type { ReceiveReport } from "./ipc.js";
 import { parseBenchOptions, UsageError } from "./options.js";
 import { stampPayload, payloadTemplate } from "./payload.js";
@@ -216,6 +217,23 @@ describe("options", () => {
     assert.equal(d.pairs, true);
     assert.throws(() => parseBenchOptions(["--only", "virtio,disk"]), /unknown phase "disk"/);
     assert.throws(() => parseBenchOptions(["--only", "virtio", "--no-mac"]), UsageError);
+  });
+
+  it("--ring-pages sets the traffic receivers' ring, Argo's largest by default, and refuses a bigger one", () => {
+    const d = parseBenchOptions([]);
+    assert.ok(d !== "help");
+    assert.equal(d.ringLen, ringLenForPages(ARGO_MAX_RING_PAGES));
+    const small = parseBenchOptions(["--ring-pages", "256"]);
+    assert.ok(small !== "help" && small.experimental);
+    assert.equal(small.ringLen, ringLenForPages(256));
+    assert.throws(
+      () => parseBenchOptions(["--ring-pages", String(ARGO_MAX_RING_PAGES + 1)]),
+      /--ring-pages must be at most 4096 .* got 4097/,
+    );
+    assert.throws(
+      () => parseBenchOptions(["--ring-pages", "0"]),
+      /--ring-pages must be a positive integer, got "0"/,
+    );
   });
 
   it("--latency-only skips the saturated rounds and --rounds sets the round count; both are experimental", () => {
