@@ -50,6 +50,14 @@ export const GRPC_MESSAGE_LIMITS = {
  */
 export const SESSION_FLOW_CONTROL_WINDOW = 4 * 1024 * 1024;
 
+/**
+ * Most ring bytes one VIRQ event may carry (`SessionOpen.virq_ring_bytes`): a virtio-blk ring's
+ * 1 MiB request in one event. A Session has at most one VIRQ in the transport at a time, so this
+ * is also what a guest that does not read its stream can make the service hold for it. The
+ * hypervisor refuses a Session that asks for more; a guest asks for this much by default.
+ */
+export const VIRQ_RING_BYTES_MAX = 1024 * 1024 + 1024;
+
 let hypervisorProto: HypervisorProto | undefined;
 let toolstackProto: ToolstackProto | undefined;
 let hypervisorDefinition: protoLoader.PackageDefinition | undefined;

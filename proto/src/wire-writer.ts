@@ -123,6 +123,16 @@ export class WireBytes {
     this.pos += data.length;
   }
 
+  /**
+   * A length prefix and `length` bytes written in place by `fill` at `buf[offset, offset +
+   * length)`: for bytes that would otherwise be copied out of where they live first.
+   */
+  bytesInPlace(length: number, fill: (buf: Buffer, offset: number) => void): void {
+    this.uint32(length);
+    fill(this.buf, this.pos);
+    this.pos += length;
+  }
+
   /** A length prefix and the UTF-8 of `text` (`byteLength` from `utf8Size`). */
   string(text: string, byteLength: number): void {
     this.uint32(byteLength);

@@ -119,15 +119,31 @@ function copyIntoRing(
  */
 export function copyOutOfRing(ring: RingBuffer, offset: number, length: number): Buffer {
   const out = Buffer.allocUnsafe(length);
+  copyOutOfRingInto(ring, offset, length, out, 0);
+  return out;
+}
+
+/** `copyOutOfRing` into `target[targetOffset..]`, which has room; allocates nothing. */
+export function copyOutOfRingInto(
+  ring: RingBuffer,
+  offset: number,
+  length: number,
+  target: Buffer,
+  targetOffset: number,
+): void {
   let done = 0;
   while (done < length) {
     const abs = ARGO_RING_HEADER_SIZE + offset + done;
     const pageOffset = abs & PAGE_MASK;
     const chunk = Math.min(PAGE_SIZE - pageOffset, length - done);
-    pageAt(ring.pages, abs >>> PAGE_SHIFT).copy(out, done, pageOffset, pageOffset + chunk);
+    pageAt(ring.pages, abs >>> PAGE_SHIFT).copy(
+      target,
+      targetOffset + done,
+      pageOffset,
+      pageOffset + chunk,
+    );
     done += chunk;
   }
-  return out;
 }
 
 /**

@@ -393,13 +393,23 @@ function virqOnly(response: SessionResponse): Virq | undefined {
 }
 
 /**
+ * A Session response its writer already encoded (the VIRQ event with the rings' bytes copied
+ * from the rings straight into the frame, virq-event-codec.ts `writeVirqSpansFrame`): the
+ * serializer hands its bytes to grpc-js as they are.
+ */
+export class EncodedResponse {
+  constructor(readonly frame: Buffer) {}
+}
+
+/**
  * The Session's response serializer: results frames and VIRQ events (virq-event-codec.ts) by
- * hand, anything else by `whole` (proto-loader's serializer).
+ * hand, frames encoded already as they are, anything else by `whole` (proto-loader's).
  */
 export function sessionResponseEncoder(
   whole: (response: SessionResponse) => Buffer,
-): (response: SessionResponse) => Buffer {
+): (response: SessionResponse | EncodedResponse) => Buffer {
   return (response) => {
+    if (response instanceof EncodedResponse) return response.frame;
     const results = response.results?.results;
     if (results != null && response.ready == null && response.event == null) {
       const bytes = writeResultsFrame(results);

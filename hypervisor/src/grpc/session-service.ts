@@ -41,10 +41,12 @@ import { deviceEventMessage, toServiceError } from "./guest-service.js";
 import { decodeCall, type LazyBatch, type LazyCall, type SessionFrame } from "./lazy-batch.js";
 import { resetHttp2Stream, widenFlowControl } from "./http2-stream.js";
 import { resultWireBytes } from "./result-bytes.js";
-import { decodeHotCall } from "./session-codec.js";
-import { checkVirqRingBytes, PushCursors, virqRingData } from "./virq-ring-data.js";
+import { decodeHotCall, EncodedResponse } from "./session-codec.js";
+import { writeVirqSpansFrame } from "./virq-event-codec.js";
+import { checkVirqRingBytes, PushCursors, virqRingSpans } from "./virq-ring-data.js";
 
-type SessionCall = grpc.ServerDuplexStream<SessionFrame, SessionResponse>;
+/** Its responses go through `sessionResponseEncoder`, which also takes frames encoded already. */
+type SessionCall = grpc.ServerDuplexStream<SessionFrame, SessionResponse | EncodedResponse>;
 
 /**
  * A results frame is flushed before it would grow past this, so frames stay far below the
@@ -181,8 +183,8 @@ class Session implements GuestStream {
     const watcher = new BackpressuredWatcher({
       virq: (virq, written) => {
         const rings =
-          this.virqRingBytes > 0 ? virqRingData(domain, this.virqRingBytes, cursors) : [];
-        this.write({ event: { virq: { virq, rings } } }, written);
+          this.virqRingBytes > 0 ? virqRingSpans(domain, this.virqRingBytes, cursors) : [];
+        this.write(new EncodedResponse(writeVirqSpansFrame(virq, rings)), written);
       },
       device: (event, written) => {
         this.write({ event: deviceEventMessage(event) }, written);
@@ -270,7 +272,7 @@ class Session implements GuestStream {
     });
   }
 
-  private write(response: SessionResponse, written?: () => void): void {
+  private write(response: SessionResponse | EncodedResponse, written?: () => void): void {
     if (this.ended) return;
     this.call.write(response, written);
   }

@@ -13,6 +13,9 @@
 import protobuf from "protobufjs/minimal.js";
 import type { Virq } from "@hmx/proto/gen/hmx/argo/v1/Virq.js";
 import { tag, WIRE_LEN, WIRE_VARINT } from "@hmx/proto/wire";
+import { delimitedSize, varint32Size, WireBytes } from "@hmx/proto/wire-writer";
+import { copyOutOfRingInto } from "../argo/ring-buffer.js";
+import type { VirqRingSpan } from "./virq-ring-data.js";
 
 type Writer = protobuf.Writer;
 
@@ -46,4 +49,60 @@ export function writeVirqEventFrame(virq: Virq): Buffer | undefined {
   w.ldelim();
   w.ldelim();
   return w.finish() as Buffer;
+}
+
+function u32Size(value: number): number {
+  return value ? 1 + varint32Size(value) : 0;
+}
+
+function spanSize(span: VirqRingSpan): number {
+  return (
+    u32Size(span.aport) +
+    u32Size(span.partnerId) +
+    u32Size(span.len) +
+    u32Size(span.txPtr) +
+    u32Size(span.at) +
+    (span.length > 0 ? 1 + delimitedSize(span.length) : 0)
+  );
+}
+
+function writeU32Field(w: WireBytes, field: number, value: number): void {
+  if (value) {
+    w.uint32(tag(field, WIRE_VARINT));
+    w.uint32(value);
+  }
+}
+
+/**
+ * The same frame as `writeVirqEventFrame` for the rings' entries as spans still in the rings:
+ * sizes first, then one Buffer of exactly that size, each span's bytes copied from the ring's
+ * pages straight into it. At 64 KiB messages that is one copy of every pushed byte (and one
+ * Buffer of its size) fewer per event than copying the bytes out first.
+ */
+export function writeVirqSpansFrame(virq: number, spans: readonly VirqRingSpan[]): Buffer {
+  let virqContent = u32Size(virq);
+  for (const span of spans) virqContent += 1 + delimitedSize(spanSize(span));
+  const eventContent = 1 + delimitedSize(virqContent);
+  const w = new WireBytes(1 + delimitedSize(eventContent));
+  w.uint32(tag(EVENT_FIELD, WIRE_LEN));
+  w.uint32(eventContent);
+  w.uint32(tag(VIRQ_FIELD, WIRE_LEN));
+  w.uint32(virqContent);
+  writeU32Field(w, 1, virq);
+  for (const span of spans) {
+    w.uint32(tag(RINGS_FIELD, WIRE_LEN));
+    w.uint32(spanSize(span));
+    writeU32Field(w, 1, span.aport);
+    writeU32Field(w, 2, span.partnerId);
+    writeU32Field(w, 3, span.len);
+    writeU32Field(w, 4, span.txPtr);
+    writeU32Field(w, 5, span.at);
+    if (span.length > 0) {
+      w.uint32(tag(6, WIRE_LEN));
+      w.bytesInPlace(span.length, (buf, offset) => {
+        copyOutOfRingInto(span.ring, span.at, span.length, buf, offset);
+      });
+    }
+  }
+  return w.finish();
 }

@@ -25,15 +25,12 @@ import * as grpc from "@grpc/grpc-js";
 import type { VirqRingData__Output as VirqRingData } from "@hmx/proto/gen/hmx/argo/v1/VirqRingData.js";
 import { copyOutOfRing, sanitizedRxPtr, type RingBuffer } from "../argo/ring-buffer.js";
 import type { Domain } from "../domain/domain.js";
+import { VIRQ_RING_BYTES_MAX } from "@hmx/proto";
 import { ringBytesAvailable } from "@hmx/proto/abi";
 import { GrpcError } from "./auth.js";
 
-/**
- * Most ring bytes one VIRQ event may carry: a virtio-blk ring's 1 MiB request in one event. A
- * Session has at most one VIRQ in the transport at a time (BackpressuredWatcher), so this is
- * also what a guest that does not read its stream can make the service hold for it.
- */
-export const VIRQ_RING_BYTES_MAX = 1024 * 1024 + 1024;
+/** The Session's limit (@hmx/proto); one VIRQ per Session is in the transport (BackpressuredWatcher). */
+export { VIRQ_RING_BYTES_MAX };
 
 /** A `SessionOpen.virq_ring_bytes`, checked: refused beyond VIRQ_RING_BYTES_MAX. */
 export function checkVirqRingBytes(value: number): number {
@@ -68,17 +65,33 @@ export class PushCursors {
 }
 
 /**
+ * One ring's entry of a VIRQ event, its bytes (`length` of them from ring offset `at`) still in
+ * the ring: the Session's frame writer copies them once, straight into the frame
+ * (virq-event-codec.ts `writeVirqSpansFrame`), instead of out into a Buffer and then again into
+ * the frame.
+ */
+export interface VirqRingSpan {
+  readonly ring: RingBuffer;
+  readonly aport: number;
+  readonly partnerId: number;
+  readonly len: number;
+  readonly txPtr: number;
+  readonly at: number;
+  readonly length: number;
+}
+
+/**
  * Every ring of `domain` with unread data, each with up to what is left of `budget` of its
  * bytes: from rx, or, with `cursors`, from where the previous event for this Session stopped
- * (see the module comment).
+ * (see the module comment). Marks the spans pushed: the caller sends them now.
  */
-export function virqRingData(
+export function virqRingSpans(
   domain: Domain,
   budget: number,
   cursors?: PushCursors,
-): VirqRingData[] {
+): VirqRingSpan[] {
   const rings = domain.argo?.rings;
-  const out: VirqRingData[] = [];
+  const out: VirqRingSpan[] = [];
   if (rings === undefined) return out;
   let left = budget;
   for (const ring of rings.values()) {
@@ -91,13 +104,26 @@ export function virqRingData(
     left -= length;
     if (length > 0) cursors?.pushed(ring, at + length);
     out.push({
+      ring,
       aport: ring.aport,
       partnerId: ring.partnerId,
       len: ring.len,
       txPtr: tx,
       at,
-      data: length > 0 ? copyOutOfRing(ring, at, length) : Buffer.alloc(0),
+      length,
     });
   }
   return out;
+}
+
+/** `virqRingSpans` as proto messages, each span's bytes copied out (the in-process client's). */
+export function virqRingData(
+  domain: Domain,
+  budget: number,
+  cursors?: PushCursors,
+): VirqRingData[] {
+  return virqRingSpans(domain, budget, cursors).map(({ ring, length, ...entry }) => ({
+    ...entry,
+    data: length > 0 ? copyOutOfRing(ring, entry.at, length) : Buffer.alloc(0),
+  }));
 }
