@@ -40,7 +40,7 @@ export const BENCH_USAGE = `usage: node bench/dist/main.js [options]   (npm run 
                             virqRingBytes; 0 = none, the receiver reads after each VIRQ)
   --ring-pages N            pages of the traffic receivers' rings (default ${ARGO_MAX_RING_PAGES}, Argo's
                             largest ring: 16 MiB, what the relay may hold in flight; see
-                            docs/performance.md "The receiver's ring")
+                            docs/performance.md "The receiver's ring and the VIRQ budget")
   --latency-only            traffic phase: keep the warm-ups and the paced latency rounds, skip
                             the saturated throughput rounds (for latency A/B runs)
   --rounds N                rounds per size and system (default 3; --quick: 1)

@@ -9,6 +9,11 @@
  * Zero scalars are not written (proto3: absent and zero are the same value); each ring entry is,
  * for its presence. Ring data given as a string (proto-loader's base64 input) is left to
  * proto-loader: the Session never sends one, and this file does not decode base64.
+ *
+ * The Session itself writes its events with `writeVirqSpansFrame`, from spans still in the rings
+ * (virq-ring-data.ts `virqRingSpans`), so that each pushed byte is copied once into the frame;
+ * `writeVirqEventFrame` serves events given as messages (the serializer's path) and is the
+ * reference the spans writer is tested against.
  */
 import protobuf from "protobufjs/minimal.js";
 import type { Virq } from "@hmx/proto/gen/hmx/argo/v1/Virq.js";
