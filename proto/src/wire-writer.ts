@@ -15,7 +15,7 @@
  * reads them, and strings are encoded by protobufjs's UTF-8 encoder.
  */
 import protobuf from "protobufjs/minimal.js";
-import type { U64In } from "./wire.js";
+import { WIRE_VARINT, type U64In } from "./wire.js";
 
 /** Bytes of the varint of `value >>> 0`. */
 export function varint32Size(value: number): number {
@@ -49,6 +49,11 @@ export function bytesContent(data: Uint8Array | string): Uint8Array {
   const out = new Uint8Array(protobuf.util.base64.length(data));
   protobuf.util.base64.decode(data, out, 0);
   return out;
+}
+
+/** Bytes of a u32 field, tag included; 0 for zero or absent, which proto3 leaves out. */
+export function u32FieldSize(value: number | null | undefined): number {
+  return value ? 1 + varint32Size(value) : 0;
 }
 
 /** Bytes of a length-delimited field's content plus its length prefix (the tag not included). */
@@ -114,6 +119,14 @@ export class WireBytes {
       hi >>>= 7;
     }
     this.uint32(lo);
+  }
+
+  /** Field `field` (1–15) as a u32 varint, unless `value` is zero or absent (`u32FieldSize`). */
+  u32Field(field: number, value: number | null | undefined): void {
+    if (value) {
+      this.uint32((field << 3) | WIRE_VARINT);
+      this.uint32(value);
+    }
   }
 
   /** A length prefix and `data` (a `bytes` field's content, after `bytesContent`). */

@@ -36,8 +36,8 @@ import { readVirqEventFrame } from "./event-frame-codec.js";
 import {
   bytesContent,
   delimitedSize,
+  u32FieldSize,
   u64Size,
-  varint32Size,
   WireBytes,
 } from "@hmx/proto/wire-writer";
 import type { SessionFrame, SessionReply, WireResult } from "./wire-codec.js";
@@ -72,18 +72,6 @@ function writeU64(w: WireBytes, field: number, value: U64In | null | undefined):
   }
 }
 
-/** A u32 field's size (tag included); 0 is not written. */
-function u32FieldSize(value: number | null | undefined): number {
-  return value ? 1 + varint32Size(value) : 0;
-}
-
-function writeU32(w: WireBytes, field: number, value: number | null | undefined): void {
-  if (value) {
-    w.uint32(tag(field, WIRE_VARINT));
-    w.uint32(value);
-  }
-}
-
 /** A nested message's size (tag and length prefix included) from its content size. */
 function nestedSize(content: number): number {
   return 1 + delimitedSize(content);
@@ -101,8 +89,8 @@ function addrSize(a: AddrIn): number {
 function writeAddr(w: WireBytes, field: number, a: AddrIn | null | undefined): void {
   if (a == null) return;
   writeNested(w, field, addrSize(a));
-  writeU32(w, 1, a.aport);
-  writeU32(w, 2, a.domainId);
+  w.u32Field(1, a.aport);
+  w.u32Field(2, a.domainId);
 }
 
 type SendvIn = NonNullable<EncodedCall["sendv"]>;
@@ -130,9 +118,9 @@ function writeSendv(w: WireBytes, s: SendvIn): void {
   for (const iov of s.iovs ?? []) {
     writeNested(w, 3, iovSize(iov));
     writeU64(w, 1, iov.gpa);
-    writeU32(w, 2, iov.len);
+    w.u32Field(2, iov.len);
   }
-  writeU32(w, 4, s.messageType);
+  w.u32Field(4, s.messageType);
 }
 
 /** A writeMemory's data as written, or null when the field is left out (absent or empty). */
@@ -200,7 +188,7 @@ function writeCall(w: WireBytes, c: EncodedCall): void {
     const { gpa, length } = c.readMemory;
     writeNested(w, 3, u64FieldSize(gpa) + u32FieldSize(length));
     writeU64(w, 1, gpa);
-    writeU32(w, 2, length);
+    w.u32Field(2, length);
   } else if (c.writeMemory != null) {
     const gpa = c.writeMemory.gpa;
     const data = writeData(c.writeMemory.data);
@@ -218,21 +206,21 @@ function writeCall(w: WireBytes, c: EncodedCall): void {
   } else if (c.registerRing != null) {
     const r = c.registerRing;
     writeNested(w, 5, registerSize(r));
-    writeU32(w, 1, r.aport);
-    writeU32(w, 2, r.partnerId);
-    writeU32(w, 3, r.len);
+    w.u32Field(1, r.aport);
+    w.u32Field(2, r.partnerId);
+    w.u32Field(3, r.len);
     const gfns = r.gfns ?? [];
     if (gfns.length > 0) {
       // proto3 packs repeated scalars: one length-delimited run of varints.
       writeNested(w, 4, gfnsSize(gfns));
       for (const gfn of gfns) w.u64(u64Value(gfn));
     }
-    writeU32(w, 5, r.flags);
+    w.u32Field(5, r.flags);
   } else if (c.unregisterRing != null) {
     const { aport, partnerId } = c.unregisterRing;
     writeNested(w, 6, u32FieldSize(aport) + u32FieldSize(partnerId));
-    writeU32(w, 1, aport);
-    writeU32(w, 2, partnerId);
+    w.u32Field(1, aport);
+    w.u32Field(2, partnerId);
   } else if (c.notify != null) {
     writeNested(w, 8, notifySize(c.notify));
     const ringData = c.notify.ringData;
@@ -242,7 +230,7 @@ function writeCall(w: WireBytes, c: EncodedCall): void {
       for (const e of entries) {
         writeNested(w, 1, notifyEntrySize(e));
         writeAddr(w, 1, e.ring);
-        writeU32(w, 2, e.spaceRequired);
+        w.u32Field(2, e.spaceRequired);
       }
     }
   }
@@ -277,16 +265,12 @@ export function encodeSessionFrame(frame: SessionFrame): Buffer {
     return w.finish();
   }
   if (frame.open != null) {
-    const ringBytes = frame.open.virqRingBytes ?? 0;
-    const content =
-      u64FieldSize(frame.open.ackThrough) + (ringBytes !== 0 ? 1 + varint32Size(ringBytes) : 0);
+    const ringBytes = frame.open.virqRingBytes;
+    const content = u64FieldSize(frame.open.ackThrough) + u32FieldSize(ringBytes);
     const w = new WireBytes(nestedSize(content));
     writeNested(w, 1, content);
     writeU64(w, 1, frame.open.ackThrough);
-    if (ringBytes !== 0) {
-      w.uint32(tag(2, WIRE_VARINT));
-      w.uint32(ringBytes);
-    }
+    w.u32Field(2, ringBytes);
     return w.finish();
   }
   return Buffer.alloc(0);

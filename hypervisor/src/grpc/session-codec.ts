@@ -35,9 +35,9 @@ import {
   bytesContent,
   delimitedSize,
   sint32Size,
+  u32FieldSize,
   u64Size,
   utf8Size,
-  varint32Size,
   WireBytes,
 } from "@hmx/proto/wire-writer";
 
@@ -268,17 +268,6 @@ function nestedSize(content: number): number {
   return 1 + delimitedSize(content);
 }
 
-function u32FieldSize(value: number | null | undefined): number {
-  return value ? 1 + varint32Size(value) : 0;
-}
-
-function writeU32(w: WireBytes, field: number, value: number | null | undefined): void {
-  if (value) {
-    w.uint32((field << 3) | WIRE_VARINT);
-    w.uint32(value);
-  }
-}
-
 /** A read's data as written, or null when the field is left out (absent or empty). */
 function readData(data: Uint8Array | string | null | undefined): Uint8Array | null {
   return data != null && data.length > 0 ? bytesContent(data) : null;
@@ -346,7 +335,7 @@ function writeResult(w: WireBytes, result: WireResult): void {
     const { code, message } = result.status;
     const messageBytes = message ? utf8Size(message) : 0;
     writeNested(w, 2, u32FieldSize(code) + (message ? nestedSize(messageBytes) : 0));
-    writeU32(w, 1, code);
+    w.u32Field(1, code);
     if (message) {
       w.uint32((2 << 3) | WIRE_LEN);
       w.string(message, messageBytes);
@@ -357,8 +346,8 @@ function writeResult(w: WireBytes, result: WireResult): void {
     writeRetField(w, n.ret);
     for (const e of n.entries ?? []) {
       writeNested(w, 2, notifyEntrySize(e));
-      writeU32(w, 1, e.flags);
-      writeU32(w, 2, e.maxMessageSize);
+      w.u32Field(1, e.flags);
+      w.u32Field(2, e.maxMessageSize);
     }
   } else if (result.registerRing != null)
     writeRet(w, RET_OUTCOME_FIELDS.registerRing, result.registerRing.ret);

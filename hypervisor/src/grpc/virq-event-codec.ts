@@ -18,7 +18,7 @@
 import protobuf from "protobufjs/minimal.js";
 import type { Virq } from "@hmx/proto/gen/hmx/argo/v1/Virq.js";
 import { tag, WIRE_LEN, WIRE_VARINT } from "@hmx/proto/wire";
-import { delimitedSize, varint32Size, WireBytes } from "@hmx/proto/wire-writer";
+import { delimitedSize, u32FieldSize, WireBytes } from "@hmx/proto/wire-writer";
 import { copyOutOfRingInto } from "../argo/ring-buffer.js";
 import type { VirqRingSpan } from "./virq-ring-data.js";
 
@@ -56,26 +56,15 @@ export function writeVirqEventFrame(virq: Virq): Buffer | undefined {
   return w.finish() as Buffer;
 }
 
-function u32Size(value: number): number {
-  return value ? 1 + varint32Size(value) : 0;
-}
-
 function spanSize(span: VirqRingSpan): number {
   return (
-    u32Size(span.aport) +
-    u32Size(span.partnerId) +
-    u32Size(span.len) +
-    u32Size(span.txPtr) +
-    u32Size(span.at) +
+    u32FieldSize(span.aport) +
+    u32FieldSize(span.partnerId) +
+    u32FieldSize(span.len) +
+    u32FieldSize(span.txPtr) +
+    u32FieldSize(span.at) +
     (span.length > 0 ? 1 + delimitedSize(span.length) : 0)
   );
-}
-
-function writeU32Field(w: WireBytes, field: number, value: number): void {
-  if (value) {
-    w.uint32(tag(field, WIRE_VARINT));
-    w.uint32(value);
-  }
 }
 
 /**
@@ -85,7 +74,7 @@ function writeU32Field(w: WireBytes, field: number, value: number): void {
  * Buffer of its size) fewer per event than copying the bytes out first.
  */
 export function writeVirqSpansFrame(virq: number, spans: readonly VirqRingSpan[]): Buffer {
-  let virqContent = u32Size(virq);
+  let virqContent = u32FieldSize(virq);
   for (const span of spans) virqContent += 1 + delimitedSize(spanSize(span));
   const eventContent = 1 + delimitedSize(virqContent);
   const w = new WireBytes(1 + delimitedSize(eventContent));
@@ -93,15 +82,15 @@ export function writeVirqSpansFrame(virq: number, spans: readonly VirqRingSpan[]
   w.uint32(eventContent);
   w.uint32(tag(VIRQ_FIELD, WIRE_LEN));
   w.uint32(virqContent);
-  writeU32Field(w, 1, virq);
+  w.u32Field(1, virq);
   for (const span of spans) {
     w.uint32(tag(RINGS_FIELD, WIRE_LEN));
     w.uint32(spanSize(span));
-    writeU32Field(w, 1, span.aport);
-    writeU32Field(w, 2, span.partnerId);
-    writeU32Field(w, 3, span.len);
-    writeU32Field(w, 4, span.txPtr);
-    writeU32Field(w, 5, span.at);
+    w.u32Field(1, span.aport);
+    w.u32Field(2, span.partnerId);
+    w.u32Field(3, span.len);
+    w.u32Field(4, span.txPtr);
+    w.u32Field(5, span.at);
     if (span.length > 0) {
       w.uint32(tag(6, WIRE_LEN));
       w.bytesInPlace(span.length, (buf, offset) => {
