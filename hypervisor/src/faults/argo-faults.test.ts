@@ -19,6 +19,7 @@ import {
   registerRing,
   send,
 } from "../test-utils/argo-harness.js";
+import { awaitAlive } from "../test-utils/await-alive.js";
 import { ArgoFaults } from "./argo-faults.js";
 import type { FaultEvent } from "./fault-events.js";
 import { FaultRequestError } from "./toxic-spec.js";
@@ -139,7 +140,7 @@ describe("Argo-level faults", { timeout: 20_000 }, () => {
     h.virq.clear();
     const woken = once(notified, "woken");
     assert.equal(send(h, a, to(b), pattern(16)), -Errno.EAGAIN);
-    assert.deepEqual(await woken, [b.domid]);
+    assert.deepEqual(await awaitAlive(woken, "the storm's space VIRQ"), [b.domid]);
     assert.deepEqual(h.virq.raised, [a.domid], "as a draining receiver's notify would");
   });
 
@@ -194,7 +195,7 @@ describe("Argo-level faults", { timeout: 20_000 }, () => {
     const ended = once(notified, "end");
     faults.apply({ type: "pause", from: ["vm2"], durationMs: 1 });
     assert.equal(faults.isPaused(2), true);
-    await ended;
+    await awaitAlive(ended, "the pause's end after 1 ms");
     assert.equal(faults.size, 0);
     assert.equal(faults.isPaused(2), false);
   });
