@@ -12,6 +12,7 @@ import {
   loadToolstackProto,
   toolstackPackageDefinition,
 } from "@hmx/proto";
+import { installPreframedWrites } from "@hmx/proto/grpc-preframed";
 import { HealthImplementation } from "grpc-health-check";
 import { lstatSync, unlinkSync } from "node:fs";
 import type { Logger } from "pino";
@@ -341,6 +342,10 @@ export async function startHypervisor(
   linkFaults?.onFaultEvent(recordFault);
   argoFaults.onFaultEvent(recordFault);
 
+  // Session frames go out where its codecs wrote them, not copied once more by grpc-js.
+  if (!installPreframedWrites().server) {
+    log.warn("grpc-js's framing was not where expected: Session frames are copied to be sent");
+  }
   const guestAdmit = new Admission(config.admission, guestAdmission(core.domains, enrolment));
   const guestServer = new grpc.Server({ ...SERVER_OPTIONS, ...guestAdmit.serverOptions() });
   const guestHealth = new HealthImplementation({

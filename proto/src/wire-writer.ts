@@ -15,6 +15,7 @@
  * reads them, and strings are encoded by protobufjs's UTF-8 encoder.
  */
 import protobuf from "protobufjs/minimal.js";
+import { preframedBuffer } from "./grpc-preframed.js";
 import { WIRE_VARINT, type U64In } from "./wire.js";
 
 /** Bytes of the varint of `value >>> 0`. */
@@ -66,13 +67,16 @@ export function utf8Size(text: string): number {
   return protobuf.util.utf8.length(text);
 }
 
-/** A frame being written into a Buffer of its exact size (see the module comment). */
+/**
+ * A frame being written into a Buffer of its exact size (see the module comment), with room for
+ * grpc-js to write the gRPC length prefix in front of it rather than copy it (grpc-preframed.ts).
+ */
 export class WireBytes {
   readonly buf: Buffer;
   pos = 0;
 
   constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
+    this.buf = preframedBuffer(size);
   }
 
   /** The written bytes; the sizes the codec computed must have matched what it wrote. */

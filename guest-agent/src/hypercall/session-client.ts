@@ -24,6 +24,7 @@ import {
   bearerMetadata,
   loadHypervisorProto,
 } from "@hmx/proto";
+import { installPreframedWrites } from "@hmx/proto/grpc-preframed";
 import { Backoff, type BackoffOptions } from "./backoff.js";
 import { RequestWindow } from "./request-window.js";
 import { encodeSessionFrame, sessionReplyDecoder } from "./session-frame-codec.js";
@@ -246,6 +247,8 @@ export class SessionClient implements HypercallClient {
     // Observable through `closed` or `onFatal`, but never an unhandled rejection.
     this.closed.catch(noop);
     const { Hypervisor } = loadHypervisorProto().hmx.argo.v1;
+    // Hand-coded frames are sent where they were written (grpc-preframed.ts).
+    installPreframedWrites();
     // The Session's frames go through the hand codec; the method is proto-loader's.
     const session = Hypervisor.service.Session;
     this.#sessionPath = session.path;
