@@ -30,7 +30,7 @@
 import { randomInt } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ToolstackClient } from "@hmx/client";
+import { ToolstackClient, tuneHeapForDataPath } from "@hmx/client";
 import {
   distScript,
   killAll,
@@ -45,7 +45,13 @@ import { REPO_ROOT, startHypervisorProcess, type HypervisorProcess } from "./hyp
 import type { InitReport, ReceiveReport, SendReport, TransportInit } from "./ipc.js";
 import { measureMemory, type MemoryResult } from "./memory.js";
 import { MAC_BENCH_RULES, runMacBench, type MacBenchResult } from "./mac-bench.js";
-import { runVirtioBench, type VirtioBenchResult, type VirtioBenchRow } from "./virtio-bench.js";
+import {
+  runVirtioBench,
+  type RoundRatio,
+  type VirtioBenchResult,
+  type VirtioBenchRow,
+  virtioVerdicts,
+} from "./virtio-bench.js";
 import { faultBenchLines, runFaultBench, type FaultBenchResult } from "./fault-bench.js";
 import {
   DEFAULT_PAIRS_OPTIONS,
@@ -93,6 +99,9 @@ if (parsed === "help") {
 }
 const CONFIG: BenchConfig = parsed;
 const quick = CONFIG.quick;
+// This process hosts the in-process phases (the virtio world and its loopback, MAC, faults):
+// the same V8 settings as every measured process, hmx's and the baselines' alike.
+tuneHeapForDataPath();
 
 const started = now();
 function log(message: string): void {
@@ -527,9 +536,10 @@ async function main(): Promise<number> {
       log(
         "VirtIO: virtio-blk 4 KiB random / 1 MiB sequential and virtio-net frames, over Argo (one process, and blk in three processes) and in-process loopback …",
       );
-      vio = await runVirtioBench(
-        CONFIG.virtioPhases === null ? {} : { blkTests: CONFIG.virtioPhases },
-      );
+      vio = await runVirtioBench({
+        rounds: CONFIG.rounds,
+        ...(CONFIG.virtioPhases === null ? {} : { blkTests: CONFIG.virtioPhases }),
+      });
     }
     results["virtio"] = vio;
     let hostile: HostileRow[] | null = null;
@@ -740,11 +750,15 @@ function virtioTable(vio: VirtioBenchResult): string {
     "| virtio test | in-process loopback | Argo, one process (ratio) | Argo, three processes (ratio) | CPU µs / request: loopback, one process, three (hv + BE + FE) | multicalls / KiB moved per request (one, three) |",
     "|---|--:|--:|--:|--:|--:|",
   ];
-  const fmt = (r: VirtioBenchRow | undefined, ratio: number | undefined) =>
+  const fmt = (r: VirtioBenchRow | undefined, ratio: RoundRatio | undefined) =>
     r === undefined
       ? "–"
       : `${Math.round(r.value).toLocaleString("en-US")} ${r.unit}` +
-        (ratio === undefined ? "" : ` (${ratio.toFixed(3)})`);
+        (ratio === undefined
+          ? ""
+          : ratio.rounds.length < 2
+            ? ` (${ratio.median.toFixed(3)})`
+            : ` (${ratio.median.toFixed(3)}; ${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)})`);
   const cpu = (r: VirtioBenchRow | undefined) =>
     r?.cpuUsPerRequest === undefined ? "–" : Math.round(r.cpuUsPerRequest).toLocaleString("en-US");
   const work = (r: VirtioBenchRow | undefined) =>
@@ -762,8 +776,14 @@ function virtioTable(vio: VirtioBenchResult): string {
         ? ""
         : ` (${[three.cpuByParty.hypervisor, three.cpuByParty.backend, three.cpuByParty.frontend].map((v) => Math.round(v).toLocaleString("en-US")).join(" + ")})`;
     lines.push(
-      `| ${test} | ${fmt(loop, undefined)} | ${fmt(one, vio.ratios[test])} | ${fmt(three, vio.processRatios[test])} | ${cpu(loop)}, ${cpu(one)}, ${cpu(three)}${parties} | ${work(one)}, ${work(three)} |`,
+      `| ${test} | ${fmt(loop, undefined)} | ${fmt(one, vio.ratioRounds[test])} | ${fmt(three, vio.processRatioRounds[test])} | ${cpu(loop)}, ${cpu(one)}, ${cpu(three)}${parties} | ${work(one)}, ${work(three)} |`,
     );
   }
+  lines.push(
+    "",
+    `(${vio.rounds} round(s): each rate is the median round's; each ratio is the median of the ` +
+      "rounds' own argo ÷ loopback ratios, then the lowest–highest)",
+    ...virtioVerdicts(vio).map((line) => `- ${line}`),
+  );
   return lines.join("\n");
 }

@@ -17,16 +17,16 @@ export interface Summary {
   readonly max: number;
 }
 
-/**
- * The p-th percentile (0 < p <= 100) of ascending `sorted` by the nearest-rank method: the
- * smallest sample such that at least p % of the samples are <= it. NaN for no samples.
- */
 /** The middle value (the upper one of an even count); 0 for none. */
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
+/**
+ * The p-th percentile (0 < p <= 100) of ascending `sorted` by the nearest-rank method: the
+ * smallest sample such that at least p % of the samples are <= it. NaN for no samples.
+ */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (!(p > 0 && p <= 100)) throw new RangeError(`percentile ${p} is not in (0, 100]`);
   const n = sorted.length;

@@ -8,13 +8,19 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { runVirtioBench } from "./virtio-bench.js";
+import {
+  runVirtioBench,
+  summarizeRounds,
+  virtioVerdicts,
+  type VirtioBenchRow,
+} from "./virtio-bench.js";
 
 test(
   "a short virtio bench run measures blk over loopback, Argo in one and in three processes, net frames, and the ratios",
   { timeout: 60_000 },
   async () => {
     const r = await runVirtioBench({
+      rounds: 1,
       maxOps: 200,
       maxPhaseMs: 300,
       queueDepth: 4,
@@ -72,6 +78,7 @@ test(
   { timeout: 60_000 },
   async () => {
     const r = await runVirtioBench({
+      rounds: 1,
       maxOps: 20,
       maxPhaseMs: 300,
       queueDepth: 4,
@@ -87,3 +94,59 @@ test(
     assert.deepEqual(Object.keys(r.processRatios), ["blk-1m-seqread"]);
   },
 );
+
+/** A row of `test` over `transport` at `value` (the other fields are carried, not read). */
+function row(
+  test: VirtioBenchRow["test"],
+  transport: VirtioBenchRow["transport"],
+  value: number,
+): VirtioBenchRow {
+  return { test, transport, value, unit: "IOPS", ops: value, ms: 1000, cpuUsPerRequest: value };
+}
+
+test("rounds: each row is the median round's, each ratio the median of the rounds' own ratios", () => {
+  const rounds = [
+    [row("blk-4k-randread", "loopback", 100), row("blk-4k-randread", "argo", 30)],
+    [row("blk-4k-randread", "loopback", 50), row("blk-4k-randread", "argo", 20)],
+    [row("blk-4k-randread", "loopback", 80), row("blk-4k-randread", "argo", 16)],
+  ];
+  const r = summarizeRounds(rounds);
+  assert.equal(r.rounds, 3);
+  const loop = r.rows.find((x) => x.transport === "loopback");
+  const argo = r.rows.find((x) => x.transport === "argo");
+  assert.equal(loop?.value, 80, "the median of 100, 50, 80");
+  assert.deepEqual(loop.roundValues, [100, 50, 80]);
+  assert.equal(argo?.value, 20);
+  assert.equal(argo.cpuUsPerRequest, 20, "the median round's row, whole");
+  // Each round's own ratio: 0.3, 0.4, 0.2 — not 20 / 80 (0.25) from the median rows.
+  assert.deepEqual(r.ratioRounds["blk-4k-randread"], {
+    median: 0.3,
+    min: 0.2,
+    max: 0.4,
+    rounds: [0.3, 0.4, 0.2],
+  });
+  assert.equal(r.ratios["blk-4k-randread"], 0.3);
+  assert.deepEqual(r.processRatios, {}, "no three-process rows, no such ratios");
+});
+
+test("the virtio verdicts judge each blk test's median ratios against its target", () => {
+  const r = summarizeRounds([
+    [
+      row("blk-4k-randwrite", "loopback", 100),
+      row("blk-4k-randwrite", "argo", 50),
+      row("blk-4k-randwrite", "argo-processes", 49),
+      row("blk-1m-seqread", "loopback", 100),
+      row("blk-1m-seqread", "argo", 31),
+      row("blk-1m-seqread", "argo-processes", 29),
+    ],
+  ]);
+  assert.deepEqual(virtioVerdicts(r), [
+    "blk-4k-randwrite argo ÷ loopback (target >= 0.5): one process 0.500 MET, three processes 0.490 NOT MET",
+    "blk-1m-seqread argo ÷ loopback (target >= 0.3): one process 0.310 MET, three processes 0.290 NOT MET",
+  ]);
+});
+
+test("a round count that is not a whole number >= 1 is refused, naming it", async () => {
+  for (const rounds of [0, -1, 1.5])
+    await assert.rejects(runVirtioBench({ rounds }), new RegExp(`rounds ${rounds} is not`));
+});

@@ -10,7 +10,9 @@
  * the hypervisor and both guests in this one process and thread; the blk phases run a second
  * time with each in its own process (`virtio-processes.ts`), as a deployment runs them. Every
  * row carries the CPU its parties spent per request. Every phase is bounded in operations and
- * in time, so the function always returns.
+ * in time, so the function always returns. The whole sequence runs in rounds (default 3): the
+ * rows are the median round's, the ratios the median of each round's own ratio, with their
+ * spread, because a 2 s phase of a 2-core machine moves by tens of per cent between runs.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,6 +31,7 @@ import {
   type BlkTest,
   type WorkTally,
 } from "./virtio-blk-phases.js";
+import { median } from "./stats.js";
 import { runBlkPhasesInProcesses, type ProcessRunOptions } from "./virtio-processes.js";
 
 export interface VirtioBenchOptions {
@@ -58,6 +61,12 @@ export interface VirtioBenchOptions {
    * phase. Default: every blk phase and the net phase.
    */
   readonly blkTests?: readonly BlkTest[];
+  /**
+   * Rounds of every phase (each round sets every transport up afresh and runs the phases in the
+   * same order); a row is the round with the median rate, a ratio the median of the rounds'
+   * ratios. Default 3.
+   */
+  readonly rounds?: number;
 }
 
 export interface VirtioBenchRow {
@@ -88,14 +97,30 @@ export interface VirtioBenchRow {
   readonly cpuUsPerRequest?: number;
   /** "argo-processes": CPU microseconds per request of each process. */
   readonly cpuByParty?: Readonly<Record<"hypervisor" | "backend" | "frontend", number>>;
+  /** The rate of every round, in round order (the row itself is the median round's). */
+  readonly roundValues?: readonly number[];
+}
+
+/** A ratio over the rounds: their median, and the lowest and highest (the noise). */
+export interface RoundRatio {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  /** Each round's ratio, in round order. */
+  readonly rounds: readonly number[];
 }
 
 export interface VirtioBenchResult {
   readonly rows: VirtioBenchRow[];
-  /** argo / loopback per blk test (the rate). */
+  /** Rounds run. */
+  readonly rounds: number;
+  /** argo / loopback per blk test (the rate): the median of the rounds' ratios. */
   readonly ratios: Record<string, number>;
   /** argo-processes / loopback per blk test (the rate), when those rows ran. */
   readonly processRatios: Record<string, number>;
+  /** The same ratios with their spread over the rounds. */
+  readonly ratioRounds: Record<string, RoundRatio>;
+  readonly processRatioRounds: Record<string, RoundRatio>;
 }
 
 type Blk = Awaited<ReturnType<typeof virtio.BlkDriver.create>>;
@@ -217,15 +242,36 @@ async function netRow(
   };
 }
 
-/** Runs every phase and returns the rows (see the module comment). */
+type PhaseOptions = Required<
+  Omit<VirtioBenchOptions, "blkRingLen" | "processes" | "blkTests" | "rounds">
+>;
+
+/**
+ * Runs every phase `rounds` times and returns the median round's row of each (see the module
+ * comment and `summarizeRounds`).
+ */
 export async function runVirtioBench(options: VirtioBenchOptions = {}): Promise<VirtioBenchResult> {
-  const o: Required<Omit<VirtioBenchOptions, "blkRingLen" | "processes" | "blkTests">> = {
+  const rounds = options.rounds ?? 3;
+  if (!Number.isSafeInteger(rounds) || rounds < 1) {
+    throw new RangeError(`virtio bench: rounds ${rounds} is not a whole number >= 1`);
+  }
+  const o: PhaseOptions = {
     maxOps: options.maxOps ?? 20_000,
     maxPhaseMs: options.maxPhaseMs ?? 2000,
     queueDepth: options.queueDepth ?? 16,
     diskBytes: options.diskBytes ?? 64 * 1024 * 1024,
     frameBytes: options.frameBytes ?? 1000,
   };
+  const all: VirtioBenchRow[][] = [];
+  for (let round = 0; round < rounds; round++) all.push(await runVirtioRound(o, options));
+  return summarizeRounds(all);
+}
+
+/** One round: every phase once through the loopback, Argo in one process, and in three. */
+async function runVirtioRound(
+  o: PhaseOptions,
+  options: VirtioBenchOptions,
+): Promise<VirtioBenchRow[]> {
   const tests = options.blkTests ?? BLK_TESTS;
   const withNet = options.blkTests === undefined;
   const rows: VirtioBenchRow[] = [];
@@ -302,14 +348,76 @@ export async function runVirtioBench(options: VirtioBenchOptions = {}): Promise<
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const ratiosOf = (transport: VirtioBenchRow["transport"]): Record<string, number> => {
-    const out: Record<string, number> = {};
-    for (const r of rows) {
+  return rows;
+}
+
+/**
+ * The rounds as one result: each (test, transport) row is the round with the median rate (the
+ * upper one of an even count), with every round's rate in `roundValues`; each ratio is the
+ * median of the rounds' own ratios (a round's Argo rate over the same round's loopback rate),
+ * with their lowest and highest.
+ */
+export function summarizeRounds(all: readonly (readonly VirtioBenchRow[])[]): VirtioBenchResult {
+  const first = all[0] ?? [];
+  const rowsOf = (r: VirtioBenchRow): VirtioBenchRow[] =>
+    all.flatMap((round) => round.filter((x) => x.test === r.test && x.transport === r.transport));
+  const rows = first.map((r) => {
+    const each = rowsOf(r);
+    const mid = [...each].sort((a, b) => a.value - b.value)[Math.floor(each.length / 2)] ?? r;
+    return { ...mid, roundValues: each.map((x) => x.value) };
+  });
+  const ratiosOf = (transport: VirtioBenchRow["transport"]): Record<string, RoundRatio> => {
+    const out: Record<string, RoundRatio> = {};
+    for (const r of first) {
       if (r.transport !== transport || r.test === "net-frames") continue;
-      const base = rows.find((x) => x.test === r.test && x.transport === "loopback");
-      if (base !== undefined && base.value > 0) out[r.test] = r.value / base.value;
+      const ratios: number[] = [];
+      for (const round of all) {
+        const row = round.find((x) => x.test === r.test && x.transport === transport);
+        const base = round.find((x) => x.test === r.test && x.transport === "loopback");
+        if (row !== undefined && base !== undefined && base.value > 0)
+          ratios.push(row.value / base.value);
+      }
+      if (ratios.length > 0)
+        out[r.test] = {
+          median: median(ratios),
+          min: Math.min(...ratios),
+          max: Math.max(...ratios),
+          rounds: ratios,
+        };
     }
     return out;
   };
-  return { rows, ratios: ratiosOf("argo"), processRatios: ratiosOf("argo-processes") };
+  const medians = (spread: Record<string, RoundRatio>): Record<string, number> =>
+    Object.fromEntries(Object.entries(spread).map(([test, r]) => [test, r.median]));
+  const ratioRounds = ratiosOf("argo");
+  const processRatioRounds = ratiosOf("argo-processes");
+  return {
+    rows,
+    rounds: all.length,
+    ratios: medians(ratioRounds),
+    processRatios: medians(processRatioRounds),
+    ratioRounds,
+    processRatioRounds,
+  };
+}
+
+/** Issue 15's targets: argo ÷ loopback at least this, per blk test. */
+export const VIRTIO_TARGETS: Readonly<Record<BlkTest, number>> = {
+  "blk-4k-randwrite": 0.5,
+  "blk-4k-randread": 0.5,
+  "blk-1m-seqwrite": 0.3,
+  "blk-1m-seqread": 0.3,
+};
+
+/** One line per blk test that ran: its median ratios against its target, each judged. */
+export function virtioVerdicts(vio: VirtioBenchResult): string[] {
+  const judged = (r: number | undefined, target: number): string =>
+    r === undefined ? "–" : `${r.toFixed(3)} ${r >= target ? "MET" : "NOT MET"}`;
+  return BLK_TESTS.filter((test) => vio.ratios[test] !== undefined).map((test) => {
+    const target = VIRTIO_TARGETS[test];
+    return (
+      `${test} argo ÷ loopback (target >= ${target}): one process ${judged(vio.ratios[test], target)}, ` +
+      `three processes ${judged(vio.processRatios[test], target)}`
+    );
+  });
 }
