@@ -43,7 +43,8 @@ export const BENCH_USAGE = `usage: node bench/dist/main.js [options]   (npm run 
                             docs/performance.md "The receiver's ring and the VIRQ budget")
   --latency-only            traffic phase: keep the warm-ups and the paced latency rounds, skip
                             the saturated throughput rounds (for latency A/B runs)
-  --rounds N                rounds per size and system (default 3; --quick: 1)
+  --rounds N                rounds per size and system, and of the whole virtio phase
+                            (default 3; --quick: 1)
   -h, --help                show this help`;
 
 export class UsageError extends Error {

@@ -13,11 +13,13 @@
  *
  * The Session's hand-written codecs allocate every frame with 5 spare bytes in front
  * (`preframedBuffer`); `installPreframedWrites` makes those two grpc-js methods write the prefix
- * into the spare bytes and send the frame where it lies. Anything else (a frame protobufjs
- * encoded, a compressed stream) takes grpc-js's own path unchanged. grpc-js has no public API
- * for this, so the methods are found on its classes (grpc-js 1.10–1.14); when they are not
- * where expected nothing is patched, and frames are copied as before. preframed.test.ts checks
- * against the installed grpc-js that both paths put the same bytes on the wire.
+ * into the spare bytes and send the frame where it lies. Any other message (a frame protobufjs
+ * encoded, a toolstack reply) is framed by a copy as before: on a client by grpc-js's own
+ * method, on the server by `framedMessage`, which does what grpc-js's did (the server never
+ * compresses a response). grpc-js has no public API for this, so the methods are found on its
+ * classes (grpc-js 1.10–1.14); when they are not where expected nothing is patched, and frames
+ * are copied as before. grpc-preframed.test.ts checks against the installed grpc-js that both
+ * kinds of frame arrive byte for byte, both ways.
  */
 import { createRequire } from "node:module";
 
