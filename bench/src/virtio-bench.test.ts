@@ -21,6 +21,8 @@ test(
   async () => {
     const r = await runVirtioBench({
       rounds: 1,
+      // A warm-up runs first; the work counts below must not include it.
+      warmupMs: 100,
       maxOps: 200,
       maxPhaseMs: 300,
       queueDepth: 4,
@@ -79,6 +81,7 @@ test(
   async () => {
     const r = await runVirtioBench({
       rounds: 1,
+      warmupMs: 0,
       maxOps: 20,
       maxPhaseMs: 300,
       queueDepth: 4,
@@ -146,7 +149,9 @@ test("the virtio verdicts judge each blk test's median ratios against its target
   ]);
 });
 
-test("a round count that is not a whole number >= 1 is refused, naming it", async () => {
+test("a round count or warm-up that is not a whole number is refused, naming it", async () => {
   for (const rounds of [0, -1, 1.5])
     await assert.rejects(runVirtioBench({ rounds }), new RegExp(`rounds ${rounds} is not`));
+  for (const warmupMs of [-1, 0.5])
+    await assert.rejects(runVirtioBench({ warmupMs }), new RegExp(`warmupMs ${warmupMs} is not`));
 });

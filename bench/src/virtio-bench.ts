@@ -67,6 +67,12 @@ export interface VirtioBenchOptions {
    * ratios. Default 3.
    */
   readonly rounds?: number;
+  /**
+   * Milliseconds of each blk phase run, unmeasured, before the measured ones of a transport
+   * (bounded by `maxOps` too): every round starts its parties afresh, and a fresh process runs
+   * its code unoptimized at first. Default 500; 0 for none.
+   */
+  readonly warmupMs?: number;
 }
 
 export interface VirtioBenchRow {
@@ -136,10 +142,12 @@ async function blkPhases(
   blk: Blk,
   transport: "argo" | "loopback",
   tests: readonly BlkTest[],
-  o: BlkPhaseOptions,
+  o: BlkPhaseOptions & { readonly warmupMs: number },
   tally?: WorkTally,
 ): Promise<VirtioBenchRow[]> {
   const rows: VirtioBenchRow[] = [];
+  if (o.warmupMs > 0)
+    for (const test of tests) await runBlkPhase(blk, test, { ...o, maxPhaseMs: o.warmupMs });
   for (const test of tests) {
     const before = tally === undefined ? undefined : { ...tally };
     const cpuBefore = cpuUs();
@@ -261,7 +269,11 @@ export async function runVirtioBench(options: VirtioBenchOptions = {}): Promise<
     queueDepth: options.queueDepth ?? 16,
     diskBytes: options.diskBytes ?? 64 * 1024 * 1024,
     frameBytes: options.frameBytes ?? 1000,
+    warmupMs: options.warmupMs ?? 500,
   };
+  if (!Number.isSafeInteger(o.warmupMs) || o.warmupMs < 0) {
+    throw new RangeError(`virtio bench: warmupMs ${o.warmupMs} is not a whole number >= 0`);
+  }
   const all: VirtioBenchRow[][] = [];
   for (let round = 0; round < rounds; round++) all.push(await runVirtioRound(o, options));
   return summarizeRounds(all);

@@ -41,6 +41,8 @@ export interface ProcessRunOptions extends BlkPhaseOptions {
   readonly blkRingLen?: number;
   /** The blk phases to run, in this order; default all (`BLK_TESTS`). */
   readonly tests?: readonly BlkTest[];
+  /** Milliseconds of each phase run unmeasured first (the parties are fresh processes). */
+  readonly warmupMs: number;
 }
 
 /** Runs every blk phase through a hypervisor, a back end and a front end in three processes. */
@@ -100,16 +102,19 @@ export async function runBlkPhasesInProcesses(o: ProcessRunOptions): Promise<Pro
         memoryBytes: (b?.memoryBytes ?? 0) + (f?.memoryBytes ?? 0),
       };
     };
+    const phaseOptions = { maxOps: o.maxOps, maxPhaseMs: o.maxPhaseMs, queueDepth: o.queueDepth };
+    if (o.warmupMs > 0)
+      for (const test of o.tests ?? BLK_TESTS)
+        await frontend.request<Phase>(
+          { cmd: "virtio-phase", test, options: { ...phaseOptions, maxPhaseMs: o.warmupMs } },
+          PARTY_TIMEOUT_MS,
+        );
     const results: ProcessPhaseResult[] = [];
     for (const test of o.tests ?? BLK_TESTS) {
       const workBefore = await work();
       const cpuBefore = cpu();
       const phase = await frontend.request<Phase>(
-        {
-          cmd: "virtio-phase",
-          test,
-          options: { maxOps: o.maxOps, maxPhaseMs: o.maxPhaseMs, queueDepth: o.queueDepth },
-        },
+        { cmd: "virtio-phase", test, options: phaseOptions },
         PARTY_TIMEOUT_MS,
       );
       const cpuAfter = cpu();
