@@ -12,7 +12,9 @@
  * row carries the CPU its parties spent per request. Every phase is bounded in operations and
  * in time, so the function always returns. The whole sequence runs in rounds (default 3): the
  * rows are the median round's, the ratios the median of each round's own ratio, with their
- * spread, because a 2 s phase of a 2-core machine moves by tens of per cent between runs.
+ * spread, because a 2 s phase of a 2-core machine moves by tens of per cent between runs. Each
+ * round starts its parties afresh, so every transport runs each phase once unmeasured first
+ * (`warmupMs`): a fresh process's first work runs unoptimized code.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
