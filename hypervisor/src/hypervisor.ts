@@ -344,7 +344,9 @@ export async function startHypervisor(
 
   // Session frames go out where its codecs wrote them, not copied once more by grpc-js.
   if (!installPreframedWrites().server) {
-    log.warn("grpc-js's framing was not where expected: Session frames are copied to be sent");
+    log.warn(
+      "Session frames are copied to be sent: grpc-js's framing was not where expected, or HMX_PREFRAMED_WRITES=0",
+    );
   }
   const guestAdmit = new Admission(config.admission, guestAdmission(core.domains, enrolment));
   const guestServer = new grpc.Server({ ...SERVER_OPTIONS, ...guestAdmit.serverOptions() });
