@@ -101,6 +101,10 @@ for (const { kills, snapshotBytes } of [
           "--count",
           String(count),
         ]);
+        // Its socket is bound (its ring registered) before the first kill: a registration
+        // between a kill's view of the domains and the kill itself would be journaled and come
+        // back, rightly, yet not be in the view compared with.
+        await sender.process.waitFor((r) => r.msg === "guest ready", 30_000, "sender ready");
         pairs.push({ sink: sink.process, sinkDomid: sink.domid, sender: sender.domid });
       }
       const view = async (): Promise<unknown[]> =>
