@@ -4,5 +4,5 @@
  * libargo endpoint and datagram socket. Kept as the one bench file that names them, so a
  * worker reads like a guest program.
  */
-export { SessionClient, ArgoEndpoint } from "@hmx/guest-agent";
+export { SessionClient, ArgoEndpoint, DEFAULT_SOCKET_TUNING } from "@hmx/guest-agent";
 export type { DgramSocket, SocketStats } from "@hmx/guest-agent";

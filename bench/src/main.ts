@@ -41,6 +41,7 @@ import {
   stopChild,
   Worker,
 } from "./children.js";
+import { DEFAULT_SOCKET_TUNING } from "./guest-lib.js";
 import { REPO_ROOT, startHypervisorProcess, type HypervisorProcess } from "./hypervisor-process.js";
 import type { InitReport, ReceiveReport, SendReport, TransportInit } from "./ipc.js";
 import { measureMemory, type MemoryResult } from "./memory.js";
@@ -115,8 +116,11 @@ function log(message: string): void {
  */
 type SystemName = "hmx-unbatched" | "relay-unbatched" | "hmx-batched" | "relay-batched";
 
-/** libargo's default batch bounds (argo-endpoint.ts), which the batched relay copies. */
-const DEFAULT_BATCH = { maxMessages: 64, maxBytes: 256 * 1024 } as const;
+/** libargo's default batch bounds, which the batched relay copies. */
+const DEFAULT_BATCH = {
+  maxMessages: DEFAULT_SOCKET_TUNING.maxBatchMessages,
+  maxBytes: DEFAULT_SOCKET_TUNING.maxBatchBytes,
+} as const;
 
 /** The issue-15 scale target for idle domains: the hypervisor's whole RSS. */
 const IDLE_RSS_TARGET_BYTES = 1024 ** 3;

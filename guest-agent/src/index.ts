@@ -11,6 +11,7 @@ export { DEFAULT_BACKOFF, type BackoffOptions } from "./hypercall/backoff.js";
 // libargo: endpoint, datagram sockets, rings (argo-spec §4, §7).
 export {
   ArgoEndpoint,
+  DEFAULT_SOCKET_TUNING,
   type BindOptions,
   type EndpointOptions,
   type EndpointStats,

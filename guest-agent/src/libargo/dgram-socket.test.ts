@@ -16,7 +16,7 @@ import {
   RING_RX_PTR_OFFSET,
 } from "@hmx/proto/abi";
 import { InProcessHypervisor } from "../test-utils/in-process-client.js";
-import { ArgoEndpoint } from "./argo-endpoint.js";
+import { ArgoEndpoint, DEFAULT_SOCKET_TUNING } from "./argo-endpoint.js";
 import { ArgoSocketError } from "./errors.js";
 
 async function twoGuests(options: { macPermissive?: boolean; virqRingBytes?: number } = {}) {
@@ -186,6 +186,21 @@ describe("datagram sockets", { timeout: 20_000 }, () => {
     assert.equal(await receiving, N);
     assert.ok(tx.stats.batches <= N / 32, `${tx.stats.batches} batches for ${N} messages`);
     assert.ok(ca.counters.batches - before <= N / 16);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("a default socket carries eight 64 KiB messages per multicall (512 KiB batches)", async () => {
+    const { a, b } = await twoGuests();
+    const rx = await b.bind({ aport: 1, partner: a.domid, ringLen: 4 * 1024 * 1024 });
+    const tx = await a.bind({ partner: b.domid });
+    assert.equal(DEFAULT_SOCKET_TUNING.maxBatchBytes, 512 * 1024);
+    const N = 32;
+    const payloads = Array.from({ length: N }, (_, i) => Buffer.alloc(64 * 1024, i));
+    await Promise.all(payloads.map((p) => tx.sendTo(rx.address, p)));
+    for (const p of payloads) assert.deepEqual((await rx.receive())?.data, p);
+    // The first send leaves alone, before the rest are queued; then eight per multicall. 256 KiB
+    // batches would have taken nine.
+    assert.ok(tx.stats.batches <= 1 + N / 8, `${tx.stats.batches} batches for ${N} messages`);
     await Promise.all([a.close(), b.close()]);
   });
 
