@@ -80,7 +80,10 @@ export type SocketStats = ChannelStats;
 export interface SocketTuning {
   /** Most messages in one send multicall; default 64. */
   readonly maxBatchMessages: number;
-  /** Most payload bytes in one send multicall, and the staging buffer size; default 256 KiB. */
+  /**
+   * Most payload bytes in one send multicall, and the staging buffer size; default 512 KiB
+   * (`DEFAULT_SOCKET_TUNING` in argo-endpoint.ts).
+   */
   readonly maxBatchBytes: number;
   /**
    * Send multicalls in flight at once, each after the one before (argo-sender.ts), where the
