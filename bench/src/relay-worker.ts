@@ -3,10 +3,10 @@
  * A party of the baseline, as a worker process of the benchmark: a grpc-js client with one
  * bidirectional `Pipe` stream to the relay. Unbatched, the sender writes each message as one
  * gRPC message; batched (`init.batch`), it packs messages into one gRPC message up to the same
- * bounds as a libargo multicall (64 messages, 256 KiB) and writes a partial batch at the end of
- * the event-loop turn, as libargo sends what is queued when its in-flight batch returns. When
- * `write` returns false it waits for 'drain' before the next. The receiver hands every payload
- * it reads to the tally. No Argo semantics.
+ * bounds as a libargo multicall (`DEFAULT_SOCKET_TUNING`, or the bench's `--batch-*`) and writes
+ * a partial batch at the end of the event-loop turn, as libargo sends what is queued when its
+ * in-flight batch returns. When `write` returns false it waits for 'drain' before the next. The
+ * receiver hands every payload it reads to the tally. No Argo semantics.
  */
 import * as grpc from "@grpc/grpc-js";
 import { once } from "node:events";

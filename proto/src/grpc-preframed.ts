@@ -7,9 +7,10 @@
  * big-endian u32) and the message (the gRPC HTTP/2 protocol's Length-Prefixed-Message). grpc-js
  * builds it by allocating a new Buffer of length + 5 and copying the serialized message behind
  * the prefix: on the server in `BaseServerInterceptingCall.serializeMessage`, on a client in the
- * identity (uncompressed) handler's `writeMessage`. For the Session's large frames — a 256 KiB
- * send batch, a VIRQ event carrying 1 MiB of ring — that copy and that allocation were about a
- * fifth of the hypervisor's copying at 64 KiB (docs/performance.md, "Framing in place").
+ * identity (uncompressed) handler's `writeMessage`. For the Session's large frames — a send
+ * batch of up to 512 KiB, a VIRQ event carrying 1 MiB of ring — that copy and that allocation
+ * were about a fifth of the hypervisor's copying at 64 KiB (docs/performance.md, "Framing in
+ * place").
  *
  * The Session's hand-written codecs allocate every frame with 5 spare bytes in front
  * (`preframedBuffer`); `installPreframedWrites` makes those two grpc-js methods write the prefix
