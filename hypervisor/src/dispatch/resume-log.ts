@@ -37,11 +37,27 @@ function resultBytes(result: HypercallResult): number {
   return result.op === "readMemory" ? result.data.length : 0;
 }
 
+/**
+ * Acknowledged slots are dropped from the arrays' front in one splice once this many have
+ * piled up (and they are at least half the arrays), so the splice's cost is shared by at least
+ * as many records as it moves.
+ */
+const COMPACT_AFTER = 256;
+
 export class ResumeLog {
   /** Highest request id executed so far (0: none). */
   private highest = 0;
-  /** id → result, in increasing id order (Map keeps insertion order). */
-  private readonly entries = new Map<number, HypercallResult>();
+  /**
+   * The unacknowledged results, oldest first: `ids[i]` answered `kept[i]`, for i >= `head`.
+   * Ids are recorded in increasing order, so the arrays are sorted and the oldest sits at
+   * `head`. Two arrays and an index, not a Map: every hypercall records one result and nearly
+   * every batch acknowledges some, and appending plus moving an index costs a fraction of a
+   * Map's hashed insert and delete (the log was the hypervisor's largest JavaScript function
+   * at 64 B messages; docs/performance.md).
+   */
+  private ids: number[] = [];
+  private kept: (HypercallResult | undefined)[] = [];
+  private head = 0;
   private bytes = 0;
 
   constructor(private readonly limits: ResumeLogLimits) {}
@@ -51,7 +67,7 @@ export class ResumeLog {
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.ids.length - this.head;
   }
 
   /** ReadMemory bytes held now (charged to the domain's held-bytes budget). */
@@ -67,30 +83,48 @@ export class ResumeLog {
       };
     }
     if (requestId > this.highest) return EXECUTE;
-    const result = this.entries.get(requestId);
+    const result = this.resultOf(requestId);
     return result === undefined ? { kind: "forgotten" } : { kind: "replay", result };
   }
 
   /** The result kept for `requestId` (undefined: never executed, or no longer kept). */
   resultOf(requestId: number): HypercallResult | undefined {
-    return this.entries.get(requestId);
+    // Binary search of the sorted ids; a replay after a reconnect asks for a recent id.
+    const { ids } = this;
+    let lo = this.head;
+    let hi = ids.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const id = ids[mid];
+      if (id === undefined) break; // never: lo <= mid <= hi < ids.length
+      if (id === requestId) return this.kept[mid];
+      if (id < requestId) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
   }
 
   record(requestId: number, result: HypercallResult): void {
     this.highest = requestId;
-    this.entries.set(requestId, result);
+    this.ids.push(requestId);
+    this.kept.push(result);
     this.bytes += resultBytes(result);
     while (
-      this.entries.size > this.limits.maxEntries ||
-      (this.bytes > this.limits.maxBytes && this.entries.size > 1)
+      this.size > this.limits.maxEntries ||
+      (this.bytes > this.limits.maxBytes && this.size > 1)
     ) {
-      this.evictOldest();
+      this.dropOldest();
     }
+    this.compact();
   }
 
   /** The results kept, oldest first (`--state-dir` snapshots). */
-  results(): IterableIterator<[number, HypercallResult]> {
-    return this.entries.entries();
+  *results(): IterableIterator<[number, HypercallResult]> {
+    for (let i = this.head; i < this.ids.length; i++) {
+      const id = this.ids[i];
+      const result = this.kept[i];
+      if (id !== undefined && result !== undefined) yield [id, result];
+    }
   }
 
   /**
@@ -98,11 +132,24 @@ export class ResumeLog {
    * empty log (a restored domain's, before its first call).
    */
   restore(highest: number, results: Iterable<readonly [number, HypercallResult]>): void {
-    if (this.highest !== 0 || this.entries.size !== 0) {
+    if (this.highest !== 0 || this.size !== 0) {
       throw new Error("a resume log is restored only before its first use");
     }
-    for (const [id, result] of results) {
-      this.entries.set(id, result);
+    // The lookup's binary search needs increasing ids: a snapshot holding anything else is
+    // refused, whole, rather than answering replays wrongly.
+    const restored = [...results];
+    let previous = 0;
+    for (const [id] of restored) {
+      if (!(id > previous && id <= highest)) {
+        throw new Error(
+          `a resume log's result ids must increase up to its last executed id ${highest}: ${id} follows ${previous}`,
+        );
+      }
+      previous = id;
+    }
+    for (const [id, result] of restored) {
+      this.ids.push(id);
+      this.kept.push(result);
       this.bytes += resultBytes(result);
     }
     this.highest = highest;
@@ -110,19 +157,26 @@ export class ResumeLog {
 
   /** Drops every result with id <= `through`: the guest has them. */
   acknowledge(through: number): void {
-    // One walk, oldest first (deleting the entry just visited is safe in a Map's iteration).
-    for (const [id, result] of this.entries) {
-      if (id > through) break;
-      this.entries.delete(id);
-      this.bytes -= resultBytes(result);
+    for (;;) {
+      const oldest = this.ids[this.head];
+      if (oldest === undefined || oldest > through) break;
+      this.dropOldest();
     }
+    this.compact();
   }
 
-  private evictOldest(): void {
-    const first = this.entries.entries().next();
-    if (first.done === true) return;
-    const [id, result] = first.value;
-    this.entries.delete(id);
-    this.bytes -= resultBytes(result);
+  private dropOldest(): void {
+    const result = this.kept[this.head];
+    this.kept[this.head] = undefined; // the result is garbage now, even before compaction
+    if (result !== undefined) this.bytes -= resultBytes(result);
+    this.head++;
+  }
+
+  private compact(): void {
+    const { head } = this;
+    if (head < COMPACT_AFTER || head * 2 < this.ids.length) return;
+    this.ids.splice(0, head);
+    this.kept.splice(0, head);
+    this.head = 0;
   }
 }
