@@ -43,6 +43,9 @@ export const BENCH_USAGE = `usage: node bench/dist/main.js [options]   (npm run 
                             docs/performance.md "The receiver's ring and the VIRQ budget")
   --latency-only            traffic phase: keep the warm-ups and the paced latency rounds, skip
                             the saturated throughput rounds (for latency A/B runs)
+  --paced-rate N            paced latency rounds: N messages/s at every size (default 1000/s,
+                            250/s above 4 KiB; a low rate shows wake-ups from idle)
+  --paced-count N           paced latency rounds: messages per round (default 2000; --quick: 300)
   --rounds N                rounds per size and system, and of the whole virtio phase
                             (default 3; --quick: 1)
   -h, --help                show this help`;
@@ -99,9 +102,9 @@ export interface BenchConfig {
   readonly cpuProfDir: string | null;
   readonly hypervisorFlags: readonly string[];
   readonly hypervisorLog: string | null;
-  /** Overrides of the hmx sender socket's batching; null = libargo's default. */
   /** SessionClient `virqRingBytes` of the hmx guests; null = the client's default. */
   readonly virqRingBytes: number | null;
+  /** Overrides of the hmx sender socket's batching; null = libargo's default. */
   readonly senderBatch: {
     readonly maxBatchBytes: number | null;
     readonly maxBatchMessages: number | null;
@@ -123,6 +126,19 @@ function nonNegativeInt(name: string, value: string): number {
     throw new UsageError(`--${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
   }
   return n;
+}
+
+/** The highest `--paced-rate`: faster than this, the paced phase measures a queue. */
+const MAX_PACED_RATE = 100_000;
+
+function pacedRateOf(value: string): number {
+  const rate = positiveInt("paced-rate", value);
+  if (rate > MAX_PACED_RATE) {
+    throw new UsageError(
+      `--paced-rate must be at most ${MAX_PACED_RATE} messages/s (a paced phase measures one message, not a queue), got ${rate}`,
+    );
+  }
+  return rate;
 }
 
 function ringPagesOption(value: string): number {
@@ -216,6 +232,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
         "virq-ring-bytes": { type: "string" },
         "ring-pages": { type: "string" },
         "latency-only": { type: "boolean", default: false },
+        "paced-rate": { type: "string" },
+        "paced-count": { type: "string" },
         rounds: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -251,6 +269,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
   const virqRingBytes = values["virq-ring-bytes"];
   const ringPages = values["ring-pages"];
   const latencyOnly = values["latency-only"];
+  const pacedRateOption = values["paced-rate"];
+  const pacedCount = values["paced-count"];
   const rounds =
     values.rounds === undefined ? (quick ? 1 : 3) : positiveInt("rounds", values.rounds);
   const experimental =
@@ -274,6 +294,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     virqRingBytes !== undefined ||
     ringPages !== undefined ||
     latencyOnly ||
+    pacedRateOption !== undefined ||
+    pacedCount !== undefined ||
     values.rounds !== undefined;
   return {
     experimental,
@@ -289,8 +311,14 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     maxSendMs: quick ? 1000 : 5000,
     warmupMessages: quick ? 2000 : 20_000,
     warmupMs: quick ? 300 : 1000,
-    latencyCount: quick ? 300 : 2000,
-    latencyRatePerSec: Object.fromEntries(sizes.map((s) => [s, pacedRate(s)])),
+    latencyCount:
+      pacedCount === undefined ? (quick ? 300 : 2000) : positiveInt("paced-count", pacedCount),
+    latencyRatePerSec: Object.fromEntries(
+      sizes.map((s) => [
+        s,
+        pacedRateOption === undefined ? pacedRate(s) : pacedRateOf(pacedRateOption),
+      ]),
+    ),
     // Argo's largest ring by default: the relay may hold more than that in flight between its
     // sender and receiver (two 4 MiB HTTP/2 windows, two writable queues of 16 frames), so a
     // smaller ring would give hmx less room than its baseline (docs/performance.md).

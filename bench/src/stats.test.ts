@@ -254,6 +254,33 @@ describe("options", () => {
     );
   });
 
+  it("--paced-rate and --paced-count set every size's paced rate and count, are experimental, and refuse bad values by name", () => {
+    const d = parseBenchOptions([]);
+    assert.ok(d !== "help");
+    assert.deepEqual(
+      [d.latencyCount, d.latencyRatePerSec[64], d.latencyRatePerSec[65536]],
+      [2000, 1000, 250],
+    );
+    const p = parseBenchOptions(["--paced-rate", "10", "--paced-count", "150"]);
+    assert.ok(p !== "help" && p.experimental);
+    assert.deepEqual(
+      [p.latencyCount, p.latencyRatePerSec[64], p.latencyRatePerSec[65536]],
+      [150, 10, 10],
+    );
+    assert.throws(
+      () => parseBenchOptions(["--paced-rate", "fast"]),
+      /--paced-rate must be a positive integer, got "fast"/,
+    );
+    assert.throws(
+      () => parseBenchOptions(["--paced-rate", "100001"]),
+      /at most 100000 .* got 100001/,
+    );
+    assert.throws(
+      () => parseBenchOptions(["--paced-count", "0"]),
+      /--paced-count must be a positive integer, got "0"/,
+    );
+  });
+
   it("--virtio-phases picks blk tests in bench order, is experimental, and refuses an unknown test", () => {
     const d = parseBenchOptions([]);
     assert.ok(d !== "help");
