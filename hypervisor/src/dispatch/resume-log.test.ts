@@ -183,3 +183,17 @@ test("a snapshot's resume log is refused, naming the id, when its ids do not inc
     ["replay", "forgotten", "execute"],
   );
 });
+
+test("only a new request id is recorded: an id at or below the last executed one throws and changes nothing", () => {
+  const log = new ResumeLog({ maxEntries: 16, maxBytes: 1024 });
+  log.record(3, OK);
+  for (const stale of [3, 2]) {
+    assert.throws(
+      () => {
+        log.record(stale, OK);
+      },
+      new RegExp(`request id ${stale} recorded after 3`),
+    );
+  }
+  assert.deepEqual([log.size, log.lastExecuted, [...log.results()].map(([id]) => id)], [1, 3, [3]]);
+});

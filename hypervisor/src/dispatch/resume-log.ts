@@ -55,8 +55,8 @@ export class ResumeLog {
    * Map's hashed insert and delete (the log was the hypervisor's largest JavaScript function
    * at 64 B messages; docs/performance.md).
    */
-  private ids: number[] = [];
-  private kept: (HypercallResult | undefined)[] = [];
+  private readonly ids: number[] = [];
+  private readonly kept: (HypercallResult | undefined)[] = [];
   private head = 0;
   private bytes = 0;
 
@@ -104,7 +104,16 @@ export class ResumeLog {
     return undefined;
   }
 
+  /**
+   * Keeps the result of `requestId`, which `decide` answered "execute" (so it is above every id
+   * kept, and the arrays stay sorted).
+   */
   record(requestId: number, result: HypercallResult): void {
+    if (!(requestId > this.highest)) {
+      throw new Error(
+        `request id ${requestId} recorded after ${this.highest}: only a new id is executed and recorded`,
+      );
+    }
     this.highest = requestId;
     this.ids.push(requestId);
     this.kept.push(result);
