@@ -197,3 +197,23 @@ test("only a new request id is recorded: an id at or below the last executed one
   }
   assert.deepEqual([log.size, log.lastExecuted, [...log.results()].map(([id]) => id)], [1, 3, [3]]);
 });
+
+test("a guest that never acknowledges, or acknowledges late, holds at most twice the window of resume-log slots", () => {
+  for (const [window, ackLag] of [
+    [4096, Number.POSITIVE_INFINITY],
+    [4096, 5000],
+    [4096, 100],
+    [16, Number.POSITIVE_INFINITY],
+  ] as const) {
+    const log = new ResumeLog({ maxEntries: window, maxBytes: 1 << 30 });
+    let most = 0;
+    for (let id = 1; id <= 50_000; id++) {
+      log.record(id, OK);
+      if (id % 64 === 0 && Number.isFinite(ackLag)) log.acknowledge(id - ackLag);
+      most = Math.max(most, log.slots);
+    }
+    const bound = 2 * Math.max(window, 256);
+    assert.ok(most <= bound, `window ${window}, ack lag ${ackLag}: ${most} slots > ${bound}`);
+    assert.ok(log.size <= window, `window ${window}: ${log.size} results kept`);
+  }
+});

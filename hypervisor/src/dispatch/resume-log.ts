@@ -70,6 +70,14 @@ export class ResumeLog {
     return this.ids.length - this.head;
   }
 
+  /**
+   * Slots the two arrays hold: the results kept plus a front of dropped ones not yet spliced
+   * away. At most twice `maxEntries` (or 2 × COMPACT_AFTER): what the bookkeeping costs.
+   */
+  get slots(): number {
+    return this.ids.length;
+  }
+
   /** ReadMemory bytes held now (charged to the domain's held-bytes budget). */
   get heldBytes(): number {
     return this.bytes;
