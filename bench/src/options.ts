@@ -141,6 +141,17 @@ function pacedRateOf(value: string): number {
   return rate;
 }
 
+/** The most `--paced-count` messages per round (each one's latency is kept until the report). */
+const MAX_PACED_COUNT = 1_000_000;
+
+function pacedCountOf(value: string): number {
+  const count = positiveInt("paced-count", value);
+  if (count > MAX_PACED_COUNT) {
+    throw new UsageError(`--paced-count must be at most ${MAX_PACED_COUNT}, got ${count}`);
+  }
+  return count;
+}
+
 function ringPagesOption(value: string): number {
   const pages = positiveInt("ring-pages", value);
   if (pages > ARGO_MAX_RING_PAGES) {
@@ -311,8 +322,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     maxSendMs: quick ? 1000 : 5000,
     warmupMessages: quick ? 2000 : 20_000,
     warmupMs: quick ? 300 : 1000,
-    latencyCount:
-      pacedCount === undefined ? (quick ? 300 : 2000) : positiveInt("paced-count", pacedCount),
+    latencyCount: pacedCount === undefined ? (quick ? 300 : 2000) : pacedCountOf(pacedCount),
     latencyRatePerSec: Object.fromEntries(
       sizes.map((s) => [
         s,

@@ -279,6 +279,10 @@ describe("options", () => {
       () => parseBenchOptions(["--paced-count", "0"]),
       /--paced-count must be a positive integer, got "0"/,
     );
+    assert.throws(
+      () => parseBenchOptions(["--paced-count", "1000001"]),
+      /--paced-count must be at most 1000000, got 1000001/,
+    );
   });
 
   it("--virtio-phases picks blk tests in bench order, is experimental, and refuses an unknown test", () => {
