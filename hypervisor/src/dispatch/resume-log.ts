@@ -38,9 +38,9 @@ function resultBytes(result: HypercallResult): number {
 }
 
 /**
- * Acknowledged slots are dropped from the arrays' front in one splice once this many have
- * piled up (and they are at least half the arrays), so the splice's cost is shared by at least
- * as many records as it moves.
+ * Acknowledged or evicted slots are dropped from the arrays' front in one splice once this many
+ * have piled up and they are at least half the arrays: the splice moves no more slots than were
+ * dropped since the last one, so its cost is shared by as many calls.
  */
 const COMPACT_AFTER = 256;
 
