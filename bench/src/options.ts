@@ -128,39 +128,21 @@ function nonNegativeInt(name: string, value: string): number {
   return n;
 }
 
+/**
+ * A positive integer no larger than `max`; past it, the error names the bound, `why` it is
+ * there, and the value.
+ */
+function positiveIntAtMost(name: string, value: string, max: number, why: string): number {
+  const n = positiveInt(name, value);
+  if (n > max) throw new UsageError(`--${name} must be at most ${max}${why}, got ${n}`);
+  return n;
+}
+
 /** The highest `--paced-rate`: faster than this, the paced phase measures a queue. */
 const MAX_PACED_RATE = 100_000;
 
-function pacedRateOf(value: string): number {
-  const rate = positiveInt("paced-rate", value);
-  if (rate > MAX_PACED_RATE) {
-    throw new UsageError(
-      `--paced-rate must be at most ${MAX_PACED_RATE} messages/s (a paced phase measures one message, not a queue), got ${rate}`,
-    );
-  }
-  return rate;
-}
-
 /** The most `--paced-count` messages per round (each one's latency is kept until the report). */
 const MAX_PACED_COUNT = 1_000_000;
-
-function pacedCountOf(value: string): number {
-  const count = positiveInt("paced-count", value);
-  if (count > MAX_PACED_COUNT) {
-    throw new UsageError(`--paced-count must be at most ${MAX_PACED_COUNT}, got ${count}`);
-  }
-  return count;
-}
-
-function ringPagesOption(value: string): number {
-  const pages = positiveInt("ring-pages", value);
-  if (pages > ARGO_MAX_RING_PAGES) {
-    throw new UsageError(
-      `--ring-pages must be at most ${ARGO_MAX_RING_PAGES} (Argo's 16 MiB ring), got ${pages}`,
-    );
-  }
-  return pages;
-}
 
 /**
  * Paced rate per payload size: "moderate" means a small fraction of either system's capacity,
@@ -282,6 +264,16 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
   const latencyOnly = values["latency-only"];
   const pacedRateOption = values["paced-rate"];
   const pacedCount = values["paced-count"];
+  const defaultPacedCount = quick ? 300 : 2000;
+  const pacedRateOverride =
+    pacedRateOption === undefined
+      ? null
+      : positiveIntAtMost(
+          "paced-rate",
+          pacedRateOption,
+          MAX_PACED_RATE,
+          " messages/s (a paced phase measures one message, not a queue)",
+        );
   const rounds =
     values.rounds === undefined ? (quick ? 1 : 3) : positiveInt("rounds", values.rounds);
   const experimental =
@@ -322,18 +314,18 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     maxSendMs: quick ? 1000 : 5000,
     warmupMessages: quick ? 2000 : 20_000,
     warmupMs: quick ? 300 : 1000,
-    latencyCount: pacedCount === undefined ? (quick ? 300 : 2000) : pacedCountOf(pacedCount),
-    latencyRatePerSec: Object.fromEntries(
-      sizes.map((s) => [
-        s,
-        pacedRateOption === undefined ? pacedRate(s) : pacedRateOf(pacedRateOption),
-      ]),
-    ),
+    latencyCount:
+      pacedCount === undefined
+        ? defaultPacedCount
+        : positiveIntAtMost("paced-count", pacedCount, MAX_PACED_COUNT, ""),
+    latencyRatePerSec: Object.fromEntries(sizes.map((s) => [s, pacedRateOverride ?? pacedRate(s)])),
     // Argo's largest ring by default: the relay may hold more than that in flight between its
     // sender and receiver (two 4 MiB HTTP/2 windows, two writable queues of 16 frames), so a
     // smaller ring would give hmx less room than its baseline (docs/performance.md).
     ringLen: ringLenForPages(
-      ringPages === undefined ? ARGO_MAX_RING_PAGES : ringPagesOption(ringPages),
+      ringPages === undefined
+        ? ARGO_MAX_RING_PAGES
+        : positiveIntAtMost("ring-pages", ringPages, ARGO_MAX_RING_PAGES, " (Argo's 16 MiB ring)"),
     ),
     guestMemoryBytes: 64 * 1024 * 1024,
     idleDomains: quick ? 100 : 10_000,
