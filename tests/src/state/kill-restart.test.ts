@@ -109,14 +109,37 @@ for (const { kills, snapshotBytes } of [
       }
       const view = async (): Promise<unknown[]> =>
         (await bed.toolstack.listDomains()).map((d) => [d.domid, d.name, d.rings]);
+      /**
+       * Senders that had every message accepted: such a sender closes its socket once its
+       * window drains, and if that unregistration falls between a restart's view and its kill,
+       * it is journaled and its ring rightly stays gone.
+       */
+      const finishedSenders = async (): Promise<Set<number>> => {
+        const senders = new Set(pairs.map((p) => p.sender));
+        const domains = await bed.toolstack.listDomains();
+        return new Set(
+          domains
+            .filter((d) => senders.has(d.domid) && d.counters.messagesSent === count)
+            .map((d) => d.domid),
+        );
+      };
       /** Stops the hypervisor (SIGKILL, or a clean SIGTERM stop), starts it again, compares. */
       const restart = async (how: "kill" | "clean stop", n: number): Promise<void> => {
         const before = await view();
+        const finished = await finishedSenders();
         if (how === "clean stop") await bed.hypervisor.child.stop();
         else bed.hypervisor.child.process.kill("SIGKILL");
         await bed.hypervisor.child.exited;
         await startHypervisor();
-        assert.deepEqual(await view(), before, `${how} ${n}: every domain and ring came back`);
+        const after = await view();
+        const closedSinceView = (row: unknown): boolean => {
+          const [domid, , rings] = row as [number, string, number];
+          return finished.has(domid) && rings === 0;
+        };
+        const expected = before.map((row, i) =>
+          closedSinceView(after[i]) ? [...(row as unknown[]).slice(0, 2), 0] : row,
+        );
+        assert.deepEqual(after, expected, `${how} ${n}: every domain and ring came back`);
       };
       for (let k = 1; k <= KILLS; k++) {
         // A random point: 100..1000 ms of traffic after the hypervisor came back.
