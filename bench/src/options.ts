@@ -312,8 +312,10 @@ export function parseBenchOptions(argv: readonly string[]): BenchConfig | "help"
     // before the relay's hot path had run long.
     maxMessages: quick ? 20_000 : 10_000_000,
     maxSendMs: quick ? 1000 : 5000,
-    warmupMessages: quick ? 2000 : 20_000,
-    warmupMs: quick ? 300 : 1000,
+    // A warm-up ends on time too: 20,000 messages took the batched systems 0.03-0.2 s, and
+    // hmx-batched's first 64 B round then ran 0.6-0.8x its later ones (V8 still optimising).
+    warmupMessages: quick ? 2000 : 10_000_000,
+    warmupMs: quick ? 300 : 3000,
     latencyCount:
       pacedCount === undefined
         ? defaultPacedCount
