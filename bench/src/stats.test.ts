@@ -236,6 +236,14 @@ describe("options", () => {
     );
   });
 
+  it("the saturated warm-up ends on time like a round, never on a message count that fast systems pass in a blink", () => {
+    const d = parseBenchOptions([]);
+    assert.ok(d !== "help");
+    // 20,000 messages took the batched systems 0.03-0.2 s, too short for V8 to optimise hmx's path.
+    assert.ok(d.warmupMessages >= d.maxMessages, `warm-up cap ${d.warmupMessages}`);
+    assert.ok(d.warmupMs >= 3000, `warm-up ${d.warmupMs} ms`);
+  });
+
   it("--latency-only skips the saturated rounds and --rounds sets the round count; both are experimental", () => {
     const d = parseBenchOptions([]);
     assert.ok(d !== "help");
