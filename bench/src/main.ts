@@ -12,10 +12,10 @@
  * Phases, per payload size: a 3 s warm-up, then a saturated phase (bounded by a message count
  * and a send time) for throughput, the four systems in a rotated order for `rounds` rounds
  * (the median is reported); then an unmeasured paced phase and `rounds` paced phases for one-way
- * latency (the round with the median p50 is reported). Throughput is the messages the receiver counted over the
- * time from the sender's first send to the receiver's last arrival. CPU use of every process is
- * sampled around each phase (who saturates shows where the time goes). Every child is stopped
- * at the end, also on failure (`children.ts`).
+ * latency (the round with the median p50 is reported). Throughput is the messages the receiver
+ * counted over the time from the sender's first send to the receiver's last arrival. CPU use of
+ * every process is sampled around each phase (who saturates shows where the time goes). Every
+ * child is stopped at the end, also on failure (`children.ts`).
  *
  * Options (all for investigating; the defaults are the published measurement):
  * `--quick` shrinks every bound (for trying the harness, not for numbers); `--sizes 64,65536`
