@@ -75,6 +75,7 @@ import {
   rttLine,
   targetVerdicts,
   verdictLines,
+  verdictWord,
   writeResults,
   type Pairing,
   type SizeResult,
@@ -611,7 +612,7 @@ async function main(): Promise<number> {
       console.log(
         `(throughput: median of ${CONFIG.rounds} saturated rounds; MB/s = 10^6 payload bytes/s; latency: one-way, paced phase)`,
       );
-      for (const line of verdictLines(verdicts)) console.log(line);
+      for (const line of verdictLines(verdicts, !CONFIG.quick)) console.log(line);
     }
     // This is often a shared machine: say how much CPU other processes took meanwhile.
     const measured = phases.filter((p) => p.kind === "saturated");
@@ -634,7 +635,7 @@ async function main(): Promise<number> {
       );
     }
     if (mac !== null) console.log(macLine(mac));
-    if (vio !== null) console.log(`\n${virtioTable(vio)}`);
+    if (vio !== null) console.log(`\n${virtioTable(vio, !CONFIG.quick)}`);
     if (hostile !== null) console.log(`\n${hostileTable(hostile)}`);
     for (const line of faults === null ? [] : faultBenchLines(faults)) console.log(line);
     for (const line of state === null ? [] : stateBenchLines(state)) console.log(line);
@@ -642,7 +643,7 @@ async function main(): Promise<number> {
     console.log("\nMarkdown:\n");
     if (traffic) {
       console.log(markdownTable(rows));
-      for (const line of verdictLines(verdicts)) console.log(`- ${line}`);
+      for (const line of verdictLines(verdicts, !CONFIG.quick)) console.log(`- ${line}`);
     }
     if (memory !== null) {
       console.log(
@@ -653,7 +654,7 @@ async function main(): Promise<number> {
     if (memory !== null) console.log(`- ${idleLine(memory)}`);
     if (pairs !== null) console.log(`- ${pairsLine(pairs)}`);
     if (mac !== null) console.log(`- ${macLine(mac)}`);
-    if (vio !== null) console.log(`\n${virtioTable(vio)}\n`);
+    if (vio !== null) console.log(`\n${virtioTable(vio, !CONFIG.quick)}\n`);
     for (const line of faults === null ? [] : faultBenchLines(faults)) console.log(`- ${line}`);
     for (const line of state === null ? [] : stateBenchLines(state)) console.log(`- ${line}`);
     if (history !== null) console.log(`\n${history.join("\n")}\n`);
@@ -726,7 +727,7 @@ function idleLine(memory: MemoryResult): string {
   const met = rssAfterBytes < IDLE_RSS_TARGET_BYTES;
   return (
     `scale: hypervisor RSS with ${domains.toLocaleString("en-US")} idle domains ` +
-    `${(rssAfterBytes / 1024 ** 2).toFixed(1)} MiB (target < 1 GiB) — ${met ? "MET" : "NOT MET"}`
+    `${(rssAfterBytes / 1024 ** 2).toFixed(1)} MiB (target < 1 GiB) — ${verdictWord(met, !CONFIG.quick)}`
   );
 }
 
@@ -735,7 +736,7 @@ function pairsLine(p: PairsBenchResult): string {
   return (
     `scale: ${p.options.pairs} pairs at once (${formatSize(p.options.payload)}, ${p.workers} worker processes): ` +
     `${formatRate(p.aggregateMsgsPerSec)} msgs/s together, per pair ${formatRate(p.minPairMsgsPerSec)}–${formatRate(p.maxPairMsgsPerSec)}, ` +
-    `Jain's index ${p.jainIndex.toFixed(3)} (target >= ${FAIRNESS_TARGET}) — ${p.meetsFairnessTarget ? "MET" : "NOT MET"}`
+    `Jain's index ${p.jainIndex.toFixed(3)} (target >= ${FAIRNESS_TARGET}) — ${verdictWord(p.meetsFairnessTarget, !CONFIG.quick)}`
   );
 }
 
@@ -745,7 +746,7 @@ function macLine(mac: MacBenchResult): string {
   return (
     `MAC cost (sendv, ${mac.payloadBytes} B, in process): dummy ${Math.round(dummy?.msgsPerSec ?? 0).toLocaleString("en-US")} msgs/s, ` +
     `flask ${MAC_BENCH_RULES} rules + firewall ${MAC_BENCH_RULES} rules ${Math.round(flask?.msgsPerSec ?? 0).toLocaleString("en-US")} msgs/s, ` +
-    `ratio ${mac.ratio.toFixed(2)} (target >= ${mac.targetRatio}) — ${mac.meetsTarget ? "MET" : "MISSED"}`
+    `ratio ${mac.ratio.toFixed(2)} (target >= ${mac.targetRatio}) — ${verdictWord(mac.meetsTarget, !CONFIG.quick)}`
   );
 }
 
@@ -754,7 +755,7 @@ function macLine(mac: MacBenchResult): string {
  * the hypervisor, back end and front end in three processes, against the same device model in
  * process; with the CPU every party spent per request.
  */
-function virtioTable(vio: VirtioBenchResult): string {
+function virtioTable(vio: VirtioBenchResult, judge: boolean): string {
   const tests = [...new Set(vio.rows.map((r) => r.test))];
   const lines = [
     "| virtio test | in-process loopback | Argo, one process (ratio) | Argo, three processes (ratio) | CPU µs / request: loopback, one process, three (hv + BE + FE) | multicalls / KiB moved per request (one, three) |",
@@ -793,7 +794,7 @@ function virtioTable(vio: VirtioBenchResult): string {
     "",
     `(${vio.rounds} round(s): each rate is the median round's; each ratio is the median of the ` +
       "rounds' own argo ÷ loopback ratios, then the lowest–highest)",
-    ...virtioVerdicts(vio).map((line) => `- ${line}`),
+    ...virtioVerdicts(vio, judge).map((line) => `- ${line}`),
   );
   return lines.join("\n");
 }

@@ -142,10 +142,20 @@ export function markdownTable(rows: readonly SizeResult[]): string {
   return [head, align, ...rows.map((r) => `| ${cells(r).join(" | ")} |`)].join("\n") + "\n";
 }
 
-export function verdictLines(verdicts: readonly TargetVerdict[]): string[] {
+/**
+ * The word a report line ends with. `judged` false (a `--quick` run, whose rounds are too short
+ * to measure anything) shows the figure without calling the target met or not.
+ */
+export function verdictWord(met: boolean, judged = true): string {
+  return !judged ? "not judged (--quick)" : met ? "MET" : "NOT MET";
+}
+
+/** One line per target (`judged`: as for `verdictWord`). */
+export function verdictLines(verdicts: readonly TargetVerdict[], judged = true): string[] {
   return verdicts.map((v) => {
     const sign = v.measure === "p50 latency" ? "<=" : ">=";
-    return `${v.measure} hmx ÷ relay at ${formatSize(v.payload)}: ${formatRatio(v.ratio)} (target ${sign} ${v.bound}) — ${v.met ? "MET" : "NOT MET"}`;
+    const verdict = verdictWord(v.met, judged);
+    return `${v.measure} hmx ÷ relay at ${formatSize(v.payload)}: ${formatRatio(v.ratio)} (target ${sign} ${v.bound}) — ${verdict}`;
   });
 }
 

@@ -11,7 +11,14 @@ import { ARGO_MAX_RING_PAGES, ringLenForPages } from "@hmx/proto/abi";
 import type { ReceiveReport } from "./ipc.js";
 import { parseBenchOptions, UsageError } from "./options.js";
 import { stampPayload, payloadTemplate } from "./payload.js";
-import { formatRate, formatUs, markdownTable, targetVerdicts, type SizeResult } from "./report.js";
+import {
+  formatRate,
+  formatUs,
+  markdownTable,
+  targetVerdicts,
+  verdictLines,
+  type SizeResult,
+} from "./report.js";
 import { jainIndex, percentile, ratio, summarize, throughput } from "./stats.js";
 import { deliveryProblem, Tally } from "./tally.js";
 
@@ -174,6 +181,22 @@ describe("report", () => {
         [1024, false],
       ],
     );
+  });
+
+  it("calls a target met or not only in a full run: a --quick run's ratios are not judged", () => {
+    const verdicts = targetVerdicts([row(64, 0.7, 1.2)]);
+    const full = verdictLines(verdicts);
+    assert.ok(
+      full.every((l) => / — (MET|NOT MET)$/.test(l)),
+      full.join("\n"),
+    );
+    const quick = verdictLines(verdicts, false);
+    assert.equal(quick.length, full.length);
+    for (const line of quick) {
+      assert.match(line, / — not judged \(--quick\)$/);
+      assert.doesNotMatch(line, /MET/);
+    }
+    assert.match(quick[0] ?? "", /0\.70 \(target >= 0\.5\)/);
   });
 
   it("renders a Markdown table with one row per payload", () => {

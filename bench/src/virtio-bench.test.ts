@@ -147,6 +147,11 @@ test("the virtio verdicts judge each blk test's median ratios against its target
     "blk-4k-randwrite argo ÷ loopback (target >= 0.5): one process 0.500 MET, three processes 0.490 NOT MET",
     "blk-1m-seqread argo ÷ loopback (target >= 0.3): one process 0.310 MET, three processes 0.290 NOT MET",
   ]);
+  // A --quick run shows the same ratios without a verdict.
+  assert.deepEqual(virtioVerdicts(r, false), [
+    "blk-4k-randwrite argo ÷ loopback (target >= 0.5): one process 0.500 not judged (--quick), three processes 0.490 not judged (--quick)",
+    "blk-1m-seqread argo ÷ loopback (target >= 0.3): one process 0.310 not judged (--quick), three processes 0.290 not judged (--quick)",
+  ]);
 });
 
 test("a round count or warm-up that is not a whole number is refused, naming it", async () => {

@@ -33,6 +33,7 @@ import {
   type BlkTest,
   type WorkTally,
 } from "./virtio-blk-phases.js";
+import { verdictWord } from "./report.js";
 import { median } from "./stats.js";
 import { runBlkPhasesInProcesses, type ProcessRunOptions } from "./virtio-processes.js";
 
@@ -424,9 +425,10 @@ export const VIRTIO_TARGETS: Readonly<Record<BlkTest, number>> = {
 };
 
 /** One line per blk test that ran: its median ratios against its target, each judged. */
-export function virtioVerdicts(vio: VirtioBenchResult): string[] {
+export function virtioVerdicts(vio: VirtioBenchResult, judge = true): string[] {
+  // A --quick run's phases are too short to measure: its ratios are shown, not judged.
   const judged = (r: number | undefined, target: number): string =>
-    r === undefined ? "–" : `${r.toFixed(3)} ${r >= target ? "MET" : "NOT MET"}`;
+    r === undefined ? "–" : `${r.toFixed(3)} ${verdictWord(r >= target, judge)}`;
   return BLK_TESTS.filter((test) => vio.ratios[test] !== undefined).map((test) => {
     const target = VIRTIO_TARGETS[test];
     return (
