@@ -15,6 +15,7 @@
  */
 import type { HypervisorConfig } from "@hmx/hypervisor";
 import { pipelinedRound, type PipelinedRoundOptions } from "./pipelined-round.js";
+import { verdictWord } from "./report.js";
 import { median } from "./stats.js";
 
 /** The ratio (engine loaded, no fault / engine absent) the issue asks for. */
@@ -120,12 +121,12 @@ export async function runFaultBench(options: FaultBenchOptions = {}): Promise<Fa
   };
 }
 
-/** Lines for the report. */
-export function faultBenchLines(r: FaultBenchResult): string[] {
+/** Lines for the report (`judged`: as for `verdictWord`). */
+export function faultBenchLines(r: FaultBenchResult, judged = true): string[] {
   const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
   const line = (what: string, p: FaultBenchPair, without: string) =>
     `${what}, no fault active: ${fmt(p.withOpsPerSec)} vs ${fmt(p.withoutOpsPerSec)} hypercalls/s ${without} ` +
-    `(medians of ${p.roundsWith.length}; ${p.ratio.toFixed(2)}×; target ≥ ${r.targetRatio}×: ${p.meetsTarget ? "met" : "NOT met"}; ` +
+    `(medians of ${p.roundsWith.length}; ${p.ratio.toFixed(2)}×; target ≥ ${r.targetRatio}×: ${verdictWord(p.meetsTarget, judged)}; ` +
     `CPU ${p.cpuUsWith.toFixed(2)} vs ${p.cpuUsWithout.toFixed(2)} µs per call, capacity ${p.capacityRatio.toFixed(2)}×)`;
   return [
     line("Argo fault engine loaded (sendv)", r.argo, "with it absent"),

@@ -637,8 +637,10 @@ async function main(): Promise<number> {
     if (mac !== null) console.log(macLine(mac));
     if (vio !== null) console.log(`\n${virtioTable(vio, !CONFIG.quick)}`);
     if (hostile !== null) console.log(`\n${hostileTable(hostile)}`);
-    for (const line of faults === null ? [] : faultBenchLines(faults)) console.log(line);
-    for (const line of state === null ? [] : stateBenchLines(state)) console.log(line);
+    for (const line of faults === null ? [] : faultBenchLines(faults, !CONFIG.quick))
+      console.log(line);
+    for (const line of state === null ? [] : stateBenchLines(state, !CONFIG.quick))
+      console.log(line);
     if (history !== null) console.log(`\n${history.join("\n")}`);
     console.log("\nMarkdown:\n");
     if (traffic) {
@@ -655,8 +657,10 @@ async function main(): Promise<number> {
     if (pairs !== null) console.log(`- ${pairsLine(pairs)}`);
     if (mac !== null) console.log(`- ${macLine(mac)}`);
     if (vio !== null) console.log(`\n${virtioTable(vio, !CONFIG.quick)}\n`);
-    for (const line of faults === null ? [] : faultBenchLines(faults)) console.log(`- ${line}`);
-    for (const line of state === null ? [] : stateBenchLines(state)) console.log(`- ${line}`);
+    for (const line of faults === null ? [] : faultBenchLines(faults, !CONFIG.quick))
+      console.log(`- ${line}`);
+    for (const line of state === null ? [] : stateBenchLines(state, !CONFIG.quick))
+      console.log(`- ${line}`);
     if (history !== null) console.log(`\n${history.join("\n")}\n`);
     if (traffic) {
       const rates = CONFIG.sizes.map(

@@ -14,6 +14,7 @@
  * event loop.
  */
 import { pipelinedRound, ROUND_GPA, type Hypervisor } from "./pipelined-round.js";
+import { verdictWord } from "./report.js";
 import { median } from "./stats.js";
 import { SessionClient, type HypercallOp } from "@hmx/guest-agent";
 import { FIRST_GUEST_GFN, PAGE_SIZE } from "@hmx/proto/abi";
@@ -338,8 +339,8 @@ export async function runStateBench(options: StateBenchOptions = {}): Promise<St
   };
 }
 
-/** Lines for the report. */
-export function stateBenchLines(r: StateBenchResult): string[] {
+/** Lines for the report (`judged`: as for `verdictWord`). */
+export function stateBenchLines(r: StateBenchResult, judged = true): string[] {
   const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
   const mode = r.fsync ? "--state-dir --state-fsync" : "--state-dir";
   const h = r.history;
@@ -350,7 +351,7 @@ export function stateBenchLines(r: StateBenchResult): string[] {
     `(${x.ratio.toFixed(2)}×); p50 of one call ${fmt(x.p50Us)} vs ${fmt(r.plainP50Us)} µs ` +
     `(${x.latencyRatio.toFixed(2)}×)`;
   return [
-    `${row(r.shipped, "as shipped")}; target ≥ ${r.targetRatio}×: ${r.meetsTarget ? "met" : "NOT met"}`,
+    `${row(r.shipped, "as shipped")}; target ≥ ${r.targetRatio}×: ${verdictWord(r.meetsTarget, judged)}`,
     `${row(r.stress, "stress")}; medians of ${r.roundsPlain.length} rounds each`,
     `${mode} restart with ${fmt(r.restartDomains)} domains: ${fmt(r.restartMs)} ms ` +
       `(journal replay ${fmt(r.recoveryMs)} ms of ${fmt(r.restartJournalBytes / 1024)} KiB)`,
