@@ -100,6 +100,8 @@ if (parsed === "help") {
   process.exit(0);
 }
 const CONFIG: BenchConfig = parsed;
+/** Whether target lines say MET / NOT MET: not for --quick, whose rounds measure nothing. */
+const JUDGED = !CONFIG.quick;
 const quick = CONFIG.quick;
 // This process hosts the in-process phases (the virtio world and its loopback, MAC, faults):
 // the same V8 settings as every measured process, hmx's and the baselines' alike.
@@ -612,7 +614,7 @@ async function main(): Promise<number> {
       console.log(
         `(throughput: median of ${CONFIG.rounds} saturated rounds; MB/s = 10^6 payload bytes/s; latency: one-way, paced phase)`,
       );
-      for (const line of verdictLines(verdicts, !CONFIG.quick)) console.log(line);
+      for (const line of verdictLines(verdicts, JUDGED)) console.log(line);
     }
     // This is often a shared machine: say how much CPU other processes took meanwhile.
     const measured = phases.filter((p) => p.kind === "saturated");
@@ -635,17 +637,15 @@ async function main(): Promise<number> {
       );
     }
     if (mac !== null) console.log(macLine(mac));
-    if (vio !== null) console.log(`\n${virtioTable(vio, !CONFIG.quick)}`);
+    if (vio !== null) console.log(`\n${virtioTable(vio, JUDGED)}`);
     if (hostile !== null) console.log(`\n${hostileTable(hostile)}`);
-    for (const line of faults === null ? [] : faultBenchLines(faults, !CONFIG.quick))
-      console.log(line);
-    for (const line of state === null ? [] : stateBenchLines(state, !CONFIG.quick))
-      console.log(line);
+    for (const line of faults === null ? [] : faultBenchLines(faults, JUDGED)) console.log(line);
+    for (const line of state === null ? [] : stateBenchLines(state, JUDGED)) console.log(line);
     if (history !== null) console.log(`\n${history.join("\n")}`);
     console.log("\nMarkdown:\n");
     if (traffic) {
       console.log(markdownTable(rows));
-      for (const line of verdictLines(verdicts, !CONFIG.quick)) console.log(`- ${line}`);
+      for (const line of verdictLines(verdicts, JUDGED)) console.log(`- ${line}`);
     }
     if (memory !== null) {
       console.log(
@@ -656,10 +656,10 @@ async function main(): Promise<number> {
     if (memory !== null) console.log(`- ${idleLine(memory)}`);
     if (pairs !== null) console.log(`- ${pairsLine(pairs)}`);
     if (mac !== null) console.log(`- ${macLine(mac)}`);
-    if (vio !== null) console.log(`\n${virtioTable(vio, !CONFIG.quick)}\n`);
-    for (const line of faults === null ? [] : faultBenchLines(faults, !CONFIG.quick))
+    if (vio !== null) console.log(`\n${virtioTable(vio, JUDGED)}\n`);
+    for (const line of faults === null ? [] : faultBenchLines(faults, JUDGED))
       console.log(`- ${line}`);
-    for (const line of state === null ? [] : stateBenchLines(state, !CONFIG.quick))
+    for (const line of state === null ? [] : stateBenchLines(state, JUDGED))
       console.log(`- ${line}`);
     if (history !== null) console.log(`\n${history.join("\n")}\n`);
     if (traffic) {
@@ -731,7 +731,7 @@ function idleLine(memory: MemoryResult): string {
   const met = rssAfterBytes < IDLE_RSS_TARGET_BYTES;
   return (
     `scale: hypervisor RSS with ${domains.toLocaleString("en-US")} idle domains ` +
-    `${(rssAfterBytes / 1024 ** 2).toFixed(1)} MiB (target < 1 GiB) — ${verdictWord(met, !CONFIG.quick)}`
+    `${(rssAfterBytes / 1024 ** 2).toFixed(1)} MiB (target < 1 GiB) — ${verdictWord(met, JUDGED)}`
   );
 }
 
@@ -740,7 +740,7 @@ function pairsLine(p: PairsBenchResult): string {
   return (
     `scale: ${p.options.pairs} pairs at once (${formatSize(p.options.payload)}, ${p.workers} worker processes): ` +
     `${formatRate(p.aggregateMsgsPerSec)} msgs/s together, per pair ${formatRate(p.minPairMsgsPerSec)}–${formatRate(p.maxPairMsgsPerSec)}, ` +
-    `Jain's index ${p.jainIndex.toFixed(3)} (target >= ${FAIRNESS_TARGET}) — ${verdictWord(p.meetsFairnessTarget, !CONFIG.quick)}`
+    `Jain's index ${p.jainIndex.toFixed(3)} (target >= ${FAIRNESS_TARGET}) — ${verdictWord(p.meetsFairnessTarget, JUDGED)}`
   );
 }
 
@@ -750,7 +750,7 @@ function macLine(mac: MacBenchResult): string {
   return (
     `MAC cost (sendv, ${mac.payloadBytes} B, in process): dummy ${Math.round(dummy?.msgsPerSec ?? 0).toLocaleString("en-US")} msgs/s, ` +
     `flask ${MAC_BENCH_RULES} rules + firewall ${MAC_BENCH_RULES} rules ${Math.round(flask?.msgsPerSec ?? 0).toLocaleString("en-US")} msgs/s, ` +
-    `ratio ${mac.ratio.toFixed(2)} (target >= ${mac.targetRatio}) — ${verdictWord(mac.meetsTarget, !CONFIG.quick)}`
+    `ratio ${mac.ratio.toFixed(2)} (target >= ${mac.targetRatio}) — ${verdictWord(mac.meetsTarget, JUDGED)}`
   );
 }
 
@@ -759,7 +759,7 @@ function macLine(mac: MacBenchResult): string {
  * the hypervisor, back end and front end in three processes, against the same device model in
  * process; with the CPU every party spent per request.
  */
-function virtioTable(vio: VirtioBenchResult, judge: boolean): string {
+function virtioTable(vio: VirtioBenchResult, judged: boolean): string {
   const tests = [...new Set(vio.rows.map((r) => r.test))];
   const lines = [
     "| virtio test | in-process loopback | Argo, one process (ratio) | Argo, three processes (ratio) | CPU µs / request: loopback, one process, three (hv + BE + FE) | multicalls / KiB moved per request (one, three) |",
@@ -798,7 +798,7 @@ function virtioTable(vio: VirtioBenchResult, judge: boolean): string {
     "",
     `(${vio.rounds} round(s): each rate is the median round's; each ratio is the median of the ` +
       "rounds' own argo ÷ loopback ratios, then the lowest–highest)",
-    ...virtioVerdicts(vio, judge).map((line) => `- ${line}`),
+    ...virtioVerdicts(vio, judged).map((line) => `- ${line}`),
   );
   return lines.join("\n");
 }

@@ -425,15 +425,15 @@ export const VIRTIO_TARGETS: Readonly<Record<BlkTest, number>> = {
 };
 
 /** One line per blk test that ran: its median ratios against its target, each judged. */
-export function virtioVerdicts(vio: VirtioBenchResult, judge = true): string[] {
+export function virtioVerdicts(vio: VirtioBenchResult, judged = true): string[] {
   // A --quick run's phases are too short to measure: its ratios are shown, not judged.
-  const judged = (r: number | undefined, target: number): string =>
-    r === undefined ? "–" : `${r.toFixed(3)} ${verdictWord(r >= target, judge)}`;
+  const show = (r: number | undefined, target: number): string =>
+    r === undefined ? "–" : `${r.toFixed(3)} ${verdictWord(r >= target, judged)}`;
   return BLK_TESTS.filter((test) => vio.ratios[test] !== undefined).map((test) => {
     const target = VIRTIO_TARGETS[test];
     return (
-      `${test} argo ÷ loopback (target >= ${target}): one process ${judged(vio.ratios[test], target)}, ` +
-      `three processes ${judged(vio.processRatios[test], target)}`
+      `${test} argo ÷ loopback (target >= ${target}): one process ${show(vio.ratios[test], target)}, ` +
+      `three processes ${show(vio.processRatios[test], target)}`
     );
   });
 }
